@@ -1,0 +1,68 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// pickupbox: one package, modules with one-way dependencies (see README "Architecture").
+// No SwiftNIO anywhere in the graph: the HTTP server is our own, on sockets.
+let package = Package(
+    name: "pickupbox",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "pickupbox", targets: ["pickupbox"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    ],
+    targets: [
+        // C shims: module map + header, nothing else.
+        .target(name: "CSystem", path: "Sources/CSystem"),
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "CSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                "COpenSSL",
+                "CSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "App",
+            dependencies: [
+                "HTTPServer",
+                "Postgres",
+                "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .target(name: "PostgresTestSupport", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(
+            name: "pickupbox",
+            dependencies: [
+                "App",
+                "HTTPServer",
+                "Postgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CSystem"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresTestSupport"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "Postgres", "PostgresTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,54 @@
+/// One client connection. Owned by exactly one event loop and only touched on its thread.
+final class Connection {
+    enum Phase {
+        /// Between requests (keep-alive idle time-out applies).
+        case idle
+        /// Receiving a header block (header time-out applies from its first byte).
+        case head
+        /// Receiving a body (idle time-out applies).
+        case body
+        /// A handler owns the request; no time-out (long polls wait up to their own limit).
+        case processing
+    }
+
+    /// The request being received or answered.
+    struct Current {
+        var head: RequestHead
+        var match: Router.Match
+        var requestID: String
+        var started: UInt64
+        var responder: Responder?
+    }
+
+    let fd: Int32
+    let remoteAddress: String
+    var input = InputBuffer()
+    var parser: HTTPRequestParser
+    var output: [UInt8] = []
+    var outputOffset = 0
+    var phase = Phase.idle
+    var phaseStarted: UInt64
+    var lastProgress: UInt64
+    var current: Current?
+    /// Increases with every answered request so that a late answer to an old one is dropped.
+    var sequence: UInt64 = 0
+    var closeAfterWrite = false
+    var isClosed = false
+    var interest: UInt32 = 0
+
+    init(fd: Int32, remoteAddress: String, limits: HTTPParserLimits, now: UInt64) {
+        self.fd = fd
+        self.remoteAddress = remoteAddress
+        self.parser = HTTPRequestParser(limits: limits)
+        self.phaseStarted = now
+        self.lastProgress = now
+    }
+
+    var hasPendingOutput: Bool { outputOffset < output.count }
+}
+
+/// Lets a connection travel through a worker or a responder back to its loop.
+/// Safe because it is only dereferenced on the owning event loop's thread.
+struct ConnectionRef: @unchecked Sendable {
+    let connection: Connection
+}

@@ -1,0 +1,494 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSystem
+import Foundation
+import Logging
+import Synchronization
+
+/// State shared by all loops of one server.
+final class ServerCore: Sendable {
+    let configuration: ServerConfiguration
+    let router: Router
+    let workers: WorkerPool
+    let renderer: ErrorRenderer
+    let observer: (@Sendable (RequestRecord) -> Void)?
+    let logger: Logger
+    let openConnections = Atomic<Int>(0)
+    let acceptedConnections = Atomic<Int>(0)
+    let rejectedConnections = Atomic<Int>(0)
+
+    init(configuration: ServerConfiguration, router: Router, workers: WorkerPool, renderer: ErrorRenderer,
+         observer: (@Sendable (RequestRecord) -> Void)?, logger: Logger) {
+        self.configuration = configuration
+        self.router = router
+        self.workers = workers
+        self.renderer = renderer
+        self.observer = observer
+        self.logger = logger
+    }
+
+    /// Sent to a connection over the cap, then closed, without reading anything.
+    static let overloaded: [UInt8] = Array((
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n" +
+        "Content-Length: 78\r\n\r\n{\"error\":\"overloaded\",\"message\":\"Too many connections; try again in a moment.\"}"
+    ).utf8)
+}
+
+/// One epoll loop on its own thread: accepts on its own SO_REUSEPORT listener, reads, parses,
+/// dispatches to the worker pool, writes, and enforces time-outs.
+///
+/// `@unchecked Sendable`: all stored state except `tasks`, `wakeArmed` and the eventfd is touched only
+/// on the loop's thread; those three are the thread-safe way in (`submit`).
+final class EventLoop: @unchecked Sendable {
+    enum Task {
+        case complete(ConnectionRef, UInt64, Response)
+        case shutdown(deadline: UInt64)
+    }
+
+    private let core: ServerCore
+    private let index: Int
+    private let epfd: Int32
+    private let wakefd: Int32
+    private var listener: ListeningSocket?
+    private let tasks = Mutex<[Task]>([])
+    private let wakeArmed = Atomic<Bool>(false)
+    private var connections: [Int32: Connection] = [:]
+    private var writer = ResponseWriter()
+    private var draining = false
+    private var drainDeadline: UInt64 = 0
+    private var acceptPausedUntil: UInt64 = 0
+    private var lastSweep: UInt64 = 0
+    private var requestCounter: UInt64 = 0
+    private let requestPrefix: String
+    private let scratchSize = 64 * 1024
+    private let scratch: UnsafeMutableRawPointer
+    let finished = Mutex<Bool>(false)
+
+    init(core: ServerCore, index: Int, listener: ListeningSocket) throws {
+        self.core = core
+        self.index = index
+        self.listener = listener
+        guard let ep = try syscall("epoll_create1", blocking: true, { csystem_epoll_create() }) else { throw SystemError(call: "epoll_create1", errno: EAGAIN) }
+        epfd = ep
+        guard let wfd = try syscall("eventfd", blocking: true, { csystem_eventfd() }) else { throw SystemError(call: "eventfd", errno: EAGAIN) }
+        wakefd = wfd
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchSize, alignment: 16)
+        requestPrefix = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16) + "\(index)"
+        _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, listener.fd, CSYSTEM_EPOLLIN, UInt64(UInt32(bitPattern: listener.fd)))
+        _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, wakefd, CSYSTEM_EPOLLIN, UInt64(UInt32(bitPattern: wakefd)))
+    }
+
+    deinit {
+        scratch.deallocate()
+    }
+
+    /// Hands work to the loop from any thread.
+    func submit(_ task: Task) {
+        tasks.withLock { $0.append(task) }
+        if !wakeArmed.exchange(true, ordering: .acquiringAndReleasing) {
+            var one: UInt64 = 1
+            _ = write(wakefd, &one, 8)
+        }
+    }
+
+    // MARK: - The loop
+
+    func run() {
+        let maxEvents: Int32 = 1024
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: Int(maxEvents))
+        defer { events.deallocate() }
+        let sweepMs = core.configuration.sweepIntervalMilliseconds
+        lastSweep = MonotonicClock.now()
+        while true {
+            let n = csystem_epoll_wait(epfd, events, maxEvents, sweepMs)
+            if n < 0 && csystem_errno() != EINTR {
+                core.logger.critical("epoll_wait failed", metadata: ["errno": "\(csystem_errno())"])
+                break
+            }
+            var now = MonotonicClock.now()
+            for i in 0..<Int(max(n, 0)) {
+                let ev = events.advanced(by: i)
+                let fd = Int32(truncatingIfNeeded: csystem_epoll_event_data(ev))
+                let flags = csystem_epoll_event_events(ev)
+                if let l = listener, fd == l.fd {
+                    acceptConnections(now: now)
+                } else if fd == wakefd {
+                    var value: UInt64 = 0
+                    _ = read(wakefd, &value, 8)
+                    runTasks(now: now)
+                } else if let connection = connections[fd] {
+                    handle(connection, flags: flags, now: now)
+                }
+            }
+            now = MonotonicClock.now()
+            if now &- lastSweep >= UInt64(sweepMs) * 1_000_000 {
+                sweep(now: now)
+                lastSweep = now
+            }
+            if draining && (connections.isEmpty || now >= drainDeadline) {
+                break
+            }
+        }
+        for connection in Array(connections.values) { close(connection) }
+        if let l = listener { Glibc.close(l.fd); listener = nil }
+        Glibc.close(wakefd)
+        Glibc.close(epfd)
+        finished.withLock { $0 = true }
+    }
+
+    private func runTasks(now: UInt64) {
+        wakeArmed.store(false, ordering: .releasing)
+        let batch = tasks.withLock { t -> [Task] in
+            let b = t
+            t.removeAll(keepingCapacity: true)
+            return b
+        }
+        for task in batch {
+            switch task {
+            case .complete(let ref, let sequence, let response):
+                let connection = ref.connection
+                guard !connection.isClosed, connection.sequence == sequence, connection.current != nil else { continue }
+                finish(connection, response: response, now: now)
+            case .shutdown(let deadline):
+                beginDrain(deadline: deadline)
+            }
+        }
+    }
+
+    // MARK: - Accept
+
+    private func acceptConnections(now: UInt64) {
+        guard let l = listener else { return }
+        for _ in 0..<256 {
+            var storage = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let fd = csystem_accept4_addr(l.fd, &storage, &length, CSYSTEM_SOCK_NONBLOCK | CSYSTEM_SOCK_CLOEXEC)
+            if fd < 0 {
+                let err = csystem_errno()
+                if err == EINTR || err == ECONNABORTED { continue }
+                if err == EMFILE || err == ENFILE {
+                    // Out of descriptors: stop accepting for a moment instead of spinning on a ready listener.
+                    core.logger.warning("out of file descriptors; pausing accept", metadata: ["errno": "\(err)"])
+                    acceptPausedUntil = now + 100_000_000
+                    _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_MOD, l.fd, 0, UInt64(UInt32(bitPattern: l.fd)))
+                }
+                return
+            }
+            let open = core.openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+            if open > core.configuration.maxConnections {
+                core.openConnections.wrappingSubtract(1, ordering: .relaxed)
+                core.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
+                ServerCore.overloaded.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, CSYSTEM_MSG_NOSIGNAL) }
+                Glibc.close(fd)
+                continue
+            }
+            core.acceptedConnections.wrappingAdd(1, ordering: .relaxed)
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let connection = Connection(fd: fd, remoteAddress: formatAddress(&storage), limits: core.configuration.parserLimits, now: now)
+            connections[fd] = connection
+            setInterest(connection, CSYSTEM_EPOLLIN, add: true)
+        }
+    }
+
+    // MARK: - Events
+
+    private func handle(_ connection: Connection, flags: UInt32, now: UInt64) {
+        if flags & CSYSTEM_EPOLLOUT != 0 {
+            flush(connection, now: now)
+            if connection.isClosed { return }
+        }
+        if flags & CSYSTEM_EPOLLIN != 0 {
+            readAvailable(connection, now: now)
+            if connection.isClosed { return }
+        }
+        if flags & (CSYSTEM_EPOLLERR | CSYSTEM_EPOLLHUP) != 0 {
+            close(connection)
+            return
+        }
+        if flags & CSYSTEM_EPOLLRDHUP != 0 && connection.phase == .processing {
+            // The client stopped sending while its request is being handled. Stop watching (level-triggered
+            // would fire again); the answer is still written, then the connection closes.
+            connection.closeAfterWrite = true
+            setInterest(connection, 0)
+        }
+    }
+
+    private func readAvailable(_ connection: Connection, now: UInt64) {
+        for _ in 0..<4 {
+            let n = recv(connection.fd, scratch, scratchSize, 0)
+            if n > 0 {
+                connection.input.append(UnsafeRawBufferPointer(start: scratch, count: n))
+                connection.lastProgress = now
+                if n < scratchSize { break }
+            } else if n == 0 {
+                close(connection)
+                return
+            } else {
+                let err = csystem_errno()
+                if err == EINTR { continue }
+                if err == EAGAIN || err == EWOULDBLOCK { break }
+                close(connection)
+                return
+            }
+        }
+        processInput(connection, now: now)
+    }
+
+    /// Parses as many requests as the buffer holds, one at a time: the next request of a pipeline is
+    /// parsed only after the previous answer is written, which keeps answers in order.
+    private func processInput(_ connection: Connection, now: UInt64) {
+        while !connection.isClosed && connection.phase != .processing && !connection.hasPendingOutput {
+            switch connection.parser.next(&connection.input) {
+            case .needMore:
+                if connection.parser.isIdle && connection.input.isEmpty {
+                    if connection.phase != .idle {
+                        connection.phase = .idle
+                        connection.phaseStarted = now
+                    }
+                    connection.input.releaseIfEmpty()
+                } else if connection.phase == .idle {
+                    connection.phase = .head
+                    connection.phaseStarted = now
+                }
+                return
+            case .head(let head):
+                startRequest(connection, head: head, now: now)
+            case .complete(let body):
+                dispatch(connection, body: body, now: now)
+            case .error(let error):
+                respondToProtocolError(connection, status: error.status, code: error.code, message: error.message, now: now)
+                return
+            }
+        }
+    }
+
+    private func startRequest(_ connection: Connection, head: RequestHead, now: UInt64) {
+        let path = head.target.firstIndex(of: "?").map { head.target[..<$0] } ?? head.target[...]
+        let match = core.router.match(method: head.method, path: path)
+        var limit = core.configuration.maxBodyBytes
+        if case .found(let index, _) = match, let routeLimit = core.router.routes[index].maxBodyBytes { limit = routeLimit }
+        connection.current = Connection.Current(head: head, match: match, requestID: requestID(from: head.headers), started: now, responder: nil)
+        connection.phase = .body
+        connection.phaseStarted = now
+        connection.lastProgress = now
+        if case .length(let n) = head.framing, n > limit {
+            // Refused before the body is read (RFC 9110 §15.5.14).
+            respondToProtocolError(connection, status: .contentTooLarge, code: "body_too_large", message: "The request body is larger than \(limit) bytes.", now: now)
+            return
+        }
+        connection.parser.bodyLimit = limit
+        if head.expectContinue && head.framing != .none && head.framing != .length(0) {
+            connection.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
+            flush(connection, now: now)
+        }
+    }
+
+    private func requestID(from headers: HTTPHeaders) -> String {
+        if let given = headers["X-Request-Id"], (1...64).contains(given.utf8.count),
+           given.utf8.allSatisfy({ ASCII.tchar[Int($0)] && $0 != UInt8(ascii: "%") }) {
+            return given
+        }
+        requestCounter &+= 1
+        return requestPrefix + "-" + String(requestCounter, radix: 16)
+    }
+
+    private func dispatch(_ connection: Connection, body: [UInt8], now: UInt64) {
+        guard var current = connection.current else { return }
+        connection.phase = .processing
+        connection.phaseStarted = now
+        let head = current.head
+        let routeIndex: Int
+        let parameters: [String: String]
+        switch current.match {
+        case .found(let i, let p):
+            routeIndex = i
+            parameters = p
+        case .notFound:
+            finish(connection, response: .error(.notFound, code: "not_found", message: "No such resource."), now: now)
+            return
+        case .badPath:
+            finish(connection, response: .error(.badRequest, code: "invalid_path", message: "The path has a malformed percent-encoding."), now: now)
+            return
+        case .methodNotAllowed(let allow):
+            var r = Response.error(.methodNotAllowed, code: "method_not_allowed", message: "The method is not allowed for this resource.")
+            r.headers.set("Allow", allow.map(\.rawValue).joined(separator: ", "))
+            finish(connection, response: r, now: now)
+            return
+        }
+        let route = core.router.routes[routeIndex]
+        let request = Request(
+            method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: body,
+            parameters: parameters, route: route.pattern, requestID: current.requestID, remoteAddress: connection.remoteAddress
+        )
+        let responder = Responder(request: request, loop: self, connection: ConnectionRef(connection: connection), sequence: connection.sequence, renderer: core.renderer)
+        current.responder = responder
+        connection.current = current
+        // While a handler runs, only watch for the client going away.
+        setInterest(connection, CSYSTEM_EPOLLRDHUP)
+        let handler = route.handler
+        let job: @Sendable () -> Void = {
+            do {
+                switch handler {
+                case .respond(let respond): responder.respond(try respond(request))
+                case .deferred(let deferred): try deferred(request, responder)
+                }
+            } catch {
+                responder.fail(error)
+            }
+        }
+        switch route.execution {
+        case .eventLoop:
+            job()
+            runTasks(now: now)
+        case .worker:
+            if !core.workers.trySubmit(job) {
+                var r = Response.error(.serviceUnavailable, code: "overloaded", message: "The server is busy; try again in a moment.")
+                r.headers.set("Retry-After", "1")
+                finish(connection, response: r, now: now)
+            }
+        }
+    }
+
+    private func respondToProtocolError(_ connection: Connection, status: HTTPStatus, code: String, message: String, now: UInt64) {
+        // After a framing error the rest of the stream cannot be trusted: answer and close (RFC 9112 §11.2).
+        connection.closeAfterWrite = true
+        if connection.current == nil {
+            let head = RequestHead(method: .GET, target: "/", minorVersion: 1, headers: [:], keepAlive: false, expectContinue: false, framing: .none)
+            connection.current = Connection.Current(head: head, match: .notFound, requestID: requestID(from: [:]), started: now, responder: nil)
+        }
+        finish(connection, response: .error(status, code: code, message: message), now: now, route: "unparsed")
+    }
+
+    /// Writes the answer to the current request and moves on to the next one.
+    private func finish(_ connection: Connection, response: Response, now: UInt64, route: String? = nil) {
+        guard let current = connection.current else { return }
+        let head = current.head
+        let keepAlive = head.keepAlive && !connection.closeAfterWrite && !draining
+        if !keepAlive { connection.closeAfterWrite = true }
+        let bytes = writer.serialize(response, method: head.method, minorVersion: head.minorVersion, keepAlive: keepAlive, requestID: current.requestID)
+        if connection.output.isEmpty { connection.output = bytes } else { connection.output.append(contentsOf: bytes) }
+        connection.current = nil
+        connection.sequence &+= 1
+        connection.phase = .idle
+        connection.phaseStarted = now
+        let routeName: String
+        if let route { routeName = route } else if case .found(let i, _) = current.match { routeName = core.router.routes[i].pattern } else { routeName = "unmatched" }
+        let duration = MonotonicClock.now() &- current.started
+        if core.configuration.accessLog {
+            core.logger.info("request", metadata: [
+                "http.method": "\(head.method.rawValue)",
+                "http.route": "\(routeName)",
+                "http.status": "\(response.status.code)",
+                "http.duration_ms": "\(Double(duration / 1000) / 1000)",
+                "request.id": "\(current.requestID)",
+            ])
+        }
+        core.observer?(RequestRecord(method: head.method, route: routeName, status: response.status.code, durationNanoseconds: duration, requestID: current.requestID))
+        flush(connection, now: now)
+    }
+
+    /// Sends pending output; afterwards either closes, waits for writability, or reads the next request.
+    private func flush(_ connection: Connection, now: UInt64) {
+        while connection.hasPendingOutput {
+            let n = connection.output.withUnsafeBytes { raw in
+                send(connection.fd, raw.baseAddress! + connection.outputOffset, raw.count - connection.outputOffset, CSYSTEM_MSG_NOSIGNAL)
+            }
+            if n > 0 {
+                connection.outputOffset += n
+                connection.lastProgress = now
+            } else {
+                let err = csystem_errno()
+                if n < 0 && err == EINTR { continue }
+                if n < 0 && (err == EAGAIN || err == EWOULDBLOCK) {
+                    setInterest(connection, CSYSTEM_EPOLLOUT)
+                    return
+                }
+                close(connection)
+                return
+            }
+        }
+        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 16 * 1024)
+        connection.outputOffset = 0
+        if connection.phase == .processing { return }
+        if connection.phase == .body {
+            // Only "100 Continue" was written: go on reading the body.
+            setInterest(connection, CSYSTEM_EPOLLIN)
+            return
+        }
+        if connection.closeAfterWrite {
+            close(connection)
+            return
+        }
+        setInterest(connection, CSYSTEM_EPOLLIN)
+        if !connection.input.isEmpty {
+            processInput(connection, now: now)
+        } else if draining {
+            close(connection)
+        }
+    }
+
+    private func setInterest(_ connection: Connection, _ events: UInt32, add: Bool = false) {
+        guard add || connection.interest != events else { return }
+        connection.interest = events
+        _ = csystem_epoll_ctl(epfd, add ? CSYSTEM_EPOLL_CTL_ADD : CSYSTEM_EPOLL_CTL_MOD, connection.fd, events, UInt64(UInt32(bitPattern: connection.fd)))
+    }
+
+    private func close(_ connection: Connection) {
+        guard !connection.isClosed else { return }
+        connection.isClosed = true
+        connections[connection.fd] = nil
+        Glibc.close(connection.fd)
+        core.openConnections.wrappingSubtract(1, ordering: .relaxed)
+        connection.current?.responder?.cancel()
+        connection.current = nil
+    }
+
+    // MARK: - Time-outs and shutdown
+
+    private func sweep(now: UInt64) {
+        let config = core.configuration
+        if acceptPausedUntil != 0 && now >= acceptPausedUntil, let l = listener {
+            acceptPausedUntil = 0
+            _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_MOD, l.fd, CSYSTEM_EPOLLIN, UInt64(UInt32(bitPattern: l.fd)))
+        }
+        let headerTimeout = config.headerTimeout.nanoseconds
+        let bodyTimeout = config.bodyIdleTimeout.nanoseconds
+        let keepAliveTimeout = config.keepAliveTimeout.nanoseconds
+        for connection in Array(connections.values) {
+            if connection.hasPendingOutput {
+                if now &- connection.lastProgress > bodyTimeout { close(connection) }
+                continue
+            }
+            switch connection.phase {
+            case .idle:
+                if draining || now &- connection.phaseStarted > keepAliveTimeout { close(connection) }
+            case .head:
+                if now &- connection.phaseStarted > headerTimeout {
+                    connection.current = nil
+                    respondToProtocolError(connection, status: .requestTimeout, code: "request_timeout", message: "The request headers did not arrive in time.", now: now)
+                }
+            case .body:
+                if now &- connection.lastProgress > bodyTimeout {
+                    respondToProtocolError(connection, status: .requestTimeout, code: "request_timeout", message: "The request body stalled.", now: now)
+                }
+            case .processing:
+                break
+            }
+        }
+    }
+
+    private func beginDrain(deadline: UInt64) {
+        draining = true
+        drainDeadline = deadline
+        if let l = listener {
+            _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_DEL, l.fd, 0, 0)
+            Glibc.close(l.fd)
+            listener = nil
+        }
+        for connection in Array(connections.values) where connection.phase == .idle && !connection.hasPendingOutput && connection.input.isEmpty {
+            close(connection)
+        }
+    }
+}

@@ -1,0 +1,145 @@
+/// Where a handler runs.
+public enum Execution: Sendable {
+    /// On the worker pool (default): the handler may block (libpq).
+    case worker
+    /// Inline on the event loop: only for handlers that never block and finish in microseconds.
+    case eventLoop
+}
+
+/// A handler: answers at once, or takes a `Responder` and answers later from any thread
+/// without holding a worker (long polls).
+public enum RouteHandler: Sendable {
+    case respond(@Sendable (Request) throws -> Response)
+    case deferred(@Sendable (Request, Responder) throws -> Void)
+}
+
+/// One entry of the route table.
+public struct Route: Sendable {
+    public let method: HTTPMethod
+    /// `/api/v1/applications/{id}`; a last segment `{name...}` takes the rest of the path, still
+    /// percent-encoded (the handler decodes it once, e.g. static files).
+    public let pattern: String
+    public let handler: RouteHandler
+    /// Overrides the server's body limit for this route.
+    public let maxBodyBytes: Int?
+    public let execution: Execution
+
+    public init(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, execution: Execution = .worker, handler: RouteHandler) {
+        self.method = method
+        self.pattern = pattern
+        self.handler = handler
+        self.maxBodyBytes = maxBodyBytes
+        self.execution = execution
+    }
+
+    public init(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, execution: Execution = .worker, _ respond: @escaping @Sendable (Request) throws -> Response) {
+        self.init(method, pattern, maxBodyBytes: maxBodyBytes, execution: execution, handler: .respond(respond))
+    }
+}
+
+/// Method + path pattern → route. Built once; immutable; listable for the contract test.
+public struct Router: Sendable {
+    public enum Match: Equatable {
+        case found(index: Int, parameters: [String: String])
+        case methodNotAllowed(allow: [HTTPMethod])
+        case notFound
+        /// A path segment with a malformed percent-encoding or bytes that are not UTF-8.
+        case badPath
+    }
+
+    public let routes: [Route]
+    private let root: Node
+
+    private struct Node: Sendable {
+        var literals: [String: Node] = [:]
+        var parameterName: String?
+        var parameterChild: [Node] = []   // zero or one: an array gives the recursion its indirection
+        var catchAllName: String?
+        var catchAllMethods: [HTTPMethod: Int] = [:]
+        var methods: [HTTPMethod: Int] = [:]
+    }
+
+    public init(_ routes: [Route]) {
+        self.routes = routes
+        var root = Node()
+        for (index, route) in routes.enumerated() {
+            precondition(route.pattern.hasPrefix("/"), "route pattern must start with /: \(route.pattern)")
+            let segments = route.pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+            Self.insert(into: &root, segments: segments[...], method: route.method, index: index, pattern: route.pattern)
+        }
+        self.root = root
+    }
+
+    private static func insert(into node: inout Node, segments: ArraySlice<String>, method: HTTPMethod, index: Int, pattern: String) {
+        guard let segment = segments.first else {
+            precondition(node.methods[method] == nil, "duplicate route \(method) \(pattern)")
+            node.methods[method] = index
+            return
+        }
+        if segment.hasPrefix("{") && segment.hasSuffix("...}") {
+            precondition(segments.count == 1, "a {rest...} segment must be last: \(pattern)")
+            node.catchAllName = String(segment.dropFirst().dropLast(4))
+            precondition(node.catchAllMethods[method] == nil, "duplicate route \(method) \(pattern)")
+            node.catchAllMethods[method] = index
+        } else if segment.hasPrefix("{") && segment.hasSuffix("}") {
+            let name = String(segment.dropFirst().dropLast())
+            precondition(node.parameterName == nil || node.parameterName == name, "conflicting parameter names at \(pattern)")
+            node.parameterName = name
+            if node.parameterChild.isEmpty { node.parameterChild = [Node()] }
+            insert(into: &node.parameterChild[0], segments: segments.dropFirst(), method: method, index: index, pattern: pattern)
+        } else {
+            var child = node.literals[segment] ?? Node()
+            insert(into: &child, segments: segments.dropFirst(), method: method, index: index, pattern: pattern)
+            node.literals[segment] = child
+        }
+    }
+
+    /// Matches a raw (still percent-encoded) path. HEAD falls back to GET.
+    public func match(method: HTTPMethod, path: Substring) -> Match {
+        guard path.first == "/" else { return .notFound }
+        let rawSegments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        var decoded: [String] = []
+        decoded.reserveCapacity(rawSegments.count)
+        for raw in rawSegments {
+            guard let d = PercentDecoding.decode(raw) else { return .badPath }
+            decoded.append(d)
+        }
+        var parameters: [String: String] = [:]
+        guard let methods = find(node: root, decoded: decoded[...], raw: rawSegments[...], parameters: &parameters) else {
+            return .notFound
+        }
+        if let index = methods[method] ?? (method == .HEAD ? methods[.GET] : nil) {
+            return .found(index: index, parameters: parameters)
+        }
+        var allow = Set(methods.keys)
+        if allow.contains(.GET) { allow.insert(.HEAD) }
+        return .methodNotAllowed(allow: allow.sorted())
+    }
+
+    private func find(node: Node, decoded: ArraySlice<String>, raw: ArraySlice<Substring>, parameters: inout [String: String]) -> [HTTPMethod: Int]? {
+        guard let segment = decoded.first else {
+            if !node.methods.isEmpty { return node.methods }
+            if let name = node.catchAllName {
+                parameters[name] = ""
+                return node.catchAllMethods
+            }
+            return nil
+        }
+        if let child = node.literals[segment], let found = find(node: child, decoded: decoded.dropFirst(), raw: raw.dropFirst(), parameters: &parameters) {
+            return found
+        }
+        if let name = node.parameterName, !segment.isEmpty, let child = node.parameterChild.first {
+            var attempt = parameters
+            attempt[name] = segment
+            if let found = find(node: child, decoded: decoded.dropFirst(), raw: raw.dropFirst(), parameters: &attempt) {
+                parameters = attempt
+                return found
+            }
+        }
+        if let name = node.catchAllName {
+            parameters[name] = raw.joined(separator: "/")
+            return node.catchAllMethods
+        }
+        return nil
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Everything the server can be tuned with. Defaults are production values; tests shorten the time-outs.
+public struct ServerConfiguration: Sendable {
+    /// IPv4 or IPv6 literal, or "localhost". "::" listens on IPv6 and IPv4.
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (tests); read it back from `HTTPServer.port`.
+    public var port = 8080
+    /// Event loop threads, one per core by default.
+    public var eventLoops = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Threads for handlers that may block.
+    public var workerThreads = 16
+    /// Requests waiting for a worker before new ones get 503.
+    public var maxQueuedRequests = 4096
+    /// Open connections at most; beyond it new connections get a 503 and are closed.
+    public var maxConnections = 10_000
+    /// Default request body limit; a route may override it.
+    public var maxBodyBytes = 1 << 20
+    public var parserLimits = HTTPParserLimits()
+    /// Time to receive a whole header block, from its first byte.
+    public var headerTimeout: Duration = .seconds(10)
+    /// Longest pause while a body (or a response write) makes no progress.
+    public var bodyIdleTimeout: Duration = .seconds(10)
+    /// How long an idle keep-alive connection stays open.
+    public var keepAliveTimeout: Duration = .seconds(60)
+    /// Graceful shutdown: after this, open connections are closed.
+    public var shutdownTimeout: Duration = .seconds(10)
+    /// One log line per request at info level (method, route pattern, status, duration, request id).
+    public var accessLog = true
+    public var listenBacklog: Int32 = 4096
+
+    public init() {}
+
+    /// How often time-outs are checked: a quarter of the shortest, between 5 ms and 250 ms.
+    var sweepIntervalMilliseconds: Int32 {
+        let shortest = [headerTimeout, bodyIdleTimeout, keepAliveTimeout].map(\.nanoseconds).min() ?? 1_000_000_000
+        return Int32(clamping: min(250, max(5, Int(shortest / 4_000_000))))
+    }
+}
+
+/// What the server reports about each answered request (metrics).
+public struct RequestRecord: Sendable {
+    public let method: HTTPMethod
+    public let route: String
+    public let status: Int
+    public let durationNanoseconds: UInt64
+    public let requestID: String
+}
