@@ -48,6 +48,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer"]),
         .target(name: "PostgresTestSupport", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pickupbox",
@@ -60,9 +61,9 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CSystem"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresTestSupport"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "Postgres", "PostgresTestSupport"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

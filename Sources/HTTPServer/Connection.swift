@@ -34,7 +34,8 @@ final class Connection {
     var sequence: UInt64 = 0
     var closeAfterWrite = false
     var isClosed = false
-    var interest: UInt32 = 0
+    /// Reading stopped with data left in the socket (too much pipelined input); resume after the answer.
+    var readPaused = false
 
     init(fd: Int32, remoteAddress: String, limits: HTTPParserLimits, now: UInt64) {
         self.fd = fd

@@ -188,52 +188,69 @@ final class EventLoop: @unchecked Sendable {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let connection = Connection(fd: fd, remoteAddress: formatAddress(&storage), limits: core.configuration.parserLimits, now: now)
             connections[fd] = connection
-            setInterest(connection, CSYSTEM_EPOLLIN, add: true)
+            // Edge-triggered, registered once: no epoll_ctl per request. Reads drain to EAGAIN.
+            _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, fd, CSYSTEM_EPOLLIN | CSYSTEM_EPOLLOUT | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLET, UInt64(UInt32(bitPattern: fd)))
         }
     }
 
     // MARK: - Events
 
     private func handle(_ connection: Connection, flags: UInt32, now: UInt64) {
-        if flags & CSYSTEM_EPOLLOUT != 0 {
-            flush(connection, now: now)
-            if connection.isClosed { return }
-        }
-        if flags & CSYSTEM_EPOLLIN != 0 {
-            readAvailable(connection, now: now)
-            if connection.isClosed { return }
-        }
-        if flags & (CSYSTEM_EPOLLERR | CSYSTEM_EPOLLHUP) != 0 {
+        if flags & CSYSTEM_EPOLLERR != 0 {
             close(connection)
             return
         }
-        if flags & CSYSTEM_EPOLLRDHUP != 0 && connection.phase == .processing {
-            // The client stopped sending while its request is being handled. Stop watching (level-triggered
-            // would fire again); the answer is still written, then the connection closes.
-            connection.closeAfterWrite = true
-            setInterest(connection, 0)
+        if flags & CSYSTEM_EPOLLOUT != 0 && connection.hasPendingOutput {
+            flush(connection, now: now)
+            if connection.isClosed { return }
+        }
+        if flags & (CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLHUP) != 0 {
+            readAvailable(connection, now: now)
         }
     }
 
+    /// Most unparsed bytes held for a connection whose current request is still being answered
+    /// (pipelined requests); beyond it reading pauses until the answer is written.
+    private static let maxBufferedInput = 64 * 1024
+
+    /// Reads until EAGAIN (edge-triggered), then parses.
     private func readAvailable(_ connection: Connection, now: UInt64) {
-        for _ in 0..<4 {
+        connection.readPaused = false
+        while true {
+            if (connection.phase == .processing || connection.hasPendingOutput) && connection.input.count >= Self.maxBufferedInput {
+                connection.readPaused = true
+                break
+            }
             let n = recv(connection.fd, scratch, scratchSize, 0)
             if n > 0 {
                 connection.input.append(UnsafeRawBufferPointer(start: scratch, count: n))
                 connection.lastProgress = now
-                if n < scratchSize { break }
-            } else if n == 0 {
-                close(connection)
-                return
-            } else {
-                let err = csystem_errno()
-                if err == EINTR { continue }
-                if err == EAGAIN || err == EWOULDBLOCK { break }
-                close(connection)
-                return
+                continue
             }
+            if n == 0 {
+                // The client finished sending. A request being answered still gets its answer.
+                if connection.phase == .processing || connection.hasPendingOutput {
+                    connection.closeAfterWrite = true
+                    break
+                }
+                if connection.input.isEmpty {
+                    close(connection)
+                    return
+                }
+                connection.closeAfterWrite = true
+                break
+            }
+            let err = csystem_errno()
+            if err == EINTR { continue }
+            if err == EAGAIN || err == EWOULDBLOCK { break }
+            close(connection)
+            return
         }
         processInput(connection, now: now)
+        if connection.closeAfterWrite && !connection.isClosed && connection.phase != .processing && !connection.hasPendingOutput {
+            // EOF in the middle of a request: nothing more will come.
+            close(connection)
+        }
     }
 
     /// Parses as many requests as the buffer holds, one at a time: the next request of a pipeline is
@@ -322,12 +339,18 @@ final class EventLoop: @unchecked Sendable {
             method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: body,
             parameters: parameters, route: route.pattern, requestID: current.requestID, remoteAddress: connection.remoteAddress
         )
+        let handler = route.handler
+        if route.execution == .eventLoop, case .respond(let respond) = handler {
+            // Inline: no responder, no wake-up, no thread hop.
+            let response: Response
+            do { response = try respond(request) } catch { response = core.renderer.response(for: error, request: request) }
+            connection.current = current
+            finish(connection, response: response, now: now)
+            return
+        }
         let responder = Responder(request: request, loop: self, connection: ConnectionRef(connection: connection), sequence: connection.sequence, renderer: core.renderer)
         current.responder = responder
         connection.current = current
-        // While a handler runs, only watch for the client going away.
-        setInterest(connection, CSYSTEM_EPOLLRDHUP)
-        let handler = route.handler
         let job: @Sendable () -> Void = {
             do {
                 switch handler {
@@ -402,7 +425,7 @@ final class EventLoop: @unchecked Sendable {
                 let err = csystem_errno()
                 if n < 0 && err == EINTR { continue }
                 if n < 0 && (err == EAGAIN || err == EWOULDBLOCK) {
-                    setInterest(connection, CSYSTEM_EPOLLOUT)
+                    // Edge-triggered EPOLLOUT tells us when there is room again.
                     return
                 }
                 close(connection)
@@ -411,28 +434,19 @@ final class EventLoop: @unchecked Sendable {
         }
         connection.output.removeAll(keepingCapacity: connection.output.capacity <= 16 * 1024)
         connection.outputOffset = 0
-        if connection.phase == .processing { return }
-        if connection.phase == .body {
-            // Only "100 Continue" was written: go on reading the body.
-            setInterest(connection, CSYSTEM_EPOLLIN)
-            return
-        }
+        // Only "100 Continue" was written, or a handler still runs: nothing else to do now.
+        if connection.phase == .processing || connection.phase == .body { return }
         if connection.closeAfterWrite {
             close(connection)
             return
         }
-        setInterest(connection, CSYSTEM_EPOLLIN)
-        if !connection.input.isEmpty {
+        if connection.readPaused {
+            readAvailable(connection, now: now)
+        } else if !connection.input.isEmpty {
             processInput(connection, now: now)
         } else if draining {
             close(connection)
         }
-    }
-
-    private func setInterest(_ connection: Connection, _ events: UInt32, add: Bool = false) {
-        guard add || connection.interest != events else { return }
-        connection.interest = events
-        _ = csystem_epoll_ctl(epfd, add ? CSYSTEM_EPOLL_CTL_ADD : CSYSTEM_EPOLL_CTL_MOD, connection.fd, events, UInt64(UInt32(bitPattern: connection.fd)))
     }
 
     private func close(_ connection: Connection) {

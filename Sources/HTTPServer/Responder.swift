@@ -77,11 +77,12 @@ struct ErrorRenderer: Sendable {
     func response(for error: any Error, request: Request) -> Response {
         if let e = error as? any HTTPResponseError { return e.response }
         if let mapped = mapper?(error, request) { return mapped }
+        // Only the type: an error's description may quote input (personal data must not reach logs).
+        // Errors known to be safe are logged in full by the application's mapper.
         logger.error("unhandled error", metadata: [
             "request.id": "\(request.requestID)",
             "http.route": "\(request.route)",
             "error.type": "\(String(reflecting: type(of: error)))",
-            "error": "\(error)",
         ])
         return .error(.internalServerError, code: "internal_error", message: "An internal error occurred. Quote the request id \(request.requestID) when reporting it.")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import HTTPServer
+import HTTPTestSupport
 
 struct Person: Codable, Equatable {
     var name: String

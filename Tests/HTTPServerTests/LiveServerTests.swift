@@ -5,6 +5,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import HTTPServer
+import HTTPTestSupport
 
 @Suite("Live server on a loopback port")
 struct LiveServerTests {

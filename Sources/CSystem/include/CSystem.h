@@ -31,6 +31,7 @@ static const uint32_t CSYSTEM_EPOLLOUT = EPOLLOUT;
 static const uint32_t CSYSTEM_EPOLLERR = EPOLLERR;
 static const uint32_t CSYSTEM_EPOLLHUP = EPOLLHUP;
 static const uint32_t CSYSTEM_EPOLLRDHUP = EPOLLRDHUP;
+static const uint32_t CSYSTEM_EPOLLET = EPOLLET;
 static const int CSYSTEM_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
 static const int CSYSTEM_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
 static const int CSYSTEM_EPOLL_CTL_DEL = EPOLL_CTL_DEL;

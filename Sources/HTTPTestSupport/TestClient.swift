@@ -2,23 +2,21 @@
 import Glibc
 #endif
 import Foundation
-import Testing
-@testable import HTTPServer
-import Logging
+import HTTPServer
 
-/// A blocking loopback client that speaks raw bytes, so tests can send exactly what they mean.
-final class TestClient {
-    let fd: Int32
+/// A blocking loopback client (tests only) that speaks raw bytes, so tests can send exactly what they mean.
+public final class TestClient {
+    public let fd: Int32
 
-    struct Reply {
-        var status: Int
-        var headers: [(String, String)]
-        var body: [UInt8]
-        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-        var text: String { String(decoding: body, as: UTF8.self) }
+    public struct Reply {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+        public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    init(port: Int, timeout: Double = 5) throws {
+    public init(port: Int, timeout: Double = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -33,14 +31,14 @@ final class TestClient {
 
     deinit { Glibc.close(fd) }
 
-    func setTimeout(_ seconds: Double) {
+    public func setTimeout(_ seconds: Double) {
         var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    func send(_ text: String) { send(Array(text.utf8)) }
+    public func send(_ text: String) { send(Array(text.utf8)) }
 
-    func send(_ bytes: [UInt8]) {
+    public func send(_ bytes: [UInt8]) {
         var off = 0
         while off < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + off, bytes.count - off, Int32(MSG_NOSIGNAL)) }
@@ -52,7 +50,7 @@ final class TestClient {
     private var buffer: [UInt8] = []
 
     /// Reads until the peer closes or the timeout; returns everything received.
-    func readToEnd() -> [UInt8] {
+    public func readToEnd() -> [UInt8] {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = recv(fd, &chunk, chunk.count, 0)
@@ -64,7 +62,7 @@ final class TestClient {
     }
 
     /// True when the server closed the connection (EOF) within the timeout.
-    func isClosedByPeer() -> Bool {
+    public func isClosedByPeer() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = recv(fd, &chunk, chunk.count, 0)
@@ -75,7 +73,7 @@ final class TestClient {
     }
 
     /// Reads one response (Content-Length framed). nil on timeout or close before a whole response.
-    func readResponse(headRequest: Bool = false) -> Reply? {
+    public func readResponse(headRequest: Bool = false) -> Reply? {
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
             if let reply = parse(headRequest: headRequest) { return reply }
@@ -108,7 +106,7 @@ final class TestClient {
     }
 
     /// One request, one response.
-    func request(_ method: String = "GET", _ path: String, headers: [String] = [], body: String? = nil) -> Reply? {
+    public func request(_ method: String = "GET", _ path: String, headers: [String] = [], body: String? = nil) -> Reply? {
         var text = "\(method) \(path) HTTP/1.1\r\nHost: test\r\n"
         for h in headers { text += h + "\r\n" }
         if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
@@ -118,20 +116,3 @@ final class TestClient {
     }
 }
 
-/// A live server on an ephemeral loopback port.
-enum TestServer {
-    static func make(routes: [Route], configure: (inout ServerConfiguration) -> Void = { _ in },
-                     errorMapper: (@Sendable (any Error, Request) -> Response?)? = nil) throws -> HTTPServer {
-        var config = ServerConfiguration()
-        config.port = 0
-        config.eventLoops = 2
-        config.workerThreads = 4
-        config.accessLog = false
-        configure(&config)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let server = HTTPServer(configuration: config, router: Router(routes), logger: logger, errorMapper: errorMapper)
-        try server.start()
-        return server
-    }
-}

@@ -1,0 +1,29 @@
+# Production image: build with the Swift toolchain, run on slim Debian with only the C libraries.
+# (No Docker engine runs on the development machines of this project; this file is kept correct by
+# reading and by keeping it in step with the Makefile. See README "Deploying".)
+FROM swift:6.3-bookworm AS build
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        libpq-dev libcurl4-openssl-dev libssl-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --product pickupbox --static-swift-stdlib \
+    && install -D "$(swift build -c release --show-bin-path)/pickupbox" /out/pickupbox
+
+FROM debian:bookworm-slim
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        libpq5 libcurl4 libssl3 ca-certificates tzdata \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home /app pickupbox
+WORKDIR /app
+COPY --from=build /out/pickupbox /usr/local/bin/pickupbox
+COPY Migrations ./Migrations
+COPY openapi.yaml ./
+USER pickupbox
+ENV PICKUPBOX_ENV=production PICKUPBOX_HOST=0.0.0.0 PICKUPBOX_PORT=8080 PICKUPBOX_MIGRATIONS_DIR=/app/Migrations
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
+ENTRYPOINT ["pickupbox"]
+CMD ["serve"]

@@ -1,0 +1,41 @@
+# pickupbox — the two commands: `make run` and `make test` (see README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev postgresql python3-pip
+PY_PACKAGES  := openapi-spec-validator
+SWIFT        ?= swift
+
+.PHONY: help deps build run test bench clean
+
+help:
+	@echo "make run    install missing Debian packages, build, start PostgreSQL (embedded unless DATABASE_URL), migrate, serve on :8080"
+	@echo "make test   the same set-up, then every test against a real PostgreSQL"
+	@echo "make bench  release build + wrk and the project's own load tools on loopback (writes bench/results/)"
+
+## Installs what is missing: Debian packages (checked with dpkg -s first), then the Python validator for the contract test.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 toolchain not found: install it from swift.org (see README)"; exit 1; }
+
+build: deps
+	$(SWIFT) build -c release --product pickupbox
+
+run: build
+	./.build/release/pickupbox serve
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: deps
+	bench/run.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,146 @@
+import Foundation
+import HTTPServer
+import Logging
+
+/// All configuration, read from the environment (and flags) in one place and validated at start:
+/// every problem is listed in one message. Secrets come from the environment or from files
+/// (`NAME_FILE`), never from defaults in production.
+public struct AppConfiguration: Sendable {
+    public enum Environment: String, Sendable { case development, production }
+
+    public var environment: Environment = .development
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// libpq connection string or URL; nil → embedded PostgreSQL under `dataDirectory/postgres`.
+    public var databaseURL: String?
+    /// Where local state lives (embedded cluster): `.pickupbox` in the working directory.
+    public var dataDirectory = ".pickupbox"
+    public var migrationsDirectory = "Migrations"
+    public var databasePoolSize = 16
+    public var databasePoolTimeout: Duration = .seconds(5)
+    public var eventLoops = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    public var workerThreads = 32
+    public var maxConnections = 10_000
+    public var maxBodyBytes = 1 << 20
+    public var logLevel: Logger.Level = .info
+    public var accessLog = true
+    /// When set, `/metrics` needs `Authorization: Bearer <token>`.
+    public var metricsToken: String?
+
+    public init() {}
+
+    /// A configuration problem, listed together with all others.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let problems: [String]
+
+        public init(problems: [String]) {
+            self.problems = problems
+        }
+
+        public var description: String {
+            "invalid configuration:\n" + problems.map { "  - " + $0 }.joined(separator: "\n")
+        }
+    }
+
+    /// The documented variables (README "Configuration" lists the same).
+    public static let variables: [(name: String, meaning: String)] = [
+        ("PICKUPBOX_ENV", "development (default) or production"),
+        ("PICKUPBOX_HOST", "listen address, default 127.0.0.1 (`--host`)"),
+        ("PICKUPBOX_PORT", "listen port, default 8080 (`--port`)"),
+        ("DATABASE_URL / DATABASE_URL_FILE", "PostgreSQL connection (URL or libpq string); unset → embedded cluster (development only)"),
+        ("PICKUPBOX_DATA_DIR", "local state directory, default .pickupbox"),
+        ("PICKUPBOX_MIGRATIONS_DIR", "SQL migrations, default Migrations"),
+        ("DB_POOL_SIZE", "database connections per process, default 16"),
+        ("DB_POOL_TIMEOUT_MS", "wait for a free connection before 503, default 5000"),
+        ("HTTP_EVENT_LOOPS", "event loop threads, default: number of cores"),
+        ("HTTP_WORKER_THREADS", "handler threads, default 32"),
+        ("HTTP_MAX_CONNECTIONS", "open connections at most, default 10000"),
+        ("HTTP_MAX_BODY_BYTES", "default request body limit, default 1048576"),
+        ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
+        ("ACCESS_LOG", "on (default) or off"),
+        ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; unset → open (bind to loopback)"),
+    ]
+
+    /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
+    public static func load(from env: [String: String]) throws -> AppConfiguration {
+        var c = AppConfiguration()
+        var problems: [String] = []
+
+        func string(_ name: String) -> String? {
+            guard let v = env[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+        func secret(_ name: String) -> String? {
+            if let v = string(name) { return v }
+            guard let path = string(name + "_FILE") else { return nil }
+            guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+                problems.append("\(name)_FILE: cannot read \(path)")
+                return nil
+            }
+            return contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func integer(_ name: String, _ range: ClosedRange<Int>) -> Int? {
+            guard let raw = string(name) else { return nil }
+            guard let v = Int(raw), range.contains(v) else {
+                problems.append("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound) (got \(raw.count > 20 ? "a long value" : "'\(raw)'"))")
+                return nil
+            }
+            return v
+        }
+
+        if let e = string("PICKUPBOX_ENV") {
+            if let parsed = Environment(rawValue: e) { c.environment = parsed } else { problems.append("PICKUPBOX_ENV must be development or production") }
+        }
+        if let h = string("PICKUPBOX_HOST") { c.host = h }
+        if let p = integer("PICKUPBOX_PORT", 0...65535) { c.port = p }
+        c.databaseURL = secret("DATABASE_URL")
+        if let d = string("PICKUPBOX_DATA_DIR") { c.dataDirectory = d }
+        if let m = string("PICKUPBOX_MIGRATIONS_DIR") { c.migrationsDirectory = m }
+        if let n = integer("DB_POOL_SIZE", 1...500) { c.databasePoolSize = n }
+        if let n = integer("DB_POOL_TIMEOUT_MS", 1...120_000) { c.databasePoolTimeout = .milliseconds(n) }
+        if let n = integer("HTTP_EVENT_LOOPS", 1...256) { c.eventLoops = n }
+        if let n = integer("HTTP_WORKER_THREADS", 1...1024) { c.workerThreads = n }
+        if let n = integer("HTTP_MAX_CONNECTIONS", 1...1_000_000) { c.maxConnections = n }
+        if let n = integer("HTTP_MAX_BODY_BYTES", 1...(256 << 20)) { c.maxBodyBytes = n }
+        if let l = string("LOG_LEVEL") {
+            if let level = Logger.Level(rawValue: l.lowercased()) { c.logLevel = level } else { problems.append("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical") }
+        }
+        if let a = string("ACCESS_LOG") {
+            switch a.lowercased() {
+            case "on", "true", "1": c.accessLog = true
+            case "off", "false", "0": c.accessLog = false
+            default: problems.append("ACCESS_LOG must be on or off")
+            }
+        }
+        c.metricsToken = secret("METRICS_TOKEN")
+        problems += c.problems()
+        if !problems.isEmpty { throw Invalid(problems: problems) }
+        return c
+    }
+
+    /// Checks that hold however the values were set (flags override the environment).
+    public func problems() -> [String] {
+        var problems: [String] = []
+        if environment == .production && databaseURL == nil {
+            problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development and tests)")
+        }
+        if host.isEmpty { problems.append("the listen host must not be empty") }
+        if !(0...65535).contains(port) { problems.append("the port must be from 0 to 65535") }
+        if databasePoolSize > workerThreads {
+            problems.append("DB_POOL_SIZE (\(databasePoolSize)) should not exceed HTTP_WORKER_THREADS (\(workerThreads)): the extra connections would never be used")
+        }
+        return problems
+    }
+
+    var serverConfiguration: ServerConfiguration {
+        var s = ServerConfiguration()
+        s.host = host
+        s.port = port
+        s.eventLoops = eventLoops
+        s.workerThreads = workerThreads
+        s.maxConnections = maxConnections
+        s.maxBodyBytes = maxBodyBytes
+        s.accessLog = accessLog
+        return s
+    }
+}

@@ -1,0 +1,78 @@
+import HTTPServer
+import Postgres
+import Prometheus
+import Synchronization
+
+/// Prometheus metrics of one process: requests by route and status, latency by route, open
+/// connections, worker queue, database pool. Request metrics are recorded on the event loop
+/// threads, so the per-series handles are created once and cached.
+final class AppMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    private let requestCounters = Mutex<[String: Counter]>([:])
+    private let latencyHistograms = Mutex<[String: DurationHistogram]>([:])
+    private let openConnections: Gauge
+    private let rejectedConnections: Gauge
+    private let queuedRequests: Gauge
+    private let busyWorkers: Gauge
+    private let poolSize: Gauge
+    private let poolOpen: Gauge
+    private let poolInUse: Gauge
+    private let poolWaiting: Gauge
+
+    static let buckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    static func name(_ name: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: unit, helpText: help)
+    }
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        openConnections = registry.makeGauge(descriptor: Self.name("http_open_connections", help: "Open client connections"))
+        rejectedConnections = registry.makeGauge(descriptor: Self.name("http_rejected_connections", help: "Connections refused because of the connection cap, since start"))
+        queuedRequests = registry.makeGauge(descriptor: Self.name("http_queued_requests", help: "Requests waiting for a worker thread"))
+        busyWorkers = registry.makeGauge(descriptor: Self.name("http_busy_workers", help: "Worker threads running a handler"))
+        poolSize = registry.makeGauge(descriptor: Self.name("db_pool_size", help: "Configured database connections"))
+        poolOpen = registry.makeGauge(descriptor: Self.name("db_pool_open", help: "Open database connections"))
+        poolInUse = registry.makeGauge(descriptor: Self.name("db_pool_in_use", help: "Database connections checked out"))
+        poolWaiting = registry.makeGauge(descriptor: Self.name("db_pool_waiting", help: "Threads waiting for a database connection"))
+    }
+
+    /// Called for every answered request (on an event loop thread).
+    func record(_ r: RequestRecord) {
+        let key = r.method.rawValue + " " + r.route + " " + String(r.status)
+        let counter = requestCounters.withLock { cache -> Counter in
+            if let c = cache[key] { return c }
+            let c = registry.makeCounter(descriptor: Self.name("http_requests", unit: "total", help: "HTTP requests by method, route pattern and status"),
+                                         labels: [("method", r.method.rawValue), ("route", r.route), ("status", String(r.status))])
+            cache[key] = c
+            return c
+        }
+        counter.increment()
+        let histogram = latencyHistograms.withLock { cache -> DurationHistogram in
+            if let h = cache[r.route] { return h }
+            let h = registry.makeDurationHistogram(
+                descriptor: Self.name("http_request_duration", unit: "seconds", help: "Time from the end of the request head to the response, by route pattern"),
+                labels: [("route", r.route)], buckets: Self.buckets)
+            cache[r.route] = h
+            return h
+        }
+        histogram.recordNanoseconds(Int64(clamping: r.durationNanoseconds))
+    }
+
+    /// The exposition text, with gauges read now.
+    func render(server: HTTPServer, pool: PostgresPool) -> [UInt8] {
+        openConnections.set(Double(server.openConnections))
+        rejectedConnections.set(Double(server.rejectedConnections))
+        queuedRequests.set(Double(server.queuedRequests))
+        busyWorkers.set(Double(server.busyWorkers))
+        let stats = pool.statistics
+        poolSize.set(Double(stats.size))
+        poolOpen.set(Double(stats.open))
+        poolInUse.set(Double(stats.inUse))
+        poolWaiting.set(Double(stats.waiting))
+        return registry.emitToBuffer()
+    }
+}

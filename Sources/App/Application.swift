@@ -1,0 +1,66 @@
+import Foundation
+import HTTPServer
+import Logging
+import Postgres
+import Prometheus
+
+/// One pickupbox server process: database pool, notification listener, HTTP server, metrics.
+/// Stateless apart from caches: every piece of shared state lives in PostgreSQL, so several
+/// processes behind a load balancer behave as one.
+public final class Application: Sendable {
+    public let configuration: AppConfiguration
+    public let pool: PostgresPool
+    public let listener: PostgresListener
+    public let logger: Logger
+    let metrics: AppMetrics
+    /// The newest migration version this build knows; `/ready` checks that it is applied.
+    let latestMigration: Int
+    private let serverBox: ServerBox
+
+    /// Holds the server, which is built after `self` because its routes capture the application.
+    private final class ServerBox: @unchecked Sendable {
+        // Written once in init before the application is shared, then only read.
+        var server: HTTPServer?
+    }
+
+    public init(configuration: AppConfiguration, connectionString: String, logger: Logger, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.pool = PostgresPool(
+            configuration: PostgresConfiguration(connectionString: connectionString, poolSize: configuration.databasePoolSize, checkoutTimeout: configuration.databasePoolTimeout),
+            logger: logger
+        )
+        self.listener = PostgresListener(connectionString: connectionString, logger: logger)
+        self.metrics = AppMetrics(registry: registry)
+        self.latestMigration = try MigrationRunner(directory: configuration.migrationsDirectory, logger: logger).load().map(\.version).max() ?? 0
+        self.serverBox = ServerBox()
+        let metrics = self.metrics
+        serverBox.server = HTTPServer(
+            configuration: configuration.serverConfiguration,
+            router: Router(Routes.table(for: self)),
+            logger: logger,
+            errorMapper: { error, request in ErrorMapping.response(for: error, request: request, logger: logger) },
+            observer: { metrics.record($0) }
+        )
+    }
+
+    public var server: HTTPServer {
+        guard let s = serverBox.server else { preconditionFailure("server is set in init") }
+        return s
+    }
+
+    /// The bound port.
+    public var port: Int { server.port }
+
+    public func start() throws {
+        listener.start()
+        try server.start()
+    }
+
+    /// Graceful: the HTTP server drains first, then background work and the pool stop.
+    public func shutdown() {
+        server.shutdown()
+        listener.shutdown()
+        pool.shutdown()
+    }
+}

@@ -1,0 +1,21 @@
+import HTTPServer
+import Logging
+import Postgres
+
+/// The one place where errors of the lower modules become HTTP answers.
+enum ErrorMapping {
+    static func response(for error: any Error, request: Request, logger: Logger) -> Response? {
+        if let pg = error as? PostgresError {
+            if pg.isConnectionProblem {
+                // The database is down, restarting or saturated: tell the client to retry, don't crash.
+                logger.warning("database unavailable", metadata: ["request.id": "\(request.requestID)", "http.route": "\(request.route)", "error": "\(pg)"])
+                var r = Response.error(.serviceUnavailable, code: "database_unavailable", message: "The database is not reachable right now; try again shortly.")
+                r.headers.set("Retry-After", "2")
+                return r
+            }
+            // PostgresError's description never carries parameters or row data.
+            logger.error("database error", metadata: ["request.id": "\(request.requestID)", "http.route": "\(request.route)", "error": "\(pg)"])
+        }
+        return nil
+    }
+}

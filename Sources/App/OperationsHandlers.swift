@@ -1,0 +1,54 @@
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `/health`, `/ready` and `/metrics`.
+struct OperationsHandlers: Sendable {
+    let app: Application
+
+    private static let healthy = Response.json(bytes: Array(#"{"status":"ok"}"#.utf8))
+
+    /// The process is alive and its event loop answers. Touches nothing else.
+    func health() -> Response { Self.healthy }
+
+    /// The database answers and the newest migration of this build is applied: one prepared
+    /// primary-key lookup.
+    func ready() -> Response {
+        do {
+            let rows = try app.pool.query("SELECT version FROM schema_migrations WHERE version = \(app.latestMigration)")
+            guard rows.count == 1 else {
+                return .error(.serviceUnavailable, code: "migrations_pending", message: "The database schema is older than this server; run `pickupbox migrate`.")
+            }
+            return .json(bytes: Array(#"{"status":"ready"}"#.utf8))
+        } catch let error as PostgresError where error.isConnectionProblem {
+            var r = Response.error(.serviceUnavailable, code: "database_unavailable", message: "The database is not reachable.")
+            r.headers.set("Retry-After", "2")
+            return r
+        } catch {
+            app.logger.warning("readiness check failed", metadata: ["error": "\(error)"])
+            return .error(.serviceUnavailable, code: "not_ready", message: "The database schema cannot be read.")
+        }
+    }
+
+    /// Prometheus text exposition format 0.0.4.
+    func metrics(_ request: Request) throws -> Response {
+        if let token = app.configuration.metricsToken {
+            let given = request.headers["Authorization"] ?? ""
+            guard constantTimeEquals(Array(given.utf8), Array(("Bearer " + token).utf8)) else {
+                throw HTTPError(.unauthorized, code: "unauthorized", message: "A valid bearer token is required.", headers: ["WWW-Authenticate": "Bearer"])
+            }
+        }
+        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: app.metrics.render(server: app.server, pool: app.pool))
+    }
+}
+
+/// Compares without an early exit, so the time taken does not reveal how much matched.
+func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    var diff = UInt8(truncatingIfNeeded: a.count ^ b.count)
+    for i in 0..<max(a.count, b.count) {
+        let x = i < a.count ? a[i] : 0
+        let y = i < b.count ? b[i] : 0
+        diff |= x ^ y
+    }
+    return diff == 0
+}

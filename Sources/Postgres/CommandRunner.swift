@@ -1,0 +1,87 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Runs the PostgreSQL server tools with Foundation `Process`, capturing their output.
+struct CommandRunner: Sendable {
+    struct Output {
+        var status: Int32
+        var text: String
+
+        /// The last `count` non-empty lines, for error messages.
+        func tail(_ count: Int = 8) -> String {
+            text.split(separator: "\n").suffix(count).joined(separator: "\n")
+        }
+    }
+
+    /// When set, commands run as this user through `runuser -u <user> --` (we are root).
+    var runAsUser: String?
+
+    /// Runs `executable` with `arguments`; does not throw on a non-zero exit status.
+    ///
+    /// Uses `posix_spawn` and `waitpid` rather than Foundation `Process`: `Process.waitUntilExit` depends on
+    /// Dispatch and a run loop, and hung when every thread of the cooperative pool was blocked (as in parallel
+    /// tests). Output goes to a temporary file, not a pipe, because the server started by `pg_ctl` inherits
+    /// the descriptors and would keep a pipe open.
+    func run(_ executable: String, _ arguments: [String]) throws -> Output {
+        // `env -C /`: the postgres user may not be allowed into our working directory (initdb complains).
+        let argv = (runAsUser.map { [Self.runuserPath, "-u", $0, "--"] } ?? []) + ["/usr/bin/env", "-C", "/", executable]
+        let outputPath = FileManager.default.temporaryDirectory
+            .appendingPathComponent("pickupbox-command-\(UUID().uuidString).log").path
+        defer { unlink(outputPath) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+        var pid: pid_t = 0
+        let status: Int32 = try withCStringArray(argv + arguments) { arguments in
+            let spawned = posix_spawn(
+                &pid, argv[0], &actions, nil,
+                UnsafeRawPointer(arguments).assumingMemoryBound(to: UnsafeMutablePointer<CChar>?.self), environ
+            )
+            guard spawned == 0 else {
+                throw PostgresError(.launcher, reason: "cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
+            }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 {
+                guard errno == EINTR else {
+                    throw PostgresError(.launcher, reason: "waitpid for \(executable) failed: errno \(errno)")
+                }
+            }
+            return status
+        }
+        let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        // WIFEXITED / WEXITSTATUS are macros: exit code in bits 8…15 when the low 7 bits are 0.
+        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        return Output(status: exitStatus, text: text)
+    }
+
+    /// Runs the command and throws `.launcher` with the tail of its output unless it exits with 0.
+    @discardableResult
+    func check(_ executable: String, _ arguments: [String], what: String) throws -> Output {
+        let output = try run(executable, arguments)
+        guard output.status == 0 else {
+            throw PostgresError(
+                .launcher, reason: "\(what) failed (exit status \(output.status)):\n\(output.tail())"
+            )
+        }
+        return output
+    }
+
+    static var runuserPath: String {
+        ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
+            .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/runuser"
+    }
+
+    /// Finds `name` on `PATH`.
+    static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+
+/// A private PostgreSQL cluster made with the installed `initdb` and `pg_ctl`, reachable only through a unix
+/// socket (no TCP). Data in `<directory>/data`, socket in `<directory>/run`, log in `<directory>/postgres.log`.
+///
+/// As root (CI), the tools run as the `postgres` user through `runuser`, because initdb refuses root. When the
+/// postgres user cannot enter `directory` (e.g. a checkout under `mktemp -d`) or the socket path would be too
+/// long, the cluster lives in `/var/tmp/pickupbox-postgres-<hash>` instead, and `directory` becomes a symlink
+/// to it when it did not exist yet.
+public struct EmbeddedPostgres: Sendable {
+    /// `fsync=off`, `synchronous_commit=off`, `full_page_writes=off`: only for tests, never for `serve`.
+    public var fastUnsafe: Bool = false
+
+    let logger: Logger
+    let layout: Layout
+    let postgresUser: PostgresUser?
+    let isRoot: Bool
+    private var runner: CommandRunner { CommandRunner(runAsUser: isRoot ? "postgres" : nil) }
+
+    /// The unix-socket port (only names the socket file; nothing listens on TCP).
+    public static let port = 5432
+
+    /// A cluster in `directory` (e.g. `<project>/.pickupbox/postgres`); nothing happens until `start()`.
+    public init(directory: String, logger: Logger) {
+        self.logger = logger
+        self.isRoot = geteuid() == 0
+        self.postgresUser = isRoot ? PostgresUser.lookUp() : nil
+        self.layout = Layout(directory: directory, postgresUser: postgresUser)
+    }
+
+    /// Creates the cluster on first use, starts it unless it is already running, and creates the
+    /// database `pickupbox` if it is missing.
+    public func start() throws {
+        let bin = try Self.binDirectory()
+        try prepareDirectories()
+        if !FileManager.default.fileExists(atPath: layout.dataDirectory + "/PG_VERSION") {
+            logger.info("creating PostgreSQL cluster", metadata: ["postgres.directory": "\(layout.base)"])
+            var arguments = ["-D", layout.dataDirectory, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]
+            if fastUnsafe { arguments.append("--no-sync") }
+            try runner.check(bin + "/initdb", arguments, what: "initdb")
+        }
+        if try isRunning(bin: bin) {
+            logger.debug("reusing running PostgreSQL cluster", metadata: ["postgres.directory": "\(layout.base)"])
+        } else {
+            let output = try runner.run(bin + "/pg_ctl", [
+                "start", "-w", "-t", "60", "-D", layout.dataDirectory, "-l", layout.logFile, "-o", serverOptions,
+            ])
+            guard output.status == 0 else {
+                throw PostgresError(.launcher, reason: """
+                    pg_ctl start failed (exit status \(output.status)); a stale postmaster.pid or a second server \
+                    on the same data directory are common causes.
+                    \(output.tail())
+                    postgres.log:
+                    \(logTail())
+                    """)
+            }
+            logger.info("PostgreSQL started", metadata: ["postgres.socket": "\(layout.socketDirectory)"])
+        }
+        try createDatabase("pickupbox")
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast`); does nothing when it is not running.
+    public func stop() throws {
+        let bin = try Self.binDirectory()
+        guard try isRunning(bin: bin) else { return }
+        try runner.check(bin + "/pg_ctl", ["stop", "-m", "fast", "-w", "-t", "60", "-D", layout.dataDirectory], what: "pg_ctl stop")
+    }
+
+    /// Restarts the server (`pg_ctl restart -m fast`): existing connections break.
+    public func restart() throws {
+        let bin = try Self.binDirectory()
+        try runner.check(bin + "/pg_ctl", [
+            "restart", "-m", "fast", "-w", "-t", "60", "-D", layout.dataDirectory, "-l", layout.logFile, "-o", serverOptions,
+        ], what: "pg_ctl restart")
+    }
+
+    /// libpq conninfo for `database` over the unix socket.
+    public func connectionString(database: String = "pickupbox") -> String {
+        "host=\(layout.socketDirectory) port=\(Self.port) user=postgres dbname=\(database)"
+    }
+
+    /// Creates `name` (letters a–z, digits, `_`) unless it exists.
+    public func createDatabase(_ name: String) throws {
+        guard !name.isEmpty, name.utf8.count <= 63,
+              name.utf8.allSatisfy({ ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }) else {
+            throw PostgresError(.launcher, reason: "invalid database name (allowed: a-z, 0-9, _)")
+        }
+        let connection = try PostgresConnection.connect(connectionString(database: "postgres"), logger: logger)
+        defer { connection.close() }
+        let existing = try connection.query("SELECT 1 FROM pg_database WHERE datname = \(name)")
+        guard existing.isEmpty else { return }
+        do {
+            try connection.simpleQuery("CREATE DATABASE \(quoteIdentifier(name))")
+        } catch let error as PostgresError where error.sqlState == "42P04" || error.sqlState == SQLState.uniqueViolation {
+            return  // created concurrently
+        }
+    }
+
+    /// The directory holding `initdb` and `pg_ctl`: `/usr/lib/postgresql/<highest>/bin`, else
+    /// `pg_config --bindir`, else `PATH`.
+    public static func binDirectory() throws -> String {
+        let hasTools = { (directory: String) in
+            FileManager.default.isExecutableFile(atPath: directory + "/initdb")
+                && FileManager.default.isExecutableFile(atPath: directory + "/pg_ctl")
+        }
+        let root = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
+            .compactMap { name in Double(name).map { (version: $0, name: name) } }
+            .sorted { $0.version > $1.version }
+        for version in versions where hasTools("\(root)/\(version.name)/bin") {
+            return "\(root)/\(version.name)/bin"
+        }
+        if let pgConfig = CommandRunner.which("pg_config"),
+           let output = try? CommandRunner(runAsUser: nil).run(pgConfig, ["--bindir"]), output.status == 0 {
+            let directory = output.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if hasTools(directory) { return directory }
+        }
+        if let initdb = CommandRunner.which("initdb") {
+            let directory = URL(fileURLWithPath: initdb).deletingLastPathComponent().path
+            if hasTools(directory) { return directory }
+        }
+        throw PostgresError(.launcher, reason: "PostgreSQL server binaries not found (initdb, pg_ctl). Install the Debian package `postgresql`: apt-get install postgresql")
+    }
+
+    // MARK: - Internals
+
+    private var serverOptions: String {
+        var options = "-k '\(layout.socketDirectory)' -c listen_addresses='' -p \(Self.port)"
+        if fastUnsafe { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" }
+        return options
+    }
+
+    /// `pg_ctl status`: 0 running, 3 not running, 4 no usable data directory.
+    private func isRunning(bin: String) throws -> Bool {
+        let output = try runner.run(bin + "/pg_ctl", ["status", "-D", layout.dataDirectory])
+        return output.status == 0
+    }
+
+    private func logTail() -> String {
+        guard let text = try? String(contentsOfFile: layout.logFile, encoding: .utf8) else { return "(no log)" }
+        return text.split(separator: "\n").suffix(10).joined(separator: "\n")
+    }
+}

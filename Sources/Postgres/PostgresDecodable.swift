@@ -1,0 +1,151 @@
+import Foundation
+
+/// A Swift value that can be read from a column in PostgreSQL's text output format.
+///
+/// `PostgresRow.decode` handles NULL: it never calls `decode` for a NULL cell.
+public protocol PostgresDecodable: Sendable {
+    /// Decodes the text form of one non-NULL value. Errors must not quote the value.
+    static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Self
+}
+
+/// Marks `Optional` so that `PostgresRow.decode` can turn NULL into nil.
+protocol PostgresNullable {
+    static var postgresNull: Self { get }
+}
+
+extension Optional: PostgresNullable {
+    static var postgresNull: Self { nil }
+}
+
+extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Self {
+        try Wrapped.decode(postgresText: bytes)
+    }
+}
+
+func decodingError(_ type: Any.Type) -> PostgresError {
+    PostgresError(.decoding, reason: "value is not a valid \(type)")
+}
+
+/// Parses an optionally signed decimal integer without allocating.
+func parseInteger<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, as type: T.Type) throws -> T {
+    guard !bytes.isEmpty else { throw decodingError(type) }
+    var index = 0
+    let negative = bytes[0] == UInt8(ascii: "-")
+    if negative || bytes[0] == UInt8(ascii: "+") { index = 1 }
+    guard index < bytes.count else { throw decodingError(type) }
+    var value: T = 0
+    while index < bytes.count {
+        let digit = bytes[index] &- UInt8(ascii: "0")
+        guard digit < 10 else { throw decodingError(type) }
+        let (multiplied, overflow1) = value.multipliedReportingOverflow(by: 10)
+        let (next, overflow2) = negative
+            ? multiplied.subtractingReportingOverflow(T(digit))
+            : multiplied.addingReportingOverflow(T(digit))
+        guard !overflow1, !overflow2 else { throw decodingError(type) }
+        value = next
+        index += 1
+    }
+    return value
+}
+
+extension Int: PostgresDecodable {
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Int {
+        try parseInteger(bytes, as: Int.self)
+    }
+}
+
+extension Int64: PostgresDecodable {
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Int64 {
+        try parseInteger(bytes, as: Int64.self)
+    }
+}
+
+extension Int32: PostgresDecodable {
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Int32 {
+        try parseInteger(bytes, as: Int32.self)
+    }
+}
+
+extension Double: PostgresDecodable {
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Double {
+        // PostgreSQL writes NaN, Infinity and -Infinity, which Double(String) accepts case-insensitively.
+        guard let value = Double(String(decoding: bytes, as: UTF8.self)) else { throw decodingError(Double.self) }
+        return value
+    }
+}
+
+extension Bool: PostgresDecodable {
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Bool {
+        guard bytes.count == 1 else { throw decodingError(Bool.self) }
+        switch bytes[0] {
+        case UInt8(ascii: "t"): return true
+        case UInt8(ascii: "f"): return false
+        default: throw decodingError(Bool.self)
+        }
+    }
+}
+
+extension String: PostgresDecodable {
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> String {
+        String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension UUID: PostgresDecodable {
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> UUID {
+        guard bytes.count == 36, let uuid = UUID(uuidString: String(decoding: bytes, as: UTF8.self)) else {
+            throw decodingError(UUID.self)
+        }
+        return uuid
+    }
+}
+
+extension Date: PostgresDecodable {
+    /// Reads `timestamptz` output with `DateStyle=ISO`, which every connection sets at connect.
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Date {
+        try PostgresTimestamp.parse(bytes)
+    }
+}
+
+extension Array: PostgresDecodable where Element: PostgresArrayElement {
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> [Element] {
+        try Element.decodePostgresArray(bytes)
+    }
+}
+
+extension PostgresArrayElement where Self: PostgresDecodable {
+    /// Decodes a one-dimensional array literal such as `{1,2}` or `{"a b",c}`; NULL elements are an error.
+    public static func decodePostgresArray(_ bytes: UnsafeRawBufferPointer) throws -> [Self] {
+        var elements: [Self] = []
+        try PostgresArrayParser.forEachElement(bytes) { element in
+            guard let element else { throw PostgresError(.decoding, reason: "array contains NULL") }
+            elements.append(try element.withUnsafeBytes { try Self.decode(postgresText: $0) })
+        }
+        return elements
+    }
+}
+
+extension UInt8 {
+    /// `bytea` in hex output format (`\x0aff…`), the default since PostgreSQL 9.0 and set at connect.
+    public static func decodePostgresArray(_ bytes: UnsafeRawBufferPointer) throws -> [UInt8] {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "\\"), bytes[1] == UInt8(ascii: "x"),
+              bytes.count % 2 == 0 else { throw decodingError([UInt8].self) }
+        func nibble(_ c: UInt8) throws -> UInt8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+            default: throw decodingError([UInt8].self)
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity((bytes.count - 2) / 2)
+        var index = 2
+        while index < bytes.count {
+            out.append(try nibble(bytes[index]) << 4 | nibble(bytes[index + 1]))
+            index += 2
+        }
+        return out
+    }
+}

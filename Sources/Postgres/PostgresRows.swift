@@ -1,0 +1,124 @@
+import CLibPQ
+
+/// The rows of one result, copied out of the `PGresult` so that it can be freed at once.
+///
+/// All cell bytes live in one buffer with an offset table, not one `String` per cell.
+public struct PostgresRows: Sendable, RandomAccessCollection {
+    /// Column names in result order.
+    public let columns: [String]
+    let storage: Storage
+
+    /// Immutable after construction, hence Sendable.
+    final class Storage: Sendable {
+        let bytes: [UInt8]
+        /// Per cell (row-major): start offset into `bytes`, or -1 for NULL; `ends[i]` is the end offset.
+        let starts: [Int]
+        let ends: [Int]
+        let columnCount: Int
+        let columnIndex: [String: Int]
+
+        init(bytes: [UInt8], starts: [Int], ends: [Int], columnCount: Int, columnIndex: [String: Int]) {
+            self.bytes = bytes
+            self.starts = starts
+            self.ends = ends
+            self.columnCount = columnCount
+            self.columnIndex = columnIndex
+        }
+    }
+
+    /// Copies every cell of `result`; the caller still owns and clears `result`.
+    init(copying result: OpaquePointer) {
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        var columns: [String] = []
+        var columnIndex: [String: Int] = [:]
+        for column in 0..<columnCount {
+            let name = PQfname(result, Int32(column)).map { String(cString: $0) } ?? ""
+            columns.append(name)
+            if columnIndex[name] == nil { columnIndex[name] = column }
+        }
+        var totalLength = 0
+        for row in 0..<rowCount {
+            for column in 0..<columnCount {
+                totalLength += Int(PQgetlength(result, Int32(row), Int32(column)))
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(totalLength)
+        var starts: [Int] = []
+        var ends: [Int] = []
+        starts.reserveCapacity(rowCount * columnCount)
+        ends.reserveCapacity(rowCount * columnCount)
+        for row in 0..<rowCount {
+            for column in 0..<columnCount {
+                if PQgetisnull(result, Int32(row), Int32(column)) != 0 {
+                    starts.append(-1)
+                    ends.append(-1)
+                    continue
+                }
+                let length = Int(PQgetlength(result, Int32(row), Int32(column)))
+                starts.append(bytes.count)
+                if length > 0, let value = PQgetvalue(result, Int32(row), Int32(column)) {
+                    bytes.append(contentsOf: UnsafeRawBufferPointer(start: value, count: length))
+                }
+                ends.append(bytes.count)
+            }
+        }
+        self.columns = columns
+        self.storage = Storage(
+            bytes: bytes, starts: starts, ends: ends, columnCount: columnCount, columnIndex: columnIndex
+        )
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { storage.columnCount == 0 ? 0 : storage.starts.count / storage.columnCount }
+
+    public subscript(position: Int) -> PostgresRow {
+        precondition(indices.contains(position), "row index out of range")
+        return PostgresRow(storage: storage, columns: columns, row: position)
+    }
+}
+
+/// One row of a `PostgresRows`.
+public struct PostgresRow: Sendable {
+    let storage: PostgresRows.Storage
+    let columns: [String]
+    let row: Int
+
+    /// Decodes the value at `column` (0-based). NULL decodes to nil for optionals and is an error otherwise.
+    public func decode<T: PostgresDecodable>(_ type: T.Type, at column: Int) throws -> T {
+        guard column >= 0, column < storage.columnCount else {
+            throw PostgresError(.decoding, reason: "column index \(column) out of range")
+        }
+        let cell = row * storage.columnCount + column
+        let start = storage.starts[cell]
+        guard start >= 0 else {
+            if let nullable = T.self as? any PostgresNullable.Type, let null = nullable.postgresNull as? T {
+                return null
+            }
+            throw PostgresError(.decoding, reason: "column \(columns[column]) is NULL, expected \(T.self)")
+        }
+        do {
+            return try storage.bytes.withUnsafeBytes { buffer in
+                try T.decode(postgresText: UnsafeRawBufferPointer(rebasing: buffer[start..<storage.ends[cell]]))
+            }
+        } catch var error as PostgresError {
+            error.reason = "column \(columns[column]): \(error.reason)"
+            throw error
+        }
+    }
+
+    /// Decodes the value of the first column named `name`.
+    public func decode<T: PostgresDecodable>(_ type: T.Type, column name: String) throws -> T {
+        guard let column = storage.columnIndex[name] else {
+            throw PostgresError(.decoding, reason: "no column named \(name)")
+        }
+        return try decode(type, at: column)
+    }
+
+    /// True when the value at `column` is SQL NULL.
+    public func isNull(at column: Int) -> Bool {
+        precondition(column >= 0 && column < storage.columnCount, "column index out of range")
+        return storage.starts[row * storage.columnCount + column] < 0
+    }
+}

@@ -1,0 +1,128 @@
+import App
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+
+@main
+struct Pickupbox: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pickupbox",
+        abstract: "Back-office server for self-service document pickup boxes (Dokumentenausgabebox).",
+        discussion: "Configuration comes from environment variables; run `pickupbox env` to list them.",
+        subcommands: [Serve.self, Migrate.self, EnvironmentHelp.self]
+    )
+}
+
+/// Options every command that touches the database shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Local state directory (embedded PostgreSQL). Default: PICKUPBOX_DATA_DIR or .pickupbox")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("migrations"), help: "Directory of SQL migrations. Default: PICKUPBOX_MIGRATIONS_DIR or Migrations")
+    var migrationsDirectory: String?
+
+    /// The validated configuration: environment, then flags; all problems in one error.
+    func configuration(host: String? = nil, port: Int? = nil) throws -> AppConfiguration {
+        var c = try AppConfiguration.load(from: ProcessInfo.processInfo.environment)
+        if let host { c.host = host }
+        if let port { c.port = port }
+        if let d = dataDirectory { c.dataDirectory = d }
+        if let m = migrationsDirectory { c.migrationsDirectory = m }
+        let problems = c.problems()
+        if !problems.isEmpty { throw AppConfiguration.Invalid(problems: problems) }
+        return c
+    }
+}
+
+func bootstrapLogging(_ level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: "pickupbox")
+    logger.logLevel = level
+    return logger
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Migrate the database and serve HTTP until SIGTERM or SIGINT.")
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Listen address (IPv4 or IPv6 literal, or localhost). Default: PICKUPBOX_HOST or 127.0.0.1")
+    var host: String?
+
+    @Option(help: "Listen port. Default: PICKUPBOX_PORT or 8080")
+    var port: Int?
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535") }
+    }
+
+    func run() throws {
+        // Signals are taken synchronously by this thread (sigwait); block them before any other thread starts.
+        let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
+        signal(SIGPIPE, SIG_IGN)
+        let config = try common.configuration(host: host, port: port)
+        let logger = bootstrapLogging(config.logLevel)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let database = try DatabaseBootstrap.prepare(config, logger: logger)
+        defer { try? database.embedded?.stop() }
+        try database.migrate(config, logger: logger)
+        let app = try Application(configuration: config, connectionString: database.connectionString, logger: logger, registry: registry)
+        try app.start()
+        let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
+        logger.notice("pickupbox is serving", metadata: ["url": "http://\(shownHost):\(app.port)"])
+
+        let received = signals.wait()
+        logger.notice("shutting down", metadata: ["signal": "\(received)"])
+        app.shutdown()
+    }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending SQL migrations and exit.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let config = try common.configuration()
+        let logger = bootstrapLogging(config.logLevel)
+        let database = try DatabaseBootstrap.prepare(config, logger: logger)
+        defer { try? database.embedded?.stop() }
+        let applied = try database.migrate(config, logger: logger)
+        print(applied.isEmpty ? "database is up to date" : "applied \(applied.count) migration(s): " + applied.map(\.name).joined(separator: ", "))
+    }
+}
+
+struct EnvironmentHelp: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "env", abstract: "List the environment variables pickupbox reads.")
+
+    func run() throws {
+        for v in AppConfiguration.variables { print(v.name.padding(toLength: 36, withPad: " ", startingAt: 0) + v.meaning) }
+    }
+}
+
+/// Blocks the given signals in the calling thread (and so in every thread started after it) and
+/// waits for one with sigwait: no handler runs in signal context.
+struct SignalWaiter {
+    private var set = sigset_t()
+
+    init(signals: [Int32]) {
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    func wait() -> Int32 {
+        var s = set
+        var received: Int32 = 0
+        sigwait(&s, &received)
+        return received
+    }
+}

@@ -1,0 +1,51 @@
+import App
+import Foundation
+import HTTPServer
+import HTTPTestSupport
+import Logging
+import Postgres
+import PostgresTestSupport
+
+/// The package root, found from this file's path.
+let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+enum AppFixture {
+    /// A configuration for tests: port 0, loopback, the package's migrations.
+    static func makeConfiguration(_ configure: (inout AppConfiguration) -> Void = { _ in }) -> AppConfiguration {
+        var c = AppConfiguration()
+        c.port = 0
+        c.eventLoops = 2
+        c.workerThreads = 8
+        c.databasePoolSize = 4
+        c.accessLog = false
+        c.migrationsDirectory = packageRoot + "/Migrations"
+        configure(&c)
+        return c
+    }
+
+    static var logger: Logger {
+        var l = Logger(label: "app-test")
+        l.logLevel = .critical
+        return l
+    }
+
+    /// A started application on a fresh, migrated database.
+    static func make(migrate: Bool = true, _ configure: (inout AppConfiguration) -> Void = { _ in }) throws -> Application {
+        let config = makeConfiguration(configure)
+        let connectionString = try TestPostgres.makeDatabase()
+        if migrate {
+            try MigrationRunner(directory: config.migrationsDirectory, logger: logger).migrate(connectionString: connectionString)
+        }
+        return try make(config, connectionString: connectionString)
+    }
+
+    static func make(_ config: AppConfiguration, connectionString: String) throws -> Application {
+        let app = try Application(configuration: config, connectionString: connectionString, logger: logger)
+        try app.start()
+        return app
+    }
+}

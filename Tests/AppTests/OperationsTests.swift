@@ -1,0 +1,143 @@
+import App
+import Foundation
+import HTTPServer
+import HTTPTestSupport
+import Postgres
+import PostgresTestSupport
+import Testing
+
+@Suite("Operations endpoints")
+struct OperationsTests {
+    @Test func healthAnswersWithoutTheDatabase() throws {
+        let app = try AppFixture.make(AppFixture.makeConfiguration(), connectionString: "host=/nonexistent-pickupbox port=1 dbname=x connect_timeout=1")
+        defer { app.shutdown() }
+        let reply = try #require(try TestClient(port: app.port).request("GET", "/health"))
+        #expect(reply.status == 200)
+        #expect(reply.text == #"{"status":"ok"}"#)
+    }
+
+    @Test func readyIs200_whenMigrated() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let reply = try #require(try TestClient(port: app.port).request("GET", "/ready"))
+        #expect(reply.status == 200)
+        #expect(reply.text == #"{"status":"ready"}"#)
+    }
+
+    @Test func readyIs503_whenMigrationsArePending() throws {
+        let app = try AppFixture.make(migrate: false)
+        defer { app.shutdown() }
+        let reply = try #require(try TestClient(port: app.port).request("GET", "/ready"))
+        #expect(reply.status == 503)
+        #expect(reply.text.contains("not_ready") || reply.text.contains("migrations_pending"))
+    }
+
+    @Test func readyIs503_andProcessSurvives_whenDatabaseUnreachable() throws {
+        let app = try AppFixture.make(AppFixture.makeConfiguration(), connectionString: "host=/nonexistent-pickupbox port=1 dbname=x connect_timeout=1")
+        defer { app.shutdown() }
+        let client = try TestClient(port: app.port)
+        for _ in 0..<3 {
+            let reply = try #require(client.request("GET", "/ready"))
+            #expect(reply.status == 503)
+            #expect(reply.text.contains("database_unavailable"))
+            #expect(reply.header("Retry-After") == "2")
+        }
+        #expect(client.request("GET", "/health")?.status == 200)
+    }
+
+    @Test func answers503_whenThePoolIsExhausted() throws {
+        let app = try AppFixture.make { c in
+            c.databasePoolSize = 1
+            c.databasePoolTimeout = .milliseconds(200)
+        }
+        defer { app.shutdown() }
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            try? app.pool.withConnection { _ in
+                holding.signal()
+                release.wait()
+            }
+        }
+        holding.wait()
+        let reply = try #require(try TestClient(port: app.port).request("GET", "/ready"))
+        release.signal()
+        #expect(reply.status == 503)
+        #expect(reply.text.contains("database_unavailable"))
+        // And it recovers once the connection is back.
+        var after = 0
+        for _ in 0..<50 where after != 200 {
+            after = try TestClient(port: app.port).request("GET", "/ready")?.status ?? 0
+            usleep(20_000)
+        }
+        #expect(after == 200)
+    }
+
+    @Test func metricsCountRequestsByRouteAndStatus_andShowThePool() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let client = try TestClient(port: app.port)
+        for _ in 0..<3 { _ = client.request("GET", "/health") }
+        _ = client.request("GET", "/no/such/path?secret=0171123")
+        _ = client.request("GET", "/ready")
+        let reply = try #require(client.request("GET", "/metrics"))
+        #expect(reply.status == 200)
+        #expect(reply.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") == true)
+        let text = reply.text
+        #expect(text.contains(#"http_requests_total{method="GET",route="/health",status="200"} 3"#))
+        #expect(text.contains(#"http_requests_total{method="GET",route="unmatched",status="404"} 1"#))
+        #expect(text.contains("http_request_duration_seconds_bucket"))
+        #expect(text.contains("http_open_connections 1"))
+        #expect(text.contains("db_pool_size 4"))
+        #expect(text.contains("db_pool_in_use"))
+        #expect(text.contains("db_pool_waiting 0"))
+        // Raw paths and query strings never become label values.
+        #expect(!text.contains("0171123"))
+        #expect(!text.contains("/no/such/path"))
+    }
+
+    @Test func metricsRequireTheToken_whenConfigured() throws {
+        let app = try AppFixture.make { c in c.metricsToken = "s3cret-token" }
+        defer { app.shutdown() }
+        let client = try TestClient(port: app.port)
+        #expect(client.request("GET", "/metrics")?.status == 401)
+        #expect(client.request("GET", "/metrics", headers: ["Authorization: Bearer wrong"])?.status == 401)
+        #expect(client.request("GET", "/metrics", headers: ["Authorization: Bearer s3cret-token"])?.status == 200)
+    }
+}
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test func readsTheEnvironment() throws {
+        let c = try AppConfiguration.load(from: ["PICKUPBOX_PORT": "9000", "PICKUPBOX_HOST": "::", "DB_POOL_SIZE": "8", "ACCESS_LOG": "off", "LOG_LEVEL": "debug"])
+        #expect(c.port == 9000)
+        #expect(c.host == "::")
+        #expect(c.databasePoolSize == 8)
+        #expect(c.accessLog == false)
+        #expect(c.logLevel == .debug)
+    }
+
+    @Test func listsEveryProblemInOneMessage() {
+        do {
+            _ = try AppConfiguration.load(from: ["PICKUPBOX_PORT": "http", "DB_POOL_SIZE": "-1", "LOG_LEVEL": "loud", "PICKUPBOX_ENV": "production"])
+            Issue.record("expected an error")
+        } catch let error as AppConfiguration.Invalid {
+            #expect(error.problems.count == 4)
+            #expect(error.description.contains("PICKUPBOX_PORT"))
+            #expect(error.description.contains("DB_POOL_SIZE"))
+            #expect(error.description.contains("LOG_LEVEL"))
+            #expect(error.description.contains("DATABASE_URL is required in production"))
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+
+    @Test func readsSecretsFromFiles() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pickupbox-secret-\(UUID().uuidString)").path
+        try "postgres://u:p@db/x\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let c = try AppConfiguration.load(from: ["DATABASE_URL_FILE": path, "PICKUPBOX_ENV": "production"])
+        #expect(c.databaseURL == "postgres://u:p@db/x")
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["METRICS_TOKEN_FILE": "/nonexistent/file"]) }
+    }
+}

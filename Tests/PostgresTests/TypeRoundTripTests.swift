@@ -1,0 +1,114 @@
+import Foundation
+import Postgres
+import Testing
+
+@Suite("Types round-trip through PostgreSQL")
+struct TypeRoundTripTests {
+    let connection: PostgresConnection
+
+    init() throws {
+        connection = try Fixtures.makeConnection()
+    }
+
+    private func roundTrip<T: PostgresEncodable & PostgresDecodable>(_ value: T, as cast: String) throws -> T {
+        let rows = try connection.query("SELECT \(value)::\(unsafeSQL: cast)")
+        return try #require(rows.first).decode(T.self, at: 0)
+    }
+
+    @Test func integersKeepTheirValue_includingExtremes() throws {
+        for value in [0, 1, -1, Int.max, Int.min] {
+            #expect(try roundTrip(value, as: "int8") == value)
+        }
+        for value in [Int64.max, Int64.min] {
+            #expect(try roundTrip(value, as: "int8") == value)
+        }
+        for value in [Int32.max, Int32.min] {
+            #expect(try roundTrip(value, as: "int4") == value)
+        }
+        let small = try connection.query("SELECT \(Int16.min)::int2")
+        #expect(try small[0].decode(Int32.self, at: 0) == Int32(Int16.min))
+    }
+
+    @Test func doublesKeepTheirValue() throws {
+        for value in [0.0, -1.5, 0.1, 1e300, -2.2250738585072014e-308, Double.infinity, -Double.infinity] {
+            #expect(try roundTrip(value, as: "float8") == value)
+        }
+        #expect(try roundTrip(Double.nan, as: "float8").isNaN)
+    }
+
+    @Test func boolsKeepTheirValue() throws {
+        #expect(try roundTrip(true, as: "bool") == true)
+        #expect(try roundTrip(false, as: "bool") == false)
+    }
+
+    @Test func stringsKeepUnicodeQuotesAndBackslashes() throws {
+        let value = "Grüße 👩‍👩‍👧 'single' \"double\" \\ back\\slash \\x00 $1 \n\t; DROP"
+        #expect(try roundTrip(value, as: "text") == value)
+        #expect(try roundTrip("", as: "text") == "")
+    }
+
+    @Test func datesKeepMicroseconds() throws {
+        let date = Date(timeIntervalSince1970: 1_795_239_549.123456)
+        let decoded = try roundTrip(date, as: "timestamptz")
+        #expect(abs(decoded.timeIntervalSince1970 - date.timeIntervalSince1970) < 0.000_001)
+        let text = try connection.query("SELECT \(date)::timestamptz::text")
+        #expect(try text[0].decode(String.self, at: 0) == "2026-11-21 05:39:09.123456+00")
+        #expect(date.postgresText == "2026-11-21 05:39:09.123456+00")
+    }
+
+    @Test func datesDecodeEveryFractionLength_andRejectInfinity() throws {
+        let rows = try connection.query("""
+            SELECT '2026-01-02 03:04:05+00'::timestamptz, '2026-01-02 03:04:05.5+00'::timestamptz,
+                   '1999-12-31 23:59:59.000001+00'::timestamptz, 'infinity'::timestamptz
+            """)
+        let row = try #require(rows.first)
+        #expect(try row.decode(Date.self, at: 0).timeIntervalSince1970 == 1_767_323_045)
+        #expect(try row.decode(Date.self, at: 1).timeIntervalSince1970 == 1_767_323_045.5)
+        #expect(abs(try row.decode(Date.self, at: 2).timeIntervalSince1970 - 946_684_799.000001) < 0.000_001)
+        let error = #expect(throws: PostgresError.self) { try row.decode(Date.self, at: 3) }
+        #expect(error?.kind == .decoding)
+    }
+
+    @Test func uuidsKeepTheirValue() throws {
+        let value = UUID()
+        #expect(try roundTrip(value, as: "uuid") == value)
+    }
+
+    @Test func byteaKeepsAll256ByteValues() throws {
+        let value = (0...255).map { UInt8($0) } + [0, 0, 255]
+        #expect(try roundTrip(value, as: "bytea") == value)
+        #expect(try roundTrip([UInt8](), as: "bytea") == [])
+    }
+
+    @Test func nullDecodesToNil_andNonOptionalNullNamesTheColumn() throws {
+        let missing: String? = nil
+        let rows = try connection.query("SELECT \(missing)::text AS nickname, \(Optional("x"))::text AS present")
+        let row = try #require(rows.first)
+        #expect(row.isNull(at: 0))
+        #expect(try row.decode(String?.self, at: 0) == nil)
+        #expect(try row.decode(String?.self, column: "present") == "x")
+        let error = #expect(throws: PostgresError.self) { try row.decode(String.self, column: "nickname") }
+        #expect(error?.kind == .decoding)
+        #expect(error?.description.contains("nickname") == true)
+    }
+
+    @Test func arraysArePostgresArrayLiterals() throws {
+        let strings = ["plain", "with space", "quote\"inside", "back\\slash", "comma,brace{}", "NULL", ""]
+        #expect(try roundTrip(strings, as: "text[]") == strings)
+        let count = try connection.query("SELECT cardinality(\(strings)::text[]), \(strings)::text[] @> ARRAY['NULL']")
+        #expect(try count[0].decode(Int.self, at: 0) == strings.count)
+        #expect(try count[0].decode(Bool.self, at: 1))
+        let numbers: [Int64] = [1, -2, Int64.max]
+        #expect(try roundTrip(numbers, as: "int8[]") == numbers)
+        let uuids = [UUID(), UUID()]
+        #expect(try roundTrip(uuids, as: "uuid[]") == uuids)
+        #expect(try roundTrip([String](), as: "text[]") == [])
+    }
+
+    @Test func decodingAWrongTypeThrows_withoutQuotingTheValue() throws {
+        let rows = try connection.query("SELECT 'secret-value'::text")
+        let error = #expect(throws: PostgresError.self) { try rows[0].decode(Int.self, at: 0) }
+        #expect(error?.kind == .decoding)
+        #expect(error?.description.contains("secret-value") == false)
+    }
+}
