@@ -8,8 +8,16 @@ import Synchronization
 /// threads, so the per-series handles are created once and cached.
 final class AppMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
-    private let requestCounters = Mutex<[String: Counter]>([:])
-    private let latencyHistograms = Mutex<[String: DurationHistogram]>([:])
+    private let requestCounters = Mutex<[SeriesKey: Counter]>([:])
+    private let latencyHistograms = Mutex<[Int: DurationHistogram]>([:])
+
+    /// Integers only: hashing it costs nothing next to hashing the route pattern on every request.
+    private struct SeriesKey: Hashable {
+        let routeIndex: Int
+        let method: HTTPMethod
+        let status: Int
+        let unmatchedRoute: Bool
+    }
     private let openConnections: Gauge
     private let rejectedConnections: Gauge
     private let queuedRequests: Gauge
@@ -42,7 +50,7 @@ final class AppMetrics: Sendable {
 
     /// Called for every answered request (on an event loop thread).
     func record(_ r: RequestRecord) {
-        let key = r.method.rawValue + " " + r.route + " " + String(r.status)
+        let key = SeriesKey(routeIndex: r.routeIndex, method: r.method, status: r.status, unmatchedRoute: r.route == "unparsed")
         let counter = requestCounters.withLock { cache -> Counter in
             if let c = cache[key] { return c }
             let c = registry.makeCounter(descriptor: Self.name("http_requests", unit: "total", help: "HTTP requests by method, route pattern and status"),
@@ -52,11 +60,12 @@ final class AppMetrics: Sendable {
         }
         counter.increment()
         let histogram = latencyHistograms.withLock { cache -> DurationHistogram in
-            if let h = cache[r.route] { return h }
+            let routeKey = r.routeIndex >= 0 ? r.routeIndex : (r.route == "unparsed" ? -2 : -1)
+            if let h = cache[routeKey] { return h }
             let h = registry.makeDurationHistogram(
                 descriptor: Self.name("http_request_duration", unit: "seconds", help: "Time from the end of the request head to the response, by route pattern"),
                 labels: [("route", r.route)], buckets: Self.buckets)
-            cache[r.route] = h
+            cache[routeKey] = h
             return h
         }
         histogram.recordNanoseconds(Int64(clamping: r.durationNanoseconds))

@@ -225,6 +225,9 @@ final class EventLoop: @unchecked Sendable {
             if n > 0 {
                 connection.input.append(UnsafeRawBufferPointer(start: scratch, count: n))
                 connection.lastProgress = now
+                // A short read drained the socket; data that arrives later raises a new edge
+                // (as nginx relies on), so the extra recv that would only say EAGAIN is skipped.
+                if n < scratchSize { break }
                 continue
             }
             if n == 0 {
@@ -408,7 +411,11 @@ final class EventLoop: @unchecked Sendable {
                 "request.id": "\(current.requestID)",
             ])
         }
-        core.observer?(RequestRecord(method: head.method, route: routeName, status: response.status.code, durationNanoseconds: duration, requestID: current.requestID))
+        if let observer = core.observer {
+            var routeIndex = -1
+            if route == nil, case .found(let i, _) = current.match { routeIndex = i }
+            observer(RequestRecord(method: head.method, route: routeName, routeIndex: routeIndex, status: response.status.code, durationNanoseconds: duration, requestID: current.requestID))
+        }
         flush(connection, now: now)
     }
 

@@ -294,26 +294,40 @@ struct HTTPRequestParser {
     }
 
     private static func interpret(method: HTTPMethod, target: Slice<UnsafeBufferPointer<UInt8>>, minorVersion: Int, headers: HTTPHeaders) -> Result<RequestHead, HTTPParseError> {
-        let hosts = headers.values("Host")
-        if minorVersion == 1 && hosts.count != 1 {
-            // RFC 9112 §3.2: exactly one Host in HTTP/1.1.
-            return .failure(.bad("invalid_host", hosts.isEmpty ? "The Host header is missing." : "More than one Host header."))
-        }
-        if hosts.count > 1 { return .failure(.bad("invalid_host", "More than one Host header.")) }
-
+        // One pass over the fields for everything framing and connection handling need.
+        var hostCount = 0
         var connectionClose = false
         var connectionKeepAlive = false
-        for value in headers.values("Connection") {
-            for token in value.split(separator: ",") {
-                let t = token.trimmingASCIISpaces().lowercased()
-                if t == "close" { connectionClose = true }
-                if t == "keep-alive" { connectionKeepAlive = true }
+        var transferEncodings: [String] = []
+        var contentLengths: [String] = []
+        var expect: String?
+        for (name, value) in headers {
+            switch name.utf8.count {
+            case 4 where name.asciiCaseInsensitiveEquals("Host"):
+                hostCount += 1
+            case 6 where name.asciiCaseInsensitiveEquals("Expect"):
+                expect = value
+            case 10 where name.asciiCaseInsensitiveEquals("Connection"):
+                for token in value.split(separator: ",") {
+                    let t = token.trimmingASCIISpaces()
+                    if t.count == 5 && String(t).asciiCaseInsensitiveEquals("close") { connectionClose = true }
+                    if t.count == 10 && String(t).asciiCaseInsensitiveEquals("keep-alive") { connectionKeepAlive = true }
+                }
+            case 14 where name.asciiCaseInsensitiveEquals("Content-Length"):
+                contentLengths.append(value)
+            case 17 where name.asciiCaseInsensitiveEquals("Transfer-Encoding"):
+                transferEncodings.append(value)
+            default:
+                break
             }
         }
+        if minorVersion == 1 && hostCount != 1 {
+            // RFC 9112 §3.2: exactly one Host in HTTP/1.1.
+            return .failure(.bad("invalid_host", hostCount == 0 ? "The Host header is missing." : "More than one Host header."))
+        }
+        if hostCount > 1 { return .failure(.bad("invalid_host", "More than one Host header.")) }
         let keepAlive = minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
 
-        let transferEncodings = headers.values("Transfer-Encoding")
-        let contentLengths = headers.values("Content-Length")
         var framing = BodyFraming.none
         if !transferEncodings.isEmpty {
             // RFC 9112 §6.1: TE with CL is a smuggling signal; HTTP/1.0 must not use TE.
@@ -323,7 +337,7 @@ struct HTTPRequestParser {
             if minorVersion == 0 {
                 return .failure(.bad("invalid_transfer_encoding", "Transfer-Encoding is not allowed in HTTP/1.0."))
             }
-            guard transferEncodings.count == 1, transferEncodings[0].lowercased() == "chunked" else {
+            guard transferEncodings.count == 1, transferEncodings[0].asciiCaseInsensitiveEquals("chunked") else {
                 return .failure(.bad("invalid_transfer_encoding", "Only Transfer-Encoding: chunked is supported."))
             }
             framing = .chunked
@@ -343,8 +357,8 @@ struct HTTPRequestParser {
         }
 
         var expectContinue = false
-        if let expect = headers["Expect"] {
-            guard expect.lowercased() == "100-continue" else {
+        if let expect {
+            guard expect.asciiCaseInsensitiveEquals("100-continue") else {
                 return .failure(HTTPParseError(status: .expectationFailed, code: "expectation_failed", message: "Only Expect: 100-continue is supported."))
             }
             expectContinue = minorVersion == 1

@@ -28,45 +28,113 @@ struct ResponseWriter {
         var out: [UInt8] = []
         let code = response.status.code
         let bodyAllowed = method != .HEAD && code != 204 && code != 304 && code >= 200
-        out.reserveCapacity(256 + (bodyAllowed ? response.body.count : 0))
-        out.append(contentsOf: "HTTP/1.1 \(code) \(response.status.reason)\r\nDate: ".utf8)
+        out.reserveCapacity(320 + (bodyAllowed ? response.body.count : 0))
+        out.append(contentsOf: Self.statusLinePrefix)
+        appendDecimal(&out, code)
+        out.append(ASCII.space)
+        out.append(contentsOf: response.status.reason.utf8)
+        out.append(contentsOf: Self.dateName)
         out.append(contentsOf: dateHeaderValue())
-        out.append(contentsOf: "\r\n".utf8)
-        var hasContentType = false, hasCacheControl = false, hasNosniff = false, hasReferrer = false, hasFrame = false
+        out.append(contentsOf: Self.crlf)
+        var seen: UInt8 = 0
         for (name, value) in response.headers {
-            switch name.lowercased() {
-            case "content-length", "transfer-encoding", "connection", "date", "x-request-id", "keep-alive", "server":
-                continue  // the server owns these
-            case "content-type": hasContentType = true
-            case "cache-control": hasCacheControl = true
-            case "x-content-type-options": hasNosniff = true
-            case "referrer-policy": hasReferrer = true
-            case "x-frame-options": hasFrame = true
-            default: break
+            guard let kind = Self.classify(name) else {
+                appendField(&out, name, value)
+                continue
             }
+            if kind.isOwnedByServer { continue }
+            seen |= kind.rawValue
             appendField(&out, name, value)
         }
         if code != 204 && code != 304 {
-            out.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
-            if !hasContentType && !response.body.isEmpty {
-                out.append(contentsOf: "Content-Type: application/octet-stream\r\n".utf8)
+            out.append(contentsOf: Self.contentLengthName)
+            appendDecimal(&out, response.body.count)
+            out.append(contentsOf: Self.crlf)
+            if seen & HeaderKind.contentType.rawValue == 0 && !response.body.isEmpty {
+                out.append(contentsOf: Self.defaultContentType)
             }
         }
-        if !hasNosniff { out.append(contentsOf: "X-Content-Type-Options: nosniff\r\n".utf8) }
-        if !hasReferrer { out.append(contentsOf: "Referrer-Policy: no-referrer\r\n".utf8) }
-        if !hasFrame { out.append(contentsOf: "X-Frame-Options: DENY\r\n".utf8) }
-        if !hasCacheControl { out.append(contentsOf: "Cache-Control: no-store\r\n".utf8) }
-        out.append(contentsOf: "X-Request-Id: ".utf8)
-        out.append(contentsOf: requestID.utf8)
-        out.append(contentsOf: "\r\n".utf8)
-        if !keepAlive {
-            out.append(contentsOf: "Connection: close\r\n".utf8)
-        } else if minorVersion == 0 {
-            out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        for kind in HeaderKind.defaults where seen & kind.rawValue == 0 {
+            out.append(contentsOf: kind.defaultLine)
         }
-        out.append(contentsOf: "\r\n".utf8)
+        out.append(contentsOf: Self.requestIDName)
+        out.append(contentsOf: requestID.utf8)
+        out.append(contentsOf: Self.crlf)
+        if !keepAlive {
+            out.append(contentsOf: Self.connectionClose)
+        } else if minorVersion == 0 {
+            out.append(contentsOf: Self.connectionKeepAlive)
+        }
+        out.append(contentsOf: Self.crlf)
         if bodyAllowed { out.append(contentsOf: response.body) }
         return out
+    }
+
+    private static let statusLinePrefix = Array("HTTP/1.1 ".utf8)
+    private static let dateName = Array("\r\nDate: ".utf8)
+    private static let crlf = Array("\r\n".utf8)
+    private static let contentLengthName = Array("Content-Length: ".utf8)
+    private static let defaultContentType = Array("Content-Type: application/octet-stream\r\n".utf8)
+    private static let requestIDName = Array("X-Request-Id: ".utf8)
+    private static let connectionClose = Array("Connection: close\r\n".utf8)
+    private static let connectionKeepAlive = Array("Connection: keep-alive\r\n".utf8)
+
+    /// Headers the server sets itself, or adds with a default when the handler did not.
+    enum HeaderKind: UInt8 {
+        case owned = 0
+        case contentType = 1
+        case cacheControl = 2
+        case nosniff = 4
+        case referrerPolicy = 8
+        case frameOptions = 16
+
+        var isOwnedByServer: Bool { self == .owned }
+
+        static let defaults: [HeaderKind] = [.nosniff, .referrerPolicy, .frameOptions, .cacheControl]
+
+        var defaultLine: [UInt8] {
+            switch self {
+            case .nosniff: return Array("X-Content-Type-Options: nosniff\r\n".utf8)
+            case .referrerPolicy: return Array("Referrer-Policy: no-referrer\r\n".utf8)
+            case .frameOptions: return Array("X-Frame-Options: DENY\r\n".utf8)
+            case .cacheControl: return Array("Cache-Control: no-store\r\n".utf8)
+            default: return []
+            }
+        }
+    }
+
+    private static let ownedNames = ["content-length", "transfer-encoding", "connection", "date", "x-request-id", "keep-alive", "server"]
+
+    static func classify(_ name: String) -> HeaderKind? {
+        switch name.utf8.count {
+        case 12 where name.asciiCaseInsensitiveEquals("content-type"): return .contentType
+        case 13 where name.asciiCaseInsensitiveEquals("cache-control"): return .cacheControl
+        case 22 where name.asciiCaseInsensitiveEquals("x-content-type-options"): return .nosniff
+        case 15 where name.asciiCaseInsensitiveEquals("referrer-policy"): return .referrerPolicy
+        case 15 where name.asciiCaseInsensitiveEquals("x-frame-options"): return .frameOptions
+        default:
+            for owned in ownedNames where name.asciiCaseInsensitiveEquals(owned) { return .owned }
+            return nil
+        }
+    }
+
+    private func appendDecimal(_ out: inout [UInt8], _ value: Int) {
+        precondition(value >= 0, "negative number in a response head")
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            repeat {
+                buf[count] = UInt8(48 + n % 10)
+                n /= 10
+                count += 1
+            } while n > 0
+            while count > 0 {
+                count -= 1
+                out.append(buf[count])
+            }
+        }
     }
 
     /// Appends a field line; control bytes in a handler's header would split the response, so they are dropped.

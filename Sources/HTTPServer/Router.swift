@@ -49,6 +49,8 @@ public struct Router: Sendable {
 
     public let routes: [Route]
     private let root: Node
+    /// Routes without parameters by exact path: most requests are answered by one dictionary lookup.
+    private let literalPaths: [String: [HTTPMethod: Int]]
 
     private struct Node: Sendable {
         var literals: [String: Node] = [:]
@@ -62,6 +64,11 @@ public struct Router: Sendable {
     public init(_ routes: [Route]) {
         self.routes = routes
         var root = Node()
+        var literal: [String: [HTTPMethod: Int]] = [:]
+        for (index, route) in routes.enumerated() where !route.pattern.contains("{") {
+            literal[route.pattern, default: [:]][route.method] = index
+        }
+        self.literalPaths = literal
         for (index, route) in routes.enumerated() {
             precondition(route.pattern.hasPrefix("/"), "route pattern must start with /: \(route.pattern)")
             let segments = route.pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
@@ -97,6 +104,9 @@ public struct Router: Sendable {
     /// Matches a raw (still percent-encoded) path. HEAD falls back to GET.
     public func match(method: HTTPMethod, path: Substring) -> Match {
         guard path.first == "/" else { return .notFound }
+        if !path.utf8.contains(ASCII.percent), let methods = literalPaths[String(path)] {
+            return resolve(method: method, methods: methods, parameters: [:])
+        }
         let rawSegments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         var decoded: [String] = []
         decoded.reserveCapacity(rawSegments.count)
@@ -108,6 +118,10 @@ public struct Router: Sendable {
         guard let methods = find(node: root, decoded: decoded[...], raw: rawSegments[...], parameters: &parameters) else {
             return .notFound
         }
+        return resolve(method: method, methods: methods, parameters: parameters)
+    }
+
+    private func resolve(method: HTTPMethod, methods: [HTTPMethod: Int], parameters: [String: String]) -> Match {
         if let index = methods[method] ?? (method == .HEAD ? methods[.GET] : nil) {
             return .found(index: index, parameters: parameters)
         }

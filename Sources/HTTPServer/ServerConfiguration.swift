@@ -41,7 +41,10 @@ public struct ServerConfiguration: Sendable {
 /// What the server reports about each answered request (metrics).
 public struct RequestRecord: Sendable {
     public let method: HTTPMethod
+    /// The route pattern, or "unmatched" / "unparsed".
     public let route: String
+    /// Index into the router's table, -1 when no route matched.
+    public let routeIndex: Int
     public let status: Int
     public let durationNanoseconds: UInt64
     public let requestID: String
