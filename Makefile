@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev postgresql python3-pip
+DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev postgresql python3-pip
 PY_PACKAGES  := openapi-spec-validator
 SWIFT        ?= swift
 

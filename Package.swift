@@ -19,6 +19,7 @@ let package = Package(
         // C shims: module map + header, nothing else.
         .target(name: "CSystem", path: "Sources/CSystem"),
         .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CArgon2", path: "Sources/CArgon2", pkgConfig: "libargon2", providers: [.apt(["libargon2-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         .target(
@@ -37,12 +38,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "Domain"),
         .target(
             name: "App",
             dependencies: [
                 "HTTPServer",
                 "Postgres",
+                "Domain",
                 "COpenSSL",
+                "CArgon2",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -63,6 +67,7 @@ let package = Package(
 
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresTestSupport"]),
+        .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

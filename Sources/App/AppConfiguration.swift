@@ -26,6 +26,19 @@ public struct AppConfiguration: Sendable {
     public var accessLog = true
     /// When set, `/metrics` needs `Authorization: Bearer <token>`.
     public var metricsToken: String?
+    /// Key for keyed hashes (old card's CAN, PINs). Production: from the environment or a file only.
+    /// Development: generated once and kept in `<data dir>/secret-key`.
+    public var secretKey: [UInt8]?
+    /// Where applicants reach the public status page (printed as QR code in the letter).
+    public var publicBaseURL = "http://127.0.0.1:8080"
+    /// Session cookie with `Secure` (behind TLS); default on in production.
+    public var cookieSecure = false
+    /// Public status checks per client address and minute (then 429).
+    public var statusRateLimitPerMinute = 60
+    /// Failed logins per account within 15 minutes before the account is blocked for 15 minutes.
+    public var loginFailuresPerAccount = 5
+    /// Failed logins per client address within 15 minutes before the address is blocked.
+    public var loginFailuresPerAddress = 20
 
     public init() {}
 
@@ -59,6 +72,12 @@ public struct AppConfiguration: Sendable {
         ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("ACCESS_LOG", "on (default) or off"),
         ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; unset → open (bind to loopback)"),
+        ("PICKUPBOX_SECRET_KEY / PICKUPBOX_SECRET_KEY_FILE", "≥ 32 bytes, hex or base64, for keyed hashes of CANs and PINs; required in production"),
+        ("PICKUPBOX_PUBLIC_URL", "base URL of the public status page, default http://127.0.0.1:8080"),
+        ("COOKIE_SECURE", "on/off: session cookie only over HTTPS; default on in production"),
+        ("STATUS_RATE_LIMIT", "public status checks per client address and minute, default 60"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", "failed logins before an account is blocked for 15 minutes, default 5"),
+        ("LOGIN_FAILURES_PER_ADDRESS", "failed logins before a client address is blocked for 15 minutes, default 20"),
     ]
 
     /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
@@ -113,6 +132,27 @@ public struct AppConfiguration: Sendable {
             }
         }
         c.metricsToken = secret("METRICS_TOKEN")
+        if let key = secret("PICKUPBOX_SECRET_KEY") {
+            if let bytes = decodeKey(key), bytes.count >= 32 { c.secretKey = bytes } else {
+                problems.append("PICKUPBOX_SECRET_KEY must be at least 32 bytes, given as hex or base64")
+            }
+        }
+        if let url = string("PICKUPBOX_PUBLIC_URL") {
+            if url.hasPrefix("https://") || url.hasPrefix("http://") { c.publicBaseURL = url.hasSuffix("/") ? String(url.dropLast()) : url } else {
+                problems.append("PICKUPBOX_PUBLIC_URL must start with https:// or http://")
+            }
+        }
+        c.cookieSecure = c.environment == .production
+        if let s = string("COOKIE_SECURE") {
+            switch s.lowercased() {
+            case "on", "true", "1": c.cookieSecure = true
+            case "off", "false", "0": c.cookieSecure = false
+            default: problems.append("COOKIE_SECURE must be on or off")
+            }
+        }
+        if let n = integer("STATUS_RATE_LIMIT", 1...1_000_000_000) { c.statusRateLimitPerMinute = n }
+        if let n = integer("LOGIN_FAILURES_PER_ACCOUNT", 1...1000) { c.loginFailuresPerAccount = n }
+        if let n = integer("LOGIN_FAILURES_PER_ADDRESS", 1...100_000) { c.loginFailuresPerAddress = n }
         problems += c.problems()
         if !problems.isEmpty { throw Invalid(problems: problems) }
         return c
@@ -121,6 +161,9 @@ public struct AppConfiguration: Sendable {
     /// Checks that hold however the values were set (flags override the environment).
     public func problems() -> [String] {
         var problems: [String] = []
+        if environment == .production && secretKey == nil {
+            problems.append("PICKUPBOX_SECRET_KEY (or PICKUPBOX_SECRET_KEY_FILE) is required in production")
+        }
         if environment == .production && databaseURL == nil {
             problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development and tests)")
         }
@@ -130,6 +173,35 @@ public struct AppConfiguration: Sendable {
             problems.append("DB_POOL_SIZE (\(databasePoolSize)) should not exceed HTTP_WORKER_THREADS (\(workerThreads)): the extra connections would never be used")
         }
         return problems
+    }
+
+    /// Hex (64+ digits) or base64.
+    static func decodeKey(_ text: String) -> [UInt8]? {
+        let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if t.count % 2 == 0, t.allSatisfy(\.isHexDigit) {
+            var bytes: [UInt8] = []
+            var i = t.startIndex
+            while i < t.endIndex {
+                let j = t.index(i, offsetBy: 2)
+                guard let b = UInt8(t[i..<j], radix: 16) else { return nil }
+                bytes.append(b)
+                i = j
+            }
+            return bytes
+        }
+        return Data(base64Encoded: t).map { Array($0) }
+    }
+
+    /// The development key: generated once under the data directory (never used in production).
+    public func developmentSecretKey() throws -> [UInt8] {
+        let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("secret-key").path
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8), let key = Self.decodeKey(existing), key.count >= 32 {
+            return key
+        }
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let key = Crypto.randomBytes(32)
+        FileManager.default.createFile(atPath: path, contents: Data(Crypto.hex(key).utf8), attributes: [.posixPermissions: 0o600])
+        return key
     }
 
     var serverConfiguration: ServerConfiguration {

@@ -13,6 +13,11 @@ public final class Application: Sendable {
     public let listener: PostgresListener
     public let logger: Logger
     let metrics: AppMetrics
+    let sessions: SessionStore
+    let throttle: LoginThrottle
+    /// Key for keyed hashes (CANs, PINs); never stored in the database.
+    let secretKey: [UInt8]
+    let statusLimiter: RateLimiter
     /// The newest migration version this build knows; `/ready` checks that it is applied.
     let latestMigration: Int
     private let serverBox: ServerBox
@@ -32,6 +37,10 @@ public final class Application: Sendable {
         )
         self.listener = PostgresListener(connectionString: connectionString, logger: logger)
         self.metrics = AppMetrics(registry: registry)
+        self.sessions = SessionStore(pool: pool, secureCookie: configuration.cookieSecure)
+        self.throttle = LoginThrottle(failuresPerAccount: configuration.loginFailuresPerAccount, failuresPerAddress: configuration.loginFailuresPerAddress)
+        self.secretKey = try configuration.secretKey ?? configuration.developmentSecretKey()
+        self.statusLimiter = RateLimiter(perMinute: configuration.statusRateLimitPerMinute)
         self.latestMigration = try MigrationRunner(directory: configuration.migrationsDirectory, logger: logger).load().map(\.version).max() ?? 0
         self.serverBox = ServerBox()
         let metrics = self.metrics

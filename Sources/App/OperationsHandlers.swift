@@ -41,14 +41,3 @@ struct OperationsHandlers: Sendable {
         return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: app.metrics.render(server: app.server, pool: app.pool))
     }
 }
-
-/// Compares without an early exit, so the time taken does not reveal how much matched.
-func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var diff = UInt8(truncatingIfNeeded: a.count ^ b.count)
-    for i in 0..<max(a.count, b.count) {
-        let x = i < a.count ? a[i] : 0
-        let y = i < b.count ? b[i] : 0
-        diff |= x ^ y
-    }
-    return diff == 0
-}

@@ -126,26 +126,22 @@ enum ASCII {
 
     @inline(__always) static func lower(_ b: UInt8) -> UInt8 { (b >= 65 && b <= 90) ? b | 0x20 : b }
 
-    /// tchar of RFC 9110 §5.6.2.
-    static let tchar: [Bool] = {
+    /// A 256-entry membership table: ASCII letters and digits plus `extra`.
+    private static func alphanumericTable(plus extra: String) -> [Bool] {
         var table = [Bool](repeating: false, count: 256)
-        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(b)] = true }
-        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(b)] = true }
-        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(b)] = true }
-        for c in "!#$%&'*+-.^_`|~".utf8 { table[Int(c)] = true }
+        for range in [UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z")] {
+            for b in range { table[Int(b)] = true }
+        }
+        for c in extra.utf8 { table[Int(c)] = true }
         return table
-    }()
+    }
+
+    /// tchar of RFC 9110 §5.6.2.
+    static let tchar = alphanumericTable(plus: "!#$%&'*+-.^_`|~")
 
     /// Bytes allowed in an origin-form request target (RFC 9112 §3.2.1, RFC 3986 pchar / "/" / "?"),
     /// with "%" checked separately for two hex digits.
-    static let targetByte: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for b in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(b)] = true }
-        for b in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(b)] = true }
-        for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(b)] = true }
-        for c in "-._~!$&'()*+,;=:@/?%".utf8 { table[Int(c)] = true }
-        return table
-    }()
+    static let targetByte = alphanumericTable(plus: "-._~!$&'()*+,;=:@/?%")
 
     /// field-vchar / SP / HTAB / obs-text (RFC 9110 §5.5): everything but control bytes and DEL.
     static let fieldValueByte: [Bool] = {

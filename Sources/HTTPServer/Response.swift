@@ -56,14 +56,17 @@ public protocol HTTPResponseError: Error {
     var field: String? { get }
     /// Extra headers (e.g. `Allow`, `Retry-After`).
     var headers: HTTPHeaders { get }
+    /// Extra string members of the error body (e.g. `"state"` for an illegal transition).
+    var extra: [String: String] { get }
 }
 
 extension HTTPResponseError {
     public var field: String? { nil }
     public var headers: HTTPHeaders { [:] }
+    public var extra: [String: String] { [:] }
 
     public var response: Response {
-        var r = Response.error(status, code: code, message: message, field: field)
+        var r = Response.error(status, code: code, message: message, field: field, extra: extra)
         for (n, v) in headers { r.headers.set(n, v) }
         return r
     }

@@ -23,6 +23,7 @@ enum AppFixture {
         c.databasePoolSize = 4
         c.accessLog = false
         c.migrationsDirectory = packageRoot + "/Migrations"
+        c.secretKey = Array(repeating: 7, count: 32)
         configure(&c)
         return c
     }

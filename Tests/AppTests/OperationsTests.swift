@@ -122,7 +122,8 @@ struct ConfigurationTests {
             _ = try AppConfiguration.load(from: ["PICKUPBOX_PORT": "http", "DB_POOL_SIZE": "-1", "LOG_LEVEL": "loud", "PICKUPBOX_ENV": "production"])
             Issue.record("expected an error")
         } catch let error as AppConfiguration.Invalid {
-            #expect(error.problems.count == 4)
+            #expect(error.problems.count == 5)
+            #expect(error.description.contains("PICKUPBOX_SECRET_KEY"))
             #expect(error.description.contains("PICKUPBOX_PORT"))
             #expect(error.description.contains("DB_POOL_SIZE"))
             #expect(error.description.contains("LOG_LEVEL"))
@@ -136,7 +137,7 @@ struct ConfigurationTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pickupbox-secret-\(UUID().uuidString)").path
         try "postgres://u:p@db/x\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let c = try AppConfiguration.load(from: ["DATABASE_URL_FILE": path, "PICKUPBOX_ENV": "production"])
+        let c = try AppConfiguration.load(from: ["DATABASE_URL_FILE": path, "PICKUPBOX_ENV": "production", "PICKUPBOX_SECRET_KEY": String(repeating: "ab", count: 32)])
         #expect(c.databaseURL == "postgres://u:p@db/x")
         #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["METRICS_TOKEN_FILE": "/nonexistent/file"]) }
     }

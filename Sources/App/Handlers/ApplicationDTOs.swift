@@ -1,0 +1,129 @@
+import Domain
+import Foundation
+
+/// Request and response bodies of the application routes (camelCase, as in openapi.yaml).
+enum ApplicationDTO {
+    struct Create: Codable {
+        /// Only for numbers from the authority's specialist software; otherwise generated.
+        var vorgangsnummer: String?
+        var siteId: UUID
+        var documentType: String
+        var issuance: String
+        var familyName: String
+        var givenNames: String
+        var dateOfBirth: String
+        var mobileNumber: String?
+        var pickupMethod: String
+        var needsAccessibleCompartment: Bool?
+        var smsLanguage: String?
+        /// The old card's 6-digit CAN (renewal); kept only as a keyed hash.
+        var oldDocumentCan: String?
+        var feeExemption: String?
+        var feeSettled: Bool?
+        var householdGroup: UUID?
+    }
+
+    struct Update: Codable {
+        var familyName: String?
+        var givenNames: String?
+        var mobileNumber: String?
+        var pickupMethod: String?
+        var needsAccessibleCompartment: Bool?
+        var smsLanguage: String?
+        var feeExemption: String?
+        var feeSettled: Bool?
+        var householdGroup: UUID?
+    }
+
+    struct Cancel: Codable {
+        var reason: String
+    }
+
+    struct Fee: Codable {
+        var amountCents: Int
+        var exemption: String?
+        var settled: Bool
+    }
+
+    struct AssignmentInfo: Codable {
+        var id: UUID
+        var boxId: UUID
+        var boxName: String
+        var compartmentNumber: Int
+        var status: String
+    }
+
+    struct Application: Codable {
+        var id: UUID
+        var vorgangsnummer: String
+        var siteId: UUID
+        var documentType: String
+        var issuance: String
+        var familyName: String?
+        var givenNames: String?
+        var dateOfBirth: String?
+        var mobileNumber: String?
+        var pickupMethod: String
+        var needsAccessibleCompartment: Bool
+        var smsLanguage: String
+        var hasOldDocumentCan: Bool
+        var fee: Fee
+        var state: String
+        var cancelReason: String?
+        var householdGroup: UUID?
+        var pickupDeadline: String?
+        var assignment: AssignmentInfo?
+        var createdAt: Date
+        var updatedAt: Date
+        var collectedAt: Date?
+    }
+
+    struct Page: Codable {
+        var items: [Application]
+        var offset: Int
+        var limit: Int
+        var total: Int
+    }
+
+    struct Event: Codable {
+        var at: Date
+        var action: String
+        var actorKind: String
+        var actorId: UUID?
+        var requestId: String?
+        var detail: [String: String]?
+    }
+
+    struct Letter: Codable {
+        var vorgangsnummer: String
+        /// Grouped for reading aloud and typing (`K7M-4XQ-9TR-C`).
+        var vorgangsnummerDisplay: String
+        /// The status page with the number: encode this in the letter's QR code.
+        var statusUrl: String
+        var familyName: String?
+        var givenNames: String?
+        var documentType: String
+        var pickupMethod: String
+        var siteName: String
+        var siteAddress: String
+    }
+}
+
+/// Checks for free-text fields (names, reasons): trimmed, bounded, and free of control and
+/// bidirectional-override characters (which can disguise text in letters and lists).
+enum TextField {
+    static func validate(_ value: String, field: String, maxLength: Int = 200) throws -> String {
+        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw AppError.invalid(field, "missing_field", "The field must not be empty.") }
+        guard trimmed.count <= maxLength else { throw AppError.invalid(field, "too_long", "The field is longer than \(maxLength) characters.") }
+        for scalar in trimmed.unicodeScalars {
+            switch scalar.value {
+            case 0..<0x20, 0x7F..<0xA0, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0xFEFF, 0xFFF9...0xFFFB:
+                throw AppError.invalid(field, "invalid_characters", "The field contains control or text-direction characters.")
+            default:
+                continue
+            }
+        }
+        return trimmed
+    }
+}

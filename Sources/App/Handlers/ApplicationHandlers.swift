@@ -1,0 +1,284 @@
+import Domain
+import Foundation
+import HTTPServer
+import Postgres
+
+/// Caseworkers' application routes (DESIGN §4.1, issue #3 §3).
+enum ApplicationHandlers {
+    static func routes(_ app: Application) -> [AppRoute] {
+        [
+            .staff(.POST, "/api/v1/applications", maxBodyBytes: 16 * 1024, app: app) { _, ctx in try create(ctx) },
+            .staff(.GET, "/api/v1/applications", app: app) { req, ctx in try list(ctx, try req.queryParameters()) },
+            .staff(.GET, "/api/v1/applications/{id}", app: app) { req, ctx in
+                let id = try ApplicationStore.id(req.parameter("id"))
+                return try .json(try ctx.app.pool.withConnection { try ApplicationStore.fetch($0, authorityID: ctx.authorityID, id: id) })
+            },
+            .staff(.PATCH, "/api/v1/applications/{id}", maxBodyBytes: 16 * 1024, app: app) { req, ctx in try update(ctx, try ApplicationStore.id(req.parameter("id"))) },
+            .staff(.POST, "/api/v1/applications/{id}/cancel", maxBodyBytes: 4096, app: app) { req, ctx in try cancel(ctx, try ApplicationStore.id(req.parameter("id"))) },
+            .staff(.GET, "/api/v1/applications/{id}/events", app: app) { req, ctx in try events(ctx, try ApplicationStore.id(req.parameter("id"))) },
+            .staff(.GET, "/api/v1/applications/{id}/letter", app: app) { req, ctx in try letter(ctx, try ApplicationStore.id(req.parameter("id"))) },
+        ]
+    }
+
+    // MARK: - Validation shared by create and update
+
+    static func domain<T>(_ body: () throws(DomainError) -> T) throws -> T {
+        do { return try body() } catch { throw AppError.invalid(error.field, error.code, error.message) }
+    }
+
+    static func phone(_ text: String) throws -> String {
+        try domain { () throws(DomainError) in try PhoneNumber.parse(text, field: "mobileNumber").e164 }
+    }
+
+    static func smsLanguage(_ text: String?) throws -> String {
+        guard let text else { return "de" }
+        guard text.utf8.count == 2, text.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else {
+            throw AppError.invalid("smsLanguage", "invalid_language", "Use a two-letter ISO 639-1 code in lower case, e.g. de or en.")
+        }
+        return text
+    }
+
+    static func exemption(_ text: String?) throws -> FeeExemption? {
+        guard let text else { return nil }
+        guard let value = FeeExemption(rawValue: text) else {
+            throw AppError.invalid("feeExemption", "invalid_value", "Use one of: " + FeeExemption.allCases.map(\.rawValue).joined(separator: ", ") + ".")
+        }
+        return value
+    }
+
+    static func enumValue<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ text: String, field: String) throws -> E where E.RawValue == String {
+        guard let value = E(rawValue: text) else {
+            throw AppError.invalid(field, "invalid_value", "Use one of: " + E.allCases.map(\.rawValue).joined(separator: ", ") + ".")
+        }
+        return value
+    }
+
+    static func today() -> CivilDate { CivilDate(date: Date(), timeZone: TimeZone(identifier: "Europe/Berlin") ?? .gmt) }
+
+    // MARK: - Create
+
+    static func create(_ ctx: StaffContext) throws -> Response {
+        let body = try ctx.request.decode(ApplicationDTO.Create.self)
+        let documentType = try enumValue(DocumentType.self, body.documentType, field: "documentType")
+        let issuance = try enumValue(Issuance.self, body.issuance, field: "issuance")
+        let pickup = try enumValue(PickupMethod.self, body.pickupMethod, field: "pickupMethod")
+        let familyName = try TextField.validate(body.familyName, field: "familyName")
+        let givenNames = try TextField.validate(body.givenNames, field: "givenNames")
+        let dateOfBirth = try domain { () throws(DomainError) in try DateOfBirth(body.dateOfBirth, today: today(), field: "dateOfBirth") }
+        let mobile = try body.mobileNumber.map(phone)
+        if pickup == .box && mobile == nil {
+            throw AppError.invalid("mobileNumber", "missing_field", "Box pickup needs a mobile number for the SMS with the PIN.")
+        }
+        let language = try smsLanguage(body.smsLanguage)
+        let exemption = try exemption(body.feeExemption)
+        var canHash: [UInt8]?
+        if let can = body.oldDocumentCan {
+            guard issuance == .renewal else { throw AppError.invalid("oldDocumentCan", "not_applicable", "A CAN belongs to the old card of a renewal.") }
+            guard can.utf8.count == 6, can.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                throw AppError.invalid("oldDocumentCan", "invalid_can", "The CAN is the 6-digit number on the front of the old card.")
+            }
+            canHash = Crypto.hmacSHA256(key: ctx.app.secretKey, Array("can:\(ctx.authorityID.uuidString.lowercased()):\(can)".utf8))
+        }
+        var external: Vorgangsnummer?
+        if let given = body.vorgangsnummer {
+            external = try domain { () throws(DomainError) in try Vorgangsnummer.parse(given, allowExternal: true, field: "vorgangsnummer") }
+        }
+        let fee = FeeSchedule.feeCents(issuance: issuance, exemption: exemption, dateOfBirth: dateOfBirth, on: today())
+        let id = UUID()
+
+        return try Idempotency.run(ctx, route: "POST /api/v1/applications") { connection in
+            let site = try connection.query("SELECT 1 FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(body.siteId)")
+            guard !site.isEmpty else { throw AppError.invalid("siteId", "unknown_site", "No such site.") }
+            var number = external ?? Vorgangsnummer.generate(using: &rng)
+            for attempt in 0..<5 {
+                do {
+                    try connection.execute("SAVEPOINT insert_application")
+                    try connection.execute("""
+                        INSERT INTO application (authority_id, id, vorgangsnummer, site_id, document_type, issuance, family_name, given_names,
+                            date_of_birth, mobile_number, pickup_method, needs_accessible, sms_language, old_can_hash, fee_cents, fee_exemption,
+                            fee_settled, state, household_group)
+                        VALUES (\(ctx.authorityID), \(id), \(number.value), \(body.siteId), \(documentType.rawValue), \(issuance.rawValue),
+                            \(familyName), \(givenNames), \(dateOfBirth.canonical), \(mobile), \(pickup.rawValue), \(body.needsAccessibleCompartment ?? false),
+                            \(language), \(canHash), \(fee), \(exemption?.rawValue), \(body.feeSettled ?? false), 'registered', \(body.householdGroup))
+                        """)
+                    try connection.execute("RELEASE SAVEPOINT insert_application")
+                    break
+                } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
+                    try connection.execute("ROLLBACK TO SAVEPOINT insert_application")
+                    if external != nil {
+                        throw AppError.conflict("duplicate_vorgangsnummer", "An application with this Vorgangsnummer exists.", field: "vorgangsnummer")
+                    }
+                    // A generated number collided (1 in 10^13): draw another.
+                    guard attempt < 4 else { throw error }
+                    number = Vorgangsnummer.generate(using: &rng)
+                }
+            }
+            try ctx.audit(connection, "application.registered", "application", id, detail: ["pickupMethod": pickup.rawValue])
+            var response = try Response.json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id), status: .created)
+            response.headers.set("Location", "/api/v1/applications/\(id.uuidString.lowercased())")
+            return response
+        }
+    }
+
+    /// Vorgangsnummern come from the OS CSPRNG.
+    nonisolated(unsafe) static var rng = SystemRandomNumberGenerator()
+
+    // MARK: - List
+
+    static func list(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
+        let limit = try intParameter(query, "limit", default: 50, range: 1...200)
+        let offset = try intParameter(query, "offset", default: 0, range: 0...100_000)
+        var number: String?
+        if let text = query["vorgangsnummer"] {
+            // A malformed number matches nothing; it is not an error for a search field.
+            number = (try? Vorgangsnummer.parse(text, allowExternal: true))?.value ?? "\u{0}"
+        }
+        var namePrefix: String?
+        if let name = query["name"] {
+            namePrefix = try TextField.validate(name, field: "name").lowercased()
+                .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+        }
+        var state: String?
+        if let s = query["state"] { state = try enumValue(ApplicationState.self, s, field: "state").rawValue }
+        let from = try query["createdFrom"].map { try date($0, field: "createdFrom") }
+        let to = try query["createdTo"].map { try date($0, field: "createdTo") }
+        let rows = try ctx.app.pool.query("""
+            \(unsafeSQL: ApplicationStore.select.replacingOccurrences(of: "SELECT a.id,", with: "SELECT count(*) OVER ()::int8 AS total, a.id,"))
+            WHERE a.authority_id = \(ctx.authorityID)
+              AND (\(number)::text IS NULL OR a.vorgangsnummer = \(number))
+              AND (\(namePrefix)::text IS NULL OR lower(a.family_name) LIKE \(namePrefix))
+              AND (\(state)::text IS NULL OR a.state = \(state))
+              AND (\(from)::date IS NULL OR a.created_at >= \(from)::date)
+              AND (\(to)::date IS NULL OR a.created_at < \(to)::date + 1)
+            ORDER BY a.created_at DESC, a.id LIMIT \(limit) OFFSET \(offset)
+            """)
+        let total = try rows.first?.decode(Int.self, at: 0) ?? 0
+        return try .json(ApplicationDTO.Page(items: try rows.map { try ApplicationStore.decode($0, offset: 1) }, offset: offset, limit: limit, total: total))
+    }
+
+    static func intParameter(_ query: QueryParameters, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = query[name] else { return value }
+        guard text.utf8.count <= 7, let n = Int(text), range.contains(n) else {
+            throw AppError.invalid(name, "invalid_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+        }
+        return n
+    }
+
+    static func date(_ text: String, field: String) throws -> String {
+        try domain { () throws(DomainError) in try CivilDate(iso: text, field: field).iso }
+    }
+
+    // MARK: - Update, cancel
+
+    static func update(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let body = try ctx.request.decode(ApplicationDTO.Update.self)
+        let familyName = try body.familyName.map { try TextField.validate($0, field: "familyName") }
+        let givenNames = try body.givenNames.map { try TextField.validate($0, field: "givenNames") }
+        let mobile = try body.mobileNumber.map(phone)
+        let pickup = try body.pickupMethod.map { try enumValue(PickupMethod.self, $0, field: "pickupMethod") }
+        let language = try body.smsLanguage.map { try smsLanguage($0) }
+        let exemption = try exemption(body.feeExemption)
+        return try ctx.transaction { connection in
+            let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
+            guard let state = ApplicationState(rawValue: current.state), state.isOpen else {
+                throw AppError.illegalTransition(current: current.state, action: "changing it")
+            }
+            let beforeAssignment: Set<ApplicationState> = [.registered, .inProduction, .delivered]
+            if (pickup != nil && pickup?.rawValue != current.pickupMethod) || body.needsAccessibleCompartment != nil || body.householdGroup != nil,
+               !beforeAssignment.contains(state) {
+                throw AppError.illegalTransition(current: current.state, action: "changing the pickup method or compartment needs")
+            }
+            let newPickup = pickup?.rawValue ?? current.pickupMethod
+            if newPickup == PickupMethod.box.rawValue && (mobile ?? current.mobileNumber) == nil {
+                throw AppError.invalid("mobileNumber", "missing_field", "Box pickup needs a mobile number for the SMS with the PIN.")
+            }
+            var fee = current.fee.amountCents
+            if let exemption {
+                let dob = try current.dateOfBirth.map { text in try domain { () throws(DomainError) in try DateOfBirth(text, today: today(), field: "dateOfBirth") } }
+                let issuance = Issuance(rawValue: current.issuance) ?? .first
+                fee = dob.map { FeeSchedule.feeCents(issuance: issuance, exemption: exemption, dateOfBirth: $0, on: today()) } ?? 0
+            }
+            try connection.execute("""
+                UPDATE application SET
+                    family_name = coalesce(\(familyName), family_name),
+                    given_names = coalesce(\(givenNames), given_names),
+                    mobile_number = coalesce(\(mobile), mobile_number),
+                    pickup_method = \(newPickup),
+                    needs_accessible = coalesce(\(body.needsAccessibleCompartment), needs_accessible),
+                    sms_language = coalesce(\(language), sms_language),
+                    fee_exemption = coalesce(\(exemption?.rawValue), fee_exemption),
+                    fee_cents = \(fee),
+                    fee_settled = coalesce(\(body.feeSettled), fee_settled),
+                    household_group = coalesce(\(body.householdGroup), household_group),
+                    updated_at = now()
+                WHERE authority_id = \(ctx.authorityID) AND id = \(id)
+                """)
+            // Field names only: the values are personal data.
+            let changed = [("familyName", familyName != nil), ("givenNames", givenNames != nil), ("mobileNumber", mobile != nil), ("pickupMethod", pickup != nil),
+                           ("needsAccessibleCompartment", body.needsAccessibleCompartment != nil), ("smsLanguage", language != nil),
+                           ("feeExemption", exemption != nil), ("feeSettled", body.feeSettled != nil), ("householdGroup", body.householdGroup != nil)]
+                .filter(\.1).map(\.0).joined(separator: ",")
+            try ctx.audit(connection, "application.updated", "application", id, detail: ["fields": changed])
+            return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
+        }
+    }
+
+    static func cancel(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let body = try ctx.request.decode(ApplicationDTO.Cancel.self)
+        let reason = try TextField.validate(body.reason, field: "reason", maxLength: 500)
+        return try ctx.transaction { connection in
+            let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
+            let state = ApplicationState(rawValue: current.state) ?? .cancelled
+            do {
+                _ = try ApplicationLifecycle.next(state, .cancelled)
+            } catch {
+                throw AppError.illegalTransition(current: current.state, action: "cancelling")
+            }
+            if let assignment = current.assignment {
+                try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: assignment.id, applicationID: id)
+            }
+            try connection.execute("""
+                UPDATE application SET state = 'cancelled', cancel_reason = \(reason), assignment_id = NULL, updated_at = now()
+                WHERE authority_id = \(ctx.authorityID) AND id = \(id)
+                """)
+            try ctx.audit(connection, "application.cancelled", "application", id, detail: ["from": current.state])
+            return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
+        }
+    }
+
+    // MARK: - Timeline, letter
+
+    static func events(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        try ctx.app.pool.withConnection { connection in
+            _ = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id)
+            let rows = try connection.query("""
+                SELECT at, action, actor_kind, actor_id, request_id, detail::text FROM audit_event
+                WHERE authority_id = \(ctx.authorityID) AND entity_type = 'application' AND entity_id = \(id)
+                ORDER BY at, id LIMIT 1000
+                """)
+            let events = try rows.map { row in
+                ApplicationDTO.Event(
+                    at: try row.decode(Date.self, at: 0), action: try row.decode(String.self, at: 1), actorKind: try row.decode(String.self, at: 2),
+                    actorId: try row.decode(UUID?.self, at: 3), requestId: try row.decode(String?.self, at: 4),
+                    detail: try row.decode(String?.self, at: 5).flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
+                )
+            }
+            return try .json(events)
+        }
+    }
+
+    static func letter(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        try ctx.app.pool.withConnection { connection in
+            let a = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id)
+            let site = try connection.query("SELECT name, address FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(a.siteId)")
+            guard let s = site.first else { throw AppError.notFound("site") }
+            let display = (try? Vorgangsnummer.parse(a.vorgangsnummer, allowExternal: true))?.displayString ?? a.vorgangsnummer
+            let encoded = a.vorgangsnummer.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? a.vorgangsnummer
+            return try .json(ApplicationDTO.Letter(
+                vorgangsnummer: a.vorgangsnummer, vorgangsnummerDisplay: display, statusUrl: ctx.app.configuration.publicBaseURL + "/status?vn=" + encoded,
+                familyName: a.familyName, givenNames: a.givenNames, documentType: a.documentType, pickupMethod: a.pickupMethod,
+                siteName: try s.decode(String.self, at: 0), siteAddress: try s.decode(String.self, at: 1)
+            ))
+        }
+    }
+}

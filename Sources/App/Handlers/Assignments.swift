@@ -1,0 +1,89 @@
+import Domain
+import Foundation
+import Postgres
+
+/// Giving compartments to applications and taking them back, inside the caller's transaction.
+/// Concurrency: candidates are locked with `FOR UPDATE SKIP LOCKED`, so parallel deliveries never
+/// wait on each other's compartments, and the partial unique index on live assignments makes a
+/// double booking impossible even if this code were wrong.
+enum Assignments {
+    struct Assigned {
+        let assignmentID: UUID
+        let compartmentID: UUID
+        let boxID: UUID
+        let number: Int
+    }
+
+    /// Assigns the best free compartment at the application's site (or joins the household's
+    /// compartment). nil when the box is full. The application must be `delivered`, box pickup,
+    /// fee settled; the caller checked that.
+    static func assignAutomatically(_ connection: PostgresConnection, authorityID: UUID, applicationID: UUID, siteID: UUID,
+                                    needsAccessible: Bool, householdGroup: UUID?, compartmentID: UUID? = nil) throws -> Assigned? {
+        if let group = householdGroup, compartmentID == nil {
+            // Documents of one family share one compartment and one PIN while it has not been loaded.
+            let shared = try connection.query("""
+                SELECT asg.id, c.id, c.box_id, c.number FROM application a
+                JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
+                JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+                WHERE a.authority_id = \(authorityID) AND a.household_group = \(group) AND a.id <> \(applicationID)
+                  AND asg.status = 'assigned' AND (NOT \(needsAccessible) OR c.accessible)
+                LIMIT 1 FOR UPDATE OF asg
+                """)
+            if let row = shared.first {
+                let assigned = Assigned(assignmentID: try row.decode(UUID.self, at: 0), compartmentID: try row.decode(UUID.self, at: 1),
+                                        boxID: try row.decode(UUID.self, at: 2), number: try row.decode(Int.self, at: 3))
+                try attach(connection, authorityID: authorityID, applicationID: applicationID, assignmentID: assigned.assignmentID)
+                return assigned
+            }
+        }
+        // The order of CompartmentChoice (Domain): accessible only when needed, otherwise keep the low
+        // ones free; then the smallest size; then box and number, for a deterministic choice.
+        let rows = try connection.query("""
+            SELECT c.id, c.box_id, c.number FROM compartment c
+            JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
+            WHERE c.authority_id = \(authorityID) AND b.site_id = \(siteID) AND c.state = 'available'
+              AND (NOT \(needsAccessible) OR c.accessible)
+              AND (\(compartmentID)::uuid IS NULL OR c.id = \(compartmentID))
+            ORDER BY c.accessible, c.size_class, b.id, c.number
+            LIMIT 1 FOR UPDATE OF c SKIP LOCKED
+            """)
+        guard let row = rows.first else { return nil }
+        let chosen = (id: try row.decode(UUID.self, at: 0), box: try row.decode(UUID.self, at: 1), number: try row.decode(Int.self, at: 2))
+        let assignmentID = UUID()
+        try connection.execute("""
+            INSERT INTO assignment (authority_id, id, compartment_id, household_group, status)
+            VALUES (\(authorityID), \(assignmentID), \(chosen.id), \(householdGroup), 'assigned')
+            """)
+        try connection.execute("UPDATE compartment SET state = 'occupied' WHERE authority_id = \(authorityID) AND id = \(chosen.id)")
+        try attach(connection, authorityID: authorityID, applicationID: applicationID, assignmentID: assignmentID)
+        return Assigned(assignmentID: assignmentID, compartmentID: chosen.id, boxID: chosen.box, number: chosen.number)
+    }
+
+    private static func attach(_ connection: PostgresConnection, authorityID: UUID, applicationID: UUID, assignmentID: UUID) throws {
+        try connection.execute("""
+            UPDATE application SET state = 'assigned', assignment_id = \(assignmentID), updated_at = now()
+            WHERE authority_id = \(authorityID) AND id = \(applicationID)
+            """)
+    }
+
+    /// Takes an application out of its assignment; the last one out frees the compartment.
+    static func release(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID, applicationID: UUID) throws {
+        let others = try connection.query("""
+            SELECT count(*)::int8 FROM application
+            WHERE authority_id = \(authorityID) AND assignment_id = \(assignmentID) AND id <> \(applicationID)
+            """).first?.decode(Int.self, at: 0) ?? 0
+        try connection.execute("UPDATE application SET assignment_id = NULL WHERE authority_id = \(authorityID) AND id = \(applicationID)")
+        guard others == 0 else { return }
+        let rows = try connection.query("""
+            UPDATE assignment SET status = 'released', released_at = now()
+            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status IN ('assigned', 'loaded', 'retrieval_due')
+            RETURNING compartment_id
+            """)
+        if let row = rows.first {
+            try connection.execute("""
+                UPDATE compartment SET state = 'available'
+                WHERE authority_id = \(authorityID) AND id = \(try row.decode(UUID.self, at: 0)) AND state = 'occupied'
+                """)
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `POST /api/v1/auth/login`, `POST /api/v1/auth/logout`, `GET /api/v1/auth/me`.
+enum AuthHandlers {
+    struct LoginRequest: Codable {
+        /// The authority's short name (slug), e.g. "dortmund".
+        let authority: String
+        let username: String
+        let password: String
+    }
+
+    struct SessionInfo: Codable {
+        let user: UserInfo
+        let csrfToken: String
+    }
+
+    struct UserInfo: Codable {
+        let id: UUID
+        let authorityId: UUID
+        let username: String
+        let displayName: String
+        let role: Role
+    }
+
+    static func routes(_ app: Application) -> [AppRoute] {
+        [
+            .open(.POST, "/api/v1/auth/login", maxBodyBytes: 4096) { req in try login(app, req) },
+            .staff(.POST, "/api/v1/auth/logout", app: app) { _, ctx in try logout(ctx) },
+            .staff(.GET, "/api/v1/auth/me", app: app) { _, ctx in
+                try .json(SessionInfo(user: UserInfo(id: ctx.user.userID, authorityId: ctx.authorityID, username: ctx.user.username,
+                                                     displayName: ctx.user.displayName, role: ctx.user.role), csrfToken: ctx.user.csrfToken))
+            },
+        ]
+    }
+
+    static let invalidCredentials = AppError(.unauthorized, "invalid_credentials", "Authority, username or password is wrong.")
+
+    static func login(_ app: Application, _ request: Request) throws -> Response {
+        let body = try request.decode(LoginRequest.self)
+        let username = body.username.lowercased()
+        guard (1...64).contains(body.authority.utf8.count), (1...64).contains(username.utf8.count), (1...PasswordHasher.maxPasswordBytes).contains(body.password.utf8.count) else {
+            throw invalidCredentials
+        }
+        let addressKey = LoginThrottle.addressKey(request.remoteAddress)
+        // Look the account up and check the throttle before spending time on the hash.
+        let account = try app.pool.withConnection { connection -> (authority: UUID, user: UUID?, hash: String?, role: String?, name: String?, disabled: Bool)? in
+            let rows = try connection.query("""
+                SELECT a.id, u.id, u.password_hash, u.role, u.display_name, u.disabled_at IS NOT NULL
+                FROM authority a LEFT JOIN app_user u ON u.authority_id = a.id AND u.username = \(username)
+                WHERE a.slug = \(body.authority)
+                """)
+            guard let row = rows.first else { return nil }
+            return (try row.decode(UUID.self, at: 0), try row.decode(UUID?.self, at: 1), try row.decode(String?.self, at: 2),
+                    try row.decode(String?.self, at: 3), try row.decode(String?.self, at: 4), try row.decode(Bool?.self, at: 5) ?? false)
+        }
+        let accountKey = LoginThrottle.accountKey(account?.authority ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), username)
+        if let wait = try app.pool.withConnection({ try app.throttle.blockedFor([accountKey, addressKey], on: $0) }) {
+            throw AppError.tooManyRequests(retryAfterSeconds: wait, "Too many failed logins; try again later.")
+        }
+        // Unknown authority or user: verify against a dummy hash so the answer takes as long.
+        let verified = PasswordHasher.verify(body.password, against: account?.hash ?? PasswordHasher.dummyHash)
+        guard verified, let account, let userID = account.user, !account.disabled, let roleName = account.role, let role = Role(rawValue: roleName) else {
+            try app.pool.transaction { connection in
+                try app.throttle.recordFailure(account: accountKey, address: addressKey, on: connection)
+                if let account {
+                    try Audit.record(connection, authorityID: account.authority, actor: .system, action: "auth.login_failed", entityType: "app_user",
+                                     entityID: account.user, requestID: request.requestID, clientAddress: request.remoteAddress)
+                }
+            }
+            throw invalidCredentials
+        }
+        let session = try app.pool.transaction { connection in
+            try app.throttle.recordSuccess(account: accountKey, on: connection)
+            let session = try app.sessions.create(on: connection, authorityID: account.authority, userID: userID)
+            try Audit.record(connection, authorityID: account.authority, actor: .user(userID), action: "auth.login", entityType: "app_user",
+                             entityID: userID, requestID: request.requestID, clientAddress: request.remoteAddress)
+            return session
+        }
+        var response = try Response.json(SessionInfo(
+            user: UserInfo(id: userID, authorityId: account.authority, username: username, displayName: account.name ?? username, role: role),
+            csrfToken: session.csrfToken
+        ))
+        response.headers.add("Set-Cookie", app.sessions.setCookie(session.cookieValue))
+        return response
+    }
+
+    static func logout(_ ctx: StaffContext) throws -> Response {
+        try ctx.transaction { connection in
+            try ctx.app.sessions.delete(on: connection, ctx.user)
+            try ctx.audit(connection, "auth.logout", "app_user", ctx.user.userID)
+        }
+        var response = Response(status: .noContent)
+        response.headers.add("Set-Cookie", ctx.app.sessions.clearCookie())
+        return response
+    }
+}

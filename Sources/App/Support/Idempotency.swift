@@ -1,0 +1,45 @@
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `Idempotency-Key` (draft-ietf-httpapi-idempotency-key-header): the same key with the same body
+/// answers with the stored response; the same key with another body is a 422. Requests with one key
+/// are serialized by a transaction-scoped advisory lock, so a retry racing the original waits for it.
+enum Idempotency {
+    static let header = "Idempotency-Key"
+
+    /// Runs `body` in a transaction; with a key, stores its response in the same transaction.
+    static func run(_ context: StaffContext, route: String, _ body: (PostgresConnection) throws -> Response) throws -> Response {
+        guard let key = context.request.headers[header] else {
+            return try context.transaction(body)
+        }
+        guard (1...200).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+            throw AppError.invalid(header, "invalid_idempotency_key", "The Idempotency-Key must be 1 to 200 visible ASCII characters.")
+        }
+        let requestHash = Crypto.sha256(context.request.body)
+        return try context.transaction { connection in
+            try connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(context.authorityID.uuidString + "|" + route + "|" + key), 0))")
+            let stored = try connection.query("""
+                SELECT request_hash, response_status, response_body FROM idempotency_key
+                WHERE authority_id = \(context.authorityID) AND key = \(key) AND route = \(route)
+                """)
+            if let row = stored.first {
+                guard try row.decode([UInt8].self, at: 0) == requestHash else {
+                    throw AppError(.unprocessableContent, "idempotency_key_reused", "This Idempotency-Key was used with a different request body.", field: header)
+                }
+                let status = try row.decode(Int.self, at: 1)
+                var response = Response.json(bytes: try row.decode([UInt8].self, at: 2), status: HTTPStatus(code: status, reason: status == 201 ? "Created" : "OK"))
+                response.headers.set("Idempotent-Replayed", "true")
+                return response
+            }
+            let response = try body(connection)
+            if (200..<300).contains(response.status.code) {
+                try connection.execute("""
+                    INSERT INTO idempotency_key (authority_id, key, route, request_hash, response_status, response_body)
+                    VALUES (\(context.authorityID), \(key), \(route), \(requestHash), \(response.status.code), \(response.body))
+                    """)
+            }
+            return response
+        }
+    }
+}
