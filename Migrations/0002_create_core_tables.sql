@@ -175,7 +175,7 @@ CREATE TABLE delivery_item (
     position         integer NOT NULL CHECK (position >= 1),
     document_number  text NOT NULL CHECK (length(document_number) BETWEEN 1 AND 64),
     vorgangsnummer   text CHECK (length(vorgangsnummer) <= 40),
-    result           text NOT NULL CHECK (result IN ('matched', 'unknown', 'duplicate', 'already_delivered', 'invalid')),
+    result           text NOT NULL CHECK (result IN ('matched', 'unknown', 'duplicate', 'already_delivered', 'cancelled', 'invalid')),
     application_id   uuid,
     PRIMARY KEY (authority_id, delivery_id, position),
     FOREIGN KEY (authority_id, delivery_id) REFERENCES delivery (authority_id, id) ON DELETE CASCADE,

@@ -43,6 +43,8 @@ public enum Routes {
         routes += AuthHandlers.routes(app)
         routes += StatusHandlers.routes(app)
         routes += ApplicationHandlers.routes(app)
+        routes += AssignmentHandlers.routes(app)
+        routes += DeliveryHandlers.routes(app)
         return routes
     }
 

@@ -164,6 +164,8 @@ public indirect enum JSONValue: Equatable, Sendable {
                         } else if (0xDC00...0xDFFF).contains(scalar) {
                             throw fail("Unpaired surrogate in a JSON string.")
                         }
+                        // NUL cannot reach PostgreSQL (libpq parameters are C strings) and is never valid input here.
+                        guard scalar != 0 else { throw fail("NUL character in a JSON string.") }
                         guard let u = Unicode.Scalar(scalar) else { throw fail("Invalid escape in a JSON string.") }
                         out.append(contentsOf: Array(String(Character(u)).utf8))
                     default:

@@ -105,6 +105,8 @@ public enum PercentDecoding {
                 out.append(b)
             }
         }
+        // NUL is never valid in a path segment or query value (and cannot reach PostgreSQL).
+        guard !out.contains(0) else { return nil }
         return String(validating: out, as: UTF8.self)
     }
 }

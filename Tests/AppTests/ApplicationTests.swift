@@ -68,7 +68,6 @@ struct ApplicationTests {
         ("impossible date", ["dateOfBirth": "31.02.1990"], "invalid_date_of_birth", "dateOfBirth"),
         ("unknown document type", ["documentType": "driving_licence"], "invalid_value", "documentType"),
         ("RTL override in name", ["familyName": "abc\u{202E}cba"], "invalid_characters", "familyName"),
-        ("NUL in name", ["givenNames": "a\u{0}b"], "invalid_characters", "givenNames"),
         ("300-character name", ["familyName": String(repeating: "x", count: 300)], "too_long", "familyName"),
         ("empty name", ["familyName": "   "], "missing_field", "familyName"),
         ("CAN on first issuance", ["oldDocumentCan": "123456"], "not_applicable", "oldDocumentCan"),
@@ -116,7 +115,8 @@ struct ApplicationTests {
         let client = try town.login(app)
         let duplicate = #"{"siteId":"\#(town.siteID)","siteId":"\#(town.siteID)"}"#
         let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
-        for text in [duplicate, deep, "{", "null", #"{"familyName": 1e999}"#] {
+        let nul = #"{"familyName": "a\u0000b"}"#
+        for text in [duplicate, deep, nul, "{", "null", #"{"familyName": 1e999}"#] {
             let reply = try #require(client.call("POST", "/api/v1/applications", body: text))
             #expect(reply.status == 400, "\(text.prefix(40))")
             #expect(reply.header("Content-Type") == "application/json")

@@ -131,7 +131,8 @@ enum ApplicationHandlers {
         var number: String?
         if let text = query["vorgangsnummer"] {
             // A malformed number matches nothing; it is not an error for a search field.
-            number = (try? Vorgangsnummer.parse(text, allowExternal: true))?.value ?? "\u{0}"
+            // A malformed number matches nothing (no stored number is empty); it is not an error for a search field.
+            number = (try? Vorgangsnummer.parse(text, allowExternal: true))?.value ?? ""
         }
         var namePrefix: String?
         if let name = query["name"] {
@@ -142,18 +143,24 @@ enum ApplicationHandlers {
         if let s = query["state"] { state = try enumValue(ApplicationState.self, s, field: "state").rawValue }
         let from = try query["createdFrom"].map { try date($0, field: "createdFrom") }
         let to = try query["createdTo"].map { try date($0, field: "createdTo") }
-        let rows = try ctx.app.pool.query("""
-            \(unsafeSQL: ApplicationStore.select.replacingOccurrences(of: "SELECT a.id,", with: "SELECT count(*) OVER ()::int8 AS total, a.id,"))
+        func filtered(_ prefix: String, _ suffix: String) -> PostgresQuery {
+            """
+            \(unsafeSQL: prefix)
             WHERE a.authority_id = \(ctx.authorityID)
               AND (\(number)::text IS NULL OR a.vorgangsnummer = \(number))
               AND (\(namePrefix)::text IS NULL OR lower(a.family_name) LIKE \(namePrefix))
               AND (\(state)::text IS NULL OR a.state = \(state))
               AND (\(from)::date IS NULL OR a.created_at >= \(from)::date)
               AND (\(to)::date IS NULL OR a.created_at < \(to)::date + 1)
-            ORDER BY a.created_at DESC, a.id LIMIT \(limit) OFFSET \(offset)
-            """)
-        let total = try rows.first?.decode(Int.self, at: 0) ?? 0
-        return try .json(ApplicationDTO.Page(items: try rows.map { try ApplicationStore.decode($0, offset: 1) }, offset: offset, limit: limit, total: total))
+            \(unsafeSQL: suffix)
+            """
+        }
+        return try ctx.app.pool.withConnection { connection in
+            let total = try connection.query(filtered("SELECT count(*)::int8 FROM application a", "")).first?.decode(Int.self, at: 0) ?? 0
+            // limit and offset are validated integers, spliced as literals.
+            let rows = try connection.query(filtered(ApplicationStore.select, "ORDER BY a.created_at DESC, a.id LIMIT \(limit) OFFSET \(offset)"))
+            return try .json(ApplicationDTO.Page(items: try rows.map { try ApplicationStore.decode($0) }, offset: offset, limit: limit, total: total))
+        }
     }
 
     static func intParameter(_ query: QueryParameters, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
@@ -234,11 +241,19 @@ enum ApplicationHandlers {
             } catch {
                 throw AppError.illegalTransition(current: current.state, action: "cancelling")
             }
+            var keepAssignment = false
             if let assignment = current.assignment {
-                try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: assignment.id, applicationID: id)
+                if assignment.status == "assigned" {
+                    try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: assignment.id, applicationID: id)
+                } else {
+                    // The document is in the box: it stays there until staff retrieve it.
+                    try Assignments.markForRetrieval(connection, authorityID: ctx.authorityID, assignmentID: assignment.id)
+                    keepAssignment = true
+                }
             }
             try connection.execute("""
-                UPDATE application SET state = 'cancelled', cancel_reason = \(reason), assignment_id = NULL, updated_at = now()
+                UPDATE application SET state = 'cancelled', cancel_reason = \(reason),
+                    assignment_id = CASE WHEN \(keepAssignment) THEN assignment_id END, updated_at = now()
                 WHERE authority_id = \(ctx.authorityID) AND id = \(id)
                 """)
             try ctx.audit(connection, "application.cancelled", "application", id, detail: ["from": current.state])

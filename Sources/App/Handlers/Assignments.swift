@@ -66,7 +66,17 @@ enum Assignments {
             """)
     }
 
-    /// Takes an application out of its assignment; the last one out frees the compartment.
+    /// Cancelling an application whose document is already in the box: the compartment stays
+    /// occupied and the assignment becomes `retrieval_due` (its PIN dies) until staff take it out.
+    static func markForRetrieval(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID) throws {
+        try connection.execute("""
+            UPDATE assignment SET status = 'retrieval_due', pin_hmac = NULL
+            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status IN ('loaded', 'retrieval_due')
+            """)
+    }
+
+    /// Takes an application out of its assignment before loading; the last one out frees the
+    /// compartment. A loaded compartment is never freed here (see `markForRetrieval`).
     static func release(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID, applicationID: UUID) throws {
         let others = try connection.query("""
             SELECT count(*)::int8 FROM application
@@ -76,7 +86,7 @@ enum Assignments {
         guard others == 0 else { return }
         let rows = try connection.query("""
             UPDATE assignment SET status = 'released', released_at = now()
-            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status IN ('assigned', 'loaded', 'retrieval_due')
+            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status = 'assigned'
             RETURNING compartment_id
             """)
         if let row = rows.first {

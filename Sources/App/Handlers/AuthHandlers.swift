@@ -49,7 +49,7 @@ enum AuthHandlers {
             let rows = try connection.query("""
                 SELECT a.id, u.id, u.password_hash, u.role, u.display_name, u.disabled_at IS NOT NULL
                 FROM authority a LEFT JOIN app_user u ON u.authority_id = a.id AND u.username = \(username)
-                WHERE a.slug = \(body.authority)
+                WHERE a.slug = \(body.authority.lowercased())
                 """)
             guard let row = rows.first else { return nil }
             return (try row.decode(UUID.self, at: 0), try row.decode(UUID?.self, at: 1), try row.decode(String?.self, at: 2),

@@ -17,6 +17,8 @@ enum Idempotency {
             throw AppError.invalid(header, "invalid_idempotency_key", "The Idempotency-Key must be 1 to 200 visible ASCII characters.")
         }
         let requestHash = Crypto.sha256(context.request.body)
+        // Keys are the client's: scoped to the user, so two caseworkers choosing the same key never collide.
+        let route = route + "|" + context.user.userID.uuidString.lowercased()
         return try context.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(context.authorityID.uuidString + "|" + route + "|" + key), 0))")
             let stored = try connection.query("""

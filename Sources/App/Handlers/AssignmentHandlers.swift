@@ -1,0 +1,67 @@
+import Domain
+import Foundation
+import HTTPServer
+import Postgres
+
+/// Assigning a compartment by hand, reassigning, and releasing it (before loading).
+enum AssignmentHandlers {
+    struct Assign: Codable {
+        /// A specific free compartment; omitted → the best free one at the application's site.
+        var compartmentId: UUID?
+    }
+
+    static func routes(_ app: Application) -> [AppRoute] {
+        [
+            .staff(.POST, "/api/v1/applications/{id}/assignment", maxBodyBytes: 4096, app: app) { req, ctx in
+                try assign(ctx, try ApplicationStore.id(req.parameter("id")))
+            },
+            .staff(.DELETE, "/api/v1/applications/{id}/assignment", app: app) { req, ctx in
+                try release(ctx, try ApplicationStore.id(req.parameter("id")))
+            },
+        ]
+    }
+
+    static func assign(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let body = ctx.request.body.isEmpty ? Assign() : try ctx.request.decode(Assign.self)
+        return try ctx.transaction { connection in
+            let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
+            guard current.pickupMethod == PickupMethod.box.rawValue else {
+                throw AppError.conflict("not_box_pickup", "The applicant collects at the counter; no compartment is needed.", extra: ["state": current.state])
+            }
+            guard current.state == ApplicationState.delivered.rawValue || current.state == ApplicationState.assigned.rawValue else {
+                throw AppError.illegalTransition(current: current.state, action: "assigning a compartment")
+            }
+            guard FeeSchedule.isSettledForBox(feeCents: current.fee.amountCents, settled: current.fee.settled) else {
+                throw AppError.conflict("fee_not_settled", "The fee must be paid before box pickup: a box cannot take payment.", field: "feeSettled")
+            }
+            if let previous = current.assignment {
+                try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: previous.id, applicationID: id)
+            }
+            guard let assigned = try Assignments.assignAutomatically(
+                connection, authorityID: ctx.authorityID, applicationID: id, siteID: current.siteId, needsAccessible: current.needsAccessibleCompartment,
+                householdGroup: current.householdGroup, compartmentID: body.compartmentId
+            ) else {
+                if body.compartmentId != nil {
+                    throw AppError.conflict("compartment_unavailable", "That compartment is not free, not at this site, or not accessible as needed.", field: "compartmentId")
+                }
+                throw AppError.conflict("no_free_compartment", "No suitable compartment is free at this site.")
+            }
+            try ctx.audit(connection, "application.assigned", "application", id,
+                          detail: ["compartment": assigned.compartmentID.uuidString.lowercased(), "mode": current.assignment == nil ? "manual" : "reassigned"])
+            return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
+        }
+    }
+
+    static func release(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        try ctx.transaction { connection in
+            let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
+            guard current.state == ApplicationState.assigned.rawValue, let assignment = current.assignment else {
+                throw AppError.illegalTransition(current: current.state, action: "releasing the compartment")
+            }
+            try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: assignment.id, applicationID: id)
+            try connection.execute("UPDATE application SET state = 'delivered', updated_at = now() WHERE authority_id = \(ctx.authorityID) AND id = \(id)")
+            try ctx.audit(connection, "application.assignment_released", "application", id)
+            return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
+        }
+    }
+}

@@ -1,0 +1,263 @@
+import Domain
+import Foundation
+import HTTPServer
+import Postgres
+
+/// Recording what the Bundesdruckerei delivered (DESIGN §4.2, §4.3): every item gets a result, nothing
+/// is dropped silently; matched box pickups get a compartment in the same transaction, counter
+/// pickups become `ready_at_counter`.
+enum DeliveryHandlers {
+    struct Item: Codable {
+        var documentNumber: String
+        var vorgangsnummer: String?
+    }
+
+    struct Create: Codable {
+        var deliveryNoteNumber: String
+        var items: [Item]
+    }
+
+    struct CompartmentRef: Codable {
+        var boxId: UUID
+        var number: Int
+    }
+
+    struct ItemResult: Codable {
+        var position: Int
+        var documentNumber: String
+        var vorgangsnummer: String?
+        /// matched, unknown, duplicate, already_delivered, cancelled, invalid
+        var result: String
+        var applicationId: UUID?
+        /// The application's state after the delivery (matched items).
+        var state: String?
+        var compartment: CompartmentRef?
+    }
+
+    struct Summary: Codable {
+        var matched = 0, unknown = 0, duplicate = 0, alreadyDelivered = 0, cancelled = 0, invalid = 0
+        /// Matched box pickups that got a compartment, and those still waiting for one (box full or fee open).
+        var assigned = 0, waitingForCompartment = 0, readyAtCounter = 0
+    }
+
+    struct Delivery: Codable {
+        var id: UUID
+        var deliveryNoteNumber: String
+        var receivedAt: Date
+        var receivedBy: UUID
+        var items: [ItemResult]
+        var summary: Summary
+    }
+
+    static let maxItems = 5000
+
+    static func routes(_ app: Application) -> [AppRoute] {
+        [
+            .staff(.POST, "/api/v1/deliveries", maxBodyBytes: 1 << 20, app: app) { req, ctx in
+                let body = try req.decode(Create.self)
+                return try record(ctx, noteNumber: body.deliveryNoteNumber, items: body.items, route: "POST /api/v1/deliveries")
+            },
+            .staff(.POST, "/api/v1/deliveries/import", maxBodyBytes: 1 << 20, app: app) { req, ctx in
+                let query = try req.queryParameters()
+                guard let note = query["deliveryNoteNumber"] else {
+                    throw AppError.invalid("deliveryNoteNumber", "missing_field", "Give the delivery note number as query parameter.")
+                }
+                return try record(ctx, noteNumber: note, items: try DeliveryCSV.parse(req), route: "POST /api/v1/deliveries/import")
+            },
+            .staff(.GET, "/api/v1/deliveries/{id}", app: app) { req, ctx in
+                guard let id = UUID(uuidString: req.parameter("id")) else { throw AppError.notFound("delivery") }
+                return try .json(try ctx.app.pool.withConnection { try fetch($0, authorityID: ctx.authorityID, id: id) })
+            },
+        ]
+    }
+
+    static func record(_ ctx: StaffContext, noteNumber: String, items: [Item], route: String) throws -> Response {
+        let note = try TextField.validate(noteNumber, field: "deliveryNoteNumber", maxLength: 64)
+        guard !items.isEmpty else { throw AppError.invalid("items", "missing_field", "A delivery has at least one item.") }
+        guard items.count <= maxItems else { throw AppError.invalid("items", "too_many", "At most \(maxItems) items per delivery.") }
+        let deliveryID = UUID()
+        return try Idempotency.run(ctx, route: route) { connection in
+            do {
+                try connection.execute("SAVEPOINT delivery")
+                try connection.execute("""
+                    INSERT INTO delivery (authority_id, id, delivery_note_number, received_by)
+                    VALUES (\(ctx.authorityID), \(deliveryID), \(note), \(ctx.user.userID))
+                    """)
+                try connection.execute("RELEASE SAVEPOINT delivery")
+            } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
+                throw AppError.conflict("duplicate_delivery_note", "This delivery note was recorded already.", field: "deliveryNoteNumber")
+            }
+            var seen = Set<String>()
+            for (index, item) in items.enumerated() {
+                try recordItem(connection, ctx, deliveryID: deliveryID, position: index + 1, item: item, seen: &seen)
+            }
+            try ctx.audit(connection, "delivery.recorded", "delivery", deliveryID, detail: ["items": String(items.count)])
+            return try .json(try fetch(connection, authorityID: ctx.authorityID, id: deliveryID), status: .created)
+        }
+    }
+
+    private static func recordItem(_ connection: PostgresConnection, _ ctx: StaffContext, deliveryID: UUID, position: Int, item: Item, seen: inout Set<String>) throws {
+        let authority = ctx.authorityID
+        func store(_ result: String, document: String, applicationID: UUID? = nil) throws {
+            try connection.execute("""
+                INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
+                VALUES (\(authority), \(deliveryID), \(position), \(String(document.prefix(64))), \(item.vorgangsnummer.map { String($0.prefix(40)) }),
+                        \(result), \(applicationID))
+                """)
+        }
+        let rawDocument = item.documentNumber.isEmpty ? "-" : item.documentNumber
+        guard let document = try? DocumentNumber(item.documentNumber, field: "documentNumber") else {
+            return try store("invalid", document: rawDocument)
+        }
+        guard seen.insert(document.value).inserted else { return try store("duplicate", document: document.value) }
+        let known = try connection.query("SELECT 1 FROM document WHERE authority_id = \(authority) AND document_number = \(document.value)")
+        if !known.isEmpty { return try store("duplicate", document: document.value) }
+        guard let text = item.vorgangsnummer, let number = try? Vorgangsnummer.parse(text, allowExternal: true) else {
+            return try store(item.vorgangsnummer == nil ? "unknown" : "invalid", document: document.value)
+        }
+        let rows = try connection.query("""
+            SELECT id, state, pickup_method, site_id, needs_accessible, household_group, fee_cents, fee_settled FROM application
+            WHERE authority_id = \(authority) AND vorgangsnummer = \(number.value) FOR UPDATE
+            """)
+        guard let row = rows.first else { return try store("unknown", document: document.value) }
+        let applicationID = try row.decode(UUID.self, at: 0)
+        let state = ApplicationState(rawValue: try row.decode(String.self, at: 1)) ?? .cancelled
+        if state == .cancelled { return try store("cancelled", document: document.value, applicationID: applicationID) }
+        let pickup = PickupMethod(rawValue: try row.decode(String.self, at: 2)) ?? .counter
+        let afterDelivery: ApplicationState
+        do {
+            afterDelivery = try ApplicationLifecycle.next(state, .deliveryRecorded(pickup: pickup))
+        } catch {
+            return try store("already_delivered", document: document.value, applicationID: applicationID)
+        }
+        try store("matched", document: document.value, applicationID: applicationID)
+        try connection.execute("""
+            INSERT INTO document (authority_id, document_number, delivery_id, application_id)
+            VALUES (\(authority), \(document.value), \(deliveryID), \(applicationID))
+            """)
+        try connection.execute("UPDATE application SET state = \(afterDelivery.rawValue), updated_at = now() WHERE authority_id = \(authority) AND id = \(applicationID)")
+        try ctx.audit(connection, "application.delivered", "application", applicationID, detail: ["delivery": deliveryID.uuidString.lowercased()])
+        let settled = FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, at: 6), settled: try row.decode(Bool.self, at: 7))
+        if pickup == .box && settled {
+            if let assigned = try Assignments.assignAutomatically(connection, authorityID: authority, applicationID: applicationID, siteID: try row.decode(UUID.self, at: 3),
+                                                                  needsAccessible: try row.decode(Bool.self, at: 4), householdGroup: try row.decode(UUID?.self, at: 5)) {
+                try ctx.audit(connection, "application.assigned", "application", applicationID,
+                              detail: ["compartment": assigned.compartmentID.uuidString.lowercased(), "mode": "automatic"])
+            }
+        }
+    }
+
+    static func fetch(_ connection: PostgresConnection, authorityID: UUID, id: UUID) throws -> Delivery {
+        let head = try connection.query("""
+            SELECT delivery_note_number, received_at, received_by FROM delivery WHERE authority_id = \(authorityID) AND id = \(id)
+            """)
+        guard let h = head.first else { throw AppError.notFound("delivery") }
+        let rows = try connection.query("""
+            SELECT i.position, i.document_number, i.vorgangsnummer, i.result, i.application_id, a.state, a.pickup_method, b.id, c.number
+            FROM delivery_item i
+            LEFT JOIN application a ON a.authority_id = i.authority_id AND a.id = i.application_id AND i.result = 'matched'
+            LEFT JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
+            LEFT JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+            LEFT JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
+            WHERE i.authority_id = \(authorityID) AND i.delivery_id = \(id) ORDER BY i.position
+            """)
+        var summary = Summary()
+        let items = try rows.map { row -> ItemResult in
+            let result = try row.decode(String.self, at: 3)
+            let state = try row.decode(String?.self, at: 5)
+            var compartment: CompartmentRef?
+            if let box = try row.decode(UUID?.self, at: 7) { compartment = CompartmentRef(boxId: box, number: try row.decode(Int.self, at: 8)) }
+            switch result {
+            case "matched":
+                summary.matched += 1
+                if compartment != nil { summary.assigned += 1 }
+                else if try row.decode(String?.self, at: 6) == "box" && state == "delivered" { summary.waitingForCompartment += 1 }
+                if state == "ready_at_counter" { summary.readyAtCounter += 1 }
+            case "unknown": summary.unknown += 1
+            case "duplicate": summary.duplicate += 1
+            case "already_delivered": summary.alreadyDelivered += 1
+            case "cancelled": summary.cancelled += 1
+            default: summary.invalid += 1
+            }
+            return ItemResult(position: try row.decode(Int.self, at: 0), documentNumber: try row.decode(String.self, at: 1), vorgangsnummer: try row.decode(String?.self, at: 2),
+                              result: result, applicationId: try row.decode(UUID?.self, at: 4), state: state, compartment: compartment)
+        }
+        return Delivery(id: id, deliveryNoteNumber: try h.decode(String.self, at: 0), receivedAt: try h.decode(Date.self, at: 1),
+                        receivedBy: try h.decode(UUID.self, at: 2), items: items, summary: summary)
+    }
+}
+
+/// The delivery note as CSV (RFC 4180): a header row naming `document_number` and optionally
+/// `vorgangsnummer` (any order, other columns ignored), then one row per document.
+enum DeliveryCSV {
+    static func parse(_ request: Request) throws -> [DeliveryHandlers.Item] {
+        let mediaType = request.headers["Content-Type"]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "text/csv" else {
+            throw AppError(.unsupportedMediaType, "unsupported_media_type", "Send the delivery note as text/csv.")
+        }
+        guard let text = String(validating: request.body, as: UTF8.self) else {
+            throw AppError.invalid("body", "invalid_csv", "The CSV is not UTF-8.")
+        }
+        let rows = try records(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
+        guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }),
+              let documentColumn = header.firstIndex(of: "document_number") else {
+            throw AppError.invalid("body", "invalid_csv", "The first row must name the columns, with document_number among them.")
+        }
+        let numberColumn = header.firstIndex(of: "vorgangsnummer")
+        let data = rows.dropFirst().filter { !($0.count == 1 && $0[0].trimmingCharacters(in: .whitespaces).isEmpty) }
+        guard data.count <= DeliveryHandlers.maxItems else { throw AppError.invalid("body", "too_many", "At most \(DeliveryHandlers.maxItems) rows per delivery.") }
+        return data.map { row in
+            let document = documentColumn < row.count ? row[documentColumn].trimmingCharacters(in: .whitespaces) : ""
+            let number = numberColumn.flatMap { $0 < row.count ? row[$0].trimmingCharacters(in: .whitespaces) : nil }
+            return DeliveryHandlers.Item(documentNumber: document, vorgangsnummer: (number?.isEmpty ?? true) ? nil : number)
+        }
+    }
+
+    /// Splits CSV text into records; quoted fields may hold commas, quotes ("") and line breaks.
+    static func records(_ text: String) throws -> [[String]] {
+        var records: [[String]] = []
+        var record: [String] = []
+        var field = ""
+        var quoted = false
+        var atFieldStart = true
+        var iterator = text.unicodeScalars.makeIterator()
+        var pending: Unicode.Scalar? = iterator.next()
+        while let c = pending {
+            pending = iterator.next()
+            if quoted {
+                if c == "\"" {
+                    if pending == "\"" { field.unicodeScalars.append("\""); pending = iterator.next() } else { quoted = false }
+                } else {
+                    field.unicodeScalars.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"" where atFieldStart:
+                quoted = true
+                atFieldStart = false
+            case ",", ";":
+                record.append(field)
+                field = ""
+                atFieldStart = true
+            case "\r":
+                continue
+            case "\n":
+                record.append(field)
+                records.append(record)
+                record = []
+                field = ""
+                atFieldStart = true
+            default:
+                field.unicodeScalars.append(c)
+                atFieldStart = false
+            }
+        }
+        if quoted { throw AppError.invalid("body", "invalid_csv", "A quoted field is not closed.") }
+        if !field.isEmpty || !record.isEmpty {
+            record.append(field)
+            records.append(record)
+        }
+        return records
+    }
+}
