@@ -28,7 +28,7 @@ build: deps
 	$(SWIFT) build -c release --product pickupbox
 
 run: build
-	./.build/release/pickupbox serve
+	./.build/release/pickupbox serve --demo
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -11,7 +11,7 @@ struct Pickupbox: ParsableCommand {
         commandName: "pickupbox",
         abstract: "Back-office server for self-service document pickup boxes (Dokumentenausgabebox).",
         discussion: "Configuration comes from environment variables; run `pickupbox env` to list them.",
-        subcommands: [Serve.self, Migrate.self, EnvironmentHelp.self]
+        subcommands: [Serve.self, Migrate.self, SeedDemo.self, EnvironmentHelp.self]
     )
 }
 
@@ -58,6 +58,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Listen port. Default: PICKUPBOX_PORT or 8080")
     var port: Int?
 
+    @Flag(help: "Seed the demo authority first if it does not exist (make run), printing its logins once.")
+    var demo = false
+
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535") }
     }
@@ -74,6 +77,7 @@ struct Serve: ParsableCommand {
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
         defer { try? database.embedded?.stop() }
         try database.migrate(config, logger: logger)
+        if demo { try SeedDemo.seed(connectionString: database.connectionString, logger: logger) }
         let app = try Application(configuration: config, connectionString: database.connectionString, logger: logger, registry: registry)
         try app.start()
         let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
@@ -97,6 +101,37 @@ struct Migrate: ParsableCommand {
         defer { try? database.embedded?.stop() }
         let applied = try database.migrate(config, logger: logger)
         print(applied.isEmpty ? "database is up to date" : "applied \(applied.count) migration(s): " + applied.map(\.name).joined(separator: ", "))
+    }
+}
+
+struct SeedDemo: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "seed-demo", abstract: "Create the demo authority, site, box (456 compartments), logins and applications, once.")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        let config = try common.configuration()
+        let logger = bootstrapLogging(config.logLevel)
+        let database = try DatabaseBootstrap.prepare(config, logger: logger)
+        defer { try? database.embedded?.stop() }
+        try database.migrate(config, logger: logger)
+        try Self.seed(connectionString: database.connectionString, logger: logger)
+    }
+
+    /// Prints the new logins to standard output (never to the log), or says the demo exists.
+    static func seed(connectionString: String, logger: Logger) throws {
+        guard let credentials = try DemoSeed.run(connectionString: connectionString, logger: logger) else {
+            print("The demo authority '\(DemoSeed.authoritySlug)' exists already; its passwords were shown when it was created.")
+            return
+        }
+        print("""
+
+            Demo authority '\(DemoSeed.authoritySlug)' created. These passwords are shown only now:
+            """)
+        for c in credentials {
+            print("  authority \(DemoSeed.authoritySlug)   username \(c.username.padding(toLength: 16, withPad: " ", startingAt: 0)) password \(c.password)   (\(c.role))")
+        }
+        print("")
     }
 }
 

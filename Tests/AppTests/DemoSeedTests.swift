@@ -1,0 +1,33 @@
+@testable import App
+import Foundation
+import HTTPTestSupport
+import Postgres
+import PostgresTestSupport
+import Testing
+
+@Suite("Demo seed")
+struct DemoSeedTests {
+    @Test func seedsOnce_aBoxWith456Compartments_loginsAndApplications() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let connection = try TestPostgres.shared().connectionString(database: try app.pool.query("SELECT current_database()").first!.decode(String.self, at: 0))
+        let credentials = try #require(try DemoSeed.run(connectionString: connection, logger: AppFixture.logger))
+        #expect(credentials.map(\.role).sorted() == ["caseworker", "supervisor"])
+        #expect(try DemoSeed.run(connectionString: connection, logger: AppFixture.logger) == nil)
+        let counts = try app.pool.query("""
+            SELECT (SELECT count(*) FROM compartment)::int8, (SELECT count(*) FROM compartment WHERE accessible)::int8,
+                   (SELECT min(row_index) FROM compartment WHERE NOT accessible)::int8, (SELECT count(*) FROM application)::int8,
+                   (SELECT count(DISTINCT state) FROM application)::int8
+            """).first
+        #expect(try counts?.decode(Int.self, at: 0) == 456)
+        #expect(try counts?.decode(Int.self, at: 1) ?? 0 > 0)
+        #expect(try counts?.decode(Int.self, at: 2) ?? 0 > 1)   // the lowest rows are the accessible ones
+        #expect(try counts?.decode(Int.self, at: 3) == 50)
+        #expect(try counts?.decode(Int.self, at: 4) ?? 0 >= 6)
+        let client = StaffClient(port: app.port)
+        for c in credentials {
+            #expect(client.call("POST", "/api/v1/auth/login", json: ["authority": "demo", "username": c.username, "password": c.password])?.status == 200)
+        }
+        #expect(client.json("GET", "/api/v1/applications?limit=100").1["total"] as? Int == 50)
+    }
+}
