@@ -6,6 +6,7 @@ import argparse
 import http.client
 import json
 import random
+import shlex
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ import time
 from vorgangsnummer import generate
 
 p = argparse.ArgumentParser()
-p.add_argument("--psql", nargs="+", required=True)
+p.add_argument("--psql", required=True, help="psql command line, one string")
 p.add_argument("--port", type=int, required=True)
 p.add_argument("--cookie", required=True)
 p.add_argument("--csrf", required=True)
@@ -38,7 +39,7 @@ INSERT INTO application (authority_id, id, vorgangsnummer, site_id, document_typ
 SELECT s.authority_id, gen_random_uuid(), n.vorgangsnummer, s.id, 'eat', 'first', 'Bench', 'Mark', '1990-01-01', '+4915100000000', 'box', 10000, true, 'registered'
 FROM n, (SELECT s.authority_id, s.id FROM site s JOIN authority a ON a.id = s.authority_id WHERE a.slug = 'demo' LIMIT 1) s;
 """.replace("{rows}", "".join(x + "\n" for x in numbers)).replace("{count}", str(args.count))
-r = subprocess.run(args.psql + ["-v", "ON_ERROR_STOP=1", "-q"], input=sql, text=True, capture_output=True)
+r = subprocess.run(shlex.split(args.psql) + ["-v", "ON_ERROR_STOP=1", "-q"], input=sql, text=True, capture_output=True)
 if r.returncode != 0:
     sys.exit("seeding failed: " + r.stderr)
 

@@ -61,7 +61,7 @@ rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
   echo "server RSS after: $(rss)"
   echo
   echo "## GET /api/v1/status/{vn} — 100,000 applications, random numbers (5 % unknown), wrk -t2 -c64 -d$DURATION --latency -s bench/status.lua"
-  (cd bench && python3 seed_status.py --psql "${PSQL[@]}" --count 100000 --numbers-file results/numbers.txt)
+  (cd bench && python3 seed_status.py --psql "${PSQL[*]}" --count 100000 --numbers-file results/numbers.txt)
   wrk -t2 -c64 -d2s -s bench/status.lua "http://127.0.0.1:$PORT" >/dev/null
   wrk -t2 -c64 -d"$DURATION" --latency -s bench/status.lua "http://127.0.0.1:$PORT"
   echo "server RSS after: $(rss)"
@@ -71,7 +71,7 @@ rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
   echo "applications created: $("${PSQL[@]}" -Atc "SELECT count(*) FROM application WHERE family_name = 'Bench' AND pickup_method = 'box' AND created_at > now() - interval '5 minutes'")"
   echo
   echo "## Automatic assignment during delivery — python3 bench/deliveries.py --count 4000 --batch 100 --clients 8"
-  (cd bench && python3 deliveries.py --psql "${PSQL[@]}" --port "$PORT" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" --count 4000 --batch 100 --clients 8)
+  (cd bench && python3 deliveries.py --psql "${PSQL[*]}" --port "$PORT" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" --count 4000 --batch 100 --clients 8)
   echo
   echo "## $IDLE idle keep-alive connections, then /health under wrk -t2 -c64 -d$DURATION --latency"
   python3 bench/idle_connections.py --port "$PORT" --connections "$IDLE" --hold-seconds 40 --ready-file "$OUT/idle.ready" &

@@ -3,13 +3,14 @@
 and writes the list of numbers wrk asks for: the known ones plus 5 % unknown ones. Part of make bench."""
 import argparse
 import random
+import shlex
 import subprocess
 import sys
 
 from vorgangsnummer import generate
 
 p = argparse.ArgumentParser()
-p.add_argument("--psql", nargs="+", required=True, help="psql command line (host, user, database)")
+p.add_argument("--psql", required=True, help="psql command line (host, user, database), one string")
 p.add_argument("--count", type=int, default=100_000)
 p.add_argument("--numbers-file", required=True)
 p.add_argument("--state", default="ready_in_box")
@@ -37,7 +38,7 @@ FROM bench_numbers b, (SELECT s.authority_id, s.id FROM site s JOIN authority a 
 ON CONFLICT DO NOTHING;
 ANALYZE application;
 """.replace("{rows}", "".join(rows))
-result = subprocess.run(args.psql + ["-v", "ON_ERROR_STOP=1", "-q"], input=sql, text=True, capture_output=True)
+result = subprocess.run(shlex.split(args.psql) + ["-v", "ON_ERROR_STOP=1", "-q"], input=sql, text=True, capture_output=True)
 if result.returncode != 0:
     sys.exit("seeding failed: " + result.stderr)
 unknown = [generate(rng) for _ in range(len(numbers) * 5 // 95)]

@@ -132,6 +132,7 @@ struct SeedDemo: ParsableCommand {
             print("  authority \(DemoSeed.authoritySlug)   username \(c.username.padding(toLength: 16, withPad: " ", startingAt: 0)) password \(c.password)   (\(c.role))")
         }
         print("")
+        fflush(nil)  // stdout may be a file (fully buffered): show the logins now, not at exit
     }
 }
 

@@ -115,7 +115,8 @@ enum TextField {
     static func validate(_ value: String, field: String, maxLength: Int = 200) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw AppError.invalid(field, "missing_field", "The field must not be empty.") }
-        guard trimmed.count <= maxLength else { throw AppError.invalid(field, "too_long", "The field is longer than \(maxLength) characters.") }
+        // Unicode scalars, as PostgreSQL's length() counts them (the CHECK constraints use it).
+        guard trimmed.unicodeScalars.count <= maxLength else { throw AppError.invalid(field, "too_long", "The field is longer than \(maxLength) characters.") }
         for scalar in trimmed.unicodeScalars {
             switch scalar.value {
             case 0..<0x20, 0x7F..<0xA0, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0xFEFF, 0xFFF9...0xFFFB:
@@ -125,5 +126,12 @@ enum TextField {
             }
         }
         return trimmed
+    }
+
+    /// At most `count` Unicode scalars of `text` (for storing raw input that may be too long).
+    static func prefix(_ text: String, _ count: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.prefix(count))
+        return String(scalars)
     }
 }

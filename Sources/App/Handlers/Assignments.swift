@@ -25,6 +25,7 @@ enum Assignments {
                 SELECT asg.id, c.id, c.box_id, c.number FROM application a
                 JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
                 JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+                JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id AND b.site_id = \(siteID)
                 WHERE a.authority_id = \(authorityID) AND a.household_group = \(group) AND a.id <> \(applicationID)
                   AND asg.status = 'assigned' AND (NOT \(needsAccessible) OR c.accessible)
                 LIMIT 1 FOR UPDATE OF asg

@@ -29,7 +29,7 @@ enum DeliveryHandlers {
         /// matched, unknown, duplicate, already_delivered, cancelled, invalid
         var result: String
         var applicationId: UUID?
-        /// The application's state after the delivery (matched items).
+        /// The application's state now (matched items): right after the delivery, the state it led to.
         var state: String?
         var compartment: CompartmentRef?
     }
@@ -101,7 +101,7 @@ enum DeliveryHandlers {
         func store(_ result: String, document: String, applicationID: UUID? = nil) throws {
             try connection.execute("""
                 INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
-                VALUES (\(authority), \(deliveryID), \(position), \(String(document.prefix(64))), \(item.vorgangsnummer.map { String($0.prefix(40)) }),
+                VALUES (\(authority), \(deliveryID), \(position), \(TextField.prefix(document, 64)), \(item.vorgangsnummer.map { TextField.prefix($0, 40) }),
                         \(result), \(applicationID))
                 """)
         }
@@ -195,8 +195,8 @@ enum DeliveryCSV {
         guard mediaType == "text/csv" else {
             throw AppError(.unsupportedMediaType, "unsupported_media_type", "Send the delivery note as text/csv.")
         }
-        guard let text = String(validating: request.body, as: UTF8.self) else {
-            throw AppError.invalid("body", "invalid_csv", "The CSV is not UTF-8.")
+        guard !request.body.contains(0), let text = String(validating: request.body, as: UTF8.self) else {
+            throw AppError.invalid("body", "invalid_csv", "The CSV is not UTF-8 text (or contains NUL).")
         }
         let rows = try records(text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text)
         guard let header = rows.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }),

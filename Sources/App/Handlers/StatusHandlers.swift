@@ -37,49 +37,62 @@ enum StatusHandlers {
         ]
     }
 
+    /// `{"status":"unknown"}`, as JSONEncoder would write it.
+    static let unknownBody = Array(#"{"status":"unknown"}"#.utf8)
+
+    /// The hot path of the public check (one indexed lookup; the site part comes from a cache and the
+    /// JSON is assembled from bytes, in the same sorted-key form JSONEncoder writes).
     static func status(_ app: Application, _ request: Request, cache: SiteHoursCache) throws -> Response {
         if let wait = app.statusLimiter.take(request.remoteAddress) {
             throw AppError.tooManyRequests(retryAfterSeconds: wait)
         }
         guard let number = try? Vorgangsnummer.parse(request.parameter("vorgangsnummer"), allowExternal: true) else {
-            return try .json(unknown)
+            return .json(bytes: unknownBody)
         }
         // LIMIT 2: an external number used by two authorities is ambiguous and answered as unknown.
         let rows = try app.pool.query("""
-            SELECT a.state, a.pickup_deadline::text, s.authority_id, s.id, s.name, s.address
-            FROM application a JOIN site s ON s.authority_id = a.authority_id AND s.id = a.site_id
+            SELECT a.state, a.pickup_deadline::text, a.authority_id, a.site_id FROM application a
             WHERE a.vorgangsnummer = \(number.value) LIMIT 2
             """)
-        guard rows.count == 1, let row = rows.first else { return try .json(unknown) }
+        guard rows.count == 1, let row = rows.first else { return .json(bytes: unknownBody) }
         let coarse: String
         switch try row.decode(String.self, at: 0) {
         case "registered", "in_production", "delivered", "assigned": coarse = "in_production"
         case "ready_in_box": coarse = "ready_in_box"
         case "retrieval_due", "ready_at_counter": coarse = "ready_at_counter"
         case "collected": coarse = "collected"
-        default: return try .json(unknown)
+        default: return .json(bytes: unknownBody)
         }
-        let authorityID = try row.decode(UUID.self, at: 2)
-        let siteID = try row.decode(UUID.self, at: 3)
-        let hours = try cache.hours(authorityID: authorityID, siteID: siteID, pool: app.pool)
-        return try .json(StatusResponse(
-            status: coarse,
-            readyUntil: coarse == "ready_in_box" ? try row.decode(String?.self, at: 1) : nil,
-            site: SiteInfo(name: try row.decode(String.self, at: 4), address: try row.decode(String.self, at: 5), pickupHours: hours)
-        ))
+        let site = try cache.siteJSON(authorityID: try row.decode(UUID.self, at: 2), siteID: try row.decode(UUID.self, at: 3), pool: app.pool)
+        var body: [UInt8] = []
+        body.reserveCapacity(site.count + 64)
+        body.append(contentsOf: "{".utf8)
+        if coarse == "ready_in_box", let until = try row.decode(String?.self, at: 1) {
+            body.append(contentsOf: #""readyUntil":""#.utf8)
+            body.append(contentsOf: until.utf8)   // YYYY-MM-DD from PostgreSQL: nothing to escape
+            body.append(contentsOf: #"","#.utf8)
+        }
+        body.append(contentsOf: #""site":"#.utf8)
+        body.append(contentsOf: site)
+        body.append(contentsOf: #","status":""#.utf8)
+        body.append(contentsOf: coarse.utf8)
+        body.append(contentsOf: #""}"#.utf8)
+        return .json(bytes: body)
     }
 }
 
-/// Pickup hours change rarely and are public: kept for a minute per site.
+/// Sites and their pickup hours change rarely and are public: their JSON is kept for a minute.
 final class SiteHoursCache: Sendable {
-    private let entries = Mutex<[UUID: (fetched: Date, hours: [StatusHandlers.PickupHours])]>([:])
+    private let entries = Mutex<[UUID: (fetched: Date, json: [UInt8])]>([:])
     static let lifetime: TimeInterval = 60
 
-    func hours(authorityID: UUID, siteID: UUID, pool: PostgresPool) throws -> [StatusHandlers.PickupHours] {
+    func siteJSON(authorityID: UUID, siteID: UUID, pool: PostgresPool) throws -> [UInt8] {
         let now = Date()
         if let hit = entries.withLock({ $0[siteID] }), now.timeIntervalSince(hit.fetched) < Self.lifetime {
-            return hit.hours
+            return hit.json
         }
+        let site = try pool.query("SELECT name, address FROM site WHERE authority_id = \(authorityID) AND id = \(siteID)")
+        guard let s = site.first else { throw AppError.notFound("site") }
         let rows = try pool.query("""
             SELECT weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI') FROM site_pickup_hours
             WHERE authority_id = \(authorityID) AND site_id = \(siteID) ORDER BY weekday, opens
@@ -87,7 +100,8 @@ final class SiteHoursCache: Sendable {
         let hours = try rows.map { row in
             StatusHandlers.PickupHours(weekday: try row.decode(Int.self, at: 0), opens: try row.decode(String.self, at: 1), closes: try row.decode(String.self, at: 2))
         }
-        entries.withLock { $0[siteID] = (now, hours) }
-        return hours
+        let json = try JSONCoding.encode(StatusHandlers.SiteInfo(name: try s.decode(String.self, at: 0), address: try s.decode(String.self, at: 1), pickupHours: hours))
+        entries.withLock { $0[siteID] = (now, json) }
+        return json
     }
 }

@@ -16,7 +16,8 @@ enum Idempotency {
         guard (1...200).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
             throw AppError.invalid(header, "invalid_idempotency_key", "The Idempotency-Key must be 1 to 200 visible ASCII characters.")
         }
-        let requestHash = Crypto.sha256(context.request.body)
+        // The target is part of the request: the CSV import carries its delivery note number in the query.
+        let requestHash = Crypto.sha256(Array(context.request.target.utf8) + [0] + context.request.body)
         // Keys are the client's: scoped to the user, so two caseworkers choosing the same key never collide.
         let route = route + "|" + context.user.userID.uuidString.lowercased()
         return try context.transaction { connection in
