@@ -1,0 +1,24 @@
+import Foundation
+import Postgres
+
+/// The SQL that reads staff accounts: explicit columns, never `password_hash`.
+enum UserStore {
+    static func list(_ connection: PostgresConnection, authorityID: UUID, userID: UUID? = nil) throws -> [UserDTO.User] {
+        try connection.query("""
+            SELECT id, username, display_name, role, disabled_at, created_at FROM app_user
+            WHERE authority_id = \(authorityID) AND (\(userID)::uuid IS NULL OR id = \(userID))
+            ORDER BY username
+            """).map { row in
+            let disabledAt = try row.decode(Date?.self, at: 4)
+            return UserDTO.User(id: try row.decode(UUID.self, at: 0), username: try row.decode(String.self, at: 1),
+                                displayName: try row.decode(String.self, at: 2), role: try row.decode(String.self, at: 3),
+                                disabled: disabledAt != nil, disabledAt: disabledAt, createdAt: try row.decode(Date.self, at: 5))
+        }
+    }
+
+    /// One account, or 404 (also for another authority's).
+    static func fetch(_ connection: PostgresConnection, authorityID: UUID, id: UUID) throws -> UserDTO.User {
+        guard let user = try list(connection, authorityID: authorityID, userID: id).first else { throw AppError.notFound("user") }
+        return user
+    }
+}

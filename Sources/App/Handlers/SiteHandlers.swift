@@ -1,0 +1,50 @@
+import Foundation
+import HTTPServer
+import Postgres
+
+/// Sites: pickup hours and exceptions (DESIGN §3). Reading is for caseworkers, changing for supervisors.
+enum SiteHandlers {
+    static func routes(_ app: Application) -> [AppRoute] {
+        [
+            .staff(.GET, "/api/v1/sites", app: app) { _, ctx in
+                try .json(try ctx.app.pool.withConnection { try SiteStore.list($0, authorityID: ctx.authorityID) })
+            },
+            .staff(.POST, "/api/v1/sites", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { _, ctx in try create(ctx) },
+            .staff(.PUT, "/api/v1/sites/{id}/hours", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { req, ctx in
+                try replaceHours(ctx, try AdminInput.id(req.parameter("id"), "site"))
+            },
+            .staff(.POST, "/api/v1/sites/{id}/exceptions", access: .supervisor, maxBodyBytes: 4096, app: app) { req, ctx in
+                try upsertException(ctx, try AdminInput.id(req.parameter("id"), "site"))
+            },
+            .staff(.DELETE, "/api/v1/sites/{id}/exceptions/{day}", access: .supervisor, app: app) { req, ctx in
+                let id = try AdminInput.id(req.parameter("id"), "site")
+                try ctx.transaction { try SiteAdmin.deleteException($0, ctx.actor, siteID: id, day: req.parameter("day")) }
+                return Response(status: .noContent)
+            },
+        ]
+    }
+
+    static func create(_ ctx: StaffContext) throws -> Response {
+        let site = try SiteAdmin.validate(try ctx.request.decode(SiteDTO.Create.self))
+        return try ctx.transaction { connection in
+            let id = try SiteAdmin.insert(connection, ctx.actor, site)
+            return try Response.json(try SiteStore.fetch(connection, authorityID: ctx.authorityID, id: id), status: .created)
+        }
+    }
+
+    static func replaceHours(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let hours = try SiteAdmin.validateHours(try ctx.request.decode(SiteDTO.Hours.self).hours)
+        return try ctx.transaction { connection in
+            try SiteAdmin.replaceHours(connection, ctx.actor, siteID: id, hours)
+            return try .json(try SiteStore.fetch(connection, authorityID: ctx.authorityID, id: id))
+        }
+    }
+
+    static func upsertException(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let body = try ctx.request.decode(SiteDTO.ExceptionUpsert.self)
+        return try ctx.transaction { connection in
+            let (exception, inserted) = try SiteAdmin.upsertException(connection, ctx.actor, siteID: id, body)
+            return try .json(exception, status: inserted ? .created : .ok)
+        }
+    }
+}
