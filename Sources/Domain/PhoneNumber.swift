@@ -4,7 +4,7 @@ import Foundation
 ///
 /// ``parse(_:allowedCountryCodes:field:)`` accepts what people write:
 /// `0171 1234567`, `0171/1234567`, `+49 (0)171-1234567`, `+49 0171 1234567`, `0049 171 1234567`,
-/// `+43 664 1234567`. Rules:
+/// `(+49) 171 1234567`, `+43 664 1234567`. Rules:
 /// - only ASCII digits; Arabic-Indic (`٠١٢`), Persian, full-width (`０１２`) and other Unicode digits
 ///   are refused with `non_ascii_digits` (so the caseworker can ask for 0–9 instead of guessing);
 /// - allowed separators: blanks, `-`, `.`, `/`, parentheses; `+` only in front;
@@ -44,8 +44,9 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
             switch scalar {
             case "0"..."9", "(", ")": kept.append(UInt8(scalar.value))
             case "+":
-                guard kept.isEmpty else { throw .invalidPhoneNumber(field: field) }
-                kept.append(UInt8(scalar.value))
+                // Only in front; `(+49) 171 …` is written too, so an opening parenthesis may precede it.
+                guard kept.allSatisfy({ $0 == UInt8(ascii: "(") }) else { throw .invalidPhoneNumber(field: field) }
+                kept = [UInt8(scalar.value)]
             case ".", "/": continue
             default:
                 guard ASCII.isSeparator(scalar) else { throw .invalidPhoneNumber(field: field) }

@@ -18,6 +18,7 @@ public enum JSONCoding {
         do {
             tree = try JSONValue.parse(bytes, maxDepth: maxDepth)
         } catch {
+            if error.isNUL { throw HTTPError(.badRequest, code: "invalid_characters", message: error.message, field: error.path) }
             throw HTTPError(.badRequest, code: "invalid_json", message: error.message, field: error.path)
         }
         let decoder = JSONDecoder()

@@ -11,8 +11,10 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     public struct ParseError: Error, Equatable, Sendable {
         public let message: String
-        /// Dotted path of the place (for duplicate keys and depth).
+        /// Dotted path of the place (duplicate keys, depth, NUL in a value).
         public let path: String?
+        /// The document is well-formed but a string holds NUL (refused: it cannot reach PostgreSQL).
+        public var isNUL = false
     }
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = 32) throws(ParseError) -> JSONValue {
@@ -51,7 +53,7 @@ public indirect enum JSONValue: Equatable, Sendable {
             switch bytes[index] {
             case UInt8(ascii: "{"): return try parseObject(depth: depth, path: path)
             case UInt8(ascii: "["): return try parseArray(depth: depth, path: path)
-            case UInt8(ascii: "\""): return .string(try parseString())
+            case UInt8(ascii: "\""): return .string(try parseString(path: path))
             case UInt8(ascii: "t"): try literal("true"); return .bool(true)
             case UInt8(ascii: "f"): try literal("false"); return .bool(false)
             case UInt8(ascii: "n"): try literal("null"); return .null
@@ -127,7 +129,7 @@ public indirect enum JSONValue: Equatable, Sendable {
 
         func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
 
-        mutating func parseString() throws(ParseError) -> String {
+        mutating func parseString(path: String? = nil) throws(ParseError) -> String {
             index += 1
             var out: [UInt8] = []
             while true {
@@ -165,7 +167,7 @@ public indirect enum JSONValue: Equatable, Sendable {
                             throw fail("Unpaired surrogate in a JSON string.")
                         }
                         // NUL cannot reach PostgreSQL (libpq parameters are C strings) and is never valid input here.
-                        guard scalar != 0 else { throw fail("NUL character in a JSON string.") }
+                        guard scalar != 0 else { throw ParseError(message: "The text contains a NUL character.", path: path, isNUL: true) }
                         guard let u = Unicode.Scalar(scalar) else { throw fail("Invalid escape in a JSON string.") }
                         out.append(contentsOf: Array(String(Character(u)).utf8))
                     default:
