@@ -78,7 +78,8 @@ CREATE TABLE compartment (
     FOREIGN KEY (authority_id, box_id) REFERENCES box (authority_id, id) ON DELETE CASCADE,
     CHECK ((state = 'blocked') = (block_reason IS NOT NULL))
 );
-CREATE INDEX compartment_free_idx ON compartment (authority_id, box_id, size_class, accessible, number) WHERE state = 'available';
+-- Free compartments in the order the assignment takes them (Assignments.assignAutomatically).
+CREATE INDEX compartment_free_idx ON compartment (authority_id, accessible, size_class, box_id, number) WHERE state = 'available';
 
 CREATE TABLE app_user (
     authority_id    uuid NOT NULL,

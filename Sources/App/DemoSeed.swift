@@ -38,7 +38,9 @@ public enum DemoSeed {
             let rows = 19, columns = 24
             var numbers: [Int] = [], rowIndexes: [Int] = [], columnIndexes: [Int] = [], heights: [Int] = [], accessible: [String] = []
             for row in 1...rows {
-                let height = 40 + (row - 1) * 8   // bottom row 40 cm above the floor, 8 cm per row: rows 1–9 accessible
+                // Row 1 is the top row (as in POST /boxes/{id}/compartments); the bottom row's floor is 40 cm above
+                // the ground, 8 cm per row: the lowest nine rows (40–104 cm) are accessible.
+                let height = 40 + (rows - row) * 8
                 for column in 1...columns {
                     numbers.append((row - 1) * columns + column)
                     rowIndexes.append(row)

@@ -90,28 +90,24 @@ enum ApplicationHandlers {
             let site = try connection.query("SELECT 1 FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(body.siteId)")
             guard !site.isEmpty else { throw AppError.invalid("siteId", "unknown_site", "No such site.") }
             var number = external ?? Vorgangsnummer.generate(using: &rng)
+            // ON CONFLICT instead of a savepoint: a collision costs no extra round trips.
             for attempt in 0..<5 {
-                do {
-                    try connection.execute("SAVEPOINT insert_application")
-                    try connection.execute("""
-                        INSERT INTO application (authority_id, id, vorgangsnummer, site_id, document_type, issuance, family_name, given_names,
-                            date_of_birth, mobile_number, pickup_method, needs_accessible, sms_language, old_can_hash, fee_cents, fee_exemption,
-                            fee_settled, state, household_group)
-                        VALUES (\(ctx.authorityID), \(id), \(number.value), \(body.siteId), \(documentType.rawValue), \(issuance.rawValue),
-                            \(familyName), \(givenNames), \(dateOfBirth.canonical), \(mobile), \(pickup.rawValue), \(body.needsAccessibleCompartment ?? false),
-                            \(language), \(canHash), \(fee), \(exemption?.rawValue), \(body.feeSettled ?? false), 'registered', \(body.householdGroup))
-                        """)
-                    try connection.execute("RELEASE SAVEPOINT insert_application")
-                    break
-                } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
-                    try connection.execute("ROLLBACK TO SAVEPOINT insert_application")
-                    if external != nil {
-                        throw AppError.conflict("duplicate_vorgangsnummer", "An application with this Vorgangsnummer exists.", field: "vorgangsnummer")
-                    }
-                    // A generated number collided (1 in 10^13): draw another.
-                    guard attempt < 4 else { throw error }
-                    number = Vorgangsnummer.generate(using: &rng)
+                let inserted = try connection.execute("""
+                    INSERT INTO application (authority_id, id, vorgangsnummer, site_id, document_type, issuance, family_name, given_names,
+                        date_of_birth, mobile_number, pickup_method, needs_accessible, sms_language, old_can_hash, fee_cents, fee_exemption,
+                        fee_settled, state, household_group)
+                    VALUES (\(ctx.authorityID), \(id), \(number.value), \(body.siteId), \(documentType.rawValue), \(issuance.rawValue),
+                        \(familyName), \(givenNames), \(dateOfBirth.canonical), \(mobile), \(pickup.rawValue), \(body.needsAccessibleCompartment ?? false),
+                        \(language), \(canHash), \(fee), \(exemption?.rawValue), \(body.feeSettled ?? false), 'registered', \(body.householdGroup))
+                    ON CONFLICT (authority_id, vorgangsnummer) DO NOTHING
+                    """)
+                if inserted == 1 { break }
+                if external != nil {
+                    throw AppError.conflict("duplicate_vorgangsnummer", "An application with this Vorgangsnummer exists.", field: "vorgangsnummer")
                 }
+                // A generated number collided (1 in 10^13): draw another.
+                guard attempt < 4 else { throw AppError.conflict("duplicate_vorgangsnummer", "No free Vorgangsnummer was found; try again.") }
+                number = Vorgangsnummer.generate(using: &rng)
             }
             try ctx.audit(connection, "application.registered", "application", id, detail: ["pickupMethod": pickup.rawValue])
             var response = try Response.json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id), status: .created)

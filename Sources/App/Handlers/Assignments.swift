@@ -41,11 +41,11 @@ enum Assignments {
         // ones free; then the smallest size; then box and number, for a deterministic choice.
         let rows = try connection.query("""
             SELECT c.id, c.box_id, c.number FROM compartment c
-            JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
-            WHERE c.authority_id = \(authorityID) AND b.site_id = \(siteID) AND c.state = 'available'
+            WHERE c.authority_id = \(authorityID) AND c.state = 'available'
+              AND c.box_id = ANY (ARRAY(SELECT id FROM box WHERE authority_id = \(authorityID) AND site_id = \(siteID)))
               AND (NOT \(needsAccessible) OR c.accessible)
               AND (\(compartmentID)::uuid IS NULL OR c.id = \(compartmentID))
-            ORDER BY c.accessible, c.size_class, b.id, c.number
+            ORDER BY c.accessible, c.size_class, c.box_id, c.number
             LIMIT 1 FOR UPDATE OF c SKIP LOCKED
             """)
         guard let row = rows.first else { return nil }

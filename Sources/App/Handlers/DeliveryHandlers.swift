@@ -87,63 +87,9 @@ enum DeliveryHandlers {
             } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
                 throw AppError.conflict("duplicate_delivery_note", "This delivery note was recorded already.", field: "deliveryNoteNumber")
             }
-            var seen = Set<String>()
-            for (index, item) in items.enumerated() {
-                try recordItem(connection, ctx, deliveryID: deliveryID, position: index + 1, item: item, seen: &seen)
-            }
+            try DeliveryRecorder(connection: connection, ctx: ctx, deliveryID: deliveryID).record(items)
             try ctx.audit(connection, "delivery.recorded", "delivery", deliveryID, detail: ["items": String(items.count)])
             return try .json(try fetch(connection, authorityID: ctx.authorityID, id: deliveryID), status: .created)
-        }
-    }
-
-    private static func recordItem(_ connection: PostgresConnection, _ ctx: StaffContext, deliveryID: UUID, position: Int, item: Item, seen: inout Set<String>) throws {
-        let authority = ctx.authorityID
-        func store(_ result: String, document: String, applicationID: UUID? = nil) throws {
-            try connection.execute("""
-                INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
-                VALUES (\(authority), \(deliveryID), \(position), \(TextField.prefix(document, 64)), \(item.vorgangsnummer.map { TextField.prefix($0, 40) }),
-                        \(result), \(applicationID))
-                """)
-        }
-        let rawDocument = item.documentNumber.isEmpty ? "-" : item.documentNumber
-        guard let document = try? DocumentNumber(item.documentNumber, field: "documentNumber") else {
-            return try store("invalid", document: rawDocument)
-        }
-        guard seen.insert(document.value).inserted else { return try store("duplicate", document: document.value) }
-        let known = try connection.query("SELECT 1 FROM document WHERE authority_id = \(authority) AND document_number = \(document.value)")
-        if !known.isEmpty { return try store("duplicate", document: document.value) }
-        guard let text = item.vorgangsnummer, let number = try? Vorgangsnummer.parse(text, allowExternal: true) else {
-            return try store(item.vorgangsnummer == nil ? "unknown" : "invalid", document: document.value)
-        }
-        let rows = try connection.query("""
-            SELECT id, state, pickup_method, site_id, needs_accessible, household_group, fee_cents, fee_settled FROM application
-            WHERE authority_id = \(authority) AND vorgangsnummer = \(number.value) FOR UPDATE
-            """)
-        guard let row = rows.first else { return try store("unknown", document: document.value) }
-        let applicationID = try row.decode(UUID.self, at: 0)
-        let state = ApplicationState(rawValue: try row.decode(String.self, at: 1)) ?? .cancelled
-        if state == .cancelled { return try store("cancelled", document: document.value, applicationID: applicationID) }
-        let pickup = PickupMethod(rawValue: try row.decode(String.self, at: 2)) ?? .counter
-        let afterDelivery: ApplicationState
-        do {
-            afterDelivery = try ApplicationLifecycle.next(state, .deliveryRecorded(pickup: pickup))
-        } catch {
-            return try store("already_delivered", document: document.value, applicationID: applicationID)
-        }
-        try store("matched", document: document.value, applicationID: applicationID)
-        try connection.execute("""
-            INSERT INTO document (authority_id, document_number, delivery_id, application_id)
-            VALUES (\(authority), \(document.value), \(deliveryID), \(applicationID))
-            """)
-        try connection.execute("UPDATE application SET state = \(afterDelivery.rawValue), updated_at = now() WHERE authority_id = \(authority) AND id = \(applicationID)")
-        try ctx.audit(connection, "application.delivered", "application", applicationID, detail: ["delivery": deliveryID.uuidString.lowercased()])
-        let settled = FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, at: 6), settled: try row.decode(Bool.self, at: 7))
-        if pickup == .box && settled {
-            if let assigned = try Assignments.assignAutomatically(connection, authorityID: authority, applicationID: applicationID, siteID: try row.decode(UUID.self, at: 3),
-                                                                  needsAccessible: try row.decode(Bool.self, at: 4), householdGroup: try row.decode(UUID?.self, at: 5)) {
-                try ctx.audit(connection, "application.assigned", "application", applicationID,
-                              detail: ["compartment": assigned.compartmentID.uuidString.lowercased(), "mode": "automatic"])
-            }
         }
     }
 
