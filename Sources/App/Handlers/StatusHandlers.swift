@@ -51,7 +51,7 @@ enum StatusHandlers {
         }
         // LIMIT 2: an external number used by two authorities is ambiguous and answered as unknown.
         let rows = try app.pool.query("""
-            SELECT a.state, a.pickup_deadline::text, a.authority_id, a.site_id FROM application a
+            SELECT a.state, a.pickup_deadline::text, a.authority_id::text, a.site_id::text FROM application a
             WHERE a.vorgangsnummer = \(number.value) LIMIT 2
             """)
         guard rows.count == 1, let row = rows.first else { return .json(bytes: unknownBody) }
@@ -63,7 +63,8 @@ enum StatusHandlers {
         case "collected": coarse = "collected"
         default: return .json(bytes: unknownBody)
         }
-        let site = try cache.siteJSON(authorityID: try row.decode(UUID.self, at: 2), siteID: try row.decode(UUID.self, at: 3), pool: app.pool)
+        // Ids as text: the cache is keyed by them, and parsing UUIDs on every request costs more than the lookup.
+        let site = try cache.siteJSON(authorityID: try row.decode(String.self, at: 2), siteID: try row.decode(String.self, at: 3), pool: app.pool)
         var body: [UInt8] = []
         body.reserveCapacity(site.count + 64)
         body.append(contentsOf: "{".utf8)
@@ -83,14 +84,15 @@ enum StatusHandlers {
 
 /// Sites and their pickup hours change rarely and are public: their JSON is kept for a minute.
 final class SiteHoursCache: Sendable {
-    private let entries = Mutex<[UUID: (fetched: Date, json: [UInt8])]>([:])
+    private let entries = Mutex<[String: (fetched: Date, json: [UInt8])]>([:])
     static let lifetime: TimeInterval = 60
 
-    func siteJSON(authorityID: UUID, siteID: UUID, pool: PostgresPool) throws -> [UInt8] {
+    func siteJSON(authorityID authorityText: String, siteID siteText: String, pool: PostgresPool) throws -> [UInt8] {
         let now = Date()
-        if let hit = entries.withLock({ $0[siteID] }), now.timeIntervalSince(hit.fetched) < Self.lifetime {
+        if let hit = entries.withLock({ $0[siteText] }), now.timeIntervalSince(hit.fetched) < Self.lifetime {
             return hit.json
         }
+        guard let authorityID = UUID(uuidString: authorityText), let siteID = UUID(uuidString: siteText) else { throw AppError.notFound("site") }
         let site = try pool.query("SELECT name, address FROM site WHERE authority_id = \(authorityID) AND id = \(siteID)")
         guard let s = site.first else { throw AppError.notFound("site") }
         let rows = try pool.query("""
@@ -101,7 +103,7 @@ final class SiteHoursCache: Sendable {
             StatusHandlers.PickupHours(weekday: try row.decode(Int.self, at: 0), opens: try row.decode(String.self, at: 1), closes: try row.decode(String.self, at: 2))
         }
         let json = try JSONCoding.encode(StatusHandlers.SiteInfo(name: try s.decode(String.self, at: 0), address: try s.decode(String.self, at: 1), pickupHours: hours))
-        entries.withLock { $0[siteID] = (now, json) }
+        entries.withLock { $0[siteText] = (now, json) }
         return json
     }
 }

@@ -7,7 +7,12 @@ import Synchronization
 final class RateLimiter: Sendable {
     private let capacity: Double
     private let refillPerSecond: Double
-    private let state = Mutex(State())
+    /// Sharded by key, so that worker threads checking different addresses rarely wait on each other.
+    private let shards: [Shard] = (0..<16).map { _ in Shard() }
+
+    private final class Shard: Sendable {
+        let state = Mutex(State())
+    }
 
     private struct State {
         var buckets: [String: Bucket] = [:]
@@ -26,7 +31,10 @@ final class RateLimiter: Sendable {
 
     /// nil when allowed; otherwise the seconds to wait.
     func take(_ key: String, now: Date = Date()) -> Int? {
-        state.withLock { s in
+        var hasher = Hasher()
+        hasher.combine(key)
+        let shard = shards[Int(UInt(bitPattern: hasher.finalize()) % UInt(shards.count))]
+        return shard.state.withLock { s in
             if now.timeIntervalSince(s.lastPrune) > 60 {
                 // Full buckets carry no information: drop them so the map stays small.
                 s.buckets = s.buckets.filter { $0.value.tokens + now.timeIntervalSince($0.value.updated) * refillPerSecond < capacity }
