@@ -255,3 +255,4 @@ CREATE TABLE idempotency_key (
     created_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (authority_id, key, route)
 );
+CREATE INDEX idempotency_key_expiry_idx ON idempotency_key (authority_id, created_at);

@@ -94,7 +94,7 @@ public enum DemoSeed {
                     VALUES (\(authority), \(id), \(Vorgangsnummer.generate(using: &rng).value), \(site), \(i % 5 == 0 ? "travel_document" : "eat"),
                         \(i % 3 == 0 ? "renewal" : "first"), \(families[i % families.count]), \(givenNames[(i * 7) % givenNames.count]),
                         \(String(format: "%04d-%02d-%02d", 1960 + i % 45, 1 + i % 12, 1 + i % 28)), \(mobile), \(boxPickup ? "box" : "counter"),
-                        \(i % 3 == 0 ? 9300 : 10000), true, \(state == "assigned" && !boxPickup ? "delivered" : state),
+                        \(i % 3 == 0 ? 9300 : 10000), true, \((state == "assigned" || state == "ready_in_box") && !boxPickup ? "ready_at_counter" : state),
                         \(state == "cancelled" ? "Antrag zurückgenommen" : nil), now() - make_interval(days => \(50 - i)))
                     """)
                 if (state == "assigned" || state == "ready_in_box") && boxPickup && compartmentIndex < freeCompartments.count {
@@ -112,7 +112,7 @@ public enum DemoSeed {
                             pickup_deadline = CASE WHEN \(status) = 'loaded' THEN current_date + 14 END
                         WHERE authority_id = \(authority) AND id = \(id)
                         """)
-                } else if state == "assigned" || state == "ready_in_box" {
+                } else if (state == "assigned" || state == "ready_in_box") && boxPickup {
                     try c.execute("UPDATE application SET state = 'delivered' WHERE authority_id = \(authority) AND id = \(id)")
                 }
             }

@@ -15,30 +15,37 @@ struct LoginThrottle: Sendable {
 
     static func addressKey(_ address: String) -> String { "addr:" + address }
 
-    /// Seconds until the earliest of the keys is unblocked, or nil when none is blocked.
-    func blockedFor(_ keys: [String], on connection: PostgresConnection) throws -> Int? {
-        let rows = try connection.query("""
-            SELECT ceil(extract(epoch FROM max(blocked_until) - now()))::int8 FROM login_throttle
-            WHERE key = ANY(\(keys)) AND blocked_until > now()
-            """)
-        guard let row = rows.first, !row.isNull(at: 0) else { return nil }
-        return max(1, try row.decode(Int.self, at: 0))
-    }
-
-    func recordFailure(account: String, address: String, on connection: PostgresConnection) throws {
+    /// Counts this attempt against both keys *before* the password is checked, so that parallel
+    /// guesses cannot all pass a check made before any of them was recorded. Returns the seconds to
+    /// wait when a key is blocked (the attempt is then refused unchecked), else nil.
+    func reserveAttempt(account: String, address: String, on connection: PostgresConnection) throws -> Int? {
+        var wait: Int?
         for (key, limit) in [(account, failuresPerAccount), (address, failuresPerAddress)] {
-            try connection.execute("""
+            let row = try connection.query("""
                 INSERT INTO login_throttle AS t (key, failures, window_start) VALUES (\(key), 1, now())
                 ON CONFLICT (key) DO UPDATE SET
-                    failures = CASE WHEN t.window_start < now() - interval '15 minutes' THEN 1 ELSE t.failures + 1 END,
-                    window_start = CASE WHEN t.window_start < now() - interval '15 minutes' THEN now() ELSE t.window_start END,
-                    blocked_until = CASE WHEN (CASE WHEN t.window_start < now() - interval '15 minutes' THEN 1 ELSE t.failures + 1 END) >= \(limit)
-                                         THEN now() + interval '15 minutes' ELSE t.blocked_until END
-                """)
+                    failures = CASE WHEN t.window_start < now() - interval '15 minutes' AND coalesce(t.blocked_until, now()) <= now()
+                                    THEN 1 ELSE t.failures + 1 END,
+                    window_start = CASE WHEN t.window_start < now() - interval '15 minutes' AND coalesce(t.blocked_until, now()) <= now()
+                                        THEN now() ELSE t.window_start END
+                RETURNING failures, ceil(extract(epoch FROM coalesce(blocked_until, now()) - now()))::int8
+                """).first
+            let failures = try row?.decode(Int.self, at: 0) ?? 0
+            let blockedFor = try row?.decode(Int.self, at: 1) ?? 0
+            if blockedFor > 0 {
+                wait = max(wait ?? 0, blockedFor)
+            } else if failures > limit {
+                // Over the limit within the window: block from now on.
+                try connection.execute("UPDATE login_throttle SET blocked_until = now() + interval '15 minutes' WHERE key = \(key)")
+                wait = max(wait ?? 0, Int(Self.window))
+            }
         }
+        return wait
     }
 
-    func recordSuccess(account: String, on connection: PostgresConnection) throws {
+    /// A successful login: the account's count is cleared and the address gets its attempt back.
+    func recordSuccess(account: String, address: String, on connection: PostgresConnection) throws {
         try connection.execute("DELETE FROM login_throttle WHERE key = \(account)")
+        try connection.execute("UPDATE login_throttle SET failures = greatest(failures - 1, 0) WHERE key = \(address)")
     }
 }

@@ -132,7 +132,7 @@ enum ApplicationHandlers {
         }
         var namePrefix: String?
         if let name = query["name"] {
-            namePrefix = try TextField.validate(name, field: "name").lowercased()
+            namePrefix = try TextField.validate(name, field: "name")
                 .replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
         }
         var state: String?
@@ -144,7 +144,7 @@ enum ApplicationHandlers {
             \(unsafeSQL: prefix)
             WHERE a.authority_id = \(ctx.authorityID)
               AND (\(number)::text IS NULL OR a.vorgangsnummer = \(number))
-              AND (\(namePrefix)::text IS NULL OR lower(a.family_name) LIKE \(namePrefix))
+              AND (\(namePrefix)::text IS NULL OR lower(a.family_name) LIKE lower(\(namePrefix)))
               AND (\(state)::text IS NULL OR a.state = \(state))
               AND (\(from)::date IS NULL OR a.created_at >= \(from)::date)
               AND (\(to)::date IS NULL OR a.created_at < \(to)::date + 1)
@@ -195,6 +195,11 @@ enum ApplicationHandlers {
             if newPickup == PickupMethod.box.rawValue && (mobile ?? current.mobileNumber) == nil {
                 throw AppError.invalid("mobileNumber", "missing_field", "Box pickup needs a mobile number for the SMS with the PIN.")
             }
+            // A delivered document whose applicant now collects at the counter is ready there at once.
+            var newState = state
+            if state == .delivered && newPickup == PickupMethod.counter.rawValue {
+                newState = (try? ApplicationLifecycle.next(.delivered, .movedToCounter)) ?? state
+            }
             var fee = current.fee.amountCents
             if let exemption {
                 let dob = try current.dateOfBirth.map { text in try domain { () throws(DomainError) in try DateOfBirth(text, today: today(), field: "dateOfBirth") } }
@@ -213,6 +218,7 @@ enum ApplicationHandlers {
                     fee_cents = \(fee),
                     fee_settled = coalesce(\(body.feeSettled), fee_settled),
                     household_group = coalesce(\(body.householdGroup), household_group),
+                    state = \(newState.rawValue),
                     updated_at = now()
                 WHERE authority_id = \(ctx.authorityID) AND id = \(id)
                 """)
@@ -221,7 +227,9 @@ enum ApplicationHandlers {
                            ("needsAccessibleCompartment", body.needsAccessibleCompartment != nil), ("smsLanguage", language != nil),
                            ("feeExemption", exemption != nil), ("feeSettled", body.feeSettled != nil), ("householdGroup", body.householdGroup != nil)]
                 .filter(\.1).map(\.0).joined(separator: ",")
-            try ctx.audit(connection, "application.updated", "application", id, detail: ["fields": changed])
+            var detail = ["fields": changed]
+            if newState != state { detail["state"] = newState.rawValue }
+            try ctx.audit(connection, "application.updated", "application", id, detail: detail)
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
         }
     }
@@ -242,6 +250,17 @@ enum ApplicationHandlers {
                 if assignment.status == "assigned" {
                     try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: assignment.id, applicationID: id)
                 } else {
+                    let sharing = try connection.query("""
+                        SELECT count(*)::int8 FROM application
+                        WHERE authority_id = \(ctx.authorityID) AND assignment_id = \(assignment.id) AND id <> \(id)
+                        """).first?.decode(Int.self, at: 0) ?? 0
+                    guard sharing == 0 else {
+                        // The siblings' documents share the loaded compartment and its PIN: taking it out
+                        // for one would strand the others.
+                        throw AppError.conflict("household_shares_compartment",
+                                                "Other documents of the household are in the same compartment; hand them out or retrieve the compartment first.",
+                                                extra: ["state": current.state])
+                    }
                     // The document is in the box: it stays there until staff retrieve it.
                     try Assignments.markForRetrieval(connection, authorityID: ctx.authorityID, assignmentID: assignment.id)
                     keepAssignment = true

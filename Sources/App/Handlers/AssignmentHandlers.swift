@@ -39,7 +39,8 @@ enum AssignmentHandlers {
             }
             guard let assigned = try Assignments.assignAutomatically(
                 connection, authorityID: ctx.authorityID, applicationID: id, siteID: current.siteId, needsAccessible: current.needsAccessibleCompartment,
-                householdGroup: current.householdGroup, compartmentID: body.compartmentId
+                // A reassignment goes to another compartment, not back to the household's.
+                householdGroup: current.assignment == nil ? current.householdGroup : nil, compartmentID: body.compartmentId
             ) else {
                 if body.compartmentId != nil {
                     throw AppError.conflict("compartment_unavailable", "That compartment is not free, not at this site, or not accessible as needed.", field: "compartmentId")

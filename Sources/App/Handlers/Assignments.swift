@@ -79,6 +79,9 @@ enum Assignments {
     /// Takes an application out of its assignment before loading; the last one out frees the
     /// compartment. A loaded compartment is never freed here (see `markForRetrieval`).
     static func release(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID, applicationID: UUID) throws {
+        // Lock the assignment before counting its members: a household member being attached
+        // concurrently (which locks it too) is then either counted or attaches after us.
+        try connection.execute("SELECT 1 FROM assignment WHERE authority_id = \(authorityID) AND id = \(assignmentID) FOR UPDATE")
         let others = try connection.query("""
             SELECT count(*)::int8 FROM application
             WHERE authority_id = \(authorityID) AND assignment_id = \(assignmentID) AND id <> \(applicationID)

@@ -43,7 +43,7 @@ enum AuthHandlers {
         guard (1...64).contains(body.authority.utf8.count), (1...64).contains(username.utf8.count), (1...PasswordHasher.maxPasswordBytes).contains(body.password.utf8.count) else {
             throw invalidCredentials
         }
-        let addressKey = LoginThrottle.addressKey(request.remoteAddress)
+        let addressKey = LoginThrottle.addressKey(TrustedProxies.limiterKey(app.clientAddress(request)))
         // Look the account up and check the throttle before spending time on the hash.
         let account = try app.pool.withConnection { connection -> (authority: UUID, user: UUID?, hash: String?, role: String?, name: String?, disabled: Bool)? in
             let rows = try connection.query("""
@@ -56,26 +56,26 @@ enum AuthHandlers {
                     try row.decode(String?.self, at: 3), try row.decode(String?.self, at: 4), try row.decode(Bool?.self, at: 5) ?? false)
         }
         let accountKey = LoginThrottle.accountKey(account?.authority ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), username)
-        if let wait = try app.pool.withConnection({ try app.throttle.blockedFor([accountKey, addressKey], on: $0) }) {
+        if let wait = try app.pool.transaction({ try app.throttle.reserveAttempt(account: accountKey, address: addressKey, on: $0) }) {
             throw AppError.tooManyRequests(retryAfterSeconds: wait, "Too many failed logins; try again later.")
         }
         // Unknown authority or user: verify against a dummy hash so the answer takes as long.
         let verified = PasswordHasher.verify(body.password, against: account?.hash ?? PasswordHasher.dummyHash)
         guard verified, let account, let userID = account.user, !account.disabled, let roleName = account.role, let role = Role(rawValue: roleName) else {
-            try app.pool.transaction { connection in
-                try app.throttle.recordFailure(account: accountKey, address: addressKey, on: connection)
-                if let account {
+            // The attempt was counted already; only the audit event is left to write.
+            if let account {
+                try app.pool.transaction { connection in
                     try Audit.record(connection, authorityID: account.authority, actor: .system, action: "auth.login_failed", entityType: "app_user",
-                                     entityID: account.user, requestID: request.requestID, clientAddress: request.remoteAddress)
+                                     entityID: account.user, requestID: request.requestID, clientAddress: app.clientAddress(request))
                 }
             }
             throw invalidCredentials
         }
         let session = try app.pool.transaction { connection in
-            try app.throttle.recordSuccess(account: accountKey, on: connection)
+            try app.throttle.recordSuccess(account: accountKey, address: addressKey, on: connection)
             let session = try app.sessions.create(on: connection, authorityID: account.authority, userID: userID)
             try Audit.record(connection, authorityID: account.authority, actor: .user(userID), action: "auth.login", entityType: "app_user",
-                             entityID: userID, requestID: request.requestID, clientAddress: request.remoteAddress)
+                             entityID: userID, requestID: request.requestID, clientAddress: app.clientAddress(request))
             return session
         }
         var response = try Response.json(SessionInfo(

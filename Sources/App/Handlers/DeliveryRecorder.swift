@@ -34,6 +34,11 @@ struct DeliveryRecorder {
         let authority = ctx.authorityID
         let documents = items.map { try? DocumentNumber($0.documentNumber, field: "documentNumber") }
         let numbers = items.map { item in item.vorgangsnummer.flatMap { try? Vorgangsnummer.parse($0, allowExternal: true) } }
+        // Two deliveries naming the same document serialize here, so the second sees the first's row.
+        try connection.execute("""
+            SELECT pg_advisory_xact_lock(hashtextextended('document:' || \(authority.uuidString) || ':' || d, 0))
+            FROM (SELECT DISTINCT d FROM unnest(\(documents.compactMap { $0?.value })::text[]) AS t(d) ORDER BY d) AS s
+            """)
         let known = Set(try connection.query("""
             SELECT document_number FROM document WHERE authority_id = \(authority) AND document_number = ANY(\(documents.compactMap { $0?.value }))
             """).map { try $0.decode(String.self, at: 0) })
@@ -137,7 +142,7 @@ struct DeliveryRecorder {
         let json = try (details ?? Array(repeating: detail, count: ids.count)).map { String(decoding: try JSONCoding.encode($0), as: UTF8.self) }
         try connection.execute("""
             INSERT INTO audit_event (authority_id, actor_kind, actor_id, action, entity_type, entity_id, request_id, client_address, detail)
-            SELECT \(ctx.authorityID)::uuid, 'user', \(ctx.user.userID)::uuid, \(action), 'application', e, \(ctx.request.requestID), \(ctx.request.remoteAddress), d::jsonb
+            SELECT \(ctx.authorityID)::uuid, 'user', \(ctx.user.userID)::uuid, \(action), 'application', e, \(ctx.request.requestID), \(ctx.app.clientAddress(ctx.request)), d::jsonb
             FROM unnest(\(ids)::uuid[], \(json)::text[]) AS t(e, d)
             """)
     }

@@ -43,7 +43,7 @@ enum StatusHandlers {
     /// The hot path of the public check (one indexed lookup; the site part comes from a cache and the
     /// JSON is assembled from bytes, in the same sorted-key form JSONEncoder writes).
     static func status(_ app: Application, _ request: Request, cache: SiteHoursCache) throws -> Response {
-        if let wait = app.statusLimiter.take(request.remoteAddress) {
+        if let wait = app.statusLimiter.take(TrustedProxies.limiterKey(app.clientAddress(request))) {
             throw AppError.tooManyRequests(retryAfterSeconds: wait)
         }
         guard let number = try? Vorgangsnummer.parse(request.parameter("vorgangsnummer"), allowExternal: true) else {

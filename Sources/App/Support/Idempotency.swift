@@ -22,6 +22,10 @@ enum Idempotency {
         let route = route + "|" + context.user.userID.uuidString.lowercased()
         return try context.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(context.authorityID.uuidString + "|" + route + "|" + key), 0))")
+            // Stored answers hold personal data: they are kept for 24 hours, long enough for any retry.
+            try connection.execute("""
+                DELETE FROM idempotency_key WHERE authority_id = \(context.authorityID) AND created_at < now() - interval '24 hours'
+                """)
             let stored = try connection.query("""
                 SELECT request_hash, response_status, response_body FROM idempotency_key
                 WHERE authority_id = \(context.authorityID) AND key = \(key) AND route = \(route)

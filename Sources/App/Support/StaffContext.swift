@@ -14,7 +14,7 @@ public struct StaffContext: Sendable {
     /// Writes an audit event in the caller's transaction (ids only, never personal data).
     func audit(_ connection: PostgresConnection, _ action: String, _ entityType: String, _ entityID: UUID?, detail: [String: String] = [:]) throws {
         try Audit.record(connection, authorityID: authorityID, actor: .user(user.userID), action: action, entityType: entityType,
-                         entityID: entityID, requestID: request.requestID, clientAddress: request.remoteAddress, detail: detail)
+                         entityID: entityID, requestID: request.requestID, clientAddress: app.clientAddress(request), detail: detail)
     }
 
     /// A transaction on the pool (retried on serialization failures and deadlocks).
