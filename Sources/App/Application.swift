@@ -18,6 +18,8 @@ public final class Application: Sendable {
     /// Key for keyed hashes (CANs, PINs); never stored in the database.
     let secretKey: [UInt8]
     let statusLimiter: RateLimiter
+    /// Parked long polls of box controllers, woken by NOTIFY.
+    let longPolls: LongPollRegistry
     /// The newest migration version this build knows; `/ready` checks that it is applied.
     let latestMigration: Int
     private let serverBox: ServerBox
@@ -41,6 +43,7 @@ public final class Application: Sendable {
         self.throttle = LoginThrottle(failuresPerAccount: configuration.loginFailuresPerAccount, failuresPerAddress: configuration.loginFailuresPerAddress)
         self.secretKey = try configuration.secretKey ?? configuration.developmentSecretKey()
         self.statusLimiter = RateLimiter(perMinute: configuration.statusRateLimitPerMinute)
+        self.longPolls = LongPollRegistry(logger: logger)
         self.latestMigration = try MigrationRunner(directory: configuration.migrationsDirectory, logger: logger).load().map(\.version).max() ?? 0
         self.serverBox = ServerBox()
         let metrics = self.metrics
@@ -62,12 +65,21 @@ public final class Application: Sendable {
     public var port: Int { server.port }
 
     public func start() throws {
+        let longPolls = self.longPolls
+        _ = listener.subscribe(channel: BoxChanges.channel) { event in
+            switch event {
+            case .notification(_, let box): longPolls.notify(box: box)
+            case .reconnected: longPolls.notifyAll()
+            }
+        }
         listener.start()
         try server.start()
     }
 
     /// Graceful: the HTTP server drains first, then background work and the pool stop.
     public func shutdown() {
+        // Parked long polls are answered ("nothing new") so that the drain does not wait for them.
+        longPolls.shutdown()
         server.shutdown()
         listener.shutdown()
         pool.shutdown()

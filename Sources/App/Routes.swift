@@ -45,6 +45,7 @@ public enum Routes {
         routes += ApplicationHandlers.routes(app)
         routes += AssignmentHandlers.routes(app)
         routes += DeliveryHandlers.routes(app)
+        routes += BoxControllerHandlers.routes(app)
         routes += SiteHandlers.routes(app)
         routes += BoxHandlers.routes(app)
         routes += UserHandlers.routes(app)

@@ -25,6 +25,7 @@ extension BoxAdmin {
             UPDATE compartment SET state = 'blocked', block_reason = \(reason.rawValue), block_note = \(note)
             WHERE authority_id = \(actor.authorityID) AND id = \(id)
             """)
+        try BoxChanges.record(connection, authorityID: actor.authorityID, compartmentID: id, kind: .compartment, assignmentID: nil)
         try actor.audit(connection, "compartment.blocked", "compartment", id, detail: [
             "boxId": boxID.uuidString.lowercased(), "number": String(number), "reason": reason.rawValue,
         ])
@@ -40,6 +41,7 @@ extension BoxAdmin {
             UPDATE compartment SET state = 'available', block_reason = NULL, block_note = NULL
             WHERE authority_id = \(actor.authorityID) AND id = \(id)
             """)
+        try BoxChanges.record(connection, authorityID: actor.authorityID, compartmentID: id, kind: .compartment, assignmentID: nil)
         try actor.audit(connection, "compartment.unblocked", "compartment", id, detail: ["boxId": boxID.uuidString.lowercased(), "number": String(number)])
     }
 

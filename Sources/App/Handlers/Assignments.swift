@@ -34,6 +34,7 @@ enum Assignments {
                 let assigned = Assigned(assignmentID: try row.decode(UUID.self, at: 0), compartmentID: try row.decode(UUID.self, at: 1),
                                         boxID: try row.decode(UUID.self, at: 2), number: try row.decode(Int.self, at: 3))
                 try attach(connection, authorityID: authorityID, applicationID: applicationID, assignmentID: assigned.assignmentID)
+                try BoxChanges.record(connection, authorityID: authorityID, compartmentID: assigned.compartmentID, kind: .toLoad, assignmentID: assigned.assignmentID)
                 return assigned
             }
         }
@@ -57,6 +58,7 @@ enum Assignments {
             """)
         try connection.execute("UPDATE compartment SET state = 'occupied' WHERE authority_id = \(authorityID) AND id = \(chosen.id)")
         try attach(connection, authorityID: authorityID, applicationID: applicationID, assignmentID: assignmentID)
+        try BoxChanges.record(connection, authorityID: authorityID, compartmentID: chosen.id, kind: .toLoad, assignmentID: assignmentID)
         return Assigned(assignmentID: assignmentID, compartmentID: chosen.id, boxID: chosen.box, number: chosen.number)
     }
 
@@ -94,10 +96,12 @@ enum Assignments {
             RETURNING compartment_id
             """)
         if let row = rows.first {
+            let compartment = try row.decode(UUID.self, at: 0)
             try connection.execute("""
                 UPDATE compartment SET state = 'available'
-                WHERE authority_id = \(authorityID) AND id = \(try row.decode(UUID.self, at: 0)) AND state = 'occupied'
+                WHERE authority_id = \(authorityID) AND id = \(compartment) AND state = 'occupied'
                 """)
+            try BoxChanges.record(connection, authorityID: authorityID, compartmentID: compartment, kind: .released, assignmentID: assignmentID)
         }
     }
 }

@@ -129,6 +129,7 @@ struct DeliveryRecorder {
             SELECT \(authority)::uuid, i, c, 'assigned' FROM unnest(\(assignmentIDs)::uuid[], \(assigned.map(\.compartment))::uuid[]) AS t(i, c)
             """)
         try connection.execute("UPDATE compartment SET state = 'occupied' WHERE authority_id = \(authority) AND id = ANY(\(assigned.map(\.compartment)))")
+        try BoxChanges.recordAll(connection, authorityID: authority, compartmentIDs: assigned.map(\.compartment), kind: .toLoad, assignmentIDs: assignmentIDs.map { $0 })
         try connection.execute("""
             UPDATE application a SET state = 'assigned', assignment_id = u.assignment, updated_at = now()
             FROM unnest(\(assigned.map(\.application))::uuid[], \(assignmentIDs)::uuid[]) AS u(id, assignment)

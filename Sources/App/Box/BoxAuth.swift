@@ -1,0 +1,32 @@
+import Foundation
+import HTTPServer
+import Postgres
+
+/// A box controller, from its bearer token (only the token's SHA-256 is stored).
+struct BoxPrincipal: Sendable {
+    let authorityID: UUID
+    let boxID: UUID
+    let siteID: UUID
+    /// The box id as text: the key of its long polls and NOTIFY payloads.
+    var key: String { boxID.uuidString.lowercased() }
+}
+
+enum BoxAuth {
+    static let invalid = AppError(.unauthorized, "invalid_box_token", "A valid box token is required.",
+                                  headers: ["WWW-Authenticate": "Bearer realm=\"pickupbox-box\""])
+
+    /// The box of `Authorization: Bearer <token>`; cookies are never looked at, so a staff session
+    /// cannot act as a box. A rotated or revoked token is refused at once (no cache).
+    static func principal(_ request: Request, pool: PostgresPool) throws -> BoxPrincipal {
+        guard let header = request.headers["Authorization"], header.hasPrefix("Bearer ") else { throw invalid }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        guard (20...128).contains(token.utf8.count) else { throw invalid }
+        let rows = try pool.query("""
+            UPDATE box SET last_seen_at = now()
+            WHERE token_hash = \(Crypto.sha256(Array(token.utf8)))
+            RETURNING authority_id, id, site_id
+            """)
+        guard let row = rows.first else { throw invalid }
+        return BoxPrincipal(authorityID: try row.decode(UUID.self, at: 0), boxID: try row.decode(UUID.self, at: 1), siteID: try row.decode(UUID.self, at: 2))
+    }
+}
