@@ -26,6 +26,7 @@ final class AppMetrics: Sendable {
     private let poolOpen: Gauge
     private let poolInUse: Gauge
     private let poolWaiting: Gauge
+    private let longPolls: Gauge
 
     static let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -45,6 +46,7 @@ final class AppMetrics: Sendable {
         poolSize = registry.makeGauge(descriptor: Self.name("db_pool_size", help: "Configured database connections"))
         poolOpen = registry.makeGauge(descriptor: Self.name("db_pool_open", help: "Open database connections"))
         poolInUse = registry.makeGauge(descriptor: Self.name("db_pool_in_use", help: "Database connections checked out"))
+        longPolls = registry.makeGauge(descriptor: Self.name("box_long_polls_waiting", help: "Parked long polls of box controllers"))
         poolWaiting = registry.makeGauge(descriptor: Self.name("db_pool_waiting", help: "Threads waiting for a database connection"))
     }
 
@@ -72,7 +74,8 @@ final class AppMetrics: Sendable {
     }
 
     /// The exposition text, with gauges read now.
-    func render(server: HTTPServer, pool: PostgresPool) -> [UInt8] {
+    func render(server: HTTPServer, pool: PostgresPool, longPollsWaiting: Int) -> [UInt8] {
+        longPolls.set(Double(longPollsWaiting))
         openConnections.set(Double(server.openConnections))
         rejectedConnections.set(Double(server.rejectedConnections))
         queuedRequests.set(Double(server.queuedRequests))
