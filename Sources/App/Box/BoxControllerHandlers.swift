@@ -12,6 +12,8 @@ enum BoxControllerHandlers {
             AppRoute(access: .box, route: Route(.GET, "/api/v1/box/assignments", handler: .deferred { request, responder in
                 try poll(app, request, responder)
             })),
+            AppRoute(access: .box, route: Route(.POST, "/api/v1/box/loading", maxBodyBytes: 4096) { request in try BoxLoading.load(app, request) }),
+            AppRoute(access: .box, route: Route(.POST, "/api/v1/box/events", maxBodyBytes: 4096) { request in try BoxEvents.report(app, request) }),
         ]
     }
 

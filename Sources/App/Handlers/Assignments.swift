@@ -18,7 +18,7 @@ enum Assignments {
     /// compartment). nil when the box is full. The application must be `delivered`, box pickup,
     /// fee settled; the caller checked that.
     static func assignAutomatically(_ connection: PostgresConnection, authorityID: UUID, applicationID: UUID, siteID: UUID,
-                                    needsAccessible: Bool, householdGroup: UUID?, compartmentID: UUID? = nil) throws -> Assigned? {
+                                    needsAccessible: Bool, householdGroup: UUID?, compartmentID: UUID? = nil, boxID: UUID? = nil) throws -> Assigned? {
         if let group = householdGroup, compartmentID == nil {
             // Documents of one family share one compartment and one PIN while it has not been loaded.
             let shared = try connection.query("""
@@ -46,6 +46,7 @@ enum Assignments {
               AND c.box_id = ANY (ARRAY(SELECT id FROM box WHERE authority_id = \(authorityID) AND site_id = \(siteID)))
               AND (NOT \(needsAccessible) OR c.accessible)
               AND (\(compartmentID)::uuid IS NULL OR c.id = \(compartmentID))
+              AND (\(boxID)::uuid IS NULL OR c.box_id = \(boxID))
             ORDER BY c.accessible, c.size_class, c.box_id, c.number
             LIMIT 1 FOR UPDATE OF c SKIP LOCKED
             """)

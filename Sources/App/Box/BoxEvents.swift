@@ -1,0 +1,154 @@
+import Domain
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `POST /api/v1/box/events`: what the box reports. Idempotent by the box's event id: a retry after a
+/// lost answer returns the first answer and has no second effect. This increment handles `loaded`;
+/// the pickup events (`opened`, `closed`, `document_removed`, `old_document_destroyed`, `retrieved`,
+/// `fault`) come with the pickup flow (issue #4) and are refused as `unsupported_event_kind` until then.
+enum BoxEvents {
+    struct Event: Codable {
+        var eventId: String
+        var kind: String
+        var compartmentNumber: Int
+        var assignmentId: UUID?
+    }
+
+    struct Result: Codable {
+        var eventId: String
+        var kind: String
+        var state: String
+        var pickupDeadline: String?
+    }
+
+    static func report(_ app: Application, _ request: Request) throws -> Response {
+        let box = try BoxAuth.principal(request, pool: app.pool)
+        let event = try request.decode(Event.self)
+        guard (1...100).contains(event.eventId.utf8.count), event.eventId.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+            throw AppError.invalid("eventId", "invalid_event_id", "The event id is 1 to 100 visible ASCII characters.")
+        }
+        guard (1...10_000).contains(event.compartmentNumber) else {
+            throw AppError.invalid("compartmentNumber", "out_of_range", "Compartment numbers run from 1 to 10000.")
+        }
+        let hash = Crypto.sha256(request.body)
+        return try app.pool.transaction { connection in
+            try connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\("box-event:" + box.key + ":" + event.eventId), 0))")
+            if let stored = try connection.query("""
+                SELECT request_hash, response_status, response_body FROM box_event
+                WHERE authority_id = \(box.authorityID) AND box_id = \(box.boxID) AND event_id = \(event.eventId)
+                """).first {
+                guard try stored.decode([UInt8].self, at: 0) == hash else {
+                    throw AppError(.unprocessableContent, "event_id_reused", "This event id was used for a different event.", field: "eventId")
+                }
+                var replay = Response.json(bytes: try stored.decode([UInt8].self, at: 2), status: HTTPStatus(code: try stored.decode(Int.self, at: 1), reason: "OK"))
+                replay.headers.set("Idempotent-Replayed", "true")
+                return replay
+            }
+            let result: Result
+            switch event.kind {
+            case "loaded":
+                result = try loaded(app, connection, box: box, event: event, request: request)
+            default:
+                throw AppError.invalid("kind", "unsupported_event_kind", "This server accepts `loaded`; the pickup events follow.")
+            }
+            let body = try JSONCoding.encode(result)
+            try connection.execute("""
+                INSERT INTO box_event (authority_id, box_id, event_id, kind, request_hash, response_status, response_body)
+                VALUES (\(box.authorityID), \(box.boxID), \(event.eventId), \(event.kind), \(hash), 200, \(body))
+                """)
+            return .json(bytes: body)
+        }
+    }
+
+    /// The door closed on a loaded compartment: the applications become `ready_in_box`, a fresh PIN is
+    /// drawn and stored only as an HMAC, and the "ready" SMS goes into the outbox — one transaction.
+    static func loaded(_ app: Application, _ connection: PostgresConnection, box: BoxPrincipal, event: BoxEvents.Event, request: Request) throws -> Result {
+        let rows = try connection.query("""
+            SELECT asg.id, asg.status FROM compartment c
+            JOIN assignment asg ON asg.authority_id = c.authority_id AND asg.compartment_id = c.id AND asg.status IN ('assigned', 'loaded', 'retrieval_due')
+            WHERE c.authority_id = \(box.authorityID) AND c.box_id = \(box.boxID) AND c.number = \(event.compartmentNumber)
+            FOR UPDATE OF asg
+            """)
+        guard let row = rows.first else { throw AppError.conflict("no_assignment", "Nothing is to be loaded into this compartment.", field: "compartmentNumber") }
+        let assignmentID = try row.decode(UUID.self, at: 0)
+        if let given = event.assignmentId, given != assignmentID {
+            throw AppError.conflict("assignment_mismatch", "The compartment holds another assignment.", field: "assignmentId")
+        }
+        guard try row.decode(String.self, at: 1) == "assigned" else {
+            app.logger.warning("out-of-order box event", metadata: ["box.id": "\(box.key)", "event.kind": "loaded"])
+            throw AppError.conflict("out_of_order", "The compartment was reported loaded already.", extra: ["state": try row.decode(String.self, at: 1)])
+        }
+        let site = try connection.query("SELECT name, land, time_zone, deadline_kind, deadline_days FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)")
+        guard let s = site.first else { throw AppError.notFound("site") }
+        let zone = TimeZone(identifier: try s.decode(String.self, at: 2)) ?? TimeZone(identifier: "Europe/Berlin") ?? .gmt
+        let days = try s.decode(Int.self, at: 4)
+        let policy = (try? PickupDeadlinePolicy(try s.decode(String.self, at: 3) == "calendar_days" ? .calendarDays(days) : .workingDays(days))) ?? .standard
+        let land = Bundesland(rawValue: try s.decode(String.self, at: 1)) ?? .nordrheinWestfalen
+        let deadline = policy.deadline(from: CivilDate(date: Date(), timeZone: zone), in: land)
+
+        let pin = Pin.draw()
+        try connection.execute("""
+            UPDATE assignment SET status = 'loaded', loaded_at = now(), pin_hmac = \(Pin.hmac(pin, assignmentID: assignmentID, key: app.secretKey)),
+                pin_expires_at = ((\(deadline.iso)::date + 1)::timestamp AT TIME ZONE \(zone.identifier)), failed_attempts = 0, locked = false
+            WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
+            """)
+        let applications = try connection.query("""
+            UPDATE application SET state = 'ready_in_box', pickup_deadline = \(deadline.iso)::date, updated_at = now()
+            WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND state = 'assigned'
+            RETURNING id, mobile_number, sms_language
+            """)
+        guard let first = applications.first else { throw AppError.conflict("out_of_order", "No application of this compartment awaits loading.") }
+        for a in applications {
+            try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loaded", entityType: "application",
+                             entityID: try a.decode(UUID.self, at: 0), requestID: request.requestID, clientAddress: app.clientAddress(request),
+                             detail: ["compartment": String(event.compartmentNumber), "pickupDeadline": deadline.iso])
+        }
+        // One SMS per compartment (a household shares one PIN), to the first application's number.
+        if let mobile = try first.decode(String?.self, at: 1) {
+            let language = try first.decode(String.self, at: 2)
+            let text = SMSTemplates.readyInBox(language: language, site: try s.decode(String.self, at: 0), pin: pin, deadline: deadline)
+            try connection.execute("""
+                INSERT INTO sms_message (authority_id, id, application_id, assignment_id, to_number, template, language, body)
+                VALUES (\(box.authorityID), \(UUID()), \(try first.decode(UUID.self, at: 0)), \(assignmentID), \(mobile), 'ready_in_box', \(language), \(text))
+                """)
+            try connection.execute("SELECT pg_notify('sms_outbox', '')")
+        }
+        return Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.readyInBox.rawValue, pickupDeadline: deadline.iso)
+    }
+}
+
+/// The pickup PIN: 6 digits from the CSPRNG without modulo bias, stored only as
+/// HMAC-SHA256(server key, assignment id ‖ PIN) — the key comes from configuration, not the database.
+enum Pin {
+    static func draw() -> String {
+        // 4,294,000,000 is the largest multiple of 10^6 below 2^32: values above it are drawn again.
+        while true {
+            let bytes = Crypto.randomBytes(4)
+            let value = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+            if value < 4_294_000_000 {
+                let n = Int(value % 1_000_000)
+                return String(repeating: "0", count: 6 - String(n).count) + String(n)
+            }
+        }
+    }
+
+    static func hmac(_ pin: String, assignmentID: UUID, key: [UInt8]) -> [UInt8] {
+        Crypto.hmacSHA256(key: key, Array((assignmentID.uuidString.lowercased() + pin).utf8))
+    }
+}
+
+/// SMS texts (DESIGN §6): never the name, date of birth, document type or Vorgangsnummer. German and
+/// English; any other language gets both. (Editable templates and segment budgets: issue #5.)
+enum SMSTemplates {
+    static func readyInBox(language: String, site: String, pin: String, deadline: CivilDate) -> String {
+        let date = String(format: "%02d.%02d.%04d", deadline.day, deadline.month, deadline.year)
+        let de = "Ihr Dokument liegt in der Ausgabebox \(site) bereit. PIN: \(pin). Abholung bis \(date). Bitte PIN-Brief mitbringen."
+        let en = "Your document is ready in the pickup box at \(site). PIN: \(pin). Collect by \(date). Bring your PIN letter."
+        switch language {
+        case "de": return de
+        case "en": return en
+        default: return de + " / " + en
+        }
+    }
+}
