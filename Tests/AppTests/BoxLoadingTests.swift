@@ -8,10 +8,7 @@ import Testing
 
 /// A box controller's POST with its token.
 func boxPost(_ port: Int, token: String, _ path: String, json: [String: Any]) -> (Int, [String: Any], TestClient.Reply?) {
-    let body = String(decoding: (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
-    guard let client = try? TestClient(port: port),
-          let reply = client.request("POST", path, headers: ["Authorization: Bearer \(token)", "Content-Type: application/json"], body: body) else { return (0, [:], nil) }
-    return (reply.status, (try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]) ?? [:], reply)
+    boxRequest(port, token: token, "POST", path, json: json)
 }
 
 @Suite("Loading at the box")

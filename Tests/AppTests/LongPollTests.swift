@@ -15,11 +15,22 @@ extension AuthorityFixture {
     }
 }
 
-/// A box controller's long poll over real HTTP.
+/// A box controller's request over real HTTP, with its token: (status, JSON object, reply).
+func boxRequest(_ port: Int, token: String, _ method: String, _ path: String, json: [String: Any]? = nil, timeout: Double = 15) -> (Int, [String: Any], TestClient.Reply?) {
+    var headers = ["Authorization: Bearer \(token)"]
+    var body: String?
+    if let json {
+        headers.append("Content-Type: application/json")
+        body = String(decoding: (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+    }
+    guard let client = try? TestClient(port: port, timeout: timeout), let reply = client.request(method, path, headers: headers, body: body) else { return (0, [:], nil) }
+    return (reply.status, (try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]) ?? [:], reply)
+}
+
+/// A box controller's long poll.
 func poll(_ port: Int, token: String, since: Int64 = 0, wait: Int = 0, timeout: Double = 15) -> (Int, [String: Any]) {
-    guard let client = try? TestClient(port: port, timeout: timeout),
-          let reply = client.request("GET", "/api/v1/box/assignments?since=\(since)&wait=\(wait)", headers: ["Authorization: Bearer \(token)"]) else { return (0, [:]) }
-    return (reply.status, (try? JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any]) ?? [:])
+    let (status, object, _) = boxRequest(port, token: token, "GET", "/api/v1/box/assignments?since=\(since)&wait=\(wait)", timeout: timeout)
+    return (status, object)
 }
 
 @Suite("Box long poll")

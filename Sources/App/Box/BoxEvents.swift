@@ -38,12 +38,8 @@ enum BoxEvents {
                 SELECT request_hash, response_status, response_body FROM box_event
                 WHERE authority_id = \(box.authorityID) AND box_id = \(box.boxID) AND event_id = \(event.eventId)
                 """).first {
-                guard try stored.decode([UInt8].self, at: 0) == hash else {
-                    throw AppError(.unprocessableContent, "event_id_reused", "This event id was used for a different event.", field: "eventId")
-                }
-                var replay = Response.json(bytes: try stored.decode([UInt8].self, at: 2), status: HTTPStatus(code: try stored.decode(Int.self, at: 1), reason: "OK"))
-                replay.headers.set("Idempotent-Replayed", "true")
-                return replay
+                return try Idempotency.replay(stored, requestHash: hash,
+                                              orRefuse: AppError(.unprocessableContent, "event_id_reused", "This event id was used for a different event.", field: "eventId"))
             }
             let result: Result
             switch event.kind {

@@ -8,6 +8,16 @@ import Postgres
 enum Idempotency {
     static let header = "Idempotency-Key"
 
+    /// The stored answer of a row `(request_hash, response_status, response_body)`, marked as a replay;
+    /// `refusal` when the stored request differs from this one.
+    static func replay(_ row: PostgresRow, requestHash: [UInt8], orRefuse refusal: AppError) throws -> Response {
+        guard try row.decode([UInt8].self, at: 0) == requestHash else { throw refusal }
+        let status = try row.decode(Int.self, at: 1)
+        var response = Response.json(bytes: try row.decode([UInt8].self, at: 2), status: HTTPStatus(code: status, reason: status == 201 ? "Created" : "OK"))
+        response.headers.set("Idempotent-Replayed", "true")
+        return response
+    }
+
     /// Runs `body` in a transaction; with a key, stores its response in the same transaction.
     static func run(_ context: StaffContext, route: String, _ body: (PostgresConnection) throws -> Response) throws -> Response {
         guard let key = context.request.headers[header] else {
@@ -31,13 +41,8 @@ enum Idempotency {
                 WHERE authority_id = \(context.authorityID) AND key = \(key) AND route = \(route)
                 """)
             if let row = stored.first {
-                guard try row.decode([UInt8].self, at: 0) == requestHash else {
-                    throw AppError(.unprocessableContent, "idempotency_key_reused", "This Idempotency-Key was used with a different request body.", field: header)
-                }
-                let status = try row.decode(Int.self, at: 1)
-                var response = Response.json(bytes: try row.decode([UInt8].self, at: 2), status: HTTPStatus(code: status, reason: status == 201 ? "Created" : "OK"))
-                response.headers.set("Idempotent-Replayed", "true")
-                return response
+                return try replay(row, requestHash: requestHash,
+                                  orRefuse: AppError(.unprocessableContent, "idempotency_key_reused", "This Idempotency-Key was used with a different request body.", field: header))
             }
             let response = try body(connection)
             if (200..<300).contains(response.status.code) {
