@@ -26,6 +26,25 @@ public protocol SMSProvider: Sendable {
     func send(_ message: OutgoingSMS) throws(SMSError) -> String?
 }
 
+/// A provider that talks HTTP to a gateway: it builds the request and reads the reply (both pure,
+/// tested on their own); sending is the same for all of them.
+public protocol HTTPSMSProvider: SMSProvider {
+    var client: CurlHTTPClient { get }
+    var logger: Logger { get }
+    func request(for message: OutgoingSMS) -> HTTPRequest
+    func parse(_ reply: HTTPReply) throws(SMSError) -> String?
+}
+
+extension HTTPSMSProvider {
+    public func send(_ message: OutgoingSMS) throws(SMSError) -> String? {
+        let request = request(for: message)
+        let reply = try client.post(url: request.url, headers: request.headers, body: request.body)
+        let id = try parse(reply)
+        logger.debug("SMS handed to gateway", metadata: ["sms.provider": "\(name)", "sms.reference": "\(message.reference)"])
+        return id
+    }
+}
+
 /// The providers selectable through `SMS_PROVIDER`.
 public enum SMSProviderName: String, Sendable, CaseIterable {
     case webhook, seven, twilio, console

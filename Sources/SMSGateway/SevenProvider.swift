@@ -16,14 +16,14 @@ import Logging
 ///
 /// Delivery reports: seven posts them to the account's `dlr` webhook (subscribed once per account, not per
 /// message) and echoes `foreign_id` (our reference) there; `callbackURL` is therefore not sent.
-public struct SevenProvider: SMSProvider {
+public struct SevenProvider: HTTPSMSProvider {
     public let name = "seven"
     public static let defaultURL = "https://gateway.seven.io/api/sms"
     let url: String
     let apiKey: String
     let sender: String?
-    let client: CurlHTTPClient
-    let logger: Logger
+    public let client: CurlHTTPClient
+    public let logger: Logger
 
     public init(configuration: GatewayConfiguration, client: CurlHTTPClient, logger: Logger) throws(SMSError) {
         let url = configuration.url ?? Self.defaultURL
@@ -48,14 +48,6 @@ public struct SevenProvider: SMSProvider {
         }
         let numeric = sender.unicodeScalars.allSatisfy { ("0"..."9").contains($0) }
         return numeric ? sender.count <= 16 : sender.count <= 11
-    }
-
-    public func send(_ message: OutgoingSMS) throws(SMSError) -> String? {
-        let request = request(for: message)
-        let reply = try client.post(url: request.url, headers: request.headers, body: request.body)
-        let id = try parse(reply)
-        logger.debug("SMS handed to gateway", metadata: ["sms.provider": "\(name)", "sms.reference": "\(message.reference)"])
-        return id
     }
 
     /// The request for `message` (pure).

@@ -7,7 +7,7 @@ import Logging
 /// The token is configured as `SMS_TOKEN=<AccountSid>:<AuthToken>`; the base URL defaults to
 /// `https://api.twilio.com`. Twilio has no idempotency key for this call: a time-out may mean the message
 /// went out, which is why only the dispatcher decides about retries.
-public struct TwilioProvider: SMSProvider {
+public struct TwilioProvider: HTTPSMSProvider {
     public let name = "twilio"
     public static let defaultBaseURL = "https://api.twilio.com"
     let baseURL: String
@@ -15,8 +15,8 @@ public struct TwilioProvider: SMSProvider {
     let authToken: String
     let sender: String
     let callbackURL: String?
-    let client: CurlHTTPClient
-    let logger: Logger
+    public let client: CurlHTTPClient
+    public let logger: Logger
 
     public init(configuration: GatewayConfiguration, client: CurlHTTPClient, logger: Logger) throws(SMSError) {
         var baseURL = configuration.url ?? Self.defaultBaseURL
@@ -37,14 +37,6 @@ public struct TwilioProvider: SMSProvider {
         self.callbackURL = configuration.callbackURL
         self.client = client
         self.logger = logger
-    }
-
-    public func send(_ message: OutgoingSMS) throws(SMSError) -> String? {
-        let request = request(for: message)
-        let reply = try client.post(url: request.url, headers: request.headers, body: request.body)
-        let id = try parse(reply)
-        logger.debug("SMS handed to gateway", metadata: ["sms.provider": "\(name)", "sms.reference": "\(message.reference)"])
-        return id
     }
 
     /// The request for `message` (pure).

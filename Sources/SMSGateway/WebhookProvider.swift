@@ -3,12 +3,12 @@ import Logging
 /// A generic JSON webhook: `POST <url>` with `{"reference", "text", "to"}` and `Authorization: Bearer <token>`.
 /// The reference also goes out as `Idempotency-Key`, so a gateway can drop a repeat after a time-out.
 /// A 2xx answer may carry `{"id": "…"}`, the gateway's message id.
-public struct WebhookProvider: SMSProvider {
+public struct WebhookProvider: HTTPSMSProvider {
     public let name = "webhook"
     let url: String
     let token: String
-    let client: CurlHTTPClient
-    let logger: Logger
+    public let client: CurlHTTPClient
+    public let logger: Logger
 
     public init(configuration: GatewayConfiguration, client: CurlHTTPClient, logger: Logger) throws(SMSError) {
         guard let url = configuration.url, url.isHTTPURL else {
@@ -21,14 +21,6 @@ public struct WebhookProvider: SMSProvider {
         self.token = token
         self.client = client
         self.logger = logger
-    }
-
-    public func send(_ message: OutgoingSMS) throws(SMSError) -> String? {
-        let request = request(for: message)
-        let reply = try client.post(url: request.url, headers: request.headers, body: request.body)
-        let id = try parse(reply)
-        logger.debug("SMS handed to gateway", metadata: ["sms.provider": "\(name)", "sms.reference": "\(message.reference)"])
-        return id
     }
 
     /// The request for `message` (pure).
