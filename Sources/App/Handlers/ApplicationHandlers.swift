@@ -89,6 +89,8 @@ enum ApplicationHandlers {
         return try Idempotency.run(ctx, route: "POST /api/v1/applications") { connection in
             let site = try connection.query("SELECT 1 FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(body.siteId)")
             guard !site.isEmpty else { throw AppError.invalid("siteId", "unknown_site", "No such site.") }
+            // Vorgangsnummern come from the OS CSPRNG (a local generator: no state shared between threads).
+            var rng = SystemRandomNumberGenerator()
             var number = external ?? Vorgangsnummer.generate(using: &rng)
             // ON CONFLICT instead of a savepoint: a collision costs no extra round trips.
             for attempt in 0..<5 {
@@ -116,8 +118,6 @@ enum ApplicationHandlers {
         }
     }
 
-    /// Vorgangsnummern come from the OS CSPRNG.
-    nonisolated(unsafe) static var rng = SystemRandomNumberGenerator()
 
     // MARK: - List
 
