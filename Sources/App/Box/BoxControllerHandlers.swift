@@ -14,6 +14,8 @@ enum BoxControllerHandlers {
             })),
             AppRoute(access: .box, route: Route(.POST, "/api/v1/box/loading", maxBodyBytes: 4096) { request in try BoxLoading.load(app, request) }),
             AppRoute(access: .box, route: Route(.POST, "/api/v1/box/events", maxBodyBytes: 4096) { request in try BoxEvents.report(app, request) }),
+            AppRoute(access: .box, route: Route(.POST, "/api/v1/box/pickups", maxBodyBytes: 4096) { request in try BoxPickup.start(app, request) }),
+            AppRoute(access: .box, route: Route(.POST, "/api/v1/box/pickups/{id}/factors", maxBodyBytes: 4096) { request in try BoxPickup.factors(app, request) }),
         ]
     }
 

@@ -1,0 +1,241 @@
+import Domain
+import Foundation
+import HTTPServer
+import Postgres
+
+/// Pickup at the box (DESIGN §4.5, issue #4 §4–5). The panel sends the mobile number and PIN; the
+/// server answers with the factors the site still asks for, then names the compartment to open.
+/// Every refusal — unknown number, wrong PIN, locked assignment, wrong date of birth or CAN — has the
+/// same status and body, and is committed before it is answered, so the counters cannot be rolled back.
+enum BoxPickup {
+    struct Start: Codable {
+        var mobileNumber: String
+        var pin: String
+    }
+
+    struct Session: Codable {
+        var pickupId: UUID
+        /// Still to give: `pin_letter`, `date_of_birth`, `can`, `old_document_destroyed`.
+        var factors: [String]
+        var expiresAt: Date
+    }
+
+    struct Factors: Codable {
+        var pinLetterConfirmed: Bool?
+        var dateOfBirth: String?
+        var can: String?
+        var oldDocumentInserted: Bool?
+    }
+
+    struct Open: Codable {
+        var assignmentId: UUID
+        var compartmentNumbers: [Int]
+    }
+
+    /// Failed attempts on one assignment before it locks.
+    static let attemptsPerAssignment = 5
+    /// Failed attempts at one box within `boxWindow` before the box refuses pickups for `boxBlock`.
+    static let attemptsPerBox = 10
+    static let boxWindowMinutes = 10
+    static let boxBlockMinutes = 15
+
+    static var refusal: Response {
+        .error(.forbidden, code: "pickup_refused", message: "The details do not match. Please check them or ask at the counter.")
+    }
+
+    // MARK: - Mobile number and PIN
+
+    static func start(_ app: Application, _ request: Request) throws -> Response {
+        let box = try BoxAuth.principal(request, pool: app.pool)
+        let body = try request.decode(Start.self)
+        let mobile: String
+        do { mobile = try PhoneNumber.parse(body.mobileNumber, field: "mobileNumber").e164 } catch {
+            throw AppError.invalid(error.field, error.code, error.message)
+        }
+        guard body.pin.utf8.count == 6, body.pin.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw AppError.invalid("pin", "invalid_pin", "The PIN is 6 digits.")
+        }
+        return try app.pool.transaction { c in
+            if let refused = try gate(c, box: box) { return refused }
+            let candidates = try c.query("""
+                SELECT asg.id, asg.pin_hmac, asg.locked, asg.pin_expires_at < now() FROM assignment asg
+                JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
+                WHERE asg.authority_id = \(box.authorityID) AND cp.box_id = \(box.boxID) AND asg.status = 'loaded'
+                  AND asg.id IN (SELECT assignment_id FROM application
+                                 WHERE authority_id = \(box.authorityID) AND mobile_number = \(mobile) AND state = 'ready_in_box')
+                ORDER BY asg.id FOR UPDATE OF asg
+                """)
+            var matched: (id: UUID, expired: Bool)?
+            var open: [UUID] = []
+            for row in candidates {
+                let id = try row.decode(UUID.self, at: 0)
+                let stored = try row.decode([UInt8]?.self, at: 1) ?? []
+                // Every candidate is compared (no early exit), and in constant time.
+                let equal = constantTimeEquals(Pin.hmac(body.pin, assignmentID: id, key: app.secretKey), stored)
+                if try row.decode(Bool.self, at: 2) { continue }
+                open.append(id)
+                if equal && matched == nil { matched = (id, try row.decode(Bool?.self, at: 3) ?? false) }
+            }
+            guard let match = matched else {
+                // A guess counts against every open assignment of this number at this box; a locked one stays locked.
+                try countFailure(c, box: box, assignments: open, outcome: "refused", app: app)
+                return refusal
+            }
+            if match.expired {
+                try record(c, box: box, "deadline_passed")
+                return .error(.conflict, code: "deadline_passed", message: "The pickup period has ended; the document is being moved to the counter.")
+            }
+            let application = try c.query("""
+                SELECT a.id, a.issuance, a.old_can_hash IS NOT NULL, s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document
+                FROM application a JOIN site s ON s.authority_id = a.authority_id AND s.id = a.site_id
+                WHERE a.authority_id = \(box.authorityID) AND a.assignment_id = \(match.id) AND a.mobile_number = \(mobile)
+                ORDER BY a.id LIMIT 1
+                """)
+            guard let a = application.first else { return refusal }
+            let renewal = try a.decode(String.self, at: 1) == Issuance.renewal.rawValue
+            let hasCAN = try a.decode(Bool.self, at: 2)
+            var factors: [String] = []
+            if try a.decode(Bool.self, at: 3) { factors.append("pin_letter") }
+            switch try a.decode(String.self, at: 4) {
+            case "date_of_birth_or_can": factors.append(renewal && hasCAN ? "can" : "date_of_birth")
+            case "date_of_birth": factors.append("date_of_birth")
+            default: break
+            }
+            if renewal, try a.decode(Bool.self, at: 5) { factors.append("old_document_destroyed") }
+            let session = Session(pickupId: UUID(), factors: factors, expiresAt: Date(timeIntervalSinceNow: 120))
+            try c.execute("""
+                INSERT INTO pickup_session (authority_id, id, box_id, assignment_id, application_id, factors, expires_at)
+                VALUES (\(box.authorityID), \(session.pickupId), \(box.boxID), \(match.id), \(try a.decode(UUID.self, at: 0)), \(factors), \(session.expiresAt))
+                """)
+            try record(c, box: box, "pin_accepted")
+            return try .json(session, status: .created)
+        }
+    }
+
+    // MARK: - Factors
+
+    static func factors(_ app: Application, _ request: Request) throws -> Response {
+        let box = try BoxAuth.principal(request, pool: app.pool)
+        guard let pickupID = UUID(uuidString: request.parameter("id")) else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
+        let body = try request.decode(Factors.self)
+        return try app.pool.transaction { c in
+            let rows = try c.query("""
+                SELECT ps.assignment_id, ps.factors::text, ps.expires_at < now() OR ps.verified_at IS NOT NULL, asg.locked, asg.status,
+                       a.date_of_birth, a.old_can_hash
+                FROM pickup_session ps
+                JOIN assignment asg ON asg.authority_id = ps.authority_id AND asg.id = ps.assignment_id
+                JOIN application a ON a.authority_id = ps.authority_id AND a.id = ps.application_id
+                WHERE ps.authority_id = \(box.authorityID) AND ps.id = \(pickupID) AND ps.box_id = \(box.boxID)
+                FOR UPDATE OF ps, asg
+                """)
+            guard let row = rows.first else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
+            if try row.decode(Bool.self, at: 2) {
+                throw AppError.conflict("pickup_expired", "This pickup has expired or was completed; start again with the mobile number and PIN.")
+            }
+            let assignmentID = try row.decode(UUID.self, at: 0)
+            if let refused = try gate(c, box: box) { return refused }
+            guard !(try row.decode(Bool.self, at: 3)), try row.decode(String.self, at: 4) == "loaded" else {
+                try record(c, box: box, "factors_refused")
+                return refusal
+            }
+            let required = try row.decode(String.self, at: 1).trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",").map(String.init)
+            let storedBirth = try row.decode(String?.self, at: 5)
+            var ok = true
+            for factor in required {
+                switch factor {
+                case "pin_letter":
+                    ok = ok && body.pinLetterConfirmed == true
+                case "old_document_destroyed":
+                    ok = ok && body.oldDocumentInserted == true
+                case "date_of_birth":
+                    let today = CivilDate(date: Date(), timeZone: TimeZone(identifier: "Europe/Berlin") ?? .gmt)
+                    let given = body.dateOfBirth.flatMap { try? DateOfBirth($0, today: today) }
+                    ok = ok && given != nil && given?.canonical == storedBirth
+                case "can":
+                    let stored = try row.decode([UInt8]?.self, at: 6) ?? []
+                    let given = body.can ?? ""
+                    let hash = Crypto.hmacSHA256(key: app.secretKey, Array("can:\(box.authorityID.uuidString.lowercased()):\(given)".utf8))
+                    ok = constantTimeEquals(hash, stored) && ok
+                default:
+                    ok = false
+                }
+            }
+            guard ok else {
+                try countFailure(c, box: box, assignments: [assignmentID], outcome: "factors_refused", app: app)
+                return refusal
+            }
+            try c.execute("UPDATE pickup_session SET verified_at = now() WHERE authority_id = \(box.authorityID) AND id = \(pickupID)")
+            let numbers = try c.query("""
+                SELECT cp.number FROM assignment asg JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
+                WHERE asg.authority_id = \(box.authorityID) AND asg.id = \(assignmentID)
+                """).map { try $0.decode(Int.self, at: 0) }
+            try record(c, box: box, "factors_accepted")
+            try Audit.record(c, authorityID: box.authorityID, actor: .box(box.boxID), action: "assignment.pickup_verified", entityType: "assignment",
+                             entityID: assignmentID, requestID: request.requestID, clientAddress: app.clientAddress(request))
+            return try .json(Open(assignmentId: assignmentID, compartmentNumbers: numbers))
+        }
+    }
+
+    // MARK: - Limits and hours
+
+    /// A refusal before anything is checked: the box is throttled, or the site is closed now.
+    private static func gate(_ c: PostgresConnection, box: BoxPrincipal) throws -> Response? {
+        let rows = try c.query("""
+            SELECT ceil(extract(epoch FROM b.pickups_blocked_until - now()))::int8, s.time_zone
+            FROM box b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
+            WHERE b.authority_id = \(box.authorityID) AND b.id = \(box.boxID)
+            """)
+        guard let row = rows.first else { throw BoxAuth.invalid }
+        if let wait = try row.decode(Int?.self, at: 0), wait > 0 {
+            try record(c, box: box, "throttled")
+            var r = Response.error(.tooManyRequests, code: "box_throttled", message: "Too many failed attempts at this box; pickups resume later.")
+            r.headers.set("Retry-After", String(wait))
+            return r
+        }
+        let zone = try row.decode(String.self, at: 1)
+        let open = try c.query("""
+            WITH local AS (SELECT (now() AT TIME ZONE \(zone)) AS t)
+            SELECT CASE
+                WHEN e.day IS NOT NULL THEN NOT e.closed AND (local.t)::time >= e.opens AND (local.t)::time < e.closes
+                ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = \(box.authorityID) AND h.site_id = \(box.siteID)
+                             AND h.weekday = extract(isodow FROM local.t) AND (local.t)::time >= h.opens AND (local.t)::time < h.closes)
+            END
+            FROM local LEFT JOIN site_exception e ON e.authority_id = \(box.authorityID) AND e.site_id = \(box.siteID) AND e.day = (local.t)::date
+            """).first?.decode(Bool.self, at: 0) ?? false
+        guard open else {
+            try record(c, box: box, "outside_hours")
+            return .error(.conflict, code: "outside_pickup_hours", message: "Pickups are possible during the site's pickup hours only.")
+        }
+        return nil
+    }
+
+    /// Counts a failed attempt against the assignments (locking each at the limit) and the box
+    /// (blocking it for a while past its limit, with an alert in the log).
+    private static func countFailure(_ c: PostgresConnection, box: BoxPrincipal, assignments: [UUID], outcome: String, app: Application) throws {
+        if !assignments.isEmpty {
+            try c.execute("""
+                UPDATE assignment SET failed_attempts = failed_attempts + 1, locked = failed_attempts + 1 >= \(attemptsPerAssignment)
+                WHERE authority_id = \(box.authorityID) AND id = ANY(\(assignments)::uuid[]) AND NOT locked
+                """)
+        }
+        try record(c, box: box, outcome)
+        let recent = try c.query("""
+            SELECT count(*)::int8 FROM pickup_attempt
+            WHERE authority_id = \(box.authorityID) AND box_id = \(box.boxID) AND outcome IN ('refused', 'factors_refused')
+              AND at > now() - make_interval(mins => \(boxWindowMinutes))
+            """).first?.decode(Int.self, at: 0) ?? 0
+        if recent > attemptsPerBox {
+            let blocked = try c.execute("""
+                UPDATE box SET pickups_blocked_until = now() + make_interval(mins => \(boxBlockMinutes))
+                WHERE authority_id = \(box.authorityID) AND id = \(box.boxID) AND (pickups_blocked_until IS NULL OR pickups_blocked_until < now())
+                """)
+            if blocked > 0 {
+                app.logger.warning("box blocked after repeated failed pickups", metadata: ["box.id": "\(box.key)", "pickup.failures": "\(recent)"])
+            }
+        }
+    }
+
+    private static func record(_ c: PostgresConnection, box: BoxPrincipal, _ outcome: String) throws {
+        try c.execute("INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (\(box.authorityID), \(box.boxID), \(outcome))")
+    }
+}
