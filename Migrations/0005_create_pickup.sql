@@ -35,3 +35,9 @@ CREATE TABLE pickup_attempt (
     PRIMARY KEY (authority_id, id)
 );
 CREATE INDEX pickup_attempt_box_idx ON pickup_attempt (authority_id, box_id, at);
+
+-- What the box reported during a pickup; `collected` needs the site's required events.
+ALTER TABLE assignment
+    ADD COLUMN opened_at timestamptz,
+    ADD COLUMN document_removed_at timestamptz,
+    ADD COLUMN old_document_destroyed_at timestamptz;

@@ -78,7 +78,8 @@ struct BoxLoadingTests {
         #expect(boxPost(app.port, token: token, "/api/v1/box/loading", json: ["documentNumber": documentNumber(61)]).1["error"] as? String == "counter_pickup")
         #expect(boxPost(app.port, token: token, "/api/v1/box/loading", json: ["documentNumber": documentNumber(62)]).1["error"] as? String == "fee_not_settled")
         #expect(boxPost(app.port, token: token, "/api/v1/box/loading", json: ["documentNumber": "O0"]).0 == 400)
-        #expect(boxPost(app.port, token: token, "/api/v1/box/events", json: ["eventId": "x", "kind": "opened", "compartmentNumber": 1]).1["error"] as? String == "unsupported_event_kind")
+        #expect(boxPost(app.port, token: token, "/api/v1/box/events", json: ["eventId": "x", "kind": "vanished", "compartmentNumber": 1]).1["error"] as? String == "unsupported_event_kind")
+        #expect(boxPost(app.port, token: token, "/api/v1/box/events", json: ["eventId": "y", "kind": "opened", "compartmentNumber": 1]).1["error"] as? String == "out_of_order")
         #expect(boxPost(app.port, token: "not-a-valid-token-at-all-xyz", "/api/v1/box/loading", json: ["documentNumber": documentNumber(61)]).0 == 401)
     }
 

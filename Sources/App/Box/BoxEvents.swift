@@ -4,15 +4,18 @@ import HTTPServer
 import Postgres
 
 /// `POST /api/v1/box/events`: what the box reports. Idempotent by the box's event id: a retry after a
-/// lost answer returns the first answer and has no second effect. This increment handles `loaded`;
-/// the pickup events (`opened`, `closed`, `document_removed`, `old_document_destroyed`, `retrieved`,
-/// `fault`) come with the pickup flow (issue #4) and are refused as `unsupported_event_kind` until then.
+/// lost answer returns the first answer and has no second effect. `loaded` (after loading), the pickup
+/// events `opened`, `document_removed`, `old_document_destroyed` and `closed` (which completes the
+/// pickup once the site's required events have arrived), `retrieved` (staff took an uncollected
+/// document out) and `fault`.
 enum BoxEvents {
     struct Event: Codable {
         var eventId: String
         var kind: String
         var compartmentNumber: Int
         var assignmentId: UUID?
+        /// For `fault`: `door_jammed`, `door_left_open`, `old_document_reader_failed`, `other`.
+        var fault: String?
     }
 
     struct Result: Codable {
@@ -45,8 +48,11 @@ enum BoxEvents {
             switch event.kind {
             case "loaded":
                 result = try loaded(app, connection, box: box, event: event, request: request)
+            case "opened", "document_removed", "old_document_destroyed", "closed", "retrieved", "fault":
+                result = try BoxPickupEvents.handle(app, connection, box: box, event: event, request: request)
             default:
-                throw AppError.invalid("kind", "unsupported_event_kind", "This server accepts `loaded`; the pickup events follow.")
+                throw AppError.invalid("kind", "unsupported_event_kind",
+                                       "kind is one of loaded, opened, document_removed, old_document_destroyed, closed, retrieved, fault.")
             }
             let body = try JSONCoding.encode(result)
             try connection.execute("""
@@ -141,6 +147,15 @@ enum SMSTemplates {
         let date = String(format: "%02d.%02d.%04d", deadline.day, deadline.month, deadline.year)
         let de = "Ihr Dokument liegt in der Ausgabebox \(site) bereit. PIN: \(pin). Abholung bis \(date). Bitte PIN-Brief mitbringen."
         let en = "Your document is ready in the pickup box at \(site). PIN: \(pin). Collect by \(date). Bring your PIN letter."
+        return pick(language, de: de, en: en)
+    }
+
+    static func movedToCounter(language: String) -> String {
+        pick(language, de: "Ihr Dokument wurde nicht aus der Ausgabebox abgeholt und liegt jetzt am Schalter bereit. Bitte buchen Sie einen Termin.",
+             en: "Your document was not collected from the pickup box and is now ready at the counter. Please book an appointment.")
+    }
+
+    private static func pick(_ language: String, de: String, en: String) -> String {
         switch language {
         case "de": return de
         case "en": return en

@@ -1,0 +1,131 @@
+import Domain
+import Foundation
+import HTTPServer
+import Postgres
+
+/// The events of a pickup and of a retrieval (issue #4 §6–7), inside the event's transaction.
+enum BoxPickupEvents {
+    static let faults: Set<String> = ["door_jammed", "door_left_open", "old_document_reader_failed", "other"]
+
+    static func handle(_ app: Application, _ c: PostgresConnection, box: BoxPrincipal, event: BoxEvents.Event, request: Request) throws -> BoxEvents.Result {
+        let rows = try c.query("""
+            SELECT asg.id, asg.status, asg.opened_at IS NOT NULL, asg.document_removed_at IS NOT NULL, asg.old_document_destroyed_at IS NOT NULL,
+                   EXISTS (SELECT 1 FROM pickup_session ps WHERE ps.authority_id = asg.authority_id AND ps.assignment_id = asg.id
+                           AND ps.verified_at > now() - interval '10 minutes'),
+                   s.pickup_requires_old_document
+            FROM compartment cp
+            JOIN assignment asg ON asg.authority_id = cp.authority_id AND asg.compartment_id = cp.id AND asg.status IN ('loaded', 'retrieval_due')
+            JOIN box b ON b.authority_id = cp.authority_id AND b.id = cp.box_id
+            JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
+            WHERE cp.authority_id = \(box.authorityID) AND cp.box_id = \(box.boxID) AND cp.number = \(event.compartmentNumber)
+            FOR UPDATE OF asg
+            """)
+        func outOfOrder(_ why: String, state: String) -> AppError {
+            app.logger.warning("out-of-order box event", metadata: ["box.id": "\(box.key)", "event.kind": "\(event.kind)"])
+            return AppError.conflict("out_of_order", why, extra: ["state": state])
+        }
+        if event.kind == "fault" {
+            guard let fault = event.fault, faults.contains(fault) else {
+                throw AppError.invalid("fault", "invalid_value", "fault is one of " + faults.sorted().joined(separator: ", ") + ".")
+            }
+            // Staff see faults in the log and the audit trail of the compartment's assignment.
+            app.logger.error("box fault", metadata: ["box.id": "\(box.key)", "box.compartment": "\(event.compartmentNumber)", "box.fault": "\(fault)"])
+            try audit(app, c, box: box, request: request, action: "box.fault", entityType: "box", entityID: box.boxID, detail: ["fault": fault, "compartment": String(event.compartmentNumber)])
+            return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: "fault_recorded", pickupDeadline: nil)
+        }
+        guard let row = rows.first else { throw outOfOrder("No document is in this compartment.", state: "empty") }
+        let assignmentID = try row.decode(UUID.self, at: 0)
+        if let given = event.assignmentId, given != assignmentID {
+            throw AppError.conflict("assignment_mismatch", "The compartment holds another assignment.", field: "assignmentId")
+        }
+        let status = try row.decode(String.self, at: 1)
+        let opened = try row.decode(Bool.self, at: 2)
+        let removed = try row.decode(Bool.self, at: 3)
+        let destroyed = try row.decode(Bool.self, at: 4)
+        let verified = try row.decode(Bool.self, at: 5)
+
+        if event.kind == "retrieved" {
+            guard status == "retrieval_due" else { throw outOfOrder("Only a compartment due for retrieval is retrieved.", state: status) }
+            return try retrieved(app, c, box: box, assignmentID: assignmentID, event: event, request: request)
+        }
+        guard status == "loaded", verified else { throw outOfOrder("No verified pickup is under way at this compartment.", state: status) }
+        switch event.kind {
+        case "opened":
+            try c.execute("UPDATE assignment SET opened_at = coalesce(opened_at, now()) WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
+            return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: "ready_in_box", pickupDeadline: nil)
+        case "document_removed", "old_document_destroyed":
+            guard opened else { throw outOfOrder("The compartment was not reported open.", state: status) }
+            let column = event.kind == "document_removed" ? "document_removed_at" : "old_document_destroyed_at"
+            try c.execute("UPDATE assignment SET \(unsafeSQL: column) = coalesce(\(unsafeSQL: column), now()) WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
+            return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: "ready_in_box", pickupDeadline: nil)
+        default: // closed
+            guard opened, removed else { throw outOfOrder("The door closed before the document was taken.", state: status) }
+            let renewals = try c.query("""
+                SELECT count(*)::int8 FROM application WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND issuance = 'renewal'
+                """).first?.decode(Int.self, at: 0) ?? 0
+            if renewals > 0, try row.decode(Bool.self, at: 6), !destroyed {
+                throw outOfOrder("The old document was not reported destroyed.", state: status)
+            }
+            return try collected(app, c, box: box, assignmentID: assignmentID, event: event, request: request)
+        }
+    }
+
+    /// The pickup is complete: applications `collected`, compartment free, a handover event for the
+    /// authority's systems (biometric data is to be deleted at handover), and the erasure clock starts
+    /// (`collected_at`).
+    private static func collected(_ app: Application, _ c: PostgresConnection, box: BoxPrincipal, assignmentID: UUID, event: BoxEvents.Event, request: Request) throws -> BoxEvents.Result {
+        try c.execute("""
+            UPDATE assignment SET status = 'collected', collected_at = now(), pin_hmac = NULL WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
+            """)
+        try c.execute("""
+            UPDATE compartment SET state = 'available'
+            WHERE authority_id = \(box.authorityID) AND id = (SELECT compartment_id FROM assignment WHERE authority_id = \(box.authorityID) AND id = \(assignmentID))
+            """)
+        let applications = try c.query("""
+            UPDATE application SET state = 'collected', collected_at = now(), updated_at = now()
+            WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND state = 'ready_in_box'
+            RETURNING id
+            """).map { try $0.decode(UUID.self, at: 0) }
+        for id in applications {
+            try audit(app, c, box: box, request: request, action: "application.collected", entityType: "application", entityID: id)
+            // The handover event the authority's specialist software consumes (e.g. to delete the fingerprints).
+            try audit(app, c, box: box, request: request, action: "application.handed_over", entityType: "application", entityID: id)
+        }
+        return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.collected.rawValue, pickupDeadline: nil)
+    }
+
+    /// Staff took an uncollected document out: the applications move to the counter, the applicant is told.
+    private static func retrieved(_ app: Application, _ c: PostgresConnection, box: BoxPrincipal, assignmentID: UUID, event: BoxEvents.Event, request: Request) throws -> BoxEvents.Result {
+        try c.execute("UPDATE assignment SET status = 'retrieved', retrieved_at = now(), pin_hmac = NULL WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
+        try c.execute("""
+            UPDATE compartment SET state = 'available'
+            WHERE authority_id = \(box.authorityID) AND id = (SELECT compartment_id FROM assignment WHERE authority_id = \(box.authorityID) AND id = \(assignmentID))
+            """)
+        let moved = try c.query("""
+            UPDATE application SET state = 'ready_at_counter', assignment_id = NULL, updated_at = now()
+            WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND state IN ('retrieval_due', 'ready_in_box')
+            RETURNING id, mobile_number, sms_language
+            """)
+        try c.execute("UPDATE application SET assignment_id = NULL WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID)")
+        for row in moved {
+            let id = try row.decode(UUID.self, at: 0)
+            try audit(app, c, box: box, request: request, action: "application.retrieved", entityType: "application", entityID: id)
+        }
+        if let first = moved.first, let mobile = try first.decode(String?.self, at: 1) {
+            let language = try first.decode(String.self, at: 2)
+            try c.execute("""
+                INSERT INTO sms_message (authority_id, id, application_id, assignment_id, to_number, template, language, body)
+                VALUES (\(box.authorityID), \(UUID()), \(try first.decode(UUID.self, at: 0)), \(assignmentID), \(mobile), 'moved_to_counter', \(language),
+                        \(SMSTemplates.movedToCounter(language: language)))
+                """)
+            try c.execute("SELECT pg_notify('sms_outbox', '')")
+        }
+        return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.readyAtCounter.rawValue, pickupDeadline: nil)
+    }
+
+    private static func audit(_ app: Application, _ c: PostgresConnection, box: BoxPrincipal, request: Request, action: String, entityType: String, entityID: UUID,
+                              detail: [String: String] = [:]) throws {
+        try Audit.record(c, authorityID: box.authorityID, actor: .box(box.boxID), action: action, entityType: entityType, entityID: entityID,
+                         requestID: request.requestID, clientAddress: app.clientAddress(request), detail: detail)
+    }
+}
