@@ -8,7 +8,7 @@ CREATE TABLE box_change (
     box_id              uuid NOT NULL,
     seq                 bigint NOT NULL,
     at                  timestamptz NOT NULL DEFAULT now(),
-    kind                text NOT NULL CHECK (kind IN ('to_load', 'released', 'compartment')),
+    kind                text NOT NULL CHECK (kind IN ('to_load', 'released', 'compartment', 'to_retrieve')),
     compartment_number  integer NOT NULL,
     assignment_id       uuid,
     PRIMARY KEY (authority_id, box_id, seq),

@@ -39,6 +39,8 @@ public struct AppConfiguration: Sendable {
     public var loginFailuresPerAccount = 5
     /// Failed logins per client address within 15 minutes before the address is blocked.
     public var loginFailuresPerAddress = 20
+    /// How often each process checks for passed pickup deadlines (`DEADLINE_CHECK_SECONDS`).
+    public var deadlineCheckSeconds: TimeInterval = 60
     /// Reverse proxies whose X-Forwarded-For names the client (`TRUSTED_PROXIES`, CIDR list).
     public var trustedProxies = TrustedProxies.none
 
@@ -80,6 +82,7 @@ public struct AppConfiguration: Sendable {
         ("STATUS_RATE_LIMIT", "public status checks per client address and minute, default 60"),
         ("LOGIN_FAILURES_PER_ACCOUNT", "failed logins before an account is blocked for 15 minutes, default 5"),
         ("LOGIN_FAILURES_PER_ADDRESS", "failed logins before a client address is blocked for 15 minutes, default 20"),
+        ("DEADLINE_CHECK_SECONDS", "how often passed pickup deadlines are moved to retrieval, default 60"),
         ("TRUSTED_PROXIES", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; default none"),
     ]
 
@@ -156,6 +159,7 @@ public struct AppConfiguration: Sendable {
         if let n = integer("STATUS_RATE_LIMIT", 1...1_000_000_000) { c.statusRateLimitPerMinute = n }
         if let n = integer("LOGIN_FAILURES_PER_ACCOUNT", 1...1000) { c.loginFailuresPerAccount = n }
         if let n = integer("LOGIN_FAILURES_PER_ADDRESS", 1...100_000) { c.loginFailuresPerAddress = n }
+        if let n = integer("DEADLINE_CHECK_SECONDS", 1...3600) { c.deadlineCheckSeconds = TimeInterval(n) }
         if let t = string("TRUSTED_PROXIES") {
             if let parsed = TrustedProxies.parse(t) { c.trustedProxies = parsed } else {
                 problems.append("TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR networks")

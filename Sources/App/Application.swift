@@ -20,6 +20,8 @@ public final class Application: Sendable {
     let statusLimiter: RateLimiter
     /// Parked long polls of box controllers, woken by NOTIFY.
     let longPolls: LongPollRegistry
+    /// Moves documents past their pickup deadline to `retrieval_due`.
+    let deadlines: DeadlineScheduler
     /// The newest migration version this build knows; `/ready` checks that it is applied.
     let latestMigration: Int
     private let serverBox: ServerBox
@@ -44,6 +46,7 @@ public final class Application: Sendable {
         self.secretKey = try configuration.secretKey ?? configuration.developmentSecretKey()
         self.statusLimiter = RateLimiter(perMinute: configuration.statusRateLimitPerMinute)
         self.longPolls = LongPollRegistry(logger: logger)
+        self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds)
         self.latestMigration = try MigrationRunner(directory: configuration.migrationsDirectory, logger: logger).load().map(\.version).max() ?? 0
         self.serverBox = ServerBox()
         let metrics = self.metrics
@@ -73,6 +76,7 @@ public final class Application: Sendable {
             }
         }
         listener.start()
+        deadlines.start()
         try server.start()
     }
 
@@ -80,6 +84,7 @@ public final class Application: Sendable {
     public func shutdown() {
         // Parked long polls are answered ("nothing new") so that the drain does not wait for them.
         longPolls.shutdown()
+        deadlines.shutdown()
         server.shutdown()
         listener.shutdown()
         pool.shutdown()

@@ -44,6 +44,7 @@ public enum Routes {
         routes += StatusHandlers.routes(app)
         routes += ApplicationHandlers.routes(app)
         routes += AssignmentHandlers.routes(app)
+        routes += PinHandlers.routes(app)
         routes += DeliveryHandlers.routes(app)
         routes += BoxControllerHandlers.routes(app)
         routes += SiteHandlers.routes(app)

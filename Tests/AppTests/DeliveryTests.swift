@@ -199,6 +199,6 @@ struct DeliveryTests {
 final class Mutex64: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func add() { lock.lock(); count += 1; lock.unlock() }
+    func add(by n: Int = 1) { lock.lock(); count += n; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }

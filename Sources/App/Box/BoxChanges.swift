@@ -14,6 +14,8 @@ enum BoxChanges {
         case released
         /// A compartment was blocked or unblocked.
         case compartment
+        /// The pickup deadline passed: staff take the document out in service mode.
+        case toRetrieve = "to_retrieve"
     }
 
     /// Records a change for the box that holds `compartmentID`.

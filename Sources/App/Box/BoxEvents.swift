@@ -155,6 +155,11 @@ enum SMSTemplates {
              en: "Your document was not collected from the pickup box and is now ready at the counter. Please book an appointment.")
     }
 
+    static func newPin(language: String, pin: String) -> String {
+        pick(language, de: "Ihre neue PIN für die Ausgabebox: \(pin). Die bisherige PIN gilt nicht mehr.",
+             en: "Your new PIN for the pickup box: \(pin). The previous PIN no longer works.")
+    }
+
     private static func pick(_ language: String, de: String, en: String) -> String {
         switch language {
         case "de": return de

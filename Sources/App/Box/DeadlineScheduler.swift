@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import Postgres
+
+/// Moves documents whose pickup deadline has passed to `retrieval_due` (issue #4 §7): the PIN dies,
+/// the box sees the compartment in service mode (`to_retrieve`), caseworkers see the application in
+/// the retrieval list (`GET /applications?state=retrieval_due`). Every server process runs it; a
+/// transaction-scoped advisory lock lets one pass run at a time, so nothing is done twice.
+final class DeadlineScheduler: Sendable {
+    static let lockKey: Int64 = 0x7069_636B_6465_6164   // "pickdead"
+    private let pool: PostgresPool
+    private let logger: Logger
+    private let interval: TimeInterval
+    private let stop = DispatchSemaphore(value: 0)
+    private let stopped = DispatchSemaphore(value: 0)
+
+    init(pool: PostgresPool, logger: Logger, interval: TimeInterval) {
+        self.pool = pool
+        self.logger = logger
+        self.interval = interval
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            while stop.wait(timeout: .now() + interval) == .timedOut {
+                do { _ = try runOnce() } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
+            }
+            stopped.signal()
+        }
+        thread.name = "pickupbox-deadlines"
+        thread.start()
+    }
+
+    func shutdown() {
+        stop.signal()
+        _ = stopped.wait(timeout: .now() + 5)
+    }
+
+    /// One pass; returns the number of assignments moved (0 when another process holds the pass).
+    @discardableResult
+    func runOnce() throws -> Int {
+        try pool.transaction { c in
+            guard try c.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))").first?.decode(Bool.self, at: 0) == true else { return 0 }
+            let due = try c.query("""
+                UPDATE assignment SET status = 'retrieval_due', pin_hmac = NULL
+                WHERE status = 'loaded' AND pin_expires_at < now()
+                RETURNING authority_id, id, compartment_id
+                """)
+            for row in due {
+                let authority = try row.decode(UUID.self, at: 0)
+                let assignment = try row.decode(UUID.self, at: 1)
+                let moved = try c.query("""
+                    UPDATE application SET state = 'retrieval_due', updated_at = now()
+                    WHERE authority_id = \(authority) AND assignment_id = \(assignment) AND state = 'ready_in_box'
+                    RETURNING id
+                    """)
+                for a in moved {
+                    try Audit.record(c, authorityID: authority, actor: .system, action: "application.deadline_passed", entityType: "application",
+                                     entityID: try a.decode(UUID.self, at: 0), requestID: nil, clientAddress: nil)
+                }
+                try BoxChanges.record(c, authorityID: authority, compartmentID: try row.decode(UUID.self, at: 2), kind: .toRetrieve, assignmentID: assignment)
+            }
+            if !due.isEmpty { logger.info("pickup deadlines passed", metadata: ["assignments": "\(due.count)"]) }
+            return due.count
+        }
+    }
+}
