@@ -27,6 +27,8 @@ final class AppMetrics: Sendable {
     private let poolInUse: Gauge
     private let poolWaiting: Gauge
     private let longPolls: Gauge
+    private let boxesOffline: Gauge
+    private let boxesThrottled: Gauge
 
     static let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -46,6 +48,8 @@ final class AppMetrics: Sendable {
         poolSize = registry.makeGauge(descriptor: Self.name("db_pool_size", help: "Configured database connections"))
         poolOpen = registry.makeGauge(descriptor: Self.name("db_pool_open", help: "Open database connections"))
         poolInUse = registry.makeGauge(descriptor: Self.name("db_pool_in_use", help: "Database connections checked out"))
+        boxesOffline = registry.makeGauge(descriptor: Self.name("boxes_offline", help: "Boxes with a token that have not polled for 2 minutes (all authorities)"))
+        boxesThrottled = registry.makeGauge(descriptor: Self.name("boxes_pickups_blocked", help: "Boxes refusing pickups after repeated failed attempts"))
         longPolls = registry.makeGauge(descriptor: Self.name("box_long_polls_waiting", help: "Parked long polls of box controllers"))
         poolWaiting = registry.makeGauge(descriptor: Self.name("db_pool_waiting", help: "Threads waiting for a database connection"))
     }
@@ -76,6 +80,15 @@ final class AppMetrics: Sendable {
     /// The exposition text, with gauges read now.
     func render(server: HTTPServer, pool: PostgresPool, longPollsWaiting: Int) -> [UInt8] {
         longPolls.set(Double(longPollsWaiting))
+        // Read at scrape time; if the database is unreachable the other metrics are still served.
+        if let row = try? pool.query("""
+            SELECT count(*) FILTER (WHERE token_hash IS NOT NULL AND (last_seen_at IS NULL OR last_seen_at < now() - interval '2 minutes'))::int8,
+                   count(*) FILTER (WHERE pickups_blocked_until > now())::int8
+            FROM box
+            """).first {
+            boxesOffline.set(Double((try? row.decode(Int.self, at: 0)) ?? 0))
+            boxesThrottled.set(Double((try? row.decode(Int.self, at: 1)) ?? 0))
+        }
         openConnections.set(Double(server.openConnections))
         rejectedConnections.set(Double(server.rejectedConnections))
         queuedRequests.set(Double(server.queuedRequests))

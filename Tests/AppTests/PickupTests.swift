@@ -113,6 +113,11 @@ struct PickupTests {
         let blocked = boxPost(port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": doc.pin])
         #expect(blocked.0 == 429)
         #expect(Int(blocked.2?.header("Retry-After") ?? "") ?? 0 > 0)
+        // Staff see the alert on the box, operators in the metrics.
+        let client = try town.login(app)
+        #expect(client.json("GET", "/api/v1/boxes/\(box)").1["pickupsBlockedUntil"] != nil)
+        let metrics = try TestClient(port: port).request("GET", "/metrics")?.text ?? ""
+        #expect(metrics.contains("boxes_pickups_blocked 1"))
         // … and once it is not, the locked assignment still refuses the right PIN.
         try app.pool.execute("UPDATE box SET pickups_blocked_until = NULL")
         try app.pool.execute("DELETE FROM pickup_attempt")

@@ -73,6 +73,8 @@ enum BoxDTO {
         var hasToken: Bool
         var tokenCreatedAt: Date?
         var createdAt: Date
+        /// Set while the box refuses pickups after repeated failed attempts (an alert for staff).
+        var pickupsBlockedUntil: Date?
         /// The grid, by number: only in `GET /boxes/{id}` and after a layout change.
         var compartments: [Compartment]?
     }
