@@ -39,6 +39,8 @@ public struct AppConfiguration: Sendable {
     public var loginFailuresPerAccount = 5
     /// Failed logins per client address within 15 minutes before the address is blocked.
     public var loginFailuresPerAddress = 20
+    /// Pickup brute-force limits (issue #4 §5).
+    public var pickupLimits = PickupLimits()
     /// How often each process checks for passed pickup deadlines (`DEADLINE_CHECK_SECONDS`).
     public var deadlineCheckSeconds: TimeInterval = 60
     /// Reverse proxies whose X-Forwarded-For names the client (`TRUSTED_PROXIES`, CIDR list).
@@ -82,6 +84,8 @@ public struct AppConfiguration: Sendable {
         ("STATUS_RATE_LIMIT", "public status checks per client address and minute, default 60"),
         ("LOGIN_FAILURES_PER_ACCOUNT", "failed logins before an account is blocked for 15 minutes, default 5"),
         ("LOGIN_FAILURES_PER_ADDRESS", "failed logins before a client address is blocked for 15 minutes, default 20"),
+        ("PICKUP_FAILURES_PER_ASSIGNMENT", "failed pickup attempts that lock an assignment, default 5"),
+        ("PICKUP_FAILURES_PER_BOX / PICKUP_BOX_WINDOW_MINUTES / PICKUP_BOX_BLOCK_MINUTES", "more failures than this at one box within the window block its pickups for the block time; defaults 10 / 10 / 15"),
         ("DEADLINE_CHECK_SECONDS", "how often passed pickup deadlines are moved to retrieval, default 60"),
         ("TRUSTED_PROXIES", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; default none"),
     ]
@@ -160,6 +164,10 @@ public struct AppConfiguration: Sendable {
         if let n = integer("LOGIN_FAILURES_PER_ACCOUNT", 1...1000) { c.loginFailuresPerAccount = n }
         if let n = integer("LOGIN_FAILURES_PER_ADDRESS", 1...100_000) { c.loginFailuresPerAddress = n }
         if let n = integer("DEADLINE_CHECK_SECONDS", 1...3600) { c.deadlineCheckSeconds = TimeInterval(n) }
+        if let n = integer("PICKUP_FAILURES_PER_ASSIGNMENT", 1...100) { c.pickupLimits.perAssignment = n }
+        if let n = integer("PICKUP_FAILURES_PER_BOX", 1...100_000) { c.pickupLimits.perBox = n }
+        if let n = integer("PICKUP_BOX_WINDOW_MINUTES", 1...1440) { c.pickupLimits.boxWindowMinutes = n }
+        if let n = integer("PICKUP_BOX_BLOCK_MINUTES", 1...1440) { c.pickupLimits.boxBlockMinutes = n }
         if let t = string("TRUSTED_PROXIES") {
             if let parsed = TrustedProxies.parse(t) { c.trustedProxies = parsed } else {
                 problems.append("TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR networks")
@@ -227,4 +235,16 @@ public struct AppConfiguration: Sendable {
         s.accessLog = accessLog
         return s
     }
+}
+
+/// Limits against guessing PINs, dates of birth and CANs at the box.
+public struct PickupLimits: Sendable {
+    /// Failed attempts (any factor) that lock an assignment.
+    public var perAssignment = 5
+    /// More failed attempts than this at one box within `boxWindowMinutes` block it for `boxBlockMinutes`.
+    public var perBox = 10
+    public var boxWindowMinutes = 10
+    public var boxBlockMinutes = 15
+
+    public init() {}
 }

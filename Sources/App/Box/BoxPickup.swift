@@ -32,12 +32,6 @@ enum BoxPickup {
         var compartmentNumbers: [Int]
     }
 
-    /// Failed attempts on one assignment before it locks.
-    static let attemptsPerAssignment = 5
-    /// Failed attempts at one box within `boxWindow` before the box refuses pickups for `boxBlock`.
-    static let attemptsPerBox = 10
-    static let boxWindowMinutes = 10
-    static let boxBlockMinutes = 15
 
     static var refusal: Response {
         .error(.forbidden, code: "pickup_refused", message: "The details do not match. Please check them or ask at the counter.")
@@ -212,9 +206,10 @@ enum BoxPickup {
     /// Counts a failed attempt against the assignments (locking each at the limit) and the box
     /// (blocking it for a while past its limit, with an alert in the log).
     private static func countFailure(_ c: PostgresConnection, box: BoxPrincipal, assignments: [UUID], outcome: String, app: Application) throws {
+        let limits = app.configuration.pickupLimits
         if !assignments.isEmpty {
             try c.execute("""
-                UPDATE assignment SET failed_attempts = failed_attempts + 1, locked = failed_attempts + 1 >= \(attemptsPerAssignment)
+                UPDATE assignment SET failed_attempts = failed_attempts + 1, locked = failed_attempts + 1 >= \(limits.perAssignment)
                 WHERE authority_id = \(box.authorityID) AND id = ANY(\(assignments)::uuid[]) AND NOT locked
                 """)
         }
@@ -222,11 +217,11 @@ enum BoxPickup {
         let recent = try c.query("""
             SELECT count(*)::int8 FROM pickup_attempt
             WHERE authority_id = \(box.authorityID) AND box_id = \(box.boxID) AND outcome IN ('refused', 'factors_refused')
-              AND at > now() - make_interval(mins => \(boxWindowMinutes))
+              AND at > now() - make_interval(mins => \(limits.boxWindowMinutes))
             """).first?.decode(Int.self, at: 0) ?? 0
-        if recent > attemptsPerBox {
+        if recent > limits.perBox {
             let blocked = try c.execute("""
-                UPDATE box SET pickups_blocked_until = now() + make_interval(mins => \(boxBlockMinutes))
+                UPDATE box SET pickups_blocked_until = now() + make_interval(mins => \(limits.boxBlockMinutes))
                 WHERE authority_id = \(box.authorityID) AND id = \(box.boxID) AND (pickups_blocked_until IS NULL OR pickups_blocked_until < now())
                 """)
             if blocked > 0 {
