@@ -1,0 +1,191 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Foundation
+import Synchronization
+
+/// `pickupbox box-sim`: plays a box controller in the terminal — long-polls for its work, loads
+/// documents in service mode, and runs the panel's pickup dialogue (mobile number, PIN, factors).
+struct BoxSimulator: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "box-sim",
+        abstract: "Play a box controller in the terminal (long poll, loading, the pickup dialogue).",
+        discussion: """
+            Commands (one per line on standard input):
+              load <document number>   service mode: open the named compartment, put the document in, close it
+              pickup                   the panel: asks for the mobile number, the PIN and the factors
+              feed                     show what the long poll has reported
+              quit
+            """
+    )
+
+    @Option(help: "The server, e.g. http://127.0.0.1:8080") var url: String = "http://127.0.0.1:8080"
+    @Option(help: "The box's bearer token (from `pickupbox box create` or POST /api/v1/boxes/{id}/token).") var token: String
+    @Option(help: "Seconds each long poll may wait.") var wait: Int = 25
+
+    func validate() throws {
+        guard SimpleHTTPClient(url: url, token: token) != nil else { throw ValidationError("--url must look like http://host:port") }
+        guard (0...60).contains(wait) else { throw ValidationError("--wait must be from 0 to 60") }
+    }
+
+    func run() throws {
+        guard let client = SimpleHTTPClient(url: url, token: token) else { throw ValidationError("bad --url") }
+        let feed = Mutex<[String]>([])
+        let poller = Thread {
+            var cursor: Int64 = 0
+            while true {
+                guard let (status, body) = client.request("GET", "/api/v1/box/assignments?since=\(cursor)&wait=\(wait)", timeout: Double(wait + 10)) else {
+                    sleep(2)
+                    continue
+                }
+                guard status == 200, let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+                    say("[poll] HTTP \(status)")
+                    sleep(2)
+                    continue
+                }
+                cursor = (object["cursor"] as? NSNumber)?.int64Value ?? cursor
+                for change in object["changes"] as? [[String: Any]] ?? [] {
+                    let line = "#\(change["seq"] ?? "?") \(change["kind"] ?? "?") compartment \(change["compartmentNumber"] ?? "?")"
+                        + ((change["documentNumbers"] as? [String]).map { " documents " + $0.joined(separator: ", ") } ?? "")
+                    feed.withLock { $0.append(line) }
+                    say("[poll] " + line)
+                }
+            }
+        }
+        poller.start()
+        say("box simulator ready (load <document> | pickup | feed | quit)")
+        var events = 0
+        func event(_ kind: String, _ compartment: Int) -> String? {
+            events += 1
+            let id = "sim-\(UUID().uuidString.prefix(8))-\(events)"
+            let (status, reply) = client.json("POST", "/api/v1/box/events", ["eventId": id, "kind": kind, "compartmentNumber": compartment])
+            guard status == 200 else { say("event \(kind): HTTP \(status) \(reply["error"] ?? "")"); return nil }
+            return reply["state"] as? String
+        }
+        while let line = readLine() {
+            let words = line.split(separator: " ").map(String.init)
+            switch words.first ?? "" {
+            case "load":
+                guard words.count == 2 else { say("usage: load <document number>"); continue }
+                let (status, reply) = client.json("POST", "/api/v1/box/loading", ["documentNumber": words[1]])
+                guard status == 200, let number = reply["compartmentNumber"] as? Int else { say("loading refused: HTTP \(status) \(reply["error"] ?? "")"); continue }
+                say("opening compartment \(number); put in: \((reply["contents"] as? [String] ?? []).joined(separator: ", "))")
+                say("closing compartment \(number): \(event("loaded", number) ?? "?")")
+            case "pickup":
+                say("mobile number:", terminator: " ")
+                guard let mobile = readLine() else { break }
+                say("PIN:", terminator: " ")
+                guard let pin = readLine() else { break }
+                let (status, session) = client.json("POST", "/api/v1/box/pickups", ["mobileNumber": mobile, "pin": pin])
+                guard status == 201, let id = session["pickupId"] as? String else {
+                    say("refused: HTTP \(status) \(session["error"] ?? "")")
+                    continue
+                }
+                var factors: [String: Any] = [:]
+                for factor in session["factors"] as? [String] ?? [] {
+                    switch factor {
+                    case "pin_letter":
+                        say("Did you receive the PIN letter? (y/n):", terminator: " ")
+                        factors["pinLetterConfirmed"] = readLine()?.lowercased().hasPrefix("y") == true
+                    case "date_of_birth":
+                        say("date of birth (DD.MM.YYYY):", terminator: " ")
+                        factors["dateOfBirth"] = readLine() ?? ""
+                    case "can":
+                        say("CAN of the old card (6 digits):", terminator: " ")
+                        factors["can"] = readLine() ?? ""
+                    case "old_document_destroyed":
+                        say("Insert the old card into the destruction slot (y when done):", terminator: " ")
+                        factors["oldDocumentInserted"] = readLine()?.lowercased().hasPrefix("y") == true
+                    default:
+                        say("unknown factor \(factor)")
+                    }
+                }
+                let (opened, open) = client.json("POST", "/api/v1/box/pickups/\(id)/factors", factors)
+                guard opened == 200, let numbers = open["compartmentNumbers"] as? [Int] else {
+                    say("refused: HTTP \(opened) \(open["error"] ?? "")")
+                    continue
+                }
+                for number in numbers {
+                    say("compartment \(number) opens")
+                    _ = event("opened", number)
+                    _ = event("document_removed", number)
+                    if factors["oldDocumentInserted"] != nil { _ = event("old_document_destroyed", number) }
+                    say("door closed: \(event("closed", number) ?? "?")")
+                }
+            case "feed":
+                for line in feed.withLock({ $0 }) { say(line) }
+            case "quit":
+                return
+            case "":
+                continue
+            default:
+                say("commands: load <document> | pickup | feed | quit")
+            }
+            fflush(nil)
+        }
+    }
+}
+
+/// Prints and flushes at once: the poller thread and the dialogue share the terminal (or a pipe).
+func say(_ text: String, terminator: String = "\n") {
+    print(text, terminator: terminator)
+    fflush(nil)
+}
+
+/// A small blocking HTTP/1.1 client for the simulator (one request per connection, JSON bodies).
+struct SimpleHTTPClient: Sendable {
+    let host: String
+    let port: UInt16
+    let token: String
+
+    init?(url: String, token: String) {
+        guard url.hasPrefix("http://") else { return nil }
+        let rest = url.dropFirst(7).split(separator: "/").first.map(String.init) ?? ""
+        let parts = rest.split(separator: ":")
+        guard let host = parts.first, parts.count <= 2, let port = UInt16(parts.count == 2 ? String(parts[1]) : "80") else { return nil }
+        self.host = host == "localhost" ? "127.0.0.1" : String(host)
+        self.port = port
+        self.token = token
+    }
+
+    func json(_ method: String, _ path: String, _ body: [String: Any]) -> (Int, [String: Any]) {
+        let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
+        guard let (status, reply) = request(method, path, body: Array(data)) else { return (0, [:]) }
+        return (status, (try? JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any]) ?? [:])
+    }
+
+    func request(_ method: String, _ path: String, body: [UInt8]? = nil, timeout: Double = 15) -> (Int, [UInt8])? {
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = port.bigEndian
+        guard inet_pton(AF_INET, host, &addr.sin_addr) == 1 else { return nil }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { return nil }
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n"
+        if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        let bytes = Array((head + "\r\n").utf8) + (body ?? [])
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return nil }
+            sent += n
+        }
+        var response: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            response += chunk[0..<n]
+        }
+        guard let split = (0..<max(0, response.count - 3)).first(where: { response[$0] == 13 && response[$0 + 1] == 10 && response[$0 + 2] == 13 && response[$0 + 3] == 10 }) else { return nil }
+        let statusLine = String(decoding: response[0..<split], as: UTF8.self).split(separator: " ")
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { return nil }
+        return (status, Array(response[(split + 4)...]))
+    }
+}
