@@ -14,9 +14,10 @@ public struct DatabaseBootstrap: Sendable {
         }
         let directory = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("postgres").path
         let cluster = EmbeddedPostgres(directory: directory, logger: logger)
-        try cluster.start()
+        // A cluster another process started (the server, while an operator command runs) is left running.
+        let startedHere = try cluster.start()
         logger.info("embedded PostgreSQL running", metadata: ["db.directory": "\(directory)"])
-        return DatabaseBootstrap(connectionString: cluster.connectionString(), embedded: cluster)
+        return DatabaseBootstrap(connectionString: cluster.connectionString(), embedded: startedHere ? cluster : nil)
     }
 
     /// Applies pending migrations (safe when several processes start together).

@@ -30,8 +30,10 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Creates the cluster on first use, starts it unless it is already running, and creates the
-    /// database `pickupbox` if it is missing.
-    public func start() throws {
+    /// database `pickupbox` if it is missing. Returns true when this call started the server (and the
+    /// caller should stop it again); false when it was running already (another process owns it).
+    @discardableResult
+    public func start() throws -> Bool {
         let bin = try Self.binDirectory()
         try prepareDirectories()
         if !FileManager.default.fileExists(atPath: layout.dataDirectory + "/PG_VERSION") {
@@ -40,9 +42,12 @@ public struct EmbeddedPostgres: Sendable {
             if fastUnsafe { arguments.append("--no-sync") }
             try runner.check(bin + "/initdb", arguments, what: "initdb")
         }
+        let startedHere: Bool
         if try isRunning(bin: bin) {
             logger.debug("reusing running PostgreSQL cluster", metadata: ["postgres.directory": "\(layout.base)"])
+            startedHere = false
         } else {
+            startedHere = true
             let output = try runner.run(bin + "/pg_ctl", [
                 "start", "-w", "-t", "60", "-D", layout.dataDirectory, "-l", layout.logFile, "-o", serverOptions,
             ])
@@ -58,6 +63,7 @@ public struct EmbeddedPostgres: Sendable {
             logger.info("PostgreSQL started", metadata: ["postgres.socket": "\(layout.socketDirectory)"])
         }
         try createDatabase("pickupbox")
+        return startedHere
     }
 
     /// Stops the server (`pg_ctl stop -m fast`); does nothing when it is not running.
