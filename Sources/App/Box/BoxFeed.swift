@@ -32,7 +32,7 @@ struct BoxFeed: Codable, Sendable {
     static func read(_ pool: PostgresPool, box: BoxPrincipal, since: Int64) throws -> BoxFeed {
         try pool.withConnection { connection in
             let head = try connection.query("""
-                SELECT b.change_seq, s.name, s.time_zone, b.panel_languages::text FROM box b
+                SELECT b.change_seq, s.name, s.time_zone, b.panel_languages FROM box b
                 JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
                 WHERE b.authority_id = \(box.authorityID) AND b.id = \(box.boxID)
                 """)
@@ -52,11 +52,8 @@ struct BoxFeed: Codable, Sendable {
                        assignmentId: try row.decode(UUID?.self, at: 3),
                        documentNumbers: try row.decode(String?.self, at: 4).map { $0.split(separator: ",").map(String.init) })
             }
-            let hours = try connection.query("""
-                SELECT weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI') FROM site_pickup_hours
-                WHERE authority_id = \(box.authorityID) AND site_id = \(box.siteID) ORDER BY weekday, opens
-                """).map { StatusHandlers.PickupHours(weekday: try $0.decode(Int.self, at: 0), opens: try $0.decode(String.self, at: 1), closes: try $0.decode(String.self, at: 2)) }
-            let languages = try h.decode(String.self, at: 3).trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",").map(String.init)
+            let hours = try StatusHandlers.PickupHours.load(connection, authorityID: box.authorityID, siteID: box.siteID)
+            let languages = try h.decode([String].self, at: 3)
             // A cursor above the box's number (a restored database) is brought back down, so nothing is skipped.
             let boxSeq = try h.decode(Int64.self, at: 0)
             let cursor = changes.last?.seq ?? min(since, boxSeq)

@@ -114,7 +114,7 @@ enum BoxPickup {
         let body = try request.decode(Factors.self)
         return try app.pool.transaction { c in
             let rows = try c.query("""
-                SELECT ps.assignment_id, ps.factors::text, ps.expires_at < now() OR ps.verified_at IS NOT NULL, asg.locked, asg.status,
+                SELECT ps.assignment_id, ps.factors, ps.expires_at < now() OR ps.verified_at IS NOT NULL, asg.locked, asg.status,
                        a.date_of_birth, a.old_can_hash
                 FROM pickup_session ps
                 JOIN assignment asg ON asg.authority_id = ps.authority_id AND asg.id = ps.assignment_id
@@ -132,7 +132,7 @@ enum BoxPickup {
                 try record(c, box: box, "factors_refused")
                 return refusal
             }
-            let required = try row.decode(String.self, at: 1).trimmingCharacters(in: CharacterSet(charactersIn: "{}")).split(separator: ",").map(String.init)
+            let required = try row.decode([String].self, at: 1)
             let storedBirth = try row.decode(String?.self, at: 5)
             var ok = true
             for factor in required {

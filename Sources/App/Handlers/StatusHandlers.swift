@@ -26,6 +26,14 @@ enum StatusHandlers {
         let weekday: Int
         let opens: String
         let closes: String
+
+        /// A site's weekly pickup hours, by weekday and opening time (the status page and the box both show them).
+        static func load(_ connection: PostgresConnection, authorityID: UUID, siteID: UUID) throws -> [PickupHours] {
+            try connection.query("""
+                SELECT weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI') FROM site_pickup_hours
+                WHERE authority_id = \(authorityID) AND site_id = \(siteID) ORDER BY weekday, opens
+                """).map { PickupHours(weekday: try $0.decode(Int.self, at: 0), opens: try $0.decode(String.self, at: 1), closes: try $0.decode(String.self, at: 2)) }
+        }
     }
 
     static let unknown = StatusResponse(status: "unknown", readyUntil: nil, site: nil)
@@ -95,13 +103,7 @@ final class SiteHoursCache: Sendable {
         guard let authorityID = UUID(uuidString: authorityText), let siteID = UUID(uuidString: siteText) else { throw AppError.notFound("site") }
         let site = try pool.query("SELECT name, address FROM site WHERE authority_id = \(authorityID) AND id = \(siteID)")
         guard let s = site.first else { throw AppError.notFound("site") }
-        let rows = try pool.query("""
-            SELECT weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI') FROM site_pickup_hours
-            WHERE authority_id = \(authorityID) AND site_id = \(siteID) ORDER BY weekday, opens
-            """)
-        let hours = try rows.map { row in
-            StatusHandlers.PickupHours(weekday: try row.decode(Int.self, at: 0), opens: try row.decode(String.self, at: 1), closes: try row.decode(String.self, at: 2))
-        }
+        let hours = try pool.withConnection { try StatusHandlers.PickupHours.load($0, authorityID: authorityID, siteID: siteID) }
         let json = try JSONCoding.encode(StatusHandlers.SiteInfo(name: try s.decode(String.self, at: 0), address: try s.decode(String.self, at: 1), pickupHours: hours))
         entries.withLock { $0[siteText] = (now, json) }
         return json
