@@ -142,8 +142,7 @@ enum BoxPickup {
                 case "old_document_destroyed":
                     ok = ok && body.oldDocumentInserted == true
                 case "date_of_birth":
-                    let today = CivilDate(date: Date(), timeZone: TimeZone(identifier: "Europe/Berlin") ?? .gmt)
-                    let given = body.dateOfBirth.flatMap { try? DateOfBirth($0, today: today) }
+                    let given = body.dateOfBirth.flatMap { try? DateOfBirth($0, today: ApplicationHandlers.today()) }
                     ok = ok && given != nil && given?.canonical == storedBirth
                 case "can":
                     let stored = try row.decode([UInt8]?.self, at: 6) ?? []
