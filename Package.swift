@@ -54,6 +54,7 @@ let package = Package(
                 "HTTPServer",
                 "Postgres",
                 "Domain",
+                "SMSGateway",
                 "COpenSSL",
                 "CArgon2",
                 .product(name: "Logging", package: "swift-log"),
@@ -61,7 +62,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer"]),
+        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
         .target(name: "PostgresTestSupport", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pickupbox",
@@ -78,7 +79,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresTestSupport"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "SMSGatewayTests", dependencies: ["SMSGateway"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport", "SMSGateway"]),
     ],
     swiftLanguageModes: [.v6]
 )

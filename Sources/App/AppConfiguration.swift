@@ -45,6 +45,8 @@ public struct AppConfiguration: Sendable {
     public var deadlineCheckSeconds: TimeInterval = 60
     /// Reverse proxies whose X-Forwarded-For names the client (`TRUSTED_PROXIES`, CIDR list).
     public var trustedProxies = TrustedProxies.none
+    /// The SMS gateway and dispatcher (`SMS_*`).
+    public var sms = SMSSettings()
 
     public init() {}
 
@@ -88,7 +90,7 @@ public struct AppConfiguration: Sendable {
         ("PICKUP_FAILURES_PER_BOX / PICKUP_BOX_WINDOW_MINUTES / PICKUP_BOX_BLOCK_MINUTES", "more failures than this at one box within the window block its pickups for the block time; defaults 10 / 10 / 15"),
         ("DEADLINE_CHECK_SECONDS", "how often passed pickup deadlines are moved to retrieval, default 60"),
         ("TRUSTED_PROXIES", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; default none"),
-    ]
+    ] + SMSSettings.variables
 
     /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
     public static func load(from env: [String: String]) throws -> AppConfiguration {
@@ -173,6 +175,9 @@ public struct AppConfiguration: Sendable {
                 problems.append("TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR networks")
             }
         }
+        let (sms, smsProblems) = SMSSettings.load(env, integer: integer)
+        c.sms = sms
+        problems += smsProblems
         problems += c.problems()
         if !problems.isEmpty { throw Invalid(problems: problems) }
         return c
@@ -188,6 +193,7 @@ public struct AppConfiguration: Sendable {
             problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development and tests)")
         }
         if host.isEmpty { problems.append("the listen host must not be empty") }
+        problems += sms.problems()
         if !(0...65535).contains(port) { problems.append("the port must be from 0 to 65535") }
         if databasePoolSize > workerThreads {
             problems.append("DB_POOL_SIZE (\(databasePoolSize)) should not exceed HTTP_WORKER_THREADS (\(workerThreads)): the extra connections would never be used")
@@ -220,7 +226,7 @@ public struct AppConfiguration: Sendable {
         }
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let key = Crypto.randomBytes(32)
-        FileManager.default.createFile(atPath: path, contents: Data(Crypto.hex(key).utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: Data(Crypto.hex(key).utf8), attributes: [.posixPermissions: 0o600])
         return key
     }
 

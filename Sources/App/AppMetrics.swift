@@ -29,6 +29,13 @@ final class AppMetrics: Sendable {
     private let longPolls: Gauge
     private let boxesOffline: Gauge
     private let boxesThrottled: Gauge
+    /// SMS handed to the gateway, retried later, failed for good (this process's dispatcher).
+    let smsSent: Counter
+    let smsRetried: Counter
+    let smsFailed: Counter
+    private let smsQueued: Gauge
+    private let smsSentLastHour: Gauge
+    private let smsFailedLastDay: Gauge
 
     static let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -52,6 +59,12 @@ final class AppMetrics: Sendable {
         boxesThrottled = registry.makeGauge(descriptor: Self.name("boxes_pickups_blocked", help: "Boxes refusing pickups after repeated failed attempts"))
         longPolls = registry.makeGauge(descriptor: Self.name("box_long_polls_waiting", help: "Parked long polls of box controllers"))
         poolWaiting = registry.makeGauge(descriptor: Self.name("db_pool_waiting", help: "Threads waiting for a database connection"))
+        smsSent = registry.makeCounter(descriptor: Self.name("sms_sent", unit: "total", help: "SMS handed to the gateway by this process"))
+        smsRetried = registry.makeCounter(descriptor: Self.name("sms_retried", unit: "total", help: "SMS sends that failed temporarily and were queued again"))
+        smsFailed = registry.makeCounter(descriptor: Self.name("sms_failed", unit: "total", help: "SMS that failed for good in this process's dispatcher"))
+        smsQueued = registry.makeGauge(descriptor: Self.name("sms_queued", help: "SMS waiting in the outbox (all processes)"))
+        smsSentLastHour = registry.makeGauge(descriptor: Self.name("sms_sent_last_hour", help: "SMS handed to the gateway in the last hour (the hourly cap counts these)"))
+        smsFailedLastDay = registry.makeGauge(descriptor: Self.name("sms_failed_last_day", help: "SMS failed or expired in the last 24 hours"))
     }
 
     /// Called for every answered request (on an event loop thread).
@@ -88,6 +101,15 @@ final class AppMetrics: Sendable {
             """).first {
             boxesOffline.set(Double((try? row.decode(Int.self, at: 0)) ?? 0))
             boxesThrottled.set(Double((try? row.decode(Int.self, at: 1)) ?? 0))
+        }
+        if let row = try? pool.query("""
+            SELECT (SELECT count(*) FROM sms_message WHERE status IN ('queued', 'sending'))::int8,
+                   (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')::int8,
+                   (SELECT count(*) FROM sms_message WHERE status IN ('failed', 'expired') AND final_at > now() - interval '24 hours')::int8
+            """).first {
+            smsQueued.set(Double((try? row.decode(Int.self, at: 0)) ?? 0))
+            smsSentLastHour.set(Double((try? row.decode(Int.self, at: 1)) ?? 0))
+            smsFailedLastDay.set(Double((try? row.decode(Int.self, at: 2)) ?? 0))
         }
         openConnections.set(Double(server.openConnections))
         rejectedConnections.set(Double(server.rejectedConnections))

@@ -3,6 +3,7 @@ import HTTPServer
 import Logging
 import Postgres
 import Prometheus
+import SMSGateway
 
 /// One pickupbox server process: database pool, notification listener, HTTP server, metrics.
 /// Stateless apart from caches: every piece of shared state lives in PostgreSQL, so several
@@ -22,6 +23,8 @@ public final class Application: Sendable {
     let longPolls: LongPollRegistry
     /// Moves documents past their pickup deadline to `retrieval_due`.
     let deadlines: DeadlineScheduler
+    /// Sends the SMS outbox; nil when `SMS_DISPATCHER=off`.
+    let smsDispatcher: SMSDispatcher?
     /// The newest migration version this build knows; `/ready` checks that it is applied.
     let latestMigration: Int
     private let serverBox: ServerBox
@@ -46,7 +49,20 @@ public final class Application: Sendable {
         self.secretKey = try configuration.secretKey ?? configuration.developmentSecretKey()
         self.statusLimiter = RateLimiter(perMinute: configuration.statusRateLimitPerMinute)
         self.longPolls = LongPollRegistry(logger: logger)
-        self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds)
+        self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds, sms: configuration.sms)
+        // The provider is built (and its configuration checked) even when this process does not send.
+        let gateway = configuration.sms.gateway
+        let makeProvider = { () throws(SMSError) -> any SMSProvider in
+            try SMSProviderFactory.make(name: gateway.provider.rawValue, configuration: gateway.configuration,
+                                        client: CurlHTTPClient(configuration: gateway.configuration), logger: logger)
+        }
+        do throws(SMSError) {
+            _ = try makeProvider()
+            self.smsDispatcher = configuration.sms.dispatcherEnabled
+                ? try SMSDispatcher(pool: pool, settings: configuration.sms, logger: logger, metrics: metrics, makeProvider: makeProvider) : nil
+        } catch {
+            throw AppConfiguration.Invalid(problems: ["SMS: \(error.reason)"])
+        }
         self.latestMigration = try MigrationRunner(directory: configuration.migrationsDirectory, logger: logger).load().map(\.version).max() ?? 0
         self.serverBox = ServerBox()
         let metrics = self.metrics
@@ -75,8 +91,12 @@ public final class Application: Sendable {
             case .reconnected: longPolls.notifyAll()
             }
         }
+        if let sms = smsDispatcher {
+            _ = listener.subscribe(channel: SMSOutbox.channel) { _ in sms.wake() }
+        }
         listener.start()
         deadlines.start()
+        smsDispatcher?.start()
         try server.start()
     }
 
@@ -86,6 +106,7 @@ public final class Application: Sendable {
         longPolls.shutdown()
         deadlines.shutdown()
         server.shutdown()
+        smsDispatcher?.shutdown()
         listener.shutdown()
         pool.shutdown()
     }

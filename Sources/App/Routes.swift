@@ -50,6 +50,7 @@ public enum Routes {
         routes += SiteHandlers.routes(app)
         routes += BoxHandlers.routes(app)
         routes += UserHandlers.routes(app)
+        routes += SMSHandlers.routes(app)
         return routes
     }
 

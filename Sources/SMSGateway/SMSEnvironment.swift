@@ -12,6 +12,12 @@ public struct SMSEnvironment: Sendable {
     /// The delivery-report secret, when set.
     public var deliveryReportSecret: [UInt8]?
 
+    public init(provider: SMSProviderName, configuration: GatewayConfiguration, deliveryReportSecret: [UInt8]?) {
+        self.provider = provider
+        self.configuration = configuration
+        self.deliveryReportSecret = deliveryReportSecret
+    }
+
     public static func load(_ environment: [String: String]) throws(SMSError) -> SMSEnvironment {
         func value(_ name: String) -> String? {
             guard let text = environment[name]?.trimmingWhitespace(), !text.isEmpty else { return nil }

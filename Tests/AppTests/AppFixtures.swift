@@ -24,6 +24,8 @@ enum AppFixture {
         c.accessLog = false
         c.migrationsDirectory = packageRoot + "/Migrations"
         c.secretKey = Array(repeating: 7, count: 32)
+        // Outbox rows stay queued (tests read the PIN from them); the SMS tests switch the dispatcher on.
+        c.sms.dispatcherEnabled = false
         configure(&c)
         return c
     }

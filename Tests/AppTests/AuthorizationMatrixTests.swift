@@ -34,6 +34,9 @@ struct AuthorizationMatrixTests {
                 default: Issue.record("no fixture for {id} after \(previous) in \(pattern)"); segments.append("x")
                 }
             case "{number}": segments.append("1")
+            case "{kind}": segments.append("reminder")
+            case "{language}": segments.append("tr")
+            case "{provider}": segments.append("webhook")
             case "{vorgangsnummer}": segments.append(o.vorgangsnummer)
             case "{day}": segments.append("2026-12-24")
             default:
@@ -50,6 +53,9 @@ struct AuthorizationMatrixTests {
         switch (access, principal) {
         case (.public, _), (.metrics, _):
             return nil
+        case (.provider, _):
+            // No staff session or box token opens it: only the provider's signature (404 when another provider is configured).
+            return [401, 404]
         case (.box, .box):
             return nil
         case (.box, _):

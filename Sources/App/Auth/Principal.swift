@@ -30,4 +30,6 @@ public enum Access: String, Sendable, CaseIterable {
     case box
     /// Operators' scrapers: open, or the bearer `METRICS_TOKEN` when configured.
     case metrics
+    /// The SMS provider's delivery reports: its signature (or our shared secret) on the request.
+    case provider
 }

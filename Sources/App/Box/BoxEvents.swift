@@ -108,13 +108,9 @@ enum BoxEvents {
         }
         // One SMS per compartment (a household shares one PIN), to the first application's number.
         if let mobile = try first.decode(String?.self, at: 1) {
-            let language = try first.decode(String.self, at: 2)
-            let text = SMSTemplates.readyInBox(language: language, site: try s.decode(String.self, at: 0), pin: pin, deadline: deadline)
-            try connection.execute("""
-                INSERT INTO sms_message (authority_id, id, application_id, assignment_id, to_number, template, language, body)
-                VALUES (\(box.authorityID), \(UUID()), \(try first.decode(UUID.self, at: 0)), \(assignmentID), \(mobile), 'ready_in_box', \(language), \(text))
-                """)
-            try connection.execute("SELECT pg_notify('sms_outbox', '')")
+            try SMSOutbox.enqueue(connection, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
+                                  to: mobile, kind: .readyInBox, language: try first.decode(String.self, at: 2),
+                                  values: SMSValues(pin: pin, site: try s.decode(String.self, at: 0), deadline: deadline))
         }
         return Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.readyInBox.rawValue, pickupDeadline: deadline.iso)
     }
@@ -137,34 +133,5 @@ enum Pin {
 
     static func hmac(_ pin: String, assignmentID: UUID, key: [UInt8]) -> [UInt8] {
         Crypto.hmacSHA256(key: key, Array((assignmentID.uuidString.lowercased() + pin).utf8))
-    }
-}
-
-/// SMS texts (DESIGN §6): never the name, date of birth, document type or Vorgangsnummer. German and
-/// English; any other language gets both. (Editable templates and segment budgets: issue #5.)
-enum SMSTemplates {
-    static func readyInBox(language: String, site: String, pin: String, deadline: CivilDate) -> String {
-        let date = String(format: "%02d.%02d.%04d", deadline.day, deadline.month, deadline.year)
-        let de = "Ihr Dokument liegt in der Ausgabebox \(site) bereit. PIN: \(pin). Abholung bis \(date). Bitte PIN-Brief mitbringen."
-        let en = "Your document is ready in the pickup box at \(site). PIN: \(pin). Collect by \(date). Bring your PIN letter."
-        return pick(language, de: de, en: en)
-    }
-
-    static func movedToCounter(language: String) -> String {
-        pick(language, de: "Ihr Dokument wurde nicht aus der Ausgabebox abgeholt und liegt jetzt am Schalter bereit. Bitte buchen Sie einen Termin.",
-             en: "Your document was not collected from the pickup box and is now ready at the counter. Please book an appointment.")
-    }
-
-    static func newPin(language: String, pin: String) -> String {
-        pick(language, de: "Ihre neue PIN für die Ausgabebox: \(pin). Die bisherige PIN gilt nicht mehr.",
-             en: "Your new PIN for the pickup box: \(pin). The previous PIN no longer works.")
-    }
-
-    private static func pick(_ language: String, de: String, en: String) -> String {
-        switch language {
-        case "de": return de
-        case "en": return en
-        default: return de + " / " + en
-        }
     }
 }

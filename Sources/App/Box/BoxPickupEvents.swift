@@ -112,13 +112,9 @@ enum BoxPickupEvents {
             try audit(app, c, box: box, request: request, action: "application.retrieved", entityType: "application", entityID: id)
         }
         if let first = moved.first, let mobile = try first.decode(String?.self, at: 1) {
-            let language = try first.decode(String.self, at: 2)
-            try c.execute("""
-                INSERT INTO sms_message (authority_id, id, application_id, assignment_id, to_number, template, language, body)
-                VALUES (\(box.authorityID), \(UUID()), \(try first.decode(UUID.self, at: 0)), \(assignmentID), \(mobile), 'moved_to_counter', \(language),
-                        \(SMSTemplates.movedToCounter(language: language)))
-                """)
-            try c.execute("SELECT pg_notify('sms_outbox', '')")
+            let site = try c.query("SELECT name FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)").first?.decode(String.self, at: 0)
+            try SMSOutbox.enqueue(c, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
+                                  to: mobile, kind: .movedToCounter, language: try first.decode(String.self, at: 2), values: SMSValues(site: site))
         }
         return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.readyAtCounter.rawValue, pickupDeadline: nil)
     }

@@ -4,18 +4,21 @@ import Postgres
 
 /// Moves documents whose pickup deadline has passed to `retrieval_due` (issue #4 §7): the PIN dies,
 /// the box sees the compartment in service mode (`to_retrieve`), caseworkers see the application in
-/// the retrieval list (`GET /applications?state=retrieval_due`). Every server process runs it; a
+/// the retrieval list (`GET /applications?state=retrieval_due`). The same thread queues the reminder SMS
+/// (`SMSReminders`). Every server process runs it; a
 /// transaction-scoped advisory lock lets one pass run at a time, so nothing is done twice.
 final class DeadlineScheduler: Sendable {
     static let lockKey: Int64 = 0x7069_636B_6465_6164   // "pickdead"
     private let pool: PostgresPool
     private let logger: Logger
     private let interval: TimeInterval
+    private let sms: SMSSettings
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(pool: PostgresPool, logger: Logger, interval: TimeInterval) {
+    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings) {
         self.pool = pool
+        self.sms = sms
         self.logger = logger
         self.interval = interval
     }
@@ -24,6 +27,9 @@ final class DeadlineScheduler: Sendable {
         let thread = Thread { [self] in
             while stop.wait(timeout: .now() + interval) == .timedOut {
                 do { _ = try runOnce() } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
+                do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, logger: logger) } catch {
+                    logger.warning("reminder pass failed", metadata: ["error": "\(error)"])
+                }
             }
             stopped.signal()
         }

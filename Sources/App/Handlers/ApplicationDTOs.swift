@@ -33,6 +33,8 @@ enum ApplicationDTO {
         var feeExemption: String?
         var feeSettled: Bool?
         var householdGroup: UUID?
+        /// Staff clear (or set) the "call or write" flag that a failed "ready" SMS raises.
+        var contactRequired: Bool?
     }
 
     struct Cancel: Codable {
@@ -72,6 +74,8 @@ enum ApplicationDTO {
         var cancelReason: String?
         var householdGroup: UUID?
         var pickupDeadline: String?
+        /// A "ready" SMS failed: the applicant has no PIN and must be called or written to.
+        var contactRequired: Bool
         var assignment: AssignmentInfo?
         var createdAt: Date
         var updatedAt: Date

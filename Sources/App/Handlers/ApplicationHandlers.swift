@@ -139,6 +139,7 @@ enum ApplicationHandlers {
         if let s = query["state"] { state = try enumValue(ApplicationState.self, s, field: "state").rawValue }
         let from = try query["createdFrom"].map { try date($0, field: "createdFrom") }
         let to = try query["createdTo"].map { try date($0, field: "createdTo") }
+        let contactRequired = try query["contactRequired"].map { try boolParameter($0, field: "contactRequired") }
         func filtered(_ prefix: String, _ suffix: String) -> PostgresQuery {
             """
             \(unsafeSQL: prefix)
@@ -148,6 +149,7 @@ enum ApplicationHandlers {
               AND (\(state)::text IS NULL OR a.state = \(state))
               AND (\(from)::date IS NULL OR a.created_at >= \(from)::date)
               AND (\(to)::date IS NULL OR a.created_at < \(to)::date + 1)
+              AND (\(contactRequired)::bool IS NULL OR a.contact_required = \(contactRequired))
             \(unsafeSQL: suffix)
             """
         }
@@ -165,6 +167,14 @@ enum ApplicationHandlers {
             throw AppError.invalid(name, "invalid_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
         }
         return n
+    }
+
+    static func boolParameter(_ text: String, field: String) throws -> Bool {
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw AppError.invalid(field, "invalid_parameter", "\(field) must be true or false.")
+        }
     }
 
     static func date(_ text: String, field: String) throws -> String {
@@ -218,6 +228,7 @@ enum ApplicationHandlers {
                     fee_cents = \(fee),
                     fee_settled = coalesce(\(body.feeSettled), fee_settled),
                     household_group = coalesce(\(body.householdGroup), household_group),
+                    contact_required = coalesce(\(body.contactRequired), contact_required),
                     state = \(newState.rawValue),
                     updated_at = now()
                 WHERE authority_id = \(ctx.authorityID) AND id = \(id)
@@ -225,11 +236,17 @@ enum ApplicationHandlers {
             // Field names only: the values are personal data.
             let changed = [("familyName", familyName != nil), ("givenNames", givenNames != nil), ("mobileNumber", mobile != nil), ("pickupMethod", pickup != nil),
                            ("needsAccessibleCompartment", body.needsAccessibleCompartment != nil), ("smsLanguage", language != nil),
-                           ("feeExemption", exemption != nil), ("feeSettled", body.feeSettled != nil), ("householdGroup", body.householdGroup != nil)]
+                           ("feeExemption", exemption != nil), ("feeSettled", body.feeSettled != nil), ("householdGroup", body.householdGroup != nil),
+                           ("contactRequired", body.contactRequired != nil)]
                 .filter(\.1).map(\.0).joined(separator: ",")
             var detail = ["fields": changed]
             if newState != state { detail["state"] = newState.rawValue }
             try ctx.audit(connection, "application.updated", "application", id, detail: detail)
+            if newState == .readyAtCounter && state != .readyAtCounter, let number = mobile ?? current.mobileNumber {
+                let site = try connection.query("SELECT name FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(current.siteId)").first?.decode(String.self, at: 0)
+                try SMSOutbox.enqueue(connection, authorityID: ctx.authorityID, applicationID: id, assignmentID: nil, to: number, kind: .readyAtCounter,
+                                      language: language ?? current.smsLanguage, values: SMSValues(site: site))
+            }
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
         }
     }

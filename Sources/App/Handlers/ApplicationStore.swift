@@ -8,7 +8,7 @@ enum ApplicationStore {
         SELECT a.id, a.vorgangsnummer, a.site_id, a.document_type, a.issuance, a.family_name, a.given_names, a.date_of_birth,
                a.mobile_number, a.pickup_method, a.needs_accessible, a.sms_language, a.old_can_hash IS NOT NULL, a.fee_cents,
                a.fee_exemption, a.fee_settled, a.state, a.cancel_reason, a.household_group, a.pickup_deadline::text,
-               a.created_at, a.updated_at, a.collected_at, asg.id, b.id, b.name, c.number, asg.status
+               a.created_at, a.updated_at, a.collected_at, asg.id, b.id, b.name, c.number, asg.status, a.contact_required
         FROM application a
         LEFT JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
         LEFT JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
@@ -43,6 +43,7 @@ enum ApplicationStore {
             cancelReason: try row.decode(String?.self, at: o + 17),
             householdGroup: try row.decode(UUID?.self, at: o + 18),
             pickupDeadline: try row.decode(String?.self, at: o + 19),
+            contactRequired: try row.decode(Bool.self, at: o + 28),
             assignment: assignment,
             createdAt: try row.decode(Date.self, at: o + 20),
             updatedAt: try row.decode(Date.self, at: o + 21),

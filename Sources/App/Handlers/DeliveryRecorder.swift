@@ -97,6 +97,7 @@ struct DeliveryRecorder {
             WHERE a.authority_id = \(authority) AND a.id = u.id
             """)
         try auditEach(ids, action: "application.delivered", detail: ["delivery": deliveryID.uuidString.lowercased()])
+        try notifyReadyAtCounter(delivered.filter { $0.target.state == .readyAtCounter }.map(\.target.id))
 
         // Compartments: household members one by one (they may join a sibling's compartment), the rest in bulk per kind.
         let waiting = delivered.map(\.target).filter { $0.pickup == .box && $0.settled && $0.state == .delivered }
@@ -139,6 +140,20 @@ struct DeliveryRecorder {
     }
 
     /// One audit event per entity, in one statement.
+    /// Counter pickups are ready as soon as the document arrives: the applicant is told by SMS (when they gave a number).
+    private func notifyReadyAtCounter(_ ids: [UUID]) throws {
+        guard !ids.isEmpty else { return }
+        for row in try connection.query("""
+            SELECT a.id, a.mobile_number, a.sms_language, s.name FROM application a
+            JOIN site s ON s.authority_id = a.authority_id AND s.id = a.site_id
+            WHERE a.authority_id = \(ctx.authorityID) AND a.id = ANY(\(ids)) AND a.mobile_number IS NOT NULL
+            """) {
+            try SMSOutbox.enqueue(connection, authorityID: ctx.authorityID, applicationID: try row.decode(UUID.self, at: 0), assignmentID: nil,
+                                  to: try row.decode(String.self, at: 1), kind: .readyAtCounter, language: try row.decode(String.self, at: 2),
+                                  values: SMSValues(site: try row.decode(String.self, at: 3)))
+        }
+    }
+
     private func auditEach(_ ids: [UUID], action: String, detail: [String: String] = [:], details: [[String: String]]? = nil) throws {
         let json = try (details ?? Array(repeating: detail, count: ids.count)).map { String(decoding: try JSONCoding.encode($0), as: UTF8.self) }
         try connection.execute("""

@@ -38,12 +38,9 @@ enum PinHandlers {
                 WHERE authority_id = \(ctx.authorityID) AND id = \(assignment.id)
                 """)
             try c.execute("UPDATE pickup_session SET expires_at = now() WHERE authority_id = \(ctx.authorityID) AND assignment_id = \(assignment.id) AND expires_at > now()")
-            try c.execute("""
-                INSERT INTO sms_message (authority_id, id, application_id, assignment_id, to_number, template, language, body)
-                VALUES (\(ctx.authorityID), \(UUID()), \(id), \(assignment.id), \(mobile), 'new_pin', \(current.smsLanguage),
-                        \(SMSTemplates.newPin(language: current.smsLanguage, pin: pin)))
-                """)
-            try c.execute("SELECT pg_notify('sms_outbox', '')")
+            try SMSOutbox.enqueue(c, authorityID: ctx.authorityID, applicationID: id, assignmentID: assignment.id, to: mobile, kind: .newPin,
+                                  language: current.smsLanguage,
+                                  values: SMSValues(pin: pin, deadline: current.pickupDeadline.flatMap { try? CivilDate(iso: $0) }))
             try ctx.audit(c, "application.pin_reissued", "application", id)
             return try .json(try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id))
         }

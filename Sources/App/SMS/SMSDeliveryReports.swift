@@ -1,0 +1,116 @@
+import Foundation
+import HTTPServer
+import Postgres
+import SMSGateway
+
+/// `POST /api/v1/sms/delivery-reports/{provider}` (issue #5 §4): the configured provider tells us what
+/// became of a message. Authenticated by the provider's own scheme — our webhook: HMAC-SHA256 of the
+/// body with `SMS_DLR_SECRET` in `X-Signature`; seven: its signed webhooks (`SMS_DLR_SECRET` is the
+/// signing secret, `SMS_CALLBACK_URL` the signed URL); twilio: `X-Twilio-Signature` with the auth token
+/// and `SMS_CALLBACK_URL`. A forged or unsigned report is refused (401); a report for a message we do
+/// not know is logged and answered 200, since providers retry anything else for days.
+enum SMSDeliveryReports {
+    struct Answer: Codable {
+        var reports: Int
+        var applied: Int
+        var unknown: Int
+    }
+
+    static func receive(_ app: Application, _ request: Request) throws -> Response {
+        let gateway = app.configuration.sms.gateway
+        guard let provider = SMSProviderName(rawValue: request.parameter("provider")), provider == gateway.provider, provider != .console else {
+            throw AppError.notFound("delivery-report endpoint (this server sends through \(gateway.provider.rawValue))")
+        }
+        guard authentic(request, provider: provider, gateway: gateway) else {
+            app.logger.warning("delivery report refused: signature missing or wrong", metadata: ["sms.provider": "\(provider.rawValue)", "client": "\(app.clientAddress(request))"])
+            throw AppError(.unauthorized, "invalid_signature", "The delivery report is not signed with this server's secret.")
+        }
+        let reports: [DeliveryReports.Report]
+        do {
+            reports = try DeliveryReports.parse(provider: provider, body: request.body, contentType: request.headers["Content-Type"])
+        } catch {
+            throw AppError(.badRequest, "unreadable_report", "The delivery report is not in the \(provider.rawValue) shape.")
+        }
+        var answer = Answer(reports: reports.count, applied: 0, unknown: 0)
+        try app.pool.transaction { c in
+            answer.applied = 0
+            answer.unknown = 0
+            for report in reports {
+                switch try apply(report, provider: provider, c) {
+                case .applied: answer.applied += 1
+                case .unknown:
+                    answer.unknown += 1
+                    // Our reference is a random id and the provider's id is theirs: neither is personal data.
+                    app.logger.warning("delivery report for an unknown message", metadata: [
+                        "sms.provider": "\(provider.rawValue)", "sms.reference": "\(report.reference?.prefix(64) ?? "-")",
+                        "sms.provider_id": "\(report.providerID?.prefix(64) ?? "-")",
+                    ])
+                case .ignored: break
+                }
+            }
+        }
+        return try .json(answer)
+    }
+
+    static func authentic(_ request: Request, provider: SMSProviderName, gateway: SMSEnvironment) -> Bool {
+        switch provider {
+        case .webhook:
+            guard let secret = gateway.deliveryReportSecret else { return false }
+            return DeliveryReports.verifyWebhook(body: request.body, signatureHeader: request.headers["X-Signature"], secret: secret)
+        case .seven:
+            guard let secret = gateway.deliveryReportSecret, let url = gateway.configuration.callbackURL else { return false }
+            return DeliveryReports.verifySeven(method: "POST", url: url, body: request.body, timestampHeader: request.headers["X-Timestamp"],
+                                               nonceHeader: request.headers["X-Nonce"], signatureHeader: request.headers["X-Signature"],
+                                               signingSecret: secret, now: Int(Date().timeIntervalSince1970))
+        case .twilio:
+            guard let token = gateway.configuration.token, let colon = token.firstIndex(of: ":"), let url = gateway.configuration.callbackURL else { return false }
+            return DeliveryReports.verifyTwilio(url: url, formParameters: DeliveryReports.formParameters(request.body),
+                                                signatureHeader: request.headers["X-Twilio-Signature"], authToken: String(token[token.index(after: colon)...]))
+        case .console:
+            return false
+        }
+    }
+
+    enum Outcome { case applied, unknown, ignored }
+
+    static func apply(_ report: DeliveryReports.Report, provider: SMSProviderName, _ c: PostgresConnection) throws -> Outcome {
+        let rows: PostgresRows
+        if let reference = report.reference, let id = UUID(uuidString: reference) {
+            rows = try c.query("SELECT authority_id, id, application_id, template, status FROM sms_message WHERE id = \(id) FOR UPDATE")
+        } else if let providerID = report.providerID {
+            rows = try c.query("""
+                SELECT authority_id, id, application_id, template, status FROM sms_message
+                WHERE provider = \(provider.rawValue) AND provider_id = \(providerID) FOR UPDATE
+                """)
+        } else {
+            return .unknown
+        }
+        guard let row = rows.first else { return .unknown }
+        let authority = try row.decode(UUID.self, at: 0)
+        let id = try row.decode(UUID.self, at: 1)
+        let current = try row.decode(String.self, at: 4)
+        switch report.status {
+        case .unknown:
+            return .ignored
+        case .delivered:
+            // Delivered is the final truth, even after we had given up on an unreadable gateway answer.
+            guard current != "delivered" else { return .ignored }
+            try c.execute("""
+                UPDATE sms_message SET status = 'delivered', final_at = now(), body = NULL, error = NULL, updated_at = now(),
+                    provider_id = coalesce(provider_id, \(report.providerID))
+                WHERE authority_id = \(authority) AND id = \(id)
+                """)
+        case .failed, .expired:
+            guard current == "sending" || current == "sent" || current == "queued" else { return .ignored }
+            let status = report.status == .failed ? "failed" : "expired"
+            let reason = "delivery report: \(status)" + (report.errorCode.map { " (provider code \($0.prefix(20)))" } ?? "")
+            try c.execute("""
+                UPDATE sms_message SET status = \(status), final_at = now(), body = NULL, error = \(reason), claimed_until = NULL, updated_at = now(),
+                    provider_id = coalesce(provider_id, \(report.providerID))
+                WHERE authority_id = \(authority) AND id = \(id)
+                """)
+            try SMSFailures.flag(c, authorityID: authority, applicationID: try row.decode(UUID?.self, at: 2), kind: try row.decode(String.self, at: 3), messageID: id)
+        }
+        return .applied
+    }
+}

@@ -1,0 +1,248 @@
+import Foundation
+import HTTPServer
+import Postgres
+import SMSGateway
+
+/// The SMS routes (issue #5): the outbox as staff see it, the dispatcher's state, the templates, and
+/// the providers' delivery reports.
+enum SMSHandlers {
+    static func routes(_ app: Application) -> [AppRoute] {
+        [
+            .staff(.GET, "/api/v1/sms/messages", app: app) { req, ctx in try messages(ctx, try req.queryParameters()) },
+            .staff(.GET, "/api/v1/sms/status", app: app) { _, ctx in try status(ctx) },
+            .staff(.GET, "/api/v1/sms/templates", app: app) { _, ctx in try templates(ctx) },
+            .staff(.PUT, "/api/v1/sms/templates/{kind}/{language}", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { req, ctx in
+                try saveTemplate(ctx, kind: req.parameter("kind"), language: req.parameter("language"))
+            },
+            .staff(.DELETE, "/api/v1/sms/templates/{kind}/{language}", access: .supervisor, app: app) { req, ctx in
+                try deleteTemplate(ctx, kind: req.parameter("kind"), language: req.parameter("language"))
+            },
+            .open(.POST, "/api/v1/sms/delivery-reports/{provider}", access: .provider, maxBodyBytes: 64 * 1024) { req in
+                try SMSDeliveryReports.receive(app, req)
+            },
+        ]
+    }
+
+    // MARK: - Messages
+
+    struct Message: Codable {
+        var id: UUID
+        var applicationId: UUID?
+        var kind: String
+        var language: String
+        var status: String
+        var attempts: Int
+        var encoding: String?
+        var segments: Int?
+        /// The number with all but the last three digits hidden: enough to compare with the application.
+        var to: String
+        var error: String?
+        var createdAt: Date
+        var nextAttemptAt: Date?
+        var sentAt: Date?
+        var finalAt: Date?
+    }
+
+    struct MessagePage: Codable {
+        var items: [Message]
+        var offset: Int
+        var limit: Int
+        var total: Int
+    }
+
+    static let statuses = ["queued", "sending", "sent", "delivered", "failed", "expired"]
+
+    static func messages(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
+        let limit = try ApplicationHandlers.intParameter(query, "limit", default: 50, range: 1...200)
+        let offset = try ApplicationHandlers.intParameter(query, "offset", default: 0, range: 0...100_000)
+        let status = try query["status"].map { text -> String in
+            guard statuses.contains(text) else {
+                throw AppError.invalid("status", "invalid_parameter", "status must be one of \(statuses.joined(separator: ", ")).")
+            }
+            return text
+        }
+        let application = try query["applicationId"].map { text -> UUID in
+            guard let id = UUID(uuidString: text) else { throw AppError.invalid("applicationId", "invalid_parameter", "applicationId must be a UUID.") }
+            return id
+        }
+        func filtered(_ prefix: String, _ suffix: String) -> PostgresQuery {
+            """
+            \(unsafeSQL: prefix)
+            WHERE authority_id = \(ctx.authorityID)
+              AND (\(status)::text IS NULL OR status = \(status))
+              AND (\(application)::uuid IS NULL OR application_id = \(application))
+            \(unsafeSQL: suffix)
+            """
+        }
+        return try ctx.app.pool.withConnection { c in
+            let total = try c.query(filtered("SELECT count(*)::int8 FROM sms_message", "")).first?.decode(Int.self, at: 0) ?? 0
+            // limit and offset are validated integers, spliced as literals.
+            let rows = try c.query(filtered("""
+                SELECT id, application_id, template, language, status, attempts, encoding, segments, to_number, error, created_at,
+                       CASE WHEN status = 'queued' THEN next_attempt_at END, sent_at, final_at
+                FROM sms_message
+                """, "ORDER BY created_at DESC, id LIMIT \(limit) OFFSET \(offset)"))
+            let items = try rows.map { row in
+                Message(id: try row.decode(UUID.self, at: 0), applicationId: try row.decode(UUID?.self, at: 1), kind: try row.decode(String.self, at: 2),
+                        language: try row.decode(String.self, at: 3), status: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
+                        encoding: try row.decode(String?.self, at: 6), segments: try row.decode(Int?.self, at: 7), to: mask(try row.decode(String.self, at: 8)),
+                        error: try row.decode(String?.self, at: 9), createdAt: try row.decode(Date.self, at: 10), nextAttemptAt: try row.decode(Date?.self, at: 11),
+                        sentAt: try row.decode(Date?.self, at: 12), finalAt: try row.decode(Date?.self, at: 13))
+            }
+            return try .json(MessagePage(items: items, offset: offset, limit: limit, total: total))
+        }
+    }
+
+    /// `+4915112345678` → `+49••••••••678`.
+    static func mask(_ number: String) -> String {
+        let characters = Array(number)
+        guard characters.count > 6 else { return String(repeating: "•", count: characters.count) }
+        return String(characters.prefix(3)) + String(repeating: "•", count: characters.count - 6) + String(characters.suffix(3))
+    }
+
+    // MARK: - Status
+
+    struct Status: Codable {
+        var provider: String
+        var dispatcherInThisProcess: Bool
+        var queued: Int
+        var failedLast24Hours: Int
+        var sentLastHour: Int
+        var hourlyCap: Int
+        /// The hourly cap is reached: sending pauses until the hour's count drops (all processes).
+        var circuitOpen: Bool
+    }
+
+    static func status(_ ctx: StaffContext) throws -> Response {
+        let settings = ctx.app.configuration.sms
+        let row = try ctx.app.pool.query("""
+            SELECT (SELECT count(*) FROM sms_message WHERE authority_id = \(ctx.authorityID) AND status IN ('queued', 'sending'))::int8,
+                   (SELECT count(*) FROM sms_message WHERE authority_id = \(ctx.authorityID) AND status IN ('failed', 'expired')
+                        AND final_at > now() - interval '24 hours')::int8,
+                   (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')::int8
+            """).first
+        let sent = try row?.decode(Int.self, at: 2) ?? 0
+        return try .json(Status(provider: settings.gateway.provider.rawValue, dispatcherInThisProcess: ctx.app.smsDispatcher != nil,
+                                queued: try row?.decode(Int.self, at: 0) ?? 0, failedLast24Hours: try row?.decode(Int.self, at: 1) ?? 0,
+                                sentLastHour: sent, hourlyCap: settings.hourlyCap, circuitOpen: sent >= settings.hourlyCap))
+    }
+
+    // MARK: - Templates
+
+    struct Template: Codable {
+        var kind: String
+        var language: String
+        var body: String
+        /// `custom` (set by a supervisor), `default` (built in), or `fallback` (no text for this language:
+        /// the German and English texts are sent together).
+        var source: String
+        var requiredPlaceholders: [String]
+        /// Cost with the longest values (6-digit PIN, a 10-character date, the authority's longest site name).
+        var encoding: String
+        var segments: Int
+        var segmentBudget: Int
+        var updatedAt: Date?
+    }
+
+    struct TemplateList: Codable {
+        var placeholders: [String]
+        var segmentBudget: Int
+        var items: [Template]
+    }
+
+    struct TemplateInput: Codable {
+        var body: String
+    }
+
+    static func templates(_ ctx: StaffContext) throws -> Response {
+        try ctx.app.pool.withConnection { c in
+            var custom: [String: (String, Date)] = [:]
+            for row in try c.query("SELECT kind, language, body, updated_at FROM sms_template WHERE authority_id = \(ctx.authorityID)") {
+                custom[try row.decode(String.self, at: 0) + "/" + row.decode(String.self, at: 1)] = (try row.decode(String.self, at: 2), try row.decode(Date.self, at: 3))
+            }
+            let languages = Set(SMSTexts.builtInLanguages + custom.keys.compactMap { $0.split(separator: "/").last.map(String.init) }).sorted()
+            let site = try SMSTexts.longestSiteName(c, authorityID: ctx.authorityID)
+            let budget = ctx.app.configuration.sms.segmentBudget
+            var items: [Template] = []
+            for kind in SMSKind.allCases {
+                for language in languages {
+                    let body: String
+                    let source: String
+                    var updated: Date?
+                    if let (text, at) = custom[kind.rawValue + "/" + language] {
+                        (body, source, updated) = (text, "custom", at)
+                    } else if let text = SMSTexts.builtIn(kind, language: language) {
+                        (body, source) = (text, "default")
+                    } else {
+                        let de = custom[kind.rawValue + "/de"]?.0 ?? SMSTexts.builtIn(kind, language: "de") ?? ""
+                        let en = custom[kind.rawValue + "/en"]?.0 ?? SMSTexts.builtIn(kind, language: "en") ?? ""
+                        (body, source) = (de + SMSTexts.bilingualSeparator + en, "fallback")
+                    }
+                    let rendered = (try? SMSTemplate(body))?.render(.worstCase(siteName: site)) ?? body
+                    let cost = SMSText.segments(of: rendered)
+                    items.append(Template(kind: kind.rawValue, language: language, body: body, source: source,
+                                          requiredPlaceholders: kind.requiredPlaceholders.map(\.rawValue),
+                                          encoding: cost.encoding == .gsm7 ? "gsm7" : "ucs2", segments: cost.segments, segmentBudget: budget, updatedAt: updated))
+                }
+            }
+            return try .json(TemplateList(placeholders: SMSPlaceholder.allCases.map(\.rawValue), segmentBudget: budget, items: items))
+        }
+    }
+
+    static func kindAndLanguage(_ kind: String, _ language: String) throws -> (SMSKind, String) {
+        guard let k = SMSKind(rawValue: kind) else { throw AppError.notFound("SMS kind") }
+        guard language.utf8.count == 2, language.utf8.allSatisfy({ $0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z") }) else {
+            throw AppError.invalid("language", "invalid_language", "The language is a two-letter ISO 639-1 code in lower case, e.g. tr.")
+        }
+        return (k, language)
+    }
+
+    static func saveTemplate(_ ctx: StaffContext, kind: String, language: String) throws -> Response {
+        let (kind, language) = try kindAndLanguage(kind, language)
+        let input = try ctx.request.decode(TemplateInput.self)
+        let body = input.body.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !body.isEmpty else { throw AppError.invalid("body", "missing_field", "The text must not be empty.") }
+        guard body.count <= 1000 else { throw AppError.invalid("body", "too_long", "At most 1,000 characters.") }
+        guard !body.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) else {
+            throw AppError.invalid("body", "invalid_characters", "Control characters are not allowed (line breaks are).")
+        }
+        let template = try SMSTemplate(body)
+        let missing = kind.requiredPlaceholders.filter { !template.placeholders.contains($0) }
+        guard missing.isEmpty else {
+            throw AppError.invalid("body", "missing_placeholder",
+                                   "A \(kind.rawValue) text must contain \(missing.map { "{\($0.rawValue)}" }.joined(separator: " and ")).")
+        }
+        return try ctx.transaction { c in
+            let site = try SMSTexts.longestSiteName(c, authorityID: ctx.authorityID)
+            let cost = SMSText.segments(of: template.render(.worstCase(siteName: site)))
+            let budget = ctx.app.configuration.sms.segmentBudget
+            guard cost.segments <= budget else {
+                throw AppError(.badRequest, "over_segment_budget",
+                               "With the longest values this text needs \(cost.segments) SMS segments (\(cost.encoding == .gsm7 ? "GSM-7" : "UCS-2")); at most \(budget) are allowed.",
+                               field: "body", extra: ["segments": String(cost.segments), "segmentBudget": String(budget)])
+            }
+            try c.execute("""
+                INSERT INTO sms_template (authority_id, kind, language, body, updated_by) VALUES (\(ctx.authorityID), \(kind.rawValue), \(language), \(body), \(ctx.user.userID))
+                ON CONFLICT (authority_id, kind, language) DO UPDATE SET body = EXCLUDED.body, updated_at = now(), updated_by = EXCLUDED.updated_by
+                """)
+            try ctx.audit(c, "sms_template.saved", "sms_template", nil, detail: ["kind": kind.rawValue, "language": language])
+            let updated = try c.query("SELECT updated_at FROM sms_template WHERE authority_id = \(ctx.authorityID) AND kind = \(kind.rawValue) AND language = \(language)")
+                .first?.decode(Date.self, at: 0)
+            return try .json(Template(kind: kind.rawValue, language: language, body: body, source: "custom",
+                                      requiredPlaceholders: kind.requiredPlaceholders.map(\.rawValue), encoding: cost.encoding == .gsm7 ? "gsm7" : "ucs2",
+                                      segments: cost.segments, segmentBudget: budget, updatedAt: updated))
+        }
+    }
+
+    static func deleteTemplate(_ ctx: StaffContext, kind: String, language: String) throws -> Response {
+        let (kind, language) = try kindAndLanguage(kind, language)
+        return try ctx.transaction { c in
+            let deleted = try c.query("""
+                DELETE FROM sms_template WHERE authority_id = \(ctx.authorityID) AND kind = \(kind.rawValue) AND language = \(language) RETURNING kind
+                """)
+            guard !deleted.isEmpty else { throw AppError.notFound("custom SMS text") }
+            try ctx.audit(c, "sms_template.deleted", "sms_template", nil, detail: ["kind": kind.rawValue, "language": language])
+            return Response(status: .noContent)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+@testable import App
+import Foundation
+import HTTPTestSupport
+import Postgres
+import SMSGateway
+import Testing
+
+/// Shared pieces of the SMS tests: a configuration that sends to a `RecordingGateway`, bulk outbox
+/// rows, and waiting without sleeping longer than needed.
+enum SMSFixture {
+    static let dlrSecret = "dlr-secret-for-tests"
+
+    /// Dispatcher on, webhook provider at `gateway`, fast retries, no caps in the way.
+    static func configure(_ c: inout AppConfiguration, gateway: RecordingGateway, timeout: Duration = .seconds(2)) {
+        c.sms.gateway = SMSEnvironment(provider: .webhook,
+                                       configuration: GatewayConfiguration(url: gateway.url, token: gateway.token, connectTimeout: .seconds(1), totalTimeout: timeout),
+                                       deliveryReportSecret: Array(dlrSecret.utf8))
+        c.sms.dispatcherEnabled = true
+        c.sms.retryBaseMilliseconds = 20
+        c.sms.retryMaxMilliseconds = 200
+        c.sms.claimLeaseSeconds = 10
+        c.sms.ratePerSecond = 100_000
+        c.sms.hourlyCap = 1_000_000
+        c.sms.quietHours = nil
+    }
+
+    /// `count` queued messages of `kind`, inserted in one statement; returns their ids.
+    @discardableResult
+    static func queue(_ pool: PostgresPool, count: Int, authorityID: UUID = UUID(), kind: String = "reminder", applicationID: UUID? = nil) throws -> [UUID] {
+        let ids = (0..<count).map { _ in UUID() }
+        try pool.execute("""
+            INSERT INTO sms_message (authority_id, id, application_id, to_number, template, language, body, encoding, segments)
+            SELECT \(authorityID)::uuid, i, \(applicationID)::uuid, '+4915112345678', \(kind), 'de', 'Testnachricht ' || n, 'gsm7', 1
+            FROM unnest(\(ids)::uuid[]) WITH ORDINALITY AS t(i, n)
+            """)
+        try pool.execute("SELECT pg_notify('sms_outbox', '')")
+        return ids
+    }
+
+    static func count(_ pool: PostgresPool, status: String) throws -> Int {
+        try pool.query("SELECT count(*)::int8 FROM sms_message WHERE status = \(status)").first?.decode(Int.self, at: 0) ?? 0
+    }
+
+    /// Polls `condition` every 20 ms for up to `seconds`.
+    static func wait(seconds: Double = 15, _ condition: () throws -> Bool) rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return true }
+            usleep(20_000)
+        }
+        return try condition()
+    }
+
+    /// A port nothing listens on.
+    static func closedPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// `pickupbox serve` as a child process on a database of the test (for "two server processes" and `kill -9`).
+final class ServerProcess {
+    let process = Process()
+    let port: Int
+
+    init(connectionString: String, environment: [String: String]) throws {
+        port = SMSFixture.closedPort()
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
+        process.arguments = ["serve"]
+        var env = ProcessInfo.processInfo.environment
+        env["DATABASE_URL"] = connectionString
+        env["PICKUPBOX_PORT"] = String(port)
+        env["PICKUPBOX_MIGRATIONS_DIR"] = packageRoot + "/Migrations"
+        env["PICKUPBOX_SECRET_KEY"] = String(repeating: "07", count: 32)
+        env["LOG_LEVEL"] = "error"
+        env["ACCESS_LOG"] = "off"
+        env["DB_POOL_SIZE"] = "4"
+        env["HTTP_WORKER_THREADS"] = "4"
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits until `/ready` answers 200.
+    func waitUntilReady(seconds: Double = 30) -> Bool {
+        SMSFixture.wait(seconds: seconds) {
+            guard process.isRunning, let client = try? TestClient(port: port, timeout: 1) else { return false }
+            client.send("GET /ready HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            return client.readResponse()?.status == 200
+        }
+    }
+
+    /// `/metrics` text.
+    func metrics() -> String {
+        guard let client = try? TestClient(port: port, timeout: 2) else { return "" }
+        client.send("GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        return client.readResponse()?.text ?? ""
+    }
+
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        _ = SMSFixture.wait(seconds: 5) { !process.isRunning }
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate() }
+        _ = SMSFixture.wait(seconds: 15) { !process.isRunning }
+        if process.isRunning { kill9() }
+    }
+}
+
+extension String {
+    /// The value of a Prometheus sample without labels, e.g. `sms_sent_total 12`.
+    func metric(_ name: String) -> Double? {
+        for line in split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1))
+        }
+        return nil
+    }
+}
