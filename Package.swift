@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresTestSupport"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "SMSGatewayTests", dependencies: ["SMSGateway"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport", "SMSGateway"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Domain", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport", "SMSGateway"]),
     ],
     swiftLanguageModes: [.v6]
 )

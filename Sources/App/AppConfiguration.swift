@@ -194,6 +194,9 @@ public struct AppConfiguration: Sendable {
         }
         if host.isEmpty { problems.append("the listen host must not be empty") }
         problems += sms.problems()
+        if environment == .production && sms.gateway.provider == .console {
+            problems.append("SMS_PROVIDER=console writes numbers and PINs to the log; choose webhook, seven or twilio in production")
+        }
         if !(0...65535).contains(port) { problems.append("the port must be from 0 to 65535") }
         if databasePoolSize > workerThreads {
             problems.append("DB_POOL_SIZE (\(databasePoolSize)) should not exceed HTTP_WORKER_THREADS (\(workerThreads)): the extra connections would never be used")

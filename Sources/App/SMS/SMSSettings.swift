@@ -132,11 +132,11 @@ public struct QuietHours: Sendable, Equatable {
     func release(after date: Date, in zone: TimeZone) -> Date {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        let parts = calendar.dateComponents([.hour, .minute], from: date)
+        let parts = calendar.dateComponents([.hour, .minute, .second, .nanosecond], from: date)
         let minute = (parts.hour ?? 0) * 60 + (parts.minute ?? 0)
         guard contains(minute: minute) else { return date }
         let wait = (endMinute - minute + 24 * 60) % (24 * 60)
-        let start = calendar.date(bySetting: .second, value: 0, of: date) ?? date
-        return start.addingTimeInterval(TimeInterval(wait * 60))
+        let startOfMinute = date.addingTimeInterval(-Double(parts.second ?? 0) - Double(parts.nanosecond ?? 0) / 1e9)
+        return startOfMinute.addingTimeInterval(TimeInterval(wait * 60))
     }
 }
