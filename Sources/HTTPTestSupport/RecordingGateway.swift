@@ -37,12 +37,12 @@ public final class RecordingGateway: Sendable {
     public let token: String
 
     /// `script(reference, attempt)`: attempt counts from 1 for each reference.
-    public init(token: String = "gateway-token", workerThreads: Int = 8,
+    public init(token: String = "gateway-token", workerThreads: Int = 8, port: Int = 0,
                 script: @escaping @Sendable (_ reference: String, _ attempt: Int) -> Behaviour = { _, _ in .accept }) throws {
         self.token = token
         var configuration = ServerConfiguration()
         configuration.host = "127.0.0.1"
-        configuration.port = 0
+        configuration.port = port
         configuration.eventLoops = 1
         configuration.workerThreads = workerThreads
         configuration.accessLog = false

@@ -4,6 +4,7 @@ import HTTPServer
 import HTTPTestSupport
 import Postgres
 import PostgresTestSupport
+import SMSGateway
 import Testing
 
 @Suite("Operations endpoints")
@@ -122,7 +123,8 @@ struct ConfigurationTests {
             _ = try AppConfiguration.load(from: ["PICKUPBOX_PORT": "http", "DB_POOL_SIZE": "-1", "LOG_LEVEL": "loud", "PICKUPBOX_ENV": "production"])
             Issue.record("expected an error")
         } catch let error as AppConfiguration.Invalid {
-            #expect(error.problems.count == 5)
+            #expect(error.problems.count == 6)
+            #expect(error.description.contains("SMS_PROVIDER=console"))
             #expect(error.description.contains("PICKUPBOX_SECRET_KEY"))
             #expect(error.description.contains("PICKUPBOX_PORT"))
             #expect(error.description.contains("DB_POOL_SIZE"))
@@ -133,12 +135,42 @@ struct ConfigurationTests {
         }
     }
 
+    @Test func readsTheSMSSettings_andListsTheirProblems() throws {
+        let c = try AppConfiguration.load(from: [
+            "SMS_PROVIDER": "seven", "SMS_TOKEN": "key", "SMS_SENDER": "Stadt", "SMS_HOURLY_CAP": "500", "SMS_QUIET_HOURS": "22:00-07:30",
+            "SMS_REMINDER_DAYS": "0", "SMS_DISPATCHER": "off", "SMS_TIMEOUT_MS": "3000", "SMS_CLAIM_LEASE_SECONDS": "10",
+        ])
+        #expect(c.sms.gateway.provider == .seven)
+        #expect(c.sms.hourlyCap == 500)
+        #expect(c.sms.quietHours == QuietHours(startMinute: 22 * 60, endMinute: 7 * 60 + 30))
+        #expect(c.sms.reminderDaysBefore == nil)
+        #expect(c.sms.dispatcherEnabled == false)
+        #expect(c.sms.gateway.configuration.totalTimeout == .seconds(3))
+        do {
+            _ = try AppConfiguration.load(from: ["SMS_PROVIDER": "carrier-pigeon", "SMS_QUIET_HOURS": "late", "SMS_RATE_PER_SECOND": "0", "SMS_CLAIM_LEASE_SECONDS": "10"])
+            Issue.record("expected an error")
+        } catch let error as AppConfiguration.Invalid {
+            #expect(error.problems.count == 4, "\(error)")
+            #expect(error.description.contains("SMS_PROVIDER"))
+            #expect(error.description.contains("SMS_QUIET_HOURS"))
+            #expect(error.description.contains("SMS_RATE_PER_SECOND"))
+            #expect(error.description.contains("SMS_CLAIM_LEASE_SECONDS (10) must exceed"))
+        }
+        // The webhook provider without its URL cannot start.
+        #expect(throws: AppConfiguration.Invalid.self) {
+            _ = try Application(configuration: AppFixture.makeConfiguration { $0.sms.gateway = try! SMSEnvironment.load(["SMS_PROVIDER": "webhook"]) },
+                                connectionString: "host=/nonexistent-pickupbox port=1 dbname=x", logger: AppFixture.logger)
+        }
+    }
+
     @Test func readsSecretsFromFiles() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pickupbox-secret-\(UUID().uuidString)").path
         try "postgres://u:p@db/x\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let c = try AppConfiguration.load(from: ["DATABASE_URL_FILE": path, "PICKUPBOX_ENV": "production", "PICKUPBOX_SECRET_KEY": String(repeating: "ab", count: 32)])
+        let c = try AppConfiguration.load(from: ["DATABASE_URL_FILE": path, "PICKUPBOX_ENV": "production", "PICKUPBOX_SECRET_KEY": String(repeating: "ab", count: 32),
+                                                 "SMS_PROVIDER": "webhook", "SMS_URL": "https://sms.example.org/send", "SMS_TOKEN_FILE": path])
         #expect(c.databaseURL == "postgres://u:p@db/x")
+        #expect(c.sms.gateway.configuration.token == "postgres://u:p@db/x")
         #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["METRICS_TOKEN_FILE": "/nonexistent/file"]) }
     }
 }
