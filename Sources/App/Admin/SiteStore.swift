@@ -6,7 +6,8 @@ enum SiteStore {
     /// All sites of the authority (or the one with `siteID`), by name. Three queries, not one per site.
     static func list(_ connection: PostgresConnection, authorityID: UUID, siteID: UUID? = nil) throws -> [SiteDTO.Site] {
         let siteRows = try connection.query("""
-            SELECT id, name, address, land, time_zone, deadline_kind, deadline_days, created_at FROM site
+            SELECT id, name, address, land, time_zone, deadline_kind, deadline_days, created_at,
+                   pickup_requires_pin_letter, pickup_second_factor, pickup_requires_old_document, loading_requires_two_staff FROM site
             WHERE authority_id = \(authorityID) AND (\(siteID)::uuid IS NULL OR id = \(siteID))
             ORDER BY name, id
             """)
@@ -37,8 +38,16 @@ enum SiteStore {
             return SiteDTO.Site(
                 id: id, name: try row.decode(String.self, at: 1), address: try row.decode(String.self, at: 2), land: try row.decode(String.self, at: 3),
                 timeZone: try row.decode(String.self, at: 4), deadlineKind: try row.decode(String.self, at: 5), deadlineDays: try row.decode(Int.self, at: 6),
+                pickupSettings: try pickupSettings(row, at: 8),
                 hours: hours[id] ?? [], exceptions: exceptions[id] ?? [], createdAt: try row.decode(Date.self, at: 7))
         }
+    }
+
+    /// The four settings columns, in the order `pickup_requires_pin_letter, pickup_second_factor,
+    /// pickup_requires_old_document, loading_requires_two_staff`, starting at `index`.
+    static func pickupSettings(_ row: PostgresRow, at index: Int) throws -> SiteDTO.PickupSettings {
+        SiteDTO.PickupSettings(pinLetter: try row.decode(Bool.self, at: index), secondFactor: try row.decode(String.self, at: index + 1),
+                               oldDocument: try row.decode(Bool.self, at: index + 2), fourEyesLoading: try row.decode(Bool.self, at: index + 3))
     }
 
     /// One site, or 404 (also for another authority's).

@@ -5,15 +5,26 @@ import Postgres
 enum UserStore {
     static func list(_ connection: PostgresConnection, authorityID: UUID, userID: UUID? = nil) throws -> [UserDTO.User] {
         try connection.query("""
-            SELECT id, username, display_name, role, disabled_at, created_at FROM app_user
+            SELECT id, username, display_name, role, disabled_at, created_at, badge_hash IS NOT NULL FROM app_user
             WHERE authority_id = \(authorityID) AND (\(userID)::uuid IS NULL OR id = \(userID))
             ORDER BY username
             """).map { row in
             let disabledAt = try row.decode(Date?.self, at: 4)
             return UserDTO.User(id: try row.decode(UUID.self, at: 0), username: try row.decode(String.self, at: 1),
                                 displayName: try row.decode(String.self, at: 2), role: try row.decode(String.self, at: 3),
-                                disabled: disabledAt != nil, disabledAt: disabledAt, createdAt: try row.decode(Date.self, at: 5))
+                                disabled: disabledAt != nil, disabledAt: disabledAt, hasBadge: try row.decode(Bool.self, at: 6),
+                                createdAt: try row.decode(Date.self, at: 5))
         }
+    }
+
+    /// A badge as stored: HMAC-SHA256 under the server key, bound to the authority.
+    static func badgeHash(_ badge: String, authorityID: UUID, key: [UInt8]) -> [UInt8] {
+        Crypto.hmacSHA256(key: key, Array(("badge:" + authorityID.uuidString.lowercased() + ":" + badge).utf8))
+    }
+
+    /// 4–64 visible ASCII characters, as a badge reader delivers them.
+    static func validBadge(_ badge: String) -> Bool {
+        (4...64).contains(badge.utf8.count) && badge.utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
     }
 
     /// One account, or 404 (also for another authority's).

@@ -20,6 +20,10 @@ struct BoxFeed: Codable, Sendable {
         var timeZone: String
         var panelLanguages: [String]
         var pickupHours: [StatusHandlers.PickupHours]
+        /// Which factors a pickup asks for, and whether loading needs two staff badges.
+        var pickupSettings: SiteDTO.PickupSettings
+        /// The panel's texts in each of the box's languages.
+        var panelTexts: [BoxPanelTexts.Language]
     }
 
     var cursor: Int64
@@ -32,7 +36,8 @@ struct BoxFeed: Codable, Sendable {
     static func read(_ pool: PostgresPool, box: BoxPrincipal, since: Int64) throws -> BoxFeed {
         try pool.withConnection { connection in
             let head = try connection.query("""
-                SELECT b.change_seq, s.name, s.time_zone, b.panel_languages FROM box b
+                SELECT b.change_seq, s.name, s.time_zone, b.panel_languages,
+                       s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document, s.loading_requires_two_staff FROM box b
                 JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
                 WHERE b.authority_id = \(box.authorityID) AND b.id = \(box.boxID)
                 """)
@@ -61,7 +66,8 @@ struct BoxFeed: Codable, Sendable {
                 cursor: cursor,
                 changes: changes,
                 configuration: Configuration(boxId: box.boxID, siteName: try h.decode(String.self, at: 1), timeZone: try h.decode(String.self, at: 2),
-                                             panelLanguages: languages, pickupHours: hours)
+                                             panelLanguages: languages, pickupHours: hours, pickupSettings: try SiteStore.pickupSettings(h, at: 4),
+                                             panelTexts: BoxPanelTexts.forLanguages(languages))
             )
         }
     }

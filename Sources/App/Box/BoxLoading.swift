@@ -8,6 +8,8 @@ import Postgres
 enum BoxLoading {
     struct Scan: Codable {
         var documentNumber: String
+        /// The two staff badges read at the box, where the site requires four-eyes loading.
+        var staffBadges: [String]?
     }
 
     struct Instruction: Codable {
@@ -26,7 +28,11 @@ enum BoxLoading {
         do { document = try DocumentNumber(scan.documentNumber, field: "documentNumber") } catch {
             throw AppError.invalid(error.field, error.code, error.message)
         }
+        if let badges = scan.staffBadges, badges.count > 2 || !badges.allSatisfy(UserStore.validBadge) {
+            throw AppError.invalid("staffBadges", "invalid_badge", "Two badge numbers of 4 to 64 visible ASCII characters.")
+        }
         return try app.pool.transaction { connection in
+            let authorisedBy = try fourEyes(connection, box: box, badges: scan.staffBadges ?? [], key: app.secretKey)
             let rows = try connection.query("""
                 SELECT a.id, a.state, a.site_id, a.pickup_method, a.needs_accessible, a.household_group, a.fee_cents, a.fee_settled, a.document_type
                 FROM document d JOIN application a ON a.authority_id = d.authority_id AND a.id = d.application_id
@@ -69,6 +75,14 @@ enum BoxLoading {
                 throw AppError.conflict("assigned_to_another_box", "The document's compartment is in another box of this site; reassign it or load it there.")
             }
             let assignmentID = try t.decode(UUID.self, at: 0)
+            if let authorisedBy {
+                try connection.execute("""
+                    UPDATE assignment SET loading_authorised_by = \(authorisedBy)::uuid[] WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
+                    """)
+                try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loading_authorised", entityType: "application",
+                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.clientAddress(request),
+                                 detail: ["users": authorisedBy.map { $0.uuidString.lowercased() }.joined(separator: ",")])
+            }
             let documents = try connection.query("""
                 SELECT d.document_number FROM application a JOIN document d ON d.authority_id = a.authority_id AND d.application_id = a.id
                 WHERE a.authority_id = \(box.authorityID) AND a.assignment_id = \(assignmentID) ORDER BY d.document_number
@@ -77,5 +91,27 @@ enum BoxLoading {
             if try row.decode(String.self, at: 8) == DocumentType.eat.rawValue { contents.append("supplementary_sheet") }
             return try .json(Instruction(compartmentNumber: try t.decode(Int.self, at: 1), assignmentId: assignmentID, documentNumbers: documents, contents: contents))
         }
+    }
+
+    /// Four-eyes sites: two badges of two different active users of the authority, or 403. Returns the
+    /// two users (nil where the site does not ask for it). Checked before anything is assigned.
+    static func fourEyes(_ connection: PostgresConnection, box: BoxPrincipal, badges: [String], key: [UInt8]) throws -> [UUID]? {
+        let required = try connection.query("SELECT loading_requires_two_staff FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)")
+            .first?.decode(Bool.self, at: 0) ?? false
+        guard required else { return nil }
+        guard badges.count == 2 else {
+            throw AppError(.forbidden, "four_eyes_required", "Loading at this site needs the badges of two staff members.")
+        }
+        let hashes = badges.map { UserStore.badgeHash($0, authorityID: box.authorityID, key: key) }
+        let users = try connection.query("""
+            SELECT id FROM app_user WHERE authority_id = \(box.authorityID) AND disabled_at IS NULL AND badge_hash IN (\(hashes[0]), \(hashes[1]))
+            """).map { try $0.decode(UUID.self, at: 0) }
+        guard Set(hashes.map { Crypto.hex($0) }).count == 2 else {
+            throw AppError(.forbidden, "four_eyes_required", "Loading at this site needs the badges of two different staff members.")
+        }
+        guard users.count == 2 else {
+            throw AppError(.forbidden, "unknown_badge", "A badge is not registered to an active staff member of this authority.")
+        }
+        return users.sorted { $0.uuidString < $1.uuidString }
     }
 }

@@ -47,6 +47,20 @@ enum SiteDTO {
         var note: String?
     }
 
+    /// What a pickup at this site's boxes asks for, and whether loading needs two staff badges.
+    struct PickupSettings: Codable, Equatable, Sendable {
+        /// The applicant confirms the PIN letter was received.
+        var pinLetter: Bool
+        /// `date_of_birth_or_can` (date of birth at first issuance, the old card's CAN at renewal), `date_of_birth`, or `none`.
+        var secondFactor: String
+        /// Renewals insert the old document into the destruction slot.
+        var oldDocument: Bool
+        /// Loading opens a compartment only after two staff badges are scanned (four-eyes).
+        var fourEyesLoading: Bool
+
+        static let secondFactors = ["date_of_birth_or_can", "date_of_birth", "none"]
+    }
+
     struct Site: Codable {
         var id: UUID
         var name: String
@@ -55,6 +69,7 @@ enum SiteDTO {
         var timeZone: String
         var deadlineKind: String
         var deadlineDays: Int
+        var pickupSettings: PickupSettings
         /// Weekly hours, by weekday and opening time.
         var hours: [Interval]
         /// Exceptions from today on (in the site's time zone), by day.

@@ -13,6 +13,12 @@ enum SiteHandlers {
             .staff(.PUT, "/api/v1/sites/{id}/hours", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { req, ctx in
                 try replaceHours(ctx, try AdminInput.id(req.parameter("id"), "site"))
             },
+            .staff(.PUT, "/api/v1/sites/{id}/pickup-settings", access: .supervisor, maxBodyBytes: 4096, app: app) { req, ctx in
+                try replacePickupSettings(ctx, try AdminInput.id(req.parameter("id"), "site"))
+            },
+            .staff(.GET, "/api/v1/sites/{id}/retrieval-list", app: app) { req, ctx in
+                try RetrievalList.page(ctx, siteID: try AdminInput.id(req.parameter("id"), "site"))
+            },
             .staff(.POST, "/api/v1/sites/{id}/exceptions", access: .supervisor, maxBodyBytes: 4096, app: app) { req, ctx in
                 try upsertException(ctx, try AdminInput.id(req.parameter("id"), "site"))
             },
@@ -36,6 +42,27 @@ enum SiteHandlers {
         let hours = try SiteAdmin.validateHours(try ctx.request.decode(SiteDTO.Hours.self).hours)
         return try ctx.transaction { connection in
             try SiteAdmin.replaceHours(connection, ctx.actor, siteID: id, hours)
+            return try .json(try SiteStore.fetch(connection, authorityID: ctx.authorityID, id: id))
+        }
+    }
+
+    /// All four settings at once (PUT). Boxes see the change with their next poll.
+    static func replacePickupSettings(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let settings = try ctx.request.decode(SiteDTO.PickupSettings.self)
+        guard SiteDTO.PickupSettings.secondFactors.contains(settings.secondFactor) else {
+            throw AppError.invalid("secondFactor", "invalid_value", "secondFactor is one of \(SiteDTO.PickupSettings.secondFactors.joined(separator: ", ")).")
+        }
+        return try ctx.transaction { connection in
+            let updated = try connection.query("""
+                UPDATE site SET pickup_requires_pin_letter = \(settings.pinLetter), pickup_second_factor = \(settings.secondFactor),
+                    pickup_requires_old_document = \(settings.oldDocument), loading_requires_two_staff = \(settings.fourEyesLoading)
+                WHERE authority_id = \(ctx.authorityID) AND id = \(id) RETURNING id
+                """)
+            guard !updated.isEmpty else { throw AppError.notFound("site") }
+            try ctx.audit(connection, "site.pickup_settings_changed", "site", id, detail: [
+                "pinLetter": String(settings.pinLetter), "secondFactor": settings.secondFactor,
+                "oldDocument": String(settings.oldDocument), "fourEyesLoading": String(settings.fourEyesLoading),
+            ])
             return try .json(try SiteStore.fetch(connection, authorityID: ctx.authorityID, id: id))
         }
     }

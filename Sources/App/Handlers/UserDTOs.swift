@@ -12,6 +12,11 @@ enum UserDTO {
         var password: String
     }
 
+    /// `PUT /users/{id}/badge`: the number the box's badge reader reads.
+    struct Badge: Codable {
+        var badge: String
+    }
+
     struct User: Codable {
         var id: UUID
         var username: String
@@ -19,6 +24,8 @@ enum UserDTO {
         var role: String
         var disabled: Bool
         var disabledAt: Date?
+        /// A staff badge is registered (four-eyes loading at the box); the badge itself is never shown.
+        var hasBadge: Bool
         var createdAt: Date
     }
 }

@@ -1,0 +1,80 @@
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `GET /api/v1/sites/{id}/retrieval-list` (issue #4 §7): what staff take out of the site's boxes —
+/// documents past their pickup deadline and documents of cancelled applications — ordered by box and
+/// compartment, as JSON for the frontend's print view or as CSV (`?format=csv`) for a printout.
+/// No names or dates of birth: the list is carried around the building.
+enum RetrievalList {
+    struct Item: Codable {
+        var boxId: UUID
+        var boxName: String
+        var compartmentNumber: Int
+        var assignmentId: UUID
+        var documentNumbers: [String]
+        var vorgangsnummern: [String]
+        /// `deadline_passed` or `cancelled`.
+        var reason: String
+        var pickupDeadline: String?
+        var loadedAt: Date?
+    }
+
+    struct Page: Codable {
+        var siteId: UUID
+        var siteName: String
+        var generatedAt: Date
+        var items: [Item]
+    }
+
+    static func page(_ ctx: StaffContext, siteID: UUID) throws -> Response {
+        let format = try ctx.request.queryParameters()["format"] ?? "json"
+        guard format == "json" || format == "csv" else {
+            throw AppError.invalid("format", "invalid_parameter", "format is json or csv.")
+        }
+        return try ctx.app.pool.withConnection { c in
+            guard let site = try c.query("SELECT name FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(siteID)").first else {
+                throw AppError.notFound("site")
+            }
+            let rows = try c.query("""
+                SELECT b.id, b.name, c.number, asg.id,
+                       coalesce(array_agg(d.document_number ORDER BY d.document_number) FILTER (WHERE d.document_number IS NOT NULL), '{}'),
+                       coalesce(array_agg(DISTINCT a.vorgangsnummer) FILTER (WHERE a.vorgangsnummer IS NOT NULL), '{}'),
+                       bool_and(a.state = 'cancelled'), min(a.pickup_deadline)::text, asg.loaded_at
+                FROM assignment asg
+                JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+                JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
+                LEFT JOIN application a ON a.authority_id = asg.authority_id AND a.assignment_id = asg.id
+                LEFT JOIN document d ON d.authority_id = a.authority_id AND d.application_id = a.id
+                WHERE asg.authority_id = \(ctx.authorityID) AND asg.status = 'retrieval_due' AND b.site_id = \(siteID)
+                GROUP BY b.id, b.name, c.number, asg.id, asg.loaded_at
+                ORDER BY b.name, b.id, c.number
+                LIMIT 5000
+                """)
+            let items = try rows.map { row in
+                Item(boxId: try row.decode(UUID.self, at: 0), boxName: try row.decode(String.self, at: 1), compartmentNumber: try row.decode(Int.self, at: 2),
+                     assignmentId: try row.decode(UUID.self, at: 3), documentNumbers: try row.decode([String].self, at: 4),
+                     vorgangsnummern: try row.decode([String].self, at: 5), reason: try row.decode(Bool?.self, at: 6) == true ? "cancelled" : "deadline_passed",
+                     pickupDeadline: try row.decode(String?.self, at: 7), loadedAt: try row.decode(Date?.self, at: 8))
+            }
+            let page = Page(siteId: siteID, siteName: try site.decode(String.self, at: 0), generatedAt: Date(), items: items)
+            if format == "json" { return try .json(page) }
+            var csv = "box;compartment;documents;vorgangsnummern;reason;pickup_deadline\r\n"
+            for item in items {
+                let fields = [item.boxName, String(item.compartmentNumber), item.documentNumbers.joined(separator: " "),
+                              item.vorgangsnummern.joined(separator: " "), item.reason, item.pickupDeadline ?? ""]
+                csv += fields.map(csvField).joined(separator: ";") + "\r\n"
+            }
+            return Response(status: .ok, headers: ["Content-Type": "text/csv; charset=utf-8",
+                                                   "Content-Disposition": "attachment; filename=\"retrieval-list.csv\""], body: Array(csv.utf8))
+        }
+    }
+
+    /// Quoted when needed; a leading `=`, `+`, `-` or `@` is defused so a spreadsheet does not run it as a formula.
+    static func csvField(_ value: String) -> String {
+        var v = value
+        if let first = v.first, "=+-@".contains(first) { v = "'" + v }
+        guard v.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return v }
+        return "\"" + v.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
