@@ -24,7 +24,7 @@ struct UserAdminTests {
         #expect(user["username"] as? String == "berta.klein")
         #expect(user["role"] as? String == "caseworker")
         #expect(user["disabled"] as? Bool == false)
-        #expect(user.keys.sorted() == ["createdAt", "disabled", "displayName", "id", "role", "username"])
+        #expect(user.keys.sorted() == ["createdAt", "disabled", "displayName", "hasBadge", "id", "role", "username"])
         let berta = StaffClient(port: app.port)
         let login = berta.call("POST", "/api/v1/auth/login", json: ["authority": town.slug, "username": "berta.klein", "password": "Bürgerbüro-2026-sicher"])
         #expect(login?.status == 200)
