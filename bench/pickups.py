@@ -61,7 +61,8 @@ if args.connections > args.boxes:
     sys.exit("--connections must not exceed --boxes (a box serves one person at a time)")
 
 HOST = "127.0.0.1"
-tag = int(time.time()) % 100
+if args.boxes * args.compartments > 1_000_000:
+    sys.exit("at most 1,000,000 assignments (document and mobile numbers have six digits for them)")
 
 
 def log(msg):
@@ -110,6 +111,10 @@ def parallel(items, threads, fn):
 # ---------------------------------------------------------------- set-up
 setup_started = time.monotonic()
 count = args.boxes * args.compartments
+# Document and mobile numbers carry the number of earlier runs against this database, so runs never collide.
+tag = int(psql_run(args.psql, "SELECT count(*) FROM site WHERE name LIKE 'Bench Pickups %'").strip())
+if tag > 99:
+    sys.exit("100 pickup runs against this database already: start from a fresh one")
 site, box_tokens = seed(args.psql, "Bench Pickups", args.boxes, args.compartments)
 token_of = dict(box_tokens)
 t_boxes = time.monotonic()
@@ -186,10 +191,13 @@ if loaded[0] != count:
     sys.exit(f"set-up: {loaded[0]} of {count} compartments reported loaded")
 t_loading = time.monotonic()
 
+# The application table has no index on assignment_id or mobile_number: join the outbox to the box by
+# the assignment and take the date of birth from what was seeded (by mobile number).
+birth_of = {mobile: birth for _, mobile, birth, _ in apps}
 out = psql_run(args.psql, f"""
-SELECT b.id, a.mobile_number, a.date_of_birth, m.body
+ANALYZE sms_message;
+SELECT b.id, m.to_number, m.body
 FROM sms_message m
-JOIN application a ON a.authority_id = m.authority_id AND a.id = m.application_id
 JOIN assignment asg ON asg.authority_id = m.authority_id AND asg.id = m.assignment_id AND asg.status = 'loaded'
 JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
 JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
@@ -198,16 +206,19 @@ ORDER BY b.id, c.number
 """)
 work = {}
 for line in out.splitlines():
-    box, mobile, birth, body = line.split("|", 3)
+    box, mobile, body = line.split("|", 2)
+    if not body:
+        sys.exit("set-up: the outbox SMS has no text (a dispatcher sent it and erased the PIN): run the server with SMS_DISPATCHER=off")
     pin = re.search(r"PIN: (\d{6})", body).group(1)
-    y, mth, d = birth.split("-")
+    y, mth, d = birth_of[mobile].split("-")
     work.setdefault(box, []).append((mobile, pin, f"{d}.{mth}.{y}"))
 if sum(len(v) for v in work.values()) != count:
     sys.exit(f"set-up: {sum(len(v) for v in work.values())} PINs found in the outbox for {count} loaded compartments")
+t_pins = time.monotonic()
 application_rows = int(psql_run(args.psql, "SELECT count(*) FROM application").strip())
 log(f"set-up: {args.boxes} boxes × {args.compartments} compartments (SQL {t_boxes - setup_started:.1f} s), {count} applications (SQL {t_apps - t_boxes:.1f} s), "
     f"delivered and assigned over HTTP in {t_deliveries - t_apps:.1f} s, {count} `loaded` events over HTTP in {t_loading - t_deliveries:.1f} s "
-    f"({count / (t_loading - t_deliveries):.0f}/s), PINs from the outbox; {application_rows} applications in the database")
+    f"({count / (t_loading - t_deliveries):.0f}/s), PINs from the outbox ({t_pins - t_loading:.1f} s); {application_rows} applications in the database")
 
 
 # ---------------------------------------------------------------- one pair, checked in full
