@@ -195,7 +195,6 @@ t_loading = time.monotonic()
 # the assignment and take the date of birth from what was seeded (by mobile number).
 birth_of = {mobile: birth for _, mobile, birth, _ in apps}
 out = psql_run(args.psql, f"""
-ANALYZE sms_message;
 SELECT b.id, m.to_number, m.body
 FROM sms_message m
 JOIN assignment asg ON asg.authority_id = m.authority_id AND asg.id = m.assignment_id AND asg.status = 'loaded'
