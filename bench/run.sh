@@ -1,31 +1,70 @@
 #!/usr/bin/env bash
 # make bench: release build, a private PostgreSQL, the server on loopback, then wrk and our own load
 # tools. Bounded in time and count; targets 127.0.0.1 only. Results: bench/results/latest.txt
+#
+# Knobs (environment):
+#   BENCH_ONLY=box            run only these sections (comma-separated): health, ready, status, applications,
+#                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups. Default: all.
+#                             A partial run writes bench/results/latest-<sections>.txt.
+#   BENCH_BIN=path            the server binary (default .build/release/pickupbox)
+#   BENCH_SKIP_BUILD=1        do not run swift build (use BENCH_BIN as it is)
+#   BENCH_MIGRATIONS=dir      migrations for that binary (default: the server's default, Migrations/)
+#   BENCH_DURATION=10s, BENCH_IDLE_CONNECTIONS=10000, BENCH_PORT=18080
+#   BENCH_BOXES=10000         long-polling boxes; BENCH_BOX_CHANGES=500, BENCH_BOX_RATE=25 (changes per second)
+#   BENCH_PICKUP_BOXES=200, BENCH_PICKUP_COMPARTMENTS=10, BENCH_PICKUP_PROCESSES=2, BENCH_PICKUP_CONNECTIONS=32,
+#   BENCH_PICKUP_SECONDS (default: BENCH_DURATION without its "s")
+#   BENCH_BACKGROUND_APPLICATIONS=100000   when the status section is skipped, the box section still seeds
+#                             this many applications first (as the status section does), so the tables are as
+#                             large as in a full run (0: none)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 PORT=${BENCH_PORT:-18080}
 DURATION=${BENCH_DURATION:-10s}
 IDLE=${BENCH_IDLE_CONNECTIONS:-10000}
+BOXES=${BENCH_BOXES:-10000}
+ONLY=${BENCH_ONLY:-}
 OUT=bench/results
 mkdir -p "$OUT"
-RESULT="$OUT/latest.txt"
+RESULT="$OUT/latest${ONLY:+-${ONLY//,/-}}.txt"
+
+# want <section>: whether BENCH_ONLY selects it (everything when unset); "box" stands for longpoll and pickups.
+want() {
+  [ -z "$ONLY" ] && return 0
+  local s
+  for s in ${ONLY//,/ }; do
+    [ "$s" = "$1" ] && return 0
+    [ "$s" = box ] && { [ "$1" = longpoll ] || [ "$1" = pickups ]; } && return 0
+  done
+  return 1
+}
 
 command -v wrk >/dev/null || { SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo; $SUDO apt-get install -y -qq wrk; }
-# 10,000 idle connections + wrk's need more descriptors than the usual 1024.
+# 10,000 idle connections (or long-polling boxes) + wrk's need more descriptors than the usual 1024.
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "open-file limit: $(ulimit -n)"
+# The server and the long-poll client each hold one descriptor per box, plus their own.
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((BOXES + 1000)) ]; then
+  echo "open-file limit $(ulimit -n) is too low for $BOXES long-polling boxes: using 5000"
+  BOXES=5000
+fi
 
-swift build -c release --product pickupbox
-BIN=.build/release/pickupbox
+BIN=${BENCH_BIN:-.build/release/pickupbox}
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  swift build -c release --product pickupbox
+fi
+[ -x "$BIN" ] || { echo "no server binary at $BIN"; exit 1; }
 
 export PICKUPBOX_DATA_DIR="$ROOT/.pickupbox/bench"
 # A fresh cluster every run, so the demo's logins are printed (and known figures start from a clean table).
 if [ -e "$PICKUPBOX_DATA_DIR/postgres" ]; then rm -rf "$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")"; fi
 rm -rf "$PICKUPBOX_DATA_DIR"
-export ACCESS_LOG=off LOG_LEVEL=warning HTTP_MAX_CONNECTIONS=$((IDLE + 500)) STATUS_RATE_LIMIT=1000000000
+MAXCONN=$(( (IDLE > BOXES ? IDLE : BOXES) + 500 ))
+# SMS_DISPATCHER=off: the pickup benchmark reads the PINs from the outbox; a dispatcher (issue #5) would
+# erase them once sent. Builds without a dispatcher ignore it.
+export ACCESS_LOG=off LOG_LEVEL=warning HTTP_MAX_CONNECTIONS=$MAXCONN STATUS_RATE_LIMIT=1000000000 SMS_DISPATCHER=off
 export DB_POOL_SIZE=${DB_POOL_SIZE:-8} HTTP_WORKER_THREADS=${HTTP_WORKER_THREADS:-16}
-"$BIN" serve --demo --port "$PORT" > "$OUT/server.log" 2>&1 &
+"$BIN" serve --demo --port "$PORT" ${BENCH_MIGRATIONS:+--migrations "$BENCH_MIGRATIONS"} > "$OUT/server.log" 2>&1 &
 SERVER=$!
 cleanup() { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
 trap cleanup EXIT
@@ -37,6 +76,7 @@ done
 curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null
 
 PSQL=(psql -h "$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")/run" -U postgres -d pickupbox)
+POSTMASTER=$(head -1 "$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")/data/postmaster.pid" 2>/dev/null || true)
 PASSWORD=$(awk '/username sachbearbeitung/ {print $6}' "$OUT/server.log")
 LOGIN=$(curl -si -X POST -H 'Content-Type: application/json' \
   -d "{\"authority\":\"demo\",\"username\":\"sachbearbeitung\",\"password\":\"$PASSWORD\"}" "http://127.0.0.1:$PORT/api/v1/auth/login")
@@ -44,45 +84,91 @@ export BENCH_COOKIE=$(printf '%s' "$LOGIN" | awk -F'[ ;]' 'tolower($1) == "set-c
 export BENCH_CSRF=$(printf '%s' "$LOGIN" | tail -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrfToken"])')
 export BENCH_SITE=$("${PSQL[@]}" -Atc "SELECT s.id FROM site s JOIN authority a ON a.id = s.authority_id WHERE a.slug = 'demo'")
 
+BOX_CHANGES=${BENCH_BOX_CHANGES:-500}
+BOX_RATE=${BENCH_BOX_RATE:-25}
+PICKUP_BOXES=${BENCH_PICKUP_BOXES:-200}
+PICKUP_COMPARTMENTS=${BENCH_PICKUP_COMPARTMENTS:-10}
+PICKUP_PROCESSES=${BENCH_PICKUP_PROCESSES:-2}
+PICKUP_CONNECTIONS=${BENCH_PICKUP_CONNECTIONS:-32}
+PICKUP_SECONDS=${BENCH_PICKUP_SECONDS:-${DURATION%s}}
+BACKGROUND=${BENCH_BACKGROUND_APPLICATIONS:-100000}
+
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
 
 {
-  echo "# pickupbox benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(uname -r)"
-  echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); server: ACCESS_LOG=off DB_POOL_SIZE=$DB_POOL_SIZE HTTP_WORKER_THREADS=$HTTP_WORKER_THREADS"
+  echo "# pickupbox benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); binary $BIN; server: ACCESS_LOG=off DB_POOL_SIZE=$DB_POOL_SIZE HTTP_WORKER_THREADS=$HTTP_WORKER_THREADS HTTP_MAX_CONNECTIONS=$MAXCONN"
+  [ -n "$ONLY" ] && echo "# sections: $ONLY (BENCH_ONLY)"
   echo
-  echo "## GET /health — wrk -t2 -c64 -d$DURATION --latency (after a 2 s warm-up)"
-  wrk -t2 -c64 -d2s "http://127.0.0.1:$PORT/health" >/dev/null
-  wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/health"
-  echo "server RSS after: $(rss)"
-  echo
-  echo "## GET /ready (one prepared SELECT by primary key) — wrk -t2 -c64 -d$DURATION --latency"
-  wrk -t2 -c64 -d2s "http://127.0.0.1:$PORT/ready" >/dev/null
-  wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/ready"
-  echo "server RSS after: $(rss)"
-  echo
-  echo "## GET /api/v1/status/{vn} — 100,000 applications, random numbers (5 % unknown), wrk -t2 -c64 -d$DURATION --latency -s bench/status.lua"
-  (cd bench && python3 seed_status.py --psql "${PSQL[*]}" --count 100000 --numbers-file results/numbers.txt)
-  wrk -t2 -c64 -d2s -s bench/status.lua "http://127.0.0.1:$PORT" >/dev/null
-  wrk -t2 -c64 -d"$DURATION" --latency -s bench/status.lua "http://127.0.0.1:$PORT"
-  echo "server RSS after: $(rss)"
-  echo
-  echo "## POST /api/v1/applications (logged-in caseworker) — wrk -t2 -c64 -d$DURATION --latency -s bench/create_application.lua"
-  wrk -t2 -c64 -d"$DURATION" --latency -s bench/create_application.lua "http://127.0.0.1:$PORT/api/v1/applications"
-  echo "applications created: $("${PSQL[@]}" -Atc "SELECT count(*) FROM application WHERE family_name = 'Bench' AND pickup_method = 'box' AND created_at > now() - interval '5 minutes'")"
-  echo
-  echo "## Automatic assignment during delivery — python3 bench/deliveries.py --count 4000 --batch 100 --clients 8"
-  (cd bench && python3 deliveries.py --psql "${PSQL[*]}" --port "$PORT" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" --count 4000 --batch 100 --clients 8)
-  echo
-  echo "## $IDLE idle keep-alive connections, then /health under wrk -t2 -c64 -d$DURATION --latency"
-  python3 bench/idle_connections.py --port "$PORT" --connections "$IDLE" --hold-seconds 40 --ready-file "$OUT/idle.ready" &
-  HOLDER=$!
-  for _ in $(seq 1 600); do [ -f "$OUT/idle.ready" ] && break; sleep 0.1; done
-  cat "$OUT/idle.ready"
-  echo "server RSS with $IDLE idle connections: $(rss)"
-  wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/health"
-  echo "server RSS after: $(rss)"
-  kill "$HOLDER" 2>/dev/null || true
-  wait "$HOLDER" 2>/dev/null || true
-  rm -f "$OUT/idle.ready"
+  if want health; then
+    echo "## GET /health — wrk -t2 -c64 -d$DURATION --latency (after a 2 s warm-up)"
+    wrk -t2 -c64 -d2s "http://127.0.0.1:$PORT/health" >/dev/null
+    wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/health"
+    echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want ready; then
+    echo "## GET /ready (one prepared SELECT by primary key) — wrk -t2 -c64 -d$DURATION --latency"
+    wrk -t2 -c64 -d2s "http://127.0.0.1:$PORT/ready" >/dev/null
+    wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/ready"
+    echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want status; then
+    echo "## GET /api/v1/status/{vn} — 100,000 applications, random numbers (5 % unknown), wrk -t2 -c64 -d$DURATION --latency -s bench/status.lua"
+    (cd bench && python3 seed_status.py --psql "${PSQL[*]}" --count 100000 --numbers-file results/numbers.txt)
+    wrk -t2 -c64 -d2s -s bench/status.lua "http://127.0.0.1:$PORT" >/dev/null
+    wrk -t2 -c64 -d"$DURATION" --latency -s bench/status.lua "http://127.0.0.1:$PORT"
+    echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want applications; then
+    echo "## POST /api/v1/applications (logged-in caseworker) — wrk -t2 -c64 -d$DURATION --latency -s bench/create_application.lua"
+    wrk -t2 -c64 -d"$DURATION" --latency -s bench/create_application.lua "http://127.0.0.1:$PORT/api/v1/applications"
+    echo "applications created: $("${PSQL[@]}" -Atc "SELECT count(*) FROM application WHERE family_name = 'Bench' AND pickup_method = 'box' AND created_at > now() - interval '5 minutes'")"
+    echo
+  fi
+  if want deliveries; then
+    echo "## Automatic assignment during delivery — python3 bench/deliveries.py --count 4000 --batch 100 --clients 8"
+    (cd bench && python3 deliveries.py --psql "${PSQL[*]}" --port "$PORT" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" --count 4000 --batch 100 --clients 8)
+    echo
+  fi
+  if want idle; then
+    echo "## $IDLE idle keep-alive connections, then /health under wrk -t2 -c64 -d$DURATION --latency"
+    python3 bench/idle_connections.py --port "$PORT" --connections "$IDLE" --hold-seconds 40 --ready-file "$OUT/idle.ready" &
+    HOLDER=$!
+    for _ in $(seq 1 600); do [ -f "$OUT/idle.ready" ] && break; sleep 0.1; done
+    cat "$OUT/idle.ready"
+    echo "server RSS with $IDLE idle connections: $(rss)"
+    wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/health"
+    echo "server RSS after: $(rss)"
+    kill "$HOLDER" 2>/dev/null || true
+    wait "$HOLDER" 2>/dev/null || true
+    rm -f "$OUT/idle.ready"
+    echo
+  fi
+  if { want longpoll || want pickups; } && ! want status && [ "$BACKGROUND" -gt 0 ]; then
+    # The box routes' queries run against the whole application table: give it the size of a full run.
+    echo "## (box sections without the status section) background data — python3 bench/seed_status.py --count $BACKGROUND"
+    (cd bench && python3 seed_status.py --psql "${PSQL[*]}" --count "$BACKGROUND" --numbers-file results/numbers.txt)
+    echo
+  fi
+  if want longpoll; then
+    LP=(python3 bench/longpoll.py --port "$PORT" --tokens-file "$OUT/longpoll_tokens.txt" --boxes "$BOXES" --changes "$BOX_CHANGES"
+        --rate "$BOX_RATE" --in-flight 4 --wait 60 --server-pid "$SERVER")
+    echo "## $BOXES long-polling boxes (GET /api/v1/box/assignments?since=…&wait=60, one connection and token each), $BOX_CHANGES changes (caseworker blocks/unblocks a compartment) — python3 bench/seed_boxes.py --boxes $BOXES --compartments 1 --tokens-file $OUT/longpoll_tokens.txt; ${LP[*]} --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
+    python3 bench/seed_boxes.py --psql "${PSQL[*]}" --boxes "$BOXES" --compartments 1 --site-name "Bench Longpoll" --tokens-file "$OUT/longpoll_tokens.txt"
+    timeout 300 "${LP[@]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(longpoll.py: exit status $?)"
+    echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want pickups; then
+    PU=(python3 bench/pickups.py --port "$PORT" --boxes "$PICKUP_BOXES" --compartments "$PICKUP_COMPARTMENTS" --processes "$PICKUP_PROCESSES"
+        --connections "$PICKUP_CONNECTIONS" --duration "$PICKUP_SECONDS" --warmup 2 --server-pid "$SERVER" ${POSTMASTER:+--postgres-pid "$POSTMASTER"})
+    echo "## Pickup verification at the box (POST /api/v1/box/pickups + …/{id}/factors) — ${PU[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
+    timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
+    echo "server RSS after: $(rss)"
+    echo
+  fi
 } 2>&1 | tee "$RESULT"
 echo "results in $RESULT"
