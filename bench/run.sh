@@ -4,7 +4,8 @@
 #
 # Knobs (environment):
 #   BENCH_ONLY=box            run only these sections (comma-separated): health, ready, status, applications,
-#                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups. Default: all.
+#                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups, sms. Default: all.
+#   BENCH_SMS_COUNT=10000, BENCH_SMS_THREADS=2   the SMS drain (bench/sms.sh)
 #                             A partial run writes bench/results/latest-<sections>.txt.
 #   BENCH_BIN=path            the server binary (default .build/release/pickupbox)
 #   BENCH_SKIP_BUILD=1        do not run swift build (use BENCH_BIN as it is)
@@ -52,6 +53,7 @@ fi
 BIN=${BENCH_BIN:-.build/release/pickupbox}
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   swift build -c release --product pickupbox
+  swift build -c release --product pickupbox-bench
 fi
 [ -x "$BIN" ] || { echo "no server binary at $BIN"; exit 1; }
 
@@ -168,6 +170,11 @@ rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
     echo "## Pickup verification at the box (POST /api/v1/box/pickups + …/{id}/factors) — ${PU[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
     timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
     echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want sms; then
+    echo "## SMS drain: ${BENCH_SMS_COUNT:-10000} queued messages, one pickupbox process, loopback gateway (pickupbox-bench sms-gateway) — PSQL_HOST=… bench/sms.sh"
+    PSQL_HOST="$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")/run" BENCH_BIN="$BIN" timeout 200 bench/sms.sh || echo "(sms.sh: exit status $?)"
     echo
   fi
 } 2>&1 | tee "$RESULT"

@@ -6,7 +6,7 @@
 # Bounded: gives up after 120 s; targets 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${PSQL_HOST:?set PSQL_HOST to the bench cluster's socket directory}"
+: "${PSQL_HOST:?set PSQL_HOST to the socket directory of the bench cluster}"
 COUNT=${BENCH_SMS_COUNT:-10000}
 THREADS=${BENCH_SMS_THREADS:-2}
 PORT=${BENCH_SMS_SERVER_PORT:-18082}
@@ -30,7 +30,7 @@ trap cleanup EXIT
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$STATS_PORT/stats" >/dev/null 2>&1 && break; sleep 0.1; done
 
 # The queue: COUNT messages of a throw-away authority id, as the outbox holds them (German reminder text, 1 segment).
-BATCH=$(uuidgen 2>/dev/null || python3 -c 'import uuid; print(uuid.uuid4())')
+BATCH=$(cat /proc/sys/kernel/random/uuid)
 "${PSQL[@]}" -c "INSERT INTO sms_message (authority_id, id, to_number, template, language, body, encoding, segments)
   SELECT '$BATCH'::uuid, gen_random_uuid(), '+4915112345678', 'reminder', 'de',
          'Erinnerung: Ihr Dokument liegt noch in der Ausgabebox Bürgeramt Mitte. Abholung bis 04.12.2026 mit der PIN aus unserer SMS.', 'gsm7', 1
@@ -39,8 +39,8 @@ echo "queued: $COUNT messages; one sender process with SMS_DISPATCH_THREADS=$THR
 
 START=$(date +%s.%N)
 env DATABASE_URL="host=$PSQL_HOST user=postgres dbname=pickupbox" PICKUPBOX_PORT="$PORT" PICKUPBOX_DATA_DIR="${PICKUPBOX_DATA_DIR:-.pickupbox/bench}" \
-    SMS_PROVIDER=webhook SMS_URL="http://127.0.0.1:$GATEWAY_PORT/sms" SMS_TOKEN=bench-token \
-    SMS_RATE_PER_SECOND=1000000 SMS_HOURLY_CAP=100000000 SMS_DISPATCH_THREADS="$THREADS" SMS_BATCH_SIZE=50 \
+    SMS_DISPATCHER=on SMS_PROVIDER=webhook SMS_URL="http://127.0.0.1:$GATEWAY_PORT/sms" SMS_TOKEN=bench-token \
+    SMS_RATE_PER_SECOND=100000 SMS_HOURLY_CAP=100000000 SMS_DISPATCH_THREADS="$THREADS" SMS_BATCH_SIZE=50 \
     SMS_REMINDER_DAYS=0 LOG_LEVEL=warning ACCESS_LOG=off DB_POOL_SIZE=4 HTTP_WORKER_THREADS=4 \
     "$BIN" serve > "$OUT/sms-sender.log" 2>&1 &
 SENDER=$!

@@ -59,7 +59,10 @@ public final class Application: Sendable {
         do throws(SMSError) {
             _ = try makeProvider()
             self.smsDispatcher = configuration.sms.dispatcherEnabled
-                ? try SMSDispatcher(pool: pool, settings: configuration.sms, logger: logger, metrics: metrics, makeProvider: makeProvider) : nil
+                ? try SMSDispatcher(pool: PostgresPool(configuration: PostgresConfiguration(
+                    connectionString: connectionString, poolSize: configuration.sms.threads + 1, checkoutTimeout: configuration.databasePoolTimeout,
+                    applicationName: "pickupbox-sms", synchronousCommit: false), logger: logger),
+                    settings: configuration.sms, logger: logger, metrics: metrics, makeProvider: makeProvider) : nil
         } catch {
             throw AppConfiguration.Invalid(problems: ["SMS: \(error.reason)"])
         }

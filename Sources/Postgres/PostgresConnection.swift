@@ -39,11 +39,15 @@ public final class PostgresConnection: @unchecked Sendable {
         connectTimeoutSeconds: Int = 5,
         statementTimeoutMilliseconds: Int? = nil,
         applicationName: String = "pickupbox",
+        synchronousCommit: Bool = true,
         logger: Logger
     ) throws -> PostgresConnection {
         var options = "-c TimeZone=UTC -c DateStyle=ISO -c bytea_output=hex -c extra_float_digits=1"
         if let statementTimeoutMilliseconds {
             options += " -c statement_timeout=\(statementTimeoutMilliseconds)"
+        }
+        if !synchronousCommit {
+            options += " -c synchronous_commit=off"
         }
         // dbname comes first so that expand_dbname turns the conninfo/URL into settings; later keys win.
         let parameters: [(String, String)] = [

@@ -175,6 +175,7 @@ public final class PostgresPool: Sendable {
                 connectTimeoutSeconds: configuration.connectTimeoutSeconds,
                 statementTimeoutMilliseconds: configuration.statementTimeoutMilliseconds,
                 applicationName: configuration.applicationName,
+                synchronousCommit: configuration.synchronousCommit,
                 logger: logger
             )
         } catch {

@@ -22,6 +22,9 @@ import Synchronization
 /// - Rate per process (`SMS_RATE_PER_SECOND`), an hourly cap over all processes that opens a circuit
 ///   breaker (`SMS_HOURLY_CAP`), and a pause for the whole process when the gateway answers 429.
 /// - Woken by `NOTIFY sms_outbox` (sent when a message is queued), and once a second for retries.
+///
+/// `pool` is the dispatcher's own (threads + 1 connections, `synchronous_commit=off`): its bookkeeping
+/// never waits for a WAL flush and never competes with requests for the HTTP handlers' connections.
 final class SMSDispatcher: Sendable {
     private let pool: PostgresPool
     private let settings: SMSSettings
@@ -93,6 +96,7 @@ final class SMSDispatcher: Sendable {
         wake()
         let limit = DispatchTime.now() + settings.gateway.configuration.totalTimeout.seconds + 2
         for _ in 0..<started { _ = finished.wait(timeout: limit) }
+        pool.shutdown()
     }
 
     private var stopping: Bool { state.withLock { $0.stopping } }
@@ -139,7 +143,6 @@ final class SMSDispatcher: Sendable {
     /// two claims at once; a claim takes a millisecond or two.
     func claim(limit: Int) throws -> [Claimed] {
         try pool.transaction { c -> [Claimed] in
-            try c.execute("SET LOCAL synchronous_commit = off")
             try c.execute("SELECT pg_advisory_xact_lock(\(Self.claimLockKey))")
             let used = try c.query("""
                 SELECT (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')
@@ -226,9 +229,9 @@ final class SMSDispatcher: Sendable {
 
     private func record(sent message: Claimed, provider: String, providerID: String?) {
         do {
-            try pool.transaction { c in
-                try c.execute("SET LOCAL synchronous_commit = off")
-                // A delivery report may have come first: the status only moves forward.
+            // One statement, committed without waiting for the WAL flush (the dispatcher's pool runs with
+            // synchronous_commit=off). A delivery report may have come first: the status only moves forward.
+            try pool.withConnection { c in
                 try c.execute("""
                     UPDATE sms_message SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
                         provider = \(provider), provider_id = coalesce(provider_id, \(providerID)), sent_at = coalesce(sent_at, now()),
