@@ -50,25 +50,48 @@ enum BoxPickup {
             throw AppError.invalid("pin", "invalid_pin", "The PIN is 6 digits.")
         }
         return try app.pool.transaction { c in
-            if let refused = try gate(c, box: box) { return refused }
-            let candidates = try c.query("""
-                SELECT asg.id, asg.pin_hmac, asg.locked, asg.pin_expires_at < now() FROM assignment asg
-                JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
-                WHERE asg.authority_id = \(box.authorityID) AND cp.box_id = \(box.boxID) AND asg.status = 'loaded'
-                  AND asg.id IN (SELECT assignment_id FROM application
-                                 WHERE authority_id = \(box.authorityID) AND mobile_number = \(mobile) AND state = 'ready_in_box')
-                ORDER BY asg.id FOR UPDATE OF asg
+            // One query: the gate's facts, the site's factors, and this number's loaded compartments at
+            // this box (locked in id order), with the application of each.
+            let rows = try c.query("""
+                SELECT \(unsafeSQL: gateColumns), s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document,
+                       k.id, k.pin_hmac, k.locked, k.expired, k.application_id, k.issuance, k.has_can
+                FROM box b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
+                LEFT JOIN LATERAL (
+                    SELECT asg.id, asg.pin_hmac, asg.locked, asg.pin_expires_at < now() AS expired, a.id AS application_id, a.issuance,
+                           a.old_can_hash IS NOT NULL AS has_can
+                    FROM application a
+                    JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
+                    JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
+                    WHERE a.authority_id = \(box.authorityID) AND a.mobile_number = \(mobile) AND a.state = 'ready_in_box'
+                      AND asg.status = 'loaded' AND cp.box_id = \(box.boxID)
+                    ORDER BY asg.id, a.id
+                    FOR UPDATE OF asg
+                ) k ON true
+                WHERE b.authority_id = \(box.authorityID) AND b.id = \(box.boxID)
                 """)
-            var matched: (id: UUID, expired: Bool)?
+            guard let head = rows.first else { throw BoxAuth.invalid }
+            if let refused = try gate(c, box: box, blockedSeconds: try head.decode(Int?.self, at: 0), open: try head.decode(Bool?.self, at: 1) ?? false) {
+                return refused
+            }
+            struct Candidate {
+                let id: UUID, stored: [UInt8], locked: Bool, expired: Bool, applicationID: UUID, renewal: Bool, hasCAN: Bool
+            }
+            var candidates: [Candidate] = []
+            for row in rows {
+                guard let id = try row.decode(UUID?.self, at: 5), candidates.last?.id != id else { continue }   // a household: the first application
+                candidates.append(Candidate(
+                    id: id, stored: try row.decode([UInt8]?.self, at: 6) ?? [], locked: try row.decode(Bool.self, at: 7),
+                    expired: try row.decode(Bool?.self, at: 8) ?? false, applicationID: try row.decode(UUID.self, at: 9),
+                    renewal: try row.decode(String.self, at: 10) == Issuance.renewal.rawValue, hasCAN: try row.decode(Bool.self, at: 11)))
+            }
+            var matched: Candidate?
             var open: [UUID] = []
-            for row in candidates {
-                let id = try row.decode(UUID.self, at: 0)
-                let stored = try row.decode([UInt8]?.self, at: 1) ?? []
+            for candidate in candidates {
                 // Every candidate is compared (no early exit), and in constant time.
-                let equal = constantTimeEquals(Pin.hmac(body.pin, assignmentID: id, key: app.secretKey), stored)
-                if try row.decode(Bool.self, at: 2) { continue }
-                open.append(id)
-                if equal && matched == nil { matched = (id, try row.decode(Bool?.self, at: 3) ?? false) }
+                let equal = constantTimeEquals(Pin.hmac(body.pin, assignmentID: candidate.id, key: app.secretKey), candidate.stored)
+                if candidate.locked { continue }
+                open.append(candidate.id)
+                if equal && matched == nil { matched = candidate }
             }
             guard let match = matched else {
                 // A guess counts against every open assignment of this number at this box; a locked one stays locked.
@@ -79,29 +102,22 @@ enum BoxPickup {
                 try record(c, box: box, "deadline_passed")
                 return .error(.conflict, code: "deadline_passed", message: "The pickup period has ended; the document is being moved to the counter.")
             }
-            let application = try c.query("""
-                SELECT a.id, a.issuance, a.old_can_hash IS NOT NULL, s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document
-                FROM application a JOIN site s ON s.authority_id = a.authority_id AND s.id = a.site_id
-                WHERE a.authority_id = \(box.authorityID) AND a.assignment_id = \(match.id) AND a.mobile_number = \(mobile)
-                ORDER BY a.id LIMIT 1
-                """)
-            guard let a = application.first else { return refusal }
-            let renewal = try a.decode(String.self, at: 1) == Issuance.renewal.rawValue
-            let hasCAN = try a.decode(Bool.self, at: 2)
             var factors: [String] = []
-            if try a.decode(Bool.self, at: 3) { factors.append("pin_letter") }
-            switch try a.decode(String.self, at: 4) {
-            case "date_of_birth_or_can": factors.append(renewal && hasCAN ? "can" : "date_of_birth")
+            if try head.decode(Bool.self, at: 2) { factors.append("pin_letter") }
+            switch try head.decode(String.self, at: 3) {
+            case "date_of_birth_or_can": factors.append(match.renewal && match.hasCAN ? "can" : "date_of_birth")
             case "date_of_birth": factors.append("date_of_birth")
             default: break
             }
-            if renewal, try a.decode(Bool.self, at: 5) { factors.append("old_document_destroyed") }
+            if match.renewal, try head.decode(Bool.self, at: 4) { factors.append("old_document_destroyed") }
             let session = Session(pickupId: UUID(), factors: factors, expiresAt: Date(timeIntervalSinceNow: 120))
             try c.execute("""
-                INSERT INTO pickup_session (authority_id, id, box_id, assignment_id, application_id, factors, expires_at)
-                VALUES (\(box.authorityID), \(session.pickupId), \(box.boxID), \(match.id), \(try a.decode(UUID.self, at: 0)), \(factors), \(session.expiresAt))
+                WITH started AS (
+                    INSERT INTO pickup_session (authority_id, id, box_id, assignment_id, application_id, factors, expires_at)
+                    VALUES (\(box.authorityID), \(session.pickupId), \(box.boxID), \(match.id), \(match.applicationID), \(factors), \(session.expiresAt))
+                )
+                INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (\(box.authorityID), \(box.boxID), 'pin_accepted')
                 """)
-            try record(c, box: box, "pin_accepted")
             return try .json(session, status: .created)
         }
     }
@@ -115,10 +131,13 @@ enum BoxPickup {
         return try app.pool.transaction { c in
             let rows = try c.query("""
                 SELECT ps.assignment_id, ps.factors, ps.expires_at < now() OR ps.verified_at IS NOT NULL, asg.locked, asg.status,
-                       a.date_of_birth, a.old_can_hash
+                       a.date_of_birth, a.old_can_hash, cp.number, \(unsafeSQL: gateColumns)
                 FROM pickup_session ps
                 JOIN assignment asg ON asg.authority_id = ps.authority_id AND asg.id = ps.assignment_id
+                JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
                 JOIN application a ON a.authority_id = ps.authority_id AND a.id = ps.application_id
+                JOIN box b ON b.authority_id = ps.authority_id AND b.id = ps.box_id
+                JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
                 WHERE ps.authority_id = \(box.authorityID) AND ps.id = \(pickupID) AND ps.box_id = \(box.boxID)
                 FOR UPDATE OF ps, asg
                 """)
@@ -127,7 +146,9 @@ enum BoxPickup {
                 throw AppError.conflict("pickup_expired", "This pickup has expired or was completed; start again with the mobile number and PIN.")
             }
             let assignmentID = try row.decode(UUID.self, at: 0)
-            if let refused = try gate(c, box: box) { return refused }
+            if let refused = try gate(c, box: box, blockedSeconds: try row.decode(Int?.self, at: 8), open: try row.decode(Bool?.self, at: 9) ?? false) {
+                return refused
+            }
             guard !(try row.decode(Bool.self, at: 3)), try row.decode(String.self, at: 4) == "loaded" else {
                 try record(c, box: box, "factors_refused")
                 return refusal
@@ -157,12 +178,11 @@ enum BoxPickup {
                 try countFailure(c, box: box, assignments: [assignmentID], outcome: "factors_refused", app: app)
                 return refusal
             }
-            try c.execute("UPDATE pickup_session SET verified_at = now() WHERE authority_id = \(box.authorityID) AND id = \(pickupID)")
-            let numbers = try c.query("""
-                SELECT cp.number FROM assignment asg JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
-                WHERE asg.authority_id = \(box.authorityID) AND asg.id = \(assignmentID)
-                """).map { try $0.decode(Int.self, at: 0) }
-            try record(c, box: box, "factors_accepted")
+            try c.execute("""
+                WITH verified AS (UPDATE pickup_session SET verified_at = now() WHERE authority_id = \(box.authorityID) AND id = \(pickupID))
+                INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (\(box.authorityID), \(box.boxID), 'factors_accepted')
+                """)
+            let numbers = [try row.decode(Int.self, at: 7)]
             try Audit.record(c, authorityID: box.authorityID, actor: .box(box.boxID), action: "assignment.pickup_verified", entityType: "assignment",
                              entityID: assignmentID, requestID: request.requestID, clientAddress: app.clientAddress(request))
             return try .json(Open(assignmentId: assignmentID, compartmentNumbers: numbers))
@@ -171,30 +191,28 @@ enum BoxPickup {
 
     // MARK: - Limits and hours
 
+    /// The gate's facts, as two columns of the caller's query (which joins `box b` and `site s`): seconds
+    /// the box stays blocked, and whether the site is open now (weekly hours, or that day's exception) in
+    /// its own time zone. Part of each step's one query, so the gate costs no round trip of its own.
+    private static let gateColumns = """
+        ceil(extract(epoch FROM b.pickups_blocked_until - now()))::int8,
+        (SELECT CASE
+             WHEN e.day IS NOT NULL THEN NOT e.closed AND l.t::time >= e.opens AND l.t::time < e.closes
+             ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = s.authority_id AND h.site_id = s.id
+                          AND h.weekday = extract(isodow FROM l.t) AND l.t::time >= h.opens AND l.t::time < h.closes)
+         END
+         FROM (SELECT now() AT TIME ZONE s.time_zone AS t) l
+         LEFT JOIN site_exception e ON e.authority_id = s.authority_id AND e.site_id = s.id AND e.day = l.t::date)
+        """
+
     /// A refusal before anything is checked: the box is throttled, or the site is closed now.
-    private static func gate(_ c: PostgresConnection, box: BoxPrincipal) throws -> Response? {
-        let rows = try c.query("""
-            SELECT ceil(extract(epoch FROM b.pickups_blocked_until - now()))::int8, s.time_zone
-            FROM box b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
-            WHERE b.authority_id = \(box.authorityID) AND b.id = \(box.boxID)
-            """)
-        guard let row = rows.first else { throw BoxAuth.invalid }
-        if let wait = try row.decode(Int?.self, at: 0), wait > 0 {
+    private static func gate(_ c: PostgresConnection, box: BoxPrincipal, blockedSeconds: Int?, open: Bool) throws -> Response? {
+        if let wait = blockedSeconds, wait > 0 {
             try record(c, box: box, "throttled")
             var r = Response.error(.tooManyRequests, code: "box_throttled", message: "Too many failed attempts at this box; pickups resume later.")
             r.headers.set("Retry-After", String(wait))
             return r
         }
-        let zone = try row.decode(String.self, at: 1)
-        let open = try c.query("""
-            WITH local AS (SELECT (now() AT TIME ZONE \(zone)) AS t)
-            SELECT CASE
-                WHEN e.day IS NOT NULL THEN NOT e.closed AND (local.t)::time >= e.opens AND (local.t)::time < e.closes
-                ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = \(box.authorityID) AND h.site_id = \(box.siteID)
-                             AND h.weekday = extract(isodow FROM local.t) AND (local.t)::time >= h.opens AND (local.t)::time < h.closes)
-            END
-            FROM local LEFT JOIN site_exception e ON e.authority_id = \(box.authorityID) AND e.site_id = \(box.siteID) AND e.day = (local.t)::date
-            """).first?.decode(Bool.self, at: 0) ?? false
         guard open else {
             try record(c, box: box, "outside_hours")
             return .error(.conflict, code: "outside_pickup_hours", message: "Pickups are possible during the site's pickup hours only.")
