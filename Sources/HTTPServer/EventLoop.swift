@@ -231,6 +231,14 @@ final class EventLoop: @unchecked Sendable {
                 continue
             }
             if n == 0 {
+                // A parked request (a long poll) whose client closed its side: the client is gone, as every
+                // long-polling client that stops waiting closes the connection. Dropping it now frees the
+                // socket and cancels the responder (the handler's `onCancel` runs) instead of holding both
+                // until the wait ends.
+                if connection.phase == .processing && !connection.hasPendingOutput && isParked(connection) {
+                    close(connection)
+                    return
+                }
                 // The client finished sending. A request being answered still gets its answer.
                 if connection.phase == .processing || connection.hasPendingOutput {
                     connection.closeAfterWrite = true
@@ -254,6 +262,13 @@ final class EventLoop: @unchecked Sendable {
             // EOF in the middle of a request: nothing more will come.
             close(connection)
         }
+    }
+
+    /// True while the connection's request is with a `.deferred` handler (answered later from elsewhere).
+    private func isParked(_ connection: Connection) -> Bool {
+        guard let current = connection.current, current.responder != nil, case .found(let index, _) = current.match,
+              core.router.routes.indices.contains(index), case .deferred = core.router.routes[index].handler else { return false }
+        return true
     }
 
     /// Parses as many requests as the buffer holds, one at a time: the next request of a pipeline is

@@ -35,6 +35,25 @@ func poll(_ port: Int, token: String, since: Int64 = 0, wait: Int = 0, timeout: 
 
 @Suite("Box long poll")
 struct LongPollTests {
+    @Test func aClientThatClosesItsSide_isDroppedAtOnce_notWhenTheWaitEnds() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let box = try town.makeBox(app, rows: 1, columns: 1)
+        let token = try town.boxToken(app, box: box)
+        let client = try TestClient(port: app.port, timeout: 5)
+        client.send("GET /api/v1/box/assignments?since=999999&wait=60 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer \(token)\r\n\r\n")
+        let parked = Date().addingTimeInterval(5)
+        while app.longPolls.count == 0 && Date() < parked { usleep(10_000) }
+        #expect(app.longPolls.count == 1)
+        shutdown(client.fd, Int32(SHUT_WR))
+        let gone = Date().addingTimeInterval(2)
+        while app.longPolls.count > 0 && Date() < gone { usleep(10_000) }
+        #expect(app.longPolls.count == 0, "the parked poll of a client that closed must not wait 60 s")
+        #expect(client.readToEnd().isEmpty, "closed without an answer")
+        #expect(app.server.openConnections == 0)
+    }
+
     @Test func answersAtOnce_withTheWorkToLoad() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }
