@@ -57,7 +57,8 @@ public final class Application: Sendable {
                                         client: CurlHTTPClient(configuration: gateway.configuration), logger: logger)
         }
         do throws(SMSError) {
-            _ = try makeProvider()
+            // Without a dispatcher here, the configuration is still checked (another process may send).
+            if !configuration.sms.dispatcherEnabled { _ = try makeProvider() }
             self.smsDispatcher = configuration.sms.dispatcherEnabled
                 ? try SMSDispatcher(pool: PostgresPool(configuration: PostgresConfiguration(
                     connectionString: connectionString, poolSize: configuration.sms.threads + 1, checkoutTimeout: configuration.databasePoolTimeout,
