@@ -44,24 +44,28 @@ struct SMSDispatchTests {
         #expect(item["to"] as? String == "+49•••••••567")
     }
 
-    @Test func serverErrorThenSuccess_isRetried_andSentOnce() throws {
+    static let providers: [SMSProviderName] = [.webhook, .seven, .twilio]
+
+    @Test(arguments: providers)
+    func serverErrorThenSuccess_isRetried_andSentOnce(_ provider: SMSProviderName) throws {
         let gateway = try RecordingGateway { _, attempt in attempt == 1 ? .status(500) : .accept }
         defer { gateway.shutdown() }
-        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway) }
+        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway, provider: provider) }
         defer { app.shutdown() }
-        let ids = try SMSFixture.queue(app.pool, count: 5)
+        try SMSFixture.queue(app.pool, count: 5)
         #expect(try SMSFixture.wait { try SMSFixture.count(app.pool, status: "sent") == 5 })
-        for id in ids.map({ $0.uuidString.lowercased() }) {
-            #expect(gateway.attempts[id] == 2)
-            #expect(gateway.acceptedCounts[id] == 1)
-        }
+        #expect(gateway.attempts.count == 5 && gateway.attempts.values.allSatisfy { $0 == 2 }, "\(gateway.attempts)")
+        #expect(gateway.acceptedCounts.count == 5 && gateway.acceptedCounts.values.allSatisfy { $0 == 1 })
         #expect(try app.pool.query("SELECT min(attempts)::int8, max(attempts)::int8 FROM sms_message").first.map { [try $0.decode(Int.self, at: 0), try $0.decode(Int.self, at: 1)] } == [2, 2])
+        // The provider's message id is recorded.
+        #expect(try app.pool.query("SELECT count(*)::int8 FROM sms_message WHERE provider = \(provider.rawValue) AND provider_id IS NOT NULL").first?.decode(Int.self, at: 0) == 5)
     }
 
-    @Test func tooManyRequests_waitsForRetryAfter() throws {
+    @Test(arguments: providers)
+    func tooManyRequests_waitsForRetryAfter(_ provider: SMSProviderName) throws {
         let gateway = try RecordingGateway { _, attempt in attempt == 1 ? .status(429, retryAfter: 1) : .accept }
         defer { gateway.shutdown() }
-        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway) }
+        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway, provider: provider) }
         defer { app.shutdown() }
         let started = Date()
         try SMSFixture.queue(app.pool, count: 1)
@@ -71,10 +75,23 @@ struct SMSDispatchTests {
         #expect(gateway.attempts.values.first == 2)
     }
 
-    @Test func timeOut_isRetried() throws {
+    @Test(arguments: providers)
+    func rejectedByTheProvider_failsAtOnce(_ provider: SMSProviderName) throws {
+        let gateway = try RecordingGateway { _, _ in .status(400) }
+        defer { gateway.shutdown() }
+        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway, provider: provider) }
+        defer { app.shutdown() }
+        try SMSFixture.queue(app.pool, count: 1)
+        #expect(try SMSFixture.wait { try SMSFixture.count(app.pool, status: "failed") == 1 })
+        #expect(gateway.attempts.values.first == 1)
+        #expect(gateway.unauthorizedRequests == 0)
+    }
+
+    @Test(arguments: providers)
+    func timeOut_isRetried(_ provider: SMSProviderName) throws {
         let gateway = try RecordingGateway { _, attempt in attempt == 1 ? .slow(.milliseconds(1500), status: 503) : .accept }
         defer { gateway.shutdown() }
-        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway, timeout: .milliseconds(400)) }
+        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway, timeout: .milliseconds(400), provider: provider) }
         defer { app.shutdown() }
         try SMSFixture.queue(app.pool, count: 1)
         #expect(try SMSFixture.wait { try SMSFixture.count(app.pool, status: "sent") == 1 })

@@ -10,11 +10,15 @@ import Testing
 enum SMSFixture {
     static let dlrSecret = "dlr-secret-for-tests"
 
-    /// Dispatcher on, webhook provider at `gateway`, fast retries, no caps in the way.
-    static func configure(_ c: inout AppConfiguration, gateway: RecordingGateway, timeout: Duration = .seconds(2)) {
-        c.sms.gateway = SMSEnvironment(provider: .webhook,
-                                       configuration: GatewayConfiguration(url: gateway.url, token: gateway.token, connectTimeout: .seconds(1), totalTimeout: timeout),
-                                       deliveryReportSecret: Array(dlrSecret.utf8))
+    /// Dispatcher on, `provider` (default webhook) at `gateway`, fast retries, no caps in the way.
+    static func configure(_ c: inout AppConfiguration, gateway: RecordingGateway, timeout: Duration = .seconds(2), provider: SMSProviderName = .webhook) {
+        let configuration: GatewayConfiguration = switch provider {
+        case .seven: GatewayConfiguration(url: gateway.sevenURL, token: gateway.token, sender: "Stadt", connectTimeout: .seconds(1), totalTimeout: timeout)
+        case .twilio: GatewayConfiguration(url: gateway.twilioBaseURL, token: RecordingGateway.twilioAccount + ":" + gateway.token, sender: "+4915100000000",
+                                           connectTimeout: .seconds(1), totalTimeout: timeout)
+        default: GatewayConfiguration(url: gateway.url, token: gateway.token, connectTimeout: .seconds(1), totalTimeout: timeout)
+        }
+        c.sms.gateway = SMSEnvironment(provider: provider, configuration: configuration, deliveryReportSecret: Array(dlrSecret.utf8))
         c.sms.dispatcherEnabled = true
         c.sms.retryBaseMilliseconds = 20
         c.sms.retryMaxMilliseconds = 200
