@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresTestSupport"]),
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
-        .testTarget(name: "SMSGatewayTests", dependencies: ["SMSGateway"]),
+        .testTarget(name: "SMSGatewayTests", dependencies: ["SMSGateway", "HTTPTestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Domain", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport", "SMSGateway"]),
     ],
     swiftLanguageModes: [.v6]

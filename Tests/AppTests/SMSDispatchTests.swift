@@ -100,7 +100,7 @@ struct SMSDispatchTests {
     }
 
     @Test func connectionRefused_isRetriedUntilTheMaximumAge_thenFails_andFlagsTheApplication() throws {
-        let closed = SMSFixture.closedPort()
+        let closed = LoopbackPort.unused()
         let app = try AppFixture.make { c in
             c.sms.gateway = SMSEnvironment(provider: .webhook, configuration: GatewayConfiguration(url: "http://127.0.0.1:\(closed)/sms", token: "t"),
                                            deliveryReportSecret: nil)

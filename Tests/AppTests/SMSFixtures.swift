@@ -54,20 +54,6 @@ enum SMSFixture {
         }
         return try condition()
     }
-
-    /// A port nothing listens on.
-    static func closedPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }
 
 /// `pickupbox serve` as a child process on a database of the test (for "two server processes" and `kill -9`).
@@ -76,7 +62,7 @@ final class ServerProcess {
     let port: Int
 
     init(connectionString: String, environment: [String: String]) throws {
-        port = SMSFixture.closedPort()
+        port = LoopbackPort.unused()
         process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
         process.arguments = ["serve"]
         var env = ProcessInfo.processInfo.environment

@@ -194,17 +194,4 @@ final class LoopbackServer: @unchecked Sendable {
         buffer.removeFirst(bodyStart + length)
         return Request(method: String(requestLine[0]), path: String(requestLine[1]), headers: headers, body: body, connection: connection)
     }
-
-    /// A port on 127.0.0.1 that nobody listens on (bound, then closed).
-    static func closedPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        close(fd)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
 }

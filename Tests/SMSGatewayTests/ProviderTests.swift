@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTestSupport
 import Testing
 @testable import SMSGateway
 
@@ -123,7 +124,7 @@ struct ProviderTests {
 
     @Test(arguments: httpProviders)
     func closedPort_isAConnectError(_ name: SMSProviderName) throws {
-        let provider = try Fixture.provider(name, base: "http://127.0.0.1:\(LoopbackServer.closedPort())")
+        let provider = try Fixture.provider(name, base: "http://127.0.0.1:\(LoopbackPort.unused())")
         let error = try #require(Fixture.error { _ = try provider.send(Fixture.message) })
         #expect(error.kind == .connect)
         #expect(error.isRetryable)

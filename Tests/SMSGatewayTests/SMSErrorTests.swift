@@ -1,3 +1,4 @@
+import HTTPTestSupport
 import Testing
 @testable import SMSGateway
 
@@ -32,7 +33,7 @@ struct SMSErrorTests {
             let error = Fixture.error { _ = try provider.send(Fixture.message) }
             if let error { #expect(Fixture.isClean(error), "\(error)") }
         }
-        let refused = try Fixture.provider(name, base: "http://127.0.0.1:\(LoopbackServer.closedPort())")
+        let refused = try Fixture.provider(name, base: "http://127.0.0.1:\(LoopbackPort.unused())")
         let error = try #require(Fixture.error { _ = try refused.send(Fixture.message) })
         #expect(Fixture.isClean(error))
     }

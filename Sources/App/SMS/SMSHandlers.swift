@@ -156,33 +156,21 @@ enum SMSHandlers {
 
     static func templates(_ ctx: StaffContext) throws -> Response {
         try ctx.app.pool.withConnection { c in
-            var custom: [String: (String, Date)] = [:]
+            struct Key: Hashable { let kind: String, language: String }
+            var custom: [Key: (body: String, updatedAt: Date)] = [:]
             for row in try c.query("SELECT kind, language, body, updated_at FROM sms_template WHERE authority_id = \(ctx.authorityID)") {
-                custom[try row.decode(String.self, at: 0) + "/" + row.decode(String.self, at: 1)] = (try row.decode(String.self, at: 2), try row.decode(Date.self, at: 3))
+                custom[Key(kind: try row.decode(String.self, at: 0), language: try row.decode(String.self, at: 1))] =
+                    (try row.decode(String.self, at: 2), try row.decode(Date.self, at: 3))
             }
-            let languages = Set(SMSTexts.builtInLanguages + custom.keys.compactMap { $0.split(separator: "/").last.map(String.init) }).sorted()
+            let languages = Set(SMSTexts.builtInLanguages + custom.keys.map(\.language)).sorted()
             let site = try SMSTexts.longestSiteName(c, authorityID: ctx.authorityID)
             let budget = ctx.app.configuration.sms.segmentBudget
             var items: [Template] = []
             for kind in SMSKind.allCases {
                 for language in languages {
-                    let body: String
-                    let source: String
-                    var updated: Date?
-                    if let (text, at) = custom[kind.rawValue + "/" + language] {
-                        (body, source, updated) = (text, "custom", at)
-                    } else if let text = SMSTexts.builtIn(kind, language: language) {
-                        (body, source) = (text, "default")
-                    } else {
-                        let de = custom[kind.rawValue + "/de"]?.0 ?? SMSTexts.builtIn(kind, language: "de") ?? ""
-                        let en = custom[kind.rawValue + "/en"]?.0 ?? SMSTexts.builtIn(kind, language: "en") ?? ""
-                        (body, source) = (de + SMSTexts.bilingualSeparator + en, "fallback")
-                    }
-                    let rendered = (try? SMSTemplate(body))?.render(.worstCase(siteName: site)) ?? body
-                    let cost = SMSText.segments(of: rendered)
-                    items.append(Template(kind: kind.rawValue, language: language, body: body, source: source,
-                                          requiredPlaceholders: kind.requiredPlaceholders.map(\.rawValue),
-                                          encoding: cost.encoding == .gsm7 ? "gsm7" : "ucs2", segments: cost.segments, segmentBudget: budget, updatedAt: updated))
+                    let (body, source) = SMSTexts.resolve(kind, language: language) { custom[Key(kind: kind.rawValue, language: $0)]?.body }
+                    let updated = source == .custom ? custom[Key(kind: kind.rawValue, language: language)]?.updatedAt : nil
+                    items.append(Template(kind: kind, language: language, body: body, source: source, siteName: site, budget: budget, updatedAt: updated))
                 }
             }
             return try .json(TemplateList(placeholders: SMSPlaceholder.allCases.map(\.rawValue), segmentBudget: budget, items: items))
@@ -213,24 +201,20 @@ enum SMSHandlers {
                                    "A \(kind.rawValue) text must contain \(missing.map { "{\($0.rawValue)}" }.joined(separator: " and ")).")
         }
         return try ctx.transaction { c in
-            let site = try SMSTexts.longestSiteName(c, authorityID: ctx.authorityID)
-            let cost = SMSText.segments(of: template.render(.worstCase(siteName: site)))
-            let budget = ctx.app.configuration.sms.segmentBudget
-            guard cost.segments <= budget else {
+            var saved = Template(kind: kind, language: language, body: body, source: .custom,
+                                 siteName: try SMSTexts.longestSiteName(c, authorityID: ctx.authorityID), budget: ctx.app.configuration.sms.segmentBudget)
+            guard saved.segments <= saved.segmentBudget else {
                 throw AppError(.badRequest, "over_segment_budget",
-                               "With the longest values this text needs \(cost.segments) SMS segments (\(cost.encoding == .gsm7 ? "GSM-7" : "UCS-2")); at most \(budget) are allowed.",
-                               field: "body", extra: ["segments": String(cost.segments), "segmentBudget": String(budget)])
+                               "With the longest values this text needs \(saved.segments) SMS segments (\(saved.encoding == "gsm7" ? "GSM-7" : "UCS-2")); at most \(saved.segmentBudget) are allowed.",
+                               field: "body", extra: ["segments": String(saved.segments), "segmentBudget": String(saved.segmentBudget)])
             }
-            try c.execute("""
+            saved.updatedAt = try c.query("""
                 INSERT INTO sms_template (authority_id, kind, language, body, updated_by) VALUES (\(ctx.authorityID), \(kind.rawValue), \(language), \(body), \(ctx.user.userID))
                 ON CONFLICT (authority_id, kind, language) DO UPDATE SET body = EXCLUDED.body, updated_at = now(), updated_by = EXCLUDED.updated_by
-                """)
+                RETURNING updated_at
+                """).first?.decode(Date.self, at: 0)
             try ctx.audit(c, "sms_template.saved", "sms_template", nil, detail: ["kind": kind.rawValue, "language": language])
-            let updated = try c.query("SELECT updated_at FROM sms_template WHERE authority_id = \(ctx.authorityID) AND kind = \(kind.rawValue) AND language = \(language)")
-                .first?.decode(Date.self, at: 0)
-            return try .json(Template(kind: kind.rawValue, language: language, body: body, source: "custom",
-                                      requiredPlaceholders: kind.requiredPlaceholders.map(\.rawValue), encoding: cost.encoding == .gsm7 ? "gsm7" : "ucs2",
-                                      segments: cost.segments, segmentBudget: budget, updatedAt: updated))
+            return try .json(saved)
         }
     }
 
@@ -244,5 +228,16 @@ enum SMSHandlers {
             try ctx.audit(c, "sms_template.deleted", "sms_template", nil, detail: ["kind": kind.rawValue, "language": language])
             return Response(status: .noContent)
         }
+    }
+}
+
+extension SMSHandlers.Template {
+    /// A text with its cost, rendered with the longest values (6-digit PIN, a 10-character date, `siteName`).
+    init(kind: SMSKind, language: String, body: String, source: SMSTexts.Source, siteName: String, budget: Int, updatedAt: Date? = nil) {
+        let rendered = (try? SMSTemplate(body))?.render(.worstCase(siteName: siteName)) ?? body
+        let cost = SMSText.segments(of: rendered)
+        self.init(kind: kind.rawValue, language: language, body: body, source: source.rawValue,
+                  requiredPlaceholders: kind.requiredPlaceholders.map(\.rawValue), encoding: cost.encoding.storedName,
+                  segments: cost.segments, segmentBudget: budget, updatedAt: updatedAt)
     }
 }

@@ -23,7 +23,7 @@ enum SMSOutbox {
         let inserted = try connection.query("""
             INSERT INTO sms_message (authority_id, id, application_id, assignment_id, to_number, template, language, body, encoding, segments, next_attempt_at)
             VALUES (\(authorityID), \(id), \(applicationID), \(assignmentID), \(number), \(kind.rawValue), \(language), \(text),
-                    \(cost.encoding == .gsm7 ? "gsm7" : "ucs2"), \(min(cost.segments, 20)), coalesce(\(notBefore)::timestamptz, now()))
+                    \(cost.encoding.storedName), \(min(cost.segments, 20)), coalesce(\(notBefore)::timestamptz, now()))
             \(unsafeSQL: onConflict)
             RETURNING id
             """)

@@ -136,18 +136,29 @@ enum SMSTexts {
             """).first?.decode(String.self, at: 0)
     }
 
-    /// The text for `language`: its own (custom, then built-in), else German and English together.
+    /// Where a language's text comes from: the authority's own, the built-in one, or — for a language
+    /// without either — German and English together.
+    enum Source: String {
+        case custom, `default`, fallback
+    }
+
+    /// The template for `language`; `custom` answers the authority's own text for a language. The one
+    /// rule for sending (`render`) and for showing (`GET /sms/templates`).
+    static func resolve(_ kind: SMSKind, language: String, custom: (String) throws -> String?) rethrows -> (text: String, source: Source) {
+        if let own = try custom(language) { return (own, .custom) }
+        if let builtIn = builtIn(kind, language: language) { return (builtIn, .default) }
+        let de = try custom("de") ?? builtIn(kind, language: "de") ?? ""
+        let en = try custom("en") ?? builtIn(kind, language: "en") ?? ""
+        return (de + bilingualSeparator + en, .fallback)
+    }
+
+    /// The text for `language`, rendered with `values`.
     static func render(_ connection: PostgresConnection, authorityID: UUID, kind: SMSKind, language: String, values: SMSValues) throws -> String {
-        func own(_ language: String) throws -> String? {
-            guard let source = try custom(connection, authorityID: authorityID, kind: kind, language: language) ?? builtIn(kind, language: language) else { return nil }
-            // Stored templates were validated when saved; a parse failure here would be a bug, and the
-            // built-in German text is the safe answer.
-            return (try? SMSTemplate(source))?.render(values)
-        }
-        if let text = try own(language) { return text }
-        let de = try own("de") ?? ""
-        let en = try own("en") ?? ""
-        return de + bilingualSeparator + en
+        let source = try resolve(kind, language: language) { try custom(connection, authorityID: authorityID, kind: kind, language: $0) }
+        // Stored templates were validated when saved; a parse failure here would be a bug, and the
+        // built-in texts are the safe answer.
+        let template = (try? SMSTemplate(source.text)) ?? (try? SMSTemplate(resolve(kind, language: language) { _ in nil }.text))
+        return template?.render(values) ?? ""
     }
 
     /// The longest site name of the authority: the worst case for the segment budget.
@@ -157,9 +168,7 @@ enum SMSTexts {
     }
 }
 
-extension SMSText {
+extension SMSText.Encoding {
     /// `gsm7` or `ucs2`, as stored and shown.
-    static func encodingName(of text: String) -> String {
-        encoding(of: text) == .gsm7 ? "gsm7" : "ucs2"
-    }
+    var storedName: String { self == .gsm7 ? "gsm7" : "ucs2" }
 }
