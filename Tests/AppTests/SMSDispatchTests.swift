@@ -145,6 +145,7 @@ struct SMSDispatchTests {
         #expect(reasons.count == 2 && reasons.allSatisfy { $0.contains("rejected") && $0.contains("HTTP 400") })
         let (_, flagged) = client.json("GET", "/api/v1/applications?contactRequired=true")
         #expect((flagged["items"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id])
+        #expect(client.json("PATCH", "/api/v1/applications/\(id)", json: ["contactRequired": "no"]).1["error"] as? String == "invalid_type")
         let (status, cleared) = client.json("PATCH", "/api/v1/applications/\(id)", json: ["contactRequired": false])
         #expect(status == 200)
         #expect(cleared["contactRequired"] as? Bool == false)

@@ -164,6 +164,11 @@ struct SMSTemplateTests {
         let (over, overBody) = chef.json("PUT", "/api/v1/sms/templates/reminder/de", json: ["body": long])
         #expect(over == 400 && overBody["error"] as? String == "over_segment_budget")
         #expect(chef.json("PUT", "/api/v1/sms/templates/reminder/DE", json: ["body": "bis {deadline}"]).0 == 400)
+        #expect(chef.json("PUT", "/api/v1/sms/templates/reminder/%D9%A0%D9%A1", json: ["body": "bis {deadline}"]).1["error"] as? String == "invalid_language")
+        #expect(chef.json("PUT", "/api/v1/sms/templates/reminder/de", json: ["body": 42]).1["error"] as? String == "invalid_type")
+        #expect(chef.json("PUT", "/api/v1/sms/templates/reminder/de", json: ["body": String(repeating: "x", count: 1001) + "{deadline}"]).1["error"] as? String == "too_long")
+        #expect(anna.json("GET", "/api/v1/sms/messages?applicationId=%27%20OR%201%3D1").1["error"] as? String == "invalid_parameter")
+        #expect(anna.json("GET", "/api/v1/sms/messages?limit=%D9%A1").1["error"] as? String == "invalid_parameter")
         #expect(chef.json("PUT", "/api/v1/sms/templates/birthday/de", json: ["body": "x"]).0 == 404)
         #expect(chef.json("PUT", "/api/v1/sms/templates/reminder/de", json: ["body": "bis {deadline}\u{7}"]).0 == 400)
 

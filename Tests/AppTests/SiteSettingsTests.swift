@@ -20,6 +20,11 @@ struct SiteSettingsTests {
         #expect(chef.json("PUT", "/api/v1/sites/\(town.siteID)/pickup-settings", json: wrong).0 == 400)
         #expect(chef.json("PUT", "/api/v1/sites/\(town.siteID)/pickup-settings", json: ["pinLetter": false]).0 == 400)
         #expect(chef.json("PUT", "/api/v1/sites/\(UUID())/pickup-settings", json: Self.relaxed).0 == 404)
+        var wrongType = Self.relaxed
+        wrongType["pinLetter"] = "yes"
+        #expect(chef.json("PUT", "/api/v1/sites/\(town.siteID)/pickup-settings", json: wrongType).1["error"] as? String == "invalid_type")
+        wrong["secondFactor"] = "none'; DROP TABLE site; --"
+        #expect(chef.json("PUT", "/api/v1/sites/\(town.siteID)/pickup-settings", json: wrong).1["error"] as? String == "invalid_value")
 
         let (_, before) = poll(app.port, token: token)
         let defaults = (before["configuration"] as? [String: Any])?["pickupSettings"] as? [String: Any]
@@ -57,6 +62,10 @@ struct SiteSettingsTests {
         #expect(chefUser["hasBadge"] as? Bool == true)
         #expect(chef.json("PUT", "/api/v1/users/\(ids["anna"] ?? "")/badge", json: ["badge": "BADGE-0001"]).0 == 409)
         #expect(chef.json("PUT", "/api/v1/users/\(ids["anna"] ?? "")/badge", json: ["badge": "x"]).0 == 400)
+        for bad: Any in ["BADGE-٠٠٠٢", String(repeating: "B", count: 65), "BADGE 0002", 12345678] {
+            let (status, body) = chef.json("PUT", "/api/v1/users/\(ids["anna"] ?? "")/badge", json: ["badge": bad])
+            #expect(status == 400 && body["error"] != nil, "\(bad)")
+        }
         #expect(chef.json("PUT", "/api/v1/users/\(ids["anna"] ?? "")/badge", json: ["badge": "BADGE-0002"]).0 == 200)
         #expect(try app.pool.query("SELECT count(*)::int8 FROM app_user WHERE badge_hash = convert_to('BADGE-0002', 'UTF8')").first?.decode(Int.self, at: 0) == 0,
                 "only a keyed hash is stored")
@@ -76,6 +85,7 @@ struct SiteSettingsTests {
         #expect(load(["BADGE-0001", "BADGE-0001"]).1["error"] as? String == "four_eyes_required")
         #expect(load(["BADGE-0001", "BADGE-9999"]).1["error"] as? String == "unknown_badge")
         #expect(load(["BADGE-0001", "BADGE-0002", "BADGE-0003"]).0 == 400)
+        #expect(load(["BADGE-0001", "' OR 1=1 --"]).1["error"] as? String == "invalid_badge")
         #expect(try app.pool.query("SELECT count(*)::int8 FROM assignment WHERE loading_authorised_by IS NOT NULL").first?.decode(Int.self, at: 0) == 0)
 
         let (loaded, instruction) = load(["BADGE-0002", "BADGE-0001"])
@@ -116,6 +126,7 @@ struct SiteSettingsTests {
         #expect(csv.text.contains(documentNumber(721)) && !csv.text.contains(documentNumber(722)))
         #expect(!csv.text.contains("Mustermann"))
         #expect(anna.json("GET", "/api/v1/sites/\(town.siteID)/retrieval-list?format=pdf").0 == 400)
+        #expect(anna.json("GET", "/api/v1/sites/\(town.siteID)/retrieval-list?format=csv%27%20OR%201=1").1["error"] as? String == "invalid_parameter")
         #expect(anna.json("GET", "/api/v1/sites/\(UUID())/retrieval-list").0 == 404)
         #expect(RetrievalList.csvField("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
     }
