@@ -60,7 +60,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            // The browser frontend: plain files, no build step (Sources/App/Public → <exe dir>/pickupbox_App.resources/Public).
+            resources: [.copy("Public")]
         ),
         .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
         .target(name: "PostgresTestSupport", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),

@@ -16,6 +16,9 @@ public struct AppConfiguration: Sendable {
     /// Where local state lives (embedded cluster): `.pickupbox` in the working directory.
     public var dataDirectory = ".pickupbox"
     public var migrationsDirectory = "Migrations"
+    /// The browser frontend's files, read from disk on every request (development); nil → the files
+    /// shipped next to the executable, served from memory.
+    public var webDirectory: String?
     public var databasePoolSize = 16
     public var databasePoolTimeout: Duration = .seconds(5)
     public var eventLoops = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -71,6 +74,7 @@ public struct AppConfiguration: Sendable {
         ("DATABASE_URL / DATABASE_URL_FILE", "PostgreSQL connection (URL or libpq string); unset → embedded cluster (development only)"),
         ("PICKUPBOX_DATA_DIR", "local state directory, default .pickupbox"),
         ("PICKUPBOX_MIGRATIONS_DIR", "SQL migrations, default Migrations"),
+        ("PICKUPBOX_WEB_DIR", "development: serve the web frontend from this directory, re-read on every request; default: the files shipped with the binary"),
         ("DB_POOL_SIZE", "database connections per process, default 16"),
         ("DB_POOL_TIMEOUT_MS", "wait for a free connection before 503, default 5000"),
         ("HTTP_EVENT_LOOPS", "event loop threads, default: number of cores"),
@@ -127,6 +131,7 @@ public struct AppConfiguration: Sendable {
         c.databaseURL = secret("DATABASE_URL")
         if let d = string("PICKUPBOX_DATA_DIR") { c.dataDirectory = d }
         if let m = string("PICKUPBOX_MIGRATIONS_DIR") { c.migrationsDirectory = m }
+        if let w = string("PICKUPBOX_WEB_DIR") { c.webDirectory = w }
         if let n = integer("DB_POOL_SIZE", 1...500) { c.databasePoolSize = n }
         if let n = integer("DB_POOL_TIMEOUT_MS", 1...120_000) { c.databasePoolTimeout = .milliseconds(n) }
         if let n = integer("HTTP_EVENT_LOOPS", 1...256) { c.eventLoops = n }

@@ -19,6 +19,10 @@ public final class Application: Sendable {
     /// Key for keyed hashes (CANs, PINs); never stored in the database.
     let secretKey: [UInt8]
     let statusLimiter: RateLimiter
+    /// Public site data (hours, exceptions, pickup settings) for the status check, kept for a minute.
+    let publicSites = SiteHoursCache()
+    /// The browser frontend's files.
+    let web: WebAssets
     /// Parked long polls of box controllers, woken by NOTIFY.
     let longPolls: LongPollRegistry
     /// Moves documents past their pickup deadline to `retrieval_due`.
@@ -67,6 +71,7 @@ public final class Application: Sendable {
         } catch {
             throw AppConfiguration.Invalid(problems: ["SMS: \(error.reason)"])
         }
+        self.web = try WebAssets.load(override: configuration.webDirectory)
         self.latestMigration = try MigrationRunner(directory: configuration.migrationsDirectory, logger: logger).load().map(\.version).max() ?? 0
         self.serverBox = ServerBox()
         let metrics = self.metrics

@@ -40,6 +40,7 @@ public enum Routes {
             .open(.GET, "/ready") { _ in ops.ready() },
             .open(.GET, "/metrics", access: .metrics) { req in try ops.metrics(req) },
         ]
+        routes += WebRoutes.routes(app)
         routes += AuthHandlers.routes(app)
         routes += StatusHandlers.routes(app)
         routes += ApplicationHandlers.routes(app)

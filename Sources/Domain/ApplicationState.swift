@@ -34,3 +34,24 @@ public enum DocumentType: String, Sendable, Hashable, Codable, CaseIterable {
     case passport
     case idCard = "id_card"
 }
+
+/// What the public status check tells anyone who has the Vorgangsnummer: the coarse state only
+/// (DESIGN §4.7). A cancelled application is `unknown`, exactly like a number that does not exist.
+public enum PublicStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    case inProduction = "in_production"
+    case readyInBox = "ready_in_box"
+    case readyAtCounter = "ready_at_counter"
+    case collected
+    case unknown
+
+    public init(_ state: ApplicationState) {
+        switch state {
+        case .registered, .inProduction, .delivered, .assigned: self = .inProduction
+        case .readyInBox: self = .readyInBox
+        // Past the box deadline the document goes back to the counter; the applicant goes there.
+        case .retrievalDue, .readyAtCounter: self = .readyAtCounter
+        case .collected: self = .collected
+        case .cancelled: self = .unknown
+        }
+    }
+}

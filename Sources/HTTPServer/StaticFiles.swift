@@ -58,5 +58,5 @@ public struct StaticFiles: Sendable {
         return String(cString: p)
     }
 
-    static let notFound = Response.error(.notFound, code: "not_found", message: "No such resource.")
+    public static let notFound = Response.error(.notFound, code: "not_found", message: "No such resource.")
 }

@@ -16,6 +16,13 @@ enum AuthHandlers {
         let csrfToken: String
     }
 
+    /// `GET /api/v1/auth/session`: whether the request carries a live session, without a 401 when not.
+    struct SessionState: Codable {
+        let authenticated: Bool
+        let user: UserInfo?
+        let csrfToken: String?
+    }
+
     struct UserInfo: Codable {
         let id: UUID
         let authorityId: UUID
@@ -29,8 +36,14 @@ enum AuthHandlers {
             .open(.POST, "/api/v1/auth/login", maxBodyBytes: 4096) { req in try login(app, req) },
             .staff(.POST, "/api/v1/auth/logout", app: app) { _, ctx in try logout(ctx) },
             .staff(.GET, "/api/v1/auth/me", app: app) { _, ctx in
-                try .json(SessionInfo(user: UserInfo(id: ctx.user.userID, authorityId: ctx.authorityID, username: ctx.user.username,
-                                                     displayName: ctx.user.displayName, role: ctx.user.role), csrfToken: ctx.user.csrfToken))
+                try .json(SessionInfo(user: UserInfo(ctx.user), csrfToken: ctx.user.csrfToken))
+            },
+            // The web app asks this first: "not logged in" is an answer here, not an error.
+            .open(.GET, "/api/v1/auth/session") { req in
+                guard let user = try app.sessions.principal(for: req) else {
+                    return try .json(SessionState(authenticated: false, user: nil, csrfToken: nil))
+                }
+                return try .json(SessionState(authenticated: true, user: UserInfo(user), csrfToken: user.csrfToken))
             },
         ]
     }
@@ -94,5 +107,11 @@ enum AuthHandlers {
         var response = Response(status: .noContent)
         response.headers.add("Set-Cookie", ctx.app.sessions.clearCookie())
         return response
+    }
+}
+
+extension AuthHandlers.UserInfo {
+    init(_ user: UserPrincipal) {
+        self.init(id: user.userID, authorityId: user.authorityID, username: user.username, displayName: user.displayName, role: user.role)
     }
 }

@@ -5,7 +5,8 @@ import Postgres
 import Synchronization
 
 /// The public status check (DESIGN §4.7): coarse state only, no personal data, the same answer shape
-/// for unknown and malformed numbers, rate-limited per client address.
+/// for unknown and malformed numbers, rate-limited per client address. `GET /status` (the page) and
+/// `GET /api/v1/status/{vorgangsnummer}` (JSON) share the lookup and the site cache.
 enum StatusHandlers {
     struct StatusResponse: Codable {
         /// `in_production`, `ready_in_box`, `ready_at_counter`, `collected` or `unknown`.
@@ -36,13 +37,39 @@ enum StatusHandlers {
         }
     }
 
-    static let unknown = StatusResponse(status: "unknown", readyUntil: nil, site: nil)
+    /// What a lookup found: the coarse state, the deadline and the site (ids as text, the cache's keys).
+    struct Found {
+        let status: PublicStatus
+        /// `YYYY-MM-DD`, for `ready_in_box`.
+        let readyUntil: String?
+        let authorityID: String
+        let siteID: String
+    }
 
     static func routes(_ app: Application) -> [AppRoute] {
-        let cache = SiteHoursCache()
-        return [
-            .open(.GET, "/api/v1/status/{vorgangsnummer}") { req in try status(app, req, cache: cache) },
+        [
+            .open(.GET, "/api/v1/status/{vorgangsnummer}") { req in try status(app, req) },
         ]
+    }
+
+    /// The rate limit of the public check (API and page alike): nil, or the seconds to wait.
+    static func limited(_ app: Application, _ request: Request) -> Int? {
+        app.statusLimiter.take(TrustedProxies.limiterKey(app.clientAddress(request)))
+    }
+
+    /// One indexed lookup. nil for malformed, unknown, ambiguous and cancelled numbers alike.
+    static func lookup(_ app: Application, _ text: String) throws -> Found? {
+        guard let number = try? Vorgangsnummer.parse(text, allowExternal: true) else { return nil }
+        // LIMIT 2: an external number used by two authorities is ambiguous and answered as unknown.
+        let rows = try app.pool.query("""
+            SELECT a.state, a.pickup_deadline::text, a.authority_id::text, a.site_id::text FROM application a
+            WHERE a.vorgangsnummer = \(number.value) LIMIT 2
+            """)
+        guard rows.count == 1, let row = rows.first, let state = ApplicationState(rawValue: try row.decode(String.self, at: 0)) else { return nil }
+        let status = PublicStatus(state)
+        guard status != .unknown else { return nil }
+        return Found(status: status, readyUntil: status == .readyInBox ? try row.decode(String?.self, at: 1) : nil,
+                     authorityID: try row.decode(String.self, at: 2), siteID: try row.decode(String.self, at: 3))
     }
 
     /// `{"status":"unknown"}`, as JSONEncoder would write it.
@@ -50,33 +77,16 @@ enum StatusHandlers {
 
     /// The hot path of the public check (one indexed lookup; the site part comes from a cache and the
     /// JSON is assembled from bytes, in the same sorted-key form JSONEncoder writes).
-    static func status(_ app: Application, _ request: Request, cache: SiteHoursCache) throws -> Response {
-        if let wait = app.statusLimiter.take(TrustedProxies.limiterKey(app.clientAddress(request))) {
+    static func status(_ app: Application, _ request: Request) throws -> Response {
+        if let wait = limited(app, request) {
             throw AppError.tooManyRequests(retryAfterSeconds: wait)
         }
-        guard let number = try? Vorgangsnummer.parse(request.parameter("vorgangsnummer"), allowExternal: true) else {
-            return .json(bytes: unknownBody)
-        }
-        // LIMIT 2: an external number used by two authorities is ambiguous and answered as unknown.
-        let rows = try app.pool.query("""
-            SELECT a.state, a.pickup_deadline::text, a.authority_id::text, a.site_id::text FROM application a
-            WHERE a.vorgangsnummer = \(number.value) LIMIT 2
-            """)
-        guard rows.count == 1, let row = rows.first else { return .json(bytes: unknownBody) }
-        let coarse: String
-        switch try row.decode(String.self, at: 0) {
-        case "registered", "in_production", "delivered", "assigned": coarse = "in_production"
-        case "ready_in_box": coarse = "ready_in_box"
-        case "retrieval_due", "ready_at_counter": coarse = "ready_at_counter"
-        case "collected": coarse = "collected"
-        default: return .json(bytes: unknownBody)
-        }
-        // Ids as text: the cache is keyed by them, and parsing UUIDs on every request costs more than the lookup.
-        let site = try cache.siteJSON(authorityID: try row.decode(String.self, at: 2), siteID: try row.decode(String.self, at: 3), pool: app.pool)
+        guard let found = try lookup(app, request.parameter("vorgangsnummer")) else { return .json(bytes: unknownBody) }
+        let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.pool).json
         var body: [UInt8] = []
         body.reserveCapacity(site.count + 64)
         body.append(contentsOf: "{".utf8)
-        if coarse == "ready_in_box", let until = try row.decode(String?.self, at: 1) {
+        if let until = found.readyUntil {
             body.append(contentsOf: #""readyUntil":""#.utf8)
             body.append(contentsOf: until.utf8)   // YYYY-MM-DD from PostgreSQL: nothing to escape
             body.append(contentsOf: #"","#.utf8)
@@ -84,28 +94,36 @@ enum StatusHandlers {
         body.append(contentsOf: #""site":"#.utf8)
         body.append(contentsOf: site)
         body.append(contentsOf: #","status":""#.utf8)
-        body.append(contentsOf: coarse.utf8)
+        body.append(contentsOf: found.status.rawValue.utf8)
         body.append(contentsOf: #""}"#.utf8)
         return .json(bytes: body)
     }
 }
 
-/// Sites and their pickup hours change rarely and are public: their JSON is kept for a minute.
+/// Sites with their hours, exceptions and pickup settings change rarely and are public: they are
+/// kept for a minute (with the API's JSON of them).
 final class SiteHoursCache: Sendable {
-    private let entries = Mutex<[String: (fetched: Date, json: [UInt8])]>([:])
+    struct Entry: Sendable {
+        let fetched: Date
+        let site: SiteDTO.Site
+        let json: [UInt8]
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
     static let lifetime: TimeInterval = 60
 
-    func siteJSON(authorityID authorityText: String, siteID siteText: String, pool: PostgresPool) throws -> [UInt8] {
+    func site(authorityID authorityText: String, siteID siteText: String, pool: PostgresPool) throws -> Entry {
         let now = Date()
         if let hit = entries.withLock({ $0[siteText] }), now.timeIntervalSince(hit.fetched) < Self.lifetime {
-            return hit.json
+            return hit
         }
         guard let authorityID = UUID(uuidString: authorityText), let siteID = UUID(uuidString: siteText) else { throw AppError.notFound("site") }
-        let site = try pool.query("SELECT name, address FROM site WHERE authority_id = \(authorityID) AND id = \(siteID)")
-        guard let s = site.first else { throw AppError.notFound("site") }
-        let hours = try pool.withConnection { try StatusHandlers.PickupHours.load($0, authorityID: authorityID, siteID: siteID) }
-        let json = try JSONCoding.encode(StatusHandlers.SiteInfo(name: try s.decode(String.self, at: 0), address: try s.decode(String.self, at: 1), pickupHours: hours))
-        entries.withLock { $0[siteText] = (now, json) }
-        return json
+        let site = try pool.withConnection { try SiteStore.fetch($0, authorityID: authorityID, id: siteID) }
+        let json = try JSONCoding.encode(StatusHandlers.SiteInfo(
+            name: site.name, address: site.address,
+            pickupHours: site.hours.map { StatusHandlers.PickupHours(weekday: $0.weekday, opens: $0.opens, closes: $0.closes) }))
+        let entry = Entry(fetched: now, site: site, json: json)
+        entries.withLock { $0[siteText] = entry }
+        return entry
     }
 }

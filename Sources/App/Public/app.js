@@ -1,0 +1,264 @@
+// The caseworker app's shell: session, navigation, language switch and the hash router that loads
+// one module per page (pages/<name>.js, with pages/<name>.css when the module exports `css`).
+
+import { h, replace } from './dom.js';
+import { api, setCsrfToken, setUnauthenticatedHandler, ApiError } from './api.js';
+import { lang, setLang, makeT } from './i18n.js';
+
+const t = makeT({
+  de: {
+    skip: 'Zum Inhalt springen',
+    product: 'pickupbox',
+    'nav.label': 'Hauptnavigation',
+    'nav.dashboard': 'Übersicht',
+    'nav.register': 'Antrag erfassen',
+    'nav.delivery': 'Lieferung',
+    'nav.boxes': 'Boxen',
+    'nav.search': 'Suche',
+    'nav.admin': 'Verwaltung',
+    switchLanguage: 'English',
+    logout: 'Abmelden',
+    signedInAs: 'Angemeldet als {name}',
+    'role.caseworker': 'Sachbearbeitung',
+    'role.supervisor': 'Leitung',
+    notFound: 'Diese Seite gibt es nicht.',
+    backHome: 'Zur Übersicht',
+    loadFailed: 'Die Seite konnte nicht geladen werden.',
+  },
+  en: {
+    skip: 'Skip to content',
+    product: 'pickupbox',
+    'nav.label': 'Main navigation',
+    'nav.dashboard': 'Dashboard',
+    'nav.register': 'Register application',
+    'nav.delivery': 'Delivery',
+    'nav.boxes': 'Boxes',
+    'nav.search': 'Search',
+    'nav.admin': 'Administration',
+    switchLanguage: 'Deutsch',
+    logout: 'Log out',
+    signedInAs: 'Signed in as {name}',
+    'role.caseworker': 'Caseworker',
+    'role.supervisor': 'Supervisor',
+    notFound: 'There is no such page.',
+    backHome: 'Go to the dashboard',
+    loadFailed: 'The page could not be loaded.',
+  },
+});
+
+const UUID = '([0-9a-fA-F-]{36})';
+/** Every page of the app: hash path → module. */
+const ROUTES = [
+  { path: /^\/login$/, page: 'login', public: true },
+  { path: /^\/$/, page: 'dashboard', nav: 'dashboard' },
+  { path: /^\/register$/, page: 'register', nav: 'register' },
+  { path: new RegExp(`^/applications/${UUID}$`), page: 'detail', params: ['id'], nav: 'search' },
+  { path: new RegExp(`^/applications/${UUID}/letter$`), page: 'letter', params: ['id'], nav: 'register' },
+  { path: /^\/search$/, page: 'search', nav: 'search' },
+  { path: /^\/delivery$/, page: 'delivery', nav: 'delivery' },
+  { path: /^\/boxes$/, page: 'boxes', nav: 'boxes' },
+  { path: new RegExp(`^/boxes/${UUID}$`), page: 'box', params: ['id'], nav: 'boxes' },
+  { path: /^\/admin(?:\/(users|sites|boxes|sms))?$/, page: 'admin', params: ['tab'], nav: 'admin', supervisor: true },
+];
+const NAV = ['dashboard', 'register', 'delivery', 'boxes', 'search'];
+
+const state = { me: null, leave: [], controller: null };
+const RETURN_KEY = 'pickupbox.return';
+const FORM_PREFIX = 'pickupbox.form.';
+
+function currentHash() { return location.hash.replace(/^#/, '') || '/'; }
+
+export function navigate(path) {
+  if (currentHash() === path) render();
+  else location.hash = path;
+}
+
+/** Sends the user to the login page, remembering where they were (their form is kept already). */
+function sessionExpired() {
+  if (currentHash().startsWith('/login')) return;
+  state.me = null;
+  setCsrfToken(null);
+  try { sessionStorage.setItem(RETURN_KEY, currentHash()); } catch { /* best effort */ }
+  location.hash = '/login?expired=1';
+}
+setUnauthenticatedHandler(sessionExpired);
+
+/**
+ * Keeps what the user typed into `form` in sessionStorage (per page and form name), restores it
+ * when the page is shown again (after a login that an expired session forced), and forgets it
+ * on clear(). Passwords and files are never kept.
+ */
+function keepForm(form, name) {
+  const key = FORM_PREFIX + currentHash().split('?')[0] + '.' + name;
+  const fields = () => Array.from(form.elements).filter((el) => el.name && el.type !== 'password' && el.type !== 'file' && el.type !== 'submit' && el.type !== 'button');
+  const save = () => {
+    const data = {};
+    for (const el of fields()) data[el.name] = el.type === 'checkbox' ? el.checked : el.type === 'radio' ? (el.checked ? el.value : data[el.name]) : el.value;
+    try { sessionStorage.setItem(key, JSON.stringify(data)); } catch { /* quota: not kept */ }
+  };
+  let restored = false;
+  try {
+    const data = JSON.parse(sessionStorage.getItem(key) || 'null');
+    if (data) {
+      for (const el of fields()) {
+        if (!(el.name in data)) continue;
+        if (el.type === 'checkbox') el.checked = Boolean(data[el.name]);
+        else if (el.type === 'radio') el.checked = el.value === data[el.name];
+        else el.value = data[el.name] ?? '';
+      }
+      for (const el of fields()) el.dispatchEvent(new Event(el.tagName === 'SELECT' || el.type === 'checkbox' || el.type === 'radio' ? 'change' : 'input', { bubbles: true }));
+      restored = true;
+    }
+  } catch { /* unreadable: start empty */ }
+  form.addEventListener('input', save);
+  form.addEventListener('change', save);
+  return { restored, clear: () => { try { sessionStorage.removeItem(key); } catch { /* ignore */ } }, save };
+}
+
+function forgetKeptForms() {
+  try {
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith(FORM_PREFIX) || key === RETURN_KEY) sessionStorage.removeItem(key);
+  } catch { /* ignore */ }
+}
+
+async function loadMe() {
+  // /auth/session answers "not logged in" with 200, so an anonymous visit logs no failed request.
+  const session = await api('GET', '/api/v1/auth/session');
+  state.me = session.authenticated ? { user: session.user, csrfToken: session.csrfToken } : null;
+  setCsrfToken(state.me ? state.me.csrfToken : null);
+  return state.me;
+}
+
+/** Called by the login page with the session the server answered. */
+function signedIn(session) {
+  state.me = session;
+  setCsrfToken(session.csrfToken);
+  let target = '/';
+  try {
+    target = sessionStorage.getItem(RETURN_KEY) || '/';
+    sessionStorage.removeItem(RETURN_KEY);
+  } catch { /* ignore */ }
+  navigate(target.startsWith('/login') ? '/' : target);
+}
+
+async function logout() {
+  try { await api('POST', '/api/v1/auth/logout'); } catch { /* the session may be gone already */ }
+  state.me = null;
+  setCsrfToken(null);
+  forgetKeptForms();
+  navigate('/login');
+}
+
+function header(route) {
+  const me = state.me;
+  const langButton = h('button', { type: 'button', class: 'link-button', lang: lang() === 'de' ? 'en' : 'de', on: { click: () => { setLang(lang() === 'de' ? 'en' : 'de'); render(); } } }, t('switchLanguage'));
+  const nav = me ? h('nav', { class: 'main-nav', 'aria-label': t('nav.label') }, h('ul', {},
+    [...NAV, ...(me.user.role === 'supervisor' ? ['admin'] : [])].map((item) => {
+      const href = item === 'dashboard' ? '#/' : `#/${item}`;
+      return h('li', {}, h('a', { href, 'aria-current': route?.nav === item ? 'page' : undefined }, t(`nav.${item}`)));
+    }))) : null;
+  const who = me ? h('p', { class: 'who' },
+    h('span', {}, t('signedInAs', { name: me.user.displayName })), ' ',
+    h('span', { class: 'role' }, `(${t(`role.${me.user.role}`)})`)) : null;
+  return h('header', { class: 'site-header' },
+    h('a', { class: 'skip-link', href: '#main', on: { click: (e) => { e.preventDefault(); document.getElementById('main')?.focus(); } } }, t('skip')),
+    h('div', { class: 'header-bar' },
+      h('a', { class: 'brand', href: '#/' }, t('product')),
+      h('div', { class: 'header-tools' }, who, langButton,
+        me ? h('button', { type: 'button', class: 'link-button', on: { click: logout } }, t('logout')) : null)),
+    nav);
+}
+
+function match(path) {
+  for (const route of ROUTES) {
+    const m = route.path.exec(path);
+    if (m) {
+      const params = {};
+      (route.params || []).forEach((name, i) => { params[name] = m[i + 1]; });
+      return { route, params };
+    }
+  }
+  return null;
+}
+
+const loadedCss = new Set();
+function loadCss(page) {
+  if (loadedCss.has(page)) return Promise.resolve();
+  loadedCss.add(page);
+  return new Promise((resolve) => {
+    const link = h('link', { rel: 'stylesheet', href: new URL(`./pages/${page}.css`, import.meta.url).href });
+    link.addEventListener('load', resolve);
+    link.addEventListener('error', resolve);
+    document.head.append(link);
+  });
+}
+
+let renderSeq = 0;
+async function render() {
+  const seq = ++renderSeq;
+  for (const fn of state.leave.splice(0)) { try { fn(); } catch { /* cleanup must not block navigation */ } }
+  state.controller?.abort();
+  state.controller = new AbortController();
+  const hash = currentHash();
+  const [path, queryString] = hash.split('?');
+  const query = new URLSearchParams(queryString || '');
+  const app = document.getElementById('app');
+  const found = match(path);
+
+  if (!found?.route.public && !state.me) {
+    await loadMe().catch(() => null);
+    if (seq !== renderSeq) return;
+    if (!state.me) {
+      if (found) { try { sessionStorage.setItem(RETURN_KEY, hash); } catch { /* ignore */ } }
+      location.hash = '/login';
+      return;
+    }
+  }
+  const main = h('main', { id: 'main', tabindex: '-1' });
+  replace(app, header(found?.route), main, h('footer', { class: 'site-footer' }, h('p', {}, 'pickupbox')));
+  if (!found || (found.route.supervisor && state.me?.user.role !== 'supervisor')) {
+    document.title = `${t('notFound')} – pickupbox`;
+    replace(main, h('h1', { tabindex: '-1' }, t('notFound')), h('p', {}, h('a', { href: '#/' }, t('backHome'))));
+    main.querySelector('h1').focus();
+    return;
+  }
+  let module;
+  try {
+    module = await import(`./pages/${found.route.page}.js`);
+    if (module.css) await loadCss(found.route.page);
+  } catch (e) {
+    console.error(e);
+    replace(main, h('h1', { tabindex: '-1' }, t('loadFailed')));
+    return;
+  }
+  if (seq !== renderSeq) return;
+  const ctx = {
+    main,
+    params: found.params,
+    query,
+    me: state.me,
+    signal: state.controller.signal,
+    navigate,
+    keepForm,
+    signedIn,
+    onLeave: (fn) => state.leave.push(fn),
+    setTitle: (text) => { document.title = `${text} – pickupbox`; },
+  };
+  try {
+    await module.render(ctx);
+  } catch (e) {
+    if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
+    console.error(e);
+    main.append(h('div', { class: 'notice notice-error', role: 'alert' }, t('loadFailed')));
+  }
+  if (seq !== renderSeq) return;
+  // Screen readers and keyboard users start at the page's heading.
+  const heading = main.querySelector('h1');
+  if (heading && !main.contains(document.activeElement)) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus({ preventScroll: true });
+  }
+}
+
+window.addEventListener('hashchange', render);
+render();

@@ -1,0 +1,254 @@
+import Domain
+
+/// The languages of the public status page: German, English, and simple German (Leichte Sprache:
+/// short sentences, one idea per line, no abbreviations, long words split with a hyphen).
+enum StatusLanguage: String, CaseIterable, Sendable {
+    case de
+    case en
+    /// Leichte Sprache (`?lang=ls`).
+    case simple = "ls"
+
+    /// The `lang` attribute: simple German is German.
+    var htmlLang: String { self == .en ? "en" : "de" }
+
+    /// The name of the language in itself, for the switcher.
+    var ownName: String {
+        switch self {
+        case .de: return "Deutsch"
+        case .en: return "English"
+        case .simple: return "Leichte Sprache"
+        }
+    }
+
+    /// `?lang=` wins; otherwise the first of `Accept-Language` we speak (RFC 9110 §12.5.4, by q-value); German by default.
+    static func pick(query: String?, acceptLanguage: String?) -> StatusLanguage {
+        if let query, let chosen = StatusLanguage(rawValue: query) { return chosen }
+        guard let header = acceptLanguage, header.utf8.count <= 512 else { return .de }
+        var best: (language: StatusLanguage, q: Double)?
+        for (index, item) in header.split(separator: ",").prefix(20).enumerated() {
+            let parts = item.split(separator: ";")
+            let tag = parts.first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+            var q = 1.0
+            for parameter in parts.dropFirst() {
+                let p = parameter.trimmingCharacters(in: .whitespaces)
+                if p.hasPrefix("q="), let value = Double(p.dropFirst(2)), (0...1).contains(value) { q = value }
+            }
+            let language: StatusLanguage? = tag.hasPrefix("de") ? .de : tag.hasPrefix("en") ? .en : nil
+            guard let language, q > 0 else { continue }
+            // Earlier entries win ties (a small bonus keeps the order stable).
+            let score = q - Double(index) * 1e-6
+            if best == nil || score > best!.q { best = (language, score) }
+        }
+        return best?.language ?? .de
+    }
+}
+
+/// Every text of the status page, per language. Lists of lines are shown one per line.
+struct StatusPageTexts: Sendable {
+    var title: String
+    var brand: String
+    var languages: String
+    var heading: String
+    var label: String
+    var hint: String
+    var submit: String
+    var numberIs: String
+    var statusPrefix: String
+    var headline: [PublicStatus: String]
+    var body: [PublicStatus: [String]]
+    var whereTitle: String
+    var deadlineTitle: String
+    var deadline: String          // {date}
+    var deadlineAfter: String
+    var hoursTitle: String
+    var today: String
+    var closed: String
+    var timeRange: String         // {opens} {closes}
+    var bringTitle: String
+    var bringPhone: String
+    var bringPinLetter: String
+    var bringDateOfBirth: String
+    var bringDateOfBirthOrCan: String
+    var bringOldDocument: String
+    var counterTitle: String
+    var counterLines: [String]
+    var rateLimitedHeading: String
+    var rateLimited: [String]     // {seconds}
+    var privacy: String
+    var skip: String
+    // Messages of the number check in the browser (status.js).
+    var typoCheck: String
+    var typoLength: String
+    var typoLookAlike: String
+    var weekdays: [String]        // Monday first
+    var months: [String]
+
+    static func of(_ language: StatusLanguage) -> StatusPageTexts {
+        switch language {
+        case .de: return german
+        case .en: return english
+        case .simple: return simple
+        }
+    }
+
+    static let german = StatusPageTexts(
+        title: "Abholstatus Ihres Dokuments",
+        brand: "Dokumentenausgabe",
+        languages: "Sprache",
+        heading: "Ist mein Dokument abholbereit?",
+        label: "Vorgangsnummer",
+        hint: "Sie steht auf Ihrem Schreiben, zum Beispiel K7M-4XQ-9TR-C. Leerzeichen sowie Groß- und Kleinschreibung sind egal.",
+        submit: "Status abfragen",
+        numberIs: "Vorgangsnummer",
+        statusPrefix: "Status:",
+        headline: [
+            .inProduction: "Ihr Dokument ist noch nicht fertig.",
+            .readyInBox: "Ihr Dokument liegt in der Abholbox.",
+            .readyAtCounter: "Ihr Dokument liegt am Schalter für Sie bereit.",
+            .collected: "Ihr Dokument wurde abgeholt.",
+            .unknown: "Zu dieser Nummer haben wir keine Auskunft.",
+        ],
+        body: [
+            .inProduction: ["Es wird noch hergestellt oder ist noch nicht bei uns angekommen.",
+                            "Sobald es abholbereit ist, bekommen Sie eine Nachricht von uns. Sie müssen jetzt nichts tun."],
+            .readyInBox: ["Sie können es zu den Abholzeiten selbst aus der Abholbox nehmen – ohne Termin."],
+            .readyAtCounter: ["Sie können es am Schalter Ihrer Ausländerbehörde abholen."],
+            .collected: ["Wenn Sie es nicht selbst abgeholt haben, wenden Sie sich bitte sofort an Ihre Ausländerbehörde."],
+            .unknown: ["Bitte prüfen Sie die Nummer auf Ihrem Schreiben.",
+                       "Stimmt die Nummer, ist Ihr Antrag vielleicht noch nicht erfasst oder schon abgeschlossen. Fragen Sie im Zweifel bei Ihrer Ausländerbehörde nach."],
+        ],
+        whereTitle: "Wo",
+        deadlineTitle: "Abholen bis",
+        deadline: "spätestens {date}",
+        deadlineAfter: "Danach bringen wir das Dokument an den Schalter.",
+        hoursTitle: "Abholzeiten",
+        today: "heute",
+        closed: "geschlossen",
+        timeRange: "{opens}–{closes} Uhr",
+        bringTitle: "Das brauchen Sie an der Box",
+        bringPhone: "Ihr Mobiltelefon mit der SMS: Darin steht Ihre PIN. Die Box fragt auch nach der Mobilnummer, die Sie beim Antrag angegeben haben.",
+        bringPinLetter: "Den PIN-Brief, den Sie mit der Post bekommen haben.",
+        bringDateOfBirth: "Ihr Geburtsdatum – Sie geben es an der Box ein.",
+        bringDateOfBirthOrCan: "Ihr Geburtsdatum – oder, wenn Sie eine Karte verlängern: die 6-stellige Zugangsnummer (CAN) vorn auf der alten Karte.",
+        bringOldDocument: "Wenn Sie eine Karte verlängern: die alte Karte. Die Box nimmt sie an und macht sie ungültig.",
+        counterTitle: "So bekommen Sie Ihr Dokument",
+        counterLines: ["Vereinbaren Sie bitte einen Termin bei Ihrer Ausländerbehörde – so, wie es auf Ihrem Schreiben steht.",
+                       "Bringen Sie Ihren Pass mit und, falls Sie eine haben, Ihre bisherige Karte."],
+        rateLimitedHeading: "Bitte warten Sie einen Moment.",
+        rateLimited: ["Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Abfragen.",
+                      "Bitte versuchen Sie es in {seconds} Sekunden noch einmal."],
+        privacy: "Diese Seite zeigt nur den Stand Ihres Antrags und keine persönlichen Daten. Sie setzt keine Cookies.",
+        skip: "Zum Inhalt springen",
+        typoCheck: "Diese Nummer enthält einen Tippfehler: Das letzte Zeichen passt nicht zu den anderen. Bitte vergleichen Sie Zeichen für Zeichen mit Ihrem Schreiben.",
+        typoLength: "Eine Vorgangsnummer hat 10 Zeichen, zum Beispiel K7M-4XQ-9TR-C. Sie haben {count} eingegeben.",
+        typoLookAlike: "In Vorgangsnummern gibt es kein 0, O, 1, I, L, U und Z. Vielleicht ist ein Zeichen verwechselt – zum Beispiel O statt Q oder 1 statt 7?",
+        weekdays: ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+        months: ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"]
+    )
+
+    static let english = StatusPageTexts(
+        title: "Pickup status of your document",
+        brand: "Document pickup",
+        languages: "Language",
+        heading: "Is my document ready?",
+        label: "Reference number (Vorgangsnummer)",
+        hint: "It is on your letter, for example K7M-4XQ-9TR-C. Spaces and upper or lower case do not matter.",
+        submit: "Check status",
+        numberIs: "Reference number",
+        statusPrefix: "Status:",
+        headline: [
+            .inProduction: "Your document is not ready yet.",
+            .readyInBox: "Your document is in the pickup box.",
+            .readyAtCounter: "Your document is ready at the counter.",
+            .collected: "Your document has been collected.",
+            .unknown: "We have no information on this number.",
+        ],
+        body: [
+            .inProduction: ["It is still being made or has not reached us yet.",
+                            "As soon as it is ready, we will send you a message. You do not need to do anything now."],
+            .readyInBox: ["You can take it out of the pickup box yourself during the pickup hours – no appointment needed."],
+            .readyAtCounter: ["You can collect it at the counter of your foreigners' authority."],
+            .collected: ["If you did not collect it yourself, please contact your foreigners' authority immediately."],
+            .unknown: ["Please check the number on your letter.",
+                       "If the number is right, your application may not be registered yet or may be closed already. If in doubt, ask your foreigners' authority."],
+        ],
+        whereTitle: "Where",
+        deadlineTitle: "Collect by",
+        deadline: "{date} at the latest",
+        deadlineAfter: "After that, we take the document to the counter.",
+        hoursTitle: "Pickup hours",
+        today: "today",
+        closed: "closed",
+        timeRange: "{opens}–{closes}",
+        bringTitle: "What you need at the box",
+        bringPhone: "Your mobile phone with the text message: it contains your PIN. The box also asks for the mobile number you gave with your application.",
+        bringPinLetter: "The PIN letter you received by post.",
+        bringDateOfBirth: "Your date of birth – you enter it at the box.",
+        bringDateOfBirthOrCan: "Your date of birth – or, if you are renewing a card: the 6-digit access number (CAN) on the front of the old card.",
+        bringOldDocument: "If you are renewing a card: the old card. The box takes it and cancels it.",
+        counterTitle: "How to get your document",
+        counterLines: ["Please make an appointment with your foreigners' authority, as described in your letter.",
+                       "Bring your passport and, if you have one, your previous card."],
+        rateLimitedHeading: "Please wait a moment.",
+        rateLimited: ["There were very many requests from your connection in a short time.",
+                      "Please try again in {seconds} seconds."],
+        privacy: "This page shows only the status of your application, no personal data. It sets no cookies.",
+        skip: "Skip to content",
+        typoCheck: "This number contains a typing error: the last character does not match the others. Please compare it character by character with your letter.",
+        typoLength: "A reference number has 10 characters, for example K7M-4XQ-9TR-C. You entered {count}.",
+        typoLookAlike: "Reference numbers never contain 0, O, 1, I, L, U or Z. Maybe a character was mixed up – for example O instead of Q, or 1 instead of 7?",
+        weekdays: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+        months: ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+    )
+
+    static let simple = StatusPageTexts(
+        title: "Ist mein Dokument fertig?",
+        brand: "Dokumente abholen",
+        languages: "Sprache",
+        heading: "Ist mein Dokument fertig?",
+        label: "Ihre Vorgangs-Nummer",
+        hint: "Die Nummer steht auf Ihrem Brief. Zum Beispiel: K7M-4XQ-9TR-C.",
+        submit: "Nachsehen",
+        numberIs: "Vorgangs-Nummer",
+        statusPrefix: "So ist es:",
+        headline: [
+            .inProduction: "Ihr Dokument ist noch nicht fertig.",
+            .readyInBox: "Ihr Dokument ist fertig.",
+            .readyAtCounter: "Ihr Dokument ist fertig.",
+            .collected: "Ihr Dokument wurde abgeholt.",
+            .unknown: "Wir finden diese Nummer nicht.",
+        ],
+        body: [
+            .inProduction: ["Sie müssen jetzt nichts tun.", "Wir schicken Ihnen eine Nachricht.", "Dann können Sie das Dokument abholen."],
+            .readyInBox: ["Ihr Dokument liegt in einem Abhol-Fach.", "Sie können es selbst abholen.", "Sie brauchen keinen Termin."],
+            .readyAtCounter: ["Ihr Dokument liegt beim Amt.", "Sie bekommen es am Schalter."],
+            .collected: ["Sie haben das Dokument nicht abgeholt?", "Dann rufen Sie bitte sofort beim Amt an."],
+            .unknown: ["Bitte prüfen Sie die Nummer.", "Die Nummer steht auf Ihrem Brief.", "Die Nummer stimmt?", "Dann fragen Sie bitte beim Amt nach."],
+        ],
+        whereTitle: "Hier ist das Abhol-Fach",
+        deadlineTitle: "Bis wann?",
+        deadline: "Holen Sie das Dokument bis {date} ab.",
+        deadlineAfter: "Danach liegt das Dokument beim Amt am Schalter.",
+        hoursTitle: "Wann können Sie hin?",
+        today: "heute",
+        closed: "zu",
+        timeRange: "von {opens} bis {closes} Uhr",
+        bringTitle: "Das brauchen Sie",
+        bringPhone: "Ihr Handy mit der SMS. In der SMS steht Ihre PIN. Die PIN ist eine geheime Zahl.",
+        bringPinLetter: "Den PIN-Brief. Der Brief kam mit der Post.",
+        bringDateOfBirth: "Ihr Geburts-Datum.",
+        bringDateOfBirthOrCan: "Ihr Geburts-Datum. Oder: Sie haben schon eine Karte? Dann brauchen Sie die Nummer vorne auf der alten Karte. Die Nummer hat 6 Zahlen.",
+        bringOldDocument: "Sie haben schon eine Karte? Dann bringen Sie die alte Karte mit. Die Box nimmt die alte Karte.",
+        counterTitle: "Was müssen Sie tun?",
+        counterLines: ["Machen Sie bitte einen Termin beim Amt.", "Wie das geht, steht in Ihrem Brief.", "Bringen Sie Ihren Pass mit."],
+        rateLimitedHeading: "Bitte warten Sie kurz.",
+        rateLimited: ["Es gab zu viele Anfragen.", "Bitte warten Sie {seconds} Sekunden.", "Dann versuchen Sie es noch einmal."],
+        privacy: "Diese Seite zeigt nur: Ist Ihr Dokument fertig? Die Seite zeigt keine Daten über Sie.",
+        skip: "Zum Inhalt",
+        typoCheck: "Die Nummer ist falsch geschrieben. Bitte prüfen Sie jedes Zeichen.",
+        typoLength: "Die Nummer hat 10 Zeichen. Sie haben {count} Zeichen geschrieben.",
+        typoLookAlike: "In der Nummer gibt es kein 0, O, 1, I, L, U und Z. Bitte prüfen Sie die Zeichen.",
+        weekdays: ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
+        months: ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"]
+    )
+}
