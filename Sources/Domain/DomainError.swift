@@ -29,6 +29,8 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidConfiguration(field: String)
     /// Box pickup needs the fee settled first (a box cannot take payment).
     case feeNotSettled(field: String)
+    /// A check of the counter handover was not confirmed (identity, proxy, power of attorney, old document).
+    case handoverCheckMissing(field: String, check: CounterHandover.Check)
     /// The lifecycle does not allow this event in the current state.
     case illegalTransition(IllegalTransition)
 
@@ -46,6 +48,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidDate: "invalid_date"
         case .invalidConfiguration: "invalid_configuration"
         case .feeNotSettled: "fee_not_settled"
+        case .handoverCheckMissing(_, let check): check.rawValue
         case .illegalTransition: "illegal_transition"
         }
     }
@@ -56,7 +59,7 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidVorgangsnummer(let field), .invalidPhoneNumber(let field), .nonASCIIDigits(let field),
              .unsupportedCountryCode(let field, _), .notAMobileNumber(let field), .invalidDocumentNumber(let field),
              .documentCheckDigitMismatch(let field), .invalidDateOfBirth(let field), .invalidDate(let field),
-             .invalidConfiguration(let field), .feeNotSettled(let field):
+             .invalidConfiguration(let field), .feeNotSettled(let field), .handoverCheckMissing(let field, _):
             field
         case .illegalTransition:
             "state"
@@ -88,6 +91,13 @@ public enum DomainError: Error, Hashable, Sendable, CustomStringConvertible {
             "A configuration value is out of range."
         case .feeNotSettled:
             "The fee must be paid before the document can be placed in the box."
+        case .handoverCheckMissing(_, let check):
+            switch check {
+            case .identity: "Check and confirm the identity of the person collecting the document."
+            case .proxyName: "Enter the name of the person collecting with a power of attorney."
+            case .powerOfAttorney: "A proxy needs a power of attorney signed by the applicant; check and confirm it."
+            case .oldDocument: "At a renewal the previous document is collected; confirm that it was."
+            }
         case .illegalTransition(let transition):
             transition.description
         }

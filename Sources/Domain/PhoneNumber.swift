@@ -125,6 +125,14 @@ public struct PhoneNumber: Sendable, Hashable, Codable, CustomStringConvertible 
         return "+\(countryCode) \(String(repeating: "*", count: digits.count - 2))\(String(digits.suffix(2)))"
     }
 
+    /// For reading back to the applicant: country code, the first three national digits (the German
+    /// mobile prefix), the rest (`+49 151 23456789`).
+    public var grouped: String {
+        let digits = Array(nationalNumber)
+        guard digits.count > 5 else { return "+\(countryCode) \(nationalNumber)" }
+        return "+\(countryCode) \(String(digits.prefix(3))) \(String(digits.dropFirst(3)))"
+    }
+
     public var description: String { masked }
 
     /// Decodes an E.164 string (any country code; the other rules apply).

@@ -9,6 +9,8 @@ struct DomainErrorTests {
         .unsupportedCountryCode(field: "f", countryCode: 61), .notAMobileNumber(field: "f"), .invalidDocumentNumber(field: "f"),
         .documentCheckDigitMismatch(field: "f"), .invalidDateOfBirth(field: "f"), .invalidDate(field: "f"),
         .invalidConfiguration(field: "f"), .feeNotSettled(field: "f"),
+        .handoverCheckMissing(field: "f", check: .identity), .handoverCheckMissing(field: "f", check: .proxyName),
+        .handoverCheckMissing(field: "f", check: .powerOfAttorney), .handoverCheckMissing(field: "f", check: .oldDocument),
         .illegalTransition(IllegalTransition(state: .collected, event: .loaded)),
     ]
 
