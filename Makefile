@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev postgresql python3-pip
-PY_PACKAGES  := openapi-spec-validator schemathesis
+DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrencode-dev postgresql python3-pip \
+                chromium chromium-driver zbar-tools
+PY_PACKAGES  := openapi-spec-validator schemathesis selenium axe-selenium-python pytest
 SWIFT        ?= swift
 
 .PHONY: help deps build run test bench clean
@@ -21,7 +22,7 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@(python3 -c "import openapi_spec_validator" 2>/dev/null && command -v schemathesis >/dev/null) || python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
+	@(python3 -c "import openapi_spec_validator, selenium, axe_selenium_python, pytest" 2>/dev/null && command -v schemathesis >/dev/null) || python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 toolchain not found: install it from swift.org (see README)"; exit 1; }
 
 build: deps
@@ -33,6 +34,7 @@ run: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	Tests/web/run.sh
 	SCHEMATHESIS_MAX_TIME=150 Tests/contract/schemathesis.sh
 
 bench: deps
