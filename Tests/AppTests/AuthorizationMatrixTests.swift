@@ -39,6 +39,8 @@ struct AuthorizationMatrixTests {
             case "{provider}": segments.append("webhook")
             case "{vorgangsnummer}": segments.append(o.vorgangsnummer)
             case "{day}": segments.append("2026-12-24")
+            case "{version}": segments.append("current")
+            case "{file...}": segments.append("app.js")
             default:
                 if segment.hasPrefix("{") { Issue.record("no fixture for \(segment) in \(pattern)") }
                 segments.append(segment)

@@ -80,6 +80,26 @@ enum ApplicationDTO {
         var createdAt: Date
         var updatedAt: Date
         var collectedAt: Date?
+        /// Who collected the document at the counter (absent for box pickups and open applications).
+        var handover: Handover?
+    }
+
+    struct Handover: Codable {
+        /// `applicant` or `proxy`.
+        var recipient: String
+        var proxyName: String?
+    }
+
+    /// `POST /applications/{id}/handover`: what the caseworker checked at the counter.
+    struct HandoverInput: Codable {
+        /// `applicant` or `proxy`.
+        var collectedBy: String
+        var proxyName: String?
+        var powerOfAttorneyChecked: Bool?
+        var identityChecked: Bool
+        var oldDocumentCollected: Bool?
+        /// The fee was paid now; needed unless it is zero or was settled before.
+        var feeSettled: Bool?
     }
 
     struct Page: Codable {

@@ -17,6 +17,7 @@ enum ApplicationHandlers {
             .staff(.POST, "/api/v1/applications/{id}/cancel", maxBodyBytes: 4096, app: app) { req, ctx in try cancel(ctx, try ApplicationStore.id(req.parameter("id"))) },
             .staff(.GET, "/api/v1/applications/{id}/events", app: app) { req, ctx in try events(ctx, try ApplicationStore.id(req.parameter("id"))) },
             .staff(.GET, "/api/v1/applications/{id}/letter", app: app) { req, ctx in try letter(ctx, try ApplicationStore.id(req.parameter("id"))) },
+            .staff(.GET, "/api/v1/applications/{id}/letter/qr.svg", app: app) { req, ctx in try letterQR(ctx, try ApplicationStore.id(req.parameter("id"))) },
         ]
     }
 
@@ -314,15 +315,32 @@ enum ApplicationHandlers {
         }
     }
 
+    /// The status URL printed in the letter for an application's Vorgangsnummer.
+    static func statusURL(_ ctx: StaffContext, vorgangsnummer: String) -> String {
+        let encoded = vorgangsnummer.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vorgangsnummer
+        return ctx.app.configuration.publicBaseURL + "/status?vn=" + encoded
+    }
+
+    /// The letter's QR code: the status URL as SVG (libqrencode), for `<img>` on the printable letter.
+    static func letterQR(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let number = try ctx.app.pool.withConnection { try ApplicationStore.fetch($0, authorityID: ctx.authorityID, id: id) }.vorgangsnummer
+        let url = statusURL(ctx, vorgangsnummer: number)
+        let svg = try QRCode(url).svg(title: url)
+        return Response(status: .ok, headers: [
+            "Content-Type": "image/svg+xml",
+            "Cache-Control": "private, no-store",
+            "Content-Security-Policy": WebAssets.contentSecurityPolicy,
+        ], body: Array(svg.utf8))
+    }
+
     static func letter(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         try ctx.app.pool.withConnection { connection in
             let a = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id)
             let site = try connection.query("SELECT name, address FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(a.siteId)")
             guard let s = site.first else { throw AppError.notFound("site") }
             let display = (try? Vorgangsnummer.parse(a.vorgangsnummer, allowExternal: true))?.displayString ?? a.vorgangsnummer
-            let encoded = a.vorgangsnummer.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? a.vorgangsnummer
             return try .json(ApplicationDTO.Letter(
-                vorgangsnummer: a.vorgangsnummer, vorgangsnummerDisplay: display, statusUrl: ctx.app.configuration.publicBaseURL + "/status?vn=" + encoded,
+                vorgangsnummer: a.vorgangsnummer, vorgangsnummerDisplay: display, statusUrl: statusURL(ctx, vorgangsnummer: a.vorgangsnummer),
                 familyName: a.familyName, givenNames: a.givenNames, documentType: a.documentType, pickupMethod: a.pickupMethod,
                 siteName: try s.decode(String.self, at: 0), siteAddress: try s.decode(String.self, at: 1)
             ))

@@ -8,7 +8,8 @@ enum ApplicationStore {
         SELECT a.id, a.vorgangsnummer, a.site_id, a.document_type, a.issuance, a.family_name, a.given_names, a.date_of_birth,
                a.mobile_number, a.pickup_method, a.needs_accessible, a.sms_language, a.old_can_hash IS NOT NULL, a.fee_cents,
                a.fee_exemption, a.fee_settled, a.state, a.cancel_reason, a.household_group, a.pickup_deadline::text,
-               a.created_at, a.updated_at, a.collected_at, asg.id, b.id, b.name, c.number, asg.status, a.contact_required
+               a.created_at, a.updated_at, a.collected_at, asg.id, b.id, b.name, c.number, asg.status, a.contact_required,
+               a.handover_recipient, a.proxy_name
         FROM application a
         LEFT JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
         LEFT JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
@@ -23,6 +24,10 @@ enum ApplicationStore {
                 id: assignmentID, boxId: try row.decode(UUID.self, at: o + 24), boxName: try row.decode(String.self, at: o + 25),
                 compartmentNumber: try row.decode(Int.self, at: o + 26), status: try row.decode(String.self, at: o + 27)
             )
+        }
+        var handover: ApplicationDTO.Handover?
+        if let recipient = try row.decode(String?.self, at: o + 29) {
+            handover = ApplicationDTO.Handover(recipient: recipient, proxyName: try row.decode(String?.self, at: o + 30))
         }
         return ApplicationDTO.Application(
             id: try row.decode(UUID.self, at: o + 0),
@@ -47,7 +52,8 @@ enum ApplicationStore {
             assignment: assignment,
             createdAt: try row.decode(Date.self, at: o + 20),
             updatedAt: try row.decode(Date.self, at: o + 21),
-            collectedAt: try row.decode(Date?.self, at: o + 22)
+            collectedAt: try row.decode(Date?.self, at: o + 22),
+            handover: handover
         )
     }
 

@@ -14,6 +14,9 @@ enum BoxHandlers {
                 let id = try AdminInput.id(req.parameter("id"), "box")
                 return try .json(try ctx.app.pool.withConnection { try BoxStore.fetch($0, authorityID: ctx.authorityID, id: id) })
             },
+            .staff(.GET, "/api/v1/boxes/{id}/loading-list", app: app) { req, ctx in
+                try LoadingList.page(ctx, boxID: try AdminInput.id(req.parameter("id"), "box"))
+            },
             .staff(.POST, "/api/v1/boxes/{id}/compartments/{number}/block", maxBodyBytes: 4096, app: app) { req, ctx in
                 try block(ctx, try AdminInput.id(req.parameter("id"), "box"), try number(req))
             },

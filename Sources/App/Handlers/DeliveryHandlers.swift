@@ -17,6 +17,11 @@ enum DeliveryHandlers {
         var items: [Item]
     }
 
+    /// `POST /deliveries/{id}/items`: more items of a delivery note being scanned.
+    struct Append: Codable {
+        var items: [Item]
+    }
+
     struct CompartmentRef: Codable {
         var boxId: UUID
         var number: Int
@@ -64,6 +69,11 @@ enum DeliveryHandlers {
                 }
                 return try record(ctx, noteNumber: note, items: try DeliveryCSV.parse(req), route: "POST /api/v1/deliveries/import")
             },
+            // A scanning session: the first scan creates the delivery, every further scan adds to it.
+            .staff(.POST, "/api/v1/deliveries/{id}/items", maxBodyBytes: 1 << 20, app: app) { req, ctx in
+                guard let id = UUID(uuidString: req.parameter("id")) else { throw AppError.notFound("delivery") }
+                return try append(ctx, deliveryID: id, items: try req.decode(Append.self).items)
+            },
             .staff(.GET, "/api/v1/deliveries/{id}", app: app) { req, ctx in
                 guard let id = UUID(uuidString: req.parameter("id")) else { throw AppError.notFound("delivery") }
                 return try .json(try ctx.app.pool.withConnection { try fetch($0, authorityID: ctx.authorityID, id: id) })
@@ -90,6 +100,28 @@ enum DeliveryHandlers {
             try DeliveryRecorder(connection: connection, ctx: ctx, deliveryID: deliveryID).record(items)
             try ctx.audit(connection, "delivery.recorded", "delivery", deliveryID, detail: ["items": String(items.count)])
             return try .json(try fetch(connection, authorityID: ctx.authorityID, id: deliveryID), status: .created)
+        }
+    }
+
+    /// Adds items to a recorded delivery, numbered after its last item; a document already in it is a `duplicate`.
+    static func append(_ ctx: StaffContext, deliveryID: UUID, items: [Item]) throws -> Response {
+        guard !items.isEmpty else { throw AppError.invalid("items", "missing_field", "Add at least one item.") }
+        return try ctx.transaction { connection in
+            // The delivery row is locked: two scanners adding to one note take turns, and positions stay unique.
+            guard try !connection.query("""
+                SELECT 1 FROM delivery WHERE authority_id = \(ctx.authorityID) AND id = \(deliveryID) FOR UPDATE
+                """).isEmpty else { throw AppError.notFound("delivery") }
+            let existing = try connection.query("""
+                SELECT coalesce(max(position), 0)::int8, coalesce(array_agg(document_number), '{}')::text[], count(*)::int8
+                FROM delivery_item WHERE authority_id = \(ctx.authorityID) AND delivery_id = \(deliveryID)
+                """).first
+            let count = try existing?.decode(Int.self, at: 2) ?? 0
+            guard count + items.count <= maxItems else { throw AppError.invalid("items", "too_many", "At most \(maxItems) items per delivery.") }
+            try DeliveryRecorder(connection: connection, ctx: ctx, deliveryID: deliveryID,
+                                 firstPosition: (try existing?.decode(Int.self, at: 0) ?? 0) + 1,
+                                 documentsInDelivery: Set(try existing?.decode([String].self, at: 1) ?? [])).record(items)
+            try ctx.audit(connection, "delivery.items_added", "delivery", deliveryID, detail: ["items": String(items.count)])
+            return try .json(try fetch(connection, authorityID: ctx.authorityID, id: deliveryID))
         }
     }
 

@@ -11,6 +11,10 @@ struct DeliveryRecorder {
     let connection: PostgresConnection
     let ctx: StaffContext
     let deliveryID: UUID
+    /// Position of the first item recorded now (items added to a delivery continue its numbering).
+    var firstPosition = 1
+    /// Document numbers the delivery lists already: scanned again, they are `duplicate`.
+    var documentsInDelivery: Set<String> = []
 
     private struct Target {
         let id: UUID
@@ -57,12 +61,12 @@ struct DeliveryRecorder {
 
         var outcomes: [Outcome] = []
         var delivered: [(target: Target, document: String)] = []
-        var seen = Set<String>()
+        var seen = documentsInDelivery
         for (index, item) in items.enumerated() {
             let raw = TextField.prefix(item.documentNumber.isEmpty ? "-" : item.documentNumber, 64)
             let givenNumber = item.vorgangsnummer.map { TextField.prefix($0, 40) }
             func outcome(_ result: String, _ document: String, _ application: UUID? = nil) {
-                outcomes.append(Outcome(position: index + 1, document: document, vorgangsnummer: givenNumber, result: result, applicationID: application))
+                outcomes.append(Outcome(position: firstPosition + index, document: document, vorgangsnummer: givenNumber, result: result, applicationID: application))
             }
             guard let document = documents[index]?.value else { outcome("invalid", raw); continue }
             guard seen.insert(document).inserted, !known.contains(document) else { outcome("duplicate", document); continue }

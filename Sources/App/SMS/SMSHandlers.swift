@@ -14,6 +14,9 @@ enum SMSHandlers {
             .staff(.PUT, "/api/v1/sms/templates/{kind}/{language}", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { req, ctx in
                 try saveTemplate(ctx, kind: req.parameter("kind"), language: req.parameter("language"))
             },
+            .staff(.POST, "/api/v1/sms/templates/{kind}/{language}/preview", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { req, ctx in
+                try previewTemplate(ctx, kind: req.parameter("kind"), language: req.parameter("language"))
+            },
             .staff(.DELETE, "/api/v1/sms/templates/{kind}/{language}", access: .supervisor, app: app) { req, ctx in
                 try deleteTemplate(ctx, kind: req.parameter("kind"), language: req.parameter("language"))
             },
@@ -185,10 +188,10 @@ enum SMSHandlers {
         return (k, language)
     }
 
-    static func saveTemplate(_ ctx: StaffContext, kind: String, language: String) throws -> Response {
-        let (kind, language) = try kindAndLanguage(kind, language)
-        let input = try ctx.request.decode(TemplateInput.self)
-        let body = input.body.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// The text as it would be stored, or the first reason it cannot be: trimmed and composed (NFC),
+    /// not empty, at most 1,000 characters, no control characters, placeholders known and complete.
+    static func checkedBody(_ kind: SMSKind, _ text: String) throws -> String {
+        let body = text.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !body.isEmpty else { throw AppError.invalid("body", "missing_field", "The text must not be empty.") }
         guard body.count <= 1000 else { throw AppError.invalid("body", "too_long", "At most 1,000 characters.") }
         guard !body.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7F || (0x80..<0xA0).contains($0.value) }) else {
@@ -200,14 +203,23 @@ enum SMSHandlers {
             throw AppError.invalid("body", "missing_placeholder",
                                    "A \(kind.rawValue) text must contain \(missing.map { "{\($0.rawValue)}" }.joined(separator: " and ")).")
         }
+        return body
+    }
+
+    static func overBudget(_ template: Template) -> AppError? {
+        guard template.segments > template.segmentBudget else { return nil }
+        return AppError(.badRequest, "over_segment_budget",
+                        "With the longest values this text needs \(template.segments) SMS segments (\(template.encoding == "gsm7" ? "GSM-7" : "UCS-2")); at most \(template.segmentBudget) are allowed.",
+                        field: "body", extra: ["segments": String(template.segments), "segmentBudget": String(template.segmentBudget)])
+    }
+
+    static func saveTemplate(_ ctx: StaffContext, kind: String, language: String) throws -> Response {
+        let (kind, language) = try kindAndLanguage(kind, language)
+        let body = try checkedBody(kind, try ctx.request.decode(TemplateInput.self).body)
         return try ctx.transaction { c in
             var saved = Template(kind: kind, language: language, body: body, source: .custom,
                                  siteName: try SMSTexts.longestSiteName(c, authorityID: ctx.authorityID), budget: ctx.app.configuration.sms.segmentBudget)
-            guard saved.segments <= saved.segmentBudget else {
-                throw AppError(.badRequest, "over_segment_budget",
-                               "With the longest values this text needs \(saved.segments) SMS segments (\(saved.encoding == "gsm7" ? "GSM-7" : "UCS-2")); at most \(saved.segmentBudget) are allowed.",
-                               field: "body", extra: ["segments": String(saved.segments), "segmentBudget": String(saved.segmentBudget)])
-            }
+            if let refusal = overBudget(saved) { throw refusal }
             saved.updatedAt = try c.query("""
                 INSERT INTO sms_template (authority_id, kind, language, body, updated_by) VALUES (\(ctx.authorityID), \(kind.rawValue), \(language), \(body), \(ctx.user.userID))
                 ON CONFLICT (authority_id, kind, language) DO UPDATE SET body = EXCLUDED.body, updated_at = now(), updated_by = EXCLUDED.updated_by
@@ -216,6 +228,35 @@ enum SMSHandlers {
             try ctx.audit(c, "sms_template.saved", "sms_template", nil, detail: ["kind": kind.rawValue, "language": language])
             return try .json(saved)
         }
+    }
+
+    /// `POST /sms/templates/{kind}/{language}/preview`: what saving this text would say — its cost with
+    /// the longest values and every problem — without saving it (the editor's live segment counter).
+    struct Preview: Codable {
+        var encoding: String
+        var segments: Int
+        var segmentBudget: Int
+        /// Characters of the text rendered with the longest values.
+        var characters: Int
+        var withinBudget: Bool
+        var problems: [ValidationProblem]
+    }
+
+    static func previewTemplate(_ ctx: StaffContext, kind: String, language: String) throws -> Response {
+        let (kind, language) = try kindAndLanguage(kind, language)
+        let text = try ctx.request.decode(TemplateInput.self).body
+        var problems: [ValidationProblem] = []
+        let body: String
+        do { body = try checkedBody(kind, text) } catch let error as AppError {
+            problems.append(ValidationProblem(error))
+            body = text.precomposedStringWithCanonicalMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let site = try ctx.app.pool.withConnection { try SMSTexts.longestSiteName($0, authorityID: ctx.authorityID) }
+        let template = Template(kind: kind, language: language, body: body, source: .custom, siteName: site, budget: ctx.app.configuration.sms.segmentBudget)
+        if let refusal = overBudget(template) { problems.append(ValidationProblem(refusal)) }
+        let rendered = (try? SMSTemplate(body))?.render(.worstCase(siteName: site)) ?? body
+        return try .json(Preview(encoding: template.encoding, segments: template.segments, segmentBudget: template.segmentBudget,
+                                 characters: rendered.count, withinBudget: template.segments <= template.segmentBudget, problems: problems))
     }
 
     static func deleteTemplate(_ ctx: StaffContext, kind: String, language: String) throws -> Response {

@@ -1,0 +1,56 @@
+import Domain
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `POST /api/v1/applications/{id}/handover`: a document waiting at the counter is handed to the
+/// applicant or to a proxy with a power of attorney (seed 004). The checks are the Domain's
+/// (``CounterHandover``); the state change is the lifecycle's `handedOverAtCounter`. One transaction
+/// with the audit event `application.handed_over` — the same event as a pickup at the box, which
+/// tells the authority's systems that the document left (biometric data is deleted at handover).
+enum HandoverHandlers {
+    static func routes(_ app: Application) -> [AppRoute] {
+        [
+            .staff(.POST, "/api/v1/applications/{id}/handover", maxBodyBytes: 4096, app: app) { req, ctx in
+                try handOver(ctx, try ApplicationStore.id(req.parameter("id")))
+            },
+        ]
+    }
+
+    static func handOver(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let body = try ctx.request.decode(ApplicationDTO.HandoverInput.self)
+        let recipient = try ApplicationHandlers.enumValue(HandoverRecipient.self, body.collectedBy, field: "collectedBy")
+        var proxyName: String?
+        if recipient == .proxy, let given = body.proxyName, !given.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            proxyName = try TextField.validate(given, field: "proxyName")
+        }
+        let handover = CounterHandover(recipient: recipient, proxyName: proxyName, powerOfAttorneyChecked: body.powerOfAttorneyChecked ?? false,
+                                       identityChecked: body.identityChecked, oldDocumentCollected: body.oldDocumentCollected ?? false,
+                                       feePaidNow: body.feeSettled ?? false)
+        return try ctx.transaction { connection in
+            let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
+            guard let state = ApplicationState(rawValue: current.state), let issuance = Issuance(rawValue: current.issuance) else {
+                throw AppError(.internalServerError, "corrupt_row", "The application has a state or issuance this server does not know.")
+            }
+            let next: ApplicationState
+            do {
+                next = try ApplicationLifecycle.next(state, .handedOverAtCounter)
+            } catch {
+                throw AppError.illegalTransition(current: current.state, action: "handing it over at the counter")
+            }
+            try ApplicationHandlers.domain { () throws(DomainError) in
+                try handover.validate(issuance: issuance, feeCents: current.fee.amountCents, feeSettledBefore: current.fee.settled)
+            }
+            try connection.execute("""
+                UPDATE application SET state = \(next.rawValue), collected_at = now(), updated_at = now(),
+                    fee_settled = fee_settled OR \(handover.feePaidNow), handover_recipient = \(recipient.rawValue), proxy_name = \(proxyName),
+                    contact_required = false
+                WHERE authority_id = \(ctx.authorityID) AND id = \(id) AND state = \(state.rawValue)
+                """)
+            var detail = ["place": "counter", "recipient": recipient.rawValue]
+            if handover.feePaidNow && !current.fee.settled && current.fee.amountCents > 0 { detail["feePaid"] = "true" }
+            try ctx.audit(connection, "application.handed_over", "application", id, detail: detail)
+            return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
+        }
+    }
+}

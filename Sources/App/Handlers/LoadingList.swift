@@ -1,0 +1,70 @@
+import Foundation
+import HTTPServer
+import Postgres
+
+/// `GET /api/v1/boxes/{id}/loading-list`: what staff carry to the box to load — every compartment with
+/// a live assignment still waiting for its document (`assigned`), with the documents that go in, by
+/// compartment number; as JSON for the frontend's print view or as CSV (`?format=csv`). No names.
+enum LoadingList {
+    struct Item: Codable {
+        var compartmentNumber: Int
+        var row: Int
+        var column: Int
+        var accessible: Bool
+        var assignmentId: UUID
+        var documentNumbers: [String]
+        var vorgangsnummern: [String]
+        var assignedAt: Date
+    }
+
+    struct Page: Codable {
+        var boxId: UUID
+        var boxName: String
+        var siteName: String
+        var generatedAt: Date
+        var items: [Item]
+    }
+
+    static func page(_ ctx: StaffContext, boxID: UUID) throws -> Response {
+        let format = try ctx.request.queryParameters()["format"] ?? "json"
+        guard format == "json" || format == "csv" else {
+            throw AppError.invalid("format", "invalid_parameter", "format is json or csv.")
+        }
+        return try ctx.app.pool.withConnection { c in
+            guard let box = try c.query("""
+                SELECT b.name, s.name FROM box b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
+                WHERE b.authority_id = \(ctx.authorityID) AND b.id = \(boxID)
+                """).first else { throw AppError.notFound("box") }
+            let rows = try c.query("""
+                SELECT c.number, c.row_index, c.column_index, c.accessible, asg.id,
+                       coalesce(array_agg(d.document_number ORDER BY d.document_number) FILTER (WHERE d.document_number IS NOT NULL), '{}'),
+                       coalesce(array_agg(DISTINCT a.vorgangsnummer) FILTER (WHERE a.vorgangsnummer IS NOT NULL), '{}'),
+                       asg.assigned_at
+                FROM assignment asg
+                JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+                LEFT JOIN application a ON a.authority_id = asg.authority_id AND a.assignment_id = asg.id
+                LEFT JOIN document d ON d.authority_id = a.authority_id AND d.application_id = a.id
+                WHERE asg.authority_id = \(ctx.authorityID) AND asg.status = 'assigned' AND c.box_id = \(boxID)
+                GROUP BY c.number, c.row_index, c.column_index, c.accessible, asg.id, asg.assigned_at
+                ORDER BY c.number
+                LIMIT 10000
+                """)
+            let items = try rows.map { row in
+                Item(compartmentNumber: try row.decode(Int.self, at: 0), row: try row.decode(Int.self, at: 1), column: try row.decode(Int.self, at: 2),
+                     accessible: try row.decode(Bool.self, at: 3), assignmentId: try row.decode(UUID.self, at: 4),
+                     documentNumbers: try row.decode([String].self, at: 5), vorgangsnummern: try row.decode([String].self, at: 6),
+                     assignedAt: try row.decode(Date.self, at: 7))
+            }
+            let page = Page(boxId: boxID, boxName: try box.decode(String.self, at: 0), siteName: try box.decode(String.self, at: 1), generatedAt: Date(), items: items)
+            if format == "json" { return try .json(page) }
+            var csv = "compartment;row;column;accessible;documents;vorgangsnummern\r\n"
+            for item in items {
+                let fields = [String(item.compartmentNumber), String(item.row), String(item.column), item.accessible ? "yes" : "no",
+                              item.documentNumbers.joined(separator: " "), item.vorgangsnummern.joined(separator: " ")]
+                csv += fields.map(RetrievalList.csvField).joined(separator: ";") + "\r\n"
+            }
+            return Response(status: .ok, headers: ["Content-Type": "text/csv; charset=utf-8",
+                                                   "Content-Disposition": "attachment; filename=\"loading-list.csv\""], body: Array(csv.utf8))
+        }
+    }
+}
