@@ -3,9 +3,11 @@ import Foundation
 import Logging
 import Postgres
 
-/// The demo of `make run`: an authority, a site with pickup hours, one box with 456 compartments
-/// (19 rows × 24 columns, the lowest rows accessible), a supervisor and a caseworker, and about 50
-/// applications in various states. Runs once: an existing demo is left alone.
+/// The demo of `make run`: an authority, a site open around the clock (so a demo pickup works at any
+/// hour), one box with 456 compartments (19 rows × 24 columns, the lowest rows accessible) and its
+/// token, a supervisor and a caseworker, and about 50 applications in various states — the delivered
+/// ones with their documents, and the assigned ones in the box's feed, ready to be loaded at once.
+/// Runs once: an existing demo is left alone.
 public enum DemoSeed {
     public static let authoritySlug = "demo"
 
@@ -15,11 +17,20 @@ public enum DemoSeed {
         public let password: String
     }
 
-    /// Seeds the demo if it is not there; returns the new logins (their passwords exist only here).
-    public static func run(connectionString: String, logger: Logger) throws -> [Credentials]? {
+    /// What a new demo prints once: the logins and the box's token exist only here.
+    public struct Created: Sendable {
+        public let credentials: [Credentials]
+        public let boxName: String
+        public let boxToken: String
+    }
+
+    public static let boxName = "Ausgabebox Foyer"
+
+    /// Seeds the demo if it is not there; returns the new logins and box token.
+    public static func run(connectionString: String, logger: Logger) throws -> Created? {
         let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: connectionString, poolSize: 1), logger: logger)
         defer { pool.shutdown() }
-        return try pool.transaction { c -> [Credentials]? in
+        return try pool.transaction { c -> Created? in
             // Two processes seeding at once: the second waits here and then finds the demo.
             try c.execute("SELECT pg_advisory_xact_lock(4242001)")
             guard try c.query("SELECT 1 FROM authority WHERE slug = \(authoritySlug)").isEmpty else { return nil }
@@ -29,12 +40,16 @@ public enum DemoSeed {
                 INSERT INTO site (authority_id, id, name, address, land)
                 VALUES (\(authority), \(site), 'Bürgeramt Mitte', 'Marktplatz 1, 44135 Musterstadt', 'NW')
                 """)
+            // Open around the clock: the README's walk-through works at any hour (a real site sets its own hours).
             try c.execute("""
                 INSERT INTO site_pickup_hours (authority_id, site_id, weekday, opens, closes)
-                SELECT \(authority)::uuid, \(site)::uuid, d, time '06:00', CASE WHEN d = 4 THEN time '20:00' ELSE time '17:00' END FROM generate_series(1, 5) d
-                UNION ALL SELECT \(authority)::uuid, \(site)::uuid, 6, time '08:00', time '13:00'
+                SELECT \(authority)::uuid, \(site)::uuid, d, time '00:00', time '24:00' FROM generate_series(1, 7) d
                 """)
-            try c.execute("INSERT INTO box (authority_id, id, site_id, name) VALUES (\(authority), \(box), \(site), 'Ausgabebox Foyer')")
+            let token = Crypto.token()
+            try c.execute("""
+                INSERT INTO box (authority_id, id, site_id, name, token_hash, token_created_at)
+                VALUES (\(authority), \(box), \(site), \(boxName), \(Crypto.sha256(Array(token.utf8))), now())
+                """)
             let rows = 19, columns = 24
             var numbers: [Int] = [], rowIndexes: [Int] = [], columnIndexes: [Int] = [], heights: [Int] = [], accessible: [String] = []
             for row in 1...rows {
@@ -63,16 +78,25 @@ public enum DemoSeed {
                     """)
                 credentials.append(Credentials(username: username, role: role, password: password))
             }
-            try seedApplications(c, authority: authority, site: site, box: box)
+            let supervisor = try c.query("SELECT id FROM app_user WHERE authority_id = \(authority) AND username = 'chef'").first?.decode(UUID.self, at: 0)
+            try seedApplications(c, authority: authority, site: site, box: box, receivedBy: supervisor ?? UUID())
             try Audit.record(c, authorityID: authority, actor: .system, action: "demo.seeded", entityType: "authority", entityID: authority, requestID: nil, clientAddress: nil)
-            return credentials
+            return Created(credentials: credentials, boxName: boxName, boxToken: token)
         }
     }
 
     static let families = ["Yılmaz", "Kowalski", "Nguyen", "Haddad", "Petrenko", "Okafor", "Rossi", "Popescu", "Ahmadi", "García"]
     static let givenNames = ["Ayşe", "Jan", "Linh", "Omar", "Olena", "Chidi", "Giulia", "Andrei", "Zahra", "Lucía"]
 
-    private static func seedApplications(_ c: PostgresConnection, authority: UUID, site: UUID, box: UUID) throws {
+    private static func seedApplications(_ c: PostgresConnection, authority: UUID, site: UUID, box: UUID, receivedBy: UUID) throws {
+        // One delivery note for every document the demo has received already.
+        let delivery = UUID()
+        try c.execute("""
+            INSERT INTO delivery (authority_id, id, delivery_note_number, received_at, received_by)
+            VALUES (\(authority), \(delivery), 'DEMO-LS-1', now() - interval '1 day', \(receivedBy))
+            """)
+        var position = 0
+        var toLoad: [(compartment: UUID, assignment: UUID)] = []
         let plan: [(state: String, count: Int)] = [
             ("registered", 10), ("in_production", 10), ("assigned", 10), ("ready_in_box", 5), ("ready_at_counter", 5), ("collected", 5), ("cancelled", 5),
         ]
@@ -107,6 +131,7 @@ public enum DemoSeed {
                         VALUES (\(authority), \(assignment), \(compartment), \(status), \(status == "loaded" ? Date() : nil))
                         """)
                     try c.execute("UPDATE compartment SET state = 'occupied' WHERE authority_id = \(authority) AND id = \(compartment)")
+                    if status == "assigned" { toLoad.append((compartment, assignment)) }
                     try c.execute("""
                         UPDATE application SET assignment_id = \(assignment),
                             pickup_deadline = CASE WHEN \(status) = 'loaded' THEN current_date + 14 END
@@ -115,7 +140,25 @@ public enum DemoSeed {
                 } else if (state == "assigned" || state == "ready_in_box") && boxPickup {
                     try c.execute("UPDATE application SET state = 'delivered' WHERE authority_id = \(authority) AND id = \(id)")
                 }
+                if ["assigned", "ready_in_box", "ready_at_counter", "collected"].contains(state) {
+                    // Demo document numbers: T + 8 digits (valid ICAO document numbers, fictitious).
+                    position += 1
+                    let document = "T" + String(format: "%08d", 90_000 + i)
+                    try c.execute("""
+                        INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
+                        SELECT \(authority), \(delivery), \(position), \(document), vorgangsnummer, 'matched', id FROM application
+                        WHERE authority_id = \(authority) AND id = \(id)
+                        """)
+                    try c.execute("""
+                        INSERT INTO document (authority_id, document_number, delivery_id, application_id) VALUES (\(authority), \(document), \(delivery), \(id))
+                        """)
+                    if state == "collected" {
+                        try c.execute("UPDATE application SET collected_at = now() - make_interval(days => \(i % 7)) WHERE authority_id = \(authority) AND id = \(id)")
+                    }
+                }
             }
         }
+        // The box's feed names the compartments to load, as a delivery would have.
+        try BoxChanges.recordAll(c, authorityID: authority, compartmentIDs: toLoad.map(\.compartment), kind: .toLoad, assignmentIDs: toLoad.map(\.assignment))
     }
 }

@@ -120,18 +120,21 @@ struct SeedDemo: ParsableCommand {
 
     /// Prints the new logins to standard output (never to the log), or says the demo exists.
     static func seed(connectionString: String, logger: Logger) throws {
-        guard let credentials = try DemoSeed.run(connectionString: connectionString, logger: logger) else {
-            print("The demo authority '\(DemoSeed.authoritySlug)' exists already; its passwords were shown when it was created.")
+        guard let created = try DemoSeed.run(connectionString: connectionString, logger: logger) else {
+            print("The demo authority '\(DemoSeed.authoritySlug)' exists already; its passwords and box token were shown when it was created.")
             return
         }
         print("""
 
-            Demo authority '\(DemoSeed.authoritySlug)' created. These passwords are shown only now:
+            Demo authority '\(DemoSeed.authoritySlug)' created. These passwords and the box token are shown only now:
             """)
-        for c in credentials {
+        for c in created.credentials {
             print("  authority \(DemoSeed.authoritySlug)   username \(c.username.padding(toLength: 16, withPad: " ", startingAt: 0)) password \(c.password)   (\(c.role))")
         }
-        print("")
+        print("  box \"\(created.boxName)\"   box token \(created.boxToken)")
+        print("""
+              Web app: log in at the server's address (below). Box panel: /box-panel with the box token.
+            """)
         fflush(nil)  // stdout may be a file (fully buffered): show the logins now, not at exit
     }
 }
