@@ -35,7 +35,8 @@ public struct CapacityForecast: Sendable, Hashable {
     public let capacity: Int
     public let occupiedNow: Int
     public let days: [Day]
-    /// The first day (offset) on which the expected occupancy reaches the capacity, if within the horizon.
+    /// The first day (offset; 0 = today, when the box is full now) on which the expected occupancy
+    /// reaches the capacity, if within the horizon.
     public let fullOnOffset: Int?
 
     /// `stay[k]` = P(L = k days), k = 0…; used when fewer than ``minimumObservations`` stays are known:
@@ -78,7 +79,8 @@ public struct CapacityForecast: Sendable, Hashable {
         self.capacity = capacity
         self.occupiedNow = agesInBox.count
         var days: [Day] = []
-        var full: Int?
+        // Full already (every usable compartment taken): full today.
+        var full: Int? = agesInBox.count >= capacity ? 0 : nil
         var previous = Double(agesInBox.count)
         for t in 1...horizon {
             var occupied = 0.0
@@ -99,7 +101,7 @@ public struct CapacityForecast: Sendable, Hashable {
             previous = occupied
         }
         self.days = days
-        self.fullOnOffset = capacity <= 0 ? 0 : full
+        self.fullOnOffset = full
     }
 
     /// Expected arrival day of a document still in production: its age against the median production

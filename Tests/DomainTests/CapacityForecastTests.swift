@@ -51,7 +51,8 @@ struct CapacityForecastTests {
         #expect(CapacityForecast.arrivalDay(ageDays: 5, medianProductionDays: 21) == 16)
     }
 
-    @Test func aBoxWithoutUsableCompartments_isFullToday() {
+    @Test func aBoxWithoutUsableCompartments_orFullNow_isFullToday() {
         #expect(CapacityForecast(capacity: 0, agesInBox: [], arrivals: [], stay: CapacityForecast.defaultStay).fullOnOffset == 0)
+        #expect(CapacityForecast(capacity: 2, agesInBox: [0, 3], arrivals: [], stay: CapacityForecast.defaultStay).fullOnOffset == 0)
     }
 }
