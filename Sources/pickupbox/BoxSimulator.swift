@@ -23,38 +23,63 @@ struct BoxSimulator: ParsableCommand {
     @Option(help: "The server, e.g. http://127.0.0.1:8080") var url: String = "http://127.0.0.1:8080"
     @Option(help: "The box's bearer token (from `pickupbox box create` or POST /api/v1/boxes/{id}/token).") var token: String
     @Option(help: "Seconds each long poll may wait.") var wait: Int = 25
+    @Option(help: "Where the box keeps its feed cursor, as a real box does (default: ~/.local/state/pickupbox/box-sim-<token hash>.cursor).")
+    var cursorFile: String?
+    @Flag(help: "Read the whole feed from the start instead of the stored cursor.") var fromStart = false
 
     func validate() throws {
         guard SimpleHTTPClient(url: url, token: token) != nil else { throw ValidationError("--url must look like http://host:port") }
         guard (0...60).contains(wait) else { throw ValidationError("--wait must be from 0 to 60") }
     }
 
+    /// The cursor file: one per token, so two simulated boxes never share a cursor. The token itself
+    /// is not in the name (FNV-1a of it is).
+    var cursorPath: String {
+        if let cursorFile { return cursorFile }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in token.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? "."
+        let base = ProcessInfo.processInfo.environment["XDG_STATE_HOME"] ?? home + "/.local/state"
+        return base + "/pickupbox/box-sim-" + String(hash, radix: 16) + ".cursor"
+    }
+
     func run() throws {
         guard let client = SimpleHTTPClient(url: url, token: token) else { throw ValidationError("bad --url") }
         let feed = Mutex<[String]>([])
+        let console = Console()
+        let path = cursorPath
+        let stored = fromStart ? nil : (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let wait = self.wait
         let poller = Thread {
-            var cursor: Int64 = 0
+            var cursor: Int64 = stored ?? 0
             while true {
                 guard let (status, body) = client.request("GET", "/api/v1/box/assignments?since=\(cursor)&wait=\(wait)", timeout: Double(wait + 10)) else {
                     sleep(2)
                     continue
                 }
                 guard status == 200, let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-                    say("[poll] HTTP \(status)")
+                    console.feed("[poll] HTTP \(status)")
                     sleep(2)
                     continue
                 }
-                cursor = (object["cursor"] as? NSNumber)?.int64Value ?? cursor
+                let next = (object["cursor"] as? NSNumber)?.int64Value ?? cursor
                 for change in object["changes"] as? [[String: Any]] ?? [] {
                     let line = "#\(change["seq"] ?? "?") \(change["kind"] ?? "?") compartment \(change["compartmentNumber"] ?? "?")"
                         + ((change["documentNumbers"] as? [String]).map { " documents " + $0.joined(separator: ", ") } ?? "")
                     feed.withLock { $0.append(line) }
-                    say("[poll] " + line)
+                    console.feed("[poll] " + line)
+                }
+                if next != cursor {
+                    cursor = next
+                    // Kept only once the changes were shown: a restart continues after what was seen.
+                    try? String(cursor).write(toFile: path, atomically: true, encoding: .utf8)
                 }
             }
         }
         poller.start()
-        say("box simulator ready (load <document> | pickup | feed | quit)")
+        say(stored.map { "box simulator ready, continuing the feed after #\($0) (load <document> | pickup | feed | quit)" }
+            ?? "box simulator ready (load <document> | pickup | feed | quit)")
         var events = 0
         func event(_ kind: String, _ compartment: Int) -> String? {
             events += 1
@@ -63,47 +88,54 @@ struct BoxSimulator: ParsableCommand {
             guard status == 200 else { say("event \(kind): HTTP \(status) \(reply["error"] ?? "")"); return nil }
             return reply["state"] as? String
         }
+        /// One question of a dialogue: poll output waits until the answer is in.
+        func ask(_ question: String) -> String? {
+            console.prompt(question)
+            return readLine()
+        }
+        /// A refused step ends the dialogue: back to the command prompt, and on a terminal the answers
+        /// typed ahead for the following questions are dropped instead of being read as commands.
+        func refused(_ text: String) {
+            say(text)
+            if isatty(STDIN_FILENO) == 1 { tcflush(STDIN_FILENO, TCIFLUSH) }
+        }
+        console.idle()
         while let line = readLine() {
+            console.busy()
+            defer { console.idle() }
             let words = line.split(separator: " ").map(String.init)
             switch words.first ?? "" {
             case "load":
                 guard words.count == 2 else { say("usage: load <document number>"); continue }
                 let (status, reply) = client.json("POST", "/api/v1/box/loading", ["documentNumber": words[1]])
-                guard status == 200, let number = reply["compartmentNumber"] as? Int else { say("loading refused: HTTP \(status) \(reply["error"] ?? "")"); continue }
+                guard status == 200, let number = reply["compartmentNumber"] as? Int else { refused("loading refused: HTTP \(status) \(reply["error"] ?? "")"); continue }
                 say("opening compartment \(number); put in: \((reply["contents"] as? [String] ?? []).joined(separator: ", "))")
                 say("closing compartment \(number): \(event("loaded", number) ?? "?")")
             case "pickup":
-                say("mobile number:", terminator: " ")
-                guard let mobile = readLine() else { break }
-                say("PIN:", terminator: " ")
-                guard let pin = readLine() else { break }
+                guard let mobile = ask("mobile number:"), let pin = ask("PIN:") else { break }
                 let (status, session) = client.json("POST", "/api/v1/box/pickups", ["mobileNumber": mobile, "pin": pin])
                 guard status == 201, let id = session["pickupId"] as? String else {
-                    say("refused: HTTP \(status) \(session["error"] ?? "")")
+                    refused("refused: HTTP \(status) \(session["error"] ?? "")")
                     continue
                 }
                 var factors: [String: Any] = [:]
                 for factor in session["factors"] as? [String] ?? [] {
                     switch factor {
                     case "pin_letter":
-                        say("Did you receive the PIN letter? (y/n):", terminator: " ")
-                        factors["pinLetterConfirmed"] = readLine()?.lowercased().hasPrefix("y") == true
+                        factors["pinLetterConfirmed"] = ask("Did you receive the PIN letter? (y/n):")?.lowercased().hasPrefix("y") == true
                     case "date_of_birth":
-                        say("date of birth (DD.MM.YYYY):", terminator: " ")
-                        factors["dateOfBirth"] = readLine() ?? ""
+                        factors["dateOfBirth"] = ask("date of birth (DD.MM.YYYY):") ?? ""
                     case "can":
-                        say("CAN of the old card (6 digits):", terminator: " ")
-                        factors["can"] = readLine() ?? ""
+                        factors["can"] = ask("CAN of the old card (6 digits):") ?? ""
                     case "old_document_destroyed":
-                        say("Insert the old card into the destruction slot (y when done):", terminator: " ")
-                        factors["oldDocumentInserted"] = readLine()?.lowercased().hasPrefix("y") == true
+                        factors["oldDocumentInserted"] = ask("Insert the old card into the destruction slot (y when done):")?.lowercased().hasPrefix("y") == true
                     default:
                         say("unknown factor \(factor)")
                     }
                 }
                 let (opened, open) = client.json("POST", "/api/v1/box/pickups/\(id)/factors", factors)
                 guard opened == 200, let numbers = open["compartmentNumbers"] as? [Int] else {
-                    say("refused: HTTP \(opened) \(open["error"] ?? "")")
+                    refused("refused: HTTP \(opened) \(open["error"] ?? "")")
                     continue
                 }
                 for number in numbers {
@@ -122,8 +154,49 @@ struct BoxSimulator: ParsableCommand {
             default:
                 say("commands: load <document> | pickup | feed | quit")
             }
-            fflush(nil)
         }
+    }
+}
+
+/// The terminal, shared by the poller and the dialogue: poll output never lands inside a question.
+/// While a command runs, it waits and is shown when the command prompt comes back.
+final class Console: Sendable {
+    private struct State {
+        var busy = true
+        var pending: [String] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// A line from the poller: at once at the command prompt (which is shown again), else after the command.
+    func feed(_ line: String) {
+        let shown = state.withLock { s -> Bool in
+            if s.busy { s.pending.append(line); return false }
+            return true
+        }
+        if shown {
+            say("\r" + line)
+            say("> ", terminator: "")
+        }
+    }
+
+    /// A command runs: poll output waits.
+    func busy() { state.withLock { $0.busy = true } }
+
+    /// Back at the command prompt: what the poller said meanwhile, then the prompt.
+    func idle() {
+        let lines = state.withLock { s -> [String] in
+            s.busy = false
+            defer { s.pending.removeAll() }
+            return s.pending
+        }
+        for line in lines { say(line) }
+        say("> ", terminator: "")
+    }
+
+    /// A question inside a command.
+    func prompt(_ question: String) {
+        say(question, terminator: " ")
     }
 }
 

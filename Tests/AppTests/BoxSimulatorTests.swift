@@ -14,35 +14,15 @@ struct BoxSimulatorTests {
         _ = client.json("POST", "/api/v1/deliveries", json: ["deliveryNoteNumber": "SIM-1", "items": [["documentNumber": documentNumber(401), "vorgangsnummer": number]]])
         _ = box
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
-        process.arguments = ["box-sim", "--url", "http://127.0.0.1:\(app.port)", "--token", token, "--wait", "2"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        // Read on a thread of its own: availableData blocks, and a test must never hang.
-        let collected = Transcript()
-        let reader = output.fileHandleForReading
-        Thread.detachNewThread {
-            while true {
-                let data = reader.availableData
-                if data.isEmpty { return }
-                collected.append(String(decoding: data, as: UTF8.self))
-            }
-        }
-        var transcript: String { collected.text }
-        func waitFor(_ text: String, seconds: Double = 15) -> Bool {
-            let deadline = Date().addingTimeInterval(seconds)
-            while !transcript.contains(text) && Date() < deadline { usleep(20_000) }
-            return transcript.contains(text)
-        }
-        // write(contentsOf:) throws when the simulator has gone, where write(_:) would trap the test process.
-        func say(_ line: String) { try? input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8)) }
+        let cursorFile = NSTemporaryDirectory() + "box-sim-\(UUID().uuidString).cursor"
+        defer { try? FileManager.default.removeItem(atPath: cursorFile) }
+        let sim = try Simulator(port: app.port, token: token, cursorFile: cursorFile)
+        defer { sim.stop() }
+        func waitFor(_ text: String, seconds: Double = 15) -> Bool { sim.waitFor(text, seconds: seconds) }
+        func say(_ line: String) { sim.say(line) }
+        var transcript: String { sim.transcript }
 
-        try #require(waitFor("box simulator ready"), "exit status \(process.isRunning ? "running" : String(process.terminationStatus)): \(transcript)")
+        try #require(waitFor("box simulator ready"), "\(sim.exitStatus): \(transcript)")
         try #require(waitFor("to_load compartment"), "\(transcript)")
         say("load \(documentNumber(401))")
         #expect(waitFor("closing compartment"))
@@ -55,11 +35,77 @@ struct BoxSimulatorTests {
         say("y")
         say("15.03.1990")
         #expect(waitFor("door closed: collected"), "\(transcript)")
+        // A wrong PIN is refused, and the simulator is back at its prompt: the next line is a command again.
+        say("pickup")
+        say("0171 1234567")
+        say("000000")
+        #expect(waitFor("refused: HTTP 403"), "\(transcript)")
+        say("feed")
+        #expect(waitFor("#1 to_load compartment"), "\(transcript)")
         say("quit")
         #expect(client.json("GET", "/api/v1/applications/\(id)").1["state"] as? String == "collected")
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(sim.waitForExit())
+        // Poll output never landed inside a question.
+        #expect(!transcript.contains("PIN: [poll]") && !transcript.contains("mobile number: [poll]"))
+
+        // Started again, the box continues after the cursor it stored instead of replaying its feed.
+        let stored = try String(contentsOfFile: cursorFile, encoding: .utf8)
+        #expect(Int(stored) ?? 0 >= 1)
+        let again = try Simulator(port: app.port, token: token, cursorFile: cursorFile)
+        defer { again.stop() }
+        #expect(again.waitFor("continuing the feed after #\(stored)"), "\(again.transcript)")
+        again.say("feed")
+        again.say("quit")
+        #expect(again.waitForExit())
+        #expect(!again.transcript.contains("to_load compartment"))
     }
+}
+
+/// `pickupbox box-sim` as a child process with its dialogue on pipes.
+final class Simulator {
+    let process = Process()
+    let input = Pipe()
+    private let collected = Transcript()
+
+    init(port: Int, token: String, cursorFile: String) throws {
+        process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
+        process.arguments = ["box-sim", "--url", "http://127.0.0.1:\(port)", "--token", token, "--wait", "2", "--cursor-file", cursorFile]
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        // Read on a thread of its own: availableData blocks, and a test must never hang.
+        let reader = output.fileHandleForReading
+        let collected = self.collected
+        Thread.detachNewThread {
+            while true {
+                let data = reader.availableData
+                if data.isEmpty { return }
+                collected.append(String(decoding: data, as: UTF8.self))
+            }
+        }
+    }
+
+    var transcript: String { collected.text }
+    var exitStatus: String { process.isRunning ? "running" : "exit status \(process.terminationStatus)" }
+
+    func waitFor(_ text: String, seconds: Double = 15) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !transcript.contains(text) && Date() < deadline { usleep(20_000) }
+        return transcript.contains(text)
+    }
+
+    // write(contentsOf:) throws when the simulator has gone, where write(_:) would trap the test process.
+    func say(_ line: String) { try? input.fileHandleForWriting.write(contentsOf: Data((line + "\n").utf8)) }
+
+    func waitForExit(seconds: Double = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        return !process.isRunning
+    }
+
+    func stop() { if process.isRunning { process.terminate() } }
 }
 
 final class Transcript: @unchecked Sendable {
