@@ -3,22 +3,25 @@
 # reading and by keeping it in step with the Makefile. See README "Deploying".)
 FROM swift:6.3-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpq-dev libcurl4-openssl-dev libssl-dev \
+        libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrencode-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
 COPY Tests ./Tests
 RUN swift build -c release --product pickupbox --static-swift-stdlib \
-    && install -D "$(swift build -c release --show-bin-path)/pickupbox" /out/pickupbox
+    && install -D "$(swift build -c release --show-bin-path)/pickupbox" /out/pickupbox \
+    && cp -R "$(swift build -c release --show-bin-path)/pickupbox_App.resources" /out/
 
 FROM debian:bookworm-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpq5 libcurl4 libssl3 ca-certificates tzdata \
+        libpq5 libcurl4 libssl3 libargon2-1 libqrencode4 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /app pickupbox
 WORKDIR /app
 COPY --from=build /out/pickupbox /usr/local/bin/pickupbox
+# The web frontend travels next to the binary (it looks there, never in the working directory).
+COPY --from=build /out/pickupbox_App.resources /usr/local/bin/pickupbox_App.resources
 COPY Migrations ./Migrations
 COPY openapi.yaml ./
 USER pickupbox

@@ -200,10 +200,12 @@ final class Console: Sendable {
     }
 }
 
-/// Prints and flushes at once: the poller thread and the dialogue share the terminal (or a pipe).
+/// Writes at once: the poller thread and the dialogue share the terminal (or a pipe). Straight to
+/// the file descriptor, past stdio: flushing stdio (`fflush(NULL)`) also takes standard input's lock,
+/// which the dialogue holds while it waits in `readLine()`, so the poller would hang until the next
+/// line was typed.
 func say(_ text: String, terminator: String = "\n") {
-    print(text, terminator: terminator)
-    fflush(nil)
+    try? FileHandle.standardOutput.write(contentsOf: Data((text + terminator).utf8))
 }
 
 /// A small blocking HTTP/1.1 client for the simulator (one request per connection, JSON bodies).

@@ -8,4 +8,4 @@ export PICKUPBOX_BIN=${PICKUPBOX_BIN:-$PWD/.build/debug/pickupbox}
 python3 -c "import selenium, axe_selenium_python, pytest" 2>/dev/null || { echo "selenium, axe-selenium-python or pytest is missing: make test installs them"; exit 1; }
 command -v chromedriver >/dev/null || { echo "chromedriver is missing: make test installs chromium-driver"; exit 1; }
 command -v zbarimg >/dev/null || { echo "zbarimg is missing: make test installs zbar-tools"; exit 1; }
-exec python3 -m pytest -p no:cacheprovider -q --tb=short Tests/web "$@"
+exec python3 -m pytest -p no:cacheprovider -q --tb=short "${@:-Tests/web}"

@@ -132,7 +132,7 @@ class Server:
             raise RuntimeError("server did not start:\n" + self.log_path.read_text())
         text = self.log_path.read_text()
         self.passwords = dict(re.findall(r"username (\S+)\s+password (\S+)", text))
-        token = re.search(r"box token\s+(\S+)", text)
+        token = re.search(r"box token\s+([A-Za-z0-9_-]{20,})", text)
         self.box_token = token.group(1) if token else None
 
     def api(self, method, path, body=None, session=None, headers=None):
