@@ -85,8 +85,8 @@ class SMSGateway:
 
     def pin_for(self, number_e164, after=0, timeout=20):
         """The 6-digit PIN of the newest message to that number sent after message index `after`."""
-        m = self.wait_for(lambda m: m["to"] == number_e164 and self.messages.index(m) >= after and re.search(r"\b\d{6}\b", m["text"]), timeout)
-        return re.search(r"\b(\d{6})\b", m["text"]).group(1)
+        m = self.wait_for(lambda m: m["to"] == number_e164 and self.messages.index(m) >= after and re.search(r"PIN\D{0,20}\d{6}\b", m["text"]), timeout)
+        return re.search(r"PIN\D{0,20}(\d{6})\b", m["text"]).group(1)
 
     def close(self):
         self.server.shutdown()
@@ -285,12 +285,24 @@ def login(driver, server, username, language="de"):
 
 # --- what every page must pass --------------------------------------------------------------------
 
+def axe_source():
+    """axe-core's script: the current 4.x that axe-playwright-python ships (installed without playwright),
+    else the 3.x bundled with axe-selenium-python."""
+    import importlib.util
+    spec = importlib.util.find_spec("axe_playwright_python")
+    if spec and spec.origin:
+        path = Path(spec.origin).parent / "axe.min.js"
+        if path.exists():
+            return path.read_text(encoding="utf8")
+    import axe_selenium_python
+    return (Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf8")
+
+
 def axe(driver, name):
     """axe-core on the current page: no serious or critical violation (WCAG 2.1 A/AA rules and best practices)."""
     global AXE_SCRIPT
     if AXE_SCRIPT is None:
-        import axe_selenium_python
-        AXE_SCRIPT = (Path(axe_selenium_python.__file__).parent / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf8")
+        AXE_SCRIPT = axe_source()
     driver.execute_script(AXE_SCRIPT)
     result = driver.execute_async_script("const done = arguments[arguments.length - 1]; axe.run(document, {resultTypes: ['violations']}).then(done, (e) => done({error: String(e)}));")
     assert "error" not in result, result
