@@ -23,6 +23,8 @@ deps:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 	@(python3 -c "import openapi_spec_validator, selenium, axe_selenium_python, pytest" 2>/dev/null && command -v schemathesis >/dev/null) || python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
+	@# axe-core 4 for the browser tests: the package's axe.min.js only (not playwright).
+	@python3 -c "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('axe_playwright_python') else 1)" || python3 -m pip install -q --no-deps axe-playwright-python || python3 -m pip install -q --no-deps --break-system-packages axe-playwright-python
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 toolchain not found: install it from swift.org (see README)"; exit 1; }
 
 build: deps
