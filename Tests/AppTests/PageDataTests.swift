@@ -163,4 +163,19 @@ struct PageDataTests {
         #expect(forecast["fullOn"] as? String == (after["today"] as? String))
         #expect(client.json("GET", "/api/v1/boxes/\(UUID())/forecast").0 == 404)
     }
+
+    @Test func cancellingALoadedDocument_tellsTheBoxToRetrieveIt() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 830)
+        let client = try town.login(app)
+        let (_, before, _) = boxRequest(app.port, token: token, "GET", "/api/v1/box/assignments?since=0&wait=0")
+        let cursor = try #require((before["cursor"] as? NSNumber)?.int64Value)
+        #expect(client.json("POST", "/api/v1/applications/\(doc.applicationID)/cancel", json: ["reason": "Antrag zurückgenommen"]).0 == 200)
+        let (status, feed, _) = boxRequest(app.port, token: token, "GET", "/api/v1/box/assignments?since=\(cursor)&wait=0")
+        #expect(status == 200)
+        let changes = feed["changes"] as? [[String: Any]] ?? []
+        #expect(changes.map { $0["kind"] as? String } == ["to_retrieve"])
+        #expect(changes.first?["compartmentNumber"] as? Int == doc.compartment)
+    }
 }

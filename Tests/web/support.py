@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -206,7 +206,8 @@ def xpath_literal(text):
 
 
 def wait(driver, condition, timeout=10, message=""):
-    return WebDriverWait(driver, timeout).until(condition, message)
+    # A page that re-renders replaces its elements: a stale one means "look again", not "failed".
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition, message)
 
 
 def field(driver, label, timeout=10):
@@ -335,7 +336,9 @@ def screenshot(driver, name):
     # The whole page, not just the window.
     height = driver.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
     width = driver.get_window_size()["width"]
-    driver.set_window_size(width, min(max(900, height + 100), 6000))
+    driver.set_window_size(width, min(max(900, height + 200), 6000))
+    # axe scrolls while it checks contrast: the picture starts at the top.
+    driver.execute_script("window.scrollTo(0, 0)")
     driver.save_screenshot(str(path))
     return path
 

@@ -73,10 +73,15 @@ enum Assignments {
     /// Cancelling an application whose document is already in the box: the compartment stays
     /// occupied and the assignment becomes `retrieval_due` (its PIN dies) until staff take it out.
     static func markForRetrieval(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID) throws {
-        try connection.execute("""
+        let marked = try connection.query("""
             UPDATE assignment SET status = 'retrieval_due', pin_hmac = NULL
-            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status IN ('loaded', 'retrieval_due')
+            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status = 'loaded'
+            RETURNING compartment_id
             """)
+        // The box shows it in service mode, as after a passed deadline.
+        for row in marked {
+            try BoxChanges.record(connection, authorityID: authorityID, compartmentID: try row.decode(UUID.self, at: 0), kind: .toRetrieve, assignmentID: assignmentID)
+        }
     }
 
     /// Takes an application out of its assignment before loading; the last one out frees the
