@@ -3,7 +3,7 @@
 # reading and by keeping it in step with the Makefile. See README "Deploying".)
 FROM swift:6.3-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrencode-dev \
+        libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrencode-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -15,7 +15,7 @@ RUN swift build -c release --product pickupbox --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libpq5 libcurl4 libssl3 libargon2-1 libqrencode4 ca-certificates tzdata \
+        libpq5 libcurl4 libssl3 libargon2-1 libqrencode4 zlib1g ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /app pickupbox
 WORKDIR /app

@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrencode-dev postgresql python3-pip \
+DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrencode-dev zlib1g-dev postgresql python3-pip \
                 chromium chromium-driver zbar-tools
 PY_PACKAGES  := openapi-spec-validator schemathesis selenium axe-selenium-python pytest
 SWIFT        ?= swift

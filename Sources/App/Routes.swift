@@ -25,7 +25,8 @@ public struct AppRoute: Sendable {
                     throw AppError.csrf
                 }
             }
-            return try handler(request, StaffContext(app: app, request: request, user: user))
+            // Staff answers can be large (a box's grid, lists): gzip when the browser takes it.
+            return try handler(request, StaffContext(app: app, request: request, user: user)).compressed(for: request)
         }
         return AppRoute(access: access, route: Route(method, pattern, maxBodyBytes: maxBodyBytes, handler: .respond(guarded)))
     }

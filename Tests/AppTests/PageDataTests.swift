@@ -49,6 +49,10 @@ struct PageDataTests {
         #expect(items.count == 1)
         #expect(items.first?["documentNumbers"] as? [String] == [documentNumber(811)])
         #expect(items.first?["vorgangsnummern"] as? [String] == [number])
+        // Staff answers are gzip-coded for browsers that take it (a box's grid is tens of kilobytes).
+        let big = try town.makeBox(app, rows: 10, columns: 10)
+        let grid = try #require(client.call("GET", "/api/v1/boxes/\(big)", headers: ["Accept-Encoding: gzip"]))
+        #expect(grid.status == 200 && grid.header("Content-Encoding") == "gzip" && grid.header("Vary") == "Accept-Encoding")
         let csv = try #require(client.call("GET", "/api/v1/boxes/\(box)/loading-list?format=csv"))
         #expect(csv.header("Content-Type")?.hasPrefix("text/csv") == true)
         #expect(csv.text.contains(documentNumber(811)))

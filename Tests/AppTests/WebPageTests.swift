@@ -51,6 +51,10 @@ struct WebPageTests {
         for path in ["/assets/\(v)/README.md", "/assets/\(v)/../App/Routes.swift", "/assets/\(v)/%2e%2e/Routes.swift", "/assets/\(v)/nope.js", "/assets/\(v)/pages"] {
             #expect(try Self.get(app, path).status == 404, "\(path)")
         }
+        // A browser that takes gzip gets the file coded once at start.
+        let coded = try Self.get(app, "/assets/\(v)/app.js", headers: ["Accept-Encoding: gzip, br"])
+        #expect(coded.header("Content-Encoding") == "gzip" && coded.header("Vary") == "Accept-Encoding")
+        #expect(coded.body.count < current.body.count / 2)
         // The version is a hash of every file: it changes when a file does.
         #expect(v.count == 12 && v.allSatisfy(\.isHexDigit))
     }

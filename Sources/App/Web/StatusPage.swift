@@ -31,7 +31,7 @@ enum StatusPage {
             return Response(status: .ok, headers: headers, body: page.render(.unknown))
         }
         let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.pool).site
-        return Response(status: .ok, headers: headers, body: page.render(.found(found, site)))
+        return Response(status: .ok, headers: headers, body: page.render(.found(found, site))).compressed(for: request)
     }
 
     enum Content {

@@ -13,6 +13,8 @@ final class WebAssets: Sendable {
         let body: [UInt8]
         let contentType: String
         let etag: String
+        /// The body gzip-coded once at start, when that is smaller.
+        var gzipped: [UInt8]? = nil
     }
 
     /// Where the files were found.
@@ -82,7 +84,9 @@ final class WebAssets: Sendable {
                 throw AppConfiguration.Invalid(problems: ["cannot read the web file \(path)"])
             }
             let body = Array(data)
-            files[path] = Asset(body: body, contentType: type, etag: "\"" + Crypto.hex(Array(Crypto.sha256(body).prefix(8))) + "\"")
+            let gzipped = Response.isCompressible(type) && body.count >= Gzip.minimumBytes ? Gzip.compress(body, level: 9) : nil
+            files[path] = Asset(body: body, contentType: type, etag: "\"" + Crypto.hex(Array(Crypto.sha256(body).prefix(8))) + "\"",
+                                gzipped: gzipped.flatMap { $0.count < body.count ? $0 : nil })
             hashInput += Array(path.utf8) + [0] + Crypto.sha256(body)
         }
         self.files = files
@@ -136,7 +140,7 @@ final class WebAssets: Sendable {
         if live {
             var response = staticFiles.respond(to: request, encodedPath: encodedPath)
             response.headers.set("Content-Security-Policy", Self.contentSecurityPolicy)
-            return response
+            return response.compressed(for: request)
         }
         guard let path = PercentDecoding.decode(encodedPath), let asset = files[path] else { return StaticFiles.notFound }
         // Only the current version may be cached for long: an old page asking for an old version
@@ -147,9 +151,14 @@ final class WebAssets: Sendable {
             "Cache-Control": requestedVersion == version ? "public, max-age=31536000, immutable" : "no-cache",
             "Content-Security-Policy": Self.contentSecurityPolicy,
         ]
+        if asset.gzipped != nil { headers.set("Vary", "Accept-Encoding") }
         if Self.matches(request, asset.etag) {
             headers.remove("Content-Type")
             return Response(status: .notModified, headers: headers)
+        }
+        if let gzipped = asset.gzipped, Gzip.isAccepted(by: request) {
+            headers.set("Content-Encoding", "gzip")
+            return Response(status: .ok, headers: headers, body: gzipped)
         }
         return Response(status: .ok, headers: headers, body: asset.body)
     }
