@@ -1,0 +1,91 @@
+// Boxes: every pickup box of the authority with its site, whether it is online, its compartment
+// counts and an alert while it refuses pickups; each links to its compartment grid and lists.
+
+import { h, notice } from '../dom.js';
+import { api } from '../api.js';
+import { makeT, fmtDateTime, fmtNumber } from '../i18n.js';
+
+export const css = true;
+
+const t = makeT({
+  de: {
+    title: 'Boxen',
+    intro: 'Die Abholboxen Ihrer Behörde. Wählen Sie eine Box für ihre Fächer, die Beladeliste und die Entnahmeliste.',
+    none: 'Ihre Behörde hat noch keine Box.',
+    caption: 'Boxen und ihre Fächer',
+    box: 'Box',
+    site: 'Standort',
+    connection: 'Verbindung',
+    total: 'Fächer',
+    available: 'Frei',
+    occupied: 'Belegt',
+    blocked: 'Gesperrt',
+    online: 'Online',
+    offline: 'Offline',
+    lastSeen: 'zuletzt {time}',
+    neverSeen: 'noch nie verbunden',
+    noToken: 'kein Zugangsschlüssel ausgegeben',
+    pickupsBlocked: 'Abholungen gesperrt bis {time}',
+    pickupsBlockedAlert: '{box} nimmt bis {time} keine Abholungen an: zu viele Fehlversuche an der Box. Bitte prüfen Sie, ob jemand Hilfe braucht.',
+  },
+  en: {
+    title: 'Boxes',
+    intro: 'Your authority’s pickup boxes. Choose a box for its compartments, loading list and retrieval list.',
+    none: 'Your authority has no box yet.',
+    caption: 'Boxes and their compartments',
+    box: 'Box',
+    site: 'Site',
+    connection: 'Connection',
+    total: 'Compartments',
+    available: 'Free',
+    occupied: 'Occupied',
+    blocked: 'Blocked',
+    online: 'Online',
+    offline: 'Offline',
+    lastSeen: 'last seen {time}',
+    neverSeen: 'never connected',
+    noToken: 'no access token issued',
+    pickupsBlocked: 'Pickups blocked until {time}',
+    pickupsBlockedAlert: '{box} refuses pickups until {time}: too many failed attempts at the box. Please check whether someone needs help.',
+  },
+});
+
+/** Online/offline in words (the colour only repeats it). Also used by the box page. */
+export function connectionText(box, tt = t) {
+  if (box.online) return { kind: 'online', label: tt('online'), detail: tt('lastSeen', { time: fmtDateTime(box.lastSeenAt) }) };
+  if (box.lastSeenAt) return { kind: 'offline', label: tt('offline'), detail: tt('lastSeen', { time: fmtDateTime(box.lastSeenAt) }) };
+  return { kind: 'offline', label: tt('offline'), detail: box.hasToken ? tt('neverSeen') : tt('noToken') };
+}
+
+export function pickupsBlocked(box) {
+  return box.pickupsBlockedUntil && new Date(box.pickupsBlockedUntil) > new Date();
+}
+
+export async function render(ctx) {
+  ctx.setTitle(t('title'));
+  const boxes = await api('GET', '/api/v1/boxes', { signal: ctx.signal });
+  ctx.main.append(h('h1', {}, t('title')), h('p', {}, t('intro')));
+  for (const box of boxes.filter(pickupsBlocked)) {
+    ctx.main.append(notice('warning', h('p', {}, t('pickupsBlockedAlert', { box: box.name, time: fmtDateTime(box.pickupsBlockedUntil) }))));
+  }
+  if (!boxes.length) {
+    ctx.main.append(h('p', {}, t('none')));
+    return;
+  }
+  const num = (n) => h('td', { class: 'num' }, fmtNumber(n));
+  ctx.main.append(h('div', { class: 'table-wrap' }, h('table', { class: 'boxes-table' },
+    h('caption', { class: 'visually-hidden' }, t('caption')),
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, t('box')), h('th', { scope: 'col' }, t('site')), h('th', { scope: 'col' }, t('connection')),
+      h('th', { scope: 'col', class: 'num' }, t('total')), h('th', { scope: 'col', class: 'num' }, t('available')),
+      h('th', { scope: 'col', class: 'num' }, t('occupied')), h('th', { scope: 'col', class: 'num' }, t('blocked')))),
+    h('tbody', {}, boxes.map((box) => {
+      const conn = connectionText(box);
+      return h('tr', {},
+        h('th', { scope: 'row' }, h('a', { href: `#/boxes/${box.id}` }, box.name),
+          pickupsBlocked(box) ? h('span', { class: 'box-alert' }, t('pickupsBlocked', { time: fmtDateTime(box.pickupsBlockedUntil) })) : null),
+        h('td', {}, box.siteName),
+        h('td', {}, h('span', { class: ['conn', `conn-${conn.kind}`] }, conn.label), h('span', { class: 'conn-detail' }, conn.detail)),
+        num(box.compartmentCounts.total), num(box.compartmentCounts.available), num(box.compartmentCounts.occupied), num(box.compartmentCounts.blocked));
+    })))));
+}
