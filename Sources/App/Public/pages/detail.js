@@ -1,0 +1,884 @@
+// One application: its data, fee, state and compartment, the timeline of what happened, the SMS
+// sent, and the actions its state allows (new PIN, move to the counter, assign or release a
+// compartment, cancel, contact data, clear "contact required", hand over at the counter). After an
+// action the page loads anew and says what happened (role=status).
+
+import { h, replace, field, errorSummary, notice, id as newId } from '../dom.js';
+import { api, ApiError } from '../api.js';
+import { makeT, ts, lang, fmtDate, fmtDateTime, fmtMoney, fmtDateOfBirth } from '../i18n.js';
+import { displayVorgangsnummer, personName, lastSearchPath } from './search.js';
+
+export const css = true;
+
+const STRINGS = {
+  de: {
+    title: 'Antrag {vn}',
+    notFound: 'Diesen Antrag gibt es nicht (oder er gehört zu einer anderen Behörde).',
+    backToSearch: 'Zur Suche',
+    erased: 'Die personenbezogenen Daten sind gelöscht.',
+    // Sections
+    actions: 'Aktionen',
+    data: 'Antragsdaten',
+    pickup: 'Abholung',
+    fee: 'Gebühr',
+    timeline: 'Verlauf',
+    sms: 'SMS',
+    // Data
+    vorgangsnummer: 'Vorgangsnummer',
+    familyName: 'Familienname',
+    givenNames: 'Vornamen',
+    dateOfBirth: 'Geburtsdatum',
+    mobileNumber: 'Mobilnummer',
+    documentType: 'Dokument',
+    issuance: 'Ausstellung',
+    oldDocumentCan: 'CAN des alten Dokuments',
+    canStored: 'erfasst',
+    canMissing: 'nicht erfasst',
+    smsLanguage: 'SMS-Sprache',
+    site: 'Standort',
+    household: 'Haushalt',
+    householdShared: 'Teilt Fach und PIN mit weiteren Anträgen des Haushalts',
+    createdAt: 'Erfasst am',
+    updatedAt: 'Zuletzt geändert',
+    state: 'Status',
+    pickupMethod: 'Abholung',
+    accessible: 'Barrierefreies Fach',
+    compartment: 'Fach',
+    compartmentValue: '{box}, Fach {number}',
+    deadline: 'Abholfrist',
+    deadlineValue: 'bis {date}',
+    contactRequired: 'Kontakt nötig',
+    collectedAt: 'Abgeholt am',
+    handedOverTo: 'Abgeholt durch',
+    cancelReason: 'Grund der Stornierung',
+    amount: 'Betrag',
+    exemption: 'Befreiung',
+    noExemption: 'keine',
+    settled: 'Bezahlt',
+    notDue: 'nicht nötig',
+    'assignment.assigned': 'zugewiesen, noch nicht eingelegt',
+    'assignment.loaded': 'eingelegt',
+    'assignment.retrieval_due': 'zu entnehmen',
+    'assignment.collected': 'abgeholt',
+    'assignment.retrieved': 'entnommen',
+    'assignment.released': 'freigegeben',
+    // Contact required
+    contactNotice: 'Kontakt nötig: Die SMS an die antragstellende Person ist fehlgeschlagen. Sie hat keine Nachricht (und keine PIN). Bitte rufen Sie sie an oder schreiben Sie ihr.',
+    clearContact: 'Kontakt ist erfolgt – Hinweis entfernen',
+    // Actions
+    newPin: 'Neue PIN senden und Fach entsperren',
+    newPinHint: 'Die alte PIN gilt dann nicht mehr. Höchstens drei neue PINs am Tag.',
+    toCounter: 'Auf Abholung am Schalter umstellen',
+    assign: 'Fach zuweisen',
+    reassign: 'Anderes Fach zuweisen',
+    release: 'Fach freigeben',
+    feeBlocksBox: 'Ein Fach gibt es erst, wenn die Gebühr bezahlt ist: Die Box kann nicht kassieren.',
+    cancel: 'Antrag stornieren',
+    editContact: 'Kontaktdaten ändern',
+    letter: 'Brief an die antragstellende Person drucken',
+    noActions: 'Der Antrag ist abgeschlossen. Es sind keine Aktionen mehr möglich.',
+    // Cancel
+    cancelTitle: 'Antrag stornieren',
+    reason: 'Grund der Stornierung',
+    reasonHint: 'Zum Beispiel „Antrag zurückgenommen“. Höchstens 500 Zeichen.',
+    cancelLoaded: 'Das Dokument liegt in der Box. Das Fach bleibt belegt, bis jemand das Dokument entnimmt; die PIN öffnet es nicht mehr.',
+    confirmCancel: 'Stornierung bestätigen',
+    keep: 'Nicht stornieren',
+    reasonMissing: 'Bitte geben Sie den Grund der Stornierung ein.',
+    reasonTooLong: 'Der Grund darf höchstens 500 Zeichen haben.',
+    badCharacters: 'Der Text enthält unerlaubte Zeichen.',
+    // Contact data
+    contactTitle: 'Kontaktdaten ändern',
+    mobileHint: 'International (+43 664 1234567) oder deutsch (0171 1234567). Für die Abholung in der Box nötig.',
+    feeSettledField: 'Gebühr bezahlt',
+    feeOpenHint: 'Offen: {amount}.',
+    feeBoxHint: 'Erst nach der Bezahlung gibt es ein Fach in der Box.',
+    saveChanges: 'Änderungen speichern',
+    close: 'Schließen',
+    mobileMissing: 'Bitte geben Sie eine Mobilnummer ein: Die PIN kommt per SMS.',
+    invalid_phone_number: 'Das ist keine gültige Telefonnummer.',
+    non_ascii_digits: 'Bitte verwenden Sie nur die Ziffern 0–9.',
+    unsupported_country_code: 'An Nummern mit dieser Landesvorwahl können wir keine SMS senden.',
+    not_a_mobile_number: 'Das ist keine Mobilnummer. Die PIN kommt per SMS.',
+    invalid_language: 'Bitte wählen Sie eine Sprache.',
+    nothingChanged: 'Sie haben nichts geändert.',
+    // Handover
+    handoverTitle: 'Übergabe am Schalter',
+    handoverIntro: 'Das Dokument liegt am Schalter bereit. Prüfen Sie vor der Übergabe:',
+    collectedBy: 'Abholung durch',
+    applicant: 'Antragsteller/in',
+    proxy: 'bevollmächtigte Person',
+    proxyName: 'Name der bevollmächtigten Person',
+    powerOfAttorney: 'Vollmacht geprüft',
+    powerOfAttorneyHint: 'Schriftliche Vollmacht der antragstellenden Person liegt vor und ist unterschrieben.',
+    identity: 'Identität geprüft',
+    identityHint: 'Ausweis oder Pass der abholenden Person mit Foto verglichen.',
+    oldDocument: 'Altes Dokument eingezogen',
+    oldDocumentHint: 'Bei einer Verlängerung wird das alte Dokument entwertet und einbehalten.',
+    feePaid: 'Gebühr bezahlt',
+    feePaidHint: 'Offen: {amount}. Bitte vor der Übergabe kassieren.',
+    handover: 'Übergabe bestätigen',
+    collectedBy_missing: 'Bitte wählen Sie, wer das Dokument abholt.',
+    proxy_name_missing: 'Bitte geben Sie den Namen der bevollmächtigten Person ein.',
+    proxy_name_too_long: 'Der Name darf höchstens 200 Zeichen haben.',
+    power_of_attorney_missing: 'Bitte prüfen Sie die Vollmacht und bestätigen Sie das.',
+    identity_not_checked: 'Bitte prüfen Sie die Identität der abholenden Person und bestätigen Sie das.',
+    old_document_not_collected: 'Bei einer Verlängerung muss das alte Dokument eingezogen werden.',
+    fee_not_settled: 'Bitte kassieren Sie die Gebühr vor der Übergabe.',
+    // Results of actions
+    'done.pin': 'Eine neue PIN ist per SMS unterwegs. Das Fach ist entsperrt; die alte PIN gilt nicht mehr.',
+    'done.counter': 'Der Antrag wird jetzt am Schalter abgeholt.',
+    'done.counterReady': 'Der Antrag wird jetzt am Schalter abgeholt. Die Person bekommt eine SMS, dass das Dokument bereitliegt.',
+    'done.assign': 'Zugewiesen: {box}, Fach {number}.',
+    'done.release': 'Das Fach ist freigegeben. Der Antrag wartet wieder auf ein Fach.',
+    'done.cancel': 'Der Antrag ist storniert.',
+    'done.contact': 'Der Hinweis „Kontakt nötig“ ist entfernt.',
+    'done.saved': 'Die Änderungen sind gespeichert.',
+    'done.handover': 'Das Dokument ist übergeben. Der Antrag ist abgeschlossen.',
+    // Errors of actions
+    'err.pinLimit': 'Für diesen Antrag wurden heute schon drei neue PINs verschickt. Bitte versuchen Sie es morgen wieder.',
+    'err.no_mobile_number': 'Es ist keine Mobilnummer hinterlegt. Bitte tragen Sie zuerst eine ein.',
+    'err.no_free_compartment': 'Am Standort ist gerade kein passendes Fach frei.',
+    'err.fee_not_settled': 'Die Gebühr ist noch offen. Ein Fach gibt es erst nach der Bezahlung.',
+    'err.not_box_pickup': 'Die Person holt am Schalter ab; ein Fach ist nicht nötig.',
+    'err.compartment_unavailable': 'Dieses Fach ist nicht frei oder passt nicht.',
+    'err.household_shares_compartment': 'Im selben Fach liegen Dokumente weiterer Haushaltsmitglieder. Bitte geben Sie diese zuerst aus oder lassen Sie das Fach entnehmen.',
+    // Timeline
+    'actor.user': 'Mitarbeiter/in',
+    'actor.box': 'Box',
+    'actor.system': 'System',
+    'ev.application.registered': 'Antrag erfasst',
+    'ev.application.updated': 'Antrag geändert',
+    'ev.application.cancelled': 'Antrag storniert',
+    'ev.application.delivered': 'Dokument geliefert',
+    'ev.application.assigned': 'Fach zugewiesen',
+    'ev.application.assignment_released': 'Fach freigegeben',
+    'ev.application.loading_authorised': 'Einlegen an der Box freigegeben',
+    'ev.application.loaded': 'In die Box eingelegt',
+    'ev.application.pin_reissued': 'Neue PIN verschickt, Fach entsperrt',
+    'ev.application.sms_failed': 'SMS fehlgeschlagen – Kontakt nötig',
+    'ev.application.deadline_passed': 'Abholfrist abgelaufen',
+    'ev.application.collected': 'An der Box abgeholt',
+    'ev.application.handed_over': 'Dokument übergeben',
+    'ev.application.handed_over.counter': 'Am Schalter übergeben',
+    'ev.application.handed_over.box': 'Übergabe an der Box bestätigt',
+    'ev.application.retrieved': 'Aus der Box entnommen',
+    'ev.other': 'Ereignis „{action}“',
+    'ev.changed': 'Geändert: {fields}',
+    'ev.newState': 'Neuer Status: {state}',
+    'ev.from': 'Vorher: {state}',
+    'ev.mode.manual': 'von Hand',
+    'ev.mode.automatic': 'automatisch bei der Lieferung',
+    'ev.mode.reassigned': 'neu zugewiesen',
+    'ev.mode.at_loading': 'beim Einlegen an der Box',
+    'ev.compartmentNumber': 'Fach {number}',
+    'ev.recipient.applicant': 'an die antragstellende Person',
+    'ev.recipient.proxy': 'an eine bevollmächtigte Person',
+    'ev.feePaid': 'Gebühr bei der Übergabe bezahlt',
+    'ev.pickupMethod': 'Abholung: {method}',
+    'ev.smsKind': 'SMS: {kind}',
+    'field.familyName': 'Familienname',
+    'field.givenNames': 'Vornamen',
+    'field.mobileNumber': 'Mobilnummer',
+    'field.pickupMethod': 'Abholung',
+    'field.needsAccessibleCompartment': 'Barrierefreies Fach',
+    'field.smsLanguage': 'SMS-Sprache',
+    'field.feeExemption': 'Gebührenbefreiung',
+    'field.feeSettled': 'Gebühr bezahlt',
+    'field.householdGroup': 'Haushalt',
+    'field.contactRequired': 'Kontakt nötig',
+    noEvents: 'Noch keine Einträge.',
+    // SMS
+    noSms: 'Es wurden keine SMS verschickt.',
+    smsCaption: 'SMS zu diesem Antrag, die neuesten zuerst',
+    'col.kind': 'Art',
+    'col.status': 'Status',
+    'col.to': 'An',
+    'col.attempts': 'Versuche',
+    'col.error': 'Fehler',
+    'col.created': 'Erstellt',
+    'col.sent': 'Gesendet',
+    'sms.ready_in_box': 'Abholbereit in der Box (mit PIN)',
+    'sms.reminder': 'Erinnerung an die Frist',
+    'sms.moved_to_counter': 'Zum Schalter verlegt',
+    'sms.new_pin': 'Neue PIN',
+    'sms.ready_at_counter': 'Abholbereit am Schalter',
+    'smsStatus.queued': 'wartet auf Versand',
+    'smsStatus.sending': 'wird gesendet',
+    'smsStatus.sent': 'gesendet',
+    'smsStatus.delivered': 'zugestellt',
+    'smsStatus.failed': 'fehlgeschlagen',
+    'smsStatus.expired': 'abgelaufen',
+    nextAttempt: 'nächster Versuch {time}',
+    finalAt: 'abgeschlossen {time}',
+  },
+  en: {
+    title: 'Application {vn}',
+    notFound: 'There is no such application (or it belongs to another authority).',
+    backToSearch: 'Back to the search',
+    erased: 'The personal data has been erased.',
+    actions: 'Actions',
+    data: 'Application data',
+    pickup: 'Pickup',
+    fee: 'Fee',
+    timeline: 'Timeline',
+    sms: 'SMS',
+    vorgangsnummer: 'Case number',
+    familyName: 'Family name',
+    givenNames: 'Given names',
+    dateOfBirth: 'Date of birth',
+    mobileNumber: 'Mobile number',
+    documentType: 'Document',
+    issuance: 'Issuance',
+    oldDocumentCan: 'CAN of the old document',
+    canStored: 'recorded',
+    canMissing: 'not recorded',
+    smsLanguage: 'SMS language',
+    site: 'Site',
+    household: 'Household',
+    householdShared: 'Shares compartment and PIN with other applications of the household',
+    createdAt: 'Registered',
+    updatedAt: 'Last changed',
+    state: 'State',
+    pickupMethod: 'Pickup',
+    accessible: 'Accessible compartment',
+    compartment: 'Compartment',
+    compartmentValue: '{box}, compartment {number}',
+    deadline: 'Pickup deadline',
+    deadlineValue: 'until {date}',
+    contactRequired: 'Contact required',
+    collectedAt: 'Collected',
+    handedOverTo: 'Collected by',
+    cancelReason: 'Reason for cancellation',
+    amount: 'Amount',
+    exemption: 'Exemption',
+    noExemption: 'none',
+    settled: 'Paid',
+    notDue: 'not needed',
+    'assignment.assigned': 'assigned, not loaded yet',
+    'assignment.loaded': 'loaded',
+    'assignment.retrieval_due': 'to be taken out',
+    'assignment.collected': 'collected',
+    'assignment.retrieved': 'taken out',
+    'assignment.released': 'released',
+    contactNotice: 'Contact required: the SMS to the applicant failed. They have no message (and no PIN). Please call or write to them.',
+    clearContact: 'Contact made – remove the notice',
+    newPin: 'Send a new PIN and unlock the compartment',
+    newPinHint: 'The old PIN stops working. At most three new PINs a day.',
+    toCounter: 'Switch to pickup at the counter',
+    assign: 'Assign a compartment',
+    reassign: 'Assign another compartment',
+    release: 'Release the compartment',
+    feeBlocksBox: 'A compartment is only given once the fee is paid: the box cannot take payment.',
+    cancel: 'Cancel the application',
+    editContact: 'Change contact data',
+    letter: 'Print the letter to the applicant',
+    noActions: 'The application is closed. No more actions are possible.',
+    cancelTitle: 'Cancel the application',
+    reason: 'Reason for cancellation',
+    reasonHint: 'For example “Application withdrawn”. At most 500 characters.',
+    cancelLoaded: 'The document is in the box. The compartment stays occupied until someone takes it out; the PIN no longer opens it.',
+    confirmCancel: 'Confirm the cancellation',
+    keep: 'Do not cancel',
+    reasonMissing: 'Please enter the reason for the cancellation.',
+    reasonTooLong: 'The reason can have at most 500 characters.',
+    badCharacters: 'The text contains characters that are not allowed.',
+    contactTitle: 'Change contact data',
+    mobileHint: 'International (+43 664 1234567) or German (0171 1234567). Needed for pickup from the box.',
+    feeSettledField: 'Fee paid',
+    feeOpenHint: 'Due: {amount}.',
+    feeBoxHint: 'A compartment in the box is only given after payment.',
+    saveChanges: 'Save changes',
+    close: 'Close',
+    mobileMissing: 'Please enter a mobile number: the PIN is sent by SMS.',
+    invalid_phone_number: 'This is not a valid phone number.',
+    non_ascii_digits: 'Please use only the digits 0–9.',
+    unsupported_country_code: 'We cannot send SMS to numbers with this country code.',
+    not_a_mobile_number: 'This is not a mobile number. The PIN is sent by SMS.',
+    invalid_language: 'Please choose a language.',
+    nothingChanged: 'You have not changed anything.',
+    handoverTitle: 'Handover at the counter',
+    handoverIntro: 'The document is ready at the counter. Before handing it over, check:',
+    collectedBy: 'Collected by',
+    applicant: 'Applicant',
+    proxy: 'Authorised person',
+    proxyName: 'Name of the authorised person',
+    powerOfAttorney: 'Power of attorney checked',
+    powerOfAttorneyHint: 'A written power of attorney of the applicant is there and signed.',
+    identity: 'Identity checked',
+    identityHint: 'Compared the ID card or passport of the person collecting with the photo.',
+    oldDocument: 'Old document collected',
+    oldDocumentHint: 'For a renewal the old document is invalidated and kept.',
+    feePaid: 'Fee paid',
+    feePaidHint: 'Due: {amount}. Please take the payment before the handover.',
+    handover: 'Confirm the handover',
+    collectedBy_missing: 'Please choose who collects the document.',
+    proxy_name_missing: 'Please enter the name of the authorised person.',
+    proxy_name_too_long: 'The name can have at most 200 characters.',
+    power_of_attorney_missing: 'Please check the power of attorney and confirm it.',
+    identity_not_checked: 'Please check the identity of the person collecting and confirm it.',
+    old_document_not_collected: 'For a renewal the old document must be collected.',
+    fee_not_settled: 'Please take the fee before the handover.',
+    'done.pin': 'A new PIN is on its way by SMS. The compartment is unlocked; the old PIN no longer works.',
+    'done.counter': 'The application is now collected at the counter.',
+    'done.counterReady': 'The application is now collected at the counter. The applicant gets an SMS that the document is ready.',
+    'done.assign': 'Assigned: {box}, compartment {number}.',
+    'done.release': 'The compartment is released. The application waits for a compartment again.',
+    'done.cancel': 'The application is cancelled.',
+    'done.contact': 'The “contact required” notice is removed.',
+    'done.saved': 'The changes are saved.',
+    'done.handover': 'The document is handed over. The application is closed.',
+    'err.pinLimit': 'Three new PINs were sent for this application today already. Please try again tomorrow.',
+    'err.no_mobile_number': 'There is no mobile number. Please enter one first.',
+    'err.no_free_compartment': 'No suitable compartment is free at the site right now.',
+    'err.fee_not_settled': 'The fee is not paid yet. A compartment is only given after payment.',
+    'err.not_box_pickup': 'The applicant collects at the counter; no compartment is needed.',
+    'err.compartment_unavailable': 'This compartment is not free or does not fit.',
+    'err.household_shares_compartment': 'Documents of other household members are in the same compartment. Please hand them out first or have the compartment emptied.',
+    'actor.user': 'Staff',
+    'actor.box': 'Box',
+    'actor.system': 'System',
+    'ev.application.registered': 'Application registered',
+    'ev.application.updated': 'Application changed',
+    'ev.application.cancelled': 'Application cancelled',
+    'ev.application.delivered': 'Document delivered',
+    'ev.application.assigned': 'Compartment assigned',
+    'ev.application.assignment_released': 'Compartment released',
+    'ev.application.loading_authorised': 'Loading at the box authorised',
+    'ev.application.loaded': 'Loaded into the box',
+    'ev.application.pin_reissued': 'New PIN sent, compartment unlocked',
+    'ev.application.sms_failed': 'SMS failed – contact required',
+    'ev.application.deadline_passed': 'Pickup deadline passed',
+    'ev.application.collected': 'Collected at the box',
+    'ev.application.handed_over': 'Document handed over',
+    'ev.application.handed_over.counter': 'Handed over at the counter',
+    'ev.application.handed_over.box': 'Handover at the box confirmed',
+    'ev.application.retrieved': 'Taken out of the box',
+    'ev.other': 'Event “{action}”',
+    'ev.changed': 'Changed: {fields}',
+    'ev.newState': 'New state: {state}',
+    'ev.from': 'Before: {state}',
+    'ev.mode.manual': 'by hand',
+    'ev.mode.automatic': 'automatically at delivery',
+    'ev.mode.reassigned': 'reassigned',
+    'ev.mode.at_loading': 'when loading at the box',
+    'ev.compartmentNumber': 'compartment {number}',
+    'ev.recipient.applicant': 'to the applicant',
+    'ev.recipient.proxy': 'to an authorised person',
+    'ev.feePaid': 'Fee paid at the handover',
+    'ev.pickupMethod': 'Pickup: {method}',
+    'ev.smsKind': 'SMS: {kind}',
+    'field.familyName': 'family name',
+    'field.givenNames': 'given names',
+    'field.mobileNumber': 'mobile number',
+    'field.pickupMethod': 'pickup',
+    'field.needsAccessibleCompartment': 'accessible compartment',
+    'field.smsLanguage': 'SMS language',
+    'field.feeExemption': 'fee exemption',
+    'field.feeSettled': 'fee paid',
+    'field.householdGroup': 'household',
+    'field.contactRequired': 'contact required',
+    noEvents: 'No entries yet.',
+    noSms: 'No SMS were sent.',
+    smsCaption: 'SMS of this application, newest first',
+    'col.kind': 'Kind',
+    'col.status': 'Status',
+    'col.to': 'To',
+    'col.attempts': 'Attempts',
+    'col.error': 'Error',
+    'col.created': 'Created',
+    'col.sent': 'Sent',
+    'sms.ready_in_box': 'Ready in the box (with PIN)',
+    'sms.reminder': 'Deadline reminder',
+    'sms.moved_to_counter': 'Moved to the counter',
+    'sms.new_pin': 'New PIN',
+    'sms.ready_at_counter': 'Ready at the counter',
+    'smsStatus.queued': 'waiting to be sent',
+    'smsStatus.sending': 'being sent',
+    'smsStatus.sent': 'sent',
+    'smsStatus.delivered': 'delivered',
+    'smsStatus.failed': 'failed',
+    'smsStatus.expired': 'expired',
+    nextAttempt: 'next attempt {time}',
+    finalAt: 'final {time}',
+  },
+};
+const t = makeT(STRINGS);
+
+const OPEN = (state) => state !== 'collected' && state !== 'cancelled';
+const BEFORE_ASSIGNMENT = ['registered', 'in_production', 'delivered'];
+const PINS_PER_DAY = 3;
+const SMS_LANGUAGES = ['de', 'en', 'ar', 'bg', 'es', 'fa', 'fr', 'hr', 'it', 'pl', 'ps', 'pt', 'ro', 'ru', 'sq', 'sr', 'ti', 'tr', 'uk', 'vi'];
+const BAD_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** The language's own name in the page language ("Türkisch"), or the code. */
+function languageName(code) {
+  try { return new Intl.DisplayNames([lang() === 'de' ? 'de' : 'en'], { type: 'language' }).of(code) || code; } catch { return code; }
+}
+
+/** Whether the page has a text for `key` (server codes and event names may be new). */
+const hasKey = (key) => Object.prototype.hasOwnProperty.call(STRINGS.de, key);
+const feeOpen = (app) => app.fee.amountCents > 0 && !app.fee.settled;
+
+/** A message for a failed action: the server's code in the user's words. */
+function errorText(e) {
+  if (!(e instanceof ApiError)) return ts('error.unexpected', { code: 'client' });
+  if (e.status === 0) return ts('error.network');
+  if (e.code === 'illegal_transition') return ts('error.illegal_transition', { state: e.body.state ? ts(`state.${e.body.state}`) : '?' });
+  if (e.code === 'rate_limited') return ts('error.rate_limited', { seconds: e.retryAfter || 60 });
+  if (e.code === 'forbidden' || e.code === 'not_found' || e.code === 'database_unavailable') return ts(`error.${e.code}`);
+  if (hasKey(`err.${e.code}`)) return t(`err.${e.code}`);
+  return ts('error.unexpected', { code: e.code });
+}
+
+/** <dl class="summary"> from [label, value] pairs; null values are left out. */
+function summaryList(rows) {
+  return h('dl', { class: 'summary' }, rows.filter((r) => r && r[1] !== null && r[1] !== undefined).map(([label, value]) => [h('dt', {}, label), h('dd', {}, value)]));
+}
+
+const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+const yesNo = (value) => ts(value ? 'common.yes' : 'common.no');
+const badge = (state) => h('span', { class: `badge badge-${state}` }, ts(`state.${state}`));
+const time = (value, text) => h('time', { datetime: value }, text);
+
+export async function render(ctx) {
+  const appId = ctx.params.id;
+  const path = `/api/v1/applications/${appId}`;
+  let siteNames = null;
+
+  /** Loads the application and everything around it, and draws the page with `flash` on top. */
+  async function load(flash) {
+    const sitesRequest = siteNames ? Promise.resolve(null) : api('GET', '/api/v1/sites', { signal: ctx.signal }).catch(() => []);
+    const [app, events, sms, sites] = await Promise.all([
+      api('GET', path, { signal: ctx.signal }),
+      api('GET', `${path}/events`, { signal: ctx.signal }),
+      api('GET', '/api/v1/sms/messages', { query: { applicationId: appId, limit: 50 }, signal: ctx.signal }),
+      sitesRequest,
+    ]);
+    if (sites?.length) siteNames = new Map(sites.map((s) => [s.id, s.name]));
+    draw(app, events, sms.items, flash);
+  }
+
+  /**
+   * Runs an action; on success loads anew with `success(result)`, on failure with the error
+   * (`messages` overrides the text for some error codes).
+   */
+  async function act(button, request, success, messages = {}) {
+    if (button) button.disabled = true;
+    let flash;
+    try {
+      const result = await request();
+      flash = notice('success', h('p', {}, success(result)));
+    } catch (e) {
+      if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
+      flash = notice('error', h('p', {}, (e instanceof ApiError && messages[e.code]) || errorText(e)));
+    }
+    await reload(flash);
+  }
+
+  async function reload(flash) {
+    try {
+      await load(flash);
+    } catch (e) {
+      if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
+      ctx.main.prepend(notice('error', h('p', {}, errorText(e))));
+      return;
+    }
+    // The button that was pressed is gone: keyboard and screen-reader users continue at the message.
+    const message = ctx.main.querySelector('.detail-flash .notice');
+    if (message) { message.setAttribute('tabindex', '-1'); message.focus(); }
+  }
+
+  function draw(app, events, messages, flash) {
+    const vn = displayVorgangsnummer(app.vorgangsnummer);
+    ctx.setTitle(t('title', { vn }));
+    const name = personName(app);
+    replace(ctx.main,
+      h('p', { class: 'detail-back no-print' }, h('a', { href: `#${lastSearchPath()}` }, t('backToSearch'))),
+      h('div', { class: 'detail-head' },
+        h('h1', {}, t('title', { vn })),
+        h('p', { class: 'detail-subtitle' }, name ? h('span', { class: 'detail-name' }, name) : h('span', { class: 'muted' }, t('erased')), ' ', badge(app.state))),
+      h('div', { class: 'detail-flash' }, flash),
+      app.contactRequired ? contactNotice(app) : null,
+      app.state === 'ready_at_counter' ? handoverSection(app) : null,
+      actionsSection(app, events),
+      h('div', { class: 'detail-columns' },
+        h('section', { 'aria-labelledby': 'detail-data' }, h('h2', { id: 'detail-data' }, t('data')), dataList(app)),
+        h('div', {},
+          h('section', { 'aria-labelledby': 'detail-pickup' }, h('h2', { id: 'detail-pickup' }, t('pickup')), pickupList(app)),
+          h('section', { 'aria-labelledby': 'detail-fee' }, h('h2', { id: 'detail-fee' }, t('fee')), feeList(app)))),
+      h('section', { 'aria-labelledby': 'detail-timeline' }, h('h2', { id: 'detail-timeline' }, t('timeline')), timeline(events)),
+      h('section', { 'aria-labelledby': 'detail-sms' }, h('h2', { id: 'detail-sms' }, t('sms')), smsTable(messages)));
+  }
+
+  // --- data ---------------------------------------------------------------------------------------
+
+  function dataList(app) {
+    return summaryList([
+      [t('vorgangsnummer'), h('span', { class: 'mono' }, displayVorgangsnummer(app.vorgangsnummer))],
+      [t('familyName'), app.familyName ?? ts('common.none')],
+      [t('givenNames'), app.givenNames ?? ts('common.none')],
+      [t('dateOfBirth'), fmtDateOfBirth(app.dateOfBirth)],
+      [t('mobileNumber'), app.mobileNumber ? h('span', { class: 'nowrap' }, app.mobileNumber) : ts('common.none')],
+      [t('documentType'), ts(`doc.${app.documentType}`)],
+      [t('issuance'), ts(`issuance.${app.issuance}`)],
+      app.issuance === 'renewal' ? [t('oldDocumentCan'), t(app.hasOldDocumentCan ? 'canStored' : 'canMissing')] : null,
+      [t('smsLanguage'), languageName(app.smsLanguage)],
+      [t('site'), siteNames?.get(app.siteId) ?? ts('common.none')],
+      app.householdGroup ? [t('household'), t('householdShared')] : null,
+      [t('createdAt'), time(app.createdAt, fmtDateTime(app.createdAt))],
+      [t('updatedAt'), time(app.updatedAt, fmtDateTime(app.updatedAt))],
+    ]);
+  }
+
+  function pickupList(app) {
+    const a = app.assignment;
+    return summaryList([
+      [t('state'), badge(app.state)],
+      [t('pickupMethod'), ts(`pickup.${app.pickupMethod}`)],
+      app.pickupMethod === 'box' ? [t('accessible'), yesNo(app.needsAccessibleCompartment)] : null,
+      a ? [t('compartment'), [t('compartmentValue', { box: a.boxName, number: a.compartmentNumber }), h('br'), h('span', { class: 'muted' }, t(`assignment.${a.status}`))]] : null,
+      app.pickupDeadline ? [t('deadline'), time(app.pickupDeadline, t('deadlineValue', { date: fmtDate(app.pickupDeadline) }))] : null,
+      [t('contactRequired'), app.contactRequired ? h('strong', { class: 'detail-warning-text' }, ts('common.yes')) : ts('common.no')],
+      app.collectedAt ? [t('collectedAt'), time(app.collectedAt, fmtDateTime(app.collectedAt))] : null,
+      app.handover ? [t('handedOverTo'), app.handover.recipient === 'proxy'
+        ? capitalised(t('proxy')) + (app.handover.proxyName ? `: ${app.handover.proxyName}` : '')
+        : t('applicant')] : null,
+      app.cancelReason ? [t('cancelReason'), app.cancelReason] : null,
+    ]);
+  }
+
+  function feeList(app) {
+    return summaryList([
+      [t('amount'), fmtMoney(app.fee.amountCents)],
+      [t('exemption'), app.fee.exemption ? ts(`exemption.${app.fee.exemption}`) : t('noExemption')],
+      [t('settled'), app.fee.amountCents === 0 && !app.fee.settled ? t('notDue') : yesNo(app.fee.settled)],
+    ]);
+  }
+
+  function eventDetails(e) {
+    const d = e.detail || {};
+    const parts = [];
+    if (d.mode && hasKey(`ev.mode.${d.mode}`)) parts.push(t(`ev.mode.${d.mode}`));
+    if (e.action === 'application.loaded' && d.compartment) parts.push(t('ev.compartmentNumber', { number: d.compartment }));
+    if (d.pickupDeadline) parts.push(t('deadlineValue', { date: fmtDate(d.pickupDeadline) }));
+    if (d.fields) parts.push(t('ev.changed', { fields: d.fields.split(',').map((f) => (hasKey(`field.${f}`) ? t(`field.${f}`) : f)).join(', ') }));
+    if (d.state) parts.push(t('ev.newState', { state: ts(`state.${d.state}`) }));
+    if (d.from) parts.push(t('ev.from', { state: ts(`state.${d.from}`) }));
+    if (d.kind && hasKey(`sms.${d.kind}`)) parts.push(t('ev.smsKind', { kind: t(`sms.${d.kind}`) }));
+    if (d.recipient && hasKey(`ev.recipient.${d.recipient}`)) parts.push(t(`ev.recipient.${d.recipient}`));
+    if (d.feePaid === 'true') parts.push(t('ev.feePaid'));
+    if (e.action === 'application.registered' && d.pickupMethod) parts.push(t('ev.pickupMethod', { method: ts(`pickup.${d.pickupMethod}`) }));
+    return parts.join(' · ');
+  }
+
+  function eventTitle(e) {
+    // A handover at the counter and the box's confirmation of a pickup share one action.
+    const specific = `ev.${e.action}.${e.detail?.place || e.actorKind}`;
+    if (hasKey(specific)) return t(specific);
+    if (hasKey(`ev.${e.action}`)) return t(`ev.${e.action}`);
+    return t('ev.other', { action: e.action.replace(/^application\./, '').replace(/[._]/g, ' ') });
+  }
+
+  function timeline(events) {
+    if (!events.length) return h('p', { class: 'muted' }, t('noEvents'));
+    return h('ol', { class: 'timeline' }, events.map((e) => {
+      const details = eventDetails(e);
+      return h('li', {},
+        h('p', { class: 'timeline-when' }, time(e.at, fmtDateTime(e.at)), ' · ', h('span', {}, hasKey(`actor.${e.actorKind}`) ? t(`actor.${e.actorKind}`) : e.actorKind)),
+        h('p', { class: 'timeline-what' }, eventTitle(e)),
+        details ? h('p', { class: 'timeline-detail' }, details) : null);
+    }));
+  }
+
+  function smsTable(messages) {
+    if (!messages.length) return h('p', { class: 'muted' }, t('noSms'));
+    const cols = ['kind', 'status', 'to', 'attempts', 'error', 'created', 'sent'];
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'sms-table' },
+      h('caption', { class: 'visually-hidden' }, t('smsCaption')),
+      h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col', class: c === 'attempts' ? 'num' : undefined }, t(`col.${c}`))))),
+      h('tbody', {}, messages.map((m) => h('tr', {},
+        h('td', {}, hasKey(`sms.${m.kind}`) ? t(`sms.${m.kind}`) : m.kind),
+        h('td', {}, h('span', { class: `sms-status sms-${m.status}` }, hasKey(`smsStatus.${m.status}`) ? t(`smsStatus.${m.status}`) : m.status),
+          m.nextAttemptAt && m.status === 'queued' ? [h('br'), h('span', { class: 'muted' }, t('nextAttempt', { time: fmtDateTime(m.nextAttemptAt) }))] : null,
+          m.finalAt ? [h('br'), h('span', { class: 'muted' }, t('finalAt', { time: fmtDateTime(m.finalAt) }))] : null),
+        h('td', { class: 'mono nowrap' }, m.to),
+        h('td', { class: 'num' }, String(m.attempts)),
+        h('td', {}, m.error || ts('common.none')),
+        h('td', { class: 'nowrap' }, fmtDateTime(m.createdAt)),
+        h('td', { class: 'nowrap' }, m.sentAt ? fmtDateTime(m.sentAt) : ts('common.none')))))));
+  }
+
+  // --- actions ------------------------------------------------------------------------------------
+
+  function contactNotice(app) {
+    const button = h('button', { type: 'button', class: 'button secondary' }, t('clearContact'));
+    button.addEventListener('click', () => act(button, () => api('PATCH', path, { body: { contactRequired: false } }), () => t('done.contact')));
+    return h('div', { class: 'notice notice-warning detail-contact' }, h('p', {}, t('contactNotice')), h('div', { class: 'button-row' }, button));
+  }
+
+  function actionsSection(app, events) {
+    const open = OPEN(app.state);
+    const buttons = [];
+    const panels = [];
+    const hints = [];
+    const add = (label, onClick, kind = 'secondary') => {
+      const button = h('button', { type: 'button', class: ['button', kind] }, label);
+      button.addEventListener('click', () => onClick(button));
+      buttons.push(button);
+      return button;
+    };
+    if (app.state === 'ready_in_box' && app.assignment?.status === 'loaded') {
+      // The server allows three a day; the timeline tells whether they are used up.
+      const dayAgo = Date.now() - 24 * 3600 * 1000;
+      const reissued = events.filter((e) => e.action === 'application.pin_reissued' && new Date(e.at).getTime() > dayAgo).length;
+      if (reissued >= PINS_PER_DAY) hints.push(t('err.pinLimit'));
+      else {
+        add(t('newPin'), (b) => act(b, () => api('POST', `${path}/pin`), () => t('done.pin'), { rate_limited: t('err.pinLimit') }));
+        hints.push(t('newPinHint'));
+      }
+    }
+    if (app.pickupMethod === 'box' && BEFORE_ASSIGNMENT.includes(app.state)) {
+      add(t('toCounter'), (b) => act(b, () => api('PATCH', path, { body: { pickupMethod: 'counter' } }),
+        (result) => t(result.state === 'ready_at_counter' ? 'done.counterReady' : 'done.counter')));
+    }
+    if (app.pickupMethod === 'box' && (app.state === 'delivered' || app.state === 'assigned')) {
+      if (feeOpen(app)) hints.push(t('feeBlocksBox'));
+      else {
+        add(t(app.state === 'assigned' ? 'reassign' : 'assign'), (b) => act(b, () => api('POST', `${path}/assignment`),
+          (result) => t('done.assign', { box: result.assignment?.boxName ?? '', number: result.assignment?.compartmentNumber ?? '' })));
+      }
+    }
+    if (app.state === 'assigned') {
+      add(t('release'), (b) => act(b, () => api('DELETE', `${path}/assignment`), () => t('done.release')));
+    }
+    if (open) {
+      const contact = contactForm(app);
+      panels.push(contact.panel);
+      add(t('editContact'), () => contact.open());
+      if (contact.restored) contact.open();
+      const cancel = cancelForm(app);
+      panels.push(cancel.panel);
+      add(t('cancel'), () => cancel.open(), 'danger');
+      if (cancel.restored) cancel.open();
+    }
+    const letter = open ? h('a', { href: `#/applications/${appId}/letter`, class: 'button secondary' }, t('letter')) : null;
+    return h('section', { class: 'detail-actions no-print', 'aria-labelledby': 'detail-actions' },
+      h('h2', { id: 'detail-actions' }, t('actions')),
+      open ? null : h('p', {}, t('noActions')),
+      buttons.length || letter ? h('div', { class: 'button-row' }, buttons, letter) : null,
+      hints.map((text) => h('p', { class: 'hint' }, text)),
+      panels);
+  }
+
+  /** A form panel below the action buttons, opened by its button; `name` keys the kept input. */
+  function panel(title, form) {
+    const heading = h('h3', { tabindex: '-1' }, title);
+    const el = h('div', { class: 'detail-panel', hidden: true }, heading, form);
+    return {
+      el,
+      open() { el.hidden = false; heading.focus(); },
+      close() { el.hidden = true; },
+    };
+  }
+
+  /** Shows field errors ({input, setError} per name) and the summary; returns whether there were any. */
+  function showErrors(summary, fields, problems) {
+    const list = [];
+    for (const [name, f] of Object.entries(fields)) {
+      f.setError(problems[name] || null);
+      if (problems[name]) list.push({ message: problems[name], input: f.input });
+    }
+    errorSummary(summary, ts('common.errorSummary'), list);
+    return list.length > 0;
+  }
+
+  /** Submits a form's request: 400 with a known field → at that field; anything else → page notice. */
+  async function submitForm({ submit, summary, fields, request, success, fieldMessage, kept }) {
+    submit.disabled = true;
+    let result;
+    try {
+      result = await request();
+    } catch (e) {
+      submit.disabled = false;
+      if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
+      if (e instanceof ApiError && e.status === 400 && e.field && fields[e.field]) {
+        showErrors(summary, fields, { [e.field]: fieldMessage(e) });
+        return;
+      }
+      await reload(notice('error', h('p', {}, errorText(e))));
+      return;
+    }
+    kept.clear();
+    await reload(notice('success', h('p', {}, success(result))));
+  }
+
+  function cancelForm(app) {
+    const reason = field({ label: t('reason'), name: 'reason', hint: t('reasonHint'), attrs: { maxlength: '500', autocomplete: 'off' } });
+    const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
+    const submit = h('button', { type: 'submit', class: 'button danger' }, t('confirmCancel'));
+    const keep = h('button', { type: 'button', class: 'button secondary' }, t('keep'));
+    const loaded = app.assignment && app.assignment.status !== 'assigned';
+    const form = h('form', { novalidate: true },
+      summary,
+      loaded ? notice('warning', h('p', {}, t('cancelLoaded'))) : null,
+      reason.wrap,
+      h('div', { class: 'button-row' }, submit, keep));
+    const p = panel(t('cancelTitle'), form);
+    const kept = ctx.keepForm(form, 'cancel');
+    keep.addEventListener('click', () => { kept.clear(); form.reset(); showErrors(summary, { reason }, {}); p.close(); });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const text = reason.input.value.trim();
+      const problem = !text ? t('reasonMissing') : text.length > 500 ? t('reasonTooLong') : BAD_CHARACTERS.test(text) ? t('badCharacters') : null;
+      if (showErrors(summary, { reason }, problem ? { reason: problem } : {})) return;
+      submitForm({
+        submit, summary, fields: { reason }, kept,
+        request: () => api('POST', `${path}/cancel`, { body: { reason: text } }),
+        success: () => t('done.cancel'),
+        fieldMessage: (e) => (e.code === 'too_long' ? t('reasonTooLong') : e.code === 'invalid_characters' ? t('badCharacters') : t('reasonMissing')),
+      });
+    });
+    return { panel: p.el, open: p.open, restored: kept.restored && Boolean(reason.input.value) };
+  }
+
+  function contactForm(app) {
+    const mobile = field({ label: t('mobileNumber'), name: 'mobileNumber', type: 'tel', hint: t('mobileHint'), value: app.mobileNumber || '', autocomplete: 'off' });
+    const languages = [...new Set([app.smsLanguage, ...SMS_LANGUAGES])]
+      .map((code) => [code, `${languageName(code)} (${code})`])
+      .sort((a, b) => (a[0] === 'de' ? -1 : b[0] === 'de' ? 1 : a[1].localeCompare(b[1])));
+    const language = field({ label: t('smsLanguage'), name: 'smsLanguage', value: app.smsLanguage, options: languages });
+    // Only an open fee can be marked paid here; the handover at the counter takes it too.
+    const fee = feeOpen(app) ? field({ label: t('feeSettledField'), name: 'feeSettled', type: 'checkbox', hint: [t('feeOpenHint', { amount: fmtMoney(app.fee.amountCents) }), app.pickupMethod === 'box' ? t('feeBoxHint') : ''].join(' ').trim() }) : null;
+    const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
+    const submit = h('button', { type: 'submit', class: 'button' }, t('saveChanges'));
+    const close = h('button', { type: 'button', class: 'button secondary' }, t('close'));
+    const form = h('form', { novalidate: true }, summary, mobile.wrap, language.wrap, fee?.wrap, h('div', { class: 'button-row' }, submit, close));
+    const p = panel(t('contactTitle'), form);
+    const kept = ctx.keepForm(form, 'contact');
+    const fields = { mobileNumber: mobile, smsLanguage: language, ...(fee ? { feeSettled: fee } : {}) };
+    close.addEventListener('click', () => {
+      kept.clear();
+      mobile.input.value = app.mobileNumber || '';
+      language.input.value = app.smsLanguage;
+      if (fee) fee.input.checked = false;
+      showErrors(summary, fields, {});
+      p.close();
+    });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const body = {};
+      const number = mobile.input.value.trim();
+      if (number !== (app.mobileNumber || '')) body.mobileNumber = number;
+      if (language.input.value !== app.smsLanguage) body.smsLanguage = language.input.value;
+      if (fee && fee.input.checked) body.feeSettled = true;
+      const problems = {};
+      if (!number && (app.mobileNumber || app.pickupMethod === 'box')) problems.mobileNumber = t('mobileMissing');
+      else if (number && /[^\d\s+()/.-]/.test(number)) problems.mobileNumber = t('invalid_phone_number');
+      if (showErrors(summary, fields, problems)) return;
+      if (!Object.keys(body).length) {
+        replace(summary, h('p', {}, t('nothingChanged')));
+        summary.hidden = false;
+        summary.focus();
+        return;
+      }
+      submitForm({
+        submit, summary, fields, kept,
+        request: () => api('PATCH', path, { body }),
+        success: () => t('done.saved'),
+        fieldMessage: (e) => (hasKey(e.code) ? t(e.code) : e.code === 'missing_field' ? t('mobileMissing') : e.message),
+      });
+    });
+    return { panel: p.el, open: p.open, restored: kept.restored };
+  }
+
+  function handoverSection(app) {
+    const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
+    // "Abholung durch": two radios in a fieldset, the error at the group.
+    const groupError = h('p', { class: 'field-error', id: newId('collected-by-error'), hidden: true });
+    const radio = (value, label) => {
+      const rid = newId(`collected-by-${value}`);
+      const input = h('input', { type: 'radio', name: 'collectedBy', value, id: rid });
+      return { input, wrap: h('div', { class: 'radio' }, input, h('label', { for: rid }, label)) };
+    };
+    const applicant = radio('applicant', t('applicant'));
+    const proxy = radio('proxy', t('proxy'));
+    const fieldset = h('fieldset', { class: 'field' },
+      h('legend', {}, t('collectedBy')), groupError, h('div', { class: 'radios' }, applicant.wrap, proxy.wrap));
+    const collectedBy = {
+      input: applicant.input,
+      setError(message) {
+        groupError.textContent = message || '';
+        groupError.hidden = !message;
+        fieldset.classList.toggle('field-invalid', Boolean(message));
+        if (message) fieldset.setAttribute('aria-describedby', groupError.id); else fieldset.removeAttribute('aria-describedby');
+      },
+    };
+    const proxyName = field({ label: t('proxyName'), name: 'proxyName', autocomplete: 'off', attrs: { maxlength: '200', spellcheck: 'false' } });
+    const attorney = field({ label: t('powerOfAttorney'), name: 'powerOfAttorneyChecked', type: 'checkbox', hint: t('powerOfAttorneyHint') });
+    const proxyFields = h('div', { class: 'detail-reveal', hidden: true }, proxyName.wrap, attorney.wrap);
+    const identity = field({ label: t('identity'), name: 'identityChecked', type: 'checkbox', hint: t('identityHint') });
+    const renewal = app.issuance === 'renewal';
+    const oldDocument = renewal ? field({ label: t('oldDocument'), name: 'oldDocumentCollected', type: 'checkbox', hint: t('oldDocumentHint') }) : null;
+    const owed = feeOpen(app);
+    const fee = owed ? field({ label: t('feePaid'), name: 'feePaid', type: 'checkbox', hint: t('feePaidHint', { amount: fmtMoney(app.fee.amountCents) }) }) : null;
+    const submit = h('button', { type: 'submit', class: 'button' }, t('handover'));
+    const form = h('form', { novalidate: true, class: 'handover-form' },
+      summary, fieldset, proxyFields, identity.wrap, oldDocument?.wrap, fee?.wrap, h('div', { class: 'button-row' }, submit));
+    const fields = {
+      collectedBy, proxyName, powerOfAttorneyChecked: attorney, identityChecked: identity,
+      ...(oldDocument ? { oldDocumentCollected: oldDocument } : {}), ...(fee ? { feeSettled: fee } : {}),
+    };
+    const showProxy = () => { proxyFields.hidden = !proxy.input.checked; };
+    form.addEventListener('change', showProxy);
+    const kept = ctx.keepForm(form, 'handover');
+    showProxy();
+
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const by = proxy.input.checked ? 'proxy' : applicant.input.checked ? 'applicant' : null;
+      const name = proxyName.input.value.trim();
+      const problems = {};
+      if (!by) problems.collectedBy = t('collectedBy_missing');
+      if (by === 'proxy') {
+        if (!name) problems.proxyName = t('proxy_name_missing');
+        else if (name.length > 200) problems.proxyName = t('proxy_name_too_long');
+        else if (BAD_CHARACTERS.test(name)) problems.proxyName = t('badCharacters');
+        if (!attorney.input.checked) problems.powerOfAttorneyChecked = t('power_of_attorney_missing');
+      }
+      if (!identity.input.checked) problems.identityChecked = t('identity_not_checked');
+      if (oldDocument && !oldDocument.input.checked) problems.oldDocumentCollected = t('old_document_not_collected');
+      if (fee && !fee.input.checked) problems.feeSettled = t('fee_not_settled');
+      if (showErrors(summary, fields, problems)) return;
+      const body = {
+        collectedBy: by,
+        powerOfAttorneyChecked: by === 'proxy' && attorney.input.checked,
+        identityChecked: identity.input.checked,
+        oldDocumentCollected: oldDocument ? oldDocument.input.checked : false,
+        feeSettled: fee ? fee.input.checked : true,
+      };
+      if (by === 'proxy') body.proxyName = name;
+      submitForm({
+        submit, summary, fields, kept,
+        request: () => api('POST', `${path}/handover`, { body }),
+        success: () => t('done.handover'),
+        fieldMessage: (e) => (hasKey(e.code) ? t(e.code) : e.field === 'collectedBy' ? t('collectedBy_missing') : e.message),
+      });
+    });
+    return h('section', { class: 'detail-handover', 'aria-labelledby': 'detail-handover' },
+      h('h2', { id: 'detail-handover' }, t('handoverTitle')),
+      h('p', {}, t('handoverIntro')),
+      form);
+  }
+
+  try {
+    await load(null);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) {
+      ctx.setTitle(t('notFound'));
+      replace(ctx.main, h('h1', {}, t('notFound')), h('p', {}, h('a', { href: `#${lastSearchPath()}` }, t('backToSearch'))));
+      return;
+    }
+    throw e;
+  }
+}

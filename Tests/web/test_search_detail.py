@@ -1,0 +1,322 @@
+"""Search and the application detail page: finding an application by Vorgangsnummer and by name, a
+filtered deep link, the timeline, and the actions a state allows (handover at the counter to a proxy,
+cancelling with a reason, a new PIN, releasing and assigning a compartment, moving to the counter,
+clearing "contact required", changing contact data). Every application is created here through the
+API, so the tests do not depend on the demo data or on other tests."""
+
+import secrets
+import uuid
+
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from support import button, check_page, console_errors, field, fill, heading, link, login, text_appears, wait
+
+# Document numbers: nine characters, the first a letter (as DocumentNumber in the Domain).
+DOC_ALPHABET = "0123456789CFGHJKLMNPRTVWXYZ"
+
+
+def icao_check_digit(text):
+    """The ICAO 9303 check digit (part 3, §4.9): 0–9 as such, A=10 … Z=35, '<'=0; weights 7, 3, 1."""
+    total = 0
+    for i, ch in enumerate(text):
+        value = int(ch) if ch.isdigit() else 0 if ch == "<" else ord(ch) - ord("A") + 10
+        total += value * (7, 3, 1)[i % 3]
+    return str(total % 10)
+
+
+def document_number():
+    """A fresh document number with its check digit, as in the machine-readable zone (10 characters)."""
+    number = "L" + "".join(secrets.choice(DOC_ALPHABET) for _ in range(8))
+    return number + icao_check_digit(number)
+
+
+def test_icaoCheckDigit_matchesTheSpecimenOfTheStandard():
+    # ICAO 9303 part 3 example: document number L898902C3 has check digit 6 (as DocumentNumberTests).
+    assert icao_check_digit("L898902C3") == "6"
+    assert icao_check_digit("000000000") == "0"
+
+
+def grouped(vorgangsnummer):
+    """A generated Vorgangsnummer as people read it: K7M-4XQ-9TR-C."""
+    v = vorgangsnummer
+    return f"{v[0:3]}-{v[3:6]}-{v[6:9]}-{v[9:]}"
+
+
+def mobile():
+    """A fictitious German mobile number, different for every application (E.164)."""
+    return "+49151" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+class Setup:
+    """Applications in the states the tests need, made through the API of the demo authority."""
+
+    def __init__(self, server):
+        self.server = server
+        self.session = server.login_api("sachbearbeitung")
+        status, sites, _ = server.api("GET", "/api/v1/sites", session=self.session)
+        assert status == 200 and sites, sites
+        # The demo site holds the demo box; other tests' sites are named differently.
+        self.site_id = next((s["id"] for s in sites if s["name"] == "Bürgeramt Mitte"), sites[0]["id"])
+
+    def register(self, **fields):
+        body = {"siteId": self.site_id, "documentType": "eat", "issuance": "first", "familyName": f"Probe{secrets.token_hex(4)}",
+                "givenNames": "Paula Maria", "dateOfBirth": "00.00.1985", "pickupMethod": "box", "mobileNumber": mobile(), "feeSettled": True}
+        body.update(fields)
+        status, app, _ = self.server.api("POST", "/api/v1/applications", body, session=self.session)
+        assert status == 201, app
+        return app
+
+    def deliver(self, app):
+        document = document_number()
+        status, delivery, _ = self.server.api("POST", "/api/v1/deliveries", {
+            "deliveryNoteNumber": f"LS-SUCHE-{uuid.uuid4().hex[:12]}",
+            "items": [{"documentNumber": document, "vorgangsnummer": app["vorgangsnummer"]}]}, session=self.session)
+        assert status == 201 and delivery["items"][0]["result"] == "matched", delivery
+        return document
+
+    def load_into_box(self, document):
+        """The demo box's service mode: scan the document, close the door → ready_in_box with a PIN SMS."""
+        assert self.server.box_token, "the demo server printed no box token"
+        auth = {"Authorization": f"Bearer {self.server.box_token}"}
+        status, instruction, _ = self.server.api("POST", "/api/v1/box/loading", {"documentNumber": document}, headers=auth)
+        assert status == 200, instruction
+        status, result, _ = self.server.api("POST", "/api/v1/box/events", {
+            "eventId": str(uuid.uuid4()), "kind": "loaded", "compartmentNumber": instruction["compartmentNumber"],
+            "assignmentId": instruction["assignmentId"]}, headers=auth)
+        assert status == 200 and result["state"] == "ready_in_box", result
+
+    def get(self, app):
+        status, current, _ = self.server.api("GET", f"/api/v1/applications/{app['id']}", session=self.session)
+        assert status == 200, current
+        return current
+
+
+def sign_in(browser, server):
+    login(browser, server, "sachbearbeitung")
+    # Whatever the dashboard logged is the dashboard's business; the checks below are about these pages.
+    console_errors(browser)
+
+
+def open_detail(browser, server, app):
+    browser.get(f"{server.url}/#/applications/{app['id']}")
+    heading(browser, f"Antrag {grouped(app['vorgangsnummer'])}")
+
+
+def section_text(browser, title):
+    return browser.find_element(By.XPATH, f"//section[h2[normalize-space()='{title}']]").text
+
+
+def state_badge(browser):
+    """The state shown under the heading (None while the page is being redrawn)."""
+    try:
+        return browser.find_element(By.CSS_SELECTOR, ".detail-subtitle .badge").text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return None
+
+
+def field_error(browser, label):
+    """The error text shown at the field with this label ('' when there is none)."""
+    el = field(browser, label)
+    wrap = el.find_element(By.XPATH, "./ancestor::div[contains(concat(' ', @class, ' '), ' field ')][1]")
+    errors = [e.text for e in wrap.find_elements(By.CSS_SELECTOR, ".field-error") if e.is_displayed()]
+    return " ".join(errors)
+
+
+def test_anApplication_isFound_byVorgangsnummerAndByName_andItsDetailShowsTheRegistration(server, browser):
+    setup = Setup(server)
+    family = f"Suchprobe{secrets.token_hex(3)}"
+    app = setup.register(familyName=family, givenNames="Lena")
+    sign_in(browser, server)
+    link(browser, "Suche").click()
+    heading(browser, "Anträge suchen")
+
+    fill(browser, "Vorgangsnummer", app["vorgangsnummer"].lower())
+    button(browser, "Suchen").click()
+    text_appears(browser, "Treffer 1–1 von 1")
+    assert f"vorgangsnummer={app['vorgangsnummer'].lower()}" in browser.current_url
+    link(browser, grouped(app["vorgangsnummer"]))
+    text_appears(browser, f"{family}, Lena")
+
+    fill(browser, "Vorgangsnummer", "")
+    fill(browser, "Familienname", family.lower()[:-1])
+    button(browser, "Suchen").click()
+    text_appears(browser, "Treffer 1–1 von 1")
+    row = browser.find_element(By.XPATH, f"//tbody/tr[td[contains(., '{family}')]]")
+    assert "Erfasst" in row.text and "Abholbox" in row.text and "Elektronischer Aufenthaltstitel (eAT)" in row.text
+    check_page(browser, "search")
+
+    # The back button returns to the search by number, its field filled from the address.
+    browser.back()
+    text_appears(browser, "Treffer 1–1 von 1")
+    wait(browser, lambda d: field(d, "Vorgangsnummer").get_attribute("value") == app["vorgangsnummer"].lower())
+
+    link(browser, grouped(app["vorgangsnummer"])).click()
+    heading(browser, f"Antrag {grouped(app['vorgangsnummer'])}")
+    text_appears(browser, "00.00.1985")
+    assert state_badge(browser) == "Erfasst"
+    timeline = section_text(browser, "Verlauf")
+    assert "Antrag erfasst" in timeline and "Mitarbeiter/in" in timeline and "Abholung: Abholbox" in timeline
+    data = section_text(browser, "Antragsdaten")
+    assert app["mobileNumber"] in data and "Bürgeramt Mitte" in data and "Deutsch" in data
+
+
+def test_aSearchWithNoMatch_saysSo_andAWrongDateRangeIsShownAtTheField(server, browser):
+    sign_in(browser, server)
+    browser.get(f"{server.url}/#/search?name=Niemand{secrets.token_hex(4)}")
+    text_appears(browser, "Keine Anträge gefunden.")
+    assert not browser.find_elements(By.CSS_SELECTOR, "table.search-table")
+    # "until" before "from": refused before asking the server, at the field and in the summary.
+    browser.get(f"{server.url}/#/search?createdFrom=2026-03-10&createdTo=2026-03-01")
+    text_appears(browser, "„Erfasst bis“ darf nicht vor „Erfasst ab“ liegen.")
+    assert "nicht vor" in field_error(browser, "Erfasst bis")
+    assert not console_errors(browser)
+
+
+def test_aDocumentAtTheCounter_isHandedOverToAProxy_onlyOnceTheIdentityIsChecked(server, browser):
+    setup = Setup(server)
+    app = setup.register(pickupMethod="counter", feeSettled=False)
+    setup.deliver(app)
+    assert setup.get(app)["state"] == "ready_at_counter"
+    sign_in(browser, server)
+    open_detail(browser, server, app)
+    heading(browser, "Übergabe am Schalter")
+    assert state_badge(browser) == "Abholbereit am Schalter"
+    # Only a renewal collects the old document; the fee is open, so it is asked for.
+    assert not browser.find_elements(By.XPATH, "//label[normalize-space()='Altes Dokument eingezogen']")
+    check_page(browser, "detail")
+
+    field(browser, "bevollmächtigte Person").click()
+    fill(browser, "Name der bevollmächtigten Person", "Karl Vollmacht")
+    field(browser, "Vollmacht geprüft").click()
+    field(browser, "Gebühr bezahlt").click()
+    button(browser, "Übergabe bestätigen").click()
+    text_appears(browser, "Bitte prüfen Sie Ihre Angaben")
+    assert "Identität der abholenden Person" in field_error(browser, "Identität geprüft")
+    assert field(browser, "Identität geprüft").get_attribute("aria-invalid") == "true"
+    assert setup.get(app)["state"] == "ready_at_counter"
+
+    field(browser, "Identität geprüft").click()
+    button(browser, "Übergabe bestätigen").click()
+    text_appears(browser, "Das Dokument ist übergeben.")
+    wait(browser, lambda d: state_badge(d) == "Abgeholt")
+    timeline = section_text(browser, "Verlauf")
+    assert "Am Schalter übergeben" in timeline and "an eine bevollmächtigte Person" in timeline
+    assert "Gebühr bei der Übergabe bezahlt" in timeline
+    assert "Bevollmächtigte Person: Karl Vollmacht" in section_text(browser, "Abholung")
+    assert not browser.find_elements(By.XPATH, "//h2[normalize-space()='Übergabe am Schalter']")
+    current = setup.get(app)
+    assert current["state"] == "collected" and current["fee"]["settled"] is True
+    assert current["handover"] == {"recipient": "proxy", "proxyName": "Karl Vollmacht"}
+    assert not console_errors(browser)
+
+
+def test_anApplication_isCancelled_onlyWithAReason(server, browser):
+    setup = Setup(server)
+    app = setup.register()
+    sign_in(browser, server)
+    open_detail(browser, server, app)
+    button(browser, "Antrag stornieren").click()
+    button(browser, "Stornierung bestätigen").click()
+    text_appears(browser, "Bitte geben Sie den Grund der Stornierung ein.")
+    assert setup.get(app)["state"] == "registered"
+
+    fill(browser, "Grund der Stornierung", "Antrag zurückgenommen (Test)")
+    button(browser, "Stornierung bestätigen").click()
+    text_appears(browser, "Der Antrag ist storniert.")
+    wait(browser, lambda d: state_badge(d) == "Storniert")
+    assert "Antrag zurückgenommen (Test)" in section_text(browser, "Abholung")
+    assert "Antrag storniert" in section_text(browser, "Verlauf")
+    text_appears(browser, "Es sind keine Aktionen mehr möglich.")
+    assert not browser.find_elements(By.XPATH, "//button[normalize-space()='Antrag stornieren']")
+    current = setup.get(app)
+    assert current["state"] == "cancelled" and current["cancelReason"] == "Antrag zurückgenommen (Test)"
+
+
+def test_aDeepLinkToAState_listsOnlyThatState_andANewPinGoesOutBySms_atMostThreeTimesADay(server, gateway, browser):
+    setup = Setup(server)
+    app = setup.register()
+    setup.load_into_box(setup.deliver(app))
+    # The "ready" SMS with the first PIN.
+    gateway.wait_for(lambda m: m["to"] == app["mobileNumber"])
+    sign_in(browser, server)
+    browser.get(f"{server.url}/#/search?state=ready_in_box")
+    heading(browser, "Anträge suchen")
+    text_appears(browser, "Treffer 1–")
+    assert field(browser, "Status").get_attribute("value") == "ready_in_box"
+    states = [b.text for b in browser.find_elements(By.CSS_SELECTOR, "table.search-table tbody .badge")]
+    assert states and set(states) == {"Abholbereit in der Box"}, states
+    link(browser, grouped(app["vorgangsnummer"])).click()
+
+    heading(browser, f"Antrag {grouped(app['vorgangsnummer'])}")
+    assert "In die Box eingelegt" in section_text(browser, "Verlauf")
+    sent_before = len([m for m in gateway.messages if m["to"] == app["mobileNumber"]])
+    button(browser, "Neue PIN senden und Fach entsperren").click()
+    text_appears(browser, "Eine neue PIN ist per SMS unterwegs.")
+    wait(browser, lambda d: len([m for m in gateway.messages if m["to"] == app["mobileNumber"]]) > sent_before, 20, "no second SMS")
+    assert "Neue PIN verschickt, Fach entsperrt" in section_text(browser, "Verlauf")
+    assert "Neue PIN" in section_text(browser, "SMS")
+    # The SMS history never shows the whole number.
+    assert app["mobileNumber"] not in section_text(browser, "SMS")
+    # Three new PINs a day: once they are used up, the page says so instead of offering a fourth.
+    for _ in range(2):
+        status, body, _ = server.api("POST", f"/api/v1/applications/{app['id']}/pin", session=setup.session)
+        assert status == 200, body
+    browser.refresh()
+    text_appears(browser, "Für diesen Antrag wurden heute schon drei neue PINs verschickt.")
+    assert not browser.find_elements(By.XPATH, "//button[normalize-space()='Neue PIN senden und Fach entsperren']")
+    assert not console_errors(browser)
+
+
+def test_aCompartment_isReleasedAndAssignedAgain_andTheApplicationMovesToTheCounter(server, browser):
+    setup = Setup(server)
+    app = setup.register()
+    setup.deliver(app)
+    assert setup.get(app)["state"] == "assigned"
+    sign_in(browser, server)
+    open_detail(browser, server, app)
+    button(browser, "Fach freigeben").click()
+    text_appears(browser, "Das Fach ist freigegeben.")
+    wait(browser, lambda d: state_badge(d) == "Geliefert")
+    assert setup.get(app).get("assignment") is None
+
+    button(browser, "Fach zuweisen").click()
+    text_appears(browser, "Zugewiesen: Ausgabebox Foyer, Fach")
+    wait(browser, lambda d: state_badge(d) == "Fach zugewiesen")
+    assert setup.get(app)["assignment"]["status"] == "assigned"
+
+    button(browser, "Fach freigeben").click()
+    wait(browser, lambda d: state_badge(d) == "Geliefert")
+    button(browser, "Auf Abholung am Schalter umstellen").click()
+    text_appears(browser, "Der Antrag wird jetzt am Schalter abgeholt.")
+    wait(browser, lambda d: state_badge(d) == "Abholbereit am Schalter")
+    heading(browser, "Übergabe am Schalter")
+    assert setup.get(app)["pickupMethod"] == "counter"
+    assert not console_errors(browser)
+
+
+def test_contactRequired_isCleared_andContactDataAreChanged(server, browser):
+    setup = Setup(server)
+    app = setup.register(feeSettled=False)
+    status, body, _ = server.api("PATCH", f"/api/v1/applications/{app['id']}", {"contactRequired": True}, session=setup.session)
+    assert status == 200, body
+    sign_in(browser, server)
+    open_detail(browser, server, app)
+    text_appears(browser, "Kontakt nötig: Die SMS an die antragstellende Person ist fehlgeschlagen.")
+    button(browser, "Kontakt ist erfolgt – Hinweis entfernen").click()
+    text_appears(browser, "Der Hinweis „Kontakt nötig“ ist entfernt.")
+    assert setup.get(app)["contactRequired"] is False
+    assert not browser.find_elements(By.CSS_SELECTOR, ".detail-contact")
+
+    button(browser, "Kontaktdaten ändern").click()
+    fill(browser, "Mobilnummer", "0171 5550123")
+    Select(field(browser, "SMS-Sprache")).select_by_visible_text("Englisch (en)")
+    field(browser, "Gebühr bezahlt").click()
+    button(browser, "Änderungen speichern").click()
+    text_appears(browser, "Die Änderungen sind gespeichert.")
+    current = setup.get(app)
+    assert current["mobileNumber"] == "+491715550123" and current["smsLanguage"] == "en" and current["fee"]["settled"] is True
+    assert "+491715550123" in section_text(browser, "Antragsdaten")
+    assert "Geändert: Mobilnummer, SMS-Sprache, Gebühr bezahlt" in section_text(browser, "Verlauf")
+    assert not console_errors(browser)
