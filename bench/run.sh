@@ -3,8 +3,8 @@
 # tools. Bounded in time and count; targets 127.0.0.1 only. Results: bench/results/latest.txt
 #
 # Knobs (environment):
-#   BENCH_ONLY=box            run only these sections (comma-separated): health, ready, status, applications,
-#                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups, sms. Default: all.
+#   BENCH_ONLY=box            run only these sections (comma-separated): health, ready, status, statuspage, applications,
+#                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups, sms, dashboard. Default: all.
 #   BENCH_SMS_COUNT=10000, BENCH_SMS_THREADS=2   the SMS drain (bench/sms.sh)
 #                             A partial run writes bench/results/latest-<sections>.txt.
 #   BENCH_BIN=path            the server binary (default .build/release/pickupbox)
@@ -124,6 +124,18 @@ rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
     echo "server RSS after: $(rss)"
     echo
   fi
+  if want statuspage; then
+    [ -s bench/results/numbers.txt ] && want status || (cd bench && python3 seed_status.py --psql "${PSQL[*]}" --count 100000 --numbers-file results/numbers.txt)
+    echo "## GET /status?vn=… (the applicant's page, rendered on the server, gzip) — 100,000 applications, wrk -t2 -c64 -d$DURATION --latency -s bench/status_page.lua; then -c8"
+    wrk -t2 -c64 -d2s -s bench/status_page.lua "http://127.0.0.1:$PORT" >/dev/null
+    CPU0=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
+    wrk -t2 -c64 -d"$DURATION" --latency -s bench/status_page.lua "http://127.0.0.1:$PORT" | tee "$OUT/statuspage.txt"
+    CPU1=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
+    REQS=$(awk '/requests in/ {print $1}' "$OUT/statuspage.txt")
+    echo "server CPU per request: $(python3 -c "print(f'{($CPU1 - $CPU0) / $(getconf CLK_TCK) / max(1, $REQS) * 1e6:.0f} µs')")"
+    wrk -t2 -c8 -d"$DURATION" --latency -s bench/status_page.lua "http://127.0.0.1:$PORT"
+    echo
+  fi
   if want applications; then
     echo "## POST /api/v1/applications (logged-in caseworker) — wrk -t2 -c64 -d$DURATION --latency -s bench/create_application.lua"
     wrk -t2 -c64 -d"$DURATION" --latency -s bench/create_application.lua "http://127.0.0.1:$PORT/api/v1/applications"
@@ -170,6 +182,12 @@ rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
     echo "## Pickup verification at the box (POST /api/v1/box/pickups + …/{id}/factors) — ${PU[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
     timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
     echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want dashboard; then
+    echo "## Dashboard with ${BENCH_DASHBOARD_APPLICATIONS:-100000} applications over 200 days — psql -v count=… -f bench/seed_dashboard.sql; python3 bench/dashboard.py --runs 20"
+    "${PSQL[@]}" -q -v count="${BENCH_DASHBOARD_APPLICATIONS:-100000}" -f bench/seed_dashboard.sql
+    timeout 300 python3 bench/dashboard.py --port "$PORT" --cookie "$BENCH_COOKIE" --password "$PASSWORD" --runs 20 || echo "(dashboard.py: exit status $?)"
     echo
   fi
   if want sms; then

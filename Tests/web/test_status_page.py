@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -169,7 +170,15 @@ def leaves_page(browser, action):
     so that looking for text does not catch the page in between."""
     old = browser.find_element(By.TAG_NAME, "html")
     action()
-    wait(browser, EC.staleness_of(old), 15, "the page stayed")
+
+    def gone(_):
+        # Chromium reports a replaced document either as a stale element or as a node "not in the document".
+        try:
+            old.is_enabled()
+            return False
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+    wait(browser, gone, 15, "the page stayed")
 
 
 def status_url(server, number, **query):
