@@ -182,4 +182,50 @@ struct PageDataTests {
         #expect(changes.map { $0["kind"] as? String } == ["to_retrieve"])
         #expect(changes.first?["compartmentNumber"] as? Int == doc.compartment)
     }
+
+    @Test func listFilters_findTheApplicationsBehindEachDashboardFigure() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 840)
+        let client = try town.login(app)
+        let (other, _) = try town.register(client)
+        let today = try #require(client.json("GET", "/api/v1/dashboard").1["today"] as? String)
+        func ids(_ query: String) -> [String] {
+            let (status, page) = client.json("GET", "/api/v1/applications?" + query)
+            #expect(status == 200, "\(query): \(page)")
+            return (page["items"] as? [[String: Any]] ?? []).compactMap { ($0["id"] as? String)?.lowercased() }
+        }
+        let id = doc.applicationID.lowercased()
+        #expect(ids("deliveredOn=\(today)") == [id])
+        #expect(ids("loadedOn=\(today)") == [id])
+        #expect(ids("deliveredOn=2020-01-01").isEmpty)
+        #expect(ids("collectedOn=\(today)").isEmpty)
+        #expect(ids("locked=true").isEmpty)
+        #expect(Set(ids("locked=false")) == [id, other.lowercased()])
+        // Five wrong PINs lock the compartment.
+        for n in 0..<5 {
+            _ = boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": String(format: "%06d", (Int(doc.pin) ?? 0) + 1 + n)])
+        }
+        #expect(ids("locked=true") == [id])
+        let deadline = try #require(client.json("GET", "/api/v1/applications/\(doc.applicationID)").1["pickupDeadline"] as? String)
+        #expect(ids("state=ready_in_box&pickupDeadline=\(deadline)") == [id])
+        #expect(client.json("GET", "/api/v1/applications?deliveredOn=gestern").0 == 400)
+        #expect(client.json("GET", "/api/v1/applications?locked=maybe").0 == 400)
+    }
+
+    @Test func letter_carriesWhatThePickupNeeds_theSitesSettingsIssuanceAndFee() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let client = try town.login(app)
+        let (id, _) = try town.register(client, ["issuance": "renewal", "feeSettled": false])
+        let (status, letter) = client.json("GET", "/api/v1/applications/\(id)/letter")
+        #expect(status == 200)
+        #expect(letter["issuance"] as? String == "renewal")
+        #expect((letter["fee"] as? [String: Any])?["amountCents"] as? Int == 9_300)
+        #expect((letter["fee"] as? [String: Any])?["settled"] as? Bool == false)
+        let settings = try #require(letter["pickupSettings"] as? [String: Any])
+        #expect(settings["pinLetter"] as? Bool == true)
+        #expect(settings["secondFactor"] as? String == "date_of_birth_or_can")
+    }
 }

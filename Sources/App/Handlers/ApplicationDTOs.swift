@@ -130,6 +130,11 @@ enum ApplicationDTO {
         var pickupMethod: String
         var siteName: String
         var siteAddress: String
+        /// `first` or `renewal`: a renewal brings the old document.
+        var issuance: String
+        var fee: Fee
+        /// What a pickup at the site's boxes asks for: the letter lists what to bring.
+        var pickupSettings: SiteDTO.PickupSettings
     }
 }
 

@@ -141,6 +141,12 @@ enum ApplicationHandlers {
         let from = try query["createdFrom"].map { try date($0, field: "createdFrom") }
         let to = try query["createdTo"].map { try date($0, field: "createdTo") }
         let contactRequired = try query["contactRequired"].map { try boolParameter($0, field: "contactRequired") }
+        // The dashboard's figures as lists: days in Europe/Berlin, like the figures.
+        let deliveredOn = try query["deliveredOn"].map { try date($0, field: "deliveredOn") }
+        let loadedOn = try query["loadedOn"].map { try date($0, field: "loadedOn") }
+        let collectedOn = try query["collectedOn"].map { try date($0, field: "collectedOn") }
+        let pickupDeadline = try query["pickupDeadline"].map { try date($0, field: "pickupDeadline") }
+        let locked = try query["locked"].map { try boolParameter($0, field: "locked") }
         func filtered(_ prefix: String, _ suffix: String) -> PostgresQuery {
             """
             \(unsafeSQL: prefix)
@@ -151,6 +157,17 @@ enum ApplicationHandlers {
               AND (\(from)::date IS NULL OR a.created_at >= \(from)::date)
               AND (\(to)::date IS NULL OR a.created_at < \(to)::date + 1)
               AND (\(contactRequired)::bool IS NULL OR a.contact_required = \(contactRequired))
+              AND (\(pickupDeadline)::date IS NULL OR a.pickup_deadline = \(pickupDeadline)::date)
+              AND (\(collectedOn)::date IS NULL OR (a.collected_at AT TIME ZONE 'Europe/Berlin')::date = \(collectedOn)::date)
+              AND (\(deliveredOn)::date IS NULL OR EXISTS (
+                    SELECT 1 FROM document d JOIN delivery dl ON dl.authority_id = d.authority_id AND dl.id = d.delivery_id
+                    WHERE d.authority_id = a.authority_id AND d.application_id = a.id
+                      AND (dl.received_at AT TIME ZONE 'Europe/Berlin')::date = \(deliveredOn)::date))
+              AND (\(loadedOn)::date IS NULL OR EXISTS (
+                    SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
+                      AND (s.loaded_at AT TIME ZONE 'Europe/Berlin')::date = \(loadedOn)::date))
+              AND (\(locked)::bool IS NULL OR coalesce((
+                    SELECT s.locked AND s.status = 'loaded' FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id), false) = \(locked))
             \(unsafeSQL: suffix)
             """
         }
@@ -336,13 +353,17 @@ enum ApplicationHandlers {
     static func letter(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         try ctx.app.pool.withConnection { connection in
             let a = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id)
-            let site = try connection.query("SELECT name, address FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(a.siteId)")
+            let site = try connection.query("""
+                SELECT name, address, pickup_requires_pin_letter, pickup_second_factor, pickup_requires_old_document, loading_requires_two_staff
+                FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(a.siteId)
+                """)
             guard let s = site.first else { throw AppError.notFound("site") }
             let display = (try? Vorgangsnummer.parse(a.vorgangsnummer, allowExternal: true))?.displayString ?? a.vorgangsnummer
             return try .json(ApplicationDTO.Letter(
                 vorgangsnummer: a.vorgangsnummer, vorgangsnummerDisplay: display, statusUrl: statusURL(ctx, vorgangsnummer: a.vorgangsnummer),
                 familyName: a.familyName, givenNames: a.givenNames, documentType: a.documentType, pickupMethod: a.pickupMethod,
-                siteName: try s.decode(String.self, at: 0), siteAddress: try s.decode(String.self, at: 1)
+                siteName: try s.decode(String.self, at: 0), siteAddress: try s.decode(String.self, at: 1),
+                issuance: a.issuance, fee: a.fee, pickupSettings: try SiteStore.pickupSettings(s, at: 2)
             ))
         }
     }
