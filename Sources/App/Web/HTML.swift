@@ -32,9 +32,32 @@ struct HTML {
         bytes.append(contentsOf: markup.utf8)
     }
 
-    /// Text content, escaped.
+    /// Text content, escaped straight into the buffer (no intermediate string).
     mutating func text(_ text: String) {
-        bytes.append(contentsOf: Self.escape(text).utf8)
+        Self.appendEscaped(text, to: &bytes)
+    }
+
+    /// The UTF-8 of `text` with `& < > " '` escaped; other bytes (UTF-8 sequences included) as they are.
+    static func appendEscaped(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { utf8 in
+            var start = 0
+            for (i, byte) in utf8.enumerated() {
+                let entity: StaticString
+                switch byte {
+                case UInt8(ascii: "&"): entity = "&amp;"
+                case UInt8(ascii: "<"): entity = "&lt;"
+                case UInt8(ascii: ">"): entity = "&gt;"
+                case UInt8(ascii: "\""): entity = "&quot;"
+                case UInt8(ascii: "'"): entity = "&#39;"
+                default: continue
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
+                entity.withUTF8Buffer { out.append(contentsOf: $0) }
+                start = i + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        }
     }
 
     /// `<tag attrs>text</tag>` with escaped text; `attributes` are (name, value) pairs, values escaped.
@@ -51,7 +74,7 @@ struct HTML {
             bytes.append(UInt8(ascii: " "))
             bytes.append(contentsOf: name.utf8)
             bytes.append(contentsOf: "=\"".utf8)
-            bytes.append(contentsOf: Self.escape(value).utf8)
+            Self.appendEscaped(value, to: &bytes)
             bytes.append(UInt8(ascii: "\""))
         }
         bytes.append(UInt8(ascii: ">"))

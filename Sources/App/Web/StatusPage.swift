@@ -132,7 +132,7 @@ enum StatusPage {
                 if let until = found.readyUntil, let date = try? CivilDate(iso: until) {
                     html.element("h3", text: t.deadlineTitle)
                     html.open("p", [("class", "deadline")])
-                    html.element("strong", text: t.deadline.replacingOccurrences(of: "{date}", with: longDate(date)))
+                    html.element("strong", text: t.deadline(longDate(date)))
                     html.close("p")
                     html.element("p", text: t.deadlineAfter)
                 }
@@ -224,7 +224,7 @@ enum StatusPage {
         }
 
         private func range(_ opens: String, _ closes: String) -> String {
-            t.timeRange.replacingOccurrences(of: "{opens}", with: opens).replacingOccurrences(of: "{closes}", with: closes)
+            t.timeRange(opens, closes)
         }
 
         /// Freitag, 11.12.2026 · Friday, 11 December 2026 · Freitag, 11. Dezember 2026
@@ -242,15 +242,27 @@ enum StatusPage {
             let weekday = t.weekdays[d.isoWeekday - 1]
             switch language {
             case .de: return "\(weekday), \(ASCIIPad.two(d.day)).\(ASCIIPad.two(d.month))."
-            case .en: return "\(weekday), \(d.day) \(t.months[d.month - 1])"
-            case .simple: return "\(weekday), \(d.day). \(t.months[d.month - 1])"
+            case .en: return "\(weekday), \(d.day)\u{00A0}\(t.months[d.month - 1])"
+            case .simple: return "\(weekday), \(d.day).\u{00A0}\(t.months[d.month - 1])"
             }
         }
 
         /// Percent-encodes a query value (RFC 3986 unreserved characters stay).
         static func queryEscape(_ text: String) -> String {
-            let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-            return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
+            var out = ""
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                     UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                    out.unicodeScalars.append(Unicode.Scalar(byte))
+                default:
+                    let hex = Array("0123456789ABCDEF".unicodeScalars)
+                    out.unicodeScalars.append("%")
+                    out.unicodeScalars.append(hex[Int(byte >> 4)])
+                    out.unicodeScalars.append(hex[Int(byte & 0x0F)])
+                }
+            }
+            return out
         }
     }
 }

@@ -21,25 +21,37 @@ enum StatusLanguage: String, CaseIterable, Sendable {
     }
 
     /// `?lang=` wins; otherwise the first of `Accept-Language` we speak (RFC 9110 §12.5.4, by q-value); German by default.
+    /// Read byte by byte: it runs for every page view.
     static func pick(query: String?, acceptLanguage: String?) -> StatusLanguage {
         if let query, let chosen = StatusLanguage(rawValue: query) { return chosen }
         guard let header = acceptLanguage, header.utf8.count <= 512 else { return .de }
-        var best: (language: StatusLanguage, q: Double)?
-        for (index, item) in header.split(separator: ",").prefix(20).enumerated() {
-            let parts = item.split(separator: ";")
-            let tag = parts.first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        var best: StatusLanguage?
+        var bestQ = -1.0
+        for (index, item) in header.utf8.split(separator: UInt8(ascii: ",")).prefix(20).enumerated() {
+            let parts = item.split(separator: UInt8(ascii: ";"))
+            guard let tag = parts.first?.drop(while: { $0 == 0x20 || $0 == 0x09 }), tag.count >= 2 else { continue }
+            let primary = (tag[tag.startIndex] | 0x20, tag[tag.index(after: tag.startIndex)] | 0x20)
+            let language: StatusLanguage?
+            switch primary {
+            case (UInt8(ascii: "d"), UInt8(ascii: "e")): language = .de
+            case (UInt8(ascii: "e"), UInt8(ascii: "n")): language = .en
+            default: language = nil
+            }
+            guard let language else { continue }
             var q = 1.0
             for parameter in parts.dropFirst() {
-                let p = parameter.trimmingCharacters(in: .whitespaces)
-                if p.hasPrefix("q="), let value = Double(p.dropFirst(2)), (0...1).contains(value) { q = value }
+                let p = parameter.drop(while: { $0 == 0x20 || $0 == 0x09 })
+                if p.count > 2, p.first == UInt8(ascii: "q"), p.dropFirst().first == UInt8(ascii: "="),
+                   let value = Double(String(decoding: p.dropFirst(2).prefix(5), as: UTF8.self)), (0...1).contains(value) {
+                    q = value
+                }
             }
-            let language: StatusLanguage? = tag.hasPrefix("de") ? .de : tag.hasPrefix("en") ? .en : nil
-            guard let language, q > 0 else { continue }
+            guard q > 0 else { continue }
             // Earlier entries win ties (a small bonus keeps the order stable).
             let score = q - Double(index) * 1e-6
-            if best == nil || score > best!.q { best = (language, score) }
+            if score > bestQ { best = language; bestQ = score }
         }
-        return best?.language ?? .de
+        return best ?? .de
     }
 }
 
@@ -58,12 +70,12 @@ struct StatusPageTexts: Sendable {
     var body: [PublicStatus: [String]]
     var whereTitle: String
     var deadlineTitle: String
-    var deadline: String          // {date}
+    var deadline: @Sendable (_ date: String) -> String
     var deadlineAfter: String
     var hoursTitle: String
     var today: String
     var closed: String
-    var timeRange: String         // {opens} {closes}
+    var timeRange: @Sendable (_ opens: String, _ closes: String) -> String
     var bringTitle: String
     var bringPhone: String
     var bringPinLetter: String
@@ -119,12 +131,12 @@ struct StatusPageTexts: Sendable {
         ],
         whereTitle: "Wo",
         deadlineTitle: "Abholen bis",
-        deadline: "spätestens {date}",
+        deadline: { "spätestens \($0)" },
         deadlineAfter: "Danach bringen wir das Dokument an den Schalter.",
         hoursTitle: "Abholzeiten",
         today: "heute",
         closed: "geschlossen",
-        timeRange: "{opens}–{closes} Uhr",
+        timeRange: { "\($0)–\($1)\u{00A0}Uhr" },
         bringTitle: "Das brauchen Sie an der Box",
         bringPhone: "Ihr Mobiltelefon mit der SMS: Darin steht Ihre PIN. Die Box fragt auch nach der Mobilnummer, die Sie beim Antrag angegeben haben.",
         bringPinLetter: "Den PIN-Brief, den Sie mit der Post bekommen haben.",
@@ -174,12 +186,12 @@ struct StatusPageTexts: Sendable {
         ],
         whereTitle: "Where",
         deadlineTitle: "Collect by",
-        deadline: "{date} at the latest",
+        deadline: { "\($0) at the latest" },
         deadlineAfter: "After that, we take the document to the counter.",
         hoursTitle: "Pickup hours",
         today: "today",
         closed: "closed",
-        timeRange: "{opens}–{closes}",
+        timeRange: { "\($0)–\($1)" },
         bringTitle: "What you need at the box",
         bringPhone: "Your mobile phone with the text message: it contains your PIN. The box also asks for the mobile number you gave with your application.",
         bringPinLetter: "The PIN letter you received by post.",
@@ -227,12 +239,12 @@ struct StatusPageTexts: Sendable {
         ],
         whereTitle: "Hier ist das Abhol-Fach",
         deadlineTitle: "Bis wann?",
-        deadline: "Holen Sie das Dokument bis {date} ab.",
+        deadline: { "Holen Sie das Dokument bis \($0) ab." },
         deadlineAfter: "Danach liegt das Dokument beim Amt am Schalter.",
         hoursTitle: "Wann können Sie hin?",
         today: "heute",
         closed: "zu",
-        timeRange: "von {opens} bis {closes} Uhr",
+        timeRange: { "von\u{00A0}\($0) bis\u{00A0}\($1)\u{00A0}Uhr" },
         bringTitle: "Das brauchen Sie",
         bringPhone: "Ihr Handy mit der SMS. In der SMS steht Ihre PIN. Die PIN ist eine geheime Zahl.",
         bringPinLetter: "Den PIN-Brief. Der Brief kam mit der Post.",
