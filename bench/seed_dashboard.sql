@@ -18,7 +18,7 @@ CREATE TEMP TABLE plan AS
 SELECT i, gen_random_uuid() AS id, gen_random_uuid() AS assignment,
        (i % 200) AS age_days,                                  -- created this many days ago
        (i % 200) - 21 AS delivered_days_ago,                   -- negative: still in production
-       (i % 10) AS stay_days,
+       ((i / 200) % 10) AS stay_days,
        (i % 10) < 7 AS box
 FROM generate_series(1, :count) i;
 
@@ -39,6 +39,13 @@ SELECT d.a, 'D' || lpad(p.i::text, 8, '0'), dl.id, p.id
 FROM plan p CROSS JOIN demo d JOIN delivery dl ON dl.authority_id = d.a AND dl.delivery_note_number = 'DASH-' || p.delivered_days_ago
 WHERE p.delivered_days_ago BETWEEN 0 AND 179;
 
+-- The delivery notes' items, as recording a delivery writes them (one matched item per document).
+INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
+SELECT d.authority_id, d.delivery_id, row_number() OVER (PARTITION BY d.delivery_id ORDER BY d.document_number), d.document_number,
+       a.vorgangsnummer, 'matched', d.application_id
+FROM document d JOIN application a ON a.authority_id = d.authority_id AND a.id = d.application_id
+WHERE d.document_number LIKE 'D%' AND a.vorgangsnummer LIKE 'DASH-%';
+
 INSERT INTO assignment (authority_id, id, compartment_id, status, assigned_at, loaded_at, collected_at)
 SELECT d.a, p.assignment, d.compartments[1 + p.i % array_length(d.compartments, 1)], 'collected',
        date_trunc('day', now()) - make_interval(days => p.delivered_days_ago) + interval '10 hours',
@@ -50,5 +57,5 @@ WHERE p.box AND p.delivered_days_ago BETWEEN 0 AND 179 AND p.delivered_days_ago 
 UPDATE application a SET assignment_id = p.assignment FROM plan p
 WHERE a.id = p.id AND p.box AND p.delivered_days_ago BETWEEN 0 AND 179 AND p.delivered_days_ago - p.stay_days >= 0;
 
-ANALYZE application; ANALYZE assignment; ANALYZE document; ANALYZE delivery;
+ANALYZE application; ANALYZE assignment; ANALYZE document; ANALYZE delivery; ANALYZE delivery_item;
 SELECT count(*) AS applications, count(*) FILTER (WHERE state = 'collected') AS collected FROM application;

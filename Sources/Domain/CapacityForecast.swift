@@ -46,13 +46,21 @@ public struct CapacityForecast: Sendable, Hashable {
 
     /// The distribution of stays: observed stays (whole days ≥ 0) when there are enough, else ``defaultStay``.
     public static func stayDistribution(observedStays: [Int]) -> [Double] {
-        let stays = observedStays.filter { $0 >= 0 }
-        guard stays.count >= minimumObservations, let longest = stays.max() else { return defaultStay }
-        var counts = [Double](repeating: 0, count: min(longest, 365) + 1)
-        for stay in stays { counts[min(stay, counts.count - 1)] += 1 }
-        let total = Double(stays.count)
-        return counts.map { $0 / total }
+        stayDistribution(histogram: Dictionary(observedStays.map { ($0, 1) }, uniquingKeysWith: +))
     }
+
+    /// The same from counts per stay length (`days → documents`), as a database aggregates them.
+    public static func stayDistribution(histogram: [Int: Int]) -> [Double] {
+        let stays = histogram.filter { $0.key >= 0 && $0.value > 0 }
+        let total = stays.values.reduce(0, +)
+        guard total >= minimumObservations, let longest = stays.keys.max() else { return defaultStay }
+        var counts = [Double](repeating: 0, count: min(longest, 365) + 1)
+        for (stay, count) in stays { counts[min(stay, counts.count - 1)] += Double(count) }
+        return counts.map { $0 / Double(total) }
+    }
+
+    /// Observations behind a histogram.
+    public static func observations(_ histogram: [Int: Int]) -> Int { histogram.values.reduce(0, +) }
 
     /// `S(k) = P(L > k)` for k = 0…horizon+longest, from a stay distribution.
     static func survival(_ stay: [Double], upTo limit: Int) -> [Double] {

@@ -42,7 +42,9 @@ public final class PostgresConnection: @unchecked Sendable {
         synchronousCommit: Bool = true,
         logger: Logger
     ) throws -> PostgresConnection {
-        var options = "-c TimeZone=UTC -c DateStyle=ISO -c bytea_output=hex -c extra_float_digits=1"
+        // jit=off: our queries are short or aggregate a few hundred thousand rows at most; compiling them
+        // cost more than it saved (the dashboard's 30-day occupancy: 416 ms with JIT, 146 ms without).
+        var options = "-c TimeZone=UTC -c DateStyle=ISO -c bytea_output=hex -c extra_float_digits=1 -c jit=off"
         if let statementTimeoutMilliseconds {
             options += " -c statement_timeout=\(statementTimeoutMilliseconds)"
         }

@@ -147,27 +147,28 @@ enum DashboardHandlers {
         }
         let daysToPickup = histogram.enumerated().map { Bucket(days: $0.offset, count: $0.element, orMore: $0.offset == histogramDays) }
 
-        // Assignments overlapping the window, counted per day at its end (only the overlapping ones are read).
+        // Each assignment counts on the days at whose end it occupied its compartment: from the day it was
+        // assigned to the day before it ended (only those overlapping the window are read; one row per
+        // assignment-day, summed per day and box).
         var points: [UUID: [String: Int]] = [:]
-        var dates: [String] = []
         for row in try c.query("""
-            WITH days AS (
-                SELECT d::date AS day, ((d::date + 1)::timestamp AT TIME ZONE \(timeZone)) AS day_end
-                FROM generate_series((now() AT TIME ZONE \(timeZone))::date - 29, (now() AT TIME ZONE \(timeZone))::date, interval '1 day') AS d
-            ), live AS (
-                SELECT c.box_id, asg.assigned_at, coalesce(asg.collected_at, asg.retrieved_at, asg.released_at, 'infinity') AS ended_at
-                FROM assignment asg JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+            WITH bounds AS (SELECT (now() AT TIME ZONE \(timeZone))::date AS today),
+            spans AS (
+                SELECT c.box_id,
+                       greatest((asg.assigned_at AT TIME ZONE \(timeZone))::date, b.today - 29) AS first_day,
+                       least(coalesce((coalesce(asg.collected_at, asg.retrieved_at, asg.released_at) AT TIME ZONE \(timeZone))::date - 1, b.today), b.today) AS last_day
+                FROM assignment asg JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id, bounds b
                 WHERE asg.authority_id = \(a)
                   AND coalesce(asg.collected_at, asg.retrieved_at, asg.released_at, 'infinity') > now() - interval '31 days'
             )
-            SELECT days.day::text, live.box_id, count(live.box_id)::int8
-            FROM days LEFT JOIN live ON live.assigned_at < days.day_end AND live.ended_at >= days.day_end
-            GROUP BY days.day, live.box_id ORDER BY days.day
+            SELECT d::date::text, s.box_id, count(*)::int8
+            FROM spans s, generate_series(s.first_day, s.last_day, interval '1 day') AS d
+            WHERE s.first_day <= s.last_day
+            GROUP BY 1, 2
             """) {
-            let date = try row.decode(String.self, at: 0)
-            if dates.last != date { dates.append(date) }
-            if let box = try row.decode(UUID?.self, at: 1) { points[box, default: [:]][date] = try row.decode(Int.self, at: 2) }
+            points[try row.decode(UUID.self, at: 1), default: [:]][try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 2)
         }
+        let dates = pickups.map(\.date)
         let occupancy = boxes.map { box in
             Occupancy(boxId: box.id, name: box.name, capacity: box.compartments.total - box.compartments.blocked,
                       points: dates.map { OccupancyPoint(date: $0, occupied: points[box.id]?[$0] ?? 0) })
@@ -232,36 +233,48 @@ enum DashboardHandlers {
             FROM assignment asg JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
             WHERE asg.authority_id = \(a) AND c.box_id = \(boxID) AND asg.status IN ('assigned', 'loaded', 'retrieval_due')
             """).map { try $0.decode(Int.self, at: 0) }
-        // How long documents stayed in this box (loading to pickup or retrieval), the last 180 days.
-        let stays = try c.query("""
-            SELECT floor(extract(epoch FROM coalesce(asg.collected_at, asg.retrieved_at) - asg.loaded_at) / 86400)::int8
+        // How long documents stayed in this box (loading to pickup or retrieval), the last 180 days, per length.
+        var stays: [Int: Int] = [:]
+        for row in try c.query("""
+            SELECT floor(extract(epoch FROM coalesce(asg.collected_at, asg.retrieved_at) - asg.loaded_at) / 86400)::int8, count(*)::int8
             FROM assignment asg JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
             WHERE asg.authority_id = \(a) AND c.box_id = \(boxID) AND asg.loaded_at IS NOT NULL
               AND coalesce(asg.collected_at, asg.retrieved_at) > now() - interval '180 days'
-            """).map { try $0.decode(Int.self, at: 0) }
-        // Production time at the site: registration to the delivery that matched it.
+            GROUP BY 1
+            """) {
+            stays[try row.decode(Int.self, at: 0), default: 0] += try row.decode(Int.self, at: 1)
+        }
+        // Production time at the site: registration to the delivery that matched it, over the most recent
+        // 2,000 matched documents (newest deliveries first by index; enough for a median, and bounded).
         let productionDays = try c.query("""
-            SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY floor(extract(epoch FROM dl.received_at - ap.created_at) / 86400))::int8, count(*)::int8
-            FROM application ap
-            JOIN document d ON d.authority_id = ap.authority_id AND d.application_id = ap.id
-            JOIN delivery dl ON dl.authority_id = d.authority_id AND dl.id = d.delivery_id
-            WHERE ap.authority_id = \(a) AND ap.site_id = \(siteID) AND dl.received_at > now() - interval '180 days'
+            SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY x.days)::int8, count(*)::int8 FROM (
+                SELECT floor(extract(epoch FROM dl.received_at - ap.created_at) / 86400) AS days
+                FROM delivery dl
+                JOIN delivery_item i ON i.authority_id = dl.authority_id AND i.delivery_id = dl.id AND i.result = 'matched'
+                JOIN application ap ON ap.authority_id = i.authority_id AND ap.id = i.application_id
+                WHERE dl.authority_id = \(a) AND ap.site_id = \(siteID) AND dl.received_at > now() - interval '180 days'
+                ORDER BY dl.received_at DESC LIMIT 2000
+            ) x
             """).first
         let observedProduction = try productionDays?.decode(Int.self, at: 1) ?? 0
         let medianProduction = observedProduction >= CapacityForecast.minimumObservations
             ? max(0, try productionDays?.decode(Int?.self, at: 0) ?? defaultProductionDays) : defaultProductionDays
         // Box pickups of the site still to come: in production (by age) and delivered without a compartment (tomorrow).
         let waiting = try c.query("""
-            SELECT state, floor(extract(epoch FROM now() - created_at) / 86400)::int8 FROM application
+            SELECT state = 'delivered', floor(extract(epoch FROM now() - created_at) / 86400)::int8, count(*)::int8 FROM application
             WHERE authority_id = \(a) AND site_id = \(siteID) AND pickup_method = 'box' AND state IN ('registered', 'in_production', 'delivered')
+            GROUP BY 1, 2
             """)
         var arrivals: [CapacityForecast.Arrival] = []
+        var inProduction = 0
         for row in waiting {
-            let day = try row.decode(String.self, at: 0) == "delivered" ? 1
+            let day = try row.decode(Bool.self, at: 0) ? 1
                 : CapacityForecast.arrivalDay(ageDays: try row.decode(Int.self, at: 1), medianProductionDays: medianProduction)
-            arrivals.append(CapacityForecast.Arrival(day: day, probability: share))
+            let count = try row.decode(Int.self, at: 2)
+            inProduction += count
+            arrivals += Array(repeating: CapacityForecast.Arrival(day: day, probability: share), count: count)
         }
-        let stay = CapacityForecast.stayDistribution(observedStays: stays)
+        let stay = CapacityForecast.stayDistribution(histogram: stays)
         let model = CapacityForecast(capacity: capacity, agesInBox: ages, arrivals: arrivals, stay: stay)
         var cumulative = 0.0
         let medianStay = stay.firstIndex { cumulative += $0; return cumulative >= 0.5 } ?? 0
@@ -271,7 +284,7 @@ enum DashboardHandlers {
             days: model.days.map { ForecastDay(date: today.adding(days: $0.offset).iso, expectedArrivals: round2($0.expectedArrivals),
                                                expectedPickups: round2($0.expectedDepartures), expectedOccupied: round2($0.expectedOccupied)) },
             fullOn: model.fullOnOffset.map { today.adding(days: $0).iso },
-            basis: ForecastBasis(inProduction: waiting.count, shareOfSite: round2(share), medianDaysToDelivery: medianProduction,
-                                 medianDaysToPickup: medianStay, observedPickups: stays.count))
+            basis: ForecastBasis(inProduction: inProduction, shareOfSite: round2(share), medianDaysToDelivery: medianProduction,
+                                 medianDaysToPickup: medianStay, observedPickups: CapacityForecast.observations(stays)))
     }
 }
