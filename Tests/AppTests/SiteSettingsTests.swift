@@ -128,6 +128,6 @@ struct SiteSettingsTests {
         #expect(anna.json("GET", "/api/v1/sites/\(town.siteID)/retrieval-list?format=pdf").0 == 400)
         #expect(anna.json("GET", "/api/v1/sites/\(town.siteID)/retrieval-list?format=csv%27%20OR%201=1").1["error"] as? String == "invalid_parameter")
         #expect(anna.json("GET", "/api/v1/sites/\(UUID())/retrieval-list").0 == 404)
-        #expect(RetrievalList.csvField("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
+        #expect(PrintableList.field("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
     }
 }

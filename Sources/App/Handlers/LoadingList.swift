@@ -26,10 +26,7 @@ enum LoadingList {
     }
 
     static func page(_ ctx: StaffContext, boxID: UUID) throws -> Response {
-        let format = try ctx.request.queryParameters()["format"] ?? "json"
-        guard format == "json" || format == "csv" else {
-            throw AppError.invalid("format", "invalid_parameter", "format is json or csv.")
-        }
+        let format = try PrintableList.Format(ctx.request)
         return try ctx.app.pool.withConnection { c in
             guard let box = try c.query("""
                 SELECT b.name, s.name FROM box b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
@@ -56,15 +53,10 @@ enum LoadingList {
                      assignedAt: try row.decode(Date.self, at: 7))
             }
             let page = Page(boxId: boxID, boxName: try box.decode(String.self, at: 0), siteName: try box.decode(String.self, at: 1), generatedAt: Date(), items: items)
-            if format == "json" { return try .json(page) }
-            var csv = "compartment;row;column;accessible;documents;vorgangsnummern\r\n"
-            for item in items {
-                let fields = [String(item.compartmentNumber), String(item.row), String(item.column), item.accessible ? "yes" : "no",
-                              item.documentNumbers.joined(separator: " "), item.vorgangsnummern.joined(separator: " ")]
-                csv += fields.map(RetrievalList.csvField).joined(separator: ";") + "\r\n"
-            }
-            return Response(status: .ok, headers: ["Content-Type": "text/csv; charset=utf-8",
-                                                   "Content-Disposition": "attachment; filename=\"loading-list.csv\""], body: Array(csv.utf8))
+            guard format == .csv else { return try .json(page) }
+            return PrintableList.csv(filename: "loading-list.csv", header: ["compartment", "row", "column", "accessible", "documents", "vorgangsnummern"],
+                                     rows: items.map { [String($0.compartmentNumber), String($0.row), String($0.column), $0.accessible ? "yes" : "no",
+                                                        $0.documentNumbers.joined(separator: " "), $0.vorgangsnummern.joined(separator: " ")] })
         }
     }
 }

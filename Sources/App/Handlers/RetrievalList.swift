@@ -28,10 +28,7 @@ enum RetrievalList {
     }
 
     static func page(_ ctx: StaffContext, siteID: UUID) throws -> Response {
-        let format = try ctx.request.queryParameters()["format"] ?? "json"
-        guard format == "json" || format == "csv" else {
-            throw AppError.invalid("format", "invalid_parameter", "format is json or csv.")
-        }
+        let format = try PrintableList.Format(ctx.request)
         return try ctx.app.pool.withConnection { c in
             guard let site = try c.query("SELECT name FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(siteID)").first else {
                 throw AppError.notFound("site")
@@ -58,20 +55,38 @@ enum RetrievalList {
                      pickupDeadline: try row.decode(String?.self, at: 7), loadedAt: try row.decode(Date?.self, at: 8))
             }
             let page = Page(siteId: siteID, siteName: try site.decode(String.self, at: 0), generatedAt: Date(), items: items)
-            if format == "json" { return try .json(page) }
-            var csv = "box;compartment;documents;vorgangsnummern;reason;pickup_deadline\r\n"
-            for item in items {
-                let fields = [item.boxName, String(item.compartmentNumber), item.documentNumbers.joined(separator: " "),
-                              item.vorgangsnummern.joined(separator: " "), item.reason, item.pickupDeadline ?? ""]
-                csv += fields.map(csvField).joined(separator: ";") + "\r\n"
+            guard format == .csv else { return try .json(page) }
+            return PrintableList.csv(filename: "retrieval-list.csv", header: ["box", "compartment", "documents", "vorgangsnummern", "reason", "pickup_deadline"],
+                                     rows: items.map { [$0.boxName, String($0.compartmentNumber), $0.documentNumbers.joined(separator: " "),
+                                                        $0.vorgangsnummern.joined(separator: " "), $0.reason, $0.pickupDeadline ?? ""] })
+        }
+    }
+}
+
+/// The lists staff print (retrieval, loading): JSON for the frontend's print view, or CSV (`?format=csv`)
+/// separated by semicolons, as German spreadsheets expect.
+enum PrintableList {
+    enum Format: String {
+        case json, csv
+
+        /// `?format=`: json (default) or csv; anything else is 400.
+        init(_ request: Request) throws {
+            guard let format = Format(rawValue: try request.queryParameters()["format"] ?? "json") else {
+                throw AppError.invalid("format", "invalid_parameter", "format is json or csv.")
             }
-            return Response(status: .ok, headers: ["Content-Type": "text/csv; charset=utf-8",
-                                                   "Content-Disposition": "attachment; filename=\"retrieval-list.csv\""], body: Array(csv.utf8))
+            self = format
         }
     }
 
+    static func csv(filename: String, header: [String], rows: [[String]]) -> Response {
+        var csv = header.joined(separator: ";") + "\r\n"
+        for row in rows { csv += row.map(field).joined(separator: ";") + "\r\n" }
+        return Response(status: .ok, headers: ["Content-Type": "text/csv; charset=utf-8",
+                                               "Content-Disposition": "attachment; filename=\"\(filename)\""], body: Array(csv.utf8))
+    }
+
     /// Quoted when needed; a leading `=`, `+`, `-` or `@` is defused so a spreadsheet does not run it as a formula.
-    static func csvField(_ value: String) -> String {
+    static func field(_ value: String) -> String {
         var v = value
         if let first = v.first, "=+-@".contains(first) { v = "'" + v }
         guard v.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return v }
