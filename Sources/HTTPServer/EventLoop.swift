@@ -28,11 +28,13 @@ final class ServerCore: Sendable {
         self.logger = logger
     }
 
-    /// Sent to a connection over the cap, then closed, without reading anything.
-    static let overloaded: [UInt8] = Array((
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n" +
-        "Content-Length: 78\r\n\r\n{\"error\":\"overloaded\",\"message\":\"Too many connections; try again in a moment.\"}"
-    ).utf8)
+    /// Sent to a connection over the cap, then closed, without reading anything. The length is counted,
+    /// not written by hand (it once said 78 for a body of 79 bytes).
+    static let overloaded: [UInt8] = {
+        let body = ErrorBody.encode(code: "overloaded", message: "Too many connections; try again in a moment.", field: nil, extra: [:])
+        return Array(("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+            + "Content-Length: \(body.count)\r\n\r\n").utf8) + body
+    }()
 }
 
 /// One epoll loop on its own thread: accepts on its own SO_REUSEPORT listener, reads, parses,

@@ -59,3 +59,17 @@ struct GzipTests {
         #expect(png.headers["Content-Encoding"] == nil)
     }
 }
+
+@Suite("The over-capacity answer")
+struct OverloadedAnswerTests {
+    @Test func itsContentLengthIsItsBodysLength_andTheBodyIsJSON() throws {
+        let bytes = ServerCore.overloaded
+        let text = String(decoding: bytes, as: UTF8.self)
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        #expect(parts.count == 2)
+        let declared = parts[0].split(separator: "\r\n").first { $0.hasPrefix("Content-Length: ") }.flatMap { Int($0.dropFirst(16)) }
+        #expect(declared == parts[1].utf8.count)
+        let object = try JSONSerialization.jsonObject(with: Data(parts[1].utf8)) as? [String: Any]
+        #expect(object?["error"] as? String == "overloaded")
+    }
+}

@@ -30,7 +30,8 @@ enum HandoverHandlers {
         return try ctx.transaction { connection in
             let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
             guard let state = ApplicationState(rawValue: current.state), let issuance = Issuance(rawValue: current.issuance) else {
-                throw AppError(.internalServerError, "corrupt_row", "The application has a state or issuance this server does not know.")
+                // The CHECK constraints make this impossible; if it happens, it is a 500 logged with the request id.
+                throw UnknownStoredValue(column: "state or issuance")
             }
             let next: ApplicationState
             do {
@@ -53,4 +54,10 @@ enum HandoverHandlers {
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
         }
     }
+}
+
+/// A value in the database that this server does not know (a newer migration, or a corrupt row).
+struct UnknownStoredValue: Error, CustomStringConvertible {
+    let column: String
+    var description: String { "unknown stored value in \(column)" }
 }
