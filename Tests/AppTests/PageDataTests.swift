@@ -228,4 +228,21 @@ struct PageDataTests {
         #expect(settings["pinLetter"] as? Bool == true)
         #expect(settings["secondFactor"] as? String == "date_of_birth_or_can")
     }
+
+    @Test func manualAssignment_takesTheCompartmentAsStaffNameIt_boxAndNumber() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let box = try town.makeBox(app, rows: 2, columns: 3)
+        let client = try town.login(app)
+        let (id, number) = try town.register(client, ["feeSettled": false])
+        _ = client.json("POST", "/api/v1/deliveries", json: ["deliveryNoteNumber": "M-1", "items": [["documentNumber": documentNumber(850), "vorgangsnummer": number]]])
+        _ = client.json("PATCH", "/api/v1/applications/\(id)", json: ["feeSettled": true])
+        let path = "/api/v1/applications/\(id)/assignment"
+        #expect(client.json("POST", path, json: ["boxId": box.uuidString, "compartmentNumber": 99]).1["error"] as? String == "compartment_unavailable")
+        #expect(client.json("POST", path, json: ["boxId": box.uuidString]).1["error"] as? String == "missing_field")
+        let (status, assigned) = client.json("POST", path, json: ["boxId": box.uuidString, "compartmentNumber": 5])
+        #expect(status == 200, "\(assigned)")
+        #expect((assigned["assignment"] as? [String: Any])?["compartmentNumber"] as? Int == 5)
+    }
 }

@@ -8,6 +8,9 @@ enum AssignmentHandlers {
     struct Assign: Codable {
         /// A specific free compartment; omitted → the best free one at the application's site.
         var compartmentId: UUID?
+        /// Or the compartment as staff name it: its box and its number (both, instead of `compartmentId`).
+        var boxId: UUID?
+        var compartmentNumber: Int?
     }
 
     static func routes(_ app: Application) -> [AppRoute] {
@@ -37,12 +40,29 @@ enum AssignmentHandlers {
             if let previous = current.assignment {
                 try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: previous.id, applicationID: id)
             }
+            var compartmentID = body.compartmentId
+            switch (body.boxId, body.compartmentNumber) {
+            case (nil, nil):
+                break
+            case (let box?, let number?):
+                guard compartmentID == nil else {
+                    throw AppError.invalid("compartmentId", "conflicting_fields", "Name the compartment by its id or by box and number, not both.")
+                }
+                guard let row = try connection.query("""
+                    SELECT id FROM compartment WHERE authority_id = \(ctx.authorityID) AND box_id = \(box) AND number = \(number)
+                    """).first else {
+                    throw AppError.conflict("compartment_unavailable", "That box has no compartment with this number.", field: "compartmentNumber")
+                }
+                compartmentID = try row.decode(UUID.self, at: 0)
+            default:
+                throw AppError.invalid(body.boxId == nil ? "boxId" : "compartmentNumber", "missing_field", "Give both the box and the compartment number.")
+            }
             guard let assigned = try Assignments.assignAutomatically(
                 connection, authorityID: ctx.authorityID, applicationID: id, siteID: current.siteId, needsAccessible: current.needsAccessibleCompartment,
                 // A reassignment goes to another compartment, not back to the household's.
-                householdGroup: current.assignment == nil ? current.householdGroup : nil, compartmentID: body.compartmentId
+                householdGroup: current.assignment == nil ? current.householdGroup : nil, compartmentID: compartmentID
             ) else {
-                if body.compartmentId != nil {
+                if compartmentID != nil {
                     throw AppError.conflict("compartment_unavailable", "That compartment is not free, not at this site, or not accessible as needed.", field: "compartmentId")
                 }
                 throw AppError.conflict("no_free_compartment", "No suitable compartment is free at this site.")
