@@ -22,10 +22,11 @@ WORKDIR /app
 COPY --from=build /out/pickupbox /usr/local/bin/pickupbox
 # The web frontend travels next to the binary (it looks there, never in the working directory).
 COPY --from=build /out/pickupbox_App.resources /usr/local/bin/pickupbox_App.resources
-COPY Migrations ./Migrations
+# The migrations too: the binary looks in ../share/pickupbox/Migrations (and next to itself), wherever it is started.
+COPY Migrations /usr/local/share/pickupbox/Migrations
 COPY openapi.yaml ./
 USER pickupbox
-ENV PICKUPBOX_ENV=production PICKUPBOX_HOST=0.0.0.0 PICKUPBOX_PORT=8080 PICKUPBOX_MIGRATIONS_DIR=/app/Migrations
+ENV PICKUPBOX_ENV=production PICKUPBOX_HOST=0.0.0.0 PICKUPBOX_PORT=8080
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
 ENTRYPOINT ["pickupbox"]

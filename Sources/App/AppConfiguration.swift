@@ -73,7 +73,7 @@ public struct AppConfiguration: Sendable {
         ("PICKUPBOX_PORT", "listen port, default 8080 (`--port`)"),
         ("DATABASE_URL / DATABASE_URL_FILE", "PostgreSQL connection (URL or libpq string); unset → embedded cluster (development only)"),
         ("PICKUPBOX_DATA_DIR", "local state directory, default .pickupbox"),
-        ("PICKUPBOX_MIGRATIONS_DIR", "SQL migrations, default Migrations"),
+        ("PICKUPBOX_MIGRATIONS_DIR", "SQL migrations; default: Migrations/ next to the binary, in ../share/pickupbox/, or in the checkout it was built in"),
         ("PICKUPBOX_WEB_DIR", "development: serve the web frontend from this directory, re-read on every request; default: the files shipped with the binary"),
         ("DB_POOL_SIZE", "database connections per process, default 16"),
         ("DB_POOL_TIMEOUT_MS", "wait for a free connection before 503, default 5000"),
@@ -130,7 +130,12 @@ public struct AppConfiguration: Sendable {
         if let p = integer("PICKUPBOX_PORT", 0...65535) { c.port = p }
         c.databaseURL = secret("DATABASE_URL")
         if let d = string("PICKUPBOX_DATA_DIR") { c.dataDirectory = d }
-        if let m = string("PICKUPBOX_MIGRATIONS_DIR") { c.migrationsDirectory = m }
+        if let m = string("PICKUPBOX_MIGRATIONS_DIR") {
+            c.migrationsDirectory = m
+        } else if let shipped = ShippedFiles.locateMigrations() {
+            // Next to the executable: the binary works from any working directory.
+            c.migrationsDirectory = shipped
+        }
         if let w = string("PICKUPBOX_WEB_DIR") { c.webDirectory = w }
         if let n = integer("DB_POOL_SIZE", 1...500) { c.databasePoolSize = n }
         if let n = integer("DB_POOL_TIMEOUT_MS", 1...120_000) { c.databasePoolTimeout = .milliseconds(n) }

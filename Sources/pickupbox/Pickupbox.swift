@@ -20,7 +20,7 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Local state directory (embedded PostgreSQL). Default: PICKUPBOX_DATA_DIR or .pickupbox")
     var dataDirectory: String?
 
-    @Option(name: .customLong("migrations"), help: "Directory of SQL migrations. Default: PICKUPBOX_MIGRATIONS_DIR or Migrations")
+    @Option(name: .customLong("migrations"), help: "Directory of SQL migrations. Default: PICKUPBOX_MIGRATIONS_DIR, or Migrations/ next to the binary (or in the checkout it was built in)")
     var migrationsDirectory: String?
 
     /// The validated configuration: environment, then flags; all problems in one error.

@@ -11,10 +11,11 @@ import Testing
 struct CommandLineTests {
     static var executable: String { packageRoot + "/.build/debug/pickupbox" }
 
-    static func launch(_ arguments: [String], environment: [String: String]) throws -> (Process, Pipe) {
+    static func launch(_ arguments: [String], environment: [String: String], directory: String? = nil) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         process.environment = environment
         let pipe = Pipe()
         process.standardError = pipe
@@ -23,10 +24,10 @@ struct CommandLineTests {
         return (process, pipe)
     }
 
-    @Test func servesAndStopsGracefullyOnSIGTERM() throws {
+    @Test func servesFromAnyDirectory_andStopsGracefullyOnSIGTERM() throws {
         let db = try TestPostgres.makeDatabase()
-        let (process, pipe) = try Self.launch(["serve", "--port", "0", "--migrations", packageRoot + "/Migrations"],
-                                              environment: ["DATABASE_URL": db, "ACCESS_LOG": "off", "PATH": "/usr/bin:/bin"])
+        // Started in / without --migrations: migrations and web files are found next to the binary.
+        let (process, pipe) = try Self.launch(["serve", "--port", "0"], environment: ["DATABASE_URL": db, "ACCESS_LOG": "off", "PATH": "/usr/bin:/bin"], directory: "/")
         // The bound port is in the "serving" log line.
         var output = ""
         var port: Int?
@@ -43,6 +44,7 @@ struct CommandLineTests {
         let bound = try #require(port, "no serving line in: \(output)")
         let client = try TestClient(port: bound)
         #expect(client.request("GET", "/ready")?.status == 200)
+        #expect(try TestClient(port: bound).request("GET", "/")?.text.contains("/app.js") == true)
         kill(process.processIdentifier, SIGTERM)
         let stopDeadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < stopDeadline { usleep(20_000) }

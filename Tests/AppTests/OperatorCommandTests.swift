@@ -17,7 +17,9 @@ struct OperatorCommandTests {
     static func run(_ arguments: [String], database: String, stdin: String? = nil) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
-        process.arguments = arguments + ["--migrations", packageRoot + "/Migrations"]
+        // From an unrelated directory and without --migrations: the binary finds its migrations itself.
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: NSTemporaryDirectory())
         process.environment = ["DATABASE_URL": database, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "warning"]
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out

@@ -31,15 +31,8 @@ final class WebAssets: Sendable {
 
     /// Where the files are looked for when `PICKUPBOX_WEB_DIR` is not set.
     static func defaultCandidates() -> [String] {
-        var directories: [String] = []
-        if let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
-            directories.append((executable as NSString).deletingLastPathComponent)
-        }
-        if let main = Bundle.main.executablePath {
-            directories.append((main as NSString).deletingLastPathComponent)
-        }
         var candidates: [String] = []
-        for directory in directories {
+        for directory in ShippedFiles.executableDirectories() {
             candidates.append(directory + "/" + bundleName + "/Public")
             // An installed layout: bin/pickupbox with share/pickupbox/Public.
             candidates.append(((directory as NSString).deletingLastPathComponent as NSString).appendingPathComponent("share/pickupbox/Public"))
