@@ -106,7 +106,6 @@ class Server:
         env = dict(os.environ)
         env.update({
             "PICKUPBOX_DATA_DIR": str(self.data),
-            "PICKUPBOX_MIGRATIONS_DIR": str(ROOT / "Migrations"),
             "PICKUPBOX_PUBLIC_URL": self.url,
             "SMS_PROVIDER": "webhook",
             "SMS_URL": gateway.url,

@@ -32,10 +32,13 @@ def counter_of(browser, textarea):
     return browser.find_element(By.ID, textarea.get_attribute("aria-describedby").split()[-1])
 
 
-def demo_site_id(server, session):
-    status, sites, _ = server.api("GET", "/api/v1/sites", session=session)
-    assert status == 200
-    return sites[0]["id"]
+def own_site(server, session):
+    """A site of this test's own: boxes added here must not change the demo site, whose compartment
+    order other tests' automatic assignments rely on."""
+    name = unique("Admin-Test ")
+    status, site, _ = server.api("POST", "/api/v1/sites", {"name": name, "address": "Prüfweg 2, 44135 Musterstadt", "land": "NW"}, session=session)
+    assert status == 201, site
+    return site
 
 
 def test_supervisor_createsAUser_thatIsListed_andCanLogIn(server, browser):
@@ -77,6 +80,11 @@ def test_badge_isRegisteredAndRemoved_andDisablingAsksFirst(server, browser):
                                                            "password": "ein-gutes-langes-Passwort"}, session=session)
     assert status == 201
     open_admin(browser, server, "/users")
+    # Cancelling the form returns the focus to the button that opened it.
+    button(browser, "Dienstausweis hinterlegen für Bea Ausweis").click()
+    fill(browser, "Nummer des Dienstausweises", "BADGE-" + secrets.token_hex(4))
+    button(browser, "Abbrechen").click()
+    assert browser.switch_to.active_element == button(browser, "Dienstausweis hinterlegen für Bea Ausweis")
     button(browser, "Dienstausweis hinterlegen für Bea Ausweis").click()
     fill(browser, "Nummer des Dienstausweises", "BADGE-" + secrets.token_hex(4))
     button(browser, "Dienstausweis speichern").click()
@@ -104,7 +112,7 @@ def test_badge_isRegisteredAndRemoved_andDisablingAsksFirst(server, browser):
 def test_rotatingABoxToken_showsItOnce_andTheOldTokenStopsWorking(server, browser):
     session = server.login_api("chef")
     name = unique("Testbox ")
-    status, box, _ = server.api("POST", "/api/v1/boxes", {"siteId": demo_site_id(server, session), "name": name}, session=session)
+    status, box, _ = server.api("POST", "/api/v1/boxes", {"siteId": own_site(server, session)["id"], "name": name}, session=session)
     assert status == 201
     open_admin(browser, server, f"/boxes?box={box['id']}")
     heading(browser, name)
@@ -202,7 +210,7 @@ def test_aClosedDayAndThePickupSettings_areSavedForTheSite(server, browser):
     row = browser.find_element(By.XPATH, f"//table//tr[td[normalize-space()='{day}']]")
     assert "Geschlossen" in row.text and "Heiligabend" in row.text
 
-    field(browser, "Vier-Augen-Prinzip beim Befüllen").click()
+    field(browser, "Vier-Augen-Prinzip beim Beladen").click()
     field(browser, "Immer das Geburtsdatum").click()
     button(browser, "Einstellungen speichern").click()
     text_appears(browser, f"Die Einstellungen der Abholung in „{name}“ sind gespeichert.")
@@ -247,11 +255,17 @@ def test_smsCounter_switchesFromGsm7ToUcs2WhileTyping_andAValidTextIsSaved(serve
         assert saved["source"] == "custom" and saved["body"] == valid
         check_page(browser, "admin-sms")
 
+        # Restoring one text leaves what is being typed in another one alone.
+        other = field(browser, "Text: Erinnerung vor Fristende (de)")
+        other.send_keys(" Noch nicht gespeichert.")
         button(browser, "Standardtext wiederherstellen (Abholbereit in der Box, de)").click()
         button(browser, "Ja, Standardtext wiederherstellen").click()
         text_appears(browser, "Für „Abholbereit in der Box“ (de) gilt wieder der Standardtext.")
         items = server.api("GET", "/api/v1/sms/templates", session=session)[1]["items"]
-        assert [i for i in items if i["kind"] == "ready_in_box" and i["language"] == "de"][0]["source"] == "default"
+        restored = [i for i in items if i["kind"] == "ready_in_box" and i["language"] == "de"][0]
+        assert restored["source"] == "default"
+        assert field(browser, "Text: Abholbereit in der Box (de)").get_attribute("value") == restored["body"]
+        assert field(browser, "Text: Erinnerung vor Fristende (de)").get_attribute("value").endswith(" Noch nicht gespeichert.")
     finally:
         # Other tests read the SMS the demo sends: leave the built-in text in place.
         server.api("DELETE", path, session=session)
@@ -267,12 +281,15 @@ def test_aTextInANewLanguage_isAddedFromTheGermanOne(server, browser):
         button(browser, "Text anlegen").click()
         text_appears(browser, "Der Text „Neue PIN“ (tr) ist angelegt.")
         text = field(browser, "Text: Neue PIN (tr)")
+        # It starts as the German text and says so until the translation is saved.
+        assert text.get_attribute("lang") == "de"
         text.clear()
         text.send_keys("Ausgabebox için yeni PIN kodunuz: {pin}.")
         counter = counter_of(browser, text)
         wait(browser, lambda d: counter.text.endswith("UCS-2"), message="Turkish letters did not switch the counter to UCS-2")
         button(browser, "Text speichern (Neue PIN, tr)").click()
         text_appears(browser, "Der Text „Neue PIN“ (tr) ist gespeichert.")
+        assert field(browser, "Text: Neue PIN (tr)").get_attribute("lang") == "tr"
         items = server.api("GET", "/api/v1/sms/templates", session=session)[1]["items"]
         assert [i for i in items if i["kind"] == "new_pin" and i["language"] == "tr"][0]["source"] == "custom"
     finally:
@@ -301,9 +318,10 @@ def test_everyTab_isReachableByItsLink_andPassesThePageChecks(server, browser):
 
 def test_aNewBox_getsABlockOfCompartments_numberedFromTheTopLeft(server, browser):
     session = server.login_api("chef")
+    site = own_site(server, session)
     name = unique("Box ")
     open_admin(browser, server, "/boxes")
-    Select(field(browser, "Standort")).select_by_visible_text("Bürgeramt Mitte")
+    Select(field(browser, "Standort")).select_by_visible_text(site["name"])
     fill(browser, "Name", name)
     fill(browser, "Sprachen des Bedienfelds", "de, tr, en")
     button(browser, "Box anlegen").click()

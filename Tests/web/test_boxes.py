@@ -2,6 +2,9 @@
 and keyboard moves, blocking and unblocking a compartment, and the printable loading and retrieval
 lists."""
 
+import secrets
+import uuid
+
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -23,6 +26,29 @@ def demo_box(server, session):
     status, full, _ = server.api("GET", f"/api/v1/boxes/{box['id']}", session=session)
     assert status == 200
     return full
+
+
+def loaded_application(server, session):
+    """An application of this test's own, delivered and loaded into the demo box (its service mode):
+    the demo's own applications stay as they are for the other tests."""
+    _, sites, _ = server.api("GET", "/api/v1/sites", session=session)
+    site = next(s for s in sites if s["name"] == "Bürgeramt Mitte")
+    status, app, _ = server.api("POST", "/api/v1/applications", {
+        "siteId": site["id"], "documentType": "eat", "issuance": "first", "familyName": f"Entnahme{secrets.token_hex(3)}",
+        "givenNames": "Test", "dateOfBirth": "15.05.1985", "pickupMethod": "box", "feeSettled": True,
+        "mobileNumber": "+49151" + "".join(secrets.choice("0123456789") for _ in range(8))}, session=session)
+    assert status == 201, app
+    document = "L" + "".join(secrets.choice("0123456789CFGHJKLMNPRTVWXYZ") for _ in range(8))
+    status, delivery, _ = server.api("POST", "/api/v1/deliveries", {"deliveryNoteNumber": f"LS-BOX-{uuid.uuid4().hex[:12]}",
+                                                                    "items": [{"documentNumber": document, "vorgangsnummer": app["vorgangsnummer"]}]}, session=session)
+    assert status == 201 and delivery["items"][0]["result"] == "matched", delivery
+    auth = {"Authorization": f"Bearer {server.box_token}"}
+    status, instruction, _ = server.api("POST", "/api/v1/box/loading", {"documentNumber": document}, headers=auth)
+    assert status == 200, instruction
+    status, result, _ = server.api("POST", "/api/v1/box/events", {"eventId": str(uuid.uuid4()), "kind": "loaded",
+                                                                  "compartmentNumber": instruction["compartmentNumber"], "assignmentId": instruction["assignmentId"]}, headers=auth)
+    assert status == 200 and result["state"] == "ready_in_box", result
+    return app, instruction["compartmentNumber"]
 
 
 def compartment(browser, number, timeout=20):
@@ -64,6 +90,10 @@ def test_theBoxList_linksTheDemoBox_whoseGridShowsAll456Compartments_rowOneOnTop
     # Row 1 is at the top: compartment 1 sits above compartment 25 (19 rows × 24 columns).
     assert compartment(browser, 1).location["y"] < compartment(browser, 25).location["y"]
     assert compartment(browser, 1).location["y"] == compartment(browser, 24).location["y"]
+    # The rows are real rows for assistive technology (a row with display: contents loses its role).
+    rows = browser.find_elements(By.CSS_SELECTOR, "[role='grid'] > [role='row']")
+    assert len(rows) == 19 and rows[0].value_of_css_property("display") == "grid"
+    assert len(rows[0].find_elements(By.CSS_SELECTOR, "[role='gridcell'] button")) == 24
     # One tab stop for the whole grid (roving focus), in reading order.
     assert len([b for b in buttons if b.get_attribute("tabindex") == "0"]) == 1
     text_appears(browser, "R = rollstuhlgerecht erreichbar")
@@ -162,14 +192,10 @@ def test_theLoadingList_showsAnAssignedDemoCompartment_andPrints(server, browser
 def test_aCancelledApplicationInTheBox_isOnTheRetrievalList_andToBeRetrievedInTheGrid(server, browser):
     session = server.login_api("sachbearbeitung")
     box = demo_box(server, session)
-    # The last loaded demo compartment: its application is cancelled, the document must come out.
-    loaded = [c for c in box["compartments"] if c.get("assignmentStatus") == "loaded"]
-    assert len(loaded) >= 2, "the demo loads several compartments"
-    target = loaded[-1]
-    vn = target["vorgangsnummern"][0]
-    status, page, _ = server.api("GET", f"/api/v1/applications?vorgangsnummer={vn}", session=session)
-    assert status == 200 and page["items"]
-    status, _, _ = server.api("POST", f"/api/v1/applications/{page['items'][0]['id']}/cancel", {"reason": "Web-Test: zurückgenommen"}, session=session)
+    # An application in the box is cancelled: the document must come out.
+    app, number = loaded_application(server, session)
+    vn = app["vorgangsnummer"]
+    status, _, _ = server.api("POST", f"/api/v1/applications/{app['id']}/cancel", {"reason": "Web-Test: zurückgenommen"}, session=session)
     assert status == 200
 
     login(browser, server, "sachbearbeitung")
@@ -178,13 +204,13 @@ def test_aCancelledApplicationInTheBox_isOnTheRetrievalList_andToBeRetrievedInTh
     heading(browser, "Entnahmeliste")
     text_appears(browser, "Ausgabebox Foyer · Bürgeramt Mitte · Stand")
     row = wait(browser, lambda d: next((r for r in d.find_elements(By.XPATH, "//table//tbody/tr")
-                                        if r.find_element(By.XPATH, "./*[1]").text == str(target["number"])), False))
+                                        if r.find_element(By.XPATH, "./*[1]").text == str(number)), False))
     assert "Storniert" in row.text and group_vn(vn) in row.text
     link(browser, "Entnahmeliste des Standorts als CSV herunterladen")
     check_page(browser, "box-retrieval-list")
 
     link(browser, "Fächer").click()
-    cell = compartment(browser, target["number"])
+    cell = compartment(browser, number)
     assert "Zu entnehmen" in cell.get_attribute("aria-label")
     cell.click()
     wait_panel(browser, "Zu entnehmen")

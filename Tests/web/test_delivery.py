@@ -193,6 +193,14 @@ def test_aDeliveryNoteRecordedBefore_isShownAtTheNoteField_andTheScanIsSentWithT
     assert browser.switch_to.active_element == note
     text_appears(browser, "Nicht gesendet")
 
+    # Beginning a new delivery note would lose the unsent scan: the page asks first, in the page.
+    button(browser, "Neuen Lieferschein beginnen").click()
+    text_appears(browser, "1 Scans wurden nicht gesendet und gehen verloren.")
+    button(browser, "Abbrechen").click()
+    text_appears(browser, "Nicht gesendet")
+    assert browser.switch_to.active_element == button(browser, "Neuen Lieferschein beginnen")
+
+    note = field(browser, "Lieferscheinnummer")
     note.clear()
     note.send_keys(note_number() + Keys.ENTER)
     wait_last(browser, "Zugeordnet – Fach ")

@@ -1,5 +1,6 @@
 """Registering an application (live preview of number and fee, errors at the field and in the summary,
-a kept form across an expired session) and the printable letter whose QR code leads to the status page."""
+a form kept across an expired session and only then) and the printable letter – what to bring as the
+site's pickup settings say – whose QR code leads to the status page."""
 
 import datetime
 import re
@@ -113,6 +114,13 @@ def test_aNewApplication_showsNumberAndErrorsWhileTyping_andItsLetterQRCodeOpens
     text_appears(browser, letter["vorgangsnummerDisplay"])
     text_appears(browser, "Guten Tag Erika Musterfrau,")
     text_appears(browser, letter["statusUrl"])
+    # What to bring to the box is what the demo site's pickup settings ask for (first issuance).
+    settings = letter["pickupSettings"]
+    bring = browser.find_element(By.XPATH, "//h3[normalize-space()='Bitte bringen Sie mit']/following-sibling::ul[1]").text
+    assert "Ihr Handy mit der SMS (PIN)" in bring
+    assert ("PIN-Brief" in bring) == settings["pinLetter"], (bring, settings)
+    assert ("Geburtsdatum" in bring) == (settings["secondFactor"] in ("date_of_birth", "date_of_birth_or_can")), (bring, settings)
+    assert "altes Dokument" not in bring, "a first issuance has no old document"
 
     qr = browser.find_element(By.CSS_SELECTOR, "img[alt^='QR-Code zur Statusabfrage']")
     wait(browser, lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", qr), 15, "the QR code did not load")
@@ -136,6 +144,7 @@ def test_anExpiredSession_sendsToTheLogin_andTheHalfFilledFormComesBack(server, 
     fill(browser, "Familienname", "Yılmaz")
     fill(browser, "Vornamen", "Ayşe")
     fill(browser, "Geburtsdatum", "00.00.1985")
+    field(browser, "Die Gebühr ist bezahlt").click()
     # The server has answered for what was typed (nothing is still on its way when the session goes).
     fee_shows(browser, "Gebühr: 100,00 €")
     browser.delete_cookie("pickupbox_session")
@@ -151,7 +160,29 @@ def test_anExpiredSession_sendsToTheLogin_andTheHalfFilledFormComesBack(server, 
     wait(browser, lambda d: field(d, "Familienname").get_attribute("value") == "Yılmaz", 10, "the family name was not restored")
     assert field(browser, "Vornamen").get_attribute("value") == "Ayşe"
     assert field(browser, "Geburtsdatum").get_attribute("value") == "00.00.1985"
+    # A confirmation is never kept: the fee is ticked again by whoever takes it.
+    assert not field(browser, "Die Gebühr ist bezahlt").is_selected()
     assert_no_console_errors(browser, "register after an expired session", allow=("401",))
+
+
+def test_aHalfFilledForm_isGone_whenTheCaseworkerComesBackLater(server, browser):
+    open_register(browser, server)
+    fill(browser, "Familienname", "Vergessen")
+    fill(browser, "Vornamen", "Bitte")
+    fill(browser, "Geburtsdatum", "12.08.1984")
+    fill(browser, "Mobilnummer", "0151 2345 6789")
+    field(browser, "Die Gebühr ist bezahlt").click()
+    fee_shows(browser, "Gebühr: 100,00 €")
+    link(browser, "Suche").click()
+    heading(browser, "Anträge suchen")
+    link(browser, "Antrag erfassen").click()
+    heading(browser, "Antrag erfassen")
+    for label in ["Familienname", "Vornamen", "Geburtsdatum", "Mobilnummer"]:
+        assert field(browser, label).get_attribute("value") == "", label
+    assert not field(browser, "Die Gebühr ist bezahlt").is_selected()
+    # Nothing of it is left in the tab's storage either.
+    kept = browser.execute_script("return Object.keys(sessionStorage).filter((k) => k.startsWith('pickupbox.form.')).map((k) => sessionStorage.getItem(k)).join(' ')")
+    assert "Vergessen" not in kept
 
 
 def test_theFee_followsAgeIssuanceAndExemption_andTheFieldsFollowTheChoices(server, browser):
@@ -198,7 +229,7 @@ def test_inEnglish_theFormAndTheLetterSpeakEnglish(server, browser):
     heading(browser, "Letter for the applicant")
     text_appears(browser, "Hello Jane Doe,")
     text_appears(browser, "make an appointment and collect it at the counter")
-    text_appears(browser, "your old card")
+    text_appears(browser, "your old document – it is made invalid when you collect the new one")
     text_appears(browser, created["vorgangsnummer"][:3])
     button(browser, "Print")
     link(browser, "Go to the application")

@@ -2,7 +2,7 @@
 // one module per page (pages/<name>.js, with pages/<name>.css when the module exports `css`).
 
 import { h, replace } from './dom.js';
-import { api, setCsrfToken, setUnauthenticatedHandler, ApiError } from './api.js';
+import { api, setCsrfToken, setUnauthenticatedHandler, setSessionHandler, ApiError } from './api.js';
 import { lang, setLang, makeT } from './i18n.js';
 
 const t = makeT({
@@ -62,8 +62,11 @@ const ROUTES = [
 ];
 const NAV = ['dashboard', 'register', 'delivery', 'boxes', 'search'];
 
-const state = { me: null, leave: [], controller: null };
+const state = { me: null, leave: [], controller: null, focusLanguage: false };
 const RETURN_KEY = 'pickupbox.return';
+// Set while the user logs in again after an expired session: the page they return to gets back
+// what they typed. Any other visit starts with empty forms.
+const RESTORE_KEY = 'pickupbox.restore';
 const FORM_PREFIX = 'pickupbox.form.';
 
 function currentHash() { return location.hash.replace(/^#/, '') || '/'; }
@@ -78,27 +81,39 @@ function sessionExpired() {
   if (currentHash().startsWith('/login')) return;
   state.me = null;
   setCsrfToken(null);
-  try { sessionStorage.setItem(RETURN_KEY, currentHash()); } catch { /* best effort */ }
+  try {
+    sessionStorage.setItem(RETURN_KEY, currentHash());
+    sessionStorage.setItem(RESTORE_KEY, '1');
+  } catch { /* best effort */ }
   location.hash = '/login?expired=1';
 }
 setUnauthenticatedHandler(sessionExpired);
+// Another tab logged in anew: its session is ours too (one cookie).
+setSessionHandler((session) => { state.me = { user: session.user, csrfToken: session.csrfToken }; });
+
+function restoring() {
+  try { return sessionStorage.getItem(RESTORE_KEY) === '1'; } catch { return false; }
+}
 
 /**
- * Keeps what the user typed into `form` in sessionStorage (per page and form name), restores it
- * when the page is shown again (after a login that an expired session forced), and forgets it
- * on clear(). Passwords and files are never kept.
+ * Keeps what the user typed into `form` in sessionStorage (per page and form name), so that a login
+ * forced by an expired session does not lose it: restored only on the page shown after that login;
+ * leaving the page otherwise, or any other visit, drops it. Passwords, files and
+ * confirmations (`data-no-keep`: identity checked, fee paid, …) are never kept. clear() forgets it.
  */
 function keepForm(form, name) {
   const key = FORM_PREFIX + currentHash().split('?')[0] + '.' + name;
-  const fields = () => Array.from(form.elements).filter((el) => el.name && el.type !== 'password' && el.type !== 'file' && el.type !== 'submit' && el.type !== 'button');
+  const fields = () => Array.from(form.elements).filter((el) => el.name && !el.hasAttribute('data-no-keep')
+    && !['password', 'file', 'submit', 'button'].includes(el.type));
   const save = () => {
     const data = {};
     for (const el of fields()) data[el.name] = el.type === 'checkbox' ? el.checked : el.type === 'radio' ? (el.checked ? el.value : data[el.name]) : el.value;
     try { sessionStorage.setItem(key, JSON.stringify(data)); } catch { /* quota: not kept */ }
   };
+  const clear = () => { try { sessionStorage.removeItem(key); } catch { /* ignore */ } };
   let restored = false;
   try {
-    const data = JSON.parse(sessionStorage.getItem(key) || 'null');
+    const data = restoring() ? JSON.parse(sessionStorage.getItem(key) || 'null') : null;
     if (data) {
       for (const el of fields()) {
         if (!(el.name in data)) continue;
@@ -108,16 +123,18 @@ function keepForm(form, name) {
       }
       for (const el of fields()) el.dispatchEvent(new Event(el.tagName === 'SELECT' || el.type === 'checkbox' || el.type === 'radio' ? 'change' : 'input', { bubbles: true }));
       restored = true;
-    }
-  } catch { /* unreadable: start empty */ }
+    } else clear();
+  } catch { clear(); }
   form.addEventListener('input', save);
   form.addEventListener('change', save);
-  return { restored, clear: () => { try { sessionStorage.removeItem(key); } catch { /* ignore */ } }, save };
+  // Leaving the page forgets it, unless the leaving is the way to a forced login.
+  state.leave.push(() => { if (!restoring()) clear(); });
+  return { restored, clear, save };
 }
 
 function forgetKeptForms() {
   try {
-    for (const key of Object.keys(sessionStorage)) if (key.startsWith(FORM_PREFIX) || key === RETURN_KEY) sessionStorage.removeItem(key);
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith(FORM_PREFIX) || key === RETURN_KEY || key === RESTORE_KEY) sessionStorage.removeItem(key);
   } catch { /* ignore */ }
 }
 
@@ -151,7 +168,8 @@ async function logout() {
 
 function header(route) {
   const me = state.me;
-  const langButton = h('button', { type: 'button', class: 'link-button', lang: lang() === 'de' ? 'en' : 'de', on: { click: () => { setLang(lang() === 'de' ? 'en' : 'de'); render(); } } }, t('switchLanguage'));
+  const switchLanguage = () => { setLang(lang() === 'de' ? 'en' : 'de'); state.focusLanguage = true; render(); };
+  const langButton = h('button', { type: 'button', class: 'link-button lang-switch', lang: lang() === 'de' ? 'en' : 'de', on: { click: switchLanguage } }, t('switchLanguage'));
   const nav = me ? h('nav', { class: 'main-nav', 'aria-label': t('nav.label') }, h('ul', {},
     [...NAV, ...(me.user.role === 'supervisor' ? ['admin'] : [])].map((item) => {
       const href = item === 'dashboard' ? '#/' : `#/${item}`;
@@ -196,7 +214,7 @@ function loadCss(page) {
 let renderSeq = 0;
 async function render() {
   const seq = ++renderSeq;
-  for (const fn of state.leave.splice(0)) { try { fn(); } catch { /* cleanup must not block navigation */ } }
+  for (const fn of state.leave.splice(0)) runQuietly(fn);
   state.controller?.abort();
   state.controller = new AbortController();
   const hash = currentHash();
@@ -219,7 +237,7 @@ async function render() {
   if (!found || (found.route.supervisor && state.me?.user.role !== 'supervisor')) {
     document.title = `${t('notFound')} – pickupbox`;
     replace(main, h('h1', { tabindex: '-1' }, t('notFound')), h('p', {}, h('a', { href: '#/' }, t('backHome'))));
-    main.querySelector('h1').focus();
+    placeFocus(main);
     return;
   }
   let module;
@@ -232,6 +250,7 @@ async function render() {
     return;
   }
   if (seq !== renderSeq) return;
+  const controller = state.controller;
   const ctx = {
     main,
     params: found.params,
@@ -241,7 +260,8 @@ async function render() {
     navigate,
     keepForm,
     signedIn,
-    onLeave: (fn) => state.leave.push(fn),
+    // Registered after the user left (a page still finishing its render): run at once.
+    onLeave: (fn) => { if (controller.signal.aborted) runQuietly(fn); else state.leave.push(fn); },
     setTitle: (text) => { document.title = `${text} – pickupbox`; },
   };
   try {
@@ -252,7 +272,25 @@ async function render() {
     main.append(h('div', { class: 'notice notice-error', role: 'alert' }, t('loadFailed')));
   }
   if (seq !== renderSeq) return;
-  // Screen readers and keyboard users start at the page's heading.
+  // The page after the login has had its chance to restore its forms.
+  if (!found.route.public) { try { sessionStorage.removeItem(RESTORE_KEY); } catch { /* ignore */ } }
+  placeFocus(main);
+}
+
+function runQuietly(fn) {
+  try { fn(); } catch { /* cleanup must not block navigation */ }
+}
+
+/**
+ * After a language switch the focus goes back to the language button; otherwise screen readers and
+ * keyboard users start at the page's heading (unless the page put the focus somewhere itself).
+ */
+function placeFocus(main) {
+  if (state.focusLanguage) {
+    state.focusLanguage = false;
+    const button = document.querySelector('.lang-switch');
+    if (button) { button.focus(); return; }
+  }
   const heading = main.querySelector('h1');
   if (heading && !main.contains(document.activeElement)) {
     heading.setAttribute('tabindex', '-1');

@@ -2,10 +2,11 @@
 // box (#/admin/boxes?box=<id>) its bearer token – rotated after a confirm step and shown exactly
 // once, with a copy button – and a form that adds a block of compartments; and a form for a new box.
 
-import { h, field, replace, id } from '../dom.js';
+import { h, field, replace, id, formProblems, statusArea, confirmStep } from '../dom.js';
 import { api } from '../api.js';
-import { makeT, fmtDateTime, fmtNumber, lang } from '../i18n.js';
-import { formProblems, statusArea, confirmStep, busy, table, hidden, codeMessage, apiMessage } from './admin.js';
+import { makeT, fmtDateTime, fmtNumber, languageName } from '../i18n.js';
+import { connection, pickupsBlockedText } from '../box-status.js';
+import { CODES, adminText, busy, table, hidden } from './admin.js';
 
 const t = makeT({
   de: {
@@ -16,10 +17,7 @@ const t = makeT({
     compartments: 'Fächer',
     counts: '{total} ({available} frei, {occupied} belegt, {blocked} gesperrt)',
     connection: 'Verbindung',
-    online: 'Online',
-    lastSeen: 'Zuletzt gemeldet {when}',
-    neverSeen: 'Noch nie gemeldet',
-    blockedUntil: 'Abholungen gesperrt bis {when} (zu viele Fehlversuche)',
+    tooManyAttempts: '(zu viele Fehlversuche)',
     token: 'Token',
     tokenSince: 'Ausgestellt {when}',
     noToken: 'Kein Token',
@@ -80,7 +78,7 @@ const t = makeT({
     createHeading: 'Neue Box',
     siteHint: 'Die Box übernimmt Abholzeiten und Regeln der Abholung vom Standort.',
     chooseSite: 'Bitte wählen',
-    nameHint: 'Zum Beispiel „Ausgabebox Foyer“.',
+    nameHint: 'Zum Beispiel „Abholbox Foyer“.',
     languagesHint: 'Zwei-Buchstaben-Codes, durch Kommas getrennt; die erste ist die Standardsprache. Zum Beispiel: de, en, tr, ar',
     create: 'Box anlegen',
     created: 'Die Box „{name}“ ist angelegt. Legen Sie jetzt ihre Fächer an und erzeugen Sie ein Token.',
@@ -96,10 +94,7 @@ const t = makeT({
     compartments: 'Compartments',
     counts: '{total} ({available} free, {occupied} occupied, {blocked} blocked)',
     connection: 'Connection',
-    online: 'Online',
-    lastSeen: 'Last seen {when}',
-    neverSeen: 'Never seen',
-    blockedUntil: 'Pickups blocked until {when} (too many failed attempts)',
+    tooManyAttempts: '(too many failed attempts)',
     token: 'Token',
     tokenSince: 'Issued {when}',
     noToken: 'No token',
@@ -157,7 +152,7 @@ const t = makeT({
     createHeading: 'New box',
     siteHint: 'The box takes pickup hours and pickup rules from its site.',
     chooseSite: 'Please choose',
-    nameHint: 'For example “Ausgabebox Foyer”.',
+    nameHint: 'For example “Abholbox Foyer”.',
     languagesHint: 'Two-letter codes separated by commas; the first is the default. For example: de, en, tr, ar',
     create: 'Create box',
     created: 'The box “{name}” is created. Now add its compartments and issue a token.',
@@ -172,12 +167,10 @@ let flash = null;
 
 const sameId = (a, b) => Boolean(a && b) && a.toLowerCase() === b.toLowerCase();
 
-function connection(box) {
-  const parts = [box.online ? t('online') : box.lastSeenAt ? t('lastSeen', { when: fmtDateTime(box.lastSeenAt) }) : t('neverSeen')];
-  if (box.pickupsBlockedUntil && new Date(box.pickupsBlockedUntil) > new Date()) {
-    parts.push(h('strong', { class: 'warning-text' }, t('blockedUntil', { when: fmtDateTime(box.pickupsBlockedUntil) })));
-  }
-  return parts.flatMap((p, i) => (i ? [h('br', {}), p] : [p]));
+function connectionCell(box) {
+  const conn = connection(box);
+  const blocked = pickupsBlockedText(box);
+  return [`${conn.label} – ${conn.detail}`, blocked ? [h('br', {}), h('strong', { class: 'warning-text' }, `${blocked} ${t('tooManyAttempts')}`)] : null];
 }
 
 const counts = (box) => t('counts', {
@@ -205,7 +198,7 @@ export async function render(ctx, panel) {
           chosen ? [' ', h('span', { class: 'muted' }, t('chosen'))] : null),
         h('td', {}, box.siteName),
         h('td', {}, counts(box)),
-        h('td', {}, connection(box)),
+        h('td', {}, connectionCell(box)),
         h('td', {}, tokenState(box)));
     })));
   }
@@ -238,19 +231,12 @@ export async function render(ctx, panel) {
     heading,
     h('dl', { class: 'summary' },
       h('dt', {}, t('site')), h('dd', {}, box.siteName),
-      h('dt', {}, t('languages')), h('dd', {}, box.panelLanguages.map(languageName).join(', ')),
+      h('dt', {}, t('languages')), h('dd', {}, box.panelLanguages.map((code) => `${languageName(code)} (${code})`).join(', ')),
       h('dt', {}, t('compartments')), countsDd,
       h('dt', {}, t('token')), tokenDd),
     tokenSection(box, async () => { const fresh = await refresh(); if (fresh) replace(tokenDd, tokenState(fresh)); return fresh; }),
     layoutForm(box, async () => { const fresh = await refresh(); if (fresh) replace(countsDd, counts(fresh)); })));
   heading.focus();
-}
-
-function languageName(code) {
-  try {
-    const name = new Intl.DisplayNames([lang()], { type: 'language' }).of(code);
-    return name && name !== code ? `${name} (${code})` : code;
-  } catch { return code; }
 }
 
 function tokenSection(box, refresh) {
@@ -313,7 +299,7 @@ function tokenSection(box, refresh) {
         await refresh();
       } catch (e) {
         if (e.name === 'AbortError') return;
-        status.say('error', apiMessage(e));
+        status.say('error', adminText(e));
       }
     });
   });
@@ -354,7 +340,7 @@ function intIn(text, min, max) {
 }
 
 function layoutForm(box, refresh) {
-  const problems = formProblems();
+  const problems = formProblems({ codes: CODES });
   const status = statusArea();
   let compartments = box.compartments || [];
   const maxOf = (key) => compartments.reduce((m, c) => Math.max(m, c[key]), 0);
@@ -459,7 +445,7 @@ function layoutForm(box, refresh) {
     body.sizeClasses = perRow.map((r) => Number(r.size.input.value));
     body.rowHeightsCm.forEach((v, i) => {
       if (i > 0 && v !== null && body.rowHeightsCm[i - 1] !== null && v >= body.rowHeightsCm[i - 1]) {
-        list.push({ field: perRow[i].height, message: `${perRow[i].name}: ${codeMessage('row_heights_not_descending')}` });
+        list.push({ field: perRow[i].height, message: `${perRow[i].name}: ${adminText('row_heights_not_descending')}` });
       }
     });
     if (!list.length) {
@@ -468,8 +454,8 @@ function layoutForm(box, refresh) {
       const taken = compartments.filter((c) => c.number >= body.startNumber && c.number <= last).map((c) => c.number);
       const overlaps = compartments.some((c) => c.row >= body.firstRow && c.row < body.firstRow + body.rows
         && c.column >= body.firstColumn && c.column < body.firstColumn + body.columns);
-      if (taken.length) list.push({ field: startNumber, message: codeMessage('compartment_numbers_taken', { firstTakenNumber: Math.min(...taken) }) });
-      else if (overlaps) list.push({ field: firstRow, message: codeMessage('compartment_positions_taken') });
+      if (taken.length) list.push({ field: startNumber, message: adminText('compartment_numbers_taken', { firstTakenNumber: Math.min(...taken) }) });
+      else if (overlaps) list.push({ field: firstRow, message: adminText('compartment_positions_taken') });
     }
     if (list.length) { problems.show(list); return; }
     busy(submit, async () => {
@@ -502,7 +488,7 @@ function layoutForm(box, refresh) {
 }
 
 function createForm(ctx, sites, created) {
-  const problems = formProblems();
+  const problems = formProblems({ codes: CODES });
   if (!sites.length) return h('section', {}, h('h2', {}, t('createHeading')), h('p', {}, t('noSites'), ' ', h('a', { href: '#/admin/sites' }, t('site'))));
   const site = field({ label: t('site'), name: 'siteId', hint: t('siteHint'), value: sites.length === 1 ? sites[0].id : '',
     options: [...(sites.length === 1 ? [] : [['', t('chooseSite')]]), ...sites.map((s) => [s.id, s.name])] });
@@ -524,8 +510,8 @@ function createForm(ctx, sites, created) {
     const list = [];
     if (!body.siteId) list.push({ field: site, message: t('missing.site') });
     if (!body.name) list.push({ field: name, message: t('missing.name') });
-    if (!body.panelLanguages.length || body.panelLanguages.some((l) => !/^[a-z]{2}$/.test(l))) list.push({ field: languages, message: codeMessage('invalid_language') });
-    else if (new Set(body.panelLanguages).size !== body.panelLanguages.length) list.push({ field: languages, message: codeMessage('duplicate_language') });
+    if (!body.panelLanguages.length || body.panelLanguages.some((l) => !/^[a-z]{2}$/.test(l))) list.push({ field: languages, message: adminText('invalid_language') });
+    else if (new Set(body.panelLanguages).size !== body.panelLanguages.length) list.push({ field: languages, message: adminText('duplicate_language') });
     if (list.length) { problems.show(list); return; }
     busy(submit, async () => {
       try {

@@ -2,10 +2,10 @@
 // (#/admin/sites?site=<id>) the weekly pickup hours (several periods a day), dated exceptions
 // (closed days, special hours) and what a pickup at its boxes asks for; and a form for a new site.
 
-import { h, field, replace, id } from '../dom.js';
+import { h, field, replace, id, radios, formProblems, statusArea } from '../dom.js';
 import { api } from '../api.js';
-import { makeT, fmtDate, lang } from '../i18n.js';
-import { formProblems, statusArea, busy, hidden, table, radios, codeMessage } from './admin.js';
+import { makeT, fmtDate, lang, weekdayName } from '../i18n.js';
+import { CODES, adminText, busy, hidden, table } from './admin.js';
 
 const t = makeT({
   de: {
@@ -73,8 +73,8 @@ const t = makeT({
     'factor.none.hint': 'Nur die SMS-PIN. Nicht empfohlen.',
     oldDocument: 'Altes Dokument bei Verlängerung einziehen',
     oldDocumentHint: 'Die Person wirft das alte Dokument in den Entwertungsschacht der Box.',
-    fourEyes: 'Vier-Augen-Prinzip beim Befüllen',
-    fourEyesHint: 'Ein Fach öffnet sich zum Befüllen erst, wenn zwei Dienstausweise vorgehalten wurden (siehe Benutzerkonten).',
+    fourEyes: 'Vier-Augen-Prinzip beim Beladen',
+    fourEyesHint: 'Ein Fach öffnet sich zum Beladen erst, wenn zwei Dienstausweise vorgehalten wurden (siehe Benutzerkonten).',
     saveSettings: 'Einstellungen speichern',
     settingsSaved: 'Die Einstellungen der Abholung in „{site}“ sind gespeichert.',
     // create
@@ -192,12 +192,7 @@ const LANDS = {
     MV: 'Mecklenburg-Western Pomerania', NI: 'Lower Saxony', NW: 'North Rhine-Westphalia', RP: 'Rhineland-Palatinate', SL: 'Saarland',
     SN: 'Saxony', ST: 'Saxony-Anhalt', SH: 'Schleswig-Holstein', TH: 'Thuringia' },
 };
-const WEEKDAYS = {
-  de: ['Montag', 'Dienstag', 'Mittwoch', 'Donnerstag', 'Freitag', 'Samstag', 'Sonntag'],
-  en: ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'],
-};
 const landName = (code) => (LANDS[lang()] || LANDS.de)[code] || code;
-const weekdayName = (n) => (WEEKDAYS[lang()] || WEEKDAYS.de)[n - 1];
 const MAX_PERIODS = 4;
 /** A notice for the next drawing of this tab (a new site is shown right after it was created). */
 let flash = null;
@@ -305,7 +300,7 @@ function timeInput(value, errorLine) {
 }
 
 function hoursEditor(site) {
-  const problems = formProblems();
+  const problems = formProblems({ codes: CODES });
   const status = statusArea();
   const hintId = id('hours-hint');
   const days = new Map(); // weekday → {list, addButton, periods: [{opens, closes, row}]}
@@ -382,9 +377,9 @@ function hoursEditor(site) {
         const closes = normalizeTime(p.closes.input.value, { end: true });
         if (opens) p.opens.input.value = opens;
         if (closes) p.closes.input.value = closes;
-        if (!opens) list.push({ field: p.opens, message: p.opens.input.value.trim() ? codeMessage('invalid_time') : t('time.missing') });
-        if (!closes) list.push({ field: p.closes, message: p.closes.input.value.trim() ? codeMessage('invalid_time') : t('time.missing') });
-        else if (opens && closes <= opens) list.push({ field: p.closes, message: codeMessage('closes_before_opens') });
+        if (!opens) list.push({ field: p.opens, message: p.opens.input.value.trim() ? adminText('invalid_time') : t('time.missing') });
+        if (!closes) list.push({ field: p.closes, message: p.closes.input.value.trim() ? adminText('invalid_time') : t('time.missing') });
+        else if (opens && closes <= opens) list.push({ field: p.closes, message: adminText('closes_before_opens') });
         sent.push({ weekday, opens, closes, period: p });
       }
     }
@@ -393,7 +388,7 @@ function hoursEditor(site) {
       const ordered = [...sent].sort((a, b) => a.weekday - b.weekday || a.opens.localeCompare(b.opens));
       ordered.forEach((x, i) => {
         const before = ordered[i - 1];
-        if (before && before.weekday === x.weekday && x.opens < before.closes) list.push({ field: x.period.opens, message: codeMessage('overlapping_intervals') });
+        if (before && before.weekday === x.weekday && x.opens < before.closes) list.push({ field: x.period.opens, message: adminText('overlapping_intervals') });
       });
     }
     if (list.length) { problems.show(list.map((x) => ({ ...x, message: `${x.field.label.textContent} – ${x.message}` }))); return; }
@@ -418,7 +413,7 @@ function hoursEditor(site) {
 }
 
 function exceptionsEditor(ctx, site, refresh) {
-  const problems = formProblems();
+  const problems = formProblems({ codes: CODES });
   const status = statusArea();
   const listWrap = h('div', {});
 
@@ -454,7 +449,7 @@ function exceptionsEditor(ctx, site, refresh) {
   const times = h('div', { class: 'inline-fields conditional' }, opens.wrap, closes.wrap);
   const note = field({ label: t('noteLabel'), name: 'note', hint: t('noteHint'), autocomplete: 'off', attrs: { maxlength: '200' } });
   const showTimes = () => { times.hidden = kind.value() !== 'special'; };
-  kind.onChange(showTimes);
+  kind.wrap.addEventListener('change', showTimes);
   showTimes();
   const submit = h('button', { type: 'submit', class: 'button' }, t('saveException'));
   const fields = { day, opens, closes, note, closed: kind };
@@ -469,15 +464,15 @@ function exceptionsEditor(ctx, site, refresh) {
     const closed = kind.value() !== 'special';
     const body = { day: iso, closed };
     const list = [];
-    if (!iso) list.push({ field: day, message: day.input.value.trim() ? codeMessage('invalid_date') : t('day.missing') });
+    if (!iso) list.push({ field: day, message: day.input.value.trim() ? adminText('invalid_date') : t('day.missing') });
     if (!closed) {
       body.opens = normalizeTime(opens.input.value);
       body.closes = normalizeTime(closes.input.value, { end: true });
       if (body.opens) opens.input.value = body.opens;
       if (body.closes) closes.input.value = body.closes;
-      if (!body.opens) list.push({ field: opens, message: opens.input.value.trim() ? codeMessage('invalid_time') : t('time.missing') });
-      if (!body.closes) list.push({ field: closes, message: closes.input.value.trim() ? codeMessage('invalid_time') : t('time.missing') });
-      else if (body.opens && body.closes <= body.opens) list.push({ field: closes, message: codeMessage('closes_before_opens') });
+      if (!body.opens) list.push({ field: opens, message: opens.input.value.trim() ? adminText('invalid_time') : t('time.missing') });
+      if (!body.closes) list.push({ field: closes, message: closes.input.value.trim() ? adminText('invalid_time') : t('time.missing') });
+      else if (body.opens && body.closes <= body.opens) list.push({ field: closes, message: adminText('closes_before_opens') });
     }
     if (note.input.value.trim()) body.note = note.input.value.trim();
     if (list.length) { problems.show(list); return; }
@@ -507,7 +502,7 @@ function exceptionsEditor(ctx, site, refresh) {
 }
 
 function settingsForm(site, refresh) {
-  const problems = formProblems();
+  const problems = formProblems({ codes: CODES });
   const status = statusArea();
   const s = site.pickupSettings;
   const pinLetter = field({ label: t('pinLetter'), name: 'pinLetter', type: 'checkbox', value: s.pinLetter, hint: t('pinLetterHint') });
@@ -546,7 +541,7 @@ function settingsForm(site, refresh) {
 }
 
 function createForm(ctx, status, created) {
-  const problems = formProblems();
+  const problems = formProblems({ codes: CODES });
   const name = field({ label: t('name'), name: 'name', hint: t('nameHint'), autocomplete: 'off', attrs: { maxlength: '200' } });
   const address = field({ label: t('address'), name: 'address', hint: t('addressHint'), autocomplete: 'off', attrs: { maxlength: '500' } });
   const lands = Object.keys(LANDS.de).sort((a, b) => landName(a).localeCompare(landName(b), lang()));

@@ -3,10 +3,10 @@
 // request aborted), rendered with the longest values; missing placeholders and an over-budget text
 // show as problems while typing. Save, return to the built-in text, or add a text in a new language.
 
-import { h, field, replace, id } from '../dom.js';
+import { h, field, replace, id, formProblems, statusArea, confirmStep } from '../dom.js';
 import { api, ApiError } from '../api.js';
-import { makeT, fmtDateTime, lang } from '../i18n.js';
-import { formProblems, statusArea, confirmStep, busy, hidden, codeMessage, apiMessage } from './admin.js';
+import { makeT, fmtDateTime, lang, languageName } from '../i18n.js';
+import { CODES, adminText, busy, hidden } from './admin.js';
 
 const t = makeT({
   de: {
@@ -20,7 +20,7 @@ const t = makeT({
     'kind.moved_to_counter': 'Aus der Box an den Schalter gebracht',
     'kind.moved_to_counter.hint': 'Wenn die Frist abgelaufen ist und das Dokument am Schalter liegt.',
     'kind.new_pin': 'Neue PIN',
-    'kind.new_pin.hint': 'Wenn eine Sachbearbeiterin oder ein Sachbearbeiter die PIN neu ausgibt.',
+    'kind.new_pin.hint': 'Wenn Beschäftigte eine neue PIN ausgeben.',
     'kind.ready_at_counter': 'Abholbereit am Schalter',
     'kind.ready_at_counter.hint': 'Wenn das Dokument zur Abholung am Schalter bereitliegt.',
     textLabel: 'Text: {kind} ({language})',
@@ -57,7 +57,7 @@ const t = makeT({
   },
   en: {
     heading: 'SMS texts',
-    intro: 'These texts go to the applicants. Placeholders: {pin} (the PIN), {site} (the site), {deadline} (the end of the pickup deadline, DD.MM.YYYY). There is deliberately no placeholder for names, dates of birth or Vorgangsnummern: anyone can read an SMS on a lock screen.',
+    intro: 'These texts go to the applicants. Placeholders: {pin} (the PIN), {site} (the site), {deadline} (the end of the pickup deadline, DD.MM.YYYY). There is deliberately no placeholder for names, dates of birth or Vorgangsnummern (reference numbers): anyone can read an SMS on a lock screen.',
     budgetIntro: 'The count uses the longest values (a 6-digit PIN, a date, the longest site name). A text may have at most {budget} SMS parts. One character outside the GSM character set (such as “ş”) turns the whole SMS into UCS-2 with fewer characters per part.',
     'kind.ready_in_box': 'Ready in the box',
     'kind.ready_in_box.hint': 'When the document was put into the box: with PIN and deadline.',
@@ -107,13 +107,6 @@ const BUILT_IN = ['de', 'en'];
 const PREVIEW_DELAY_MS = 150;
 const ENCODINGS = { gsm7: 'GSM-7', ucs2: 'UCS-2' };
 
-function languageName(code) {
-  try {
-    const name = new Intl.DisplayNames([lang()], { type: 'language' }).of(code);
-    return name && name !== code ? name : code;
-  } catch { return code; }
-}
-
 /** "{pin}", "{pin} und {deadline}". */
 function placeholderList(names) {
   const items = names.map((n) => `{${n}}`);
@@ -124,8 +117,7 @@ function placeholderList(names) {
 /** The problems of a preview (or a refused save) in words; `vars` fill {segments}, {required}, … */
 function problemText(problem, item, vars) {
   const missing = item.requiredPlaceholders.filter((p) => !vars.body.includes(`{${p}}`));
-  return codeMessage(problem.error, { ...vars, required: placeholderList(missing.length ? missing : item.requiredPlaceholders) })
-    || problem.message || problem.error;
+  return adminText(problem.error, { ...vars, required: placeholderList(missing.length ? missing : item.requiredPlaceholders) });
 }
 
 export async function render(ctx, panel) {
@@ -151,7 +143,7 @@ export async function render(ctx, panel) {
 
   function editor(item, { isNew = false } = {}) {
     const key = `${item.kind}/${item.language}`;
-    const problems = formProblems();
+    const problems = formProblems({ codes: CODES });
     const edStatus = statusArea();
     const confirmWrap = h('div', { class: 'admin-action', hidden: true });
     const sourceNote = h('span', {});
@@ -161,8 +153,9 @@ export async function render(ctx, panel) {
     describeSource();
     const hint = h('span', {}, `${languageName(item.language)} · `, sourceNote,
       item.requiredPlaceholders.length ? ['. ', t('required', { list: placeholderList(item.requiredPlaceholders) })] : null);
+    // A new language starts from the German text: it is German (lang) until it is saved as the translation.
     const text = field({ label: t('textLabel', { kind: kindLabel(item.kind), language: item.language }), name: key, type: 'textarea', rows: 4,
-      value: item.body, hint, attrs: { maxlength: '1000', lang: item.language, spellcheck: 'true', dir: 'auto' } });
+      value: item.body, hint, attrs: { maxlength: '1000', lang: isNew ? 'de' : item.language, spellcheck: 'true', dir: 'auto' } });
     const counter = h('p', { class: 'sms-counter', 'aria-live': 'polite', id: id('counter') });
     text.input.setAttribute('aria-describedby', `${text.input.getAttribute('aria-describedby') || ''} ${counter.id}`.trim());
     const liveProblems = h('div', { class: 'sms-problems', 'aria-live': 'polite' });
@@ -206,7 +199,7 @@ export async function render(ctx, panel) {
           for (const other of editors.values()) other.unavailable();
         } else {
           preview = null;
-          showProblems([apiMessage(e)]);
+          showProblems([adminText(e)]);
         }
       } finally {
         controllers.delete(mine);
@@ -242,13 +235,17 @@ export async function render(ctx, panel) {
       try {
         await api('DELETE', `/api/v1/sms/templates/${item.kind}/${item.language}`);
         await load();
-        draw();
-        const again = editors.get(key);
-        status.say('success', t(builtIn ? 'resetDone' : 'removed', vars));
+        // Only this editor changes: what is being typed in the others stays.
+        clearTimeout(timer);
+        controller?.abort();
+        const fresh = list.items.find((i) => i.kind === item.kind && i.language === item.language);
+        const again = fresh ? editor(fresh) : null;
+        if (again) form.replaceWith(again.form); else { editors.delete(key); form.remove(); }
         if (again) again.textarea.focus();
+        status.say('success', t(builtIn ? 'resetDone' : 'removed', vars));
       } catch (e) {
         if (e.name === 'AbortError') return;
-        edStatus.say('error', apiMessage(e));
+        edStatus.say('error', adminText(e));
       }
     }
 
@@ -276,6 +273,7 @@ export async function render(ctx, panel) {
           problems.clear();
           showProblems([]);
           text.input.value = saved.body;
+          text.input.lang = item.language;
           showCount(saved.segments, saved.segmentBudget, saved.encoding);
           describeSource();
           drawReset();
@@ -284,7 +282,7 @@ export async function render(ctx, panel) {
           if (e.name === 'AbortError') return;
           const vars = { body, ...(e.body || {}) };
           showProblems([]);
-          problems.show([{ message: e instanceof ApiError && e.field === 'body' ? problemText({ error: e.code, message: e.message }, item, vars) : apiMessage(e), field: text }]);
+          problems.show([{ message: e instanceof ApiError && e.field === 'body' ? problemText({ error: e.code, message: e.message }, item, vars) : adminText(e), field: text }]);
         }
       });
     });
@@ -313,7 +311,7 @@ export async function render(ctx, panel) {
   }
 
   function addForm() {
-    const problems = formProblems();
+    const problems = formProblems({ codes: CODES });
     const kinds = [...new Set(list.items.map((i) => i.kind))];
     const kind = field({ label: t('kind'), name: 'kind', options: kinds.map((k) => [k, kindLabel(k)]) });
     const code = field({ label: t('languageCode'), name: 'language', hint: t('languageCodeHint'), autocomplete: 'off',

@@ -2,10 +2,10 @@
 // confirm step; its sessions end at once), and register or remove the staff badge that four-eyes
 // loading at the box asks for. The badge number itself is never shown again.
 
-import { h, field, replace } from '../dom.js';
+import { h, field, replace, radios, formProblems, statusArea, confirmStep } from '../dom.js';
 import { api } from '../api.js';
 import { makeT, fmtDateTime } from '../i18n.js';
-import { formProblems, statusArea, confirmStep, busy, hidden, table, radios, apiMessage, codeMessage } from './admin.js';
+import { CODES, adminText, busy, hidden, table } from './admin.js';
 
 const t = makeT({
   de: {
@@ -19,7 +19,7 @@ const t = makeT({
     actions: 'Aktionen',
     'role.caseworker': 'Sachbearbeitung',
     'role.supervisor': 'Leitung',
-    'role.caseworker.hint': 'Erfasst Anträge, befüllt Boxen, gibt am Schalter aus.',
+    'role.caseworker.hint': 'Erfasst Anträge, belädt Boxen, gibt am Schalter aus.',
     'role.supervisor.hint': 'Darf zusätzlich die Verwaltung: Konten, Standorte, Boxen, SMS-Texte.',
     active: 'Aktiv',
     disabledSince: 'Deaktiviert seit {when}',
@@ -38,7 +38,7 @@ const t = makeT({
     confirmDisableButton: 'Ja, Konto deaktivieren',
     disabled: 'Das Konto „{username}“ ist deaktiviert.',
     confirmRemoveBadge: 'Den Dienstausweis von {name} entfernen?',
-    confirmRemoveBadgeDetail: 'Mit diesem Ausweis kann dann niemand mehr das Befüllen nach dem Vier-Augen-Prinzip bestätigen.',
+    confirmRemoveBadgeDetail: 'Mit diesem Ausweis kann dann niemand mehr das Beladen nach dem Vier-Augen-Prinzip bestätigen.',
     confirmRemoveBadgeButton: 'Ja, Dienstausweis entfernen',
     badgeRemoved: 'Der Dienstausweis von {name} ist entfernt.',
     badgeHeading: 'Dienstausweis für {name}',
@@ -137,7 +137,7 @@ export async function render(ctx, panel) {
         h('td', {}, u.disabled ? t('disabledSince', { when: fmtDateTime(u.disabledAt) }) : t('active')),
         h('td', {}, u.hasBadge ? t('badgeYes') : t('badgeNo')),
         h('td', {}, u.disabled ? null : h('div', { class: 'row-actions' },
-          h('button', { type: 'button', class: 'button secondary small', on: { click: () => badgeForm(u) } },
+          h('button', { type: 'button', class: 'button secondary small', on: { click: (e) => badgeForm(u, e.currentTarget) } },
             u.hasBadge ? t('changeBadge') : t('setBadge'), hidden(t('forUser', { name: u.displayName }))),
           u.hasBadge ? h('button', { type: 'button', class: 'button secondary small', on: { click: () => removeBadge(u) } },
             t('removeBadge'), hidden(t('ofUser', { name: u.displayName }))) : null,
@@ -160,7 +160,7 @@ export async function render(ctx, panel) {
       status.say('success', t('disabled', { username: user.username }));
     } catch (e) {
       if (e.name === 'AbortError') return;
-      status.say('error', apiMessage(e));
+      status.say('error', adminText(e));
     }
   }
 
@@ -178,17 +178,18 @@ export async function render(ctx, panel) {
       status.say('success', t('badgeRemoved', { name: user.displayName }));
     } catch (e) {
       if (e.name === 'AbortError') return;
-      status.say('error', apiMessage(e));
+      status.say('error', adminText(e));
     }
   }
 
-  function badgeForm(user) {
+  /** The badge form below the list; closing it returns the focus to `opener`, the button that opened it. */
+  function badgeForm(user, opener) {
     status.clear();
-    const problems = formProblems();
+    const problems = formProblems({ codes: CODES });
     const badge = field({ label: t('badgeNumber'), name: 'badge', type: 'password', hint: t('badgeHint'), autocomplete: 'off',
       attrs: { autocapitalize: 'none', spellcheck: 'false', maxlength: '64' } });
     const submit = h('button', { type: 'submit', class: 'button' }, t('saveBadge'));
-    const close = () => { action.replaceChildren(); action.hidden = true; };
+    const close = () => { action.replaceChildren(); action.hidden = true; if (opener?.isConnected) opener.focus(); };
     const form = h('form', { novalidate: true, class: 'admin-subform' },
       h('h3', { tabindex: '-1' }, t('badgeHeading', { name: user.displayName })),
       problems.summary, badge.wrap,
@@ -227,7 +228,7 @@ export async function render(ctx, panel) {
 }
 
 function createForm(ctx, status, reload) {
-  const problems = formProblems();
+  const problems = formProblems({ codes: CODES });
   const username = field({ label: t('username'), name: 'username', hint: t('usernameHint'), autocomplete: 'off',
     attrs: { autocapitalize: 'none', spellcheck: 'false', maxlength: '63' } });
   const displayName = field({ label: t('displayName'), name: 'displayName', hint: t('displayNameHint'), autocomplete: 'off', attrs: { maxlength: '200' } });
@@ -258,10 +259,10 @@ function createForm(ctx, status, reload) {
     };
     const list = [];
     if (!body.username) list.push({ message: t('missing.username'), field: username });
-    else if (!USERNAME.test(body.username)) list.push({ message: codeMessage('invalid_username'), field: username });
+    else if (!USERNAME.test(body.username)) list.push({ message: adminText('invalid_username'), field: username });
     if (!body.displayName) list.push({ message: t('missing.displayName'), field: displayName });
     if (!body.role) list.push({ message: t('missing.role'), field: role });
-    if ([...body.password].length < 12) list.push({ message: codeMessage('password_too_short'), field: password });
+    if ([...body.password].length < 12) list.push({ message: adminText('password_too_short'), field: password });
     if (list.length) { problems.show(list); return; }
     busy(submit, async () => {
       try {

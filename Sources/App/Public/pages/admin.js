@@ -1,10 +1,9 @@
 // Verwaltung (supervisors): the frame with one tab per area – user accounts, sites, boxes, SMS
-// texts – each loaded on demand from pages/admin-<tab>.js, and the small helpers those tabs share:
-// API errors at the fields they name, an inline confirm step, and status notices.
+// texts – each loaded on demand from pages/admin-<tab>.js, and what those tabs share: the words
+// for the administration's error codes, busy buttons, hidden button text and plain tables.
 
-import { h, replace, errorSummary, id } from '../dom.js';
-import { ApiError } from '../api.js';
-import { lang, makeT } from '../i18n.js';
+import { h } from '../dom.js';
+import { makeT, errorText } from '../i18n.js';
 
 export const css = true;
 
@@ -31,13 +30,9 @@ const t = makeT({
   },
 });
 
-/** What the API's error codes mean, in words for the person at the form. */
-const CODES = {
+/** What the administration's error codes mean, in words for the person at the form (the common ones are shared). */
+export const CODES = {
   de: {
-    missing_field: 'Bitte füllen Sie dieses Feld aus.',
-    too_long: 'Der Text ist zu lang.',
-    invalid_characters: 'Der Text enthält Steuer- oder Richtungszeichen.',
-    invalid_value: 'Bitte wählen Sie einen der angebotenen Werte.',
     invalid_field: 'Dieser Wert ist nicht gültig.',
     invalid_json: 'Die Eingabe konnte nicht gelesen werden.',
     invalid_username: 'Verwenden Sie 2 bis 63 Zeichen: a–z, 0–9, Punkt, Unterstrich und Bindestrich, am Anfang ein Buchstabe oder eine Ziffer.',
@@ -55,7 +50,6 @@ const CODES = {
     closes_before_opens: 'Das Ende muss nach dem Beginn liegen.',
     too_many_intervals: 'Höchstens 4 Zeiträume an einem Wochentag.',
     overlapping_intervals: 'Dieser Zeitraum überschneidet sich mit einem anderen am selben Tag.',
-    invalid_date: 'Bitte geben Sie ein gültiges Datum an, zum Beispiel 24.12.2026.',
     not_applicable: 'An einem geschlossenen Tag gibt es keine Zeiten.',
     unknown_site: 'Diesen Standort gibt es nicht.',
     box_name_taken: 'Eine Box mit diesem Namen gibt es schon.',
@@ -72,13 +66,8 @@ const CODES = {
     invalid_template: 'Eine geschweifte Klammer hat kein Gegenstück. Platzhalter schreiben Sie {pin}, {site} oder {deadline}.',
     missing_placeholder: 'Der Text muss diese Platzhalter enthalten: {required}.',
     over_segment_budget: 'Mit den längsten Werten braucht der Text {segments} SMS-Teile; erlaubt sind {segmentBudget}.',
-    csrf_token_invalid: 'Ihre Sitzung ist nicht mehr gültig. Bitte laden Sie die Seite neu.',
   },
   en: {
-    missing_field: 'Please fill in this field.',
-    too_long: 'The text is too long.',
-    invalid_characters: 'The text contains control or text-direction characters.',
-    invalid_value: 'Please choose one of the values offered.',
     invalid_field: 'This value is not valid.',
     invalid_json: 'The input could not be read.',
     invalid_username: 'Use 2 to 63 characters: a–z, 0–9, dot, underscore and hyphen, starting with a letter or digit.',
@@ -96,7 +85,6 @@ const CODES = {
     closes_before_opens: 'The end must be after the start.',
     too_many_intervals: 'At most 4 periods on one weekday.',
     overlapping_intervals: 'This period overlaps another one on the same day.',
-    invalid_date: 'Please give a valid date, for example 24.12.2026.',
     not_applicable: 'A closed day has no hours.',
     unknown_site: 'There is no such site.',
     box_name_taken: 'A box with this name exists.',
@@ -113,96 +101,12 @@ const CODES = {
     invalid_template: 'A curly brace has no partner. Write placeholders as {pin}, {site} or {deadline}.',
     missing_placeholder: 'The text must contain these placeholders: {required}.',
     over_segment_budget: 'With the longest values the text needs {segments} SMS parts; {segmentBudget} are allowed.',
-    csrf_token_invalid: 'Your session is no longer valid. Please reload the page.',
   },
 };
 
-/** Fills only the named {vars} (SMS placeholders like {pin} stay as they are). */
-function fillVars(text, vars) {
-  return text.replace(/\{(\w+)\}/g, (m, k) => (vars && k in vars ? String(vars[k]) : m));
-}
-
-/** The message for an API error code (with values such as {segments}), in the current language. */
-export function codeMessage(code, vars) {
-  const text = (CODES[lang()] || CODES.de)[code] ?? CODES.de[code];
-  return text === undefined ? null : fillVars(text, vars);
-}
-
-/** A sentence for any failed call: our words for known codes, else the shared ones, else the server's. */
-export function apiMessage(e, vars = {}) {
-  if (!(e instanceof ApiError)) return t('error.unexpected', { code: e?.name || 'script' });
-  if (e.code === 'rate_limited') return t('error.rate_limited', { seconds: e.retryAfter || 60 });
-  if (['network', 'forbidden', 'not_found', 'database_unavailable'].includes(e.code)) return t(`error.${e.code}`);
-  return codeMessage(e.code, { ...e.body, ...vars }) || e.message || t('error.unexpected', { code: e.code });
-}
-
-/**
- * The errors of one form: an error summary (put `summary` at the top of the form) and the messages
- * at the fields. `show([{message, field}])` with `field` a dom.field() result (or anything with
- * `input` and `setError`); `fromApi(e, resolve)` places an ApiError at the field that
- * `resolve(e.field)` returns, or only in the summary.
- */
-export function formProblems() {
-  const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
-  let marked = [];
-  function clear() {
-    for (const f of marked) f.setError(null);
-    marked = [];
-    errorSummary(summary, '', []);
-  }
-  function show(list) {
-    clear();
-    for (const p of list) {
-      if (p.field && !marked.includes(p.field)) { p.field.setError(p.message); marked.push(p.field); }
-    }
-    errorSummary(summary, t('common.errorSummary'), list.map((p) => ({ message: p.message, input: p.field?.input })));
-  }
-  function fromApi(e, resolve = () => null, vars = {}) {
-    const message = apiMessage(e, vars);
-    const target = e instanceof ApiError && e.field ? resolve(e.field) : null;
-    show([{ message, field: target || null }]);
-  }
-  return { summary, clear, show, fromApi };
-}
-
-/** A status line that exists before anything is said in it, so screen readers hear each notice. */
-export function statusArea() {
-  const el = h('div', { class: 'admin-status', role: 'status' });
-  return {
-    el,
-    say(kind, ...children) {
-      const box = h('div', { class: `notice notice-${kind}`, tabindex: '-1' }, h('p', {}, ...children));
-      replace(el, box);
-      // The button that was pressed may be gone (the list was redrawn): keep keyboard users here.
-      if (!document.activeElement || document.activeElement === document.body) box.focus();
-    },
-    clear() { el.replaceChildren(); },
-  };
-}
-
-/**
- * An inline confirm step (no window.confirm): shows `question` with a confirm and a cancel button
- * in `container` and resolves true or false. The focus moves to the question and back afterwards.
- */
-export function confirmStep(container, { question, detail, confirm, danger = true }) {
-  const returnTo = document.activeElement;
-  return new Promise((resolve) => {
-    const done = (answer) => {
-      container.replaceChildren();
-      container.hidden = true;
-      if (!answer && returnTo?.isConnected) returnTo.focus();
-      resolve(answer);
-    };
-    const heading = h('p', { class: 'confirm-question', tabindex: '-1' }, question);
-    replace(container, h('div', { class: 'confirm-step', role: 'group', 'aria-label': question },
-      heading,
-      detail ? h('p', {}, detail) : null,
-      h('div', { class: 'button-row' },
-        h('button', { type: 'button', class: danger ? 'button danger' : 'button', on: { click: () => done(true) } }, confirm),
-        h('button', { type: 'button', class: 'button secondary', on: { click: () => done(false) } }, t('common.cancel')))));
-    container.hidden = false;
-    heading.focus();
-  });
+/** The sentence for an error (an ApiError or a code) in the administration's words; `vars` fill {segments}, … */
+export function adminText(error, vars) {
+  return errorText(error, { codes: CODES, vars });
 }
 
 /** Runs `fn` with `button` disabled (no double submit), restoring it afterwards. */
@@ -213,38 +117,6 @@ export async function busy(button, fn) {
     button.disabled = false;
     button.removeAttribute('aria-busy');
   }
-}
-
-/**
- * Radio buttons in a fieldset (the legend is the question): {wrap, input (the first radio, for the
- * error summary's link), value(), setError(message)}. `options` is [[value, label, hint?]].
- */
-export function radios({ legend, name, options, value, hint }) {
-  const base = id(name);
-  const error = h('p', { class: 'field-error', id: `${base}-error`, hidden: true });
-  const hintEl = hint ? h('p', { class: 'hint', id: `${base}-hint` }, hint) : null;
-  const inputs = options.map(([v, label, optionHint], i) => {
-    const rid = `${base}-${i}`;
-    const input = h('input', { type: 'radio', id: rid, name, value: v, checked: v === value,
-      'aria-describedby': optionHint ? `${rid}-hint` : undefined });
-    return h('div', { class: 'radio' }, input, h('label', { for: rid }, label),
-      optionHint ? h('p', { class: 'hint', id: `${rid}-hint` }, optionHint) : null);
-  });
-  const fieldset = h('fieldset', { class: 'field radio-group', 'aria-describedby': hintEl ? hintEl.id : undefined },
-    h('legend', {}, legend), hintEl, error, inputs);
-  const all = () => Array.from(fieldset.querySelectorAll('input[type=radio]'));
-  return {
-    wrap: fieldset,
-    get input() { return all().find((r) => r.checked) || all()[0]; },
-    value: () => all().find((r) => r.checked)?.value ?? null,
-    set: (v) => { for (const r of all()) r.checked = r.value === v; },
-    onChange: (fn) => fieldset.addEventListener('change', fn),
-    setError(message) {
-      error.textContent = message || '';
-      error.hidden = !message;
-      fieldset.classList.toggle('field-invalid', Boolean(message));
-    },
-  };
 }
 
 /** Text a screen reader reads with a button whose visible text is short: "Entfernen" + " (Montag)". */

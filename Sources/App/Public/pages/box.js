@@ -4,8 +4,9 @@
 
 import { h, field, notice, replace } from '../dom.js';
 import { api, ApiError } from '../api.js';
-import { makeT, fmtDate, fmtDateTime, fmtNumber } from '../i18n.js';
-import { connectionText, pickupsBlocked } from './boxes.js';
+import { makeT, fmtDate, fmtDateTime, fmtNumber, errorText } from '../i18n.js';
+import { connection, pickupsBlocked } from '../box-status.js';
+import { displayVorgangsnummer } from '../vorgangsnummer.js';
 
 export const css = true;
 
@@ -17,7 +18,7 @@ const t = makeT({
     viewLoading: 'Beladeliste',
     viewRetrieval: 'Entnahmeliste',
     site: 'Standort {name}',
-    pickupsBlocked: 'Die Box nimmt bis {time} keine Abholungen an: zu viele Fehlversuche. Bitte prüfen Sie, ob jemand Hilfe braucht.',
+    pickupsBlocked: 'Abholungen gesperrt bis {time}: zu viele Fehlversuche an der Box. Bitte prüfen Sie, ob jemand Hilfe braucht.',
     gridLabel: 'Fächer von {box}',
     gridHelp: 'Pfeiltasten wechseln das Fach, Pos1 und Ende springen an den Anfang und das Ende der Reihe. Die Angaben zum Fach stehen daneben.',
     legend: 'Legende',
@@ -60,9 +61,6 @@ const t = makeT({
     occupiedNoBlock: 'Ein belegtes Fach kann nicht gesperrt werden.',
     blocked: 'Fach {number} ist jetzt gesperrt.',
     unblocked: 'Fach {number} ist wieder frei.',
-    errOccupied: 'Fach {number} ist belegt und kann nicht gesperrt werden.',
-    errAlreadyBlocked: 'Fach {number} ist schon gesperrt.',
-    errNotBlocked: 'Fach {number} ist nicht gesperrt.',
     print: 'Drucken',
     loadingTitle: 'Beladeliste',
     loadingIntro: 'Fächer mit zugewiesenem Dokument, das noch in die Box muss.',
@@ -92,7 +90,7 @@ const t = makeT({
     viewLoading: 'Loading list',
     viewRetrieval: 'Retrieval list',
     site: 'Site {name}',
-    pickupsBlocked: 'The box refuses pickups until {time}: too many failed attempts. Please check whether someone needs help.',
+    pickupsBlocked: 'Pickups blocked until {time}: too many failed attempts at the box. Please check whether someone needs help.',
     gridLabel: 'Compartments of {box}',
     gridHelp: 'Arrow keys move between compartments, Home and End jump to the start and end of the row. The compartment’s details are shown beside.',
     legend: 'Legend',
@@ -118,7 +116,7 @@ const t = makeT({
     floor: 'floor at {cm} cm',
     size: 'Size',
     sizeValue: 'Class {n}',
-    vns: 'Vorgangsnummer',
+    vns: 'Vorgangsnummer (reference number)',
     blockReason: 'Reason for the block',
     'reason.defect': 'Defect',
     'reason.maintenance': 'Maintenance',
@@ -135,9 +133,6 @@ const t = makeT({
     occupiedNoBlock: 'An occupied compartment cannot be blocked.',
     blocked: 'Compartment {number} is blocked now.',
     unblocked: 'Compartment {number} is free again.',
-    errOccupied: 'Compartment {number} is occupied and cannot be blocked.',
-    errAlreadyBlocked: 'Compartment {number} is blocked already.',
-    errNotBlocked: 'Compartment {number} is not blocked.',
     print: 'Print',
     loadingTitle: 'Loading list',
     loadingIntro: 'Compartments with an assigned document that still has to go into the box.',
@@ -151,7 +146,7 @@ const t = makeT({
     colPosition: 'Position',
     colAccessible: 'Wheelchair',
     colDocuments: 'Document number',
-    colVns: 'Vorgangsnummer',
+    colVns: 'Vorgangsnummer (reference number)',
     colAssigned: 'Assigned',
     colReason: 'Reason',
     colDeadline: 'Pickup deadline',
@@ -162,10 +157,19 @@ const t = makeT({
   },
 });
 
-/** K7M4XQ9TRC → K7M-4XQ-9TR-C (generated numbers, as in the letters); external numbers as they are. */
-function groupVn(vn) {
-  return /^[2-9A-HJKMNP-TV-Y]{10}$/.test(vn) ? `${vn.slice(0, 3)}-${vn.slice(3, 6)}-${vn.slice(6, 9)}-${vn.slice(9)}` : vn;
-}
+/** The server's refusals of a block or unblock, in our words ({number} is the compartment). */
+const CODES = {
+  de: {
+    compartment_occupied: 'Fach {number} ist belegt und kann nicht gesperrt werden.',
+    compartment_already_blocked: 'Fach {number} ist schon gesperrt.',
+    compartment_not_blocked: 'Fach {number} ist nicht gesperrt.',
+  },
+  en: {
+    compartment_occupied: 'Compartment {number} is occupied and cannot be blocked.',
+    compartment_already_blocked: 'Compartment {number} is blocked already.',
+    compartment_not_blocked: 'Compartment {number} is not blocked.',
+  },
+};
 
 const KINDS = ['free', 'to_load', 'loaded', 'to_retrieve', 'blocked'];
 // A symbol per state besides the colour (WCAG 1.4.1); the legend explains them.
@@ -178,13 +182,6 @@ function kindOf(c) {
   if (c.assignmentStatus === 'loaded') return 'loaded';
   if (c.assignmentStatus === 'retrieval_due') return 'to_retrieve';
   return c.state === 'occupied' ? 'occupied' : 'free';
-}
-
-function errorText(e) {
-  if (!(e instanceof ApiError) || e.status === 0) return t('error.network');
-  if (e.code === 'forbidden') return t('error.forbidden');
-  if (e.code === 'not_found') return t('error.not_found');
-  return t('error.unexpected', { code: e.code });
 }
 
 function subnav(box, view) {
@@ -203,8 +200,8 @@ export async function render(ctx) {
   ctx.main.classList.add('box-page');
   ctx.main.append(h('p', { class: 'back no-print' }, h('a', { href: '#/boxes' }, t('allBoxes'))));
   if (!box) {
-    ctx.setTitle(t('error.not_found'));
-    ctx.main.append(h('h1', {}, t('error.not_found')));
+    ctx.setTitle(errorText('not_found'));
+    ctx.main.append(h('h1', {}, errorText('not_found')));
     return;
   }
   if (view === 'grid') renderGrid(ctx, box);
@@ -242,7 +239,7 @@ async function renderList(ctx, box, view) {
       h('td', {}, t('positionValue', { row: i.row, column: i.column })),
       h('td', {}, i.accessible ? t('common.yes') : t('common.no')),
       h('td', { class: 'mono' }, cell(i.documentNumbers)),
-      h('td', { class: 'mono' }, cell(i.vorgangsnummern.map(groupVn))),
+      h('td', { class: 'mono' }, cell(i.vorgangsnummern.map(displayVorgangsnummer))),
       h('td', {}, fmtDateTime(i.assignedAt)), done())
     : h('tr', {},
       h('th', { scope: 'row', class: 'num' }, String(i.compartmentNumber)),
@@ -250,7 +247,7 @@ async function renderList(ctx, box, view) {
       h('td', {}, fmtDate(i.pickupDeadline)),
       h('td', {}, fmtDateTime(i.loadedAt)),
       h('td', { class: 'mono' }, cell(i.documentNumbers)),
-      h('td', { class: 'mono' }, cell(i.vorgangsnummern.map(groupVn))), done())));
+      h('td', { class: 'mono' }, cell(i.vorgangsnummern.map(displayVorgangsnummer))), done())));
 
   ctx.main.append(
     subnav(box, view),
@@ -280,7 +277,7 @@ function renderGrid(ctx, box) {
   let current = null; // the selected compartment's number (focus or click)
   let previewing = false;
 
-  const conn = connectionText(box);
+  const conn = connection(box);
   const counts = h('ul', { class: 'legend', 'aria-label': t('legend') });
   const updated = h('span', { class: 'muted' });
   const help = h('p', { id: 'grid-help', class: 'hint' }, t('gridHelp'));
@@ -306,7 +303,7 @@ function renderGrid(ctx, box) {
     cell.className = ['cell', `cell-${kind}`, c.accessible ? 'cell-accessible' : null, c.number === current ? 'cell-current' : null].filter(Boolean).join(' ');
     // The name says it all on focus: number, state, wheelchair access and the Vorgangsnummern.
     cell.setAttribute('aria-label', t('cellLabel', { number: c.number, state: t(`k.${kind}`) }) + (c.accessible ? t('cellAccessible') : '')
-      + c.vorgangsnummern.map((v) => `, ${groupVn(v)}`).join(''));
+      + c.vorgangsnummern.map((v) => `, ${displayVorgangsnummer(v)}`).join(''));
     replace(cell, h('span', { class: 'cell-number' }, String(c.number)),
       h('span', { class: 'cell-marks', 'aria-hidden': 'true' }, MARK[kind], c.accessible ? h('span', { class: 'cell-r' }, 'R') : null));
   }
@@ -330,17 +327,22 @@ function renderGrid(ctx, box) {
       if (!rows.has(c.row)) rows.set(c.row, []);
       rows.get(c.row).push(c);
     }
-    grid.style.gridTemplateColumns = `repeat(${maxColumn}, var(--cell-width))`;
+    // Each row is a real box (so it keeps its row role) placed in its row of the box; its cells sit
+    // in their columns, so holes stay holes.
+    grid.style.setProperty('--columns', String(maxColumn));
     const ordered = [...rows.keys()].sort((a, b) => a - b);
     const first = ordered.length ? [...rows.get(ordered[0])].sort((a, b) => a.column - b.column)[0] : null;
-    const rowEls = ordered.map((r) => h('div', { role: 'row', class: 'grid-row' }, [...rows.get(r)].sort((a, b) => a.column - b.column).map((c) => {
-      const button = h('button', { type: 'button', tabindex: first && c.number === first.number ? '0' : '-1', dataset: { number: String(c.number) } });
-      cells.set(c.number, button);
-      const gridcell = h('div', { role: 'gridcell', class: 'gridcell' }, button);
-      gridcell.style.gridRow = String(c.row);
-      gridcell.style.gridColumn = String(c.column);
-      return gridcell;
-    })));
+    const rowEls = ordered.map((r) => {
+      const row = h('div', { role: 'row', class: 'grid-row' }, [...rows.get(r)].sort((a, b) => a.column - b.column).map((c) => {
+        const button = h('button', { type: 'button', tabindex: first && c.number === first.number ? '0' : '-1', dataset: { number: String(c.number) } });
+        cells.set(c.number, button);
+        const gridcell = h('div', { role: 'gridcell', class: 'gridcell' }, button);
+        gridcell.style.gridColumn = String(c.column);
+        return gridcell;
+      }));
+      row.style.gridRow = String(r);
+      return row;
+    });
     grid.append(...rowEls);
     for (const c of compartments) paint(c);
     paintCounts();
@@ -350,7 +352,7 @@ function renderGrid(ctx, box) {
     const kind = kindOf(c);
     const dl = h('dl', { class: 'summary panel-summary' },
       h('dt', {}, t('state')), h('dd', {}, h('span', { class: ['state-pill', `cell-${kind}`] }, MARK[kind] ? `${MARK[kind]} ` : '', t(`k.${kind}`))),
-      h('dt', {}, t('vns')), h('dd', { class: 'mono' }, c.vorgangsnummern.length ? c.vorgangsnummern.map((v, i) => [i ? h('br', {}) : null, groupVn(v)]) : t('common.none')),
+      h('dt', {}, t('vns')), h('dd', { class: 'mono' }, c.vorgangsnummern.length ? c.vorgangsnummern.map((v, i) => [i ? h('br', {}) : null, displayVorgangsnummer(v)]) : t('common.none')),
       h('dt', {}, t('position')), h('dd', {}, t('positionValue', { row: c.row, column: c.column })),
       h('dt', {}, t('accessible')), h('dd', {}, `${c.accessible ? t('common.yes') : t('common.no')} (${t('floor', { cm: c.floorHeightCm })})`),
       h('dt', {}, t('size')), h('dd', {}, t('sizeValue', { n: c.sizeClass })));
@@ -410,7 +412,11 @@ function renderGrid(ctx, box) {
     showSelected();
   }
 
+  // Every answer that changes the grid counts up; a refresh answer older than the last change is dropped.
+  let version = 0;
+
   function adopt(updatedCompartment) {
+    version += 1;
     const i = compartments.findIndex((c) => c.number === updatedCompartment.number);
     if (i >= 0) compartments[i] = updatedCompartment;
     byNumber.set(updatedCompartment.number, updatedCompartment);
@@ -430,9 +436,8 @@ function renderGrid(ctx, box) {
         noteField.input.focus();
         return;
       }
-      const conflict = e instanceof ApiError && e.status === 409;
-      say('error', e?.code === 'compartment_occupied' ? t('errOccupied', { number }) : e?.code === 'compartment_already_blocked' ? t('errAlreadyBlocked', { number }) : errorText(e));
-      if (conflict) { await refresh(false); cells.get(number).focus(); }
+      say('error', errorText(e, { codes: CODES, vars: { number } }));
+      if (e instanceof ApiError && e.status === 409) { await refresh(false); cells.get(number).focus(); }
     }
   }
 
@@ -443,18 +448,21 @@ function renderGrid(ctx, box) {
       cells.get(number).focus();
       say('success', t('unblocked', { number }));
     } catch (e) {
-      say('error', e?.code === 'compartment_not_blocked' ? t('errNotBlocked', { number }) : errorText(e));
+      say('error', errorText(e, { codes: CODES, vars: { number } }));
       if (e instanceof ApiError && e.status === 409) { await refresh(false); cells.get(number).focus(); }
     }
   }
 
   /** Reloads the box and repaints what changed; the panel only when nobody is typing in it. */
   async function refresh(announce) {
+    const asked = ++version;
     let fresh;
     try { fresh = await api('GET', `/api/v1/boxes/${box.id}`, { signal: ctx.signal }); } catch (e) {
       if (e?.name !== 'AbortError' && announce) say('error', errorText(e));
       return;
     }
+    // A block, an unblock or a newer refresh answered meanwhile: this answer may show the old state.
+    if (asked !== version) return;
     compartments = fresh.compartments || [];
     for (const c of compartments) {
       const before = byNumber.get(c.number);

@@ -4,6 +4,7 @@
 import { h, notice } from '../dom.js';
 import { api } from '../api.js';
 import { makeT, fmtDateTime, fmtNumber } from '../i18n.js';
+import { connection, pickupsBlocked, pickupsBlockedText } from '../box-status.js';
 
 export const css = true;
 
@@ -20,13 +21,7 @@ const t = makeT({
     available: 'Frei',
     occupied: 'Belegt',
     blocked: 'Gesperrt',
-    online: 'Online',
-    offline: 'Offline',
-    lastSeen: 'zuletzt {time}',
-    neverSeen: 'noch nie verbunden',
-    noToken: 'kein Zugangsschlüssel ausgegeben',
-    pickupsBlocked: 'Abholungen gesperrt bis {time}',
-    pickupsBlockedAlert: '{box} nimmt bis {time} keine Abholungen an: zu viele Fehlversuche an der Box. Bitte prüfen Sie, ob jemand Hilfe braucht.',
+    pickupsBlockedAlert: '{box}: Abholungen gesperrt bis {time} – zu viele Fehlversuche an der Box. Bitte prüfen Sie, ob jemand Hilfe braucht.',
   },
   en: {
     title: 'Boxes',
@@ -40,26 +35,9 @@ const t = makeT({
     available: 'Free',
     occupied: 'Occupied',
     blocked: 'Blocked',
-    online: 'Online',
-    offline: 'Offline',
-    lastSeen: 'last seen {time}',
-    neverSeen: 'never connected',
-    noToken: 'no access token issued',
-    pickupsBlocked: 'Pickups blocked until {time}',
-    pickupsBlockedAlert: '{box} refuses pickups until {time}: too many failed attempts at the box. Please check whether someone needs help.',
+    pickupsBlockedAlert: '{box}: pickups blocked until {time} – too many failed attempts at the box. Please check whether someone needs help.',
   },
 });
-
-/** Online/offline in words (the colour only repeats it). Also used by the box page. */
-export function connectionText(box, tt = t) {
-  if (box.online) return { kind: 'online', label: tt('online'), detail: tt('lastSeen', { time: fmtDateTime(box.lastSeenAt) }) };
-  if (box.lastSeenAt) return { kind: 'offline', label: tt('offline'), detail: tt('lastSeen', { time: fmtDateTime(box.lastSeenAt) }) };
-  return { kind: 'offline', label: tt('offline'), detail: box.hasToken ? tt('neverSeen') : tt('noToken') };
-}
-
-export function pickupsBlocked(box) {
-  return box.pickupsBlockedUntil && new Date(box.pickupsBlockedUntil) > new Date();
-}
 
 export async function render(ctx) {
   ctx.setTitle(t('title'));
@@ -80,10 +58,10 @@ export async function render(ctx) {
       h('th', { scope: 'col', class: 'num' }, t('total')), h('th', { scope: 'col', class: 'num' }, t('available')),
       h('th', { scope: 'col', class: 'num' }, t('occupied')), h('th', { scope: 'col', class: 'num' }, t('blocked')))),
     h('tbody', {}, boxes.map((box) => {
-      const conn = connectionText(box);
+      const conn = connection(box);
+      const blocked = pickupsBlockedText(box);
       return h('tr', {},
-        h('th', { scope: 'row' }, h('a', { href: `#/boxes/${box.id}` }, box.name),
-          pickupsBlocked(box) ? h('span', { class: 'box-alert' }, t('pickupsBlocked', { time: fmtDateTime(box.pickupsBlockedUntil) })) : null),
+        h('th', { scope: 'row' }, h('a', { href: `#/boxes/${box.id}` }, box.name), blocked ? h('span', { class: 'box-alert' }, blocked) : null),
         h('td', {}, box.siteName),
         h('td', {}, h('span', { class: ['conn', `conn-${conn.kind}`] }, conn.label), h('span', { class: 'conn-detail' }, conn.detail)),
         num(box.compartmentCounts.total), num(box.compartmentCounts.available), num(box.compartmentCounts.occupied), num(box.compartmentCounts.blocked));

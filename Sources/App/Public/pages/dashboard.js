@@ -5,8 +5,9 @@
 
 import { h, replace, notice } from '../dom.js';
 import { api, ApiError } from '../api.js';
-import { makeT, lang, fmtDate, fmtDateTime, fmtNumber } from '../i18n.js';
+import { makeT, fmtDate, fmtDateTime, fmtNumber, fmtDecimal, fmtPercent, fmtDayShort } from '../i18n.js';
 import { barChart, lineChart, legend, dataTable, seriesStyle } from '../charts.js';
+import { connection, pickupsBlockedText } from '../box-status.js';
 
 export const css = true;
 
@@ -22,9 +23,8 @@ const t = makeT({
     loadFailed: 'Die Übersicht konnte nicht geladen werden.',
     today: 'Heute, {date}',
     'count.deliveredToday': 'Dokumente geliefert',
-    'count.loadedToday': 'In Boxen eingelegt',
+    'count.loadedToday': 'Fächer beladen',
     'count.collectedToday': 'Abgeholt',
-    'count.expiredToday': 'Abholfrist abgelaufen',
     'count.expiringToday': 'Abholfrist endet heute',
     attention: 'Zu erledigen',
     'attention.contactRequired': 'Kontakt nötig',
@@ -50,11 +50,6 @@ const t = makeT({
     'col.available': 'Frei',
     'col.blocked': 'Gesperrt',
     'col.usage': 'Auslastung',
-    online: 'Online',
-    offline: 'Offline',
-    lastSeen: 'zuletzt {time}',
-    neverSeen: 'noch nie verbunden',
-    pickupsBlocked: 'Abholung gesperrt bis {time}',
     usage: '{occupied} von {total} Fächern belegt',
     forecast: 'Kapazität der nächsten 14 Tage',
     fullOn: '{name} läuft voraussichtlich am {date} voll.',
@@ -65,7 +60,7 @@ const t = makeT({
     forecastTable: 'Vorhersage für {name} als Tabelle',
     forecastCaption: 'Erwartete Belegung von {name} (Kapazität {capacity} Fächer)',
     expectedOccupied: 'Erwartet belegt',
-    expectedArrivals: 'Erwartete Einlagerungen',
+    expectedArrivals: 'Erwartete Beladungen',
     expectedPickups: 'Erwartete Abholungen',
     capacity: 'Kapazität {capacity}',
     capacityLegend: 'Kapazität (alle Fächer)',
@@ -102,16 +97,15 @@ const t = makeT({
     loadFailed: 'The dashboard could not be loaded.',
     today: 'Today, {date}',
     'count.deliveredToday': 'Documents delivered',
-    'count.loadedToday': 'Loaded into boxes',
+    'count.loadedToday': 'Compartments loaded',
     'count.collectedToday': 'Collected',
-    'count.expiredToday': 'Pickup deadline passed',
     'count.expiringToday': 'Pickup deadline ends today',
     attention: 'To do',
     'attention.contactRequired': 'Contact required',
     'attention.contactRequired.hint': 'The SMS with the PIN did not arrive',
     'attention.lockedAssignments': 'PIN locked',
     'attention.lockedAssignments.hint': 'After too many wrong PINs; send a new PIN',
-    'attention.retrievalDue': 'To take out of the box',
+    'attention.retrievalDue': 'To be taken out of the box',
     'attention.retrievalDue.hint': 'Pickup deadline passed',
     'attention.faultsLast24Hours': 'Box faults',
     'attention.faultsLast24Hours.hint': 'In the last 24 hours',
@@ -130,11 +124,6 @@ const t = makeT({
     'col.available': 'Free',
     'col.blocked': 'Blocked',
     'col.usage': 'Usage',
-    online: 'Online',
-    offline: 'Offline',
-    lastSeen: 'last seen {time}',
-    neverSeen: 'never connected',
-    pickupsBlocked: 'Pickups blocked until {time}',
     usage: '{occupied} of {total} compartments occupied',
     forecast: 'Capacity for the next 14 days',
     fullOn: '{name} is expected to be full on {date}.',
@@ -175,34 +164,21 @@ const t = makeT({
   },
 });
 
-const locale = () => (lang() === 'de' ? 'de-DE' : 'en-GB');
 const num = (n) => fmtNumber(n);
-/** 1.2 → "1,2" (de): forecast values with one decimal. */
-const dec = (n) => new Intl.NumberFormat(locale(), { maximumFractionDigits: 1 }).format(n || 0);
-const pct = (part, whole) => new Intl.NumberFormat(locale(), { style: 'percent', maximumFractionDigits: 0 }).format(whole ? part / whole : 0);
-/** 2026-11-30 → "30.11." (de) / "30 Nov" (en): axis labels. */
-function fmtDay(iso) {
-  const d = new Date(`${iso}T12:00:00`);
-  if (Number.isNaN(d.getTime())) return iso;
-  return lang() === 'de'
-    ? `${String(d.getDate()).padStart(2, '0')}.${String(d.getMonth() + 1).padStart(2, '0')}.`
-    : d.toLocaleDateString('en-GB', { day: 'numeric', month: 'short' });
-}
 
-/** Where each figure leads: the list that shows the applications behind it. */
-function target(key, me) {
+/** Where each figure leads: the list of exactly the applications behind it (`today` is the server's day). */
+function target(key, today) {
   switch (key) {
-    case 'deliveredToday': return '#/search?state=assigned';
-    case 'loadedToday': return '#/search?state=ready_in_box';
-    case 'collectedToday': return '#/search?state=collected';
-    case 'expiredToday': return '#/search?state=retrieval_due';
-    case 'expiringToday': return '#/search?state=ready_in_box';
-    case 'contactRequired': return '#/search?contactRequired=true';
-    case 'lockedAssignments': return '#/search?state=ready_in_box';
+    case 'deliveredToday': return `#/search?deliveredOn=${today}`;
+    case 'loadedToday': return `#/search?loadedOn=${today}`;
+    case 'collectedToday': return `#/search?collectedOn=${today}`;
+    case 'expiringToday': return `#/search?state=ready_in_box&pickupDeadline=${today}`;
+    case 'lockedAssignments': return '#/search?locked=true';
+    // A failed "ready" SMS marks its application "contact required".
+    case 'contactRequired': case 'smsFailedLast24Hours': return '#/search?contactRequired=true';
     case 'retrievalDue': return '#/search?state=retrieval_due';
-    case 'faultsLast24Hours': return '#/boxes';
-    case 'smsFailedLast24Hours': return me?.user?.role === 'supervisor' ? '#/admin/sms' : '#/search?contactRequired=true';
     case 'waitingForCompartment': return '#/search?state=delivered';
+    case 'faultsLast24Hours': return '#/boxes';
     default: return '#/search';
   }
 }
@@ -216,30 +192,29 @@ function card(key, value, { attention = false, href } = {}) {
     attention ? h('p', { class: 'dash-card-hint' }, urgent ? t(`attention.${key}.hint`) : t('nothingToDo')) : null);
 }
 
-function todaySection(data, me) {
-  // The server counts either the deadlines ending today or those that passed today.
-  const keys = ['deliveredToday', 'loadedToday', 'collectedToday', data.counts && 'expiringToday' in data.counts ? 'expiringToday' : 'expiredToday'];
+function todaySection(data) {
+  const keys = ['deliveredToday', 'loadedToday', 'collectedToday', 'expiringToday'];
   return h('section', { 'aria-labelledby': 'dash-today' },
     h('h2', { id: 'dash-today' }, t('today', { date: fmtDate(data.today) })),
-    h('ul', { class: 'cards dash-cards dash-cards-today' }, keys.map((k) => card(k, data.counts?.[k] ?? 0, { href: target(k, me) }))));
+    h('ul', { class: 'cards dash-cards dash-cards-today' }, keys.map((k) => card(k, data.counts?.[k] ?? 0, { href: target(k, data.today) }))));
 }
 
-function attentionSection(data, me) {
+function attentionSection(data) {
   const keys = ['contactRequired', 'lockedAssignments', 'retrievalDue', 'faultsLast24Hours', 'smsFailedLast24Hours', 'waitingForCompartment'];
   return h('section', { 'aria-labelledby': 'dash-attention' },
     h('h2', { id: 'dash-attention' }, t('attention')),
-    h('ul', { class: 'cards dash-cards dash-cards-attention' }, keys.map((k) => card(k, data.attention?.[k] ?? 0, { attention: true, href: target(k, me) }))));
+    h('ul', { class: 'cards dash-cards dash-cards-attention' }, keys.map((k) => card(k, data.attention?.[k] ?? 0, { attention: true, href: target(k, data.today) }))));
 }
 
 function boxState(box) {
-  const parts = [];
-  const blocked = box.pickupsBlockedUntil && new Date(box.pickupsBlockedUntil) > new Date();
-  parts.push(box.online
-    ? h('span', { class: 'badge dash-online' }, t('online'))
-    : h('span', { class: 'badge dash-offline' }, t('offline')));
-  if (!box.online) parts.push(' ', h('span', { class: 'dash-seen' }, box.lastSeenAt ? t('lastSeen', { time: fmtDateTime(box.lastSeenAt) }) : t('neverSeen')));
-  if (blocked) parts.push(h('br'), h('span', { class: 'badge dash-blocked' }, t('pickupsBlocked', { time: fmtDateTime(box.pickupsBlockedUntil) })));
-  return parts;
+  const conn = connection(box);
+  const blocked = pickupsBlockedText(box);
+  return [
+    h('span', { class: `badge dash-${conn.kind}` }, conn.label),
+    // Online says it all; offline says since when.
+    conn.kind === 'offline' ? [' ', h('span', { class: 'dash-seen' }, conn.detail)] : null,
+    blocked ? [h('br'), h('span', { class: 'badge dash-blocked' }, blocked)] : null,
+  ];
 }
 
 function usageBar(c) {
@@ -250,7 +225,7 @@ function usageBar(c) {
   fill.style.width = `${(share * 100).toFixed(1)}%`;
   return h('div', { class: 'dash-usage', title: t('usage', { occupied: num(c.occupied), total: num(total) }) },
     h('span', { class: 'dash-bar', 'aria-hidden': 'true' }, fill),
-    h('span', { class: 'dash-usage-text' }, pct(c.occupied, total)));
+    h('span', { class: 'dash-usage-text' }, fmtPercent(c.occupied, total)));
 }
 
 function boxesSection(data) {
@@ -287,14 +262,14 @@ function forecastBlock(box, f, today) {
   }
   const days = f.days || [];
   const sentence = forecastSentence(f, name);
-  const labels = [fmtDay(today), ...days.map((d) => fmtDay(d.date))];
+  const labels = [fmtDayShort(today), ...days.map((d) => fmtDayShort(d.date))];
   const values = [f.occupiedNow, ...days.map((d) => d.expectedOccupied)];
   // Index in the chart: 0 is today (full already), 1… the forecast days.
   const dayIndex = f.fullOn ? days.findIndex((d) => d.date === f.fullOn) : -1;
   const fullIndex = dayIndex >= 0 ? dayIndex + 1 : f.fullOn && f.fullOn <= today ? 0 : -1;
   const last = days.length ? days[days.length - 1].expectedOccupied : f.occupiedNow;
   const chart = lineChart({
-    label: t('forecastChart', { name, now: num(f.occupiedNow), capacity: num(f.capacity), last: dec(last), sentence }),
+    label: t('forecastChart', { name, now: num(f.occupiedNow), capacity: num(f.capacity), last: fmtDecimal(last), sentence }),
     xLabels: labels,
     series: [{ name: t('expectedOccupied'), values, area: true }],
     refLines: [{ value: f.capacity, label: t('capacity', { capacity: num(f.capacity) }) }],
@@ -316,7 +291,7 @@ function forecastBlock(box, f, today) {
       summary: t('forecastTable', { name }),
       caption: t('forecastCaption', { name, capacity: num(f.capacity) }),
       columns: [{ label: t('date') }, { label: t('expectedArrivals'), num: true }, { label: t('expectedPickups'), num: true }, { label: t('expectedOccupied'), num: true }],
-      rows: days.map((d) => [fmtDate(d.date), dec(d.expectedArrivals), dec(d.expectedPickups), dec(d.expectedOccupied)]),
+      rows: days.map((d) => [fmtDate(d.date), fmtDecimal(d.expectedArrivals), fmtDecimal(d.expectedPickups), fmtDecimal(d.expectedOccupied)]),
     }));
 }
 
@@ -340,7 +315,7 @@ function pickupsChart(data) {
     h('h3', {}, t('pickupsPerDay')),
     h('figure', { class: 'dash-chart' }, barChart({
       label,
-      bars: rows.map((r) => ({ label: fmtDay(r.date), value: r.count, title: t('pickupsOn', { date: fmtDate(r.date), count: num(r.count) }) })),
+      bars: rows.map((r) => ({ label: fmtDayShort(r.date), value: r.count, title: t('pickupsOn', { date: fmtDate(r.date), count: num(r.count) }) })),
       formatValue: num,
       yTitle: t('pickups'),
       labelRoom: 7,
@@ -395,7 +370,7 @@ function occupancyChart(data) {
     h('figure', { class: 'dash-chart' },
       lineChart({
         label,
-        xLabels: dates.map(fmtDay),
+        xLabels: dates.map(fmtDayShort),
         series: series.map((o, i) => ({ name: o.name, values: dates.map((d) => maps[i].get(d) ?? null) })),
         formatValue: num,
         yTitle: t('occupiedCompartments'),
@@ -447,15 +422,16 @@ export async function render(ctx) {
 
   let shownAt = null;
   let loadedAt = 0;
-  let busy = false;
+  let running = null; // the refresh under way
+  let asked = false; // the user asked for a refresh: say when it is done
 
   function draw({ data, forecasts }) {
     // Keep what the user had open or focused: the refresh must not move them.
     const open = new Set([...body.querySelectorAll('details[open]')].map((d) => d.dataset.key));
     const focusKey = body.contains(document.activeElement) ? document.activeElement.dataset?.key : null;
     replace(body,
-      todaySection(data, ctx.me),
-      attentionSection(data, ctx.me),
+      todaySection(data),
+      attentionSection(data),
       boxesSection(data),
       forecastSection(data, forecasts),
       statisticsSection(data));
@@ -467,23 +443,27 @@ export async function render(ctx) {
     replace(problem);
   }
 
-  async function refresh({ asked = false } = {}) {
-    if (busy) return;
-    busy = true;
-    announce.textContent = '';
-    try {
-      draw(await load(ctx.signal));
-      if (asked) announce.textContent = t('updated', { time: fmtDateTime(shownAt) });
-    } catch (e) {
-      if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
-      replace(problem, notice('error', h('p', {}, shownAt ? t('refreshFailed', { time: fmtDateTime(shownAt) }) : t('loadFailed'))));
-      if (!shownAt) replace(body);
-    } finally {
-      busy = false;
-    }
+  /** Loads and draws anew; a refresh asked for while one runs is that one, announced when it is done. */
+  function refresh({ byUser = false } = {}) {
+    if (byUser) asked = true;
+    running ||= (async () => {
+      announce.textContent = '';
+      try {
+        draw(await load(ctx.signal));
+        if (asked) announce.textContent = t('updated', { time: fmtDateTime(shownAt) });
+      } catch (e) {
+        if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
+        replace(problem, notice('error', h('p', {}, shownAt ? t('refreshFailed', { time: fmtDateTime(shownAt) }) : t('loadFailed'))));
+        if (!shownAt) replace(body);
+      } finally {
+        asked = false;
+        running = null;
+      }
+    })();
+    return running;
   }
 
-  refreshButton.addEventListener('click', () => refresh({ asked: true }));
+  refreshButton.addEventListener('click', () => refresh({ byUser: true }));
   // Every minute while the page is open and visible; stopped when the user leaves.
   const timer = setInterval(() => { if (!document.hidden) refresh(); }, REFRESH_MS);
   const onVisible = () => { if (!document.hidden && loadedAt && Date.now() - loadedAt > REFRESH_MS) refresh(); };

@@ -3,9 +3,10 @@
 // importing the delivery note as CSV. A scanning session is one delivery note: the first complete
 // pair creates the delivery, every further pair is added to it.
 
-import { h, field, notice, replace } from '../dom.js';
+import { h, field, notice, replace, errorSummary, confirmStep } from '../dom.js';
 import { api, ApiError, idempotencyKey } from '../api.js';
-import { makeT, fmtDateTime, fmtNumber } from '../i18n.js';
+import { makeT, fmtDateTime, fmtNumber, errorText } from '../i18n.js';
+import { compactVorgangsnummer, displayVorgangsnummer } from '../vorgangsnummer.js';
 
 export const css = true;
 
@@ -24,7 +25,7 @@ const t = makeT({
     noteTooLong: 'Die Lieferscheinnummer darf höchstens 64 Zeichen lang sein.',
     noteInvalid: 'Die Lieferscheinnummer enthält unzulässige Zeichen.',
     scan: 'Barcode scannen',
-    scanHint: 'Erst die Dokumentnummer (Rückseite der Karte), dann die Vorgangsnummer (Begleitblatt) – oder beide in einem Code.',
+    scanHint: 'Erst die Dokumentnummer (Rückseite der Karte), dann die Vorgangsnummer (Begleitblatt) – oder beide in einem Code. Steht hier schon etwas, trennt die Tab-Taste wie beim Scanner die beiden Nummern; Umschalt+Tab verlässt das Feld.',
     record: 'Erfassen',
     ready: 'Bereit: Dokumentnummer scannen.',
     waitingVn: 'Dokumentnummer erfasst – jetzt Vorgangsnummer scannen',
@@ -36,6 +37,7 @@ const t = makeT({
     sound: 'Ton bei jedem Ergebnis',
     endSession: 'Neuen Lieferschein beginnen',
     endConfirm: '{count} Scans wurden nicht gesendet und gehen verloren. Trotzdem einen neuen Lieferschein beginnen?',
+    endConfirmButton: 'Ja, neuen Lieferschein beginnen',
     ended: 'Lieferschein {note} abgeschlossen: {docs} erfasst, davon {matched} zugeordnet.',
     'docs.one': '1 Dokument',
     'docs.many': '{n} Dokumente',
@@ -85,7 +87,6 @@ const t = makeT({
     csvNotCsv: 'Bitte wählen Sie eine CSV-Datei (Textdatei mit der Endung .csv).',
     csvDone: 'Lieferschein {note} erfasst: {docs}.',
     csvResultCaption: 'Ergebnis je Zeile',
-    errorSummary: 'Bitte prüfen Sie Ihre Angaben',
   },
   en: {
     title: 'Record a delivery',
@@ -101,7 +102,7 @@ const t = makeT({
     noteTooLong: 'The delivery note number can be at most 64 characters long.',
     noteInvalid: 'The delivery note number contains characters that are not allowed.',
     scan: 'Scan a barcode',
-    scanHint: 'First the document number (back of the card), then the Vorgangsnummer (accompanying sheet) – or both in one code.',
+    scanHint: 'First the document number (back of the card), then the Vorgangsnummer (reference number) on the accompanying sheet – or both in one code. Once something is typed here, the Tab key separates the two numbers as a scanner does; Shift+Tab leaves the field.',
     record: 'Record',
     ready: 'Ready: scan a document number.',
     waitingVn: 'Document number recorded – now scan the Vorgangsnummer',
@@ -113,6 +114,7 @@ const t = makeT({
     sound: 'Sound for every result',
     endSession: 'Start a new delivery note',
     endConfirm: '{count} scans were not sent and will be lost. Start a new delivery note anyway?',
+    endConfirmButton: 'Yes, start a new delivery note',
     ended: 'Delivery note {note} finished: {docs} recorded, {matched} of them matched.',
     'docs.one': '1 document',
     'docs.many': '{n} documents',
@@ -162,7 +164,6 @@ const t = makeT({
     csvNotCsv: 'Please choose a CSV file (a text file ending in .csv).',
     csvDone: 'Delivery note {note} recorded: {docs}.',
     csvResultCaption: 'Result per line',
-    errorSummary: 'Please check what you entered',
   },
 });
 
@@ -172,23 +173,9 @@ const SUMMARY_KEY = { matched: 'matched', unknown: 'unknown', duplicate: 'duplic
 const SESSION_KEY = 'pickupbox.form./delivery.session';
 const SOUND_KEY = 'pickupbox.scanSound';
 const MAX_CSV_BYTES = 1 << 20;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // --- Reading a scan ---------------------------------------------------------------------------
-
-const VN_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXY';
-
-/** The compact Vorgangsnummer if `text` is a generated one with a valid check symbol, else null. */
-export function generatedVorgangsnummer(text) {
-  const compact = text.replace(/[\s-]/g, '').toUpperCase();
-  if (compact.length !== 10) return null;
-  let sum = 0;
-  for (let i = 0; i < 10; i += 1) {
-    const value = VN_ALPHABET.indexOf(compact[i]);
-    if (value < 0) return null;
-    sum += (i + 1) * value;
-  }
-  return sum % 29 === 0 ? compact : null;
-}
 
 /** The `vn` of a scanned status URL (…/status?vn=XXXX), else null. */
 function statusUrlNumber(text) {
@@ -198,7 +185,7 @@ function statusUrlNumber(text) {
   try { return decodeURIComponent(m[1]).replace(/[\s-]/g, '').toUpperCase(); } catch { return null; }
 }
 
-function vorgangsnummerOf(text) { return statusUrlNumber(text) || generatedVorgangsnummer(text); }
+function vorgangsnummerOf(text) { return statusUrlNumber(text) || compactVorgangsnummer(text); }
 
 const DOCUMENT_LIKE = /^[CFGHJKLMNPRTVWXYZ][0-9CFGHJKLMNPRTVWXYZ]{8}[0-9]?$/;
 
@@ -226,11 +213,6 @@ export function readScan(raw) {
     return { pair: { documentNumber: parts[0], vorgangsnummer: parts.slice(1).join('') } };
   }
   return { documentNumber: text, documentLike: false };
-}
-
-/** K7M4XQ9TRC → K7M-4XQ-9TR-C, as in the letters; other numbers as given. */
-export function groupVn(vn) {
-  return vn && generatedVorgangsnummer(vn) && !/[\s-]/.test(vn) ? `${vn.slice(0, 3)}-${vn.slice(3, 6)}-${vn.slice(6, 9)}-${vn.slice(9)}` : (vn || '');
 }
 
 // --- Sound --------------------------------------------------------------------------------------
@@ -280,15 +262,6 @@ function noteError(e) {
   return t('noteInvalid');
 }
 
-function generalError(e) {
-  if (!(e instanceof ApiError)) return t('error.network');
-  if (e.status === 0) return t('error.network');
-  if (e.code === 'forbidden') return t('error.forbidden');
-  if (e.code === 'rate_limited') return t('error.rate_limited', { seconds: e.retryAfter || 60 });
-  if (e.code === 'database_unavailable') return t('error.database_unavailable');
-  return t('error.unexpected', { code: e.code });
-}
-
 /** The compartment in words; the box name only when the authority has several boxes. */
 function compartmentText(item, boxNames) {
   if (!item.compartment) return '';
@@ -311,11 +284,16 @@ function resultBadge(result, text) {
   return h('span', { class: ['result', `result-${result}`] }, text);
 }
 
+/** Box id → name, for the compartments in the results; without them the results name no box. */
 async function loadBoxNames(signal) {
   try {
     const boxes = await api('GET', '/api/v1/boxes', { signal });
     return new Map(boxes.map((b) => [b.id.toLowerCase(), b.name]));
-  } catch { return new Map(); }
+  } catch (e) {
+    // The user left (or must log in again): the page must not go on wiring itself.
+    if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) throw e;
+    return new Map();
+  }
 }
 
 function modeSwitch(mode) {
@@ -360,6 +338,7 @@ async function renderScan(ctx, boxNames) {
     try { localStorage.setItem(SOUND_KEY, soundField.input.checked ? 'on' : 'off'); } catch { /* not remembered */ }
   });
   const endButton = h('button', { type: 'button', class: 'button secondary' }, t('endSession'));
+  const endConfirm = h('div', { hidden: true });
   const endedNotice = h('div', { class: 'ended' });
 
   const counts = h('ul', { class: 'counts', 'aria-label': t('counts') });
@@ -375,7 +354,7 @@ async function renderScan(ctx, boxNames) {
   ctx.main.append(h('div', { class: 'scan-layout' },
     h('section', { class: 'scan-panel', 'aria-label': t('modeScan') }, endedNotice, noteForm, scanForm,
       h('h2', { class: 'visually-hidden' }, t('lastResult')), last,
-      h('div', { class: 'scan-tools' }, soundField.wrap, h('div', { class: 'button-row' }, endButton))),
+      h('div', { class: 'scan-tools' }, soundField.wrap, h('div', { class: 'button-row' }, endButton), endConfirm)),
     h('section', { class: 'scan-list', 'aria-labelledby': 'scan-list-title' },
       h('h2', { id: 'scan-list-title' }, t('listTitle')), counts, retryRow, empty, table)));
 
@@ -404,14 +383,14 @@ async function renderScan(ctx, boxNames) {
     const isDoc = Boolean(pending.documentNumber);
     replace(waiting,
       h('p', { class: 'waiting-half' }, h('strong', {}, t(isDoc ? 'waitingVn' : 'waitingDoc')), ' ',
-        h('span', { class: 'mono' }, `(${isDoc ? pending.documentNumber : groupVn(pending.vorgangsnummer)})`)),
+        h('span', { class: 'mono' }, `(${isDoc ? pending.documentNumber : displayVorgangsnummer(pending.vorgangsnummer)})`)),
       h('button', { type: 'button', class: 'link-button', on: { click: discardPending } }, t('discard')));
     waiting.className = 'waiting waiting-active';
   }
 
   function discardPending() {
     if (!pending) return;
-    const number = pending.documentNumber || groupVn(pending.vorgangsnummer);
+    const number = pending.documentNumber || displayVorgangsnummer(pending.vorgangsnummer);
     pending = null;
     showWaiting();
     showLast('warning', t('discarded', { number }));
@@ -454,7 +433,7 @@ async function renderScan(ctx, boxNames) {
     replace(entry.row,
       h('td', { class: 'num' }, item ? String(item.position) : '–'),
       h('td', { class: 'mono' }, doc),
-      h('td', { class: 'mono' }, groupVn(vn)),
+      h('td', { class: 'mono' }, displayVorgangsnummer(vn)),
       h('td', {}, resultCell));
   }
 
@@ -495,6 +474,7 @@ async function renderScan(ctx, boxNames) {
   function submitPair(pair) {
     const target = session;
     const entry = addEntry(pair);
+    // One scan after the other; a scan that fails in an unforeseen way says so and stops no later one.
     queue = queue.then(async () => {
       if (target !== session) return; // a new delivery note was begun meanwhile
       if (!target.note || (!target.id && target.firstInDoubt)) {
@@ -512,12 +492,12 @@ async function renderScan(ctx, boxNames) {
         showNoteState();
         const item = entry.item;
         const ok = item.result === 'matched';
-        showLast(item.result, resultText(item, boxNames), [item.documentNumber, groupVn(item.vorgangsnummer || '')].filter(Boolean).join(' · '), ok ? null : t(`x.${item.result}`));
+        showLast(item.result, resultText(item, boxNames), [item.documentNumber, displayVorgangsnummer(item.vorgangsnummer || '')].filter(Boolean).join(' · '), ok ? null : t(`x.${item.result}`));
         beep(ok);
       } catch (e) {
         entry.state = 'failed';
         const atNote = noteError(e);
-        entry.reason = atNote ? t('note') : generalError(e);
+        entry.reason = atNote ? t('note') : errorText(e);
         if (atNote) noteField.setError(atNote);
         showLast('failed', t('r.failed'), entry.pair.documentNumber, atNote || entry.reason);
         beep(false);
@@ -526,6 +506,9 @@ async function renderScan(ctx, boxNames) {
       } finally {
         finish(target, entry);
       }
+    }).catch((e) => {
+      showLast('failed', t('r.failed'), entry.pair.documentNumber, errorText(e));
+      beep(false);
     });
   }
 
@@ -566,7 +549,7 @@ async function renderScan(ctx, boxNames) {
     } else {
       // A second half of the same kind: the previous one had no partner; say so instead of guessing.
       if (pending) {
-        showLast('warning', pending.documentNumber ? t('replacedDoc', { number: pending.documentNumber }) : t('replacedVn', { number: groupVn(pending.vorgangsnummer) }));
+        showLast('warning', pending.documentNumber ? t('replacedDoc', { number: pending.documentNumber }) : t('replacedVn', { number: displayVorgangsnummer(pending.vorgangsnummer) }));
         beep(false);
       }
       pending = scan.documentNumber ? { documentNumber: scan.documentNumber.trim() } : { vorgangsnummer: scan.vorgangsnummer };
@@ -615,9 +598,9 @@ async function renderScan(ctx, boxNames) {
   });
   noteInput.addEventListener('input', () => { if (!session.id) noteField.setError(null); });
 
-  endButton.addEventListener('click', () => {
+  endButton.addEventListener('click', async () => {
     const unsent = session.entries.filter((e) => e.state === 'failed').length;
-    if (unsent && !window.confirm(t('endConfirm', { count: unsent }))) return;
+    if (unsent && !await confirmStep(endConfirm, { question: t('endConfirm', { count: unsent }), confirm: t('endConfirmButton') })) return;
     const done = session;
     if (done.id) {
       const count = done.entries.filter((e) => e.state === 'done').length;
@@ -656,7 +639,7 @@ async function renderScan(ctx, boxNames) {
 
   // Resume a session this tab began (after a reload or a forced login).
   const saved = loadSession();
-  if (saved?.id) {
+  if (UUID.test(saved?.id || '')) {
     try {
       const delivery = await api('GET', `/api/v1/deliveries/${saved.id}`, { signal: ctx.signal });
       session.id = delivery.id;
@@ -696,12 +679,7 @@ function renderCsv(ctx, boxNames) {
   ctx.main.append(h('h2', {}, t('csvTitle')), h('p', {}, t('csvIntro')), form, output);
   let key = null, keyFor = null;
 
-  function problem(list) {
-    replace(summary, h('h2', { class: 'error-summary-title' }, t('errorSummary')),
-      h('ul', {}, list.map(({ message, input }) => h('li', {}, input ? h('a', { href: `#${input.id}`, on: { click: (e) => { e.preventDefault(); input.focus(); } } }, message) : message))));
-    summary.hidden = false;
-    summary.focus();
-  }
+  const problem = (list) => errorSummary(summary, t('common.errorSummary'), list);
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -737,7 +715,7 @@ function renderCsv(ctx, boxNames) {
       else if (e instanceof ApiError && e.code === 'invalid_csv') message = t('csvInvalid');
       else if (e instanceof ApiError && e.code === 'too_many') message = t('csvTooMany');
       else if (e instanceof ApiError && e.code === 'missing_field' && e.field === 'items') message = t('csvEmpty');
-      else { message = generalError(e); input = null; }
+      else { errorSummary(summary, errorText(e)); return; }
       if (input === fileField.input) fileField.setError(message);
       problem([{ message, input }]);
     } finally {
@@ -762,7 +740,7 @@ function renderCsv(ctx, boxNames) {
         h('tbody', {}, delivery.items.map((item) => h('tr', {},
           h('td', { class: 'num' }, String(item.position)),
           h('td', { class: 'mono' }, item.documentNumber),
-          h('td', { class: 'mono' }, groupVn(item.vorgangsnummer || '')),
+          h('td', { class: 'mono' }, displayVorgangsnummer(item.vorgangsnummer || '')),
           h('td', {}, resultBadge(item.result, t(`r.${item.result}`)), item.result === 'matched' ? null : h('span', { class: 'result-why' }, t(`x.${item.result}`))),
           h('td', {}, item.compartment ? compartmentText(item, boxNames) : (item.result === 'matched' ? (item.state === 'ready_at_counter' ? t('atCounter') : t('waitingCompartment')) : t('common.none')))))))));
     output.focus();

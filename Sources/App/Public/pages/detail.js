@@ -3,10 +3,11 @@
 // compartment, cancel, contact data, clear "contact required", hand over at the counter). After an
 // action the page loads anew and says what happened (role=status).
 
-import { h, replace, field, errorSummary, notice, id as newId } from '../dom.js';
+import { h, replace, field, radios, errorSummary, notice } from '../dom.js';
 import { api, ApiError } from '../api.js';
-import { makeT, ts, lang, fmtDate, fmtDateTime, fmtMoney, fmtDateOfBirth } from '../i18n.js';
-import { displayVorgangsnummer, personName, lastSearchPath } from './search.js';
+import { makeT, ts, fmtDate, fmtDateTime, fmtMoney, fmtDateOfBirth, personName, languageName, languageOptions, errorText } from '../i18n.js';
+import { displayVorgangsnummer } from '../vorgangsnummer.js';
+import { lastSearchPath } from './search.js';
 
 export const css = true;
 
@@ -56,8 +57,8 @@ const STRINGS = {
     noExemption: 'keine',
     settled: 'Bezahlt',
     notDue: 'nicht nötig',
-    'assignment.assigned': 'zugewiesen, noch nicht eingelegt',
-    'assignment.loaded': 'eingelegt',
+    'assignment.assigned': 'zugewiesen, noch nicht beladen',
+    'assignment.loaded': 'beladen',
     'assignment.retrieval_due': 'zu entnehmen',
     'assignment.collected': 'abgeholt',
     'assignment.retrieved': 'entnommen',
@@ -67,7 +68,7 @@ const STRINGS = {
     clearContact: 'Kontakt ist erfolgt – Hinweis entfernen',
     // Actions
     newPin: 'Neue PIN senden und Fach entsperren',
-    newPinHint: 'Die alte PIN gilt dann nicht mehr. Höchstens drei neue PINs am Tag.',
+    newPinHint: 'Die alte PIN gilt dann nicht mehr. Wie viele neue PINs es am Tag gibt, ist begrenzt.',
     toCounter: 'Auf Abholung am Schalter umstellen',
     assign: 'Fach zuweisen',
     reassign: 'Anderes Fach zuweisen',
@@ -83,10 +84,9 @@ const STRINGS = {
     reasonHint: 'Zum Beispiel „Antrag zurückgenommen“. Höchstens 500 Zeichen.',
     cancelLoaded: 'Das Dokument liegt in der Box. Das Fach bleibt belegt, bis jemand das Dokument entnimmt; die PIN öffnet es nicht mehr.',
     confirmCancel: 'Stornierung bestätigen',
-    keep: 'Nicht stornieren',
+    keep: 'Abbrechen',
     reasonMissing: 'Bitte geben Sie den Grund der Stornierung ein.',
     reasonTooLong: 'Der Grund darf höchstens 500 Zeichen haben.',
-    badCharacters: 'Der Text enthält unerlaubte Zeichen.',
     // Contact data
     contactTitle: 'Kontaktdaten ändern',
     mobileHint: 'International (+43 664 1234567) oder deutsch (0171 1234567). Für die Abholung in der Box nötig.',
@@ -94,19 +94,13 @@ const STRINGS = {
     feeOpenHint: 'Offen: {amount}.',
     feeBoxHint: 'Erst nach der Bezahlung gibt es ein Fach in der Box.',
     saveChanges: 'Änderungen speichern',
-    close: 'Schließen',
     mobileMissing: 'Bitte geben Sie eine Mobilnummer ein: Die PIN kommt per SMS.',
-    invalid_phone_number: 'Das ist keine gültige Telefonnummer.',
-    non_ascii_digits: 'Bitte verwenden Sie nur die Ziffern 0–9.',
-    unsupported_country_code: 'An Nummern mit dieser Landesvorwahl können wir keine SMS senden.',
-    not_a_mobile_number: 'Das ist keine Mobilnummer. Die PIN kommt per SMS.',
-    invalid_language: 'Bitte wählen Sie eine Sprache.',
     nothingChanged: 'Sie haben nichts geändert.',
     // Handover
     handoverTitle: 'Übergabe am Schalter',
     handoverIntro: 'Das Dokument liegt am Schalter bereit. Prüfen Sie vor der Übergabe:',
     collectedBy: 'Abholung durch',
-    applicant: 'Antragsteller/in',
+    applicant: 'antragstellende Person',
     proxy: 'bevollmächtigte Person',
     proxyName: 'Name der bevollmächtigten Person',
     powerOfAttorney: 'Vollmacht geprüft',
@@ -136,15 +130,9 @@ const STRINGS = {
     'done.saved': 'Die Änderungen sind gespeichert.',
     'done.handover': 'Das Dokument ist übergeben. Der Antrag ist abgeschlossen.',
     // Errors of actions
-    'err.pinLimit': 'Für diesen Antrag wurden heute schon drei neue PINs verschickt. Bitte versuchen Sie es morgen wieder.',
-    'err.no_mobile_number': 'Es ist keine Mobilnummer hinterlegt. Bitte tragen Sie zuerst eine ein.',
-    'err.no_free_compartment': 'Am Standort ist gerade kein passendes Fach frei.',
-    'err.fee_not_settled': 'Die Gebühr ist noch offen. Ein Fach gibt es erst nach der Bezahlung.',
-    'err.not_box_pickup': 'Die Person holt am Schalter ab; ein Fach ist nicht nötig.',
-    'err.compartment_unavailable': 'Dieses Fach ist nicht frei oder passt nicht.',
-    'err.household_shares_compartment': 'Im selben Fach liegen Dokumente weiterer Haushaltsmitglieder. Bitte geben Sie diese zuerst aus oder lassen Sie das Fach entnehmen.',
+    'err.pinLimit': 'Für diesen Antrag gibt es heute keine weitere neue PIN. Bitte versuchen Sie es morgen wieder.',
     // Timeline
-    'actor.user': 'Mitarbeiter/in',
+    'actor.user': 'Beschäftigte',
     'actor.box': 'Box',
     'actor.system': 'System',
     'ev.application.registered': 'Antrag erfasst',
@@ -153,8 +141,8 @@ const STRINGS = {
     'ev.application.delivered': 'Dokument geliefert',
     'ev.application.assigned': 'Fach zugewiesen',
     'ev.application.assignment_released': 'Fach freigegeben',
-    'ev.application.loading_authorised': 'Einlegen an der Box freigegeben',
-    'ev.application.loaded': 'In die Box eingelegt',
+    'ev.application.loading_authorised': 'Beladen an der Box freigegeben',
+    'ev.application.loaded': 'Fach beladen',
     'ev.application.pin_reissued': 'Neue PIN verschickt, Fach entsperrt',
     'ev.application.sms_failed': 'SMS fehlgeschlagen – Kontakt nötig',
     'ev.application.deadline_passed': 'Abholfrist abgelaufen',
@@ -170,7 +158,7 @@ const STRINGS = {
     'ev.mode.manual': 'von Hand',
     'ev.mode.automatic': 'automatisch bei der Lieferung',
     'ev.mode.reassigned': 'neu zugewiesen',
-    'ev.mode.at_loading': 'beim Einlegen an der Box',
+    'ev.mode.at_loading': 'beim Beladen an der Box',
     'ev.compartmentNumber': 'Fach {number}',
     'ev.recipient.applicant': 'an die antragstellende Person',
     'ev.recipient.proxy': 'an eine bevollmächtigte Person',
@@ -223,7 +211,7 @@ const STRINGS = {
     fee: 'Fee',
     timeline: 'Timeline',
     sms: 'SMS',
-    vorgangsnummer: 'Case number',
+    vorgangsnummer: 'Vorgangsnummer (reference number)',
     familyName: 'Family name',
     givenNames: 'Given names',
     dateOfBirth: 'Date of birth',
@@ -264,7 +252,7 @@ const STRINGS = {
     contactNotice: 'Contact required: the SMS to the applicant failed. They have no message (and no PIN). Please call or write to them.',
     clearContact: 'Contact made – remove the notice',
     newPin: 'Send a new PIN and unlock the compartment',
-    newPinHint: 'The old PIN stops working. At most three new PINs a day.',
+    newPinHint: 'The old PIN stops working. The number of new PINs a day is limited.',
     toCounter: 'Switch to pickup at the counter',
     assign: 'Assign a compartment',
     reassign: 'Assign another compartment',
@@ -279,29 +267,22 @@ const STRINGS = {
     reasonHint: 'For example “Application withdrawn”. At most 500 characters.',
     cancelLoaded: 'The document is in the box. The compartment stays occupied until someone takes it out; the PIN no longer opens it.',
     confirmCancel: 'Confirm the cancellation',
-    keep: 'Do not cancel',
+    keep: 'Cancel',
     reasonMissing: 'Please enter the reason for the cancellation.',
     reasonTooLong: 'The reason can have at most 500 characters.',
-    badCharacters: 'The text contains characters that are not allowed.',
     contactTitle: 'Change contact data',
     mobileHint: 'International (+43 664 1234567) or German (0171 1234567). Needed for pickup from the box.',
     feeSettledField: 'Fee paid',
     feeOpenHint: 'Due: {amount}.',
     feeBoxHint: 'A compartment in the box is only given after payment.',
     saveChanges: 'Save changes',
-    close: 'Close',
     mobileMissing: 'Please enter a mobile number: the PIN is sent by SMS.',
-    invalid_phone_number: 'This is not a valid phone number.',
-    non_ascii_digits: 'Please use only the digits 0–9.',
-    unsupported_country_code: 'We cannot send SMS to numbers with this country code.',
-    not_a_mobile_number: 'This is not a mobile number. The PIN is sent by SMS.',
-    invalid_language: 'Please choose a language.',
     nothingChanged: 'You have not changed anything.',
     handoverTitle: 'Handover at the counter',
     handoverIntro: 'The document is ready at the counter. Before handing it over, check:',
     collectedBy: 'Collected by',
-    applicant: 'Applicant',
-    proxy: 'Authorised person',
+    applicant: 'applicant',
+    proxy: 'authorised person',
     proxyName: 'Name of the authorised person',
     powerOfAttorney: 'Power of attorney checked',
     powerOfAttorneyHint: 'A written power of attorney of the applicant is there and signed.',
@@ -328,13 +309,7 @@ const STRINGS = {
     'done.contact': 'The “contact required” notice is removed.',
     'done.saved': 'The changes are saved.',
     'done.handover': 'The document is handed over. The application is closed.',
-    'err.pinLimit': 'Three new PINs were sent for this application today already. Please try again tomorrow.',
-    'err.no_mobile_number': 'There is no mobile number. Please enter one first.',
-    'err.no_free_compartment': 'No suitable compartment is free at the site right now.',
-    'err.fee_not_settled': 'The fee is not paid yet. A compartment is only given after payment.',
-    'err.not_box_pickup': 'The applicant collects at the counter; no compartment is needed.',
-    'err.compartment_unavailable': 'This compartment is not free or does not fit.',
-    'err.household_shares_compartment': 'Documents of other household members are in the same compartment. Please hand them out first or have the compartment emptied.',
+    'err.pinLimit': 'There is no further new PIN for this application today. Please try again tomorrow.',
     'actor.user': 'Staff',
     'actor.box': 'Box',
     'actor.system': 'System',
@@ -345,7 +320,7 @@ const STRINGS = {
     'ev.application.assigned': 'Compartment assigned',
     'ev.application.assignment_released': 'Compartment released',
     'ev.application.loading_authorised': 'Loading at the box authorised',
-    'ev.application.loaded': 'Loaded into the box',
+    'ev.application.loaded': 'Compartment loaded',
     'ev.application.pin_reissued': 'New PIN sent, compartment unlocked',
     'ev.application.sms_failed': 'SMS failed – contact required',
     'ev.application.deadline_passed': 'Pickup deadline passed',
@@ -405,31 +380,35 @@ const STRINGS = {
 };
 const t = makeT(STRINGS);
 
+/** This page's words for the server's error codes of its actions (the others are shared, see errorText). */
+const CODES = {
+  de: {
+    no_mobile_number: 'Es ist keine Mobilnummer hinterlegt. Bitte tragen Sie zuerst eine ein.',
+    no_free_compartment: 'Am Standort ist gerade kein passendes Fach frei.',
+    fee_not_settled: 'Die Gebühr ist noch offen. Ein Fach gibt es erst nach der Bezahlung.',
+    not_box_pickup: 'Die Person holt am Schalter ab; ein Fach ist nicht nötig.',
+    compartment_unavailable: 'Dieses Fach ist nicht frei oder passt nicht.',
+    household_shares_compartment: 'Im selben Fach liegen Dokumente weiterer Haushaltsmitglieder. Bitte geben Sie diese zuerst aus oder lassen Sie das Fach entnehmen.',
+  },
+  en: {
+    no_mobile_number: 'There is no mobile number. Please enter one first.',
+    no_free_compartment: 'No suitable compartment is free at the site right now.',
+    fee_not_settled: 'The fee is not paid yet. A compartment is only given after payment.',
+    not_box_pickup: 'The applicant collects at the counter; no compartment is needed.',
+    compartment_unavailable: 'This compartment is not free or does not fit.',
+    household_shares_compartment: 'Documents of other household members are in the same compartment. Please hand them out first or have the compartment emptied.',
+  },
+};
+
 const OPEN = (state) => state !== 'collected' && state !== 'cancelled';
 const BEFORE_ASSIGNMENT = ['registered', 'in_production', 'delivered'];
-const PINS_PER_DAY = 3;
-const SMS_LANGUAGES = ['de', 'en', 'ar', 'bg', 'es', 'fa', 'fr', 'hr', 'it', 'pl', 'ps', 'pt', 'ro', 'ru', 'sq', 'sr', 'ti', 'tr', 'uk', 'vi'];
-const BAD_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
-
-/** The language's own name in the page language ("Türkisch"), or the code. */
-function languageName(code) {
-  try { return new Intl.DisplayNames([lang() === 'de' ? 'de' : 'en'], { type: 'language' }).of(code) || code; } catch { return code; }
-}
 
 /** Whether the page has a text for `key` (server codes and event names may be new). */
 const hasKey = (key) => Object.prototype.hasOwnProperty.call(STRINGS.de, key);
 const feeOpen = (app) => app.fee.amountCents > 0 && !app.fee.settled;
 
 /** A message for a failed action: the server's code in the user's words. */
-function errorText(e) {
-  if (!(e instanceof ApiError)) return ts('error.unexpected', { code: 'client' });
-  if (e.status === 0) return ts('error.network');
-  if (e.code === 'illegal_transition') return ts('error.illegal_transition', { state: e.body.state ? ts(`state.${e.body.state}`) : '?' });
-  if (e.code === 'rate_limited') return ts('error.rate_limited', { seconds: e.retryAfter || 60 });
-  if (e.code === 'forbidden' || e.code === 'not_found' || e.code === 'database_unavailable') return ts(`error.${e.code}`);
-  if (hasKey(`err.${e.code}`)) return t(`err.${e.code}`);
-  return ts('error.unexpected', { code: e.code });
-}
+const actionError = (e) => errorText(e, { codes: CODES });
 
 /** <dl class="summary"> from [label, value] pairs; null values are left out. */
 function summaryList(rows) {
@@ -445,9 +424,11 @@ export async function render(ctx) {
   const appId = ctx.params.id;
   const path = `/api/v1/applications/${appId}`;
   let siteNames = null;
+  let loads = 0; // only the newest load draws
 
   /** Loads the application and everything around it, and draws the page with `flash` on top. */
   async function load(flash) {
+    const mine = ++loads;
     const sitesRequest = siteNames ? Promise.resolve(null) : api('GET', '/api/v1/sites', { signal: ctx.signal }).catch(() => []);
     const [app, events, sms, sites] = await Promise.all([
       api('GET', path, { signal: ctx.signal }),
@@ -456,24 +437,30 @@ export async function render(ctx) {
       sitesRequest,
     ]);
     if (sites?.length) siteNames = new Map(sites.map((s) => [s.id, s.name]));
-    draw(app, events, sms.items, flash);
+    if (mine === loads) draw(app, events, sms.items, flash);
   }
 
   /**
-   * Runs an action; on success loads anew with `success(result)`, on failure with the error
-   * (`messages` overrides the text for some error codes).
+   * Runs an action with every action button disabled (one request at a time); on success loads anew
+   * with `success(result)`, on failure with the error (`messages` overrides the text for some codes).
    */
-  async function act(button, request, success, messages = {}) {
-    if (button) button.disabled = true;
-    let flash;
+  async function act(request, success, messages = {}) {
+    const buttons = [...ctx.main.querySelectorAll('.detail-actions button, .detail-contact button')];
+    for (const b of buttons) b.disabled = true;
     try {
-      const result = await request();
-      flash = notice('success', h('p', {}, success(result)));
-    } catch (e) {
-      if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
-      flash = notice('error', h('p', {}, (e instanceof ApiError && messages[e.code]) || errorText(e)));
+      let flash;
+      try {
+        const result = await request();
+        flash = notice('success', h('p', {}, success(result)));
+      } catch (e) {
+        if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
+        flash = notice('error', h('p', {}, (e instanceof ApiError && messages[e.code]) || actionError(e)));
+      }
+      await reload(flash);
+    } finally {
+      // Drawn anew they are enabled anyway; these are still there only when the reload failed.
+      for (const b of buttons) b.disabled = false;
     }
-    await reload(flash);
   }
 
   async function reload(flash) {
@@ -481,7 +468,7 @@ export async function render(ctx) {
       await load(flash);
     } catch (e) {
       if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
-      ctx.main.prepend(notice('error', h('p', {}, errorText(e))));
+      ctx.main.prepend(notice('error', h('p', {}, actionError(e))));
       return;
     }
     // The button that was pressed is gone: keyboard and screen-reader users continue at the message.
@@ -501,7 +488,7 @@ export async function render(ctx) {
       h('div', { class: 'detail-flash' }, flash),
       app.contactRequired ? contactNotice(app) : null,
       app.state === 'ready_at_counter' ? handoverSection(app) : null,
-      actionsSection(app, events),
+      actionsSection(app),
       h('div', { class: 'detail-columns' },
         h('section', { 'aria-labelledby': 'detail-data' }, h('h2', { id: 'detail-data' }, t('data')), dataList(app)),
         h('div', {},
@@ -543,7 +530,7 @@ export async function render(ctx) {
       app.collectedAt ? [t('collectedAt'), time(app.collectedAt, fmtDateTime(app.collectedAt))] : null,
       app.handover ? [t('handedOverTo'), app.handover.recipient === 'proxy'
         ? capitalised(t('proxy')) + (app.handover.proxyName ? `: ${app.handover.proxyName}` : '')
-        : t('applicant')] : null,
+        : capitalised(t('applicant'))] : null,
       app.cancelReason ? [t('cancelReason'), app.cancelReason] : null,
     ]);
   }
@@ -613,11 +600,11 @@ export async function render(ctx) {
 
   function contactNotice(app) {
     const button = h('button', { type: 'button', class: 'button secondary' }, t('clearContact'));
-    button.addEventListener('click', () => act(button, () => api('PATCH', path, { body: { contactRequired: false } }), () => t('done.contact')));
+    button.addEventListener('click', () => act(() => api('PATCH', path, { body: { contactRequired: false } }), () => t('done.contact')));
     return h('div', { class: 'notice notice-warning detail-contact' }, h('p', {}, t('contactNotice')), h('div', { class: 'button-row' }, button));
   }
 
-  function actionsSection(app, events) {
+  function actionsSection(app) {
     const open = OPEN(app.state);
     const buttons = [];
     const panels = [];
@@ -629,38 +616,33 @@ export async function render(ctx) {
       return button;
     };
     if (app.state === 'ready_in_box' && app.assignment?.status === 'loaded') {
-      // The server allows three a day; the timeline tells whether they are used up.
-      const dayAgo = Date.now() - 24 * 3600 * 1000;
-      const reissued = events.filter((e) => e.action === 'application.pin_reissued' && new Date(e.at).getTime() > dayAgo).length;
-      if (reissued >= PINS_PER_DAY) hints.push(t('err.pinLimit'));
-      else {
-        add(t('newPin'), (b) => act(b, () => api('POST', `${path}/pin`), () => t('done.pin'), { rate_limited: t('err.pinLimit') }));
-        hints.push(t('newPinHint'));
-      }
+      // How many new PINs a day is the server's rule: it answers 429 when they are used up.
+      add(t('newPin'), () => act(() => api('POST', `${path}/pin`), () => t('done.pin'), { rate_limited: t('err.pinLimit') }));
+      hints.push(t('newPinHint'));
     }
     if (app.pickupMethod === 'box' && BEFORE_ASSIGNMENT.includes(app.state)) {
-      add(t('toCounter'), (b) => act(b, () => api('PATCH', path, { body: { pickupMethod: 'counter' } }),
+      add(t('toCounter'), () => act(() => api('PATCH', path, { body: { pickupMethod: 'counter' } }),
         (result) => t(result.state === 'ready_at_counter' ? 'done.counterReady' : 'done.counter')));
     }
     if (app.pickupMethod === 'box' && (app.state === 'delivered' || app.state === 'assigned')) {
       if (feeOpen(app)) hints.push(t('feeBlocksBox'));
       else {
-        add(t(app.state === 'assigned' ? 'reassign' : 'assign'), (b) => act(b, () => api('POST', `${path}/assignment`),
+        add(t(app.state === 'assigned' ? 'reassign' : 'assign'), () => act(() => api('POST', `${path}/assignment`),
           (result) => t('done.assign', { box: result.assignment?.boxName ?? '', number: result.assignment?.compartmentNumber ?? '' })));
       }
     }
     if (app.state === 'assigned') {
-      add(t('release'), (b) => act(b, () => api('DELETE', `${path}/assignment`), () => t('done.release')));
+      add(t('release'), () => act(() => api('DELETE', `${path}/assignment`), () => t('done.release')));
     }
     if (open) {
       const contact = contactForm(app);
       panels.push(contact.panel);
-      add(t('editContact'), () => contact.open());
-      if (contact.restored) contact.open();
+      const editButton = add(t('editContact'), (b) => contact.open(b));
+      if (contact.restored) contact.open(editButton);
       const cancel = cancelForm(app);
       panels.push(cancel.panel);
-      add(t('cancel'), () => cancel.open(), 'danger');
-      if (cancel.restored) cancel.open();
+      const cancelButton = add(t('cancel'), (b) => cancel.open(b), 'danger');
+      if (cancel.restored) cancel.open(cancelButton);
     }
     const letter = open ? h('a', { href: `#/applications/${appId}/letter`, class: 'button secondary' }, t('letter')) : null;
     return h('section', { class: 'detail-actions no-print', 'aria-labelledby': 'detail-actions' },
@@ -671,14 +653,15 @@ export async function render(ctx) {
       panels);
   }
 
-  /** A form panel below the action buttons, opened by its button; `name` keys the kept input. */
+  /** A form panel below the action buttons; closing it returns the focus to the button that opened it. */
   function panel(title, form) {
     const heading = h('h3', { tabindex: '-1' }, title);
     const el = h('div', { class: 'detail-panel', hidden: true }, heading, form);
+    let opener = null;
     return {
       el,
-      open() { el.hidden = false; heading.focus(); },
-      close() { el.hidden = true; },
+      open(button) { opener = button; el.hidden = false; heading.focus(); },
+      close() { el.hidden = true; opener?.focus(); },
     };
   }
 
@@ -706,7 +689,7 @@ export async function render(ctx) {
         showErrors(summary, fields, { [e.field]: fieldMessage(e) });
         return;
       }
-      await reload(notice('error', h('p', {}, errorText(e))));
+      await reload(notice('error', h('p', {}, actionError(e))));
       return;
     }
     kept.clear();
@@ -714,7 +697,7 @@ export async function render(ctx) {
   }
 
   function cancelForm(app) {
-    const reason = field({ label: t('reason'), name: 'reason', hint: t('reasonHint'), attrs: { maxlength: '500', autocomplete: 'off' } });
+    const reason = field({ label: t('reason'), name: 'reason', hint: t('reasonHint'), attrs: { autocomplete: 'off' } });
     const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
     const submit = h('button', { type: 'submit', class: 'button danger' }, t('confirmCancel'));
     const keep = h('button', { type: 'button', class: 'button secondary' }, t('keep'));
@@ -730,13 +713,13 @@ export async function render(ctx) {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const text = reason.input.value.trim();
-      const problem = !text ? t('reasonMissing') : text.length > 500 ? t('reasonTooLong') : BAD_CHARACTERS.test(text) ? t('badCharacters') : null;
-      if (showErrors(summary, { reason }, problem ? { reason: problem } : {})) return;
+      // Length and characters are the server's to judge: it answers at the field.
+      if (showErrors(summary, { reason }, text ? {} : { reason: t('reasonMissing') })) return;
       submitForm({
         submit, summary, fields: { reason }, kept,
         request: () => api('POST', `${path}/cancel`, { body: { reason: text } }),
         success: () => t('done.cancel'),
-        fieldMessage: (e) => (e.code === 'too_long' ? t('reasonTooLong') : e.code === 'invalid_characters' ? t('badCharacters') : t('reasonMissing')),
+        fieldMessage: (e) => (e.code === 'too_long' ? t('reasonTooLong') : e.code === 'missing_field' ? t('reasonMissing') : actionError(e)),
       });
     });
     return { panel: p.el, open: p.open, restored: kept.restored && Boolean(reason.input.value) };
@@ -744,15 +727,14 @@ export async function render(ctx) {
 
   function contactForm(app) {
     const mobile = field({ label: t('mobileNumber'), name: 'mobileNumber', type: 'tel', hint: t('mobileHint'), value: app.mobileNumber || '', autocomplete: 'off' });
-    const languages = [...new Set([app.smsLanguage, ...SMS_LANGUAGES])]
-      .map((code) => [code, `${languageName(code)} (${code})`])
-      .sort((a, b) => (a[0] === 'de' ? -1 : b[0] === 'de' ? 1 : a[1].localeCompare(b[1])));
-    const language = field({ label: t('smsLanguage'), name: 'smsLanguage', value: app.smsLanguage, options: languages });
-    // Only an open fee can be marked paid here; the handover at the counter takes it too.
-    const fee = feeOpen(app) ? field({ label: t('feeSettledField'), name: 'feeSettled', type: 'checkbox', hint: [t('feeOpenHint', { amount: fmtMoney(app.fee.amountCents) }), app.pickupMethod === 'box' ? t('feeBoxHint') : ''].join(' ').trim() }) : null;
+    const language = field({ label: t('smsLanguage'), name: 'smsLanguage', value: app.smsLanguage, options: languageOptions(app.smsLanguage) });
+    // Only an open fee can be marked paid here; the handover at the counter takes it too. A
+    // confirmation is never kept for a later visit.
+    const fee = feeOpen(app) ? field({ label: t('feeSettledField'), name: 'feeSettled', type: 'checkbox', attrs: { 'data-no-keep': true },
+      hint: [t('feeOpenHint', { amount: fmtMoney(app.fee.amountCents) }), app.pickupMethod === 'box' ? t('feeBoxHint') : ''].join(' ').trim() }) : null;
     const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
     const submit = h('button', { type: 'submit', class: 'button' }, t('saveChanges'));
-    const close = h('button', { type: 'button', class: 'button secondary' }, t('close'));
+    const close = h('button', { type: 'button', class: 'button secondary' }, ts('common.cancel'));
     const form = h('form', { novalidate: true }, summary, mobile.wrap, language.wrap, fee?.wrap, h('div', { class: 'button-row' }, submit, close));
     const p = panel(t('contactTitle'), form);
     const kept = ctx.keepForm(form, 'contact');
@@ -774,19 +756,13 @@ export async function render(ctx) {
       if (fee && fee.input.checked) body.feeSettled = true;
       const problems = {};
       if (!number && (app.mobileNumber || app.pickupMethod === 'box')) problems.mobileNumber = t('mobileMissing');
-      else if (number && /[^\d\s+()/.-]/.test(number)) problems.mobileNumber = t('invalid_phone_number');
       if (showErrors(summary, fields, problems)) return;
-      if (!Object.keys(body).length) {
-        replace(summary, h('p', {}, t('nothingChanged')));
-        summary.hidden = false;
-        summary.focus();
-        return;
-      }
+      if (!Object.keys(body).length) { errorSummary(summary, t('nothingChanged')); return; }
       submitForm({
         submit, summary, fields, kept,
         request: () => api('PATCH', path, { body }),
         success: () => t('done.saved'),
-        fieldMessage: (e) => (hasKey(e.code) ? t(e.code) : e.code === 'missing_field' ? t('mobileMissing') : e.message),
+        fieldMessage: (e) => (e.code === 'missing_field' ? t('mobileMissing') : actionError(e)),
       });
     });
     return { panel: p.el, open: p.open, restored: kept.restored };
@@ -794,56 +770,35 @@ export async function render(ctx) {
 
   function handoverSection(app) {
     const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
-    // "Abholung durch": two radios in a fieldset, the error at the group.
-    const groupError = h('p', { class: 'field-error', id: newId('collected-by-error'), hidden: true });
-    const radio = (value, label) => {
-      const rid = newId(`collected-by-${value}`);
-      const input = h('input', { type: 'radio', name: 'collectedBy', value, id: rid });
-      return { input, wrap: h('div', { class: 'radio' }, input, h('label', { for: rid }, label)) };
-    };
-    const applicant = radio('applicant', t('applicant'));
-    const proxy = radio('proxy', t('proxy'));
-    const fieldset = h('fieldset', { class: 'field' },
-      h('legend', {}, t('collectedBy')), groupError, h('div', { class: 'radios' }, applicant.wrap, proxy.wrap));
-    const collectedBy = {
-      input: applicant.input,
-      setError(message) {
-        groupError.textContent = message || '';
-        groupError.hidden = !message;
-        fieldset.classList.toggle('field-invalid', Boolean(message));
-        if (message) fieldset.setAttribute('aria-describedby', groupError.id); else fieldset.removeAttribute('aria-describedby');
-      },
-    };
-    const proxyName = field({ label: t('proxyName'), name: 'proxyName', autocomplete: 'off', attrs: { maxlength: '200', spellcheck: 'false' } });
-    const attorney = field({ label: t('powerOfAttorney'), name: 'powerOfAttorneyChecked', type: 'checkbox', hint: t('powerOfAttorneyHint') });
+    const collectedBy = radios({ legend: t('collectedBy'), name: 'collectedBy', options: [['applicant', t('applicant')], ['proxy', t('proxy')]] });
+    const proxyName = field({ label: t('proxyName'), name: 'proxyName', autocomplete: 'off', attrs: { spellcheck: 'false' } });
+    // The checks are confirmations for this handover: never kept for a later visit.
+    const check = (label, name, hint) => field({ label, name, type: 'checkbox', hint, attrs: { 'data-no-keep': true } });
+    const attorney = check(t('powerOfAttorney'), 'powerOfAttorneyChecked', t('powerOfAttorneyHint'));
     const proxyFields = h('div', { class: 'detail-reveal', hidden: true }, proxyName.wrap, attorney.wrap);
-    const identity = field({ label: t('identity'), name: 'identityChecked', type: 'checkbox', hint: t('identityHint') });
-    const renewal = app.issuance === 'renewal';
-    const oldDocument = renewal ? field({ label: t('oldDocument'), name: 'oldDocumentCollected', type: 'checkbox', hint: t('oldDocumentHint') }) : null;
-    const owed = feeOpen(app);
-    const fee = owed ? field({ label: t('feePaid'), name: 'feePaid', type: 'checkbox', hint: t('feePaidHint', { amount: fmtMoney(app.fee.amountCents) }) }) : null;
+    const identity = check(t('identity'), 'identityChecked', t('identityHint'));
+    const oldDocument = app.issuance === 'renewal' ? check(t('oldDocument'), 'oldDocumentCollected', t('oldDocumentHint')) : null;
+    const fee = feeOpen(app) ? check(t('feePaid'), 'feePaid', t('feePaidHint', { amount: fmtMoney(app.fee.amountCents) })) : null;
     const submit = h('button', { type: 'submit', class: 'button' }, t('handover'));
     const form = h('form', { novalidate: true, class: 'handover-form' },
-      summary, fieldset, proxyFields, identity.wrap, oldDocument?.wrap, fee?.wrap, h('div', { class: 'button-row' }, submit));
+      summary, collectedBy.wrap, proxyFields, identity.wrap, oldDocument?.wrap, fee?.wrap, h('div', { class: 'button-row' }, submit));
     const fields = {
       collectedBy, proxyName, powerOfAttorneyChecked: attorney, identityChecked: identity,
       ...(oldDocument ? { oldDocumentCollected: oldDocument } : {}), ...(fee ? { feeSettled: fee } : {}),
     };
-    const showProxy = () => { proxyFields.hidden = !proxy.input.checked; };
+    const showProxy = () => { proxyFields.hidden = collectedBy.value() !== 'proxy'; };
     form.addEventListener('change', showProxy);
     const kept = ctx.keepForm(form, 'handover');
     showProxy();
 
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      const by = proxy.input.checked ? 'proxy' : applicant.input.checked ? 'applicant' : null;
+      const by = collectedBy.value();
       const name = proxyName.input.value.trim();
       const problems = {};
       if (!by) problems.collectedBy = t('collectedBy_missing');
       if (by === 'proxy') {
         if (!name) problems.proxyName = t('proxy_name_missing');
-        else if (name.length > 200) problems.proxyName = t('proxy_name_too_long');
-        else if (BAD_CHARACTERS.test(name)) problems.proxyName = t('badCharacters');
         if (!attorney.input.checked) problems.powerOfAttorneyChecked = t('power_of_attorney_missing');
       }
       if (!identity.input.checked) problems.identityChecked = t('identity_not_checked');
@@ -855,14 +810,15 @@ export async function render(ctx) {
         powerOfAttorneyChecked: by === 'proxy' && attorney.input.checked,
         identityChecked: identity.input.checked,
         oldDocumentCollected: oldDocument ? oldDocument.input.checked : false,
-        feeSettled: fee ? fee.input.checked : true,
       };
+      // Paid now: only said when a fee is open.
+      if (fee) body.feeSettled = fee.input.checked;
       if (by === 'proxy') body.proxyName = name;
       submitForm({
         submit, summary, fields, kept,
         request: () => api('POST', `${path}/handover`, { body }),
         success: () => t('done.handover'),
-        fieldMessage: (e) => (hasKey(e.code) ? t(e.code) : e.field === 'collectedBy' ? t('collectedBy_missing') : e.message),
+        fieldMessage: (e) => (e.code === 'too_long' ? t('proxy_name_too_long') : hasKey(e.code) ? t(e.code) : e.field === 'collectedBy' ? t('collectedBy_missing') : actionError(e)),
       });
     });
     return h('section', { class: 'detail-handover', 'aria-labelledby': 'detail-handover' },

@@ -1,10 +1,11 @@
 // The letter for the applicant (GET /api/v1/applications/{id}/letter): the Vorgangsnummer, the
-// status address with its QR code (an SVG the server draws), and what happens next. On screen an A4
-// sheet with "Drucken"; printed, only the sheet. Plain words: the applicant reads it, not staff.
+// status address with its QR code (an SVG the server draws), what happens next and what to bring –
+// for the box exactly what the site's pickup settings ask for. On screen an A4 sheet with
+// "Drucken"; printed, only the sheet. Plain words: the applicant reads it, not staff.
 
 import { h, notice } from '../dom.js';
 import { api, ApiError } from '../api.js';
-import { makeT, fmtDate, fmtMoney } from '../i18n.js';
+import { makeT, fmtDate, fmtMoney, personName } from '../i18n.js';
 
 export const css = true;
 
@@ -21,6 +22,7 @@ const t = makeT({
     for: 'Für: {name}',
     subject: 'Ihr Antrag: {document}',
     hello: 'Guten Tag {name},',
+    helloNoName: 'Guten Tag,',
     received: 'wir haben Ihren Antrag aufgenommen. Bitte heben Sie diesen Brief gut auf.',
     number: 'Ihre Vorgangsnummer',
     statusTitle: 'Ist Ihr Dokument fertig?',
@@ -36,8 +38,9 @@ const t = makeT({
     bringTitle: 'Bitte bringen Sie mit',
     bringPhone: 'Ihr Handy mit der SMS (PIN)',
     bringPinLetter: 'Ihren PIN-Brief – er kommt getrennt mit der Post',
-    bringOldCard: 'Ihre alte Karte – sie wird bei der Abholung ungültig gemacht',
-    bringOldCardBox: 'Ihre alte Karte – die Abholbox nimmt sie an und macht sie ungültig',
+    bringDateOfBirth: 'Ihr Geburtsdatum – Sie geben es an der Abholbox ein',
+    bringCan: 'Ihre alte Karte: Die Abholbox fragt nach der 6-stelligen Zugangsnummer (CAN) vorne auf der Karte',
+    bringOldDocumentBox: 'Ihr altes Dokument – die Abholbox nimmt es an und macht es ungültig',
     bringOldDocument: 'Ihr altes Dokument – es wird bei der Abholung ungültig gemacht',
     bringLetter: 'diesen Brief',
     bringPassport: 'Ihren Pass oder einen anderen Ausweis mit Foto',
@@ -59,6 +62,7 @@ const t = makeT({
     for: 'For: {name}',
     subject: 'Your application: {document}',
     hello: 'Hello {name},',
+    helloNoName: 'Hello,',
     received: 'we have received your application. Please keep this letter.',
     number: 'Your Vorgangsnummer (reference number)',
     statusTitle: 'Is your document ready?',
@@ -74,8 +78,9 @@ const t = makeT({
     bringTitle: 'Please bring',
     bringPhone: 'your mobile phone with the text message (PIN)',
     bringPinLetter: 'your PIN letter – it comes separately by post',
-    bringOldCard: 'your old card – it is made invalid when you collect the new one',
-    bringOldCardBox: 'your old card – the pickup box takes it and makes it invalid',
+    bringDateOfBirth: 'your date of birth – you type it in at the pickup box',
+    bringCan: 'your old card: the pickup box asks for the 6-digit access number (CAN) on its front',
+    bringOldDocumentBox: 'your old document – the pickup box takes it and makes it invalid',
     bringOldDocument: 'your old document – it is made invalid when you collect the new one',
     bringLetter: 'this letter',
     bringPassport: 'your passport or another identity document with a photo',
@@ -87,20 +92,22 @@ const t = makeT({
   },
 });
 
-// Cards with an electronic ID function: their PIN letter comes by post and the box asks for it;
-// an old card goes into the box's slot for invalidation.
-const CARDS = new Set(['eat', 'id_card']);
+/** What to bring to the box: exactly what the site's pickup settings ask for. */
+function bringToBox(letter) {
+  const settings = letter.pickupSettings || {};
+  const renewal = letter.issuance === 'renewal';
+  // "Date of birth or CAN": the CAN of the old card at a renewal, the date of birth otherwise.
+  const factor = settings.secondFactor === 'date_of_birth' || (settings.secondFactor === 'date_of_birth_or_can' && !renewal) ? t('bringDateOfBirth')
+    : settings.secondFactor === 'date_of_birth_or_can' ? t('bringCan') : null;
+  return [t('bringPhone'), settings.pinLetter && t('bringPinLetter'), factor, renewal && settings.oldDocument && t('bringOldDocumentBox')];
+}
 
 export async function render(ctx) {
   ctx.setTitle(t('title'));
   const id = ctx.params.id;
   let letter;
-  let application;
   try {
-    [letter, application] = await Promise.all([
-      api('GET', `/api/v1/applications/${id}/letter`, { signal: ctx.signal }),
-      api('GET', `/api/v1/applications/${id}`, { signal: ctx.signal }),
-    ]);
+    letter = await api('GET', `/api/v1/applications/${id}/letter`, { signal: ctx.signal });
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) {
       ctx.main.append(h('h1', {}, t('notFound')));
@@ -109,11 +116,11 @@ export async function render(ctx) {
     throw e;
   }
 
-  const name = `${letter.givenNames} ${letter.familyName}`;
+  // Erased personal data leaves no name, not "undefined".
+  const name = personName(letter, { givenFirst: true });
   const place = { site: letter.siteName, address: letter.siteAddress };
   const box = letter.pickupMethod === 'box';
-  const renewal = application.issuance === 'renewal';
-  const fee = application.fee;
+  const fee = letter.fee || { amountCents: 0, settled: true };
   const feeDue = fee.amountCents > 0 && !fee.settled;
 
   const qr = h('img', { class: 'letter-qr', src: `/api/v1/applications/${id}/letter/qr.svg`, alt: t('qrAlt', { url: letter.statusUrl }), width: 227, height: 227 });
@@ -123,11 +130,8 @@ export async function render(ctx) {
   const steps = box
     ? [t('made'), t('boxSms'), t('boxGo', place)]
     : [t('made'), t('counterCheck'), t('counterGo', place)];
-  const card = CARDS.has(letter.documentType);
-  const bring = box
-    ? [t('bringPhone'), card && t('bringPinLetter'), renewal && t(card ? 'bringOldCardBox' : 'bringOldDocument')]
-    : [t('bringLetter'), t('bringPassport'), card && t('bringPinLetter'), renewal && t(card ? 'bringOldCard' : 'bringOldDocument'),
-      feeDue && t('bringFee', { amount: fmtMoney(fee.amountCents) })];
+  const bring = box ? bringToBox(letter)
+    : [t('bringLetter'), t('bringPassport'), letter.issuance === 'renewal' && t('bringOldDocument'), feeDue && t('bringFee', { amount: fmtMoney(fee.amountCents) })];
 
   const sheet = h('article', { class: 'letter-sheet', 'aria-label': t('letter') },
     h('header', { class: 'letter-head' },
@@ -135,9 +139,9 @@ export async function render(ctx) {
         h('strong', {}, letter.siteName),
         letter.siteAddress.split(/,\s*/).map((line) => h('span', {}, line))),
       h('p', { class: 'letter-date' }, t('date', { date: fmtDate(new Date()) }))),
-    h('p', { class: 'letter-to' }, t('for', { name })),
+    name ? h('p', { class: 'letter-to' }, t('for', { name })) : null,
     h('h2', { class: 'letter-subject' }, t('subject', { document: t(`doc.${letter.documentType}`) })),
-    h('p', {}, t('hello', { name })),
+    h('p', {}, name ? t('hello', { name }) : t('helloNoName')),
     h('p', {}, t('received')),
     h('div', { class: 'letter-number' },
       h('span', { class: 'letter-number-label' }, t('number')),

@@ -3,7 +3,7 @@
 
 import { h, field, errorSummary, notice } from '../dom.js';
 import { api, ApiError } from '../api.js';
-import { makeT } from '../i18n.js';
+import { makeT, errorText } from '../i18n.js';
 
 export const css = true;
 
@@ -70,11 +70,14 @@ export async function render(ctx) {
       ctx.signedIn(session);
     } catch (e) {
       password.input.value = '';
-      let message = t('error.network');
-      if (e instanceof ApiError && e.code === 'invalid_credentials') message = t('invalid');
-      else if (e instanceof ApiError && e.code === 'rate_limited') message = t('throttled', { minutes: Math.max(1, Math.ceil((e.retryAfter || 60) / 60)) });
-      else if (e instanceof ApiError && e.status) message = t('error.unexpected', { code: e.code });
-      errorSummary(summary, message, [{ message: t('password'), input: password.input }]);
+      if (e instanceof ApiError && e.code === 'invalid_credentials') {
+        // Which of the three is wrong is not said; the password is the one to type again.
+        password.setError(t('invalid'));
+        errorSummary(summary, t('common.errorSummary'), [{ message: t('invalid'), input: password.input }]);
+      } else {
+        const minutes = Math.max(1, Math.ceil(((e instanceof ApiError && e.retryAfter) || 60) / 60));
+        errorSummary(summary, e instanceof ApiError && e.code === 'rate_limited' ? t('throttled', { minutes }) : errorText(e));
+      }
     } finally {
       submit.disabled = false;
     }

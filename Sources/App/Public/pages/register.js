@@ -3,9 +3,9 @@
 // fee is, and the problems of fields the caseworker has already left. Submitting sends an
 // Idempotency-Key (the same one for a retry of the same form) and opens the letter.
 
-import { h, field, id, replace, errorSummary, notice } from '../dom.js';
+import { h, field, radios, errorSummary, notice } from '../dom.js';
 import { api, idempotencyKey, ApiError } from '../api.js';
-import { makeT, lang, fmtMoney } from '../i18n.js';
+import { makeT, fmtMoney, languageOptions, errorText } from '../i18n.js';
 
 export const css = true;
 
@@ -38,7 +38,7 @@ const strings = {
     exemption: 'Gebührenbefreiung',
     noExemption: 'Keine Befreiung',
     settled: 'Die Gebühr ist bezahlt',
-    settledHint: 'An der Abholbox kann man nicht bezahlen: vor dem Einlegen muss die Gebühr bezahlt sein.',
+    settledHint: 'An der Abholbox kann man nicht bezahlen: Bevor das Fach beladen wird, muss die Gebühr bezahlt sein.',
     fee: 'Gebühr: {amount}',
     feeMinor: 'Gebühr: {amount} (unter 18)',
     feeExempt: 'Gebühr: {amount} (befreit: {reason})',
@@ -58,24 +58,10 @@ const strings = {
     'err.givenNames.missing_field': 'Geben Sie die Vornamen ein.',
     'err.dateOfBirth.missing_field': 'Geben Sie das Geburtsdatum ein.',
     'err.mobileNumber.missing_field': 'Geben Sie die Mobilnummer ein – für die Abholbox kommt die PIN per SMS.',
-    'err.too_long': 'Das ist zu lang (höchstens 200 Zeichen).',
-    'err.invalid_characters': 'Das enthält Zeichen, die nicht erlaubt sind (z. B. Steuerzeichen).',
-    'err.invalid_date_of_birth': 'Dieses Geburtsdatum gibt es nicht oder es liegt in der Zukunft. Schreiben Sie es wie im Dokument, z. B. 12.08.1984 oder 00.00.1985.',
-    'err.invalid_phone_number': 'Das ist keine gültige Mobilnummer. Deutsche Nummern beginnen mit 0, andere mit + und der Ländervorwahl.',
-    'err.non_ascii_digits': 'Die Nummer enthält andere Ziffern als 0–9. Bitte geben Sie sie mit den Ziffern 0–9 ein.',
-    'err.unsupported_country_code': 'An Nummern mit dieser Ländervorwahl können wir keine SMS senden.',
-    'err.not_a_mobile_number': 'Das ist keine deutsche Mobilnummer (015…, 016…, 017…). Die SMS braucht ein Handy.',
-    'err.invalid_language': 'Wählen Sie eine Sprache aus der Liste.',
-    'err.invalid_value': 'Wählen Sie einen Eintrag aus der Liste.',
-    'err.not_applicable': 'Eine CAN gibt es nur bei einer Verlängerung.',
-    'err.invalid_can': 'Die CAN hat genau 6 Ziffern (vorne auf der alten Karte).',
-    'err.invalid_vorgangsnummer': 'Diese Vorgangsnummer ist ungültig: 4 bis 40 Zeichen aus A–Z, 0–9, Punkt, Schrägstrich und Bindestrich.',
-    'err.duplicate_vorgangsnummer': 'Diese Vorgangsnummer ist schon vergeben.',
-    'err.missing_field': 'Bitte füllen Sie dieses Feld aus.',
   },
   en: {
     title: 'Register application',
-    intro: 'After saving you get the letter for the applicant with the Vorgangsnummer and the QR code.',
+    intro: 'After saving you get the letter for the applicant with the Vorgangsnummer (reference number) and the QR code.',
     noSites: 'There is no site yet. A supervisor adds sites under “Administration”.',
     'section.document': 'Document',
     'section.person': 'Person',
@@ -121,76 +107,36 @@ const strings = {
     'err.givenNames.missing_field': 'Enter the given names.',
     'err.dateOfBirth.missing_field': 'Enter the date of birth.',
     'err.mobileNumber.missing_field': 'Enter the mobile number – for the pickup box the PIN comes by text message.',
-    'err.too_long': 'This is too long (at most 200 characters).',
-    'err.invalid_characters': 'This contains characters that are not allowed (e.g. control characters).',
-    'err.invalid_date_of_birth': 'This date of birth does not exist or is in the future. Write it as on the document, e.g. 12.08.1984 or 00.00.1985.',
-    'err.invalid_phone_number': 'This is not a valid mobile number. German numbers start with 0, others with + and the country code.',
-    'err.non_ascii_digits': 'The number contains digits other than 0–9. Please type it with the digits 0–9.',
-    'err.unsupported_country_code': 'We cannot send text messages to numbers with this country code.',
-    'err.not_a_mobile_number': 'This is not a German mobile number (015…, 016…, 017…). The text message needs a mobile phone.',
-    'err.invalid_language': 'Choose a language from the list.',
-    'err.invalid_value': 'Choose an entry from the list.',
-    'err.not_applicable': 'A CAN only belongs to a renewal.',
-    'err.invalid_can': 'The CAN has exactly 6 digits (on the front of the old card).',
-    'err.invalid_vorgangsnummer': 'This Vorgangsnummer is not valid: 4 to 40 characters from A–Z, 0–9, dot, slash and hyphen.',
-    'err.duplicate_vorgangsnummer': 'This Vorgangsnummer is already in use.',
-    'err.missing_field': 'Please fill in this field.',
   },
 };
 const t = makeT(strings);
 const KNOWN = new Set(Object.keys(strings.de));
 
+/** This page's words for some of the server's problem codes (the others are shared, see errorText). */
+const CODES = {
+  de: {
+    too_long: 'Das ist zu lang (höchstens 200 Zeichen).',
+    not_applicable: 'Eine CAN gibt es nur bei einer Verlängerung.',
+    invalid_can: 'Die CAN hat genau 6 Ziffern (vorne auf der alten Karte).',
+    duplicate_vorgangsnummer: 'Diese Vorgangsnummer ist schon vergeben.',
+  },
+  en: {
+    too_long: 'This is too long (at most 200 characters).',
+    not_applicable: 'A CAN only belongs to a renewal.',
+    invalid_can: 'The CAN has exactly 6 digits (on the front of the old card).',
+    duplicate_vorgangsnummer: 'This Vorgangsnummer is already in use.',
+  },
+};
+
 const DOCUMENT_TYPES = ['eat', 'travel_document', 'passport', 'id_card'];
 const EXEMPTIONS = ['sgb_ii', 'sgb_xii', 'asylblg', 'recognised_refugee'];
-// The languages applicants at German foreigners' authorities most often read; any valid code works.
-const SMS_LANGUAGES = ['de', 'en', 'tr', 'ar', 'ru', 'uk', 'fa', 'ps', 'ku', 'ti', 'so', 'am', 'sq', 'sr', 'hr', 'bs', 'mk',
-  'ro', 'bg', 'pl', 'el', 'it', 'es', 'fr', 'pt', 'vi', 'zh', 'hi', 'ur', 'ta', 'ka', 'hy', 'az'];
 const SITE_KEY = 'pickupbox.register.site';
 const PREVIEW_DELAY_MS = 250;
 
-/** The message for a problem of `fieldName` with the server's `code`: ours if we have one. */
-function problemText(fieldName, code, fallback) {
-  if (KNOWN.has(`err.${fieldName}.${code}`)) return t(`err.${fieldName}.${code}`);
-  if (KNOWN.has(`err.${code}`)) return t(`err.${code}`);
-  return fallback || t('error.unexpected', { code });
-}
-
-/** "Türkisch (Türkçe)": the language in the UI's language, and in its own when that differs. */
-function languageOptions() {
-  let names = null;
-  try { names = new Intl.DisplayNames([lang()], { type: 'language' }); } catch { /* old browser: codes only */ }
-  const label = (code) => {
-    if (!names) return code;
-    let own = null;
-    try { own = new Intl.DisplayNames([code], { type: 'language' }).of(code); } catch { /* unknown */ }
-    const here = names.of(code);
-    return own && own !== here ? `${here} (${own})` : here;
-  };
-  const [first, second, ...rest] = SMS_LANGUAGES.map((code) => [code, label(code)]);
-  return [first, second, ...rest.sort((a, b) => a[1].localeCompare(b[1], lang()))];
-}
-
-/** A radio group in a fieldset (label per choice, the error above the choices). */
-function radios({ legend, name, choices, value }) {
-  const errorId = id(`${name}-error`);
-  const error = h('p', { class: 'field-error', id: errorId, hidden: true });
-  const inputs = choices.map(([v]) => h('input', { type: 'radio', id: id(name), name, value: v, checked: v === value }));
-  const wrap = h('fieldset', { class: 'field' }, h('legend', {}, legend), error,
-    h('div', { class: 'radios' }, inputs.map((input, i) => h('label', { for: input.id }, input, choices[i][1]))));
-  return {
-    wrap,
-    input: inputs[0],
-    value: () => inputs.find((i) => i.checked)?.value ?? null,
-    setError(message) {
-      error.textContent = message || '';
-      error.hidden = !message;
-      wrap.classList.toggle('field-invalid', Boolean(message));
-      for (const input of inputs) {
-        if (message) input.setAttribute('aria-describedby', errorId);
-        else input.removeAttribute('aria-describedby');
-      }
-    },
-  };
+/** The message for a problem of `fieldName` with the server's `code`: for this field, else for the code. */
+function problemText(fieldName, code) {
+  const specific = `err.${fieldName}.${code}`;
+  return KNOWN.has(specific) ? t(specific) : errorText(code, { codes: CODES });
 }
 
 export async function render(ctx) {
@@ -211,24 +157,28 @@ export async function render(ctx) {
     siteId: field({ label: t('site'), name: 'siteId', required: true, value: siteValue,
       options: [...(sites.length > 1 ? [['', t('choose')]] : []), ...sites.map((s) => [s.id, `${s.name} – ${s.address}`])] }),
     documentType: field({ label: t('documentType'), name: 'documentType', value: 'eat', options: DOCUMENT_TYPES.map((d) => [d, t(`doc.${d}`)]) }),
-    issuance: radios({ legend: t('issuance'), name: 'issuance', value: 'first', choices: [['first', t('issuance.first')], ['renewal', t('issuance.renewal')]] }),
+    issuance: radios({ legend: t('issuance'), name: 'issuance', value: 'first', options: [['first', t('issuance.first')], ['renewal', t('issuance.renewal')]] }),
     oldDocumentCan: field({ label: t('can'), hint: t('canHint'), inputmode: 'numeric', autocomplete: 'off',
       // No name: keepForm does not copy the CAN into sessionStorage.
       attrs: { maxlength: 6, class: 'short', spellcheck: 'false' } }),
     familyName: field({ label: t('familyName'), name: 'familyName', required: true, autocomplete: 'off', attrs: { spellcheck: 'false' } }),
     givenNames: field({ label: t('givenNames'), name: 'givenNames', required: true, autocomplete: 'off', attrs: { spellcheck: 'false' } }),
     dateOfBirth: field({ label: t('dateOfBirth'), name: 'dateOfBirth', hint: t('dateOfBirthHint'), required: true, autocomplete: 'off', inputmode: 'numeric', attrs: { class: 'short', spellcheck: 'false' } }),
-    pickupMethod: radios({ legend: t('pickupMethod'), name: 'pickupMethod', value: 'box', choices: [['box', t('pickup.box')], ['counter', t('pickup.counter')]] }),
+    pickupMethod: radios({ legend: t('pickupMethod'), name: 'pickupMethod', value: 'box', options: [['box', t('pickup.box')], ['counter', t('pickup.counter')]] }),
     mobileNumber: field({ label: t('mobileNumber'), name: 'mobileNumber', inputmode: 'tel', hint: t('mobileHint'), required: true, autocomplete: 'off', attrs: { spellcheck: 'false' } }),
     smsLanguage: field({ label: t('smsLanguage'), name: 'smsLanguage', hint: t('smsLanguageHint'), value: 'de', options: languageOptions() }),
     needsAccessibleCompartment: field({ label: t('accessible'), name: 'needsAccessibleCompartment', type: 'checkbox' }),
     feeExemption: field({ label: t('exemption'), name: 'feeExemption', value: '', options: [['', t('noExemption')], ...EXEMPTIONS.map((e) => [e, t(`exemption.${e}`)])] }),
-    feeSettled: field({ label: t('settled'), name: 'feeSettled', type: 'checkbox', hint: t('settledHint') }),
+    // A confirmation: never kept for a later visit.
+    feeSettled: field({ label: t('settled'), name: 'feeSettled', type: 'checkbox', hint: t('settledHint'), attrs: { 'data-no-keep': true } }),
     vorgangsnummer: field({ label: t('vorgangsnummer'), name: 'vorgangsnummer', hint: t('vorgangsnummerHint'), autocomplete: 'off', attrs: { spellcheck: 'false', autocapitalize: 'characters' } }),
   };
-  const storedAs = h('p', { class: 'register-note', 'aria-live': 'polite' });
+  const storedAs = h('p', { class: 'register-note' });
   f.mobileNumber.wrap.append(storedAs);
-  const feeLine = h('p', { class: 'register-fee register-fee-unknown', role: 'status' }, t('feeUnknown'));
+  const feeLine = h('p', { class: 'register-fee register-fee-unknown' }, t('feeUnknown'));
+  // The number and the fee follow every keystroke on screen; screen readers hear them once a field is
+  // left or a choice made, not at every keystroke.
+  const announcer = h('p', { class: 'visually-hidden', role: 'status' });
   const more = h('details', { class: 'register-more' }, h('summary', {}, t('more')), f.vorgangsnummer.wrap);
   const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
   const submit = h('button', { type: 'submit', class: 'button' }, t('submit'));
@@ -246,7 +196,7 @@ export async function render(ctx) {
     feeLine, f.feeExemption.wrap, f.feeSettled.wrap,
     more,
     h('div', { class: 'button-row' }, submit));
-  ctx.main.append(h('p', {}, t('intro')), summary, form);
+  ctx.main.append(h('p', {}, t('intro')), summary, form, announcer);
 
   const isBox = () => f.pickupMethod.value() === 'box';
   const isRenewal = () => f.issuance.value() === 'renewal';
@@ -301,7 +251,7 @@ export async function render(ctx) {
     for (const [name, x] of Object.entries(f)) {
       const p = problems.find((q) => q.field === name);
       const show = p && (submitted || (touched.has(name) && p.error !== 'missing_field'));
-      x.setError(show ? problemText(name, p.error, p.message) : null);
+      x.setError(show ? problemText(name, p.error) : null);
     }
   }
 
@@ -333,8 +283,15 @@ export async function render(ctx) {
     f.oldDocumentCan.wrap.hidden = !isRenewal();
   }
 
+  let announced = '';
+  function announce() {
+    const text = [storedAs.hidden ? '' : storedAs.textContent, feeLine.textContent].filter(Boolean).join(' ');
+    if (text !== announced) { announced = text; announcer.textContent = text; }
+  }
+
   form.addEventListener('input', () => { showChoices(); showProblems(); schedulePreview(); });
-  form.addEventListener('change', () => { showChoices(); schedulePreview(); });
+  // A choice made or a field left: ask now and say the answer.
+  form.addEventListener('change', () => { showChoices(); runPreview().then((answer) => { if (answer) announce(); }); });
   form.addEventListener('focusout', (event) => {
     const name = Object.keys(f).find((k) => f[k].input === event.target || f[k].wrap.contains(event.target));
     if (!name) return;
@@ -375,16 +332,10 @@ export async function render(ctx) {
       if (e instanceof ApiError && e.status === 401) return; // api.js sends the caseworker to the login; the form is kept
       if (e instanceof ApiError && e.code === 'idempotency_key_reused') keyBody = null;
       if (e instanceof ApiError && e.field && f[e.field]) {
-        const problem = { field: e.field, error: e.code, message: e.message };
-        f[e.field].setError(problemText(e.field, e.code, e.message));
-        showSummary([problem]);
+        f[e.field].setError(problemText(e.field, e.code));
+        showSummary([{ field: e.field, error: e.code }]);
       } else {
-        const message = e instanceof ApiError && e.status === 0 ? t('error.network')
-          : e instanceof ApiError && e.code === 'rate_limited' ? t('error.rate_limited', { seconds: e.retryAfter || 60 })
-          : t('error.unexpected', { code: e instanceof ApiError ? e.code : 'client' });
-        replace(summary, h('h2', { class: 'error-summary-title' }, message));
-        summary.hidden = false;
-        summary.focus();
+        errorSummary(summary, errorText(e, { codes: CODES }));
       }
     }
   }
@@ -395,7 +346,7 @@ export async function render(ctx) {
     const seen = new Set();
     const items = problems.filter((p) => f[p.field] && !seen.has(p.field) && seen.add(p.field))
       .sort((x, y) => order.indexOf(x.field) - order.indexOf(y.field))
-      .map((p) => ({ message: problemText(p.field, p.error, p.message), input: f[p.field].input }));
+      .map((p) => ({ message: problemText(p.field, p.error), input: f[p.field].input }));
     if (items.some((i) => i.input === f.vorgangsnummer.input)) more.open = true;
     errorSummary(summary, t('common.errorSummary'), items);
   }

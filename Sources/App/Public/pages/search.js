@@ -1,16 +1,21 @@
-// Search: filters (Vorgangsnummer, family name, state, creation dates, "contact required") live in
-// the hash query (#/search?state=ready_in_box), so links and the back button keep a filtered list.
-// The form only rewrites the hash; the results are a table of 20 per page with "Zurück"/"Weiter".
+// Search: filters (Vorgangsnummer, family name, state, "contact required", a locked PIN, and the days
+// it was registered, delivered, loaded or collected or its pickup deadline ends) live in the hash
+// query (#/search?state=ready_in_box), so links – the dashboard's figures among them – and the back
+// button keep a filtered list. The form only rewrites the hash; the results are a table of 20 per
+// page with "Zurück"/"Weiter".
 
 import { h, replace, field, errorSummary, notice } from '../dom.js';
 import { api, ApiError } from '../api.js';
-import { makeT, ts, fmtDate, fmtDateTime, fmtNumber } from '../i18n.js';
+import { makeT, ts, fmtDate, fmtDateTime, fmtNumber, personName, errorText } from '../i18n.js';
+import { displayVorgangsnummer } from '../vorgangsnummer.js';
 
 export const css = true;
 
 const PAGE_SIZE = 20;
 const STATES = ['registered', 'in_production', 'delivered', 'assigned', 'ready_in_box', 'retrieval_due', 'ready_at_counter', 'collected', 'cancelled'];
-const FILTERS = ['vorgangsnummer', 'name', 'state', 'createdFrom', 'createdTo', 'contactRequired'];
+const DAYS = ['createdFrom', 'createdTo', 'deliveredOn', 'loadedOn', 'collectedOn', 'pickupDeadline'];
+const YES_NO = ['contactRequired', 'locked'];
+const FILTERS = ['vorgangsnummer', 'name', 'state', ...YES_NO, ...DAYS];
 
 const t = makeT({
   de: {
@@ -24,10 +29,17 @@ const t = makeT({
     anyState: 'Alle Status',
     createdFrom: 'Erfasst ab',
     createdTo: 'Erfasst bis',
+    days: 'Tage',
+    deliveredOn: 'Geliefert am',
+    loadedOn: 'Beladen am',
+    collectedOn: 'Abgeholt am',
+    pickupDeadline: 'Abholfrist endet am',
     contactRequired: 'Kontakt nötig',
-    contactAny: 'Egal',
     contactYes: 'Ja (SMS fehlgeschlagen)',
-    contactNo: 'Nein',
+    locked: 'PIN gesperrt (nach Fehlversuchen)',
+    any: 'Egal',
+    yes: 'Ja',
+    no: 'Nein',
     submit: 'Suchen',
     reset: 'Alle Filter zurücksetzen',
     results: 'Ergebnisse',
@@ -49,15 +61,13 @@ const t = makeT({
     pageOf: 'Seite {page} von {pages}',
     badDate: 'Bitte geben Sie ein Datum ein, zum Beispiel 31.01.2026.',
     dateOrder: '„Erfasst bis“ darf nicht vor „Erfasst ab“ liegen.',
-    nameTooLong: 'Der Name darf höchstens 200 Zeichen haben.',
-    badCharacters: 'Der Name enthält unerlaubte Zeichen.',
     badState: 'Diesen Status gibt es nicht.',
     badParameter: 'Dieser Wert ist nicht erlaubt.',
   },
   en: {
     title: 'Search applications',
     filters: 'Search filters',
-    vorgangsnummer: 'Case number (Vorgangsnummer)',
+    vorgangsnummer: 'Vorgangsnummer (reference number)',
     vorgangsnummerHint: 'The whole number, with or without hyphens.',
     name: 'Family name',
     nameHint: 'The beginning is enough, for example “Kowa”.',
@@ -65,10 +75,17 @@ const t = makeT({
     anyState: 'All states',
     createdFrom: 'Registered from',
     createdTo: 'Registered until',
+    days: 'Days',
+    deliveredOn: 'Delivered on',
+    loadedOn: 'Loaded on',
+    collectedOn: 'Collected on',
+    pickupDeadline: 'Pickup deadline ends on',
     contactRequired: 'Contact required',
-    contactAny: 'Any',
     contactYes: 'Yes (SMS failed)',
-    contactNo: 'No',
+    locked: 'PIN locked (after failed attempts)',
+    any: 'Any',
+    yes: 'Yes',
+    no: 'No',
     submit: 'Search',
     reset: 'Reset all filters',
     results: 'Results',
@@ -77,7 +94,7 @@ const t = makeT({
     pastEnd: 'There are no more results on this page ({total} results in all).',
     noneHint: 'Check the spelling or remove a filter.',
     caption: 'Applications found, newest first',
-    'col.vorgangsnummer': 'Case number',
+    'col.vorgangsnummer': 'Vorgangsnummer',
     'col.name': 'Name',
     'col.document': 'Document',
     'col.state': 'State',
@@ -90,36 +107,16 @@ const t = makeT({
     pageOf: 'Page {page} of {pages}',
     badDate: 'Please enter a date, for example 31/01/2026.',
     dateOrder: '“Registered until” must not be before “Registered from”.',
-    nameTooLong: 'The name can have at most 200 characters.',
-    badCharacters: 'The name contains characters that are not allowed.',
     badState: 'There is no such state.',
     badParameter: 'This value is not allowed.',
   },
 });
 
-const GENERATED_ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXY';
-
-/**
- * A Vorgangsnummer as people read it: generated numbers (ten symbols with a valid check symbol)
- * grouped `K7M-4XQ-9TR-C` like the letter; external numbers as stored.
- */
-export function displayVorgangsnummer(value) {
-  const text = String(value || '');
-  if (text.length !== 10) return text;
-  let sum = 0;
-  for (let i = 0; i < 10; i += 1) {
-    const v = GENERATED_ALPHABET.indexOf(text[i]);
-    if (v < 0) return text;
-    sum = (sum + (i + 1) * v) % 29;
-  }
-  return sum === 0 ? `${text.slice(0, 3)}-${text.slice(3, 6)}-${text.slice(6, 9)}-${text.slice(9)}` : text;
-}
-
-/** "Familienname, Vornamen"; null once the personal data is erased. */
-export function personName(app) {
-  if (!app.familyName && !app.givenNames) return null;
-  return [app.familyName, app.givenNames].filter(Boolean).join(', ');
-}
+/** The server's words for a refused filter, in ours (the others are shared, see errorText). */
+const CODES = {
+  de: { too_long: 'Der Name darf höchstens 200 Zeichen haben.', invalid_parameter: 'Dieser Wert ist nicht erlaubt.' },
+  en: { too_long: 'The name can have at most 200 characters.', invalid_parameter: 'This value is not allowed.' },
+};
 
 /** The hash of a search with these filters (empty values dropped) and page. */
 function searchHash(filters, page = 1) {
@@ -137,34 +134,32 @@ function isCalendarDay(value) {
   const d = new Date(`${value}T12:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
 }
-// Control and text-direction characters, which the server refuses in names.
-const BAD_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
-/** The problems of these filters the server would refuse, as {name: message}; checked before asking. */
+/**
+ * The problems of these filters, as {name: message}, found before asking: dates that are no days, a
+ * range the wrong way round, values no list offers. Names go to the server as typed; it says what
+ * it refuses (length, control characters) at the field.
+ */
 function validate(filters) {
   const problems = {};
-  for (const name of ['createdFrom', 'createdTo']) {
-    const value = filters[name];
-    if (value && !isCalendarDay(value)) problems[name] = t('badDate');
+  for (const name of DAYS) {
+    if (filters[name] && !isCalendarDay(filters[name])) problems[name] = t('badDate');
   }
   if (!problems.createdFrom && !problems.createdTo && filters.createdFrom && filters.createdTo && filters.createdTo < filters.createdFrom) {
     problems.createdTo = t('dateOrder');
   }
-  if (filters.name && filters.name.length > 200) problems.name = t('nameTooLong');
-  else if (filters.name && BAD_CHARACTERS.test(filters.name)) problems.name = t('badCharacters');
   if (filters.state && !STATES.includes(filters.state)) problems.state = t('badState');
-  if (filters.contactRequired && !['true', 'false'].includes(filters.contactRequired)) problems.contactRequired = t('badParameter');
+  for (const name of YES_NO) {
+    if (filters[name] && !['true', 'false'].includes(filters[name])) problems[name] = t('badParameter');
+  }
   return problems;
 }
 
 /** A message for a 400 the server sent about one field. */
 function fieldMessage(error) {
-  switch (error.code) {
-    case 'invalid_date': return t('badDate');
-    case 'too_long': return t('nameTooLong');
-    case 'invalid_characters': return t('badCharacters');
-    default: return error.field === 'state' ? t('badState') : t('badParameter');
-  }
+  if (error.code === 'invalid_date') return t('badDate');
+  if (error.field === 'state') return t('badState');
+  return errorText(error, { codes: CODES });
 }
 
 // Set by the form so that the results, not the heading, get the focus after a search.
@@ -184,16 +179,16 @@ export async function render(ctx) {
 
   const fields = {
     vorgangsnummer: field({ label: t('vorgangsnummer'), name: 'vorgangsnummer', hint: t('vorgangsnummerHint'), value: filters.vorgangsnummer, attrs: { autocapitalize: 'characters', spellcheck: 'false' } }),
-    name: field({ label: t('name'), name: 'name', hint: t('nameHint'), value: filters.name, attrs: { spellcheck: 'false', maxlength: '200' } }),
+    name: field({ label: t('name'), name: 'name', hint: t('nameHint'), value: filters.name, attrs: { spellcheck: 'false' } }),
     state: field({ label: t('state'), name: 'state', value: filters.state, options: [['', t('anyState')], ...STATES.map((s) => [s, ts(`state.${s}`)])] }),
-    createdFrom: field({ label: t('createdFrom'), name: 'createdFrom', type: 'date', value: filters.createdFrom, attrs: { class: 'short' } }),
-    createdTo: field({ label: t('createdTo'), name: 'createdTo', type: 'date', value: filters.createdTo, attrs: { class: 'short' } }),
-    contactRequired: field({ label: t('contactRequired'), name: 'contactRequired', value: filters.contactRequired, options: [['', t('contactAny')], ['true', t('contactYes')], ['false', t('contactNo')]] }),
+    contactRequired: field({ label: t('contactRequired'), name: 'contactRequired', value: filters.contactRequired, options: [['', t('any')], ['true', t('contactYes')], ['false', t('no')]] }),
+    locked: field({ label: t('locked'), name: 'locked', value: filters.locked, options: [['', t('any')], ['true', t('yes')], ['false', t('no')]] }),
+    ...Object.fromEntries(DAYS.map((name) => [name, field({ label: t(name), name, type: 'date', value: filters[name], attrs: { class: 'short' } })])),
   };
   const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
   const form = h('form', { class: 'search-form', role: 'search', 'aria-label': t('filters'), novalidate: true },
-    h('div', { class: 'search-grid' }, fields.vorgangsnummer.wrap, fields.name.wrap, fields.state.wrap, fields.contactRequired.wrap),
-    h('div', { class: 'inline-fields' }, fields.createdFrom.wrap, fields.createdTo.wrap),
+    h('div', { class: 'search-grid' }, ['vorgangsnummer', 'name', 'state', ...YES_NO].map((name) => fields[name].wrap)),
+    h('fieldset', {}, h('legend', {}, t('days')), h('div', { class: 'search-days' }, DAYS.map((name) => fields[name].wrap))),
     h('div', { class: 'button-row' },
       h('button', { type: 'submit', class: 'button' }, t('submit')),
       h('a', { href: '#/search' }, t('reset'))));
@@ -234,7 +229,7 @@ export async function render(ctx) {
       return;
     }
     if (e instanceof ApiError && e.status !== 401) {
-      results.append(notice('error', h('p', {}, e.status ? t('error.unexpected', { code: e.code }) : t('error.network'))));
+      results.append(notice('error', h('p', {}, errorText(e))));
       return;
     }
     throw e;
