@@ -82,6 +82,21 @@ function sleep(ms, signal) {
   });
 }
 
+/** Waits `ms` while the page is shown: no timer runs while it is hidden, and showing it starts the wait afresh. */
+function visibleDelay(ms) {
+  return new Promise((resolve) => {
+    let timer = null;
+    const change = () => {
+      clearTimeout(timer);
+      timer = null;
+      if (document.visibilityState === 'hidden') return;
+      timer = setTimeout(() => { document.removeEventListener('visibilitychange', change); resolve(); }, ms);
+    };
+    document.addEventListener('visibilitychange', change);
+    change();
+  });
+}
+
 /** A unique event id (visible ASCII, ≤ 100 characters), as a box draws one per event. */
 export function newEventId() {
   const bytes = new Uint8Array(12);
@@ -91,7 +106,7 @@ export function newEventId() {
 
 /**
  * Reports a box event. A lost answer is retried with the same event id: the server answers a retry
- * with its first answer and does nothing twice.
+ * with its first answer and does nothing twice. While the page is hidden the retry waits.
  */
 export async function reportEvent(token, kind, compartmentNumber, assignmentId) {
   const body = { eventId: newEventId(), kind, compartmentNumber };
@@ -101,15 +116,16 @@ export async function reportEvent(token, kind, compartmentNumber, assignmentId) 
       return await boxCall(token, 'POST', '/api/v1/box/events', { body });
     } catch (e) {
       if (e.status !== 0 || attempt >= 3) throw e;
-      await sleep(1000 * 2 ** attempt);
+      await visibleDelay(1000 * 2 ** attempt);
     }
   }
 }
 
 /**
  * The long poll: `GET /api/v1/box/assignments?since=<cursor>&wait=25` again and again. The first
- * call does not wait (the configuration is needed at once). Errors back off 2, 4, 8 … 30 seconds;
- * a 401 ends the loop. stop() aborts the parked request; start() resumes with the kept cursor.
+ * call after each start() does not wait (the configuration is needed at once, and after a pause
+ * the changes made meanwhile). Errors back off 2, 4, 8 … 30 seconds; a 401 ends the loop. stop()
+ * aborts the parked request and the back-off; start() resumes with the kept cursor.
  */
 export class Poller {
   constructor(token, { onFeed, onStatus, onUnauthorized, wait = 25 }) {
@@ -118,7 +134,6 @@ export class Poller {
     this.wait = wait;
     this.handlers = { onFeed, onStatus, onUnauthorized };
     this.controller = null;
-    this.polledOnce = false;
   }
 
   get running() { return Boolean(this.controller); }
@@ -136,13 +151,14 @@ export class Poller {
 
   async loop(signal) {
     let failures = 0;
+    let answered = false;
     while (!signal.aborted) {
-      const wait = this.polledOnce ? this.wait : 0;
+      const wait = answered ? this.wait : 0;
       try {
         const feed = await boxCall(this.token, 'GET', `/api/v1/box/assignments?since=${this.cursor}&wait=${wait}`, { signal });
         if (signal.aborted) return;
         failures = 0;
-        this.polledOnce = true;
+        answered = true;
         this.cursor = feed.cursor;
         this.handlers.onStatus({ online: true });
         this.handlers.onFeed(feed);

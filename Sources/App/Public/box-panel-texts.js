@@ -1,11 +1,16 @@
-// The box panel's words. Two kinds: the panel's own texts (the box's screen), which come from the
-// long poll's configuration in each of the box's languages, with the server's German and English
-// texts built in as a fallback; and the trainer's page around it (set-up, feed, service mode,
-// the simulated hardware) in German and English. The panel keeps its own language (the box's
-// default after every dialogue) instead of the app's setLang, which would be remembered in
-// localStorage for the caseworker app on the same computer.
+// The box panel's words. Two kinds: the panel texts (the box's screen), which come from the long
+// poll's configuration in each of the box's languages; and the trainer's page around it (set-up,
+// feed, service mode, the simulated hardware) in German and English (UI below). The panel keeps its
+// own language (the box's default after every dialogue) instead of the app's setLang, which would be
+// remembered in localStorage for the caseworker app on the same computer.
 
-/** The server's panel texts (BoxPanelTexts.swift), used until the configuration has arrived. */
+/**
+ * FALLBACK ONLY: a copy of the server's German and English panel texts in
+ * Sources/App/Box/BoxPanelTexts.swift (`german`, `english`). The texts the panel shows come from the
+ * long poll's configuration (`panelTexts`); these are used only before it has arrived or for a key
+ * it lacks. Change the texts there, not here (the wording is the server's, and the configuration
+ * wins anyway); test_box_panel.py checks that this copy still matches what the server sends.
+ */
 const PANEL = {
   de: {
     welcome: 'Willkommen. Bitte tippen Sie auf den Bildschirm, um Ihr Dokument abzuholen.',
@@ -52,7 +57,7 @@ const UI = {
     switchLanguage: 'English',
     forget: 'Abmelden (Token vergessen)',
     setupTitle: 'Box verbinden',
-    setupIntro: 'Dieses Panel sieht aus wie der Bildschirm einer Ausgabebox und spricht mit dem Server wie eine echte Box: Es holt seine Arbeit per Long Poll ab, belädt Fächer im Service-Modus und führt durch die Abholung.',
+    setupIntro: 'Dieses Panel sieht aus wie der Bildschirm einer Abholbox und spricht mit dem Server wie eine echte Box: Es holt seine Arbeit per Long Poll ab, belädt Fächer im Service-Modus und führt durch die Abholung.',
     tokenLabel: 'Box-Token',
     tokenHint: 'Leitungen erzeugen das Token unter Verwaltung › Boxen. Es bleibt nur in diesem Browser-Tab gespeichert.',
     connect: 'Verbinden',
@@ -94,7 +99,6 @@ const UI = {
     keypad: 'Ziffernblock',
     deleteDigit: 'Letztes Zeichen löschen',
     mobileMissing: 'Bitte geben Sie Ihre Mobilfunknummer ein.',
-    mobileShape: 'Bitte geben Sie die Nummer mit Ziffern ein, zum Beispiel 0151 23456789.',
     mobileInvalid: 'Diese Nummer ist keine Mobilfunknummer. Bitte prüfen Sie sie.',
     pinShape: 'Die PIN hat 6 Ziffern.',
     dateShape: 'Bitte geben Sie das Datum als TT.MM.JJJJ ein.',
@@ -110,13 +114,11 @@ const UI = {
     collected: 'Server: {state} – die Abholung ist abgeschlossen.',
     eventFailed: 'Die Box konnte das Ereignis „{kind}“ nicht melden ({code}).',
     serviceTitle: 'Service-Modus',
-    serviceIntro: 'Für Beschäftigte: Dokumente einlegen und nicht abgeholte Dokumente entnehmen.',
-    loadTitle: 'Dokument einlegen',
+    serviceIntro: 'Für Beschäftigte: Fächer beladen und nicht abgeholte Dokumente entnehmen.',
+    loadTitle: 'Fach beladen',
     documentNumber: 'Dokumentnummer',
     documentHint: 'Die Seriennummer auf der Rückseite: 9 Zeichen, mit Prüfziffer 10. Scannen oder tippen.',
     documentMissing: 'Bitte scannen oder tippen Sie die Dokumentnummer.',
-    documentShape: 'Eine Dokumentnummer hat 9 Zeichen (0–9 und C F G H J K L M N P R T V W X Y Z, zuerst ein Buchstabe), mit Prüfziffer 10.',
-    documentCheckDigit: 'Die Prüfziffer passt nicht. Bitte scannen Sie das Dokument noch einmal.',
     fourEyes: 'Dieser Standort verlangt für das Beladen zwei Dienstausweise (Vier-Augen-Prinzip).',
     badge1: 'Dienstausweis 1',
     badge2: 'Dienstausweis 2',
@@ -129,11 +131,11 @@ const UI = {
     takeOver: '{number} übernehmen',
     toRetrieve: 'Zu entnehmen (laut Feed)',
     nothingToRetrieve: 'Der Feed meldet nichts zu entnehmen.',
-    retrieveButton: 'Fach {n} leeren',
-    retrieveManual: 'Fachnummer (Rücknahmeliste)',
-    retrieveHint: 'Fächer von der gedruckten Rücknahmeliste, etwa nach einer Stornierung.',
+    retrieveButton: 'Aus Fach {n} entnehmen',
+    retrieveManual: 'Fachnummer (Entnahmeliste)',
+    retrieveHint: 'Fächer von der gedruckten Entnahmeliste, etwa nach einer Stornierung.',
     retrieveMissing: 'Bitte geben Sie eine Fachnummer von 1 bis 10000 ein.',
-    retrieveOpen: 'Fach zum Leeren öffnen',
+    retrieveOpen: 'Fach zum Entnehmen öffnen',
     leaveService: 'Service beenden',
     loadOpening: 'Fach {n} öffnet sich – einlegen: {contents}',
     content_document: 'Dokument {numbers}',
@@ -144,7 +146,7 @@ const UI = {
     nextDocument: 'Nächstes Dokument',
     retrieveOpening: 'Fach {n} ist offen – bitte Dokument entnehmen',
     retrieveClose: 'Entnehmen Sie alles und schließen Sie die Tür.',
-    retrieved: 'Fach {n} ist leer',
+    retrieved: 'Dokument aus Fach {n} entnommen',
     retrievedState: 'Server: {state}. Das Dokument geht zum Schalter; die antragstellende Person erhält eine SMS.',
     'state.ready_in_box': 'Abholbereit in der Box',
     'state.collected': 'Abgeholt',
@@ -224,7 +226,6 @@ const UI = {
     keypad: 'Keypad',
     deleteDigit: 'Delete last character',
     mobileMissing: 'Please enter your mobile number.',
-    mobileShape: 'Please enter the number in digits, for example 0151 23456789.',
     mobileInvalid: 'This is not a mobile number. Please check it.',
     pinShape: 'The PIN has 6 digits.',
     dateShape: 'Please enter the date as DD.MM.YYYY.',
@@ -240,13 +241,11 @@ const UI = {
     collected: 'Server: {state} – the pickup is complete.',
     eventFailed: 'The box could not report the event “{kind}” ({code}).',
     serviceTitle: 'Service mode',
-    serviceIntro: 'For staff: load documents and take out documents that were not collected.',
-    loadTitle: 'Load a document',
+    serviceIntro: 'For staff: load compartments and take out documents that were not collected.',
+    loadTitle: 'Load a compartment',
     documentNumber: 'Document number',
     documentHint: 'The serial number on the back: 9 characters, 10 with the check digit. Scan or type it.',
     documentMissing: 'Please scan or type the document number.',
-    documentShape: 'A document number has 9 characters (0–9 and C F G H J K L M N P R T V W X Y Z, a letter first), 10 with the check digit.',
-    documentCheckDigit: 'The check digit does not match. Please scan the document again.',
     fourEyes: 'This site requires two staff badges for loading (four-eyes principle).',
     badge1: 'Staff badge 1',
     badge2: 'Staff badge 2',
@@ -259,11 +258,11 @@ const UI = {
     takeOver: 'Use {number}',
     toRetrieve: 'To take out (from the feed)',
     nothingToRetrieve: 'The feed reports nothing to take out.',
-    retrieveButton: 'Empty compartment {n}',
+    retrieveButton: 'Take out of compartment {n}',
     retrieveManual: 'Compartment number (retrieval list)',
     retrieveHint: 'Compartments from the printed retrieval list, for example after a cancellation.',
     retrieveMissing: 'Please enter a compartment number from 1 to 10000.',
-    retrieveOpen: 'Open compartment to empty it',
+    retrieveOpen: 'Open compartment to take out',
     leaveService: 'Leave service mode',
     loadOpening: 'Compartment {n} is opening – put in: {contents}',
     content_document: 'document {numbers}',
@@ -274,7 +273,7 @@ const UI = {
     nextDocument: 'Next document',
     retrieveOpening: 'Compartment {n} is open – please take the document out',
     retrieveClose: 'Take everything out and close the door.',
-    retrieved: 'Compartment {n} is empty',
+    retrieved: 'Document taken out of compartment {n}',
     retrievedState: 'Server: {state}. The document goes to the counter; the applicant gets an SMS.',
     'state.ready_in_box': 'Ready in the box',
     'state.collected': 'Collected',

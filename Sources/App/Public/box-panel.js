@@ -67,10 +67,12 @@ function formatDate(iso) {
   return new Date(`${iso}T12:00:00`).toLocaleDateString('en-GB', { day: 'numeric', month: 'short', year: 'numeric' });
 }
 
+let announceTimer = null;
 function announce(text) {
   if (!els.announce) return;
+  clearTimeout(announceTimer);
   els.announce.textContent = '';
-  setTimeout(() => { els.announce.textContent = text; }, 50);
+  announceTimer = setTimeout(() => { if (els.announce) els.announce.textContent = text; }, 50);
 }
 
 // --- the page --------------------------------------------------------------------------------
@@ -136,7 +138,8 @@ function updateStatus(status, retryIn = 0) {
 // --- set-up ----------------------------------------------------------------------------------
 
 function setupScreen(main) {
-  const token = field({ label: u('tokenLabel'), name: 'token', type: 'password', hint: u('tokenHint'), required: true, attrs: { spellcheck: 'false', autocapitalize: 'none', class: 'bp-token' } });
+  // autocomplete="off": the browser is not to offer saving the box token in its password manager.
+  const token = field({ label: u('tokenLabel'), name: 'token', type: 'password', hint: u('tokenHint'), required: true, autocomplete: 'off', attrs: { spellcheck: 'false', autocapitalize: 'none', class: 'bp-token' } });
   const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
   const form = h('form', { novalidate: true, class: 'bp-setup-form' }, token.wrap, h('div', { class: 'button-row' }, h('button', { type: 'submit', class: 'button' }, u('connect'))));
   const fail = (message) => {
@@ -261,13 +264,28 @@ function renderFeed() {
   scroller.scrollTop = scroller.scrollHeight;
 }
 
-// Polling stops while the page is hidden or left, and resumes with the kept cursor.
-document.addEventListener('visibilitychange', () => {
-  if (!state.poller) return;
-  if (document.visibilityState === 'hidden') { state.poller.stop(); updateStatus('paused'); } else state.poller.start();
-});
-window.addEventListener('pagehide', () => state.poller?.stop());
-window.addEventListener('pageshow', (e) => { if (e.persisted && state.poller && document.visibilityState !== 'hidden') state.poller.start(); });
+// Nothing runs while the page is hidden or left: the long poll stops (and resumes with the kept
+// cursor, asking at once what happened meanwhile), the return-to-start countdown stops (and starts
+// afresh), and a lost event's retry waits until the page is shown again (box-panel-api.js).
+function pause() {
+  clearTimeout(state.returnTimer);
+  state.returnTimer = null;
+  clearTimeout(announceTimer);
+  if (state.poller?.running) {
+    state.poller.stop();
+    updateStatus('paused');
+  }
+}
+
+function resume() {
+  if (document.visibilityState === 'hidden') return;
+  armReturn();
+  state.poller?.start();
+}
+
+document.addEventListener('visibilitychange', () => (document.visibilityState === 'hidden' ? pause() : resume()));
+window.addEventListener('pagehide', pause);
+window.addEventListener('pageshow', (e) => { if (e.persisted) resume(); });
 
 // --- screens ---------------------------------------------------------------------------------
 
@@ -278,8 +296,9 @@ const RETURN_AFTER = { mobile: 120, pin: 120, factor: 120, refused: 60, thanks: 
 
 function armReturn() {
   clearTimeout(state.returnTimer);
+  state.returnTimer = null;
   const seconds = RETURN_AFTER[state.screen];
-  if (seconds) state.returnTimer = setTimeout(() => { if (RETURN_AFTER[state.screen]) toIdle(); }, seconds * 1000);
+  if (seconds && document.visibilityState !== 'hidden') state.returnTimer = setTimeout(() => { if (RETURN_AFTER[state.screen]) toIdle(); }, seconds * 1000);
 }
 
 function show(name) {
@@ -354,9 +373,10 @@ SCREENS.idle = (screen) => {
 // --- pickup dialogue -------------------------------------------------------------------------
 
 /** One input step of the dialogue: heading (a panel text), field, keypad, Continue and Cancel. */
-function inputStep(screen, { headingKey, label, name, type = 'text', inputmode = 'numeric', maxlength, extraKey, value, check, onValid, error, back }) {
-  // autocomplete="off" only where axe accepts it (text inputs); the others stay without.
-  const f = field({ label, name, type, inputmode, autocomplete: type === 'text' ? 'off' : undefined, value, attrs: { class: 'bp-input', maxlength, spellcheck: 'false', autocapitalize: 'none' } });
+function inputStep(screen, { headingKey, label, name, type = 'text', inputmode = 'numeric', autocomplete = 'off', maxlength, extraKey, value, check, onValid, error, back }) {
+  // A shared panel: the browser is to keep nothing in its autofill or password manager
+  // ("off"; "one-time-code" for the PIN and the CAN).
+  const f = field({ label, name, type, inputmode, autocomplete, value, attrs: { class: 'bp-input', maxlength, spellcheck: 'false', autocapitalize: 'none' } });
   const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
   const fail = (message) => {
     f.setError(message);
@@ -380,15 +400,17 @@ function inputStep(screen, { headingKey, label, name, type = 'text', inputmode =
   return f.input;
 }
 
+// Only an empty field is caught here: the server reads every way people write a number
+// ("(0151) 2345678", "+49 (0)151 …") and decides.
 SCREENS.mobile = (screen) => inputStep(screen, {
-  headingKey: 'enterMobile', label: u('mobile'), name: 'mobile', type: 'tel', inputmode: 'tel', maxlength: 24, extraKey: '+',
+  headingKey: 'enterMobile', label: u('mobile'), name: 'mobile', type: 'tel', inputmode: 'tel', maxlength: 32, extraKey: '+',
   value: state.pickup.mobile, error: state.pickup.error,
-  check: (v) => (!v ? u('mobileMissing') : !/^\+?[0-9][0-9 ()/-]{5,22}$/.test(v) ? u('mobileShape') : null),
+  check: (v) => (v ? null : u('mobileMissing')),
   onValid: (v) => { state.pickup.mobile = v; state.pickup.error = null; show('pin'); },
 });
 
 SCREENS.pin = (screen) => inputStep(screen, {
-  headingKey: 'enterPin', label: u('pin'), name: 'pin', type: 'password', maxlength: 6, error: state.pickup.error,
+  headingKey: 'enterPin', label: u('pin'), name: 'pin', type: 'password', autocomplete: 'one-time-code', maxlength: 6, error: state.pickup.error,
   check: (v) => (/^[0-9]{6}$/.test(v) ? null : u('pinShape')),
   onValid: (pin) => { state.pickup.error = null; startPickup(pin); },
   back: () => show('mobile'),
@@ -409,8 +431,9 @@ SCREENS.refused = (screen) => {
   return screen.querySelector('.bp-actions button');
 };
 
+/** Shows a refusal; of the dialogue only the refusal is kept (no number, PIN or answer). */
 function refuse(key, text) {
-  state.pickup = { ...(state.pickup || {}), refusal: { key, text } };
+  state.pickup = { refusal: { key, text } };
   show('refused');
 }
 
@@ -472,7 +495,7 @@ SCREENS.factor = (screen) => {
   }
   if (factor === 'can') {
     return inputStep(screen, {
-      headingKey: 'enterCan', label: u('can'), name: 'can', type: 'password', maxlength: 6,
+      headingKey: 'enterCan', label: u('can'), name: 'can', type: 'password', autocomplete: 'one-time-code', maxlength: 6,
       check: (v) => (/^[0-9]{6}$/.test(v) ? null : u('canShape')),
       onValid: (v) => answered({ can: v }),
     });
@@ -602,26 +625,10 @@ SCREENS.thanks = (screen) => {
 
 // --- service mode ----------------------------------------------------------------------------
 
-const DOCUMENT_ALPHABET = '0123456789CFGHJKLMNPRTVWXYZ';
-
-/** ICAO 9303 check digit (weights 7, 3, 1) of a document number. */
-function checkDigit(text) {
-  let sum = 0;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i];
-    const value = c >= '0' && c <= '9' ? Number(c) : c.charCodeAt(0) - 55;
-    sum += value * [7, 3, 1][i % 3];
-  }
-  return sum % 10;
-}
-
-/** The nine characters of a document number as the server reads it, or an error text. */
+/** Only an empty field is caught here: the server checks the alphabet and the check digit and says
+ *  what is wrong (invalid_document_number, document_check_digit_mismatch), shown at the field. */
 function documentProblem(raw) {
-  const text = raw.replace(/\s/g, '').toUpperCase();
-  if (!text) return u('documentMissing');
-  if (!/^[CFGHJKLMNPRTVWXYZ][0-9CFGHJKLMNPRTVWXYZ]{8}[0-9]?$/.test(text) || [...text.slice(0, 9)].some((c) => !DOCUMENT_ALPHABET.includes(c))) return u('documentShape');
-  if (text.length === 10 && checkDigit(text.slice(0, 9)) !== Number(text[9])) return u('documentCheckDigit');
-  return null;
+  return raw.trim() ? null : u('documentMissing');
 }
 
 SCREENS.service = (screen) => {
@@ -629,8 +636,8 @@ SCREENS.service = (screen) => {
   const fourEyes = Boolean(state.config.pickupSettings?.fourEyesLoading);
   const doc = field({ label: u('documentNumber'), name: 'documentNumber', hint: u('documentHint'), autocomplete: 'off', value: s.documentNumber, attrs: { class: 'bp-input', maxlength: 14, spellcheck: 'false', autocapitalize: 'characters' } });
   const badges = fourEyes ? [
-    field({ label: u('badge1'), name: 'badge1', type: 'password', attrs: { class: 'bp-input', maxlength: 64 } }),
-    field({ label: u('badge2'), name: 'badge2', type: 'password', attrs: { class: 'bp-input', maxlength: 64 } }),
+    field({ label: u('badge1'), name: 'badge1', type: 'password', autocomplete: 'off', attrs: { class: 'bp-input', maxlength: 64 } }),
+    field({ label: u('badge2'), name: 'badge2', type: 'password', autocomplete: 'off', attrs: { class: 'bp-input', maxlength: 64 } }),
   ] : [];
   const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
   const submit = h('button', { type: 'submit', class: 'bp-button bp-button-primary' }, u('openCompartment'));
@@ -670,7 +677,7 @@ SCREENS.service = (screen) => {
       const message = errorText('load', err);
       const target = err.body.field === 'staffBadges' || err.code === 'unknown_badge' || err.code === 'four_eyes_required' ? badges[0] : doc;
       target?.setError(message);
-      errorSummary(summary, message, target ? [{ message: target === doc ? u('documentNumber') : u('badge1'), input: target.input }] : []);
+      errorSummary(summary, message, target ? [{ message: target === doc ? u('documentNumber') : u('badge1'), input: target.input }] : undefined);
     }
   });
 

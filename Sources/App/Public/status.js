@@ -5,12 +5,17 @@
 // person typed (spaces and hyphens included) stays exactly as typed underneath, so the authority's
 // own number formats (^[A-Z0-9][A-Z0-9./-]{3,39}$) are sent as they are.
 //
-// On submit, a number that looks generated is checked before asking the server (Σ i·vᵢ ≡ 0 mod 29,
-// see Sources/Domain/Vorgangsnummer.swift). A typo, a look-alike character or a wrong length is
-// explained at the field with the form's data-typo-* texts (rendered by the server in the page's
-// language) and not sent. Submitting the same text again sends it anyway: the server has the last
-// word, and an authority's own number may look like a mistyped generated one.
+// On submit, a number that looks generated is checked before asking the server (Σ i·vᵢ ≡ 0 mod 29:
+// compactVorgangsnummer from vorgangsnummer.js, the app's copy of Sources/Domain/Vorgangsnummer.swift).
+// A typo, a look-alike character or a wrong length is explained at the field with the form's
+// data-typo-* texts (rendered by the server in the page's language) and not sent. Submitting the
+// same text again sends it anyway: the server has the last word, and an authority's own number may
+// look like a mistyped generated one.
 
+import { compactVorgangsnummer } from './vorgangsnummer.js';
+
+// The symbols of a generated number (vorgangsnummer.js has the same): for grouping while typing and
+// for telling a look-alike (0, O, 1, I, L, U, Z) from a typo.
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTVWXY';
 const MARK = '\u2011';
 // What people type or paste between groups: blanks, hyphens and Unicode dashes.
@@ -47,20 +52,13 @@ function group(text) {
   return out;
 }
 
-/** Σ i·vᵢ ≡ 0 (mod 29) over the ten symbols. */
-function checks(symbols) {
-  let sum = 0;
-  for (let i = 0; i < symbols.length; i += 1) sum += (i + 1) * ALPHABET.indexOf(symbols[i]);
-  return sum % 29 === 0;
-}
-
 const inAlphabet = (symbols) => [...symbols].every((ch) => ALPHABET.includes(ch));
 
 /** What is wrong with the symbols of a would-be generated number: null, or [data attribute, count]. */
 function problem(symbols) {
   if (/^[A-Z0-9]{10}$/.test(symbols)) {
     if (!inAlphabet(symbols)) return ['typoLookAlike'];
-    return checks(symbols) ? null : ['typoCheck'];
+    return compactVorgangsnummer(symbols) ? null : ['typoCheck'];
   }
   if (/^[A-Z0-9]{8,12}$/.test(symbols) && inAlphabet(symbols)) return ['typoLength', symbols.length];
   return null;
@@ -131,7 +129,7 @@ function enhance() {
     }
     clearError();
     // A valid generated number goes compact, as in the letter's QR code; anything else as typed.
-    input.value = /^[A-Z0-9]{10}$/.test(symbols) && inAlphabet(symbols) && checks(symbols) ? symbols : text;
+    input.value = compactVorgangsnummer(symbols) ?? text;
   });
 
   // Coming back (back button, page cache): show the groups again.
