@@ -244,5 +244,11 @@ struct PageDataTests {
         let (status, assigned) = client.json("POST", path, json: ["boxId": box.uuidString, "compartmentNumber": 5])
         #expect(status == 200, "\(assigned)")
         #expect((assigned["assignment"] as? [String: Any])?["compartmentNumber"] as? Int == 5)
+        // Another application cannot take it: refused at the number the caseworker typed.
+        let (other, otherNumber) = try town.register(client)
+        _ = client.json("POST", "/api/v1/deliveries", json: ["deliveryNoteNumber": "M-2", "items": [["documentNumber": documentNumber(851), "vorgangsnummer": otherNumber]]])
+        let (_, taken) = client.json("POST", "/api/v1/applications/\(other)/assignment", json: ["boxId": box.uuidString, "compartmentNumber": 5])
+        #expect(taken["error"] as? String == "compartment_unavailable")
+        #expect(taken["field"] as? String == "compartmentNumber")
     }
 }

@@ -355,3 +355,34 @@ def test_theDashboardsDayFilters_listTheirApplications_andTheFormKeepsAndSendsTh
     browser.get(f"{server.url}/#/search?loadedOn=2026-02-31")
     text_appears(browser, "Bitte geben Sie ein Datum ein")
     assert field(browser, "Beladen am").get_attribute("aria-invalid") == "true"
+
+
+def test_aCompartment_isChosenByBoxAndNumber_andAnOccupiedOneIsRefusedAtTheField(server, browser):
+    setup = Setup(server)
+    app = setup.register()
+    setup.deliver(app)
+    current = setup.get(app)
+    assert current["state"] == "assigned"
+    box_id = current["assignment"]["boxId"]
+    status, box, _ = server.api("GET", f"/api/v1/boxes/{box_id}", session=setup.session)
+    assert status == 200
+    occupied = current["assignment"]["compartmentNumber"]
+    free = next(c["number"] for c in box["compartments"] if c["state"] == "available" and not c["accessible"])
+    sign_in(browser, server)
+    open_detail(browser, server, app)
+    # The page draws its timeline and SMS history after the heading: wait for them before opening a panel.
+    wait(browser, lambda d: "Antrag erfasst" in section_text(d, "Verlauf"))
+    button(browser, "Bestimmtes Fach wählen").click()
+    field(browser, "Fachnummer")
+    assert field(browser, "Box").get_attribute("value").lower() == box_id.lower()
+    # The application's own compartment is not free: refused at the number, nothing changes.
+    fill(browser, "Fachnummer", str(next(c["number"] for c in box["compartments"] if c["state"] == "occupied" and c["number"] != occupied)))
+    button(browser, "Dieses Fach zuweisen").click()
+    wait(browser, lambda d: "nicht frei" in field_error(d, "Fachnummer"))
+    assert setup.get(app)["assignment"]["compartmentNumber"] == occupied
+    fill(browser, "Fachnummer", str(free))
+    button(browser, "Dieses Fach zuweisen").click()
+    text_appears(browser, f"Fach {free}")
+    wait(browser, lambda d: setup.get(app)["assignment"]["compartmentNumber"] == free)
+    # The refused choice above is the one expected failed request.
+    check_page(browser, "detail-choose-compartment", allow_console=("status of 409",))

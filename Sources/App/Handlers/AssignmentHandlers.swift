@@ -63,7 +63,8 @@ enum AssignmentHandlers {
                 householdGroup: current.assignment == nil ? current.householdGroup : nil, compartmentID: compartmentID
             ) else {
                 if compartmentID != nil {
-                    throw AppError.conflict("compartment_unavailable", "That compartment is not free, not at this site, or not accessible as needed.", field: "compartmentId")
+                    throw AppError.conflict("compartment_unavailable", "That compartment is not free, not at this site, or not accessible as needed.",
+                                            field: body.compartmentNumber != nil ? "compartmentNumber" : "compartmentId")
                 }
                 throw AppError.conflict("no_free_compartment", "No suitable compartment is free at this site.")
             }

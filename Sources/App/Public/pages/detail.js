@@ -72,6 +72,13 @@ const STRINGS = {
     toCounter: 'Auf Abholung am Schalter umstellen',
     assign: 'Fach zuweisen',
     reassign: 'Anderes Fach zuweisen',
+    chooseCompartment: 'Bestimmtes Fach wählen',
+    chooseTitle: 'Fach wählen',
+    chooseBox: 'Box',
+    chooseNumber: 'Fachnummer',
+    chooseNumberHint: 'Die Nummer steht am Fach. Es muss frei sein – und barrierefrei, wenn der Antrag das verlangt.',
+    chooseSubmit: 'Dieses Fach zuweisen',
+    chooseNumberMissing: 'Bitte geben Sie eine Fachnummer ein.',
     release: 'Fach freigeben',
     feeBlocksBox: 'Ein Fach gibt es erst, wenn die Gebühr bezahlt ist: Die Box kann nicht kassieren.',
     cancel: 'Antrag stornieren',
@@ -256,6 +263,13 @@ const STRINGS = {
     toCounter: 'Switch to pickup at the counter',
     assign: 'Assign a compartment',
     reassign: 'Assign another compartment',
+    chooseCompartment: 'Choose a compartment',
+    chooseTitle: 'Choose a compartment',
+    chooseBox: 'Box',
+    chooseNumber: 'Compartment number',
+    chooseNumberHint: 'The number is on the compartment. It must be free – and accessible when the application asks for it.',
+    chooseSubmit: 'Assign this compartment',
+    chooseNumberMissing: 'Please enter a compartment number.',
     release: 'Release the compartment',
     feeBlocksBox: 'A compartment is only given once the fee is paid: the box cannot take payment.',
     cancel: 'Cancel the application',
@@ -629,6 +643,9 @@ export async function render(ctx) {
       else {
         add(t(app.state === 'assigned' ? 'reassign' : 'assign'), () => act(() => api('POST', `${path}/assignment`),
           (result) => t('done.assign', { box: result.assignment?.boxName ?? '', number: result.assignment?.compartmentNumber ?? '' })));
+        const choose = chooseForm(app);
+        panels.push(choose.panel);
+        add(t('chooseCompartment'), (b) => choose.open(b));
       }
     }
     if (app.state === 'assigned') {
@@ -685,7 +702,7 @@ export async function render(ctx) {
     } catch (e) {
       submit.disabled = false;
       if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
-      if (e instanceof ApiError && e.status === 400 && e.field && fields[e.field]) {
+      if (e instanceof ApiError && (e.status === 400 || e.status === 409) && e.field && fields[e.field]) {
         showErrors(summary, fields, { [e.field]: fieldMessage(e) });
         return;
       }
@@ -723,6 +740,38 @@ export async function render(ctx) {
       });
     });
     return { panel: p.el, open: p.open, restored: kept.restored && Boolean(reason.input.value) };
+  }
+
+  /** A compartment by box and number, as staff name it at the box. */
+  function chooseForm(app) {
+    const box = field({ label: t('chooseBox'), name: 'boxId', options: [] });
+    const number = field({ label: t('chooseNumber'), name: 'compartmentNumber', hint: t('chooseNumberHint'), inputmode: 'numeric', attrs: { autocomplete: 'off' } });
+    const summary = h('div', { class: 'error-summary', tabindex: '-1', hidden: true });
+    const submit = h('button', { type: 'submit', class: 'button' }, t('chooseSubmit'));
+    const close = h('button', { type: 'button', class: 'button secondary' }, ts('common.cancel'));
+    const form = h('form', { novalidate: true }, summary, box.wrap, number.wrap, h('div', { class: 'button-row' }, submit, close));
+    const p = panel(t('chooseTitle'), form);
+    const kept = ctx.keepForm(form, 'choose');
+    const fields = { boxId: box, compartmentNumber: number };
+    // The boxes of the application's site, loaded when the panel opens.
+    async function open(button) {
+      const boxes = (await api('GET', '/api/v1/boxes', { signal: ctx.signal })).filter((b) => b.siteId.toLowerCase() === app.siteId.toLowerCase());
+      replace(box.input, ...boxes.map((b) => h('option', { value: b.id }, b.name)));
+      p.open(button);
+    }
+    close.addEventListener('click', () => { kept.clear(); form.reset(); showErrors(summary, fields, {}); p.close(); });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const n = Number.parseInt(number.input.value.trim(), 10);
+      if (showErrors(summary, fields, Number.isInteger(n) && n > 0 ? {} : { compartmentNumber: t('chooseNumberMissing') })) return;
+      submitForm({
+        submit, summary, fields, kept,
+        request: () => api('POST', `${path}/assignment`, { body: { boxId: box.input.value, compartmentNumber: n } }),
+        success: (result) => t('done.assign', { box: result.assignment?.boxName ?? '', number: result.assignment?.compartmentNumber ?? '' }),
+        fieldMessage: (e) => actionError(e),
+      });
+    });
+    return { panel: p.el, open };
   }
 
   function contactForm(app) {
