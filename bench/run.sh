@@ -96,6 +96,16 @@ PICKUP_SECONDS=${BENCH_PICKUP_SECONDS:-${DURATION%s}}
 BACKGROUND=${BENCH_BACKGROUND_APPLICATIONS:-100000}
 
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
+# cpu_wrk <wrk arguments…>: wrk as given, then the server's CPU time (user + system) per request it answered.
+cpu_wrk() {
+  local before after out
+  before=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
+  out=$(wrk "$@")
+  after=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
+  printf '%s\n' "$out"
+  python3 -c "import sys; r = int(sys.argv[3]); print(f'server CPU per request: {(int(sys.argv[2]) - int(sys.argv[1])) / $(getconf CLK_TCK) / max(1, r) * 1e6:.0f} µs ({r} requests)')" \
+    "$before" "$after" "$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')"
+}
 
 {
   echo "# pickupbox benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -105,7 +115,7 @@ rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
   if want health; then
     echo "## GET /health — wrk -t2 -c64 -d$DURATION --latency (after a 2 s warm-up)"
     wrk -t2 -c64 -d2s "http://127.0.0.1:$PORT/health" >/dev/null
-    wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/health"
+    cpu_wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/health"
     echo "server RSS after: $(rss)"
     echo
   fi
@@ -120,7 +130,7 @@ rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
     echo "## GET /api/v1/status/{vn} — 100,000 applications, random numbers (5 % unknown), wrk -t2 -c64 -d$DURATION --latency -s bench/status.lua"
     (cd bench && python3 seed_status.py --psql "${PSQL[*]}" --count 100000 --numbers-file results/numbers.txt)
     wrk -t2 -c64 -d2s -s bench/status.lua "http://127.0.0.1:$PORT" >/dev/null
-    wrk -t2 -c64 -d"$DURATION" --latency -s bench/status.lua "http://127.0.0.1:$PORT"
+    cpu_wrk -t2 -c64 -d"$DURATION" --latency -s bench/status.lua "http://127.0.0.1:$PORT"
     echo "server RSS after: $(rss)"
     echo
   fi
@@ -128,12 +138,9 @@ rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
     [ -s bench/results/numbers.txt ] && want status || (cd bench && python3 seed_status.py --psql "${PSQL[*]}" --count 100000 --numbers-file results/numbers.txt)
     echo "## GET /status?vn=… (the applicant's page, rendered on the server, gzip) — 100,000 applications, wrk -t2 -c64 -d$DURATION --latency -s bench/status_page.lua; then -c8"
     wrk -t2 -c64 -d2s -s bench/status_page.lua "http://127.0.0.1:$PORT" >/dev/null
-    CPU0=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
-    wrk -t2 -c64 -d"$DURATION" --latency -s bench/status_page.lua "http://127.0.0.1:$PORT" | tee "$OUT/statuspage.txt"
-    CPU1=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
-    REQS=$(awk '/requests in/ {print $1}' "$OUT/statuspage.txt")
-    echo "server CPU per request: $(python3 -c "print(f'{($CPU1 - $CPU0) / $(getconf CLK_TCK) / max(1, $REQS) * 1e6:.0f} µs')")"
-    wrk -t2 -c8 -d"$DURATION" --latency -s bench/status_page.lua "http://127.0.0.1:$PORT"
+    cpu_wrk -t2 -c64 -d"$DURATION" --latency -s bench/status_page.lua "http://127.0.0.1:$PORT"
+    # The latency a phone sees when the route is not saturated: 8 connections.
+    cpu_wrk -t2 -c8 -d"$DURATION" --latency -s bench/status_page.lua "http://127.0.0.1:$PORT"
     echo
   fi
   if want applications; then
