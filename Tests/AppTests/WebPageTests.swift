@@ -157,6 +157,18 @@ struct StatusPageTests {
         #expect(try Self.page(app, "").status == 200)
     }
 
+    @Test func withoutTheDatabase_theApplicantGetsAPage_notJSON() throws {
+        var config = AppFixture.makeConfiguration()
+        config.databasePoolTimeout = .milliseconds(500)
+        let app = try AppFixture.make(config, connectionString: "host=/nonexistent-pickupbox port=1 dbname=x connect_timeout=1")
+        defer { app.shutdown() }
+        let reply = try Self.page(app, "?vn=K7M4XQ9TRC&lang=en")
+        #expect(reply.status == 503)
+        #expect(reply.header("Content-Type") == "text/html; charset=utf-8")
+        #expect(reply.header("Retry-After") == "30")
+        #expect(reply.text.contains("The status check is not available right now."))
+    }
+
     @Test func everyStateHasItsTextInEveryLanguage() {
         for language in StatusLanguage.allCases {
             let texts = StatusPageTexts.of(language)

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import HTTPServer
+import Postgres
 
 /// `GET /status?vn=…&lang=…`: the applicant's status page, the target of the letter's QR code.
 ///
@@ -27,11 +28,19 @@ enum StatusPage {
             headers.set("Retry-After", String(wait))
             return Response(status: .tooManyRequests, headers: headers, body: page.render(.rateLimited(seconds: wait)))
         }
-        guard let found = try StatusHandlers.lookup(app, typed) else {
-            return Response(status: .ok, headers: headers, body: page.render(.unknown))
+        do {
+            guard let found = try StatusHandlers.lookup(app, typed) else {
+                return Response(status: .ok, headers: headers, body: page.render(.unknown))
+            }
+            let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.pool).site
+            return Response(status: .ok, headers: headers, body: page.render(.found(found, site))).compressed(for: request)
+        } catch let error as PostgresError where error.isConnectionProblem {
+            // The applicant gets a page, not JSON: the database is down or saturated for a moment.
+            app.logger.warning("status page: database unavailable", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
+            headers.set("Retry-After", "30")
+            var unavailable = Page(app: app, language: language, explicitLanguage: explicitLanguage, typed: typed)
+            return Response(status: .serviceUnavailable, headers: headers, body: unavailable.render(.unavailable))
         }
-        let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.pool).site
-        return Response(status: .ok, headers: headers, body: page.render(.found(found, site))).compressed(for: request)
     }
 
     enum Content {
@@ -39,6 +48,7 @@ enum StatusPage {
         case unknown
         case found(StatusHandlers.Found, SiteDTO.Site)
         case rateLimited(seconds: Int)
+        case unavailable
     }
 
     struct Page {
@@ -72,6 +82,11 @@ enum StatusPage {
                 html.element("h1", text: t.rateLimitedHeading)
                 html.open("div", [("class", "result result-wait"), ("role", "alert")])
                 for line in t.rateLimited { html.element("p", text: line.replacingOccurrences(of: "{seconds}", with: String(seconds))) }
+                html.close("div")
+            case .unavailable:
+                html.element("h1", text: t.unavailableHeading)
+                html.open("div", [("class", "result result-wait"), ("role", "alert")])
+                for line in t.unavailable { html.element("p", text: line) }
                 html.close("div")
             case .form:
                 html.element("h1", text: t.heading)

@@ -86,6 +86,8 @@ struct StatusPageTexts: Sendable {
     var counterLines: [String]
     var rateLimitedHeading: String
     var rateLimited: [String]     // {seconds}
+    var unavailableHeading: String
+    var unavailable: [String]
     var privacy: String
     var skip: String
     // Messages of the number check in the browser (status.js).
@@ -149,6 +151,8 @@ struct StatusPageTexts: Sendable {
         rateLimitedHeading: "Bitte warten Sie einen Moment.",
         rateLimited: ["Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Abfragen.",
                       "Bitte versuchen Sie es in {seconds} Sekunden noch einmal."],
+        unavailableHeading: "Die Auskunft ist gerade nicht erreichbar.",
+        unavailable: ["Das liegt nicht an Ihnen oder Ihrer Nummer.", "Bitte versuchen Sie es in ein paar Minuten noch einmal."],
         privacy: "Diese Seite zeigt nur den Stand Ihres Antrags und keine persönlichen Daten. Sie setzt keine Cookies.",
         skip: "Zum Inhalt springen",
         typoCheck: "Diese Nummer enthält einen Tippfehler: Das letzte Zeichen passt nicht zu den anderen. Bitte vergleichen Sie Zeichen für Zeichen mit Ihrem Schreiben.",
@@ -204,6 +208,8 @@ struct StatusPageTexts: Sendable {
         rateLimitedHeading: "Please wait a moment.",
         rateLimited: ["There were very many requests from your connection in a short time.",
                       "Please try again in {seconds} seconds."],
+        unavailableHeading: "The status check is not available right now.",
+        unavailable: ["This is not because of you or your number.", "Please try again in a few minutes."],
         privacy: "This page shows only the status of your application, no personal data. It sets no cookies.",
         skip: "Skip to content",
         typoCheck: "This number contains a typing error: the last character does not match the others. Please compare it character by character with your letter.",
@@ -255,6 +261,8 @@ struct StatusPageTexts: Sendable {
         counterLines: ["Machen Sie bitte einen Termin beim Amt.", "Wie das geht, steht in Ihrem Brief.", "Bringen Sie Ihren Pass mit."],
         rateLimitedHeading: "Bitte warten Sie kurz.",
         rateLimited: ["Es gab zu viele Anfragen.", "Bitte warten Sie {seconds} Sekunden.", "Dann versuchen Sie es noch einmal."],
+        unavailableHeading: "Die Auskunft geht gerade nicht.",
+        unavailable: ["Das ist nicht Ihr Fehler.", "Bitte versuchen Sie es später noch einmal."],
         privacy: "Diese Seite zeigt nur: Ist Ihr Dokument fertig? Die Seite zeigt keine Daten über Sie.",
         skip: "Zum Inhalt",
         typoCheck: "Die Nummer ist falsch geschrieben. Bitte prüfen Sie jedes Zeichen.",
