@@ -33,6 +33,8 @@ final class AppMetrics: Sendable {
     let smsSent: Counter
     let smsRetried: Counter
     let smsFailed: Counter
+    /// `loaded` reports refused at four-eyes sites because no two badges authorised the loading (alert on any).
+    let fourEyesLoadingRefused: Counter
     private let smsQueued: Gauge
     private let smsSentLastHour: Gauge
     private let smsFailedLastDay: Gauge
@@ -62,6 +64,8 @@ final class AppMetrics: Sendable {
         smsSent = registry.makeCounter(descriptor: Self.name("sms_sent", unit: "total", help: "SMS handed to the gateway by this process"))
         smsRetried = registry.makeCounter(descriptor: Self.name("sms_retried", unit: "total", help: "SMS sends that failed temporarily and were queued again"))
         smsFailed = registry.makeCounter(descriptor: Self.name("sms_failed", unit: "total", help: "SMS that failed for good in this process's dispatcher"))
+        fourEyesLoadingRefused = registry.makeCounter(descriptor: Self.name("box_loading_four_eyes_refused", unit: "total",
+                                                                            help: "loaded reports refused at four-eyes sites without two staff badges (this process); alert on any"))
         smsQueued = registry.makeGauge(descriptor: Self.name("sms_queued", help: "SMS waiting in the outbox (all processes)"))
         smsSentLastHour = registry.makeGauge(descriptor: Self.name("sms_sent_last_hour", help: "SMS handed to the gateway in the last hour (the hourly cap counts these)"))
         smsFailedLastDay = registry.makeGauge(descriptor: Self.name("sms_failed_last_day", help: "SMS failed or expired in the last 24 hours"))
