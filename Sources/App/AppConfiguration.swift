@@ -88,7 +88,7 @@ public struct AppConfiguration: Sendable {
         ("PICKUPBOX_PUBLIC_URL", "base URL of the public status page, default http://127.0.0.1:8080"),
         ("COOKIE_SECURE", "on/off: session cookie only over HTTPS; default on in production"),
         ("STATUS_RATE_LIMIT", "public status checks per client address and minute, default 60"),
-        ("LOGIN_FAILURES_PER_ACCOUNT", "failed logins before an account is blocked for 15 minutes, default 5"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", "failed logins at an account (from addresses its user has not logged in from; per address otherwise) before each further one doubles a delay of 2 s up to 15 minutes, default 5"),
         ("LOGIN_FAILURES_PER_ADDRESS", "failed logins before a client address is blocked for 15 minutes, default 20"),
         ("PICKUP_FAILURES_PER_ASSIGNMENT", "failed pickup attempts that lock an assignment, default 5"),
         ("PICKUP_FAILURES_PER_BOX / PICKUP_BOX_WINDOW_MINUTES / PICKUP_BOX_BLOCK_MINUTES", "more failures than this at one box within the window block its pickups for the block time; defaults 10 / 10 / 15"),
