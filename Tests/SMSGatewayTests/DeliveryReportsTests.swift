@@ -21,11 +21,10 @@ struct DeliveryReportsTests {
     }
 
     @Test func webhook_knownVector() {
-        // RFC 4231 test case 2 (key "Jefe", data "what do ya want for nothing?"), the data split as
-        // timestamp "what do ya want for nothing?" is not a number — so the vector checks the HMAC itself:
+        // RFC 4231 test case 2 (key "Jefe", data "what do ya want for nothing?") for the HMAC …
         #expect(DeliveryReports.hex(HMAC.sha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        // and the scheme signs "<timestamp>.<body>".
+        // … and the scheme signs "<timestamp>.<body>" with it.
         #expect(DeliveryReports.webhookSignature(body: Array("{}".utf8), timestamp: 1, secret: Array("Jefe".utf8))
                 == "sha256=" + DeliveryReports.hex(HMAC.sha256(key: Array("Jefe".utf8), message: Array("1.{}".utf8))))
     }
