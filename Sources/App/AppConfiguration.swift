@@ -207,11 +207,38 @@ public struct AppConfiguration: Sendable {
         if environment == .production && sms.gateway.provider == .console {
             problems.append("SMS_PROVIDER=console writes numbers and PINs to the log; choose webhook, seven or twilio in production")
         }
+        if let url = sms.gateway.configuration.url, sms.gateway.provider != .console,
+           !Self.isAllowedGatewayURL(url, production: environment == .production) {
+            // Numbers and PINs travel in these requests: a downgrade to plain HTTP would show them to the network.
+            problems.append(environment == .production
+                ? "SMS_URL must start with https:// in production"
+                : "SMS_URL must start with https:// (http:// only to a loopback address, for local gateways in development)")
+        }
         if !(0...65535).contains(port) { problems.append("the port must be from 0 to 65535") }
         if databasePoolSize > workerThreads {
             problems.append("DB_POOL_SIZE (\(databasePoolSize)) should not exceed HTTP_WORKER_THREADS (\(workerThreads)): the extra connections would never be used")
         }
         return problems
+    }
+
+    /// `https://` always; `http://` only in development and only to a loopback host (127.0.0.0/8, ::1,
+    /// localhost), as local test gateways are (issue 12 §4).
+    static func isAllowedGatewayURL(_ url: String, production: Bool) -> Bool {
+        let lower = url.lowercased()
+        if lower.hasPrefix("https://") { return true }
+        guard !production, lower.hasPrefix("http://") else { return false }
+        var authority = lower.dropFirst("http://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let host: Substring
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return false }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+        } else {
+            host = authority.prefix { $0 != ":" }
+        }
+        if host == "localhost" || host == "::1" { return true }
+        guard let bytes = TrustedProxies.ipBytes(String(host)), bytes.count == 4 else { return false }
+        return bytes[0] == 127
     }
 
     /// Hex (64+ digits) or base64.
