@@ -50,6 +50,11 @@ public struct AppConfiguration: Sendable {
     public var trustedProxies = TrustedProxies.none
     /// The SMS gateway and dispatcher (`SMS_*`).
     public var sms = SMSSettings()
+    /// TLS on the listener (`TLS_CERT_FILE`, `TLS_KEY_FILE`) and mutual TLS for box controllers
+    /// (`TLS_CLIENT_CA_FILE`); nil serves plain HTTP (behind a proxy that terminates TLS, or on loopback).
+    public var tls: TLSConfiguration?
+    /// `Strict-Transport-Security` max-age, sent when TLS or `COOKIE_SECURE` is on.
+    public static let hstsMaxAgeSeconds = 31_536_000
 
     public init() {}
 
@@ -94,6 +99,8 @@ public struct AppConfiguration: Sendable {
         ("PICKUP_FAILURES_PER_BOX / PICKUP_BOX_WINDOW_MINUTES / PICKUP_BOX_BLOCK_MINUTES", "more failures than this at one box within the window block its pickups for the block time; defaults 10 / 10 / 15"),
         ("DEADLINE_CHECK_SECONDS", "how often passed pickup deadlines are moved to retrieval, default 60"),
         ("TRUSTED_PROXIES", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; default none"),
+        ("TLS_CERT_FILE / TLS_KEY_FILE", "PEM certificate chain and private key: serve HTTPS (TLS 1.2+, BSI TR-02102-2 suites, TLS 1.3 preferred); default: plain HTTP"),
+        ("TLS_CLIENT_CA_FILE", "PEM CA certificates of the authority: box controllers must present a client certificate from them (mutual TLS); needs TLS_CERT_FILE"),
     ] + SMSSettings.variables
 
     /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
@@ -184,6 +191,18 @@ public struct AppConfiguration: Sendable {
             if let parsed = TrustedProxies.parse(t) { c.trustedProxies = parsed } else {
                 problems.append("TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR networks")
             }
+        }
+        let certificate = string("TLS_CERT_FILE"), key = string("TLS_KEY_FILE"), clientCA = string("TLS_CLIENT_CA_FILE")
+        for (name, path) in [("TLS_CERT_FILE", certificate), ("TLS_KEY_FILE", key), ("TLS_CLIENT_CA_FILE", clientCA)] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) { problems.append("\(name): cannot read \(path)") }
+        }
+        switch (certificate, key) {
+        case (let certificate?, let key?):
+            c.tls = TLSConfiguration(certificateChainFile: certificate, privateKeyFile: key, clientCAFile: clientCA)
+        case (nil, nil):
+            if clientCA != nil { problems.append("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (mutual TLS is TLS first)") }
+        default:
+            problems.append("TLS_CERT_FILE and TLS_KEY_FILE go together")
         }
         let (sms, smsProblems) = SMSSettings.load(env, integer: integer)
         c.sms = sms
@@ -279,6 +298,9 @@ public struct AppConfiguration: Sendable {
         s.maxConnections = maxConnections
         s.maxBodyBytes = maxBodyBytes
         s.accessLog = accessLog
+        s.tls = tls
+        // HSTS (RFC 6797) wherever the app is reached over HTTPS: its own TLS, or a proxy's (COOKIE_SECURE).
+        if tls != nil || cookieSecure { s.strictTransportSecurity = "max-age=\(Self.hstsMaxAgeSeconds)" }
         return s
     }
 }

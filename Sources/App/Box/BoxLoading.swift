@@ -27,7 +27,7 @@ enum BoxLoading {
     }
 
     static func load(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, pool: app.pool)
+        let box = try BoxAuth.principal(request, app)
         let scan = try request.decode(Scan.self)
         let document: DocumentNumber
         do { document = try DocumentNumber(scan.documentNumber, field: "documentNumber") } catch {

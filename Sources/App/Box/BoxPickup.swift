@@ -40,7 +40,7 @@ enum BoxPickup {
     // MARK: - Mobile number and PIN
 
     static func start(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, pool: app.pool)
+        let box = try BoxAuth.principal(request, app)
         let body = try request.decode(Start.self)
         let mobile: String
         do { mobile = try PhoneNumber.parse(body.mobileNumber, field: "mobileNumber").e164 } catch {
@@ -128,7 +128,7 @@ enum BoxPickup {
     // MARK: - Factors
 
     static func factors(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, pool: app.pool)
+        let box = try BoxAuth.principal(request, app)
         guard let pickupID = UUID(uuidString: request.parameter("id")) else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
         let body = try request.decode(Factors.self)
         return try app.pool.transaction { c in
