@@ -88,7 +88,7 @@ public struct AppConfiguration: Sendable {
         ("HTTP_MAX_BODY_BYTES", "default request body limit, default 1048576"),
         ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("ACCESS_LOG", "on (default) or off"),
-        ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; unset → open (bind to loopback)"),
+        ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; required in production; development: unset → open (bind to loopback)"),
         ("PICKUPBOX_SECRET_KEY / PICKUPBOX_SECRET_KEY_FILE", "≥ 32 bytes, hex or base64, for keyed hashes of CANs and PINs; required in production"),
         ("PICKUPBOX_PUBLIC_URL", "base URL of the public status page, default http://127.0.0.1:8080"),
         ("COOKIE_SECURE", "on/off: session cookie only over HTTPS; default on in production"),
@@ -217,6 +217,10 @@ public struct AppConfiguration: Sendable {
         var problems: [String] = []
         if environment == .production && secretKey == nil {
             problems.append("PICKUPBOX_SECRET_KEY (or PICKUPBOX_SECRET_KEY_FILE) is required in production")
+        }
+        if environment == .production && metricsToken == nil {
+            // /metrics names routes, queue lengths and blocked boxes: not for whoever reaches the port (issue 12 §6).
+            problems.append("METRICS_TOKEN (or METRICS_TOKEN_FILE) is required in production: /metrics must not be open")
         }
         if environment == .production && databaseURL == nil {
             problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development and tests)")

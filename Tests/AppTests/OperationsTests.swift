@@ -123,7 +123,8 @@ struct ConfigurationTests {
             _ = try AppConfiguration.load(from: ["PICKUPBOX_PORT": "http", "DB_POOL_SIZE": "-1", "LOG_LEVEL": "loud", "PICKUPBOX_ENV": "production"])
             Issue.record("expected an error")
         } catch let error as AppConfiguration.Invalid {
-            #expect(error.problems.count == 6)
+            #expect(error.problems.count == 7)
+            #expect(error.description.contains("METRICS_TOKEN (or METRICS_TOKEN_FILE) is required in production"))
             #expect(error.description.contains("SMS_PROVIDER=console"))
             #expect(error.description.contains("PICKUPBOX_SECRET_KEY"))
             #expect(error.description.contains("PICKUPBOX_PORT"))
@@ -188,6 +189,7 @@ struct ConfigurationTests {
         try "postgres://u:p@db/x\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let c = try AppConfiguration.load(from: ["DATABASE_URL_FILE": path, "PICKUPBOX_ENV": "production", "PICKUPBOX_SECRET_KEY": String(repeating: "ab", count: 32),
+                                                 "METRICS_TOKEN_FILE": path,
                                                  "SMS_PROVIDER": "webhook", "SMS_URL": "https://sms.example.org/send", "SMS_TOKEN_FILE": path])
         #expect(c.databaseURL == "postgres://u:p@db/x")
         #expect(c.sms.gateway.configuration.token == "postgres://u:p@db/x")
