@@ -30,6 +30,7 @@ let package = Package(
             dependencies: [
                 "CSystem",
                 "CZlib",
+                "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -68,7 +69,7 @@ let package = Package(
             // The browser frontend: plain files, no build step (Sources/App/Public → <exe dir>/pickupbox_App.resources/Public).
             resources: [.copy("Public")]
         ),
-        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
         .target(name: "PostgresTestSupport", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "pickupbox",

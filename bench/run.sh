@@ -3,7 +3,7 @@
 # tools. Bounded in time and count; targets 127.0.0.1 only. Results: bench/results/latest.txt
 #
 # Knobs (environment):
-#   BENCH_ONLY=box            run only these sections (comma-separated): health, ready, status, statuspage, applications,
+#   BENCH_ONLY=box            run only these sections (comma-separated): health, tls, ready, status, statuspage, applications,
 #                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups, sms, dashboard. Default: all.
 #   BENCH_SMS_COUNT=10000, BENCH_SMS_THREADS=2   the SMS drain (bench/sms.sh)
 #                             A partial run writes bench/results/latest-<sections>.txt.
@@ -68,7 +68,11 @@ export ACCESS_LOG=off LOG_LEVEL=warning HTTP_MAX_CONNECTIONS=$MAXCONN STATUS_RAT
 export DB_POOL_SIZE=${DB_POOL_SIZE:-8} HTTP_WORKER_THREADS=${HTTP_WORKER_THREADS:-16}
 "$BIN" serve --demo --port "$PORT" ${BENCH_MIGRATIONS:+--migrations "$BENCH_MIGRATIONS"} > "$OUT/server.log" 2>&1 &
 SERVER=$!
-cleanup() { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
+TLS_SERVER=""
+cleanup() {
+  [ -n "$TLS_SERVER" ] && { kill -TERM "$TLS_SERVER" 2>/dev/null || true; wait "$TLS_SERVER" 2>/dev/null || true; }
+  kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
+}
 trap cleanup EXIT
 for _ in $(seq 1 300); do
   curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break
@@ -117,6 +121,30 @@ cpu_wrk() {
     wrk -t2 -c64 -d2s "http://127.0.0.1:$PORT/health" >/dev/null
     cpu_wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/health"
     echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want tls; then
+    # The server's own TLS (issue 12 §5): a second process on the same database with a certificate made
+    # now (EC P-256, self-signed; wrk does not verify it), so /health measures TLS and nothing else.
+    TLS_PORT=$((PORT + 2))
+    TLS_DIR="$OUT/tls"
+    rm -rf "$TLS_DIR" && mkdir -p "$TLS_DIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" \
+      -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+    TLS_CERT_FILE="$TLS_DIR/cert.pem" TLS_KEY_FILE="$TLS_DIR/key.pem" \
+      DATABASE_URL="host=$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")/run user=postgres dbname=pickupbox" \
+      "$BIN" serve --port "$TLS_PORT" ${BENCH_MIGRATIONS:+--migrations "$BENCH_MIGRATIONS"} > "$OUT/server-tls.log" 2>&1 &
+    TLS_SERVER=$!
+    for _ in $(seq 1 300); do curl -fsk "https://127.0.0.1:$TLS_PORT/health" >/dev/null 2>&1 && break; sleep 0.2; done
+    echo "## GET /health over TLS ($(curl -sk -o /dev/null -w '%{scheme}' "https://127.0.0.1:$TLS_PORT/health"), $(openssl s_client -connect 127.0.0.1:$TLS_PORT -brief </dev/null 2>&1 | awk -F': ' '/Protocol version|Ciphersuite/ {printf "%s ", $2}')) — keep-alive: wrk -t2 -c64 -d$DURATION --latency https://… (after a 2 s warm-up)"
+    wrk -t2 -c64 -d2s "https://127.0.0.1:$TLS_PORT/health" >/dev/null
+    wrk -t2 -c64 -d"$DURATION" --latency "https://127.0.0.1:$TLS_PORT/health"
+    echo "TLS server RSS after: $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$TLS_SERVER/status")"
+    echo "### a new connection and full handshake per request: wrk -t2 -c16 -d$DURATION --latency -H 'Connection: close' https://…"
+    wrk -t2 -c16 -d"$DURATION" --latency -H 'Connection: close' "https://127.0.0.1:$TLS_PORT/health"
+    kill -TERM "$TLS_SERVER" 2>/dev/null || true
+    wait "$TLS_SERVER" 2>/dev/null || true
+    TLS_SERVER=""
     echo
   fi
   if want ready; then

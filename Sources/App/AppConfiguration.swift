@@ -50,6 +50,11 @@ public struct AppConfiguration: Sendable {
     public var trustedProxies = TrustedProxies.none
     /// The SMS gateway and dispatcher (`SMS_*`).
     public var sms = SMSSettings()
+    /// TLS on the listener (`TLS_CERT_FILE`, `TLS_KEY_FILE`) and mutual TLS for box controllers
+    /// (`TLS_CLIENT_CA_FILE`); nil serves plain HTTP (behind a proxy that terminates TLS, or on loopback).
+    public var tls: TLSConfiguration?
+    /// `Strict-Transport-Security` max-age, sent when TLS or `COOKIE_SECURE` is on.
+    public static let hstsMaxAgeSeconds = 31_536_000
 
     public init() {}
 
@@ -83,17 +88,19 @@ public struct AppConfiguration: Sendable {
         ("HTTP_MAX_BODY_BYTES", "default request body limit, default 1048576"),
         ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("ACCESS_LOG", "on (default) or off"),
-        ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; unset → open (bind to loopback)"),
+        ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; required in production; development: unset → open (bind to loopback)"),
         ("PICKUPBOX_SECRET_KEY / PICKUPBOX_SECRET_KEY_FILE", "≥ 32 bytes, hex or base64, for keyed hashes of CANs and PINs; required in production"),
         ("PICKUPBOX_PUBLIC_URL", "base URL of the public status page, default http://127.0.0.1:8080"),
         ("COOKIE_SECURE", "on/off: session cookie only over HTTPS; default on in production"),
         ("STATUS_RATE_LIMIT", "public status checks per client address and minute, default 60"),
-        ("LOGIN_FAILURES_PER_ACCOUNT", "failed logins before an account is blocked for 15 minutes, default 5"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", "failed logins at an account (from addresses its user has not logged in from; per address otherwise) before each further one doubles a delay of 2 s up to 15 minutes, default 5"),
         ("LOGIN_FAILURES_PER_ADDRESS", "failed logins before a client address is blocked for 15 minutes, default 20"),
         ("PICKUP_FAILURES_PER_ASSIGNMENT", "failed pickup attempts that lock an assignment, default 5"),
         ("PICKUP_FAILURES_PER_BOX / PICKUP_BOX_WINDOW_MINUTES / PICKUP_BOX_BLOCK_MINUTES", "more failures than this at one box within the window block its pickups for the block time; defaults 10 / 10 / 15"),
         ("DEADLINE_CHECK_SECONDS", "how often passed pickup deadlines are moved to retrieval, default 60"),
         ("TRUSTED_PROXIES", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; default none"),
+        ("TLS_CERT_FILE / TLS_KEY_FILE", "PEM certificate chain and private key: serve HTTPS (TLS 1.2+, BSI TR-02102-2 suites, TLS 1.3 preferred); default: plain HTTP"),
+        ("TLS_CLIENT_CA_FILE", "PEM CA certificates of the authority: box controllers must present a client certificate from them (mutual TLS); needs TLS_CERT_FILE"),
     ] + SMSSettings.variables
 
     /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
@@ -185,6 +192,18 @@ public struct AppConfiguration: Sendable {
                 problems.append("TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR networks")
             }
         }
+        let certificate = string("TLS_CERT_FILE"), key = string("TLS_KEY_FILE"), clientCA = string("TLS_CLIENT_CA_FILE")
+        for (name, path) in [("TLS_CERT_FILE", certificate), ("TLS_KEY_FILE", key), ("TLS_CLIENT_CA_FILE", clientCA)] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) { problems.append("\(name): cannot read \(path)") }
+        }
+        switch (certificate, key) {
+        case (let certificate?, let key?):
+            c.tls = TLSConfiguration(certificateChainFile: certificate, privateKeyFile: key, clientCAFile: clientCA)
+        case (nil, nil):
+            if clientCA != nil { problems.append("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (mutual TLS is TLS first)") }
+        default:
+            problems.append("TLS_CERT_FILE and TLS_KEY_FILE go together")
+        }
         let (sms, smsProblems) = SMSSettings.load(env, integer: integer)
         c.sms = sms
         problems += smsProblems
@@ -199,6 +218,10 @@ public struct AppConfiguration: Sendable {
         if environment == .production && secretKey == nil {
             problems.append("PICKUPBOX_SECRET_KEY (or PICKUPBOX_SECRET_KEY_FILE) is required in production")
         }
+        if environment == .production && metricsToken == nil {
+            // /metrics names routes, queue lengths and blocked boxes: not for whoever reaches the port (issue 12 §6).
+            problems.append("METRICS_TOKEN (or METRICS_TOKEN_FILE) is required in production: /metrics must not be open")
+        }
         if environment == .production && databaseURL == nil {
             problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development and tests)")
         }
@@ -207,11 +230,38 @@ public struct AppConfiguration: Sendable {
         if environment == .production && sms.gateway.provider == .console {
             problems.append("SMS_PROVIDER=console writes numbers and PINs to the log; choose webhook, seven or twilio in production")
         }
+        if let url = sms.gateway.configuration.url, sms.gateway.provider != .console,
+           !Self.isAllowedGatewayURL(url, production: environment == .production) {
+            // Numbers and PINs travel in these requests: a downgrade to plain HTTP would show them to the network.
+            problems.append(environment == .production
+                ? "SMS_URL must start with https:// in production"
+                : "SMS_URL must start with https:// (http:// only to a loopback address, for local gateways in development)")
+        }
         if !(0...65535).contains(port) { problems.append("the port must be from 0 to 65535") }
         if databasePoolSize > workerThreads {
             problems.append("DB_POOL_SIZE (\(databasePoolSize)) should not exceed HTTP_WORKER_THREADS (\(workerThreads)): the extra connections would never be used")
         }
         return problems
+    }
+
+    /// `https://` always; `http://` only in development and only to a loopback host (127.0.0.0/8, ::1,
+    /// localhost), as local test gateways are (issue 12 §4).
+    static func isAllowedGatewayURL(_ url: String, production: Bool) -> Bool {
+        let lower = url.lowercased()
+        if lower.hasPrefix("https://") { return true }
+        guard !production, lower.hasPrefix("http://") else { return false }
+        var authority = lower.dropFirst("http://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let host: Substring
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return false }
+            host = authority[authority.index(after: authority.startIndex)..<close]
+        } else {
+            host = authority.prefix { $0 != ":" }
+        }
+        if host == "localhost" || host == "::1" { return true }
+        guard let bytes = TrustedProxies.ipBytes(String(host)), bytes.count == 4 else { return false }
+        return bytes[0] == 127
     }
 
     /// Hex (64+ digits) or base64.
@@ -252,6 +302,9 @@ public struct AppConfiguration: Sendable {
         s.maxConnections = maxConnections
         s.maxBodyBytes = maxBodyBytes
         s.accessLog = accessLog
+        s.tls = tls
+        // HSTS (RFC 6797) wherever the app is reached over HTTPS: its own TLS, or a proxy's (COOKIE_SECURE).
+        if tls != nil || cookieSecure { s.strictTransportSecurity = "max-age=\(Self.hstsMaxAgeSeconds)" }
         return s
     }
 }

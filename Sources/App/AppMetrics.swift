@@ -29,10 +29,13 @@ final class AppMetrics: Sendable {
     private let longPolls: Gauge
     private let boxesOffline: Gauge
     private let boxesThrottled: Gauge
+    private let boxesLoadingBlocked: Gauge
     /// SMS handed to the gateway, retried later, failed for good (this process's dispatcher).
     let smsSent: Counter
     let smsRetried: Counter
     let smsFailed: Counter
+    /// `loaded` reports refused at four-eyes sites because no two badges authorised the loading (alert on any).
+    let fourEyesLoadingRefused: Counter
     private let smsQueued: Gauge
     private let smsSentLastHour: Gauge
     private let smsFailedLastDay: Gauge
@@ -57,11 +60,14 @@ final class AppMetrics: Sendable {
         poolInUse = registry.makeGauge(descriptor: Self.name("db_pool_in_use", help: "Database connections checked out"))
         boxesOffline = registry.makeGauge(descriptor: Self.name("boxes_offline", help: "Boxes with a token that have not polled for 2 minutes (all authorities)"))
         boxesThrottled = registry.makeGauge(descriptor: Self.name("boxes_pickups_blocked", help: "Boxes refusing pickups after repeated failed attempts"))
+        boxesLoadingBlocked = registry.makeGauge(descriptor: Self.name("boxes_loading_blocked", help: "Boxes refusing loading after repeated refused badges or documents"))
         longPolls = registry.makeGauge(descriptor: Self.name("box_long_polls_waiting", help: "Parked long polls of box controllers"))
         poolWaiting = registry.makeGauge(descriptor: Self.name("db_pool_waiting", help: "Threads waiting for a database connection"))
         smsSent = registry.makeCounter(descriptor: Self.name("sms_sent", unit: "total", help: "SMS handed to the gateway by this process"))
         smsRetried = registry.makeCounter(descriptor: Self.name("sms_retried", unit: "total", help: "SMS sends that failed temporarily and were queued again"))
         smsFailed = registry.makeCounter(descriptor: Self.name("sms_failed", unit: "total", help: "SMS that failed for good in this process's dispatcher"))
+        fourEyesLoadingRefused = registry.makeCounter(descriptor: Self.name("box_loading_four_eyes_refused", unit: "total",
+                                                                            help: "loaded reports refused at four-eyes sites without two staff badges (this process); alert on any"))
         smsQueued = registry.makeGauge(descriptor: Self.name("sms_queued", help: "SMS waiting in the outbox (all processes)"))
         smsSentLastHour = registry.makeGauge(descriptor: Self.name("sms_sent_last_hour", help: "SMS handed to the gateway in the last hour (the hourly cap counts these)"))
         smsFailedLastDay = registry.makeGauge(descriptor: Self.name("sms_failed_last_day", help: "SMS failed or expired in the last 24 hours"))
@@ -96,11 +102,13 @@ final class AppMetrics: Sendable {
         // Read at scrape time; if the database is unreachable the other metrics are still served.
         if let row = try? pool.query("""
             SELECT count(*) FILTER (WHERE token_hash IS NOT NULL AND (last_seen_at IS NULL OR last_seen_at < now() - interval '2 minutes'))::int8,
-                   count(*) FILTER (WHERE pickups_blocked_until > now())::int8
+                   count(*) FILTER (WHERE pickups_blocked_until > now())::int8,
+                   count(*) FILTER (WHERE loading_blocked_until > now())::int8
             FROM box
             """).first {
             boxesOffline.set(Double((try? row.decode(Int.self, at: 0)) ?? 0))
             boxesThrottled.set(Double((try? row.decode(Int.self, at: 1)) ?? 0))
+            boxesLoadingBlocked.set(Double((try? row.decode(Int.self, at: 2)) ?? 0))
         }
         if let row = try? pool.query("""
             SELECT (SELECT count(*) FROM sms_message WHERE status IN ('queued', 'sending'))::int8,

@@ -49,6 +49,7 @@ public enum Routes {
         routes += HandoverHandlers.routes(app)
         routes += AssignmentHandlers.routes(app)
         routes += PinHandlers.routes(app)
+        routes += ApprovalHandlers.routes(app)
         routes += DeliveryHandlers.routes(app)
         routes += BoxControllerHandlers.routes(app)
         routes += SiteHandlers.routes(app)

@@ -1,6 +1,8 @@
 /// One client connection. Owned by exactly one event loop and only touched on its thread.
 final class Connection {
     enum Phase {
+        /// TLS handshake in progress (the header time-out applies; no HTTP answer is possible yet).
+        case handshake
         /// Between requests (keep-alive idle time-out applies).
         case idle
         /// Receiving a header block (header time-out applies from its first byte).
@@ -36,13 +38,23 @@ final class Connection {
     var isClosed = false
     /// Reading stopped with data left in the socket (too much pipelined input); resume after the answer.
     var readPaused = false
+    /// The TLS session on a TLS listener; nil for plain HTTP.
+    let tls: TLSSession?
 
-    init(fd: Int32, remoteAddress: String, limits: HTTPParserLimits, now: UInt64) {
+    init(fd: Int32, remoteAddress: String, limits: HTTPParserLimits, now: UInt64, tls: TLSSession? = nil) {
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.parser = HTTPRequestParser(limits: limits)
         self.phaseStarted = now
         self.lastProgress = now
+        self.tls = tls
+        if tls != nil { phase = .handshake }
+    }
+
+    /// How its requests arrived, for `Request.transport`.
+    var transport: Request.Transport {
+        guard let tls else { return .plain }
+        return .tls(clientCertificate: tls.clientCertificate)
     }
 
     var hasPendingOutput: Bool { outputOffset < output.count }

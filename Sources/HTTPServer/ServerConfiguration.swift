@@ -28,6 +28,11 @@ public struct ServerConfiguration: Sendable {
     /// One log line per request at info level (method, route pattern, status, duration, request id).
     public var accessLog = true
     public var listenBacklog: Int32 = 4096
+    /// TLS on the listener (and mutual TLS with `clientCAFile`); nil serves plain HTTP.
+    public var tls: TLSConfiguration?
+    /// `Strict-Transport-Security` value sent with every response (RFC 6797), e.g. `max-age=31536000`;
+    /// nil sends none. Browsers heed it only over HTTPS (ours, or a proxy's in front).
+    public var strictTransportSecurity: String?
 
     public init() {}
 

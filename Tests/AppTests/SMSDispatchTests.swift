@@ -185,6 +185,12 @@ struct SMSDispatchTests {
         #expect(status["circuitOpen"] as? Bool == true)
         #expect(status["sentLastHour"] as? Int == 7)
         #expect(status["queued"] as? Int == 13)
+        // Another authority sees that sending is held back, but none of the first authority's figures.
+        let other = try AuthorityFixture.make(app)
+        let (_, theirs) = try other.login(app).json("GET", "/api/v1/sms/status")
+        #expect(theirs["circuitOpen"] as? Bool == true)
+        #expect(theirs["sentLastHour"] as? Int == 0)
+        #expect(theirs["queued"] as? Int == 0)
     }
 
     @Test func ratePerSecond_isHonoured() throws {

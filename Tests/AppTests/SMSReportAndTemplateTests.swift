@@ -46,31 +46,35 @@ struct SMSDeliveryReportTests {
         let (applicationID, _) = try town.register(client)
         let delivered = try Self.sentMessage(app)
         let failed = try Self.sentMessage(app, applicationID: UUID(uuidString: applicationID), authorityID: town.authorityID)
-        func sign(_ body: String) -> String { DeliveryReports.webhookSignature(body: Array(body.utf8), secret: Array(SMSFixture.dlrSecret.utf8)) }
+        let now = Int(Date().timeIntervalSince1970)
+        func sign(_ body: String, at timestamp: Int = now) -> [String] {
+            ["X-Signature: " + DeliveryReports.webhookSignature(body: Array(body.utf8), timestamp: timestamp, secret: Array(SMSFixture.dlrSecret.utf8)),
+             "X-Timestamp: \(timestamp)"]
+        }
 
         let genuine = #"{"reference": "\#(delivered.uuidString.lowercased())", "status": "delivered"}"#
-        let reply = Self.post(app, "webhook", body: genuine, headers: ["Content-Type: application/json", "X-Signature: \(sign(genuine))"])
+        let reply = Self.post(app, "webhook", body: genuine, headers: ["Content-Type: application/json"] + sign(genuine))
         #expect(reply?.status == 200)
         #expect(try Self.status(app, delivered) == "delivered")
 
         let forged = #"{"reference": "\#(failed.uuidString.lowercased())", "status": "failed"}"#
-        #expect(Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json", "X-Signature: \(sign(genuine))"])?.status == 401)
+        #expect(Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json"] + sign(genuine))?.status == 401)
         #expect(Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json"])?.status == 401)
         #expect(try Self.status(app, failed) == "sent")
 
-        let real = Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json", "X-Signature: \(sign(forged))"])
+        let real = Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json"] + sign(forged))
         #expect(real?.status == 200)
         #expect(try Self.status(app, failed) == "failed")
         // A "ready" SMS that never arrived: the applicant has no PIN.
         #expect(client.json("GET", "/api/v1/applications/\(applicationID)").1["contactRequired"] as? Bool == true)
 
         let unknown = #"[{"reference": "\#(UUID().uuidString.lowercased())", "status": "delivered"}, {"reference": "not-ours", "status": "expired"}]"#
-        let answer = Self.post(app, "webhook", body: unknown, headers: ["Content-Type: application/json", "X-Signature: \(sign(unknown))"])
+        let answer = Self.post(app, "webhook", body: unknown, headers: ["Content-Type: application/json"] + sign(unknown))
         #expect(answer?.status == 200)
         #expect(answer?.text.contains(#""unknown":2"#) == true)
 
         let garbage = "{\"nothing\": 1}"
-        #expect(Self.post(app, "webhook", body: garbage, headers: ["Content-Type: application/json", "X-Signature: \(sign(garbage))"])?.status == 400)
+        #expect(Self.post(app, "webhook", body: garbage, headers: ["Content-Type: application/json"] + sign(garbage))?.status == 400)
         // Only the configured provider has an endpoint.
         #expect(Self.post(app, "twilio", body: "", headers: [])?.status == 404)
         #expect(Self.post(app, "console", body: "", headers: [])?.status == 404)

@@ -15,9 +15,16 @@ enum BoxAuth {
     static let invalid = AppError(.unauthorized, "invalid_box_token", "A valid box token is required.",
                                   headers: ["WWW-Authenticate": "Bearer realm=\"pickupbox-box\""])
 
+    static let certificateRequired = AppError(.unauthorized, "client_certificate_required",
+                                              "Box controllers connect with a client certificate of the authority's CA (mutual TLS).")
+
     /// The box of `Authorization: Bearer <token>`; cookies are never looked at, so a staff session
-    /// cannot act as a box. A rotated or revoked token is refused at once (no cache).
-    static func principal(_ request: Request, pool: PostgresPool) throws -> BoxPrincipal {
+    /// cannot act as a box. A rotated or revoked token is refused at once (no cache). With mutual TLS
+    /// (`TLS_CLIENT_CA_FILE`, issue 12 §5) the connection must also carry a client certificate that
+    /// verified against the authority's CA: a stolen token alone is not enough.
+    static func principal(_ request: Request, _ app: Application) throws -> BoxPrincipal {
+        if app.configuration.tls?.clientCAFile != nil && request.transport.clientCertificate == nil { throw certificateRequired }
+        let pool = app.pool
         guard let header = request.headers["Authorization"], header.hasPrefix("Bearer ") else { throw invalid }
         let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
         guard (20...128).contains(token.utf8.count) else { throw invalid }

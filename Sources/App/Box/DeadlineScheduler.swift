@@ -5,7 +5,8 @@ import Postgres
 /// Moves documents whose pickup deadline has passed to `retrieval_due` (issue #4 §7): the PIN dies,
 /// the box sees the compartment in service mode (`to_retrieve`), caseworkers see the application in
 /// the retrieval list (`GET /applications?state=retrieval_due`). The same thread queues the reminder SMS
-/// (`SMSReminders`). Every server process runs it; a
+/// (`SMSReminders`) and purges expired failed-login counters (`LoginThrottle.purge`) and delivery-report
+/// receipts (`SMSDeliveryReports.purge`). Every server process runs it; a
 /// transaction-scoped advisory lock lets one pass run at a time, so nothing is done twice.
 final class DeadlineScheduler: Sendable {
     static let lockKey: Int64 = 0x7069_636B_6465_6164   // "pickdead"
@@ -30,6 +31,9 @@ final class DeadlineScheduler: Sendable {
                 do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, logger: logger) } catch {
                     logger.warning("reminder pass failed", metadata: ["error": "\(error)"])
                 }
+                // Counters of failed logins that no longer matter (issue 12 §3): any process may delete them.
+                do { try LoginThrottle.purge(pool) } catch { logger.warning("login throttle purge failed", metadata: ["error": "\(error)"]) }
+                do { try SMSDeliveryReports.purge(pool) } catch { logger.warning("delivery report receipt purge failed", metadata: ["error": "\(error)"]) }
             }
             stopped.signal()
         }

@@ -65,6 +65,8 @@ enum ApplicationDTO {
         var givenNames: String?
         var dateOfBirth: String?
         var mobileNumber: String?
+        /// When the mobile number last changed (a new PIN to it within 24 hours needs a second staff member).
+        var mobileNumberChangedAt: Date?
         var pickupMethod: String
         var needsAccessibleCompartment: Bool
         var smsLanguage: String

@@ -214,6 +214,13 @@ enum ApplicationHandlers {
             guard let state = ApplicationState(rawValue: current.state), state.isOpen else {
                 throw AppError.illegalTransition(current: current.state, action: "changing it")
             }
+            // After delivery a new number would redirect the PIN: that needs a second staff member (issue 12 §1).
+            let mobileChanged = mobile != nil && mobile != current.mobileNumber
+            if mobileChanged && StaffApproval.mobileNumberChangeNeedsApproval(in: state) {
+                throw AppError.conflict("mobile_number_change_needs_approval",
+                                        "After delivery a new mobile number needs a second staff member: ask with POST /api/v1/applications/{id}/mobile-number-changes.",
+                                        field: "mobileNumber", extra: ["state": current.state])
+            }
             let beforeAssignment: Set<ApplicationState> = [.registered, .inProduction, .delivered]
             if (pickup != nil && pickup?.rawValue != current.pickupMethod) || body.needsAccessibleCompartment != nil || body.householdGroup != nil,
                !beforeAssignment.contains(state) {
@@ -239,6 +246,7 @@ enum ApplicationHandlers {
                     family_name = coalesce(\(familyName), family_name),
                     given_names = coalesce(\(givenNames), given_names),
                     mobile_number = coalesce(\(mobile), mobile_number),
+                    mobile_number_changed_at = CASE WHEN \(mobileChanged) THEN now() ELSE mobile_number_changed_at END,
                     pickup_method = \(newPickup),
                     needs_accessible = coalesce(\(body.needsAccessibleCompartment), needs_accessible),
                     sms_language = coalesce(\(language), sms_language),

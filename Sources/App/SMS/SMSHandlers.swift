@@ -122,12 +122,15 @@ enum SMSHandlers {
             SELECT (SELECT count(*) FROM sms_message WHERE authority_id = \(ctx.authorityID) AND status IN ('queued', 'sending'))::int8,
                    (SELECT count(*) FROM sms_message WHERE authority_id = \(ctx.authorityID) AND status IN ('failed', 'expired')
                         AND final_at > now() - interval '24 hours')::int8,
+                   (SELECT count(*) FROM sms_message WHERE authority_id = \(ctx.authorityID) AND sent_at > now() - interval '1 hour')::int8,
                    (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')::int8
             """).first
-        let sent = try row?.decode(Int.self, at: 2) ?? 0
+        // Figures of the caller's authority only (issue 12 §4); whether the installation's hourly cap
+        // holds sending back is one yes or no, not another authority's count.
+        let sentByAll = try row?.decode(Int.self, at: 3) ?? 0
         return try .json(Status(provider: settings.gateway.provider.rawValue, dispatcherInThisProcess: ctx.app.smsDispatcher != nil,
                                 queued: try row?.decode(Int.self, at: 0) ?? 0, failedLast24Hours: try row?.decode(Int.self, at: 1) ?? 0,
-                                sentLastHour: sent, hourlyCap: settings.hourlyCap, circuitOpen: sent >= settings.hourlyCap))
+                                sentLastHour: try row?.decode(Int.self, at: 2) ?? 0, hourlyCap: settings.hourlyCap, circuitOpen: sentByAll >= settings.hourlyCap))
     }
 
     // MARK: - Templates
