@@ -70,6 +70,8 @@ let package = Package(
         ),
         .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
         .target(name: "PostgresTestSupport", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
+        // Writes the commit and the migration level into the executable before every build (`pickupbox version`).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "pickupbox",
             dependencies: [
@@ -78,7 +80,8 @@ let package = Package(
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["BuildInfo"]
         ),
         .executableTarget(
             name: "pickupbox-bench",

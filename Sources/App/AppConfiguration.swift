@@ -50,6 +50,15 @@ public struct AppConfiguration: Sendable {
     public var trustedProxies = TrustedProxies.none
     /// The SMS gateway and dispatcher (`SMS_*`).
     public var sms = SMSSettings()
+    /// This process's name in logs and metrics (`PICKUPBOX_INSTANCE`): the host name by default, which
+    /// differs per container, so two replicas of one compose service are told apart.
+    public var instance = AppConfiguration.defaultInstance()
+    /// `text` (default) or `json`, one object per line (`LOG_FORMAT`).
+    public var logFormat = LogFormat.text
+    /// Version and commit of the running binary (set by the executable).
+    public var build = BuildDescription()
+    /// Where log lines go (standard error; tests give their own).
+    public var logSink = LogSink.standardError
 
     public init() {}
 
@@ -94,6 +103,8 @@ public struct AppConfiguration: Sendable {
         ("PICKUP_FAILURES_PER_BOX / PICKUP_BOX_WINDOW_MINUTES / PICKUP_BOX_BLOCK_MINUTES", "more failures than this at one box within the window block its pickups for the block time; defaults 10 / 10 / 15"),
         ("DEADLINE_CHECK_SECONDS", "how often passed pickup deadlines are moved to retrieval, default 60"),
         ("TRUSTED_PROXIES", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; default none"),
+        ("PICKUPBOX_INSTANCE", "this process's name in logs and metrics; default: the host name"),
+        ("LOG_FORMAT", "text (default) or json: one JSON object per line"),
     ] + SMSSettings.variables
 
     /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
@@ -185,6 +196,14 @@ public struct AppConfiguration: Sendable {
                 problems.append("TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR networks")
             }
         }
+        if let i = string("PICKUPBOX_INSTANCE") {
+            if i.utf8.count <= 64, i.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { c.instance = i } else {
+                problems.append("PICKUPBOX_INSTANCE must be at most 64 printable ASCII characters without spaces or quotes")
+            }
+        }
+        if let f = string("LOG_FORMAT") {
+            if let format = LogFormat(rawValue: f.lowercased()) { c.logFormat = format } else { problems.append("LOG_FORMAT must be text or json") }
+        }
         let (sms, smsProblems) = SMSSettings.load(env, integer: integer)
         c.sms = sms
         problems += smsProblems
@@ -231,6 +250,14 @@ public struct AppConfiguration: Sendable {
         return Data(base64Encoded: t).map { Array($0) }
     }
 
+    /// The host name (a container's id under Docker), or `pickupbox` when it cannot be read.
+    static func defaultInstance() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "pickupbox" }
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return host.isEmpty ? "pickupbox" : host
+    }
+
     /// The development key: generated once under the data directory (never used in production).
     public func developmentSecretKey() throws -> [UInt8] {
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("secret-key").path
@@ -251,7 +278,11 @@ public struct AppConfiguration: Sendable {
         s.workerThreads = workerThreads
         s.maxConnections = maxConnections
         s.maxBodyBytes = maxBodyBytes
-        s.accessLog = accessLog
+        // The access log is info-level: LOG_LEVEL=warning silences it as it silences other info lines.
+        s.accessLog = accessLog && logLevel <= .info
+        s.logSink = logSink
+        s.logFormat = logFormat
+        s.instance = instance
         return s
     }
 }

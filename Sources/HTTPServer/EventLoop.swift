@@ -57,6 +57,7 @@ final class EventLoop: @unchecked Sendable {
     private let wakeArmed = Atomic<Bool>(false)
     private var connections: [Int32: Connection] = [:]
     private var writer = ResponseWriter()
+    private var accessLine = AccessLogLine()
     private var draining = false
     private var drainDeadline: UInt64 = 0
     private var acceptPausedUntil: UInt64 = 0
@@ -420,13 +421,9 @@ final class EventLoop: @unchecked Sendable {
         if let route { routeName = route } else if case .found(let i, _) = current.match { routeName = core.router.routes[i].pattern } else { routeName = "unmatched" }
         let duration = MonotonicClock.now() &- current.started
         if core.configuration.accessLog {
-            core.logger.info("request", metadata: [
-                "http.method": "\(head.method.rawValue)",
-                "http.route": "\(routeName)",
-                "http.status": "\(response.status.code)",
-                "http.duration_ms": "\(Double(duration / 1000) / 1000)",
-                "request.id": "\(current.requestID)",
-            ])
+            let c = core.configuration
+            accessLine.write(format: c.logFormat, instance: c.instance, method: head.method, route: routeName, status: response.status.code,
+                             durationNanoseconds: duration, requestID: current.requestID, to: c.logSink)
         }
         if let observer = core.observer {
             var routeIndex = -1
