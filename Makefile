@@ -35,6 +35,8 @@ run: build
 
 test: deps
 	$(SWIFT) build --build-tests
+	@# The image's binary (static Swift runtime): DockerfileTests read its ldd against the Dockerfile.
+	$(SWIFT) build -c release --product pickupbox --static-swift-stdlib
 	$(SWIFT) test --skip-build
 	Tests/web/run.sh
 	SCHEMATHESIS_MAX_TIME=150 Tests/contract/schemathesis.sh
