@@ -58,6 +58,8 @@ final class EventLoop: @unchecked Sendable {
     private var connections: [Int32: Connection] = [:]
     private var writer = ResponseWriter()
     private var accessLine = AccessLogLine()
+    /// This loop's own buffer in the log sink (made on first use).
+    private var accessLane: LogSink.Lane?
     private var draining = false
     private var drainDeadline: UInt64 = 0
     private var acceptPausedUntil: UInt64 = 0
@@ -422,8 +424,10 @@ final class EventLoop: @unchecked Sendable {
         let duration = MonotonicClock.now() &- current.started
         if core.configuration.accessLog {
             let c = core.configuration
+            let lane = accessLane ?? c.logSink.makeLane()
+            accessLane = lane
             accessLine.write(format: c.logFormat, instance: c.instance, method: head.method, route: routeName, status: response.status.code,
-                             durationNanoseconds: duration, requestID: current.requestID, to: c.logSink)
+                             durationNanoseconds: duration, requestID: current.requestID, to: c.logSink, lane: lane)
         }
         if let observer = core.observer {
             var routeIndex = -1

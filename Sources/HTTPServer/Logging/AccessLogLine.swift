@@ -10,7 +10,7 @@ public struct AccessLogLine {
 
     public mutating func write(
         format: LogFormat, instance: String, method: HTTPMethod, route: String, status: Int,
-        durationNanoseconds: UInt64, requestID: String, to sink: LogSink
+        durationNanoseconds: UInt64, requestID: String, to sink: LogSink, lane: LogSink.Lane
     ) {
         line.reset()
         switch format {
@@ -46,6 +46,6 @@ public struct AccessLogLine {
             line.appendTextValue(requestID)
             line.append(" [HTTPServer] request\n")
         }
-        line.bytes.withUnsafeBytes { sink.append($0) }
+        line.bytes.withUnsafeBytes { sink.append($0, lane: lane) }
     }
 }

@@ -5,7 +5,7 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Where log lines go: a buffer that any thread appends whole lines to, and one writer thread that
+/// Where log lines go: buffers (lanes) that threads append whole lines to, and one writer thread that
 /// writes them in batches. Appending never blocks on I/O (an event loop only copies its line under a
 /// short lock); when the buffer is full because the output cannot keep up, the line is dropped and
 /// counted (`droppedLines`, shown in `/metrics`) rather than stalling the server.
@@ -16,14 +16,28 @@ public final class LogSink: Sendable {
     /// Standard error of this process, the default for the server and the command line.
     public static let standardError = LogSink(fileDescriptor: 2)
 
+    /// A buffer of its own for one busy writer (an event loop): its lock is shared with nobody but the
+    /// writer thread, which takes it once per batch, so two loops never contend for one lock.
+    public final class Lane: Sendable {
+        fileprivate let pending: Mutex<[UInt8]>
+
+        fileprivate init(reserve: Int) {
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(reserve)
+            pending = Mutex(buffer)
+        }
+    }
+
     private let fileDescriptor: Int32
-    /// Most bytes waiting; beyond it lines are dropped.
+    /// Most bytes waiting in one lane; beyond it lines are dropped.
     private let capacity: Int
-    /// The writer is woken early once this much waits (it also wakes every `interval`).
+    /// The writer is woken early once this much waits in a lane (it also wakes every `interval`).
     private let highWater: Int
     private let interval: DispatchTimeInterval = .milliseconds(20)
-    private let pending: Mutex<[UInt8]>
-    /// Held while writing (by the writer thread or `flush`), with the buffer pending is swapped into.
+    /// The lane of everyone without their own (the application's log lines).
+    private let shared: Lane
+    private let lanes: Mutex<[Lane]>
+    /// Held while writing (by the writer thread or `flush`), with the buffer a lane is swapped into.
     private let writing: Mutex<[UInt8]>
     private let dropped = Atomic<Int>(0)
     private let started = Atomic<Bool>(false)
@@ -33,27 +47,33 @@ public final class LogSink: Sendable {
 
     /// - Parameters:
     ///   - fileDescriptor: written to, never closed by the sink.
-    ///   - capacity: bytes that may wait before lines are dropped (4 MiB: 20,000+ access lines).
-    public init(fileDescriptor: Int32, capacity: Int = 4 << 20) {
+    ///   - capacity: bytes that may wait in one lane before lines are dropped (2 MiB: ~10,000 access lines).
+    public init(fileDescriptor: Int32, capacity: Int = 2 << 20) {
         self.fileDescriptor = fileDescriptor
         self.capacity = capacity
         self.highWater = max(1, capacity / 4)
-        var first: [UInt8] = []
-        first.reserveCapacity(min(capacity, 256 << 10))
-        var second: [UInt8] = []
-        second.reserveCapacity(min(capacity, 256 << 10))
-        pending = Mutex(first)
-        writing = Mutex(second)
+        shared = Lane(reserve: min(capacity, 64 << 10))
+        lanes = Mutex([shared])
+        var spare: [UInt8] = []
+        spare.reserveCapacity(min(capacity, 256 << 10))
+        writing = Mutex(spare)
     }
 
     /// Lines dropped since start because the writer fell behind.
     public var droppedLines: Int { dropped.load(ordering: .relaxed) }
 
-    /// Queues one or more whole lines (each ending in "\n"). Never blocks on I/O.
-    public func append(_ line: UnsafeRawBufferPointer) {
+    /// A lane for one thread that logs a lot (each event loop makes one at start).
+    public func makeLane() -> Lane {
+        let lane = Lane(reserve: min(capacity, 256 << 10))
+        lanes.withLock { $0.append(lane) }
+        return lane
+    }
+
+    /// Queues one or more whole lines (each ending in "\n") in `lane`. Never blocks on I/O.
+    public func append(_ line: UnsafeRawBufferPointer, lane: Lane) {
         if !started.load(ordering: .relaxed) { startWriter() }
         let capacity = self.capacity, highWater = self.highWater
-        let (accepted, crossed) = pending.withLock { buffer -> (Bool, Bool) in
+        let (accepted, crossed) = lane.pending.withLock { buffer -> (Bool, Bool) in
             let before = buffer.count
             guard before + line.count <= capacity else { return (false, false) }
             buffer.append(contentsOf: line)
@@ -63,16 +83,24 @@ public final class LogSink: Sendable {
         if crossed { wake.signal() }
     }
 
+    /// Queues whole lines in the shared lane.
+    public func append(_ line: UnsafeRawBufferPointer) {
+        append(line, lane: shared)
+    }
+
     public func append(_ line: [UInt8]) {
-        line.withUnsafeBytes { append($0) }
+        line.withUnsafeBytes { append($0, lane: shared) }
     }
 
     /// Writes everything queued so far before returning (from any thread but an event loop).
     public func flush() {
+        let all = lanes.withLock { $0 }
         writing.withLock { spare in
-            pending.withLock { swap(&$0, &spare) }
-            Self.writeAll(spare, to: fileDescriptor)
-            spare.removeAll(keepingCapacity: true)
+            for lane in all {
+                lane.pending.withLock { swap(&$0, &spare) }
+                Self.writeAll(spare, to: fileDescriptor)
+                spare.removeAll(keepingCapacity: true)
+            }
         }
     }
 
