@@ -44,6 +44,8 @@ final class AppMetrics: Sendable {
     /// Log lines dropped because the log writer fell behind (read from the sink at scrape time).
     private let logLinesDropped: Counter
     private let logLinesDroppedSeen = Mutex(0)
+    /// 1 when the scrape's database queries answered, 0 when they failed (alerting: database unreachable).
+    private let databaseReachable: Gauge
 
     static let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -54,8 +56,11 @@ final class AppMetrics: Sendable {
         MetricNameDescriptor(metricName: name, unitName: unit, helpText: help)
     }
 
-    init(registry: PrometheusCollectorRegistry, instance: String = "pickupbox", build: BuildDescription = BuildDescription()) {
+    init(registry: PrometheusCollectorRegistry, instance: String = "pickupbox", build: BuildDescription = BuildDescription(), smsHourlyCap: Int = 0) {
         self.registry = registry
+        // The breaker opens when sms_sent_last_hour reaches this (alert rules compare the two).
+        registry.makeGauge(descriptor: Self.name("sms_hourly_cap", help: "SMS_HOURLY_CAP: messages per hour over all processes before the circuit breaker opens"))
+            .set(to: Double(smsHourlyCap))
         // Constant 1; its labels tell the replicas apart and say what runs (join on it in queries).
         registry.makeGauge(descriptor: Self.name("pickupbox_build_info", help: "Always 1: the version, commit and instance name of this process"),
                            labels: [("version", build.version), ("commit", build.commit), ("instance_name", instance)]).set(to: 1.0)
@@ -79,6 +84,7 @@ final class AppMetrics: Sendable {
         deadlinePasses = registry.makeCounter(descriptor: Self.name("deadline_passes", unit: "total", help: "Pickup-deadline passes completed by this process (one process at a time does a pass)"))
         deadlineDocumentsMoved = registry.makeCounter(descriptor: Self.name("deadline_documents_moved", unit: "total", help: "Documents moved to retrieval because their pickup deadline passed"))
         deadlineLastPass = registry.makeGauge(descriptor: Self.name("deadline_last_pass_timestamp_seconds", help: "Unix time of this process's last deadline pass that ran without error"))
+        databaseReachable = registry.makeGauge(descriptor: Self.name("database_reachable", help: "1 when this scrape's database queries answered, else 0"))
         logLinesDropped = registry.makeCounter(descriptor: Self.name("log_lines_dropped", unit: "total", help: "Log lines dropped because the log writer fell behind"))
     }
 
@@ -121,6 +127,7 @@ final class AppMetrics: Sendable {
         }
         longPolls.set(Double(longPollsWaiting))
         // Read at scrape time; if the database is unreachable the other metrics are still served.
+        var reachable = false
         if let row = try? pool.query("""
             SELECT count(*) FILTER (WHERE token_hash IS NOT NULL AND (last_seen_at IS NULL OR last_seen_at < now() - interval '2 minutes'))::int8,
                    count(*) FILTER (WHERE pickups_blocked_until > now())::int8
@@ -128,7 +135,9 @@ final class AppMetrics: Sendable {
             """).first {
             boxesOffline.set(Double((try? row.decode(Int.self, at: 0)) ?? 0))
             boxesThrottled.set(Double((try? row.decode(Int.self, at: 1)) ?? 0))
+            reachable = true
         }
+        databaseReachable.set(to: reachable ? 1.0 : 0.0)
         if let row = try? pool.query("""
             SELECT (SELECT count(*) FROM sms_message WHERE status IN ('queued', 'sending'))::int8,
                    (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')::int8,

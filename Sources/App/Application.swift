@@ -47,7 +47,7 @@ public final class Application: Sendable {
             logger: logger
         )
         self.listener = PostgresListener(connectionString: connectionString, logger: logger)
-        self.metrics = AppMetrics(registry: registry, instance: configuration.instance, build: configuration.build)
+        self.metrics = AppMetrics(registry: registry, instance: configuration.instance, build: configuration.build, smsHourlyCap: configuration.sms.hourlyCap)
         self.sessions = SessionStore(pool: pool, secureCookie: configuration.cookieSecure)
         self.throttle = LoginThrottle(failuresPerAccount: configuration.loginFailuresPerAccount, failuresPerAddress: configuration.loginFailuresPerAddress)
         self.secretKey = try configuration.secretKey ?? configuration.developmentSecretKey()
