@@ -53,7 +53,7 @@ public struct AppConfiguration: Sendable {
     /// This process's name in logs and metrics (`PICKUPBOX_INSTANCE`): the host name by default, which
     /// differs per container, so two replicas of one compose service are told apart.
     public var instance = AppConfiguration.defaultInstance()
-    /// `text` (default) or `json`, one object per line (`LOG_FORMAT`).
+    /// `text` or `json`, one object per line (`LOG_FORMAT`); default text in development, json in production.
     public var logFormat = LogFormat.text
     /// Version and commit of the running binary (set by the executable).
     public var build = BuildDescription()
@@ -104,7 +104,7 @@ public struct AppConfiguration: Sendable {
         ("DEADLINE_CHECK_SECONDS", "how often passed pickup deadlines are moved to retrieval, default 60"),
         ("TRUSTED_PROXIES", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; default none"),
         ("PICKUPBOX_INSTANCE", "this process's name in logs and metrics; default: the host name"),
-        ("LOG_FORMAT", "text (default) or json: one JSON object per line"),
+        ("LOG_FORMAT", "text or json (one JSON object per line); default text in development, json in production"),
     ] + SMSSettings.variables
 
     /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
@@ -201,6 +201,8 @@ public struct AppConfiguration: Sendable {
                 problems.append("PICKUPBOX_INSTANCE must be at most 64 printable ASCII characters without spaces or quotes")
             }
         }
+        // A terminal in development, a log collector in production.
+        c.logFormat = c.environment == .production ? .json : .text
         if let f = string("LOG_FORMAT") {
             if let format = LogFormat(rawValue: f.lowercased()) { c.logFormat = format } else { problems.append("LOG_FORMAT must be text or json") }
         }

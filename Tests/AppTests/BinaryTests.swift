@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import App
 import Foundation
 import HTTPTestSupport
 import PostgresTestSupport
@@ -55,10 +56,10 @@ struct BinaryTests {
     @Test func version_namesTheCommitItWasBuiltFrom_andTheMigrationLevelItExpects() throws {
         let result = try Self.run(["version"])
         #expect(result.status == 0, "\(result.output)")
-        let head = Self.shell("git -C '\(packageRoot)' rev-parse HEAD")
-        #expect(head.count == 40)
-        // Built from this checkout: the commit is HEAD (with "-modified" when the tree had changes).
-        #expect(result.output.contains("commit      \(head)"), "\(result.output)")
+        // Built from this checkout: a commit of its history (HEAD when nothing was committed since the
+        // build), with "-modified" when tracked files had uncommitted changes.
+        let commit = try #require(result.output.firstMatch(of: /commit      ([0-9a-f]{40})(-modified)?\n/).map { String($0.1) }, "\(result.output)")
+        #expect(Self.shell("git -C '\(packageRoot)' merge-base --is-ancestor \(commit) HEAD && echo ancestor") == "ancestor", "\(commit) is not in this checkout's history")
         let newest = try FileManager.default.contentsOfDirectory(atPath: packageRoot + "/Migrations")
             .filter { $0.hasSuffix(".sql") }.sorted().last.flatMap { Int($0.prefix(4)) }
         let level = try #require(newest)
@@ -164,6 +165,26 @@ struct BinaryTests {
         defer { c.stop() }
         #expect(c.waitUntilReady())
         #expect(c.metrics().contains(#"instance_name="\#(hostname)""#))
+    }
+}
+
+@Suite("Log format and instance configuration")
+struct LogConfigurationTests {
+    @Test func logFormat_isTextInDevelopment_jsonInProduction_unlessSet() throws {
+        #expect(try AppConfiguration.load(from: [:]).logFormat == .text)
+        let production = ["PICKUPBOX_ENV": "production", "DATABASE_URL": "host=/tmp", "PICKUPBOX_SECRET_KEY": String(repeating: "ab", count: 32), "SMS_PROVIDER": "webhook",
+                          "SMS_URL": "https://sms.example/send", "SMS_TOKEN": "t"]
+        #expect(try AppConfiguration.load(from: production).logFormat == .json)
+        #expect(try AppConfiguration.load(from: production.merging(["LOG_FORMAT": "text"]) { _, new in new }).logFormat == .text)
+        #expect(try AppConfiguration.load(from: ["LOG_FORMAT": "JSON"]).logFormat == .json)
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["LOG_FORMAT": "xml"]) }
+    }
+
+    @Test func instance_isTheHostName_unlessSet_andMustBePrintable() throws {
+        #expect(try AppConfiguration.load(from: [:]).instance == BinaryTests.shell("hostname"))
+        #expect(try AppConfiguration.load(from: ["PICKUPBOX_INSTANCE": "rathaus-2"]).instance == "rathaus-2")
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["PICKUPBOX_INSTANCE": "two words"]) }
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["PICKUPBOX_INSTANCE": "quote\"d"]) }
     }
 }
 
