@@ -11,7 +11,7 @@ import Synchronization
 /// counted (`droppedLines`, shown in `/metrics`) rather than stalling the server.
 ///
 /// Lines appended by one thread are written in order; a line is written within ~20 ms, or at once by
-/// `flush()` (errors flush, and so does the end of every command).
+/// `flush()` (critical lines flush, and so does the end of every command).
 public final class LogSink: Sendable {
     /// Standard error of this process, the default for the server and the command line.
     public static let standardError = LogSink(fileDescriptor: 2)

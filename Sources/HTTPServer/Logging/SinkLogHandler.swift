@@ -2,7 +2,7 @@ import Logging
 
 /// The swift-log handler of the server and the command line: one line per message into a `LogSink`,
 /// as text (`2026-11-30T02:05:07.123Z info pickupbox : key=value … [Module] message`) or as one JSON
-/// object (`{"time":…,"level":…,"message":…,"instance":…, "<metadata key>":…}`). Errors and worse are
+/// object (`{"time":…,"level":…,"message":…,"instance":…, "<metadata key>":…}`). Critical lines are
 /// flushed at once. Values are written as given: callers never put personal data into metadata.
 public struct SinkLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
@@ -69,7 +69,8 @@ public struct SinkLogHandler: LogHandler {
             line.append(byte: UInt8(ascii: "\n"))
         }
         sink.append(line.bytes)
-        if event.level >= .error { sink.flush() }
+        // Critical lines (the process may be about to end) are written before returning; the rest within ~20 ms.
+        if event.level >= .critical { sink.flush() }
     }
 
     private static func flatten(_ value: Logger.Metadata.Value) -> String {
