@@ -71,6 +71,8 @@ let package = Package(
         ),
         .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
         .target(name: "PostgresTestSupport", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
+        // Writes the commit and the migration level into the executable before every build (`pickupbox version`).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "pickupbox",
             dependencies: [
@@ -79,7 +81,8 @@ let package = Package(
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["BuildInfo"]
         ),
         .executableTarget(
             name: "pickupbox-bench",

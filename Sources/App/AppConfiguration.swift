@@ -55,6 +55,15 @@ public struct AppConfiguration: Sendable {
     public var tls: TLSConfiguration?
     /// `Strict-Transport-Security` max-age, sent when TLS or `COOKIE_SECURE` is on.
     public static let hstsMaxAgeSeconds = 31_536_000
+    /// This process's name in logs and metrics (`PICKUPBOX_INSTANCE`): the host name by default, which
+    /// differs per container, so two replicas of one compose service are told apart.
+    public var instance = AppConfiguration.defaultInstance()
+    /// `text` or `json`, one object per line (`LOG_FORMAT`); default text in development, json in production.
+    public var logFormat = LogFormat.text
+    /// Version and commit of the running binary (set by the executable).
+    public var build = BuildDescription()
+    /// Where log lines go (standard error; tests give their own).
+    public var logSink = LogSink.standardError
 
     public init() {}
 
@@ -101,6 +110,8 @@ public struct AppConfiguration: Sendable {
         ("TRUSTED_PROXIES", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; default none"),
         ("TLS_CERT_FILE / TLS_KEY_FILE", "PEM certificate chain and private key: serve HTTPS (TLS 1.2+, BSI TR-02102-2 suites, TLS 1.3 preferred); default: plain HTTP"),
         ("TLS_CLIENT_CA_FILE", "PEM CA certificates of the authority: box controllers must present a client certificate from them (mutual TLS); needs TLS_CERT_FILE"),
+        ("PICKUPBOX_INSTANCE", "this process's name in logs and metrics; default: the host name"),
+        ("LOG_FORMAT", "text or json (one JSON object per line); default text in development, json in production"),
     ] + SMSSettings.variables
 
     /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
@@ -204,6 +215,16 @@ public struct AppConfiguration: Sendable {
         default:
             problems.append("TLS_CERT_FILE and TLS_KEY_FILE go together")
         }
+        if let i = string("PICKUPBOX_INSTANCE") {
+            if i.utf8.count <= 64, i.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { c.instance = i } else {
+                problems.append("PICKUPBOX_INSTANCE must be at most 64 printable ASCII characters without spaces or quotes")
+            }
+        }
+        // A terminal in development, a log collector in production.
+        c.logFormat = c.environment == .production ? .json : .text
+        if let f = string("LOG_FORMAT") {
+            if let format = LogFormat(rawValue: f.lowercased()) { c.logFormat = format } else { problems.append("LOG_FORMAT must be text or json") }
+        }
         let (sms, smsProblems) = SMSSettings.load(env, integer: integer)
         c.sms = sms
         problems += smsProblems
@@ -281,6 +302,14 @@ public struct AppConfiguration: Sendable {
         return Data(base64Encoded: t).map { Array($0) }
     }
 
+    /// The host name (a container's id under Docker), or `pickupbox` when it cannot be read.
+    static func defaultInstance() -> String {
+        var name = [CChar](repeating: 0, count: 256)
+        guard gethostname(&name, name.count - 1) == 0 else { return "pickupbox" }
+        let host = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return host.isEmpty ? "pickupbox" : host
+    }
+
     /// The development key: generated once under the data directory (never used in production).
     public func developmentSecretKey() throws -> [UInt8] {
         let path = URL(fileURLWithPath: dataDirectory).appendingPathComponent("secret-key").path
@@ -301,7 +330,11 @@ public struct AppConfiguration: Sendable {
         s.workerThreads = workerThreads
         s.maxConnections = maxConnections
         s.maxBodyBytes = maxBodyBytes
-        s.accessLog = accessLog
+        // The access log is info-level: LOG_LEVEL=warning silences it as it silences other info lines.
+        s.accessLog = accessLog && logLevel <= .info
+        s.logSink = logSink
+        s.logFormat = logFormat
+        s.instance = instance
         s.tls = tls
         // HSTS (RFC 6797) wherever the app is reached over HTTPS: its own TLS, or a proxy's (COOKIE_SECURE).
         if tls != nil || cookieSecure { s.strictTransportSecurity = "max-age=\(Self.hstsMaxAgeSeconds)" }

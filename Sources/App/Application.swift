@@ -47,13 +47,13 @@ public final class Application: Sendable {
             logger: logger
         )
         self.listener = PostgresListener(connectionString: connectionString, logger: logger)
-        self.metrics = AppMetrics(registry: registry)
+        self.metrics = AppMetrics(registry: registry, instance: configuration.instance, build: configuration.build, smsHourlyCap: configuration.sms.hourlyCap)
         self.sessions = SessionStore(pool: pool, secureCookie: configuration.cookieSecure)
         self.throttle = LoginThrottle(failuresPerAccount: configuration.loginFailuresPerAccount, failuresPerAddress: configuration.loginFailuresPerAddress)
         self.secretKey = try configuration.secretKey ?? configuration.developmentSecretKey()
         self.statusLimiter = RateLimiter(perMinute: configuration.statusRateLimitPerMinute)
         self.longPolls = LongPollRegistry(logger: logger)
-        self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds, sms: configuration.sms)
+        self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds, sms: configuration.sms, metrics: metrics)
         // The provider is built (and its configuration checked) even when this process does not send.
         let gateway = configuration.sms.gateway
         let makeProvider = { () throws(SMSError) -> any SMSProvider in

@@ -59,6 +59,9 @@ final class EventLoop: @unchecked Sendable {
     private let wakeArmed = Atomic<Bool>(false)
     private var connections: [Int32: Connection] = [:]
     private var writer: ResponseWriter
+    private var accessLine = AccessLogLine()
+    /// This loop's own buffer in the log sink (made on first use).
+    private var accessLane: LogSink.Lane?
     private var draining = false
     private var drainDeadline: UInt64 = 0
     private var acceptPausedUntil: UInt64 = 0
@@ -509,13 +512,11 @@ final class EventLoop: @unchecked Sendable {
         if let route { routeName = route } else if case .found(let i, _) = current.match { routeName = core.router.routes[i].pattern } else { routeName = "unmatched" }
         let duration = MonotonicClock.now() &- current.started
         if core.configuration.accessLog {
-            core.logger.info("request", metadata: [
-                "http.method": "\(head.method.rawValue)",
-                "http.route": "\(routeName)",
-                "http.status": "\(response.status.code)",
-                "http.duration_ms": "\(Double(duration / 1000) / 1000)",
-                "request.id": "\(current.requestID)",
-            ])
+            let c = core.configuration
+            let lane = accessLane ?? c.logSink.makeLane()
+            accessLane = lane
+            accessLine.write(format: c.logFormat, instance: c.instance, method: head.method, route: routeName, status: response.status.code,
+                             durationNanoseconds: duration, requestID: current.requestID, to: c.logSink, lane: lane)
         }
         if let observer = core.observer {
             var routeIndex = -1

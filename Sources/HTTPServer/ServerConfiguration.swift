@@ -27,6 +27,12 @@ public struct ServerConfiguration: Sendable {
     public var shutdownTimeout: Duration = .seconds(10)
     /// One log line per request at info level (method, route pattern, status, duration, request id).
     public var accessLog = true
+    /// Text or JSON lines (the access log; the rest of the log is the logger's).
+    public var logFormat = LogFormat.text
+    /// This process's name, on every access-log line.
+    public var instance = "pickupbox"
+    /// Where access-log lines go (written by its own thread, in batches).
+    public var logSink = LogSink.standardError
     public var listenBacklog: Int32 = 4096
     /// TLS on the listener (and mutual TLS with `clientCAFile`); nil serves plain HTTP.
     public var tls: TLSConfiguration?

@@ -48,8 +48,16 @@ public final class TestClient {
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    public init(port: Int, timeout: Double = 5) throws {
+    /// - Parameter source: a loopback address to connect from (e.g. `127.0.0.7`: another "client machine").
+    public init(port: Int, timeout: Double = 5, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if bound != 0 { let e = errno; Glibc.close(fd); throw SystemError(call: "bind", errno: e) }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port)).bigEndian

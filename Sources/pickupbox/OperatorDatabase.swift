@@ -9,7 +9,7 @@ import Postgres
 enum OperatorDatabase {
     static func run<T>(_ common: CommonOptions, _ body: (PostgresPool) throws -> T) throws -> T {
         let config = try common.configuration()
-        let logger = bootstrapLogging(config.logLevel)
+        let logger = bootstrapLogging(config)
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
         defer { try? database.embedded?.stop() }
         try database.migrate(config, logger: logger)

@@ -61,7 +61,8 @@ final class ServerProcess {
     let process = Process()
     let port: Int
 
-    init(connectionString: String, environment: [String: String]) throws {
+    /// - Parameter logFile: where standard output and error go (nil: discarded).
+    init(connectionString: String, environment: [String: String], logFile: String? = nil) throws {
         port = LoopbackPort.unused()
         process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
         process.arguments = ["serve"]
@@ -76,8 +77,13 @@ final class ServerProcess {
         env["HTTP_WORKER_THREADS"] = "4"
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let logFile, FileManager.default.createFile(atPath: logFile, contents: nil), let handle = FileHandle(forWritingAtPath: logFile) {
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
     }
 

@@ -14,11 +14,13 @@ final class DeadlineScheduler: Sendable {
     private let logger: Logger
     private let interval: TimeInterval
     private let sms: SMSSettings
+    private let metrics: AppMetrics?
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings) {
+    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings, metrics: AppMetrics? = nil) {
         self.pool = pool
+        self.metrics = metrics
         self.sms = sms
         self.logger = logger
         self.interval = interval
@@ -27,7 +29,7 @@ final class DeadlineScheduler: Sendable {
     func start() {
         let thread = Thread { [self] in
             while stop.wait(timeout: .now() + interval) == .timedOut {
-                do { _ = try runOnce() } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
+                do { metrics?.deadlinePassCompleted(moved: try runOnce()) } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
                 do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, logger: logger) } catch {
                     logger.warning("reminder pass failed", metadata: ["error": "\(error)"])
                 }
