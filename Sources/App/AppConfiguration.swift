@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPServer
 import Logging
@@ -50,6 +51,11 @@ public struct AppConfiguration: Sendable {
     public var trustedProxies = TrustedProxies.none
     /// The SMS gateway and dispatcher (`SMS_*`).
     public var sms = SMSSettings()
+    /// How long personal data is kept (`RETENTION_DAYS_AFTER_CLOSE`, `RETENTION_DAYS_MAX`, `AUDIT_IP_DAYS`, `AUDIT_IP_TRUNCATE`).
+    public var retention = RetentionPolicy.standard
+    /// How often the erasure pass runs (`ERASURE_INTERVAL_SECONDS`); every process checks each minute
+    /// whether a pass is due, and one at a time runs it.
+    public var erasureIntervalSeconds: TimeInterval = 3600
 
     public init() {}
 
@@ -94,6 +100,11 @@ public struct AppConfiguration: Sendable {
         ("PICKUP_FAILURES_PER_BOX / PICKUP_BOX_WINDOW_MINUTES / PICKUP_BOX_BLOCK_MINUTES", "more failures than this at one box within the window block its pickups for the block time; defaults 10 / 10 / 15"),
         ("DEADLINE_CHECK_SECONDS", "how often passed pickup deadlines are moved to retrieval, default 60"),
         ("TRUSTED_PROXIES", "comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; default none"),
+        ("RETENTION_DAYS_AFTER_CLOSE", "days after collection or cancellation until an application's personal data is erased, default 30"),
+        ("RETENTION_DAYS_MAX", "days after registration until personal data is erased even if the application never closed, default 400"),
+        ("AUDIT_IP_DAYS", "days until client addresses in the audit log are erased, default 90"),
+        ("AUDIT_IP_TRUNCATE", "on/off: store audit client addresses as their /24 (IPv4) or /48 (IPv6) network only, default off"),
+        ("ERASURE_INTERVAL_SECONDS", "how often the erasure pass runs (one process at a time), default 3600"),
     ] + SMSSettings.variables
 
     /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
@@ -185,6 +196,23 @@ public struct AppConfiguration: Sendable {
                 problems.append("TRUSTED_PROXIES must be a comma-separated list of IP addresses or CIDR networks")
             }
         }
+        let afterClose = integer("RETENTION_DAYS_AFTER_CLOSE", RetentionPolicy.allowedDays) ?? c.retention.daysAfterClose
+        let maxAge = integer("RETENTION_DAYS_MAX", RetentionPolicy.allowedDays) ?? c.retention.maxAgeDays
+        let addressDays = integer("AUDIT_IP_DAYS", RetentionPolicy.allowedDays) ?? c.retention.auditAddressDays
+        var truncate = c.retention.truncateAuditAddresses
+        if let t = string("AUDIT_IP_TRUNCATE") {
+            switch t.lowercased() {
+            case "on", "true", "1": truncate = true
+            case "off", "false", "0": truncate = false
+            default: problems.append("AUDIT_IP_TRUNCATE must be on or off")
+            }
+        }
+        do {
+            c.retention = try RetentionPolicy(daysAfterClose: afterClose, maxAgeDays: maxAge, auditAddressDays: addressDays, truncateAuditAddresses: truncate)
+        } catch {
+            problems.append("RETENTION_DAYS_MAX (\(maxAge)) must not be shorter than RETENTION_DAYS_AFTER_CLOSE (\(afterClose))")
+        }
+        if let n = integer("ERASURE_INTERVAL_SECONDS", 60...86_400) { c.erasureIntervalSeconds = TimeInterval(n) }
         let (sms, smsProblems) = SMSSettings.load(env, integer: integer)
         c.sms = sms
         problems += smsProblems

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import Postgres
 import Prometheus
@@ -36,6 +37,10 @@ final class AppMetrics: Sendable {
     private let smsQueued: Gauge
     private let smsSentLastHour: Gauge
     private let smsFailedLastDay: Gauge
+    /// The erasure pass (issue #11 §1), read at scrape time from the database (all processes).
+    private let erasureWaiting: [ErasedTable: Gauge]
+    private let erasureOldestWaiting: Gauge
+    private let erasureLastPass: Gauge
 
     static let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -65,6 +70,12 @@ final class AppMetrics: Sendable {
         smsQueued = registry.makeGauge(descriptor: Self.name("sms_queued", help: "SMS waiting in the outbox (all processes)"))
         smsSentLastHour = registry.makeGauge(descriptor: Self.name("sms_sent_last_hour", help: "SMS handed to the gateway in the last hour (the hourly cap counts these)"))
         smsFailedLastDay = registry.makeGauge(descriptor: Self.name("sms_failed_last_day", help: "SMS failed or expired in the last 24 hours"))
+        erasureWaiting = Dictionary(uniqueKeysWithValues: ErasedTable.allCases.map { table in
+            (table, registry.makeGauge(descriptor: Self.name("erasure_waiting_rows", help: "Rows whose personal data is due for erasure, by table (the next pass takes them)"),
+                                       labels: [("table", table.rawValue)]))
+        })
+        erasureOldestWaiting = registry.makeGauge(descriptor: Self.name("erasure_oldest_waiting", unit: "seconds", help: "How long the row that has waited longest has been due for erasure (0: none waits)"))
+        erasureLastPass = registry.makeGauge(descriptor: Self.name("erasure_last_pass_timestamp", unit: "seconds", help: "When the last erasure pass finished, Unix time (0: none yet)"))
     }
 
     /// Called for every answered request (on an event loop thread).
@@ -91,7 +102,7 @@ final class AppMetrics: Sendable {
     }
 
     /// The exposition text, with gauges read now.
-    func render(server: HTTPServer, pool: PostgresPool, longPollsWaiting: Int) -> [UInt8] {
+    func render(server: HTTPServer, pool: PostgresPool, longPollsWaiting: Int, erasure: ErasurePass) -> [UInt8] {
         longPolls.set(Double(longPollsWaiting))
         // Read at scrape time; if the database is unreachable the other metrics are still served.
         if let row = try? pool.query("""
@@ -110,6 +121,12 @@ final class AppMetrics: Sendable {
             smsQueued.set(Double((try? row.decode(Int.self, at: 0)) ?? 0))
             smsSentLastHour.set(Double((try? row.decode(Int.self, at: 1)) ?? 0))
             smsFailedLastDay.set(Double((try? row.decode(Int.self, at: 2)) ?? 0))
+        }
+        let now = Date()
+        if let preview = try? pool.withConnection({ try ErasurePreview.load($0, pass: erasure, now: now) }) {
+            for (table, gauge) in erasureWaiting { gauge.set(Double(preview.rows[table] ?? 0)) }
+            erasureOldestWaiting.set(preview.oldestWaitingSeconds(at: now))
+            erasureLastPass.set(preview.lastPassFinishedAt?.timeIntervalSince1970 ?? 0)
         }
         openConnections.set(Double(server.openConnections))
         rejectedConnections.set(Double(server.rejectedConnections))

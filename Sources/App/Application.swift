@@ -27,6 +27,9 @@ public final class Application: Sendable {
     let longPolls: LongPollRegistry
     /// Moves documents past their pickup deadline to `retrieval_due`.
     let deadlines: DeadlineScheduler
+    /// Erases personal data on schedule (issue #11 §1).
+    let erasurePass: ErasurePass
+    let erasure: ErasureScheduler
     /// Sends the SMS outbox; nil when `SMS_DISPATCHER=off`.
     let smsDispatcher: SMSDispatcher?
     /// The newest migration version this build knows; `/ready` checks that it is applied.
@@ -54,6 +57,8 @@ public final class Application: Sendable {
         self.statusLimiter = RateLimiter(perMinute: configuration.statusRateLimitPerMinute)
         self.longPolls = LongPollRegistry(logger: logger)
         self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds, sms: configuration.sms)
+        self.erasurePass = ErasurePass(pool: pool, configuration: configuration, logger: logger)
+        self.erasure = ErasureScheduler(pass: erasurePass, interval: configuration.erasureIntervalSeconds, logger: logger)
         // The provider is built (and its configuration checked) even when this process does not send.
         let gateway = configuration.sms.gateway
         let makeProvider = { () throws(SMSError) -> any SMSProvider in
@@ -105,6 +110,7 @@ public final class Application: Sendable {
         }
         listener.start()
         deadlines.start()
+        erasure.start()
         smsDispatcher?.start()
         try server.start()
     }
@@ -114,6 +120,7 @@ public final class Application: Sendable {
         // Parked long polls are answered ("nothing new") so that the drain does not wait for them.
         longPolls.shutdown()
         deadlines.shutdown()
+        erasure.shutdown()
         server.shutdown()
         smsDispatcher?.shutdown()
         listener.shutdown()

@@ -56,6 +56,7 @@ public enum Routes {
         routes += DashboardHandlers.routes(app)
         routes += UserHandlers.routes(app)
         routes += SMSHandlers.routes(app)
+        routes += ErasureReceipts.routes(app)
         return routes
     }
 

@@ -103,7 +103,7 @@ enum BoxEvents {
         guard let first = applications.first else { throw AppError.conflict("out_of_order", "No application of this compartment awaits loading.") }
         for a in applications {
             try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loaded", entityType: "application",
-                             entityID: try a.decode(UUID.self, at: 0), requestID: request.requestID, clientAddress: app.clientAddress(request),
+                             entityID: try a.decode(UUID.self, at: 0), requestID: request.requestID, clientAddress: app.auditAddress(request),
                              detail: ["compartment": String(event.compartmentNumber), "pickupDeadline": deadline.iso])
         }
         // One SMS per compartment (a household shares one PIN), to the first application's number.

@@ -122,6 +122,6 @@ enum BoxPickupEvents {
     private static func audit(_ app: Application, _ c: PostgresConnection, box: BoxPrincipal, request: Request, action: String, entityType: String, entityID: UUID,
                               detail: [String: String] = [:]) throws {
         try Audit.record(c, authorityID: box.authorityID, actor: .box(box.boxID), action: action, entityType: entityType, entityID: entityID,
-                         requestID: request.requestID, clientAddress: app.clientAddress(request), detail: detail)
+                         requestID: request.requestID, clientAddress: app.auditAddress(request), detail: detail)
     }
 }

@@ -302,7 +302,7 @@ enum ApplicationHandlers {
                 }
             }
             try connection.execute("""
-                UPDATE application SET state = 'cancelled', cancel_reason = \(reason),
+                UPDATE application SET state = 'cancelled', cancel_reason = \(reason), cancelled_at = now(),
                     assignment_id = CASE WHEN \(keepAssignment) THEN assignment_id END, updated_at = now()
                 WHERE authority_id = \(ctx.authorityID) AND id = \(id)
                 """)

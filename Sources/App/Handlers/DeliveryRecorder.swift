@@ -162,7 +162,7 @@ struct DeliveryRecorder {
         let json = try (details ?? Array(repeating: detail, count: ids.count)).map { String(decoding: try JSONCoding.encode($0), as: UTF8.self) }
         try connection.execute("""
             INSERT INTO audit_event (authority_id, actor_kind, actor_id, action, entity_type, entity_id, request_id, client_address, detail)
-            SELECT \(ctx.authorityID)::uuid, 'user', \(ctx.user.userID)::uuid, \(action), 'application', e, \(ctx.request.requestID), \(ctx.app.clientAddress(ctx.request)), d::jsonb
+            SELECT \(ctx.authorityID)::uuid, 'user', \(ctx.user.userID)::uuid, \(action), 'application', e, \(ctx.request.requestID), \(ctx.app.auditAddress(ctx.request)), d::jsonb
             FROM unnest(\(ids)::uuid[], \(json)::text[]) AS t(e, d)
             """)
     }
