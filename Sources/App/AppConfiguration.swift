@@ -33,6 +33,8 @@ public struct AppConfiguration: Sendable {
     /// Key for keyed hashes (old card's CAN, PINs). Production: from the environment or a file only.
     /// Development: generated once and kept in `<data dir>/secret-key`.
     public var secretKey: [UInt8]?
+    /// The secret before a rotation (`PICKUPBOX_SECRET_KEY_PREVIOUS`): still opens SMS texts it sealed.
+    public var previousSecretKey: [UInt8]?
     /// Where applicants reach the public status page (printed as QR code in the letter).
     public var publicBaseURL = "http://127.0.0.1:8080"
     /// Session cookie with `Secure` (behind TLS); default on in production.
@@ -90,7 +92,8 @@ public struct AppConfiguration: Sendable {
         ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("ACCESS_LOG", "on (default) or off"),
         ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; unset → open (bind to loopback)"),
-        ("PICKUPBOX_SECRET_KEY / PICKUPBOX_SECRET_KEY_FILE", "≥ 32 bytes, hex or base64, for keyed hashes of CANs and PINs; required in production"),
+        ("PICKUPBOX_SECRET_KEY / PICKUPBOX_SECRET_KEY_FILE", "≥ 32 bytes, hex or base64, for keyed hashes of CANs and PINs and the encryption of queued SMS; required in production"),
+        ("PICKUPBOX_SECRET_KEY_PREVIOUS / PICKUPBOX_SECRET_KEY_PREVIOUS_FILE", "the secret key before a rotation: SMS texts it encrypted can still be sent; unset by default"),
         ("PICKUPBOX_PUBLIC_URL", "base URL of the public status page, default http://127.0.0.1:8080"),
         ("COOKIE_SECURE", "on/off: session cookie only over HTTPS; default on in production"),
         ("STATUS_RATE_LIMIT", "public status checks per client address and minute, default 60"),
@@ -168,6 +171,11 @@ public struct AppConfiguration: Sendable {
         if let key = secret("PICKUPBOX_SECRET_KEY") {
             if let bytes = decodeKey(key), bytes.count >= 32 { c.secretKey = bytes } else {
                 problems.append("PICKUPBOX_SECRET_KEY must be at least 32 bytes, given as hex or base64")
+            }
+        }
+        if let key = secret("PICKUPBOX_SECRET_KEY_PREVIOUS") {
+            if let bytes = decodeKey(key), bytes.count >= 32 { c.previousSecretKey = bytes } else {
+                problems.append("PICKUPBOX_SECRET_KEY_PREVIOUS must be at least 32 bytes, given as hex or base64")
             }
         }
         if let url = string("PICKUPBOX_PUBLIC_URL") {

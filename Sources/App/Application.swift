@@ -18,6 +18,8 @@ public final class Application: Sendable {
     let throttle: LoginThrottle
     /// Key for keyed hashes (CANs, PINs); never stored in the database.
     let secretKey: [UInt8]
+    /// Encrypts the SMS texts in the outbox (they carry PINs); derived from the secret key.
+    let smsCipher: TextCipher
     let statusLimiter: RateLimiter
     /// Public site data (hours, exceptions, pickup settings) for the status check, kept for a minute.
     let publicSites = SiteHoursCache()
@@ -54,10 +56,11 @@ public final class Application: Sendable {
         self.sessions = SessionStore(pool: pool, secureCookie: configuration.cookieSecure)
         self.throttle = LoginThrottle(failuresPerAccount: configuration.loginFailuresPerAccount, failuresPerAddress: configuration.loginFailuresPerAddress)
         self.secretKey = try configuration.secretKey ?? configuration.developmentSecretKey()
+        self.smsCipher = TextCipher(secret: secretKey, previous: configuration.previousSecretKey, label: SMSOutbox.cipherLabel)
         self.statusLimiter = RateLimiter(perMinute: configuration.statusRateLimitPerMinute)
         self.longPolls = LongPollRegistry(logger: logger)
-        self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds, sms: configuration.sms)
-        self.erasurePass = ErasurePass(pool: pool, configuration: configuration, logger: logger)
+        self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds, sms: configuration.sms, cipher: smsCipher)
+        self.erasurePass = ErasurePass(pool: pool, configuration: configuration, cipher: smsCipher, logger: logger)
         self.erasure = ErasureScheduler(pass: erasurePass, interval: configuration.erasureIntervalSeconds, logger: logger)
         // The provider is built (and its configuration checked) even when this process does not send.
         let gateway = configuration.sms.gateway
@@ -72,7 +75,7 @@ public final class Application: Sendable {
                 ? try SMSDispatcher(pool: PostgresPool(configuration: PostgresConfiguration(
                     connectionString: connectionString, poolSize: configuration.sms.threads + 1, checkoutTimeout: configuration.databasePoolTimeout,
                     applicationName: "pickupbox-sms", synchronousCommit: false), logger: logger),
-                    settings: configuration.sms, logger: logger, metrics: metrics, makeProvider: makeProvider) : nil
+                    settings: configuration.sms, cipher: smsCipher, logger: logger, metrics: metrics, makeProvider: makeProvider) : nil
         } catch {
             throw AppConfiguration.Invalid(problems: ["SMS: \(error.reason)"])
         }
@@ -107,6 +110,11 @@ public final class Application: Sendable {
         }
         if let sms = smsDispatcher {
             _ = listener.subscribe(channel: SMSOutbox.channel) { _ in sms.wake() }
+        }
+        // Texts an older server left in clear are sealed before this process sends anything (the erasure
+        // pass does it again, should the database be unreachable now).
+        do { _ = try pool.withConnection { try SMSOutbox.sealClearTexts($0, cipher: smsCipher, logger: logger) } } catch {
+            logger.warning("SMS texts left in clear by an older server not sealed yet", metadata: ["error": "\(error)"])
         }
         listener.start()
         deadlines.start()

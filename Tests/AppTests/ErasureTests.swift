@@ -19,7 +19,7 @@ struct ErasureTests {
     static func applications(_ outcome: ErasurePass.Outcome?, _ authority: UUID) -> Int { outcome?.receipts[authority]?.applications ?? 0 }
 
     static func pass(_ app: Application, batchSize: Int = ErasurePass.maximumBatch, stopAfterBatches: Int? = nil) -> ErasurePass {
-        var pass = ErasurePass(pool: app.pool, configuration: app.configuration, logger: AppFixture.logger)
+        var pass = ErasurePass(pool: app.pool, configuration: app.configuration, cipher: app.smsCipher, logger: AppFixture.logger)
         pass.batchSize = batchSize
         pass.stopAfterBatches = stopAfterBatches
         return pass

@@ -108,7 +108,7 @@ enum BoxEvents {
         }
         // One SMS per compartment (a household shares one PIN), to the first application's number.
         if let mobile = try first.decode(String?.self, at: 1) {
-            try SMSOutbox.enqueue(connection, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
+            try SMSOutbox.enqueue(connection, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
                                   to: mobile, kind: .readyInBox, language: try first.decode(String.self, at: 2),
                                   values: SMSValues(pin: pin, site: try s.decode(String.self, at: 0), deadline: deadline))
         }

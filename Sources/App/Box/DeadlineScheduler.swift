@@ -13,12 +13,14 @@ final class DeadlineScheduler: Sendable {
     private let logger: Logger
     private let interval: TimeInterval
     private let sms: SMSSettings
+    private let cipher: TextCipher
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings) {
+    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings, cipher: TextCipher) {
         self.pool = pool
         self.sms = sms
+        self.cipher = cipher
         self.logger = logger
         self.interval = interval
     }
@@ -27,7 +29,7 @@ final class DeadlineScheduler: Sendable {
         let thread = Thread { [self] in
             while stop.wait(timeout: .now() + interval) == .timedOut {
                 do { _ = try runOnce() } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
-                do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, logger: logger) } catch {
+                do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, cipher: cipher, logger: logger) } catch {
                     logger.warning("reminder pass failed", metadata: ["error": "\(error)"])
                 }
             }

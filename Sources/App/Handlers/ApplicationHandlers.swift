@@ -262,7 +262,7 @@ enum ApplicationHandlers {
             try ctx.audit(connection, "application.updated", "application", id, detail: detail)
             if newState == .readyAtCounter && state != .readyAtCounter, let number = mobile ?? current.mobileNumber {
                 let site = try connection.query("SELECT name FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(current.siteId)").first?.decode(String.self, at: 0)
-                try SMSOutbox.enqueue(connection, authorityID: ctx.authorityID, applicationID: id, assignmentID: nil, to: number, kind: .readyAtCounter,
+                try SMSOutbox.enqueue(connection, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: id, assignmentID: nil, to: number, kind: .readyAtCounter,
                                       language: language ?? current.smsLanguage, values: SMSValues(site: site))
             }
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))

@@ -152,7 +152,7 @@ struct DeliveryRecorder {
             JOIN site s ON s.authority_id = a.authority_id AND s.id = a.site_id
             WHERE a.authority_id = \(ctx.authorityID) AND a.id = ANY(\(ids)) AND a.mobile_number IS NOT NULL
             """) {
-            try SMSOutbox.enqueue(connection, authorityID: ctx.authorityID, applicationID: try row.decode(UUID.self, at: 0), assignmentID: nil,
+            try SMSOutbox.enqueue(connection, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: try row.decode(UUID.self, at: 0), assignmentID: nil,
                                   to: try row.decode(String.self, at: 1), kind: .readyAtCounter, language: try row.decode(String.self, at: 2),
                                   values: SMSValues(site: try row.decode(String.self, at: 3)))
         }

@@ -38,7 +38,7 @@ enum PinHandlers {
                 WHERE authority_id = \(ctx.authorityID) AND id = \(assignment.id)
                 """)
             try c.execute("UPDATE pickup_session SET expires_at = now() WHERE authority_id = \(ctx.authorityID) AND assignment_id = \(assignment.id) AND expires_at > now()")
-            try SMSOutbox.enqueue(c, authorityID: ctx.authorityID, applicationID: id, assignmentID: assignment.id, to: mobile, kind: .newPin,
+            try SMSOutbox.enqueue(c, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: id, assignmentID: assignment.id, to: mobile, kind: .newPin,
                                   language: current.smsLanguage,
                                   values: SMSValues(pin: pin, deadline: current.pickupDeadline.flatMap { try? CivilDate(iso: $0) }))
             try ctx.audit(c, "application.pin_reissued", "application", id)

@@ -28,6 +28,8 @@ struct ErasurePass: Sendable {
     let policy: RetentionPolicy
     /// `PICKUP_BOX_WINDOW_MINUTES`: older pickup attempts no longer count against a box.
     let pickupWindowMinutes: Int
+    /// Seals SMS texts an older server left in clear.
+    let cipher: TextCipher
     let logger: Logger
     var batchSize = ErasurePass.maximumBatch
     /// Tests: stop (leaving the pass `running`, as a crash would) after this many batches of applications.
@@ -38,8 +40,9 @@ struct ErasurePass: Sendable {
     /// The pass ended early because ``stopRequested`` said so.
     struct Stopped: Error {}
 
-    init(pool: PostgresPool, configuration: AppConfiguration, logger: Logger) {
+    init(pool: PostgresPool, configuration: AppConfiguration, cipher: TextCipher, logger: Logger) {
         self.pool = pool
+        self.cipher = cipher
         self.policy = configuration.retention
         self.pickupWindowMinutes = configuration.pickupLimits.boxWindowMinutes
         self.logger = logger
@@ -97,6 +100,8 @@ struct ErasurePass: Sendable {
             outcome.interruptedEarlier = try c.execute("UPDATE erasure_pass SET status = 'interrupted' WHERE status = 'running'")
             try c.execute("INSERT INTO erasure_pass (id, policy) VALUES (\(outcome.passID), \(try policyJSON())::jsonb)")
             do {
+                // Texts an older server (before migration 0012) wrote in clear.
+                try SMSOutbox.sealClearTexts(c, cipher: cipher, logger: logger)
                 try erase(c, now: now, &outcome)
             } catch {
                 _ = try? c.execute("UPDATE erasure_pass SET status = 'interrupted' WHERE id = \(outcome.passID)")
@@ -232,13 +237,13 @@ struct ErasurePass: Sendable {
             RETURNING i.authority_id
             """)
         try count(.smsMessage, """
-            UPDATE sms_message m SET to_number = NULL, body = NULL, claimed_until = NULL, updated_at = now(),
+            UPDATE sms_message m SET to_number = NULL, body = NULL, body_sealed = NULL, body_key_id = NULL, claimed_until = NULL, updated_at = now(),
                 error = CASE WHEN m.status IN ('queued', 'sending') THEN 'not sent: personal data erased' END,
                 final_at = CASE WHEN m.status IN ('queued', 'sending') THEN now() ELSE m.final_at END,
                 status = CASE WHEN m.status IN ('queued', 'sending') THEN 'failed' ELSE m.status END
             FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
             WHERE m.authority_id = t.authority_id AND m.application_id = t.id
-              AND (m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.error IS NOT NULL)
+              AND (m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)
             RETURNING m.authority_id
             """)
         let events = try c.query("""
@@ -324,7 +329,7 @@ struct ErasurePass: Sendable {
                     WHERE application_id IS NULL AND to_number IS NOT NULL AND created_at < \(cutoffs.closedBefore)
                       AND status IN ('sent', 'delivered', 'failed', 'expired')
                     LIMIT \(n) FOR UPDATE SKIP LOCKED)
-                UPDATE sms_message m SET to_number = NULL, body = NULL, error = NULL, updated_at = now()
+                UPDATE sms_message m SET to_number = NULL, body = NULL, body_sealed = NULL, body_key_id = NULL, error = NULL, updated_at = now()
                 FROM due WHERE m.authority_id = due.authority_id AND m.id = due.id
                 RETURNING m.authority_id
                 """),

@@ -45,7 +45,7 @@ struct ErasurePreview: Sendable, Equatable {
                   + (SELECT count(*) FROM delivery_item i JOIN delivery d ON d.authority_id = i.authority_id AND d.id = i.delivery_id
                      WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore))::int8,
                 (SELECT count(*) FROM sms_message m JOIN due ON m.authority_id = due.authority_id AND m.application_id = due.id
-                 WHERE m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.error IS NOT NULL)::int8
+                 WHERE m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)::int8
                   + (SELECT count(*) FROM sms_message WHERE application_id IS NULL AND to_number IS NOT NULL AND created_at < \(cutoffs.closedBefore)
                      AND status IN ('sent', 'delivered', 'failed', 'expired'))::int8,
                 (SELECT count(*) FROM audit_event WHERE client_address IS NOT NULL AND at < \(cutoffs.auditAddressesBefore))::int8,

@@ -11,7 +11,9 @@ public enum ErasureReport {
 
     /// Runs a pass (or only counts, with `dryRun`) and returns the report.
     public static func run(pool: PostgresPool, configuration: AppConfiguration, logger: Logger, dryRun: Bool, now: Date = Date()) throws -> String {
-        let pass = ErasurePass(pool: pool, configuration: configuration, logger: logger)
+        let secret = try configuration.secretKey ?? configuration.developmentSecretKey()
+        let cipher = TextCipher(secret: secret, previous: configuration.previousSecretKey, label: SMSOutbox.cipherLabel)
+        let pass = ErasurePass(pool: pool, configuration: configuration, cipher: cipher, logger: logger)
         var lines = [policyLine(pass)]
         if dryRun {
             let preview = try pool.withConnection { try ErasurePreview.load($0, pass: pass, now: now) }
