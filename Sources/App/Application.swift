@@ -32,6 +32,8 @@ public final class Application: Sendable {
     /// Erases personal data on schedule (issue #11 §1).
     let erasurePass: ErasurePass
     let erasure: ErasureScheduler
+    /// Seals committed audit events into their authority's hash chain (issue #11 §3).
+    let auditSealer: AuditSealer
     /// Sends the SMS outbox; nil when `SMS_DISPATCHER=off`.
     let smsDispatcher: SMSDispatcher?
     /// The newest migration version this build knows; `/ready` checks that it is applied.
@@ -62,6 +64,7 @@ public final class Application: Sendable {
         self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds, sms: configuration.sms, cipher: smsCipher)
         self.erasurePass = ErasurePass(pool: pool, configuration: configuration, cipher: smsCipher, logger: logger)
         self.erasure = ErasureScheduler(pass: erasurePass, interval: configuration.erasureIntervalSeconds, logger: logger)
+        self.auditSealer = AuditSealer(pool: pool, logger: logger)
         // The provider is built (and its configuration checked) even when this process does not send.
         let gateway = configuration.sms.gateway
         let makeProvider = { () throws(SMSError) -> any SMSProvider in
@@ -119,6 +122,7 @@ public final class Application: Sendable {
         listener.start()
         deadlines.start()
         erasure.start()
+        auditSealer.start()
         smsDispatcher?.start()
         try server.start()
     }
@@ -129,6 +133,7 @@ public final class Application: Sendable {
         longPolls.shutdown()
         deadlines.shutdown()
         erasure.shutdown()
+        auditSealer.shutdown()
         server.shutdown()
         smsDispatcher?.shutdown()
         listener.shutdown()

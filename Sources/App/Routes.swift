@@ -57,6 +57,7 @@ public enum Routes {
         routes += UserHandlers.routes(app)
         routes += SMSHandlers.routes(app)
         routes += ErasureReceipts.routes(app)
+        routes += AuditHandlers.routes(app)
         return routes
     }
 

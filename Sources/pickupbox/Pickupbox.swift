@@ -11,7 +11,7 @@ struct Pickupbox: ParsableCommand {
         commandName: "pickupbox",
         abstract: "Back-office server for self-service document pickup boxes (Dokumentenausgabebox).",
         discussion: "Configuration comes from environment variables; run `pickupbox env` to list them.",
-        subcommands: [Serve.self, Migrate.self, SeedDemo.self, AuthorityCommand.self, SiteCommand.self, UserCommand.self, BoxCommand.self, BoxSimulator.self, EraseCommand.self, EnvironmentHelp.self]
+        subcommands: [Serve.self, Migrate.self, SeedDemo.self, AuthorityCommand.self, SiteCommand.self, UserCommand.self, BoxCommand.self, BoxSimulator.self, EraseCommand.self, AuditCommand.self, EnvironmentHelp.self]
     )
 }
 
