@@ -12,8 +12,12 @@ public struct AppConfiguration: Sendable {
     public var environment: Environment = .development
     public var host = "127.0.0.1"
     public var port = 8080
-    /// libpq connection string or URL; nil → embedded PostgreSQL under `dataDirectory/postgres`.
+    /// libpq connection string or URL; nil → embedded PostgreSQL under `dataDirectory/postgres`. The
+    /// server runs as its role.
     public var databaseURL: String?
+    /// The schema owner's connection (`DATABASE_OWNER_URL`): migrations run as it, and it gives the
+    /// server's role its privileges. nil → migrations run as `databaseURL`'s role (one role for both).
+    public var databaseOwnerURL: String?
     /// Where local state lives (embedded cluster): `.pickupbox` in the working directory.
     public var dataDirectory = ".pickupbox"
     public var migrationsDirectory = "Migrations"
@@ -79,7 +83,8 @@ public struct AppConfiguration: Sendable {
         ("PICKUPBOX_ENV", "development (default) or production"),
         ("PICKUPBOX_HOST", "listen address, default 127.0.0.1 (`--host`)"),
         ("PICKUPBOX_PORT", "listen port, default 8080 (`--port`)"),
-        ("DATABASE_URL / DATABASE_URL_FILE", "PostgreSQL connection (URL or libpq string); unset → embedded cluster (development only)"),
+        ("DATABASE_URL / DATABASE_URL_FILE", "PostgreSQL connection the server runs as (URL or libpq string); unset → embedded cluster (development only)"),
+        ("DATABASE_OWNER_URL / DATABASE_OWNER_URL_FILE", "the schema owner's connection: migrations run as it and it grants DATABASE_URL's role its privileges; required in production"),
         ("PICKUPBOX_DATA_DIR", "local state directory, default .pickupbox"),
         ("PICKUPBOX_MIGRATIONS_DIR", "SQL migrations; default: Migrations/ next to the binary, in ../share/pickupbox/, or in the checkout it was built in"),
         ("PICKUPBOX_WEB_DIR", "development: serve the web frontend from this directory, re-read on every request; default: the files shipped with the binary"),
@@ -143,6 +148,7 @@ public struct AppConfiguration: Sendable {
         if let h = string("PICKUPBOX_HOST") { c.host = h }
         if let p = integer("PICKUPBOX_PORT", 0...65535) { c.port = p }
         c.databaseURL = secret("DATABASE_URL")
+        c.databaseOwnerURL = secret("DATABASE_OWNER_URL")
         if let d = string("PICKUPBOX_DATA_DIR") { c.dataDirectory = d }
         if let m = string("PICKUPBOX_MIGRATIONS_DIR") {
             c.migrationsDirectory = m
@@ -237,6 +243,9 @@ public struct AppConfiguration: Sendable {
         }
         if environment == .production && databaseURL == nil {
             problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development and tests)")
+        }
+        if databaseOwnerURL != nil && databaseURL == nil {
+            problems.append("DATABASE_OWNER_URL needs DATABASE_URL (the server's role)")
         }
         if host.isEmpty { problems.append("the listen host must not be empty") }
         problems += sms.problems()

@@ -79,6 +79,14 @@ struct Serve: ParsableCommand {
         try database.migrate(config, logger: logger)
         if demo { try SeedDemo.seed(connectionString: database.connectionString, logger: logger) }
         let app = try Application(configuration: config, connectionString: database.connectionString, logger: logger, registry: registry)
+        // Least privilege (PRIVACY.md): in production the server refuses to run as a role that could rewrite the audit log.
+        if let error = try DatabaseRoles.excess(of: app.pool) {
+            guard config.environment != .production else {
+                app.shutdown()
+                throw error
+            }
+            logger.warning("\(error)")
+        }
         try app.start()
         let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
         logger.notice("pickupbox is serving", metadata: ["url": "http://\(shownHost):\(app.port)"])

@@ -84,7 +84,9 @@ final class ServerProcess {
         process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
         process.arguments = ["serve"]
         var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = connectionString
+        // As in production: migrations and grants as the owner, the server as the application role.
+        env["DATABASE_OWNER_URL"] = connectionString
+        env["DATABASE_URL"] = PostgresConnectionString.replacing(["user": AppFixture.applicationRole, "password": AppFixture.applicationRole], in: connectionString)
         env["PICKUPBOX_PORT"] = String(port)
         env["PICKUPBOX_MIGRATIONS_DIR"] = packageRoot + "/Migrations"
         env["PICKUPBOX_SECRET_KEY"] = String(repeating: "07", count: 32)
