@@ -58,6 +58,7 @@ public enum Routes {
         routes += SMSHandlers.routes(app)
         routes += ErasureReceipts.routes(app)
         routes += AuditHandlers.routes(app)
+        routes += ApplicationExport.routes(app)
         return routes
     }
 

@@ -83,5 +83,14 @@ public struct RetentionPolicy: Sendable, Hashable {
         return nil
     }
 
+    /// When the personal data of one application becomes due: ``maxAgeDays`` after registration, or
+    /// ``daysAfterClose`` after it closed if that comes first and its document is not in a box. The pass
+    /// erases it at its first run after that.
+    public func erasureDue(state: ApplicationState, closedAt: Date?, registeredAt: Date, documentInBox: Bool) -> Date {
+        let maxAge = registeredAt.addingTimeInterval(Self.day * Double(maxAgeDays))
+        guard Self.closingStates.contains(state), let closedAt, !documentInBox else { return maxAge }
+        return min(maxAge, closedAt.addingTimeInterval(Self.day * Double(daysAfterClose)))
+    }
+
     private static let day: TimeInterval = 86_400
 }

@@ -60,6 +60,25 @@ struct RetentionPolicyTests {
         #expect(p.erasureReason(state: .cancelled, closedAt: Self.daysAgo(90), registeredAt: Self.daysAgo(500), documentInBox: true, now: Self.now) == .maxAge)
     }
 
+    @Test func erasureDue_isTheEarlierOfTheTwoClocks_andAgreesWithTheReason() {
+        let p = RetentionPolicy.standard
+        let registered = Self.daysAgo(100)
+        #expect(p.erasureDue(state: .registered, closedAt: nil, registeredAt: registered, documentInBox: false) == Self.daysAgo(-300))
+        #expect(p.erasureDue(state: .collected, closedAt: Self.daysAgo(10), registeredAt: registered, documentInBox: false) == Self.daysAgo(-20))
+        #expect(p.erasureDue(state: .cancelled, closedAt: Self.daysAgo(10), registeredAt: registered, documentInBox: true) == Self.daysAgo(-300))
+        // Closed 395 days after registration: the maximum age comes first.
+        #expect(p.erasureDue(state: .collected, closedAt: Self.daysAgo(5), registeredAt: Self.daysAgo(398), documentInBox: false) == Self.daysAgo(-2))
+        for state in ApplicationState.allCases {
+            for closed in [nil, Self.daysAgo(40), Self.daysAgo(5)] {
+                for inBox in [false, true] {
+                    let due = p.erasureDue(state: state, closedAt: closed, registeredAt: Self.daysAgo(200), documentInBox: inBox)
+                    let reason = p.erasureReason(state: state, closedAt: closed, registeredAt: Self.daysAgo(200), documentInBox: inBox, now: Self.now)
+                    #expect((due < Self.now) == (reason != nil), "\(state) \(String(describing: closed)) \(inBox)")
+                }
+            }
+        }
+    }
+
     @Test func closingStates_areExactlyTheTerminalStates() {
         #expect(RetentionPolicy.closingStates == Set(ApplicationState.allCases.filter(\.isTerminal)))
     }

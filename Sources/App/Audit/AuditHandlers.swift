@@ -81,13 +81,7 @@ enum AuditHandlers {
                 ORDER BY id DESC
                 LIMIT \(limit + 1)
                 """)
-            var items = try rows.map { row in
-                Event(id: try row.decode(Int64.self, at: 0), chainSeq: try row.decode(Int64?.self, at: 1), hash: try row.decode([UInt8]?.self, at: 2).map(Crypto.hex),
-                      at: try row.decode(Date.self, at: 3), actorKind: try row.decode(String.self, at: 4), actorId: try row.decode(UUID?.self, at: 5),
-                      action: try row.decode(String.self, at: 6), entityType: try row.decode(String.self, at: 7), entityId: try row.decode(UUID?.self, at: 8),
-                      requestId: try row.decode(String?.self, at: 9), clientAddress: try row.decode(String?.self, at: 10),
-                      detail: try row.decode(String?.self, at: 11).flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) })
-            }
+            var items = try rows.map(event)
             var next: Int64?
             if items.count > limit {
                 items.removeLast()
@@ -101,6 +95,16 @@ enum AuditHandlers {
             try ctx.audit(c, "audit.read", "audit_event", nil, detail: filters.isEmpty ? [:] : ["filters": filters.joined(separator: ",")])
             return try .json(Page(items: items, next: next, chain: head))
         }
+    }
+
+    /// A row of `id, chain_seq, hash, at, actor_kind, actor_id, action, entity_type, entity_id, request_id,
+    /// client_address, detail::text`.
+    static func event(_ row: PostgresRow) throws -> Event {
+        Event(id: try row.decode(Int64.self, at: 0), chainSeq: try row.decode(Int64?.self, at: 1), hash: try row.decode([UInt8]?.self, at: 2).map(Crypto.hex),
+              at: try row.decode(Date.self, at: 3), actorKind: try row.decode(String.self, at: 4), actorId: try row.decode(UUID?.self, at: 5),
+              action: try row.decode(String.self, at: 6), entityType: try row.decode(String.self, at: 7), entityId: try row.decode(UUID?.self, at: 8),
+              requestId: try row.decode(String?.self, at: 9), clientAddress: try row.decode(String?.self, at: 10),
+              detail: try row.decode(String?.self, at: 11).flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) })
     }
 
     /// `^[a-z<extra>]{1,maxLength}$` (the CHECKs of `audit_event`), else 400 `invalid_parameter`.
