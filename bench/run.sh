@@ -250,7 +250,8 @@ cpu_wrk_of() {
   fi
   if want pickups; then
     PU=(python3 bench/pickups.py --port "$PORT" --boxes "$PICKUP_BOXES" --compartments "$PICKUP_COMPARTMENTS" --processes "$PICKUP_PROCESSES"
-        --connections "$PICKUP_CONNECTIONS" --duration "$PICKUP_SECONDS" --warmup 2 --server-pid "$SERVER" ${POSTMASTER:+--postgres-pid "$POSTMASTER"})
+        --connections "$PICKUP_CONNECTIONS" --duration "$PICKUP_SECONDS" --warmup 2 --server-pid "$SERVER" ${POSTMASTER:+--postgres-pid "$POSTMASTER"}
+        --secret-key-file "$PICKUPBOX_DATA_DIR/secret-key")
     echo "## Pickup verification at the box (POST /api/v1/box/pickups + …/{id}/factors) — ${PU[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
     timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
     echo "server RSS after: $(rss)"

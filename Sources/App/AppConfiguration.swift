@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPServer
 import Logging
@@ -11,8 +12,12 @@ public struct AppConfiguration: Sendable {
     public var environment: Environment = .development
     public var host = "127.0.0.1"
     public var port = 8080
-    /// libpq connection string or URL; nil → embedded PostgreSQL under `dataDirectory/postgres`.
+    /// libpq connection string or URL; nil → embedded PostgreSQL under `dataDirectory/postgres`. The
+    /// server runs as its role.
     public var databaseURL: String?
+    /// The schema owner's connection (`DATABASE_OWNER_URL`): migrations run as it, and it gives the
+    /// server's role its privileges. nil → migrations run as `databaseURL`'s role (one role for both).
+    public var databaseOwnerURL: String?
     /// Where local state lives (embedded cluster): `.pickupbox` in the working directory.
     public var dataDirectory = ".pickupbox"
     public var migrationsDirectory = "Migrations"
@@ -32,6 +37,8 @@ public struct AppConfiguration: Sendable {
     /// Key for keyed hashes (old card's CAN, PINs). Production: from the environment or a file only.
     /// Development: generated once and kept in `<data dir>/secret-key`.
     public var secretKey: [UInt8]?
+    /// The secret before a rotation (`PICKUPBOX_SECRET_KEY_PREVIOUS`): still opens SMS texts it sealed.
+    public var previousSecretKey: [UInt8]?
     /// Where applicants reach the public status page (printed as QR code in the letter).
     public var publicBaseURL = "http://127.0.0.1:8080"
     /// Session cookie with `Secure` (behind TLS); default on in production.
@@ -64,6 +71,11 @@ public struct AppConfiguration: Sendable {
     public var build = BuildDescription()
     /// Where log lines go (standard error; tests give their own).
     public var logSink = LogSink.standardError
+    /// How long personal data is kept (`RETENTION_DAYS_AFTER_CLOSE`, `RETENTION_DAYS_MAX`, `AUDIT_IP_DAYS`, `AUDIT_IP_TRUNCATE`).
+    public var retention = RetentionPolicy.standard
+    /// How often the erasure pass runs (`ERASURE_INTERVAL_SECONDS`); every process checks each minute
+    /// whether a pass is due, and one at a time runs it.
+    public var erasureIntervalSeconds: TimeInterval = 3600
 
     public init() {}
 
@@ -85,7 +97,8 @@ public struct AppConfiguration: Sendable {
         ("PICKUPBOX_ENV", "development (default) or production"),
         ("PICKUPBOX_HOST", "listen address, default 127.0.0.1 (`--host`)"),
         ("PICKUPBOX_PORT", "listen port, default 8080 (`--port`)"),
-        ("DATABASE_URL / DATABASE_URL_FILE", "PostgreSQL connection (URL or libpq string); unset → embedded cluster (development only)"),
+        ("DATABASE_URL / DATABASE_URL_FILE", "PostgreSQL connection the server runs as (URL or libpq string); unset → embedded cluster (development only)"),
+        ("DATABASE_OWNER_URL / DATABASE_OWNER_URL_FILE", "the schema owner's connection: migrations run as it and it grants DATABASE_URL's role its privileges; required in production"),
         ("PICKUPBOX_DATA_DIR", "local state directory, default .pickupbox"),
         ("PICKUPBOX_MIGRATIONS_DIR", "SQL migrations; default: Migrations/ next to the binary, in ../share/pickupbox/, or in the checkout it was built in"),
         ("PICKUPBOX_WEB_DIR", "development: serve the web frontend from this directory, re-read on every request; default: the files shipped with the binary"),
@@ -98,7 +111,8 @@ public struct AppConfiguration: Sendable {
         ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("ACCESS_LOG", "on (default) or off"),
         ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; required in production; development: unset → open (bind to loopback)"),
-        ("PICKUPBOX_SECRET_KEY / PICKUPBOX_SECRET_KEY_FILE", "≥ 32 bytes, hex or base64, for keyed hashes of CANs and PINs; required in production"),
+        ("PICKUPBOX_SECRET_KEY / PICKUPBOX_SECRET_KEY_FILE", "≥ 32 bytes, hex or base64, for keyed hashes of CANs and PINs and the encryption of queued SMS; required in production"),
+        ("PICKUPBOX_SECRET_KEY_PREVIOUS / PICKUPBOX_SECRET_KEY_PREVIOUS_FILE", "the secret key before a rotation: SMS texts it encrypted can still be sent; unset by default"),
         ("PICKUPBOX_PUBLIC_URL", "base URL of the public status page, default http://127.0.0.1:8080"),
         ("COOKIE_SECURE", "on/off: session cookie only over HTTPS; default on in production"),
         ("STATUS_RATE_LIMIT", "public status checks per client address and minute, default 60"),
@@ -112,6 +126,11 @@ public struct AppConfiguration: Sendable {
         ("TLS_CLIENT_CA_FILE", "PEM CA certificates of the authority: box controllers must present a client certificate from them (mutual TLS); needs TLS_CERT_FILE"),
         ("PICKUPBOX_INSTANCE", "this process's name in logs and metrics; default: the host name"),
         ("LOG_FORMAT", "text or json (one JSON object per line); default text in development, json in production"),
+        ("RETENTION_DAYS_AFTER_CLOSE", "days after collection or cancellation until an application's personal data is erased, default 30"),
+        ("RETENTION_DAYS_MAX", "days after registration until personal data is erased even if the application never closed, default 400"),
+        ("AUDIT_IP_DAYS", "days until client addresses in the audit log are erased, default 90"),
+        ("AUDIT_IP_TRUNCATE", "on/off: store audit client addresses as their /24 (IPv4) or /48 (IPv6) network only, default off"),
+        ("ERASURE_INTERVAL_SECONDS", "how often the erasure pass runs (one process at a time), default 3600"),
     ] + SMSSettings.variables
 
     /// Reads `environment` (normally `ProcessInfo.processInfo.environment`).
@@ -147,6 +166,7 @@ public struct AppConfiguration: Sendable {
         if let h = string("PICKUPBOX_HOST") { c.host = h }
         if let p = integer("PICKUPBOX_PORT", 0...65535) { c.port = p }
         c.databaseURL = secret("DATABASE_URL")
+        c.databaseOwnerURL = secret("DATABASE_OWNER_URL")
         if let d = string("PICKUPBOX_DATA_DIR") { c.dataDirectory = d }
         if let m = string("PICKUPBOX_MIGRATIONS_DIR") {
             c.migrationsDirectory = m
@@ -175,6 +195,11 @@ public struct AppConfiguration: Sendable {
         if let key = secret("PICKUPBOX_SECRET_KEY") {
             if let bytes = decodeKey(key), bytes.count >= 32 { c.secretKey = bytes } else {
                 problems.append("PICKUPBOX_SECRET_KEY must be at least 32 bytes, given as hex or base64")
+            }
+        }
+        if let key = secret("PICKUPBOX_SECRET_KEY_PREVIOUS") {
+            if let bytes = decodeKey(key), bytes.count >= 32 { c.previousSecretKey = bytes } else {
+                problems.append("PICKUPBOX_SECRET_KEY_PREVIOUS must be at least 32 bytes, given as hex or base64")
             }
         }
         if let url = string("PICKUPBOX_PUBLIC_URL") {
@@ -225,6 +250,23 @@ public struct AppConfiguration: Sendable {
         if let f = string("LOG_FORMAT") {
             if let format = LogFormat(rawValue: f.lowercased()) { c.logFormat = format } else { problems.append("LOG_FORMAT must be text or json") }
         }
+        let afterClose = integer("RETENTION_DAYS_AFTER_CLOSE", RetentionPolicy.allowedDays) ?? c.retention.daysAfterClose
+        let maxAge = integer("RETENTION_DAYS_MAX", RetentionPolicy.allowedDays) ?? c.retention.maxAgeDays
+        let addressDays = integer("AUDIT_IP_DAYS", RetentionPolicy.allowedDays) ?? c.retention.auditAddressDays
+        var truncate = c.retention.truncateAuditAddresses
+        if let t = string("AUDIT_IP_TRUNCATE") {
+            switch t.lowercased() {
+            case "on", "true", "1": truncate = true
+            case "off", "false", "0": truncate = false
+            default: problems.append("AUDIT_IP_TRUNCATE must be on or off")
+            }
+        }
+        do {
+            c.retention = try RetentionPolicy(daysAfterClose: afterClose, maxAgeDays: maxAge, auditAddressDays: addressDays, truncateAuditAddresses: truncate)
+        } catch {
+            problems.append("RETENTION_DAYS_MAX (\(maxAge)) must not be shorter than RETENTION_DAYS_AFTER_CLOSE (\(afterClose))")
+        }
+        if let n = integer("ERASURE_INTERVAL_SECONDS", 60...86_400) { c.erasureIntervalSeconds = TimeInterval(n) }
         let (sms, smsProblems) = SMSSettings.load(env, integer: integer)
         c.sms = sms
         problems += smsProblems
@@ -245,6 +287,9 @@ public struct AppConfiguration: Sendable {
         }
         if environment == .production && databaseURL == nil {
             problems.append("DATABASE_URL is required in production (the embedded PostgreSQL is for development and tests)")
+        }
+        if databaseOwnerURL != nil && databaseURL == nil {
+            problems.append("DATABASE_OWNER_URL needs DATABASE_URL (the server's role)")
         }
         if host.isEmpty { problems.append("the listen host must not be empty") }
         problems += sms.problems()

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPServer
 import Postgres
 import Prometheus
@@ -49,6 +50,10 @@ final class AppMetrics: Sendable {
     private let logLinesDroppedSeen = Mutex(0)
     /// 1 when the scrape's database queries answered, 0 when they failed (alerting: database unreachable).
     private let databaseReachable: Gauge
+    /// The erasure pass (issue #11 §1), read at scrape time from the database (all processes).
+    private let erasureWaiting: [ErasedTable: Gauge]
+    private let erasureOldestWaiting: Gauge
+    private let erasureLastPass: Gauge
 
     static let buckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
@@ -92,6 +97,12 @@ final class AppMetrics: Sendable {
         deadlineLastPass = registry.makeGauge(descriptor: Self.name("deadline_last_pass_timestamp_seconds", help: "Unix time of this process's last deadline pass that ran without error"))
         databaseReachable = registry.makeGauge(descriptor: Self.name("database_reachable", help: "1 when this scrape's database queries answered, else 0"))
         logLinesDropped = registry.makeCounter(descriptor: Self.name("log_lines_dropped", unit: "total", help: "Log lines dropped because the log writer fell behind"))
+        erasureWaiting = Dictionary(uniqueKeysWithValues: ErasedTable.allCases.map { table in
+            (table, registry.makeGauge(descriptor: Self.name("erasure_waiting_rows", help: "Rows whose personal data is due for erasure, by table (the next pass takes them)"),
+                                       labels: [("table", table.rawValue)]))
+        })
+        erasureOldestWaiting = registry.makeGauge(descriptor: Self.name("erasure_oldest_waiting", unit: "seconds", help: "How long the row that has waited longest has been due for erasure (0: none waits)"))
+        erasureLastPass = registry.makeGauge(descriptor: Self.name("erasure_last_pass_timestamp", unit: "seconds", help: "When the last erasure pass finished, Unix time (0: none yet)"))
     }
 
     /// Called for every answered request (on an event loop thread).
@@ -125,7 +136,7 @@ final class AppMetrics: Sendable {
     }
 
     /// The exposition text, with gauges read now.
-    func render(server: HTTPServer, pool: PostgresPool, longPollsWaiting: Int) -> [UInt8] {
+    func render(server: HTTPServer, pool: PostgresPool, longPollsWaiting: Int, erasure: ErasurePass) -> [UInt8] {
         let dropped = server.configuration.logSink.droppedLines
         logLinesDroppedSeen.withLock { seen in
             if dropped > seen { logLinesDropped.increment(by: Int64(dropped - seen)) }
@@ -154,6 +165,12 @@ final class AppMetrics: Sendable {
             smsQueued.set(Double((try? row.decode(Int.self, at: 0)) ?? 0))
             smsSentLastHour.set(Double((try? row.decode(Int.self, at: 1)) ?? 0))
             smsFailedLastDay.set(Double((try? row.decode(Int.self, at: 2)) ?? 0))
+        }
+        let now = Date()
+        if let preview = try? pool.withConnection({ try ErasurePreview.load($0, pass: erasure, now: now) }) {
+            for (table, gauge) in erasureWaiting { gauge.set(Double(preview.rows[table] ?? 0)) }
+            erasureOldestWaiting.set(preview.oldestWaitingSeconds(at: now))
+            erasureLastPass.set(preview.lastPassFinishedAt?.timeIntervalSince1970 ?? 0)
         }
         openConnections.set(Double(server.openConnections))
         rejectedConnections.set(Double(server.rejectedConnections))

@@ -57,6 +57,9 @@ public enum Routes {
         routes += DashboardHandlers.routes(app)
         routes += UserHandlers.routes(app)
         routes += SMSHandlers.routes(app)
+        routes += ErasureReceipts.routes(app)
+        routes += AuditHandlers.routes(app)
+        routes += ApplicationExport.routes(app)
         return routes
     }
 

@@ -14,7 +14,7 @@ struct Pickupbox: ParsableCommand {
         abstract: "Back-office server for self-service document pickup boxes (Dokumentenausgabebox).",
         discussion: "Configuration comes from environment variables; run `pickupbox env` to list them.",
         subcommands: [Serve.self, Migrate.self, SeedDemo.self, AuthorityCommand.self, SiteCommand.self, UserCommand.self, BoxCommand.self, BoxSimulator.self,
-                      EnvironmentHelp.self, VersionCommand.self, HealthCheckCommand.self]
+                      EraseCommand.self, AuditCommand.self, EnvironmentHelp.self, VersionCommand.self, HealthCheckCommand.self]
     )
 }
 
@@ -93,6 +93,14 @@ struct Serve: ParsableCommand {
         try database.migrate(config, logger: logger)
         if demo { try SeedDemo.seed(connectionString: database.connectionString, logger: logger) }
         let app = try Application(configuration: config, connectionString: database.connectionString, logger: logger, registry: registry)
+        // Least privilege (PRIVACY.md): in production the server refuses to run as a role that could rewrite the audit log.
+        if let error = try DatabaseRoles.excess(of: app.pool) {
+            guard config.environment != .production else {
+                app.shutdown()
+                throw error
+            }
+            logger.warning("\(error)")
+        }
         try app.start()
         let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
         logger.notice("pickupbox is serving", metadata: ["url": "http://\(shownHost):\(app.port)"])

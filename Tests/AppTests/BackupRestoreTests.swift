@@ -63,13 +63,18 @@ struct BackupRestoreTests {
         ids.append(counterID)
         for n in 0..<4 { ids.append(try town.register(client, ["familyName": "Nachname\(n)"]).0) }
 
+        var answers: [String: String] = [:]
+        for id in ids { answers[id] = client.call("GET", "/api/v1/applications/\(id)")?.text }
+        // Reading an application is audited: wait until the sealer has chained every event, so that the
+        // snapshot is what the dump will hold.
+        #expect(SMSFixture.wait(seconds: 20) {
+            (try? app.pool.query("SELECT count(*)::int8 FROM audit_event WHERE hash IS NULL").first?.decode(Int.self, at: 0)) == 0
+        })
         let before = try Self.snapshot(app.pool)
         #expect(before["application"]?.count == 11)
         #expect(before["assignment"]?.count == 6)
         #expect((before["sms_message"]?.count ?? 0) >= 4)
         #expect(try SMSFixture.count(app.pool, status: "queued") >= 4)
-        var answers: [String: String] = [:]
-        for id in ids { answers[id] = client.call("GET", "/api/v1/applications/\(id)")?.text }
 
         // Backup as OPERATIONS.md says, while the server runs.
         let dump = NSTemporaryDirectory() + "pickupbox-backup-\(UUID().uuidString.prefix(8)).dump"
@@ -80,6 +85,9 @@ struct BackupRestoreTests {
         let restored = try TestPostgres.makeDatabase()
         let (restoredStatus, restoreError) = try Self.tool("pg_restore", ["--exit-on-error", "--dbname=\(restored)", dump])
         #expect(restoredStatus == 0, "pg_restore: \(restoreError)")
+        // The audit log's hash chains are intact on the copy.
+        let verify = try OperatorCommandTests.run(["audit", "verify"], database: restored)
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
         // Nothing to migrate on the copy.
         #expect(try MigrationRunner(directory: config.migrationsDirectory, logger: AppFixture.logger).migrate(connectionString: restored).isEmpty)
 

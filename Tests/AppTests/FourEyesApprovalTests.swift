@@ -10,10 +10,12 @@ struct FourEyesApprovalTests {
     static let oldNumber = "+491711234567"
     static let newNumber = "+491717654321"
 
+    /// The numbers and texts (opened as the dispatcher opens them) of one application's messages of `kind`.
     static func messages(_ app: Application, _ applicationID: String, kind: String) throws -> [(to: String, body: String)] {
-        try app.pool.query("""
-            SELECT to_number, body FROM sms_message WHERE application_id = \(UUID(uuidString: applicationID) ?? UUID()) AND template = \(kind) ORDER BY created_at
-            """).map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1)) }
+        let id = UUID(uuidString: applicationID) ?? UUID()
+        let filter = "application_id = '\(id.uuidString.lowercased())' AND template = '\(kind.filter { $0.isLetter || $0 == "_" })'"
+        let numbers = try app.pool.query("SELECT to_number FROM sms_message WHERE \(unsafeSQL: filter) ORDER BY created_at, id").map { try $0.decode(String.self, at: 0) }
+        return Array(zip(numbers, try SMSFixture.texts(app, where: filter)))
     }
 
     @Test func oneStaffMemberAlone_cannotRedirectALoadedDocument_atAnyStep() throws {

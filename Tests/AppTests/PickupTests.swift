@@ -20,9 +20,7 @@ struct LoadedDocument {
         let compartment = try #require(instruction["compartmentNumber"] as? Int)
         let (status, _, _) = boxPost(app.port, token: token, "/api/v1/box/events", json: ["eventId": "load-\(document)", "kind": "loaded", "compartmentNumber": compartment])
         #expect(status == 200)
-        let text = try #require(try app.pool.query("""
-            SELECT s.body FROM sms_message s WHERE s.application_id = \(UUID(uuidString: id) ?? UUID())
-            """).first?.decode(String.self, at: 0))
+        let text = try #require(try SMSFixture.texts(app, where: "application_id = '\((UUID(uuidString: id) ?? UUID()).uuidString)'").first)
         let pin = try #require(text.range(of: #"PIN: [0-9]{6}"#, options: .regularExpression).map { String(text[$0].suffix(6)) })
         return LoadedDocument(token: token, pin: pin, applicationID: id, compartment: compartment)
     }

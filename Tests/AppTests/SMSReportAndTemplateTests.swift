@@ -216,16 +216,16 @@ struct SMSReminderTests {
         for _ in 0..<4 {
             group.enter()
             Thread.detachNewThread {
-                total.add(by: (try? SMSReminders.runOnce(pool: app.pool, settings: pass, logger: AppFixture.logger)) ?? 0)
+                total.add(by: (try? SMSReminders.runOnce(pool: app.pool, settings: pass, cipher: app.smsCipher, logger: AppFixture.logger)) ?? 0)
                 group.leave()
             }
         }
         group.wait()
-        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, logger: AppFixture.logger) == 0)
-        let rows = try app.pool.query("SELECT body FROM sms_message WHERE template = 'reminder'")
+        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, cipher: app.smsCipher, logger: AppFixture.logger) == 0)
+        let rows = try SMSFixture.texts(app, where: "template = 'reminder'")
         #expect(rows.count == 1)
         #expect(total.value == 1)
-        let body = try #require(try rows.first?.decode(String?.self, at: 0))
+        let body = try #require(rows.first)
         #expect(body.hasPrefix("Erinnerung: Ihr Dokument liegt noch in der Ausgabebox Bürgerhaus."))
         #expect(body.range(of: #"[0-9]{6}"#, options: .regularExpression) == nil, "a reminder carries no PIN")
     }
@@ -237,10 +237,10 @@ struct SMSReminderTests {
         var settings = SMSSettings()
         settings.quietHours = nil
         settings.reminderDaysBefore = 2
-        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, logger: AppFixture.logger) == 0)
+        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, cipher: app.smsCipher, logger: AppFixture.logger) == 0)
         settings.reminderDaysBefore = nil
         try app.pool.execute("UPDATE application SET pickup_deadline = (now() AT TIME ZONE 'Europe/Berlin')::date + 1")
-        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, logger: AppFixture.logger) == 0)
+        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, cipher: app.smsCipher, logger: AppFixture.logger) == 0)
     }
 
     @Test func inQuietHours_theReminderWaitsForTheirEnd() throws {
@@ -254,7 +254,7 @@ struct SMSReminderTests {
         var settings = SMSSettings()
         settings.reminderDaysBefore = 2
         settings.quietHours = QuietHours(startMinute: (minute + 24 * 60 - 60) % (24 * 60), endMinute: (minute + 120) % (24 * 60))
-        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, logger: AppFixture.logger, now: now) == 1)
+        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, cipher: app.smsCipher, logger: AppFixture.logger, now: now) == 1)
         let wait = try #require(try app.pool.query("SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM sms_message WHERE template = 'reminder'")
             .first?.decode(Double.self, at: 0))
         #expect(wait > 110 * 60 && wait <= 120 * 60 + 5, "\(wait)")

@@ -23,7 +23,7 @@ enum MobileNumberChange {
         }
         if let old = current.mobileNumber, old != number {
             let site = try c.query("SELECT name FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(current.siteId)").first?.decode(String.self, at: 0)
-            try SMSOutbox.enqueue(c, authorityID: ctx.authorityID, applicationID: current.id, assignmentID: nil, to: old, kind: .mobileNumberChanged,
+            try SMSOutbox.enqueue(c, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: current.id, assignmentID: nil, to: old, kind: .mobileNumberChanged,
                                   language: current.smsLanguage, values: SMSValues(site: site))
         }
     }

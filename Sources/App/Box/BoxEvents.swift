@@ -141,12 +141,12 @@ enum BoxEvents {
         guard let first = applications.first else { throw AppError.conflict("out_of_order", "No application of this compartment awaits loading.") }
         for a in applications {
             try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loaded", entityType: "application",
-                             entityID: try a.decode(UUID.self, at: 0), requestID: request.requestID, clientAddress: app.clientAddress(request),
+                             entityID: try a.decode(UUID.self, at: 0), requestID: request.requestID, clientAddress: app.auditAddress(request),
                              detail: ["compartment": String(event.compartmentNumber), "pickupDeadline": deadline.iso])
         }
         // One SMS per compartment (a household shares one PIN), to the first application's number.
         if let mobile = try first.decode(String?.self, at: 1) {
-            try SMSOutbox.enqueue(connection, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
+            try SMSOutbox.enqueue(connection, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
                                   to: mobile, kind: .readyInBox, language: try first.decode(String.self, at: 2),
                                   values: SMSValues(pin: pin, site: try s.decode(String.self, at: 0), deadline: deadline))
         }

@@ -83,7 +83,7 @@ enum BoxLoading {
                     throw AppError.conflict("box_full", "No suitable compartment of this box is free.")
                 }
                 try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.assigned", entityType: "application",
-                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.clientAddress(request),
+                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.auditAddress(request),
                                  detail: ["compartment": assigned.compartmentID.uuidString.lowercased(), "mode": "at_loading"])
             }
             let target = try connection.query("""
@@ -102,7 +102,7 @@ enum BoxLoading {
                     UPDATE assignment SET loading_authorised_by = \(authorisedBy)::uuid[] WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
                     """)
                 try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loading_authorised", entityType: "application",
-                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.clientAddress(request),
+                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.auditAddress(request),
                                  detail: ["users": authorisedBy.map { $0.uuidString.lowercased() }.joined(separator: ",")])
             }
             let documents = try connection.query("""

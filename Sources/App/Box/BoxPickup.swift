@@ -187,7 +187,7 @@ enum BoxPickup {
                 """)
             let numbers = [try row.decode(Int.self, at: 7)]
             try Audit.record(c, authorityID: box.authorityID, actor: .box(box.boxID), action: "assignment.pickup_verified", entityType: "assignment",
-                             entityID: assignmentID, requestID: request.requestID, clientAddress: app.clientAddress(request))
+                             entityID: assignmentID, requestID: request.requestID, clientAddress: app.auditAddress(request))
             return try .json(Open(assignmentId: assignmentID, compartmentNumbers: numbers))
         }
     }

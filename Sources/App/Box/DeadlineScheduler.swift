@@ -15,13 +15,15 @@ final class DeadlineScheduler: Sendable {
     private let interval: TimeInterval
     private let sms: SMSSettings
     private let metrics: AppMetrics?
+    private let cipher: TextCipher
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings, metrics: AppMetrics? = nil) {
+    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings, cipher: TextCipher, metrics: AppMetrics? = nil) {
         self.pool = pool
         self.metrics = metrics
         self.sms = sms
+        self.cipher = cipher
         self.logger = logger
         self.interval = interval
     }
@@ -30,7 +32,7 @@ final class DeadlineScheduler: Sendable {
         let thread = Thread { [self] in
             while stop.wait(timeout: .now() + interval) == .timedOut {
                 do { metrics?.deadlinePassCompleted(moved: try runOnce()) } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
-                do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, logger: logger) } catch {
+                do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, cipher: cipher, logger: logger) } catch {
                     logger.warning("reminder pass failed", metadata: ["error": "\(error)"])
                 }
                 // Counters of failed logins that no longer matter (issue 12 §3): any process may delete them.

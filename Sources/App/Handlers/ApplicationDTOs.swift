@@ -84,6 +84,8 @@ enum ApplicationDTO {
         var collectedAt: Date?
         /// Who collected the document at the counter (absent for box pickups and open applications).
         var handover: Handover?
+        /// When the personal data was erased (issue #11 §1); the personal fields are absent from then on.
+        var personalDataErasedAt: Date?
     }
 
     struct Handover: Codable {

@@ -92,9 +92,9 @@ enum AuthHandlers {
         guard verified, let account, let userID = account.user, let accountKey, !account.disabled, let roleName = account.role, let role = Role(rawValue: roleName) else {
             // The attempt was counted already; only the audit event is left to write.
             if let account {
-                try app.pool.transaction { connection in
+                _ = try app.pool.transaction { connection in
                     try Audit.record(connection, authorityID: account.authority, actor: .system, action: "auth.login_failed", entityType: "app_user",
-                                     entityID: account.user, requestID: request.requestID, clientAddress: app.clientAddress(request))
+                                     entityID: account.user, requestID: request.requestID, clientAddress: app.auditAddress(request))
                 }
             }
             throw invalidCredentials
@@ -103,7 +103,7 @@ enum AuthHandlers {
             try app.throttle.recordSuccess(account: accountKey, address: addressKey, on: connection)
             let session = try app.sessions.create(on: connection, authorityID: account.authority, userID: userID)
             try Audit.record(connection, authorityID: account.authority, actor: .user(userID), action: "auth.login", entityType: "app_user",
-                             entityID: userID, requestID: request.requestID, clientAddress: app.clientAddress(request))
+                             entityID: userID, requestID: request.requestID, clientAddress: app.auditAddress(request))
             return session
         }
         var response = try Response.json(SessionInfo(

@@ -76,7 +76,7 @@ enum PinHandlers {
             WHERE authority_id = \(ctx.authorityID) AND id = \(assignmentID)
             """)
         try c.execute("UPDATE pickup_session SET expires_at = now() WHERE authority_id = \(ctx.authorityID) AND assignment_id = \(assignmentID) AND expires_at > now()")
-        try SMSOutbox.enqueue(c, authorityID: ctx.authorityID, applicationID: id, assignmentID: assignmentID, to: mobile, kind: .newPin,
+        try SMSOutbox.enqueue(c, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: id, assignmentID: assignmentID, to: mobile, kind: .newPin,
                               language: current.smsLanguage,
                               values: SMSValues(pin: pin, deadline: current.pickupDeadline.flatMap { try? CivilDate(iso: $0) }))
         var detail: [String: String] = [:]

@@ -134,7 +134,7 @@ enum SMSDeliveryReports {
             // Delivered is the final truth, even after we had given up on an unreadable gateway answer.
             guard current != "delivered" else { return .ignored }
             try c.execute("""
-                UPDATE sms_message SET status = 'delivered', final_at = now(), body = NULL, error = NULL, updated_at = now(),
+                UPDATE sms_message SET status = 'delivered', final_at = now(), body = NULL, body_sealed = NULL, body_key_id = NULL, error = NULL, updated_at = now(),
                     provider_id = coalesce(provider_id, \(report.providerID))
                 WHERE authority_id = \(authority) AND id = \(id)
                 """)
@@ -143,7 +143,7 @@ enum SMSDeliveryReports {
             let status = report.status == .failed ? "failed" : "expired"
             let reason = "delivery report: \(status)" + (report.errorCode.map { " (provider code \($0.prefix(20)))" } ?? "")
             try c.execute("""
-                UPDATE sms_message SET status = \(status), final_at = now(), body = NULL, error = \(reason), claimed_until = NULL, updated_at = now(),
+                UPDATE sms_message SET status = \(status), final_at = now(), body = NULL, body_sealed = NULL, body_key_id = NULL, error = \(reason), claimed_until = NULL, updated_at = now(),
                     provider_id = coalesce(provider_id, \(report.providerID))
                 WHERE authority_id = \(authority) AND id = \(id)
                 """)

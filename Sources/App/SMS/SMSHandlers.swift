@@ -38,7 +38,8 @@ enum SMSHandlers {
         var encoding: String?
         var segments: Int?
         /// The number with all but the last three digits hidden: enough to compare with the application.
-        var to: String
+        /// Absent once the application's personal data is erased.
+        var to: String?
         var error: String?
         var createdAt: Date
         var nextAttemptAt: Date?
@@ -88,7 +89,7 @@ enum SMSHandlers {
             let items = try rows.map { row in
                 Message(id: try row.decode(UUID.self, at: 0), applicationId: try row.decode(UUID?.self, at: 1), kind: try row.decode(String.self, at: 2),
                         language: try row.decode(String.self, at: 3), status: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
-                        encoding: try row.decode(String?.self, at: 6), segments: try row.decode(Int?.self, at: 7), to: mask(try row.decode(String.self, at: 8)),
+                        encoding: try row.decode(String?.self, at: 6), segments: try row.decode(Int?.self, at: 7), to: try row.decode(String?.self, at: 8).map(mask),
                         error: try row.decode(String?.self, at: 9), createdAt: try row.decode(Date.self, at: 10), nextAttemptAt: try row.decode(Date?.self, at: 11),
                         sentAt: try row.decode(Date?.self, at: 12), finalAt: try row.decode(Date?.self, at: 13))
             }

@@ -7,6 +7,9 @@ import Postgres
 /// are serialized by a transaction-scoped advisory lock, so a retry racing the original waits for it.
 enum Idempotency {
     static let header = "Idempotency-Key"
+    /// Stored answers hold personal data: they are kept long enough for any retry, then deleted (here
+    /// and by the erasure pass).
+    static let retention: TimeInterval = 24 * 3600
 
     /// The stored answer of a row `(request_hash, response_status, response_body)`, marked as a replay;
     /// `refusal` when the stored request differs from this one.
@@ -32,9 +35,8 @@ enum Idempotency {
         let route = route + "|" + context.user.userID.uuidString.lowercased()
         return try context.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(context.authorityID.uuidString + "|" + route + "|" + key), 0))")
-            // Stored answers hold personal data: they are kept for 24 hours, long enough for any retry.
             try connection.execute("""
-                DELETE FROM idempotency_key WHERE authority_id = \(context.authorityID) AND created_at < now() - interval '24 hours'
+                DELETE FROM idempotency_key WHERE authority_id = \(context.authorityID) AND created_at < now() - make_interval(secs => \(retention))
                 """)
             let stored = try connection.query("""
                 SELECT request_hash, response_status, response_body FROM idempotency_key
