@@ -385,7 +385,7 @@ enum ApplicationHandlers {
                 vorgangsnummer: a.vorgangsnummer, vorgangsnummerDisplay: display, statusUrl: statusURL(ctx, vorgangsnummer: a.vorgangsnummer),
                 familyName: a.familyName, givenNames: a.givenNames, documentType: a.documentType, pickupMethod: a.pickupMethod,
                 siteName: try s.decode(String.self, at: 0), siteAddress: try s.decode(String.self, at: 1),
-                issuance: a.issuance, fee: a.fee, pickupSettings: try SiteStore.pickupSettings(s, at: 2)
+                issuance: a.issuance, fee: a.fee, pickupSettings: try SiteStore.pickupSettings(s, at: 2), smsLanguage: a.smsLanguage
             ))
         }
     }

@@ -29,6 +29,7 @@ enum ApplicationStore {
         if let recipient = try row.decode(String?.self, at: o + 29) {
             handover = ApplicationDTO.Handover(recipient: recipient, proxyName: try row.decode(String?.self, at: o + 30))
         }
+        let mobile = try row.decode(String?.self, at: o + 8)
         return ApplicationDTO.Application(
             id: try row.decode(UUID.self, at: o + 0),
             vorgangsnummer: try row.decode(String.self, at: o + 1),
@@ -38,7 +39,8 @@ enum ApplicationStore {
             familyName: try row.decode(String?.self, at: o + 5),
             givenNames: try row.decode(String?.self, at: o + 6),
             dateOfBirth: try row.decode(String?.self, at: o + 7),
-            mobileNumber: try row.decode(String?.self, at: o + 8),
+            mobileNumber: mobile,
+            mobileNumberDisplay: mobile.flatMap { try? PhoneNumber.parse($0, allowedCountryCodes: nil) }?.grouped,
             mobileNumberChangedAt: try row.decode(Date?.self, at: o + 31),
             pickupMethod: try row.decode(String.self, at: o + 9),
             needsAccessibleCompartment: try row.decode(Bool.self, at: o + 10),
