@@ -22,6 +22,8 @@ final class Connection {
 
     let fd: Int32
     let remoteAddress: String
+    /// The key this connection counts against in the per-address limit; nil when it is not counted.
+    let addressKey: String?
     var input = InputBuffer()
     var parser: HTTPRequestParser
     var output: [UInt8] = []
@@ -37,9 +39,10 @@ final class Connection {
     /// Reading stopped with data left in the socket (too much pipelined input); resume after the answer.
     var readPaused = false
 
-    init(fd: Int32, remoteAddress: String, limits: HTTPParserLimits, now: UInt64) {
+    init(fd: Int32, remoteAddress: String, addressKey: String?, limits: HTTPParserLimits, now: UInt64) {
         self.fd = fd
         self.remoteAddress = remoteAddress
+        self.addressKey = addressKey
         self.parser = HTTPRequestParser(limits: limits)
         self.phaseStarted = now
         self.lastProgress = now

@@ -17,6 +17,8 @@ final class ServerCore: Sendable {
     let openConnections = Atomic<Int>(0)
     let acceptedConnections = Atomic<Int>(0)
     let rejectedConnections = Atomic<Int>(0)
+    /// nil when there is no per-address limit.
+    let addressConnections: AddressConnections?
 
     init(configuration: ServerConfiguration, router: Router, workers: WorkerPool, renderer: ErrorRenderer,
          observer: (@Sendable (RequestRecord) -> Void)?, logger: Logger) {
@@ -26,6 +28,7 @@ final class ServerCore: Sendable {
         self.renderer = renderer
         self.observer = observer
         self.logger = logger
+        self.addressConnections = configuration.maxConnectionsPerAddress > 0 ? AddressConnections(limit: configuration.maxConnectionsPerAddress) : nil
     }
 
     /// Sent to a connection over the cap, then closed, without reading anything. The length is counted,
@@ -185,10 +188,27 @@ final class EventLoop: @unchecked Sendable {
                 Glibc.close(fd)
                 continue
             }
+            let remoteAddress = formatAddress(&storage)
+            var addressKey: String?
+            if let perAddress = core.addressConnections, core.configuration.isExemptFromAddressLimit?(remoteAddress) != true {
+                let key = AddressConnections.key(&storage, formatted: remoteAddress)
+                guard perAddress.admit(key) else {
+                    // One client (a flood of slow connections) must not take the places of all others.
+                    core.openConnections.wrappingSubtract(1, ordering: .relaxed)
+                    core.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
+                    var refusal = Response.error(.tooManyRequests, code: "too_many_connections", message: "Too many open connections from this address; close some and try again.")
+                    refusal.headers.set("Retry-After", "1")
+                    let bytes = writer.serialize(refusal, method: .GET, minorVersion: 1, keepAlive: false, requestID: requestID(from: [:]))
+                    bytes.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, CSYSTEM_MSG_NOSIGNAL) }
+                    Glibc.close(fd)
+                    continue
+                }
+                addressKey = key
+            }
             core.acceptedConnections.wrappingAdd(1, ordering: .relaxed)
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let connection = Connection(fd: fd, remoteAddress: formatAddress(&storage), limits: core.configuration.parserLimits, now: now)
+            let connection = Connection(fd: fd, remoteAddress: remoteAddress, addressKey: addressKey, limits: core.configuration.parserLimits, now: now)
             connections[fd] = connection
             // Edge-triggered, registered once: no epoll_ctl per request. Reads drain to EAGAIN.
             _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, fd, CSYSTEM_EPOLLIN | CSYSTEM_EPOLLOUT | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLET, UInt64(UInt32(bitPattern: fd)))
@@ -479,6 +499,7 @@ final class EventLoop: @unchecked Sendable {
         connections[connection.fd] = nil
         Glibc.close(connection.fd)
         core.openConnections.wrappingSubtract(1, ordering: .relaxed)
+        if let key = connection.addressKey { core.addressConnections?.release(key) }
         connection.current?.responder?.cancel()
         connection.current = nil
     }
@@ -492,11 +513,12 @@ final class EventLoop: @unchecked Sendable {
             _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_MOD, l.fd, CSYSTEM_EPOLLIN, UInt64(UInt32(bitPattern: l.fd)))
         }
         let headerTimeout = config.headerTimeout.nanoseconds
-        let bodyTimeout = config.bodyIdleTimeout.nanoseconds
+        let bodyIdleTimeout = config.bodyIdleTimeout.nanoseconds
+        let bodyTimeout = config.bodyTimeout.nanoseconds
         let keepAliveTimeout = config.keepAliveTimeout.nanoseconds
         for connection in Array(connections.values) {
             if connection.hasPendingOutput {
-                if now &- connection.lastProgress > bodyTimeout { close(connection) }
+                if now &- connection.lastProgress > bodyIdleTimeout { close(connection) }
                 continue
             }
             switch connection.phase {
@@ -508,8 +530,11 @@ final class EventLoop: @unchecked Sendable {
                     respondToProtocolError(connection, status: .requestTimeout, code: "request_timeout", message: "The request headers did not arrive in time.", now: now)
                 }
             case .body:
-                if now &- connection.lastProgress > bodyTimeout {
+                if now &- connection.lastProgress > bodyIdleTimeout {
                     respondToProtocolError(connection, status: .requestTimeout, code: "request_timeout", message: "The request body stalled.", now: now)
+                } else if now &- connection.phaseStarted > bodyTimeout {
+                    // An absolute deadline: a body trickling a byte at a time would otherwise hold the connection for ever.
+                    respondToProtocolError(connection, status: .requestTimeout, code: "request_timeout", message: "The request body did not arrive in time.", now: now)
                 }
             case .processing:
                 break

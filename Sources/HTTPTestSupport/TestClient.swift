@@ -16,8 +16,17 @@ public final class TestClient {
         public var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    public init(port: Int, timeout: Double = 5) throws {
+    /// - Parameter from: the local address to connect from (another loopback address such as 127.0.0.2
+    ///   stands for a second client machine); nil lets the kernel choose.
+    public init(port: Int, timeout: Double = 5, from localAddress: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let localAddress {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, localAddress, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            if bound != 0 { let e = errno; Glibc.close(fd); throw SystemError(call: "bind", errno: e) }
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port)).bigEndian
