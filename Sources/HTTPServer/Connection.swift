@@ -5,10 +5,15 @@ final class Connection {
         case idle
         /// Receiving a header block (header time-out applies from its first byte).
         case head
-        /// Receiving a body (idle time-out applies).
+        /// The route's admission decides on the head on a worker; nothing more is read until it has.
+        case admitting
+        /// Receiving a body (idle time-out and the body deadline apply).
         case body
         /// A handler owns the request; no time-out (long polls wait up to their own limit).
         case processing
+        /// The answer is written and our side shut down; the rest of what the client sends is read and
+        /// dropped for a moment, so that closing does not reset the connection before it read the answer.
+        case lingering
     }
 
     /// The request being received or answered.
@@ -18,6 +23,8 @@ final class Connection {
         var requestID: String
         var started: UInt64
         var responder: Responder?
+        /// From the route's admission, for the handler.
+        var admitted: (any Sendable)?
     }
 
     let fd: Int32
@@ -38,6 +45,8 @@ final class Connection {
     var isClosed = false
     /// Reading stopped with data left in the socket (too much pipelined input); resume after the answer.
     var readPaused = false
+    /// The request was answered before its body was read: linger instead of closing at once.
+    var lingerOnClose = false
 
     init(fd: Int32, remoteAddress: String, addressKey: String?, limits: HTTPParserLimits, now: UInt64) {
         self.fd = fd

@@ -48,8 +48,18 @@ final class ServerCore: Sendable {
 final class EventLoop: @unchecked Sendable {
     enum Task {
         case complete(ConnectionRef, UInt64, Response)
+        /// The route's admission decided on a head (see `Admission`).
+        case admitted(ConnectionRef, UInt64, AdmissionOutcome)
         case shutdown(deadline: UInt64)
     }
+
+    enum AdmissionOutcome {
+        case admitted((any Sendable)?)
+        case refused(Response)
+    }
+
+    /// How long a connection answered before its body was read keeps draining what the client still sends.
+    private static let lingerNanoseconds: UInt64 = 2_000_000_000
 
     private let core: ServerCore
     private let index: Int
@@ -155,6 +165,18 @@ final class EventLoop: @unchecked Sendable {
                 let connection = ref.connection
                 guard !connection.isClosed, connection.sequence == sequence, connection.current != nil else { continue }
                 finish(connection, response: response, now: now)
+            case .admitted(let ref, let sequence, let outcome):
+                let connection = ref.connection
+                guard !connection.isClosed, connection.sequence == sequence, connection.phase == .admitting, var current = connection.current else { continue }
+                switch outcome {
+                case .admitted(let value):
+                    current.admitted = value
+                    connection.current = current
+                    continueWithBody(connection, now: now)
+                    if !connection.isClosed { readAvailable(connection, now: now) }
+                case .refused(let response):
+                    refuseBeforeBody(connection, response: response, now: now)
+                }
             case .shutdown(let deadline):
                 beginDrain(deadline: deadline)
             }
@@ -237,8 +259,17 @@ final class EventLoop: @unchecked Sendable {
 
     /// Reads until EAGAIN (edge-triggered), then parses.
     private func readAvailable(_ connection: Connection, now: UInt64) {
+        if connection.phase == .lingering {
+            drainLingering(connection)
+            return
+        }
         connection.readPaused = false
         while true {
+            if connection.phase == .admitting {
+                // Nothing of the body is taken in before the route's admission has decided.
+                connection.readPaused = true
+                break
+            }
             if (connection.phase == .processing || connection.hasPendingOutput) && connection.input.count >= Self.maxBufferedInput {
                 connection.readPaused = true
                 break
@@ -280,7 +311,8 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         processInput(connection, now: now)
-        if connection.closeAfterWrite && !connection.isClosed && connection.phase != .processing && !connection.hasPendingOutput {
+        if connection.closeAfterWrite && !connection.isClosed && connection.phase != .processing && connection.phase != .admitting
+            && connection.phase != .lingering && !connection.hasPendingOutput {
             // EOF in the middle of a request: nothing more will come.
             close(connection)
         }
@@ -296,7 +328,8 @@ final class EventLoop: @unchecked Sendable {
     /// Parses as many requests as the buffer holds, one at a time: the next request of a pipeline is
     /// parsed only after the previous answer is written, which keeps answers in order.
     private func processInput(_ connection: Connection, now: UInt64) {
-        while !connection.isClosed && connection.phase != .processing && !connection.hasPendingOutput {
+        while !connection.isClosed && !connection.hasPendingOutput
+                && (connection.phase == .idle || connection.phase == .head || connection.phase == .body) {
             switch connection.parser.next(&connection.input) {
             case .needMore:
                 if connection.parser.isIdle && connection.input.isEmpty {
@@ -336,9 +369,78 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         connection.parser.bodyLimit = limit
-        if head.expectContinue && head.framing != .none && head.framing != .length(0) {
+        guard head.framing != .none && head.framing != .length(0) else { return }
+        // Access is decided from the head before any of the body is read: a client without credentials
+        // cannot make the server hold its body, and gets no "100 Continue".
+        guard case .found(let index, let parameters) = match else {
+            refuseBeforeBody(connection, response: unmatchedResponse(match), now: now)
+            return
+        }
+        let route = core.router.routes[index]
+        if let admission = route.admission, let requestID = connection.current?.requestID {
+            let request = Request(
+                method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: [],
+                parameters: parameters, route: route.pattern, requestID: requestID, remoteAddress: connection.remoteAddress
+            )
+            if let refusal = admission.screen?(request) {
+                refuseBeforeBody(connection, response: refusal, now: now)
+                return
+            }
+            if let admit = admission.admit {
+                connection.phase = .admitting
+                let ref = ConnectionRef(connection: connection)
+                let sequence = connection.sequence
+                let renderer = core.renderer
+                let submitted = core.workers.trySubmit { [self] in
+                    let outcome: AdmissionOutcome
+                    do {
+                        outcome = .admitted(try admit(request))
+                    } catch {
+                        outcome = .refused(renderer.response(for: error, request: request))
+                    }
+                    submit(.admitted(ref, sequence, outcome))
+                }
+                if !submitted { refuseBeforeBody(connection, response: Self.busy, now: now) }
+                return
+            }
+        }
+        continueWithBody(connection, now: now)
+    }
+
+    /// The body may come: its deadline starts now, and a client that asked gets "100 Continue".
+    private func continueWithBody(_ connection: Connection, now: UInt64) {
+        connection.phase = .body
+        connection.phaseStarted = now
+        connection.lastProgress = now
+        if connection.current?.head.expectContinue == true {
             connection.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
             flush(connection, now: now)
+        }
+    }
+
+    /// Answers a request whose body was not read; the unread body makes the connection unusable.
+    private func refuseBeforeBody(_ connection: Connection, response: Response, now: UInt64) {
+        connection.closeAfterWrite = true
+        connection.lingerOnClose = true
+        finish(connection, response: response, now: now)
+    }
+
+    private static var busy: Response {
+        var r = Response.error(.serviceUnavailable, code: "overloaded", message: "The server is busy; try again in a moment.")
+        r.headers.set("Retry-After", "1")
+        return r
+    }
+
+    private func unmatchedResponse(_ match: Router.Match) -> Response {
+        switch match {
+        case .found, .notFound:
+            return .error(.notFound, code: "not_found", message: "No such resource.")
+        case .badPath:
+            return .error(.badRequest, code: "invalid_path", message: "The path has a malformed percent-encoding.")
+        case .methodNotAllowed(let allow):
+            var r = Response.error(.methodNotAllowed, code: "method_not_allowed", message: "The method is not allowed for this resource.")
+            r.headers.set("Allow", allow.map(\.rawValue).joined(separator: ", "))
+            return r
         }
     }
 
@@ -362,22 +464,15 @@ final class EventLoop: @unchecked Sendable {
         case .found(let i, let p):
             routeIndex = i
             parameters = p
-        case .notFound:
-            finish(connection, response: .error(.notFound, code: "not_found", message: "No such resource."), now: now)
-            return
-        case .badPath:
-            finish(connection, response: .error(.badRequest, code: "invalid_path", message: "The path has a malformed percent-encoding."), now: now)
-            return
-        case .methodNotAllowed(let allow):
-            var r = Response.error(.methodNotAllowed, code: "method_not_allowed", message: "The method is not allowed for this resource.")
-            r.headers.set("Allow", allow.map(\.rawValue).joined(separator: ", "))
-            finish(connection, response: r, now: now)
+        case .notFound, .badPath, .methodNotAllowed:
+            finish(connection, response: unmatchedResponse(current.match), now: now)
             return
         }
         let route = core.router.routes[routeIndex]
         let request = Request(
             method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: body,
-            parameters: parameters, route: route.pattern, requestID: current.requestID, remoteAddress: connection.remoteAddress
+            parameters: parameters, route: route.pattern, requestID: current.requestID, remoteAddress: connection.remoteAddress,
+            admitted: current.admitted
         )
         let handler = route.handler
         if route.execution == .eventLoop, case .respond(let respond) = handler {
@@ -407,9 +502,7 @@ final class EventLoop: @unchecked Sendable {
             runTasks(now: now)
         case .worker:
             if !core.workers.trySubmit(job) {
-                var r = Response.error(.serviceUnavailable, code: "overloaded", message: "The server is busy; try again in a moment.")
-                r.headers.set("Retry-After", "1")
-                finish(connection, response: r, now: now)
+                finish(connection, response: Self.busy, now: now)
             }
         }
     }
@@ -417,6 +510,7 @@ final class EventLoop: @unchecked Sendable {
     private func respondToProtocolError(_ connection: Connection, status: HTTPStatus, code: String, message: String, now: UInt64) {
         // After a framing error the rest of the stream cannot be trusted: answer and close (RFC 9112 §11.2).
         connection.closeAfterWrite = true
+        connection.lingerOnClose = true
         if connection.current == nil {
             let head = RequestHead(method: .GET, target: "/", minorVersion: 1, headers: [:], keepAlive: false, expectContinue: false, framing: .none)
             connection.current = Connection.Current(head: head, match: .notFound, requestID: requestID(from: [:]), started: now, responder: nil)
@@ -478,10 +572,10 @@ final class EventLoop: @unchecked Sendable {
         }
         connection.output.removeAll(keepingCapacity: connection.output.capacity <= 16 * 1024)
         connection.outputOffset = 0
-        // Only "100 Continue" was written, or a handler still runs: nothing else to do now.
-        if connection.phase == .processing || connection.phase == .body { return }
+        // Only "100 Continue" was written, or a handler or an admission still runs: nothing else to do now.
+        if connection.phase == .processing || connection.phase == .body || connection.phase == .admitting || connection.phase == .lingering { return }
         if connection.closeAfterWrite {
-            close(connection)
+            if connection.lingerOnClose { startLingering(connection, now: now) } else { close(connection) }
             return
         }
         if connection.readPaused {
@@ -490,6 +584,32 @@ final class EventLoop: @unchecked Sendable {
             processInput(connection, now: now)
         } else if draining {
             close(connection)
+        }
+    }
+
+    /// Our side is done (FIN after the answer); what the client still sends — the body we refused — is read
+    /// and dropped until it closes or for `lingerNanoseconds`. Closing with unread input at once would send a
+    /// reset, which can destroy the answer before the client reads it (RFC 9112 §9.6).
+    private func startLingering(_ connection: Connection, now: UInt64) {
+        connection.phase = .lingering
+        connection.phaseStarted = now
+        connection.input = InputBuffer()
+        connection.current = nil
+        _ = Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+        drainLingering(connection)
+    }
+
+    private func drainLingering(_ connection: Connection) {
+        while true {
+            let n = recv(connection.fd, scratch, scratchSize, 0)
+            if n > 0 { continue }
+            if n < 0 {
+                let err = csystem_errno()
+                if err == EINTR { continue }
+                if err == EAGAIN || err == EWOULDBLOCK { return }
+            }
+            close(connection)
+            return
         }
     }
 
@@ -536,8 +656,10 @@ final class EventLoop: @unchecked Sendable {
                     // An absolute deadline: a body trickling a byte at a time would otherwise hold the connection for ever.
                     respondToProtocolError(connection, status: .requestTimeout, code: "request_timeout", message: "The request body did not arrive in time.", now: now)
                 }
-            case .processing:
+            case .processing, .admitting:
                 break
+            case .lingering:
+                if now &- connection.phaseStarted > Self.lingerNanoseconds { close(connection) }
             }
         }
     }

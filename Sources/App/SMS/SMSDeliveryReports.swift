@@ -23,7 +23,7 @@ enum SMSDeliveryReports {
         }
         guard authentic(request, provider: provider, gateway: gateway) else {
             app.logger.warning("delivery report refused: signature missing or wrong", metadata: ["sms.provider": "\(provider.rawValue)", "client": "\(app.clientAddress(request))"])
-            throw AppError(.unauthorized, "invalid_signature", "The delivery report is not signed with this server's secret.")
+            throw unsigned
         }
         let reports: [DeliveryReports.Report]
         do {
@@ -50,6 +50,13 @@ enum SMSDeliveryReports {
             }
         }
         return try .json(answer)
+    }
+
+    static let unsigned = AppError(.unauthorized, "invalid_signature", "The delivery report is not signed with this server's secret.")
+
+    /// True when the request carries one of the providers' signature headers (checked before the body is read).
+    static func isSigned(_ request: Request) -> Bool {
+        request.headers["X-Signature"] != nil || request.headers["X-Twilio-Signature"] != nil
     }
 
     static func authentic(_ request: Request, provider: SMSProviderName, gateway: SMSEnvironment) -> Bool {
