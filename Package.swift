@@ -74,6 +74,7 @@ let package = Package(
             name: "pickupbox",
             dependencies: [
                 "App",
+                "CSystem",
                 "HTTPServer",
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

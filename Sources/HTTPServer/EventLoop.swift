@@ -19,6 +19,8 @@ final class ServerCore: Sendable {
     let rejectedConnections = Atomic<Int>(0)
     /// nil when there is no per-address limit.
     let addressConnections: AddressConnections?
+    /// Request bodies of 64 KiB or more received.
+    let largeBodies = Atomic<Int>(0)
 
     init(configuration: ServerConfiguration, router: Router, workers: WorkerPool, renderer: ErrorRenderer,
          observer: (@Sendable (RequestRecord) -> Void)?, logger: Logger) {
@@ -455,6 +457,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func dispatch(_ connection: Connection, body: [UInt8], now: UInt64) {
         guard var current = connection.current else { return }
+        if body.count >= 64 * 1024 { core.largeBodies.wrappingAdd(1, ordering: .relaxed) }
         connection.phase = .processing
         connection.phaseStarted = now
         let head = current.head

@@ -1,5 +1,6 @@
 import App
 import ArgumentParser
+import CSystem
 import Foundation
 import Logging
 import Metrics
@@ -66,6 +67,9 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        // Before any other thread exists: memory of large request bodies goes back to the kernel
+        // (BENCHMARKS.md, "Memory after large bodies").
+        csystem_tune_malloc(2, 128 * 1024, 128 * 1024)
         // Signals are taken synchronously by this thread (sigwait); block them before any other thread starts.
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
         signal(SIGPIPE, SIG_IGN)
@@ -83,8 +87,11 @@ struct Serve: ParsableCommand {
         let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
         logger.notice("pickupbox is serving", metadata: ["url": "http://\(shownHost):\(app.port)"])
 
+        let trimmer = MemoryTrimmer(server: app.server, logger: logger)
+        trimmer.start()
         let received = signals.wait()
         logger.notice("shutting down", metadata: ["signal": "\(received)"])
+        trimmer.stop()
         app.shutdown()
     }
 }
