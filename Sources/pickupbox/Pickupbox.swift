@@ -79,7 +79,7 @@ struct Serve: ParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
-        defer { try? database.embedded?.stop() }
+        defer { database.release() }
         try database.migrate(config, logger: logger)
         if demo { try SeedDemo.seed(connectionString: database.connectionString, logger: logger) }
         let app = try Application(configuration: config, connectionString: database.connectionString, logger: logger, registry: registry)
@@ -105,7 +105,7 @@ struct Migrate: ParsableCommand {
         let config = try common.configuration()
         let logger = bootstrapLogging(config.logLevel)
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
-        defer { try? database.embedded?.stop() }
+        defer { database.release() }
         let applied = try database.migrate(config, logger: logger)
         print(applied.isEmpty ? "database is up to date" : "applied \(applied.count) migration(s): " + applied.map(\.name).joined(separator: ", "))
     }
@@ -120,7 +120,7 @@ struct SeedDemo: ParsableCommand {
         let config = try common.configuration()
         let logger = bootstrapLogging(config.logLevel)
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
-        defer { try? database.embedded?.stop() }
+        defer { database.release() }
         try database.migrate(config, logger: logger)
         try Self.seed(connectionString: database.connectionString, logger: logger)
     }
