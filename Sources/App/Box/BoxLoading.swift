@@ -31,7 +31,7 @@ enum BoxLoading {
         if let badges = scan.staffBadges, badges.count > 2 || !badges.allSatisfy(UserStore.validBadge) {
             throw AppError.invalid("staffBadges", "invalid_badge", "Two badge numbers of 4 to 64 visible ASCII characters.")
         }
-        return try app.pool.transaction { connection in
+        return try Idempotency.run(app, box: box, request: request, route: "POST /api/v1/box/loading") { connection in
             let authorisedBy = try fourEyes(connection, box: box, badges: scan.staffBadges ?? [], key: app.secretKey)
             let rows = try connection.query("""
                 SELECT a.id, a.state, a.site_id, a.pickup_method, a.needs_accessible, a.household_group, a.fee_cents, a.fee_settled, a.document_type
