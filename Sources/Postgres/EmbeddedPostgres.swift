@@ -84,13 +84,27 @@ public struct EmbeddedPostgres: Sendable {
         try runner.check(bin + "/pg_ctl", ["stop", "-m", "fast", "-w", "-t", "60", "-D", layout.dataDirectory], what: "pg_ctl stop")
     }
 
-    /// Restarts the server (`pg_ctl restart -m fast`): existing connections break.
-    public func restart() throws {
+    /// Restarts the server (`pg_ctl restart -m fast`, or `-m immediate`: no clean shutdown, crash recovery
+    /// at start, as after a power cut): existing connections break.
+    public func restart(immediate: Bool = false) throws {
         let bin = try Self.binDirectory()
         try runner.check(bin + "/pg_ctl", [
-            "restart", "-m", "fast", "-w", "-t", "60", "-D", layout.dataDirectory, "-l", layout.logFile, "-o", serverOptions,
+            "restart", "-m", immediate ? "immediate" : "fast", "-w", "-t", "60", "-D", layout.dataDirectory, "-l", layout.logFile, "-o", serverOptions,
         ], what: "pg_ctl restart")
     }
+
+    /// Runs a PostgreSQL server tool (`pg_ctl`, `pg_basebackup`, …) from `binDirectory()`, as the
+    /// `postgres` user when we are root; returns its exit status and output. For tests and drills.
+    public func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let output = try runner.run(try Self.binDirectory() + "/" + name, arguments)
+        return (output.status, output.text)
+    }
+
+    /// The data directory (`<base>/data`).
+    public var dataDirectory: String { layout.dataDirectory }
+
+    /// The unix socket directory.
+    public var socketDirectory: String { layout.socketDirectory }
 
     /// libpq conninfo for `database` over the unix socket.
     public func connectionString(database: String = "pickupbox") -> String {
