@@ -23,7 +23,7 @@ public final class FaultProxy: Sendable {
     public let port: Int
     private let upstreamPort: Int
     private let script: @Sendable (_ connection: Int) -> Mode
-    private let state = Mutex((listenFD: Int32(-1), connections: 0, refusing: false, stopped: false))
+    private let state = Mutex((listenFD: Int32(-1), connections: 0, refusing: false, stopped: false, open: Set<Int32>()))
 
     /// `script(n)` decides for the n-th accepted connection (from 1).
     public init(upstreamPort: Int, script: @escaping @Sendable (_ connection: Int) -> Mode = { _ in .pass }) throws {
@@ -36,6 +36,12 @@ public final class FaultProxy: Sendable {
 
     /// Connections accepted so far.
     public var connections: Int { state.withLock { $0.connections } }
+
+    /// Breaks every open connection (clients with keep-alive connections must connect again, and meet
+    /// the current script or refusal).
+    public func disconnectAll() {
+        for fd in state.withLock({ $0.open }) { shutdown(fd, Int32(SHUT_RDWR)) }
+    }
 
     /// Refuses new connections (the port is closed: connect gets ECONNREFUSED) until `refuse(false)`.
     public func refuse(_ refusing: Bool) throws {
@@ -90,6 +96,7 @@ public final class FaultProxy: Sendable {
             }
             let n = state.withLock { s -> Int in
                 s.connections += 1
+                s.open.insert(client)
                 return s.connections
             }
             let mode = script(n)
@@ -99,6 +106,7 @@ public final class FaultProxy: Sendable {
     }
 
     private func handle(_ client: Int32, _ mode: Mode) {
+        defer { _ = state.withLock { $0.open.remove(client) } }
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         switch mode {
