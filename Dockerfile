@@ -1,14 +1,19 @@
 # Production image: build with the Swift toolchain, run on slim Debian with only the C libraries.
-# (No Docker engine runs on the development machines of this project; this file is kept correct by
-# reading and by keeping it in step with the Makefile. See README "Deploying".)
+# No Docker engine runs on the development machines of this project: Tests/AppTests/DockerfileTests.swift
+# checks the two apt-get lists against Package.swift's system libraries and `ldd` of the binary.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrencode-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
+COPY Plugins ./Plugins
 COPY Sources ./Sources
 COPY Tests ./Tests
+# The commit for `pickupbox version`: Plugins/BuildInfo asks git at build time. Without .git in the
+# context (a source tarball), build with --build-arg PICKUPBOX_COMMIT=<commit> and drop this line.
+COPY .git ./.git
+ARG PICKUPBOX_COMMIT=
 RUN swift build -c release --product pickupbox --static-swift-stdlib \
     && install -D "$(swift build -c release --show-bin-path)/pickupbox" /out/pickupbox \
     && cp -R "$(swift build -c release --show-bin-path)/pickupbox_App.resources" /out/
@@ -31,6 +36,7 @@ ENV PICKUPBOX_ENV=production PICKUPBOX_HOST=0.0.0.0 PICKUPBOX_PORT=8080
 # same itself; here it also covers the operator commands. See BENCHMARKS.md "Memory after large bodies".
 ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' >&3 && grep -q '200 OK' <&3"]
+# The binary asks its own /health (PICKUPBOX_PORT): no shell, no curl (dash has no /dev/tcp).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD ["pickupbox", "healthcheck"]
 ENTRYPOINT ["pickupbox"]
 CMD ["serve"]

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrencode-dev zlib1g-dev postgresql python3-pip \
-                chromium chromium-driver zbar-tools
+                chromium chromium-driver zbar-tools nginx
 PY_PACKAGES  := openapi-spec-validator schemathesis selenium axe-selenium-python pytest
 SWIFT        ?= swift
 
@@ -35,6 +35,8 @@ run: build
 
 test: deps
 	$(SWIFT) build --build-tests
+	@# The image's binary (static Swift runtime): DockerfileTests read its ldd against the Dockerfile.
+	$(SWIFT) build -c release --product pickupbox --static-swift-stdlib
 	$(SWIFT) test --skip-build
 	Tests/web/run.sh
 	SCHEMATHESIS_MAX_TIME=150 Tests/contract/schemathesis.sh

@@ -30,6 +30,7 @@ let package = Package(
             dependencies: [
                 "CSystem",
                 "CZlib",
+                "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -68,8 +69,10 @@ let package = Package(
             // The browser frontend: plain files, no build step (Sources/App/Public → <exe dir>/pickupbox_App.resources/Public).
             resources: [.copy("Public")]
         ),
-        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
         .target(name: "PostgresTestSupport", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
+        // Writes the commit and the migration level into the executable before every build (`pickupbox version`).
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
             name: "pickupbox",
             dependencies: [
@@ -79,7 +82,8 @@ let package = Package(
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["BuildInfo"]
         ),
         .executableTarget(
             name: "pickupbox-bench",

@@ -15,7 +15,9 @@ Set-up, before anything is timed:
 4. HTTP, as each box: GET /api/v1/box/assignments?since=…&wait=0 for its `to_load` changes, then
    POST /api/v1/box/events `loaded` for each compartment (the server draws the PIN, stores its HMAC
    and puts the "ready" SMS into the sms_message outbox).
-5. SQL: the PINs from the outbox SMS bodies (nothing sends them yet in this build).
+5. SQL: the PINs from the outbox SMS texts, opened with the server's secret key (`--secret-key-file`,
+   the development key the server keeps in its data directory): the outbox stores them only encrypted
+   (AES-256-GCM, key derived with the label `sms-body`, see Sources/App/Security/TextCipher.swift).
 
 A verified pickup does not change the assignment (the factors call only marks the pickup session
 verified; the assignment stays `loaded` until the box reports the door events), so every connection
@@ -24,6 +26,8 @@ of boxes (a box serves one person at a time), so no two connections use one box 
 Wrong inputs would lock assignments and block boxes: every input is correct, and the run stops early
 if the server refuses anything."""
 import argparse
+import hashlib
+import hmac
 import http.client
 import json
 import multiprocessing as mp
@@ -56,6 +60,7 @@ p.add_argument("--warmup", type=float, default=2.0, help="seconds before measuri
 p.add_argument("--max-pairs", type=int, default=1_000_000, help="stop after this many pairs in all")
 p.add_argument("--server-pid", type=int, help="for server CPU from /proc")
 p.add_argument("--postgres-pid", type=int, help="postmaster pid, for PostgreSQL CPU from /proc (it and its children)")
+p.add_argument("--secret-key-file", required=True, help="the server's PICKUPBOX_SECRET_KEY (hex), to open the SMS texts in the outbox")
 args = p.parse_args()
 if args.connections > args.boxes:
     sys.exit("--connections must not exceed --boxes (a box serves one person at a time)")
@@ -203,7 +208,7 @@ out = psql_run(args.psql, f"""
 ANALYZE assignment;
 ANALYZE sms_message;
 ANALYZE box_event;
-SELECT b.id, m.to_number, m.body
+SELECT b.id, m.to_number, m.authority_id, m.id, encode(m.body_sealed, 'hex'), m.body_key_id
 FROM sms_message m
 JOIN assignment asg ON asg.authority_id = m.authority_id AND asg.id = m.assignment_id AND asg.status = 'loaded'
 JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
@@ -211,11 +216,22 @@ JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
 WHERE b.site_id = '{site}' AND m.template = 'ready_in_box'
 ORDER BY b.id, c.number
 """)
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+with open(args.secret_key_file) as f:
+    secret = bytes.fromhex(f.read().strip())
+# As TextCipher.derive: the key is HMAC-SHA256(secret, "pickupbox/sms-body/v1"), the id names the secret.
+sms_key = AESGCM(hmac.new(secret, b"pickupbox/sms-body/v1", hashlib.sha256).digest())
+sms_key_id = hmac.new(secret, b"pickupbox/key-id/v1", hashlib.sha256).digest()[:8].hex()
 work = {}
 for line in out.splitlines():
-    box, mobile, body = line.split("|", 2)
-    if not body:
+    box, mobile, authority, message, sealed, key_id = line.split("|", 5)
+    if not sealed:
         sys.exit("set-up: the outbox SMS has no text (a dispatcher sent it and erased the PIN): run the server with SMS_DISPATCHER=off")
+    if key_id != sms_key_id:
+        sys.exit("set-up: the outbox texts are sealed with another key than --secret-key-file")
+    raw = bytes.fromhex(sealed)
+    body = sms_key.decrypt(raw[:12], raw[12:], f"sms_message:{authority}:{message}".encode()).decode()
     pin = re.search(r"PIN: (\d{6})", body).group(1)
     y, mth, d = birth_of[mobile].split("-")
     work.setdefault(box, []).append((mobile, pin, f"{d}.{mth}.{y}"))

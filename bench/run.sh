@@ -3,7 +3,7 @@
 # tools. Bounded in time and count; targets 127.0.0.1 only. Results: bench/results/latest.txt
 #
 # Knobs (environment):
-#   BENCH_ONLY=box            run only these sections (comma-separated): health, ready, status, statuspage, applications,
+#   BENCH_ONLY=box            run only these sections (comma-separated): health, tls, accesslog, ready, status, statuspage, applications,
 #                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups, sms, dashboard. Default: all.
 #   BENCH_SMS_COUNT=10000, BENCH_SMS_THREADS=2   the SMS drain (bench/sms.sh)
 #                             A partial run writes bench/results/latest-<sections>.txt.
@@ -68,7 +68,11 @@ export ACCESS_LOG=off LOG_LEVEL=warning HTTP_MAX_CONNECTIONS=$MAXCONN STATUS_RAT
 export DB_POOL_SIZE=${DB_POOL_SIZE:-8} HTTP_WORKER_THREADS=${HTTP_WORKER_THREADS:-16}
 "$BIN" serve --demo --port "$PORT" ${BENCH_MIGRATIONS:+--migrations "$BENCH_MIGRATIONS"} > "$OUT/server.log" 2>&1 &
 SERVER=$!
-cleanup() { kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
+TLS_SERVER=""
+cleanup() {
+  [ -n "$TLS_SERVER" ] && { kill -TERM "$TLS_SERVER" 2>/dev/null || true; wait "$TLS_SERVER" 2>/dev/null || true; }
+  kill -TERM "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true
+}
 trap cleanup EXIT
 for _ in $(seq 1 300); do
   curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break
@@ -97,13 +101,16 @@ BACKGROUND=${BENCH_BACKGROUND_APPLICATIONS:-100000}
 
 rss() { awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$SERVER/status"; }
 # cpu_wrk <wrk arguments…>: wrk as given, then the server's CPU time (user + system) per request it answered.
-cpu_wrk() {
-  local before after out
-  before=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
+cpu_wrk() { cpu_wrk_of "$SERVER" "$@"; }
+# cpu_wrk_of <pid> <wrk arguments…>: the same for another server process.
+cpu_wrk_of() {
+  local pid=$1 before after out
+  shift
+  before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   out=$(wrk "$@")
-  after=$(awk '{print $14 + $15}' "/proc/$SERVER/stat")
+  after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
   printf '%s\n' "$out"
-  python3 -c "import sys; r = int(sys.argv[3]); print(f'server CPU per request: {(int(sys.argv[2]) - int(sys.argv[1])) / $(getconf CLK_TCK) / max(1, r) * 1e6:.0f} µs ({r} requests)')" \
+  python3 -c "import sys; r = int(sys.argv[3]); print(f'server CPU per request: {(int(sys.argv[2]) - int(sys.argv[1])) / $(getconf CLK_TCK) / max(1, r) * 1e6:.1f} µs ({r} requests)')" \
     "$before" "$after" "$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')"
 }
 
@@ -117,6 +124,64 @@ cpu_wrk() {
     wrk -t2 -c64 -d2s "http://127.0.0.1:$PORT/health" >/dev/null
     cpu_wrk -t2 -c64 -d"$DURATION" --latency "http://127.0.0.1:$PORT/health"
     echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want tls; then
+    # The server's own TLS (issue 12 §5): a second process on the same database with a certificate made
+    # now (EC P-256, self-signed; wrk does not verify it), so /health measures TLS and nothing else.
+    TLS_PORT=$((PORT + 2))
+    TLS_DIR="$OUT/tls"
+    rm -rf "$TLS_DIR" && mkdir -p "$TLS_DIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$TLS_DIR/key.pem" -out "$TLS_DIR/cert.pem" \
+      -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
+    TLS_CERT_FILE="$TLS_DIR/cert.pem" TLS_KEY_FILE="$TLS_DIR/key.pem" \
+      DATABASE_URL="host=$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")/run user=postgres dbname=pickupbox" \
+      "$BIN" serve --port "$TLS_PORT" ${BENCH_MIGRATIONS:+--migrations "$BENCH_MIGRATIONS"} > "$OUT/server-tls.log" 2>&1 &
+    TLS_SERVER=$!
+    for _ in $(seq 1 300); do curl -fsk "https://127.0.0.1:$TLS_PORT/health" >/dev/null 2>&1 && break; sleep 0.2; done
+    echo "## GET /health over TLS ($(curl -sk -o /dev/null -w '%{scheme}' "https://127.0.0.1:$TLS_PORT/health"), $(openssl s_client -connect 127.0.0.1:$TLS_PORT -brief </dev/null 2>&1 | awk -F': ' '/Protocol version|Ciphersuite/ {printf "%s ", $2}')) — keep-alive: wrk -t2 -c64 -d$DURATION --latency https://… (after a 2 s warm-up)"
+    wrk -t2 -c64 -d2s "https://127.0.0.1:$TLS_PORT/health" >/dev/null
+    wrk -t2 -c64 -d"$DURATION" --latency "https://127.0.0.1:$TLS_PORT/health"
+    echo "TLS server RSS after: $(awk '/VmRSS/ {printf "%.1f MiB", $2/1024}' "/proc/$TLS_SERVER/status")"
+    echo "### a new connection and full handshake per request: wrk -t2 -c16 -d$DURATION --latency -H 'Connection: close' https://…"
+    wrk -t2 -c16 -d"$DURATION" --latency -H 'Connection: close' "https://127.0.0.1:$TLS_PORT/health"
+    kill -TERM "$TLS_SERVER" 2>/dev/null || true
+    wait "$TLS_SERVER" 2>/dev/null || true
+    TLS_SERVER=""
+    echo
+  fi
+  if want accesslog; then
+    echo "## Access log: the cost of one line — pickupbox-bench access-log --lines 2000000 (json, text); then GET /health on two more servers alike but for ACCESS_LOG (off / on), LOG_FORMAT=json to a file each, wrk -t2 -c64 -d$DURATION, two rounds taking turns"
+    BENCH_TOOL="$(dirname "$BIN")/pickupbox-bench"
+    [ -x "$BENCH_TOOL" ] || BENCH_TOOL=.build/release/pickupbox-bench
+    "$BENCH_TOOL" access-log --lines 2000000 --format json --output "$OUT/access-bench.log"
+    "$BENCH_TOOL" access-log --lines 2000000 --format text --output "$OUT/access-bench.log"
+    # Both servers alike (same binary, database, log format and level), so the difference is the access log.
+    start_logged() {  # start_logged <port> <on|off>
+      DATABASE_URL="host=$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")/run user=postgres dbname=pickupbox" ACCESS_LOG=$2 LOG_LEVEL=info LOG_FORMAT=json \
+        SMS_DISPATCHER=off DEADLINE_CHECK_SECONDS=3600 "$BIN" serve --port "$1" ${BENCH_MIGRATIONS:+--migrations "$BENCH_MIGRATIONS"} 2> "$OUT/access-$2.log" >/dev/null &
+    }
+    start_logged $((PORT + 1)) off; LOG_OFF=$!
+    start_logged $((PORT + 2)) on; LOG_ON=$!
+    for p in $((PORT + 1)) $((PORT + 2)); do
+      for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$p/health" >/dev/null 2>&1 && break; sleep 0.2; done
+      wrk -t2 -c64 -d2s "http://127.0.0.1:$p/health" >/dev/null
+    done
+    FIGURES=()
+    for round in 1 2; do
+      for side in off on; do
+        if [ $side = off ]; then pid=$LOG_OFF; p=$((PORT + 1)); else pid=$LOG_ON; p=$((PORT + 2)); fi
+        R=$(cpu_wrk_of "$pid" -t2 -c64 -d"$DURATION" "http://127.0.0.1:$p/health")
+        echo "ACCESS_LOG=$side (round $round): $(printf '%s\n' "$R" | awk '/Requests\/sec/ {print $2 " requests/s"}'), $(printf '%s\n' "$R" | grep 'server CPU')"
+        FIGURES+=("$(printf '%s\n' "$R" | sed -n 's/.*server CPU per request: \([0-9.]*\).*/\1/p')")
+      done
+    done
+    python3 -c "import sys; f=[float(x) for x in sys.argv[1:5]]; off=(f[0]+f[2])/2; on=(f[1]+f[3])/2; print(f'access log: {off:.1f} µs → {on:.1f} µs of server CPU per request, {on - off:+.1f} µs a line (mean of two rounds); lines written: {sys.argv[5]}')" \
+      "${FIGURES[@]}" "$(grep -c '"message":"request"' "$OUT/access-on.log")"
+    echo "$(curl -s "http://127.0.0.1:$((PORT + 2))/metrics" | grep '^log_lines_dropped_total')"
+    kill -TERM "$LOG_OFF" "$LOG_ON" 2>/dev/null || true
+    wait "$LOG_OFF" "$LOG_ON" 2>/dev/null || true
+    rm -f "$OUT/access-on.log" "$OUT/access-off.log" "$OUT/access-bench.log"
     echo
   fi
   if want ready; then
@@ -185,7 +250,8 @@ cpu_wrk() {
   fi
   if want pickups; then
     PU=(python3 bench/pickups.py --port "$PORT" --boxes "$PICKUP_BOXES" --compartments "$PICKUP_COMPARTMENTS" --processes "$PICKUP_PROCESSES"
-        --connections "$PICKUP_CONNECTIONS" --duration "$PICKUP_SECONDS" --warmup 2 --server-pid "$SERVER" ${POSTMASTER:+--postgres-pid "$POSTMASTER"})
+        --connections "$PICKUP_CONNECTIONS" --duration "$PICKUP_SECONDS" --warmup 2 --server-pid "$SERVER" ${POSTMASTER:+--postgres-pid "$POSTMASTER"}
+        --secret-key-file "$PICKUPBOX_DATA_DIR/secret-key")
     echo "## Pickup verification at the box (POST /api/v1/box/pickups + …/{id}/factors) — ${PU[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
     timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
     echo "server RSS after: $(rss)"

@@ -18,6 +18,8 @@ public final class Application: Sendable {
     let throttle: LoginThrottle
     /// Key for keyed hashes (CANs, PINs); never stored in the database.
     let secretKey: [UInt8]
+    /// Encrypts the SMS texts in the outbox (they carry PINs); derived from the secret key.
+    let smsCipher: TextCipher
     let statusLimiter: RateLimiter
     /// Public site data (hours, exceptions, pickup settings) for the status check, kept for a minute.
     let publicSites = SiteHoursCache()
@@ -27,6 +29,11 @@ public final class Application: Sendable {
     let longPolls: LongPollRegistry
     /// Moves documents past their pickup deadline to `retrieval_due`.
     let deadlines: DeadlineScheduler
+    /// Erases personal data on schedule (issue #11 §1).
+    let erasurePass: ErasurePass
+    let erasure: ErasureScheduler
+    /// Seals committed audit events into their authority's hash chain (issue #11 §3).
+    let auditSealer: AuditSealer
     /// Sends the SMS outbox; nil when `SMS_DISPATCHER=off`.
     let smsDispatcher: SMSDispatcher?
     /// The newest migration version this build knows; `/ready` checks that it is applied.
@@ -47,13 +54,17 @@ public final class Application: Sendable {
             logger: logger
         )
         self.listener = PostgresListener(connectionString: connectionString, logger: logger)
-        self.metrics = AppMetrics(registry: registry)
+        self.metrics = AppMetrics(registry: registry, instance: configuration.instance, build: configuration.build, smsHourlyCap: configuration.sms.hourlyCap)
         self.sessions = SessionStore(pool: pool, secureCookie: configuration.cookieSecure)
         self.throttle = LoginThrottle(failuresPerAccount: configuration.loginFailuresPerAccount, failuresPerAddress: configuration.loginFailuresPerAddress)
         self.secretKey = try configuration.secretKey ?? configuration.developmentSecretKey()
+        self.smsCipher = TextCipher(secret: secretKey, previous: configuration.previousSecretKey, label: SMSOutbox.cipherLabel)
         self.statusLimiter = RateLimiter(perMinute: configuration.statusRateLimitPerMinute)
         self.longPolls = LongPollRegistry(logger: logger)
-        self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds, sms: configuration.sms)
+        self.deadlines = DeadlineScheduler(pool: pool, logger: logger, interval: configuration.deadlineCheckSeconds, sms: configuration.sms, cipher: smsCipher, metrics: metrics)
+        self.erasurePass = ErasurePass(pool: pool, configuration: configuration, cipher: smsCipher, logger: logger)
+        self.erasure = ErasureScheduler(pass: erasurePass, interval: configuration.erasureIntervalSeconds, logger: logger)
+        self.auditSealer = AuditSealer(pool: pool, logger: logger)
         // The provider is built (and its configuration checked) even when this process does not send.
         let gateway = configuration.sms.gateway
         let makeProvider = { () throws(SMSError) -> any SMSProvider in
@@ -67,7 +78,7 @@ public final class Application: Sendable {
                 ? try SMSDispatcher(pool: PostgresPool(configuration: PostgresConfiguration(
                     connectionString: connectionString, poolSize: configuration.sms.threads + 1, checkoutTimeout: configuration.databasePoolTimeout,
                     applicationName: "pickupbox-sms", synchronousCommit: false), logger: logger),
-                    settings: configuration.sms, logger: logger, metrics: metrics, makeProvider: makeProvider) : nil
+                    settings: configuration.sms, cipher: smsCipher, logger: logger, metrics: metrics, makeProvider: makeProvider) : nil
         } catch {
             throw AppConfiguration.Invalid(problems: ["SMS: \(error.reason)"])
         }
@@ -103,8 +114,15 @@ public final class Application: Sendable {
         if let sms = smsDispatcher {
             _ = listener.subscribe(channel: SMSOutbox.channel) { _ in sms.wake() }
         }
+        // Texts an older server left in clear are sealed before this process sends anything (the erasure
+        // pass does it again, should the database be unreachable now).
+        do { _ = try pool.withConnection { try SMSOutbox.sealClearTexts($0, cipher: smsCipher, logger: logger) } } catch {
+            logger.warning("SMS texts left in clear by an older server not sealed yet", metadata: ["error": "\(error)"])
+        }
         listener.start()
         deadlines.start()
+        erasure.start()
+        auditSealer.start()
         smsDispatcher?.start()
         try server.start()
     }
@@ -114,6 +132,8 @@ public final class Application: Sendable {
         // Parked long polls are answered ("nothing new") so that the drain does not wait for them.
         longPolls.shutdown()
         deadlines.shutdown()
+        erasure.shutdown()
+        auditSealer.shutdown()
         server.shutdown()
         smsDispatcher?.shutdown()
         listener.shutdown()

@@ -114,12 +114,13 @@ public enum DemoSeed {
                 let mobile = "+49151" + String(format: "%08d", 10_000 + i)   // fictitious
                 try c.execute("""
                     INSERT INTO application (authority_id, id, vorgangsnummer, site_id, document_type, issuance, family_name, given_names, date_of_birth,
-                        mobile_number, pickup_method, fee_cents, fee_settled, state, cancel_reason, created_at)
+                        mobile_number, pickup_method, fee_cents, fee_settled, state, cancel_reason, cancelled_at, created_at)
                     VALUES (\(authority), \(id), \(Vorgangsnummer.generate(using: &rng).value), \(site), \(i % 5 == 0 ? "travel_document" : "eat"),
                         \(i % 3 == 0 ? "renewal" : "first"), \(families[i % families.count]), \(givenNames[(i * 7) % givenNames.count]),
                         \(String(format: "%04d-%02d-%02d", 1960 + i % 45, 1 + i % 12, 1 + i % 28)), \(mobile), \(boxPickup ? "box" : "counter"),
                         \(i % 3 == 0 ? 9300 : 10000), true, \((state == "assigned" || state == "ready_in_box") && !boxPickup ? "ready_at_counter" : state),
-                        \(state == "cancelled" ? "Antrag zurückgenommen" : nil), now() - make_interval(days => \(50 - i)))
+                        \(state == "cancelled" ? "Antrag zurückgenommen" : nil),
+                        \(state == "cancelled" ? Date().addingTimeInterval(-86_400 * Double(49 - i)) : nil), now() - make_interval(days => \(50 - i)))
                     """)
                 if (state == "assigned" || state == "ready_in_box") && boxPickup && compartmentIndex < freeCompartments.count {
                     let assignment = UUID()

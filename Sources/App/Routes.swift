@@ -19,7 +19,7 @@ public struct AppRoute: Sendable {
     static func box(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, app: Application, handler: RouteHandler) -> AppRoute {
         let admission = Admission(
             screen: { request in BoxAuth.bearerToken(request) == nil ? BoxAuth.invalid.response : nil },
-            admit: { request in try BoxAuth.principal(request, pool: app.pool) }
+            admit: { request in try BoxAuth.principal(request, app) }
         )
         return AppRoute(access: .box, route: Route(method, pattern, maxBodyBytes: maxBodyBytes ?? openBodyLimit, admission: admission, handler: handler))
     }
@@ -71,6 +71,7 @@ public enum Routes {
         routes += HandoverHandlers.routes(app)
         routes += AssignmentHandlers.routes(app)
         routes += PinHandlers.routes(app)
+        routes += ApprovalHandlers.routes(app)
         routes += DeliveryHandlers.routes(app)
         routes += BoxControllerHandlers.routes(app)
         routes += SiteHandlers.routes(app)
@@ -78,6 +79,9 @@ public enum Routes {
         routes += DashboardHandlers.routes(app)
         routes += UserHandlers.routes(app)
         routes += SMSHandlers.routes(app)
+        routes += ErasureReceipts.routes(app)
+        routes += AuditHandlers.routes(app)
+        routes += ApplicationExport.routes(app)
         return routes
     }
 

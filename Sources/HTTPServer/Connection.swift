@@ -1,6 +1,8 @@
 /// One client connection. Owned by exactly one event loop and only touched on its thread.
 final class Connection {
     enum Phase {
+        /// TLS handshake in progress (the header time-out applies; no HTTP answer is possible yet).
+        case handshake
         /// Between requests (keep-alive idle time-out applies).
         case idle
         /// Receiving a header block (header time-out applies from its first byte).
@@ -47,14 +49,24 @@ final class Connection {
     var readPaused = false
     /// The request was answered before its body was read: linger instead of closing at once.
     var lingerOnClose = false
+    /// The TLS session on a TLS listener; nil for plain HTTP.
+    let tls: TLSSession?
 
-    init(fd: Int32, remoteAddress: String, addressKey: String?, limits: HTTPParserLimits, now: UInt64) {
+    init(fd: Int32, remoteAddress: String, addressKey: String?, limits: HTTPParserLimits, now: UInt64, tls: TLSSession? = nil) {
         self.fd = fd
         self.remoteAddress = remoteAddress
         self.addressKey = addressKey
         self.parser = HTTPRequestParser(limits: limits)
         self.phaseStarted = now
         self.lastProgress = now
+        self.tls = tls
+        if tls != nil { phase = .handshake }
+    }
+
+    /// How its requests arrived, for `Request.transport`.
+    var transport: Request.Transport {
+        guard let tls else { return .plain }
+        return .tls(clientCertificate: tls.clientCertificate)
     }
 
     var hasPendingOutput: Bool { outputOffset < output.count }

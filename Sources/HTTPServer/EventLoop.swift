@@ -65,13 +65,18 @@ final class EventLoop: @unchecked Sendable {
 
     private let core: ServerCore
     private let index: Int
+    /// TLS on this listener, or nil for plain HTTP.
+    private let tls: TLSContext?
     private let epfd: Int32
     private let wakefd: Int32
     private var listener: ListeningSocket?
     private let tasks = Mutex<[Task]>([])
     private let wakeArmed = Atomic<Bool>(false)
     private var connections: [Int32: Connection] = [:]
-    private var writer = ResponseWriter()
+    private var writer: ResponseWriter
+    private var accessLine = AccessLogLine()
+    /// This loop's own buffer in the log sink (made on first use).
+    private var accessLane: LogSink.Lane?
     private var draining = false
     private var drainDeadline: UInt64 = 0
     private var acceptPausedUntil: UInt64 = 0
@@ -82,9 +87,11 @@ final class EventLoop: @unchecked Sendable {
     private let scratch: UnsafeMutableRawPointer
     let finished = Mutex<Bool>(false)
 
-    init(core: ServerCore, index: Int, listener: ListeningSocket) throws {
+    init(core: ServerCore, index: Int, listener: ListeningSocket, tls: TLSContext? = nil) throws {
         self.core = core
         self.index = index
+        self.tls = tls
+        writer = ResponseWriter(strictTransportSecurity: core.configuration.strictTransportSecurity)
         self.listener = listener
         guard let ep = try syscall("epoll_create1", blocking: true, { csystem_epoll_create() }) else { throw SystemError(call: "epoll_create1", errno: EAGAIN) }
         epfd = ep
@@ -208,7 +215,8 @@ final class EventLoop: @unchecked Sendable {
             if open > core.configuration.maxConnections {
                 core.openConnections.wrappingSubtract(1, ordering: .relaxed)
                 core.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
-                ServerCore.overloaded.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, CSYSTEM_MSG_NOSIGNAL) }
+                // A TLS client could not read a plain answer: it is only closed.
+                if tls == nil { ServerCore.overloaded.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, CSYSTEM_MSG_NOSIGNAL) } }
                 Glibc.close(fd)
                 continue
             }
@@ -222,17 +230,30 @@ final class EventLoop: @unchecked Sendable {
                     core.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
                     var refusal = Response.error(.tooManyRequests, code: "too_many_connections", message: "Too many open connections from this address; close some and try again.")
                     refusal.headers.set("Retry-After", "1")
-                    let bytes = writer.serialize(refusal, method: .GET, minorVersion: 1, keepAlive: false, requestID: requestID(from: [:]))
-                    bytes.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, CSYSTEM_MSG_NOSIGNAL) }
+                    // A TLS client could not read a plain answer: it is only closed.
+                    if tls == nil {
+                        let bytes = writer.serialize(refusal, method: .GET, minorVersion: 1, keepAlive: false, requestID: requestID(from: [:]))
+                        bytes.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, CSYSTEM_MSG_NOSIGNAL) }
+                    }
                     Glibc.close(fd)
                     continue
                 }
                 addressKey = key
             }
+            var session: TLSSession?
+            if let tls {
+                session = TLSSession(context: tls, fd: fd)
+                guard session != nil else {
+                    core.openConnections.wrappingSubtract(1, ordering: .relaxed)
+                    if let addressKey { core.addressConnections?.release(addressKey) }
+                    Glibc.close(fd)
+                    continue
+                }
+            }
             core.acceptedConnections.wrappingAdd(1, ordering: .relaxed)
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let connection = Connection(fd: fd, remoteAddress: remoteAddress, addressKey: addressKey, limits: core.configuration.parserLimits, now: now)
+            let connection = Connection(fd: fd, remoteAddress: remoteAddress, addressKey: addressKey, limits: core.configuration.parserLimits, now: now, tls: session)
             connections[fd] = connection
             // Edge-triggered, registered once: no epoll_ctl per request. Reads drain to EAGAIN.
             _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, fd, CSYSTEM_EPOLLIN | CSYSTEM_EPOLLOUT | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLET, UInt64(UInt32(bitPattern: fd)))
@@ -246,13 +267,87 @@ final class EventLoop: @unchecked Sendable {
             close(connection)
             return
         }
-        if flags & CSYSTEM_EPOLLOUT != 0 && connection.hasPendingOutput {
+        if let session = connection.tls, !session.established {
+            continueHandshake(connection, session, now: now)
+            return
+        }
+        // A TLS write can wait for the socket either way; plain writes wait for EPOLLOUT only.
+        if (flags & CSYSTEM_EPOLLOUT != 0 || connection.tls != nil) && connection.hasPendingOutput {
             flush(connection, now: now)
             if connection.isClosed { return }
         }
         if flags & (CSYSTEM_EPOLLIN | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLHUP) != 0 {
             readAvailable(connection, now: now)
         }
+    }
+
+    /// One non-blocking handshake step; a finished handshake goes on to read what the client sent with it.
+    private func continueHandshake(_ connection: Connection, _ session: TLSSession, now: UInt64) {
+        switch session.handshake() {
+        case .done:
+            connection.phase = .idle
+            connection.phaseStarted = now
+            connection.lastProgress = now
+            readAvailable(connection, now: now)
+        case .wantRead, .wantWrite:
+            connection.lastProgress = now
+        case .bytes, .closed, .failed:
+            // Plain HTTP to the TLS port, a certificate of another CA or an expired one, a bad record.
+            close(connection)
+        }
+    }
+
+    /// What one receive did.
+    private enum Received {
+        case bytes(Int)
+        case endOfStream
+        case wouldBlock
+        case interrupted
+        case failed
+    }
+
+    /// Reads into the scratch buffer from the socket, or through TLS.
+    private func receive(_ connection: Connection) -> Received {
+        if let session = connection.tls {
+            switch session.read(into: scratch, count: scratchSize) {
+            case .bytes(let n): return .bytes(n)
+            case .closed: return .endOfStream
+            case .wantRead, .wantWrite: return .wouldBlock
+            case .done, .failed: return .failed
+            }
+        }
+        let n = recv(connection.fd, scratch, scratchSize, 0)
+        if n > 0 { return .bytes(n) }
+        if n == 0 { return .endOfStream }
+        let err = csystem_errno()
+        if err == EINTR { return .interrupted }
+        if err == EAGAIN || err == EWOULDBLOCK { return .wouldBlock }
+        return .failed
+    }
+
+    /// What one send did.
+    private enum Sent {
+        case bytes(Int)
+        case wouldBlock
+        case interrupted
+        case failed
+    }
+
+    /// Writes from `bytes` to the socket, or through TLS.
+    private func transmit(_ connection: Connection, _ bytes: UnsafeRawPointer, count: Int) -> Sent {
+        if let session = connection.tls {
+            switch session.write(bytes, count: count) {
+            case .bytes(let n): return .bytes(n)
+            case .wantRead, .wantWrite: return .wouldBlock
+            case .done, .closed, .failed: return .failed
+            }
+        }
+        let n = send(connection.fd, bytes, count, CSYSTEM_MSG_NOSIGNAL)
+        if n > 0 { return .bytes(n) }
+        let err = csystem_errno()
+        if n < 0 && err == EINTR { return .interrupted }
+        if n < 0 && (err == EAGAIN || err == EWOULDBLOCK) { return .wouldBlock }
+        return .failed
     }
 
     /// Most unparsed bytes held for a connection whose current request is still being answered
@@ -276,16 +371,17 @@ final class EventLoop: @unchecked Sendable {
                 connection.readPaused = true
                 break
             }
-            let n = recv(connection.fd, scratch, scratchSize, 0)
-            if n > 0 {
+            let received = receive(connection)
+            if case .bytes(let n) = received {
                 connection.input.append(UnsafeRawBufferPointer(start: scratch, count: n))
                 connection.lastProgress = now
                 // A short read drained the socket; data that arrives later raises a new edge
                 // (as nginx relies on), so the extra recv that would only say EAGAIN is skipped.
-                if n < scratchSize { break }
+                // Not so with TLS: a read returns one record, and OpenSSL may hold more (decrypted or not).
+                if connection.tls == nil && n < scratchSize { break }
                 continue
             }
-            if n == 0 {
+            if case .endOfStream = received {
                 // A parked request (a long poll) whose client closed its side: the client is gone, as every
                 // long-polling client that stops waiting closes the connection. Dropping it now frees the
                 // socket and cancels the responder (the handler's `onCancel` runs) instead of holding both
@@ -306,9 +402,8 @@ final class EventLoop: @unchecked Sendable {
                 connection.closeAfterWrite = true
                 break
             }
-            let err = csystem_errno()
-            if err == EINTR { continue }
-            if err == EAGAIN || err == EWOULDBLOCK { break }
+            if case .interrupted = received { continue }
+            if case .wouldBlock = received { break }
             close(connection)
             return
         }
@@ -382,7 +477,8 @@ final class EventLoop: @unchecked Sendable {
         if let admission = route.admission, let requestID = connection.current?.requestID {
             let request = Request(
                 method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: [],
-                parameters: parameters, route: route.pattern, requestID: requestID, remoteAddress: connection.remoteAddress
+                parameters: parameters, route: route.pattern, requestID: requestID, remoteAddress: connection.remoteAddress,
+                transport: connection.transport
             )
             if let refusal = admission.screen?(request) {
                 refuseBeforeBody(connection, response: refusal, now: now)
@@ -475,7 +571,7 @@ final class EventLoop: @unchecked Sendable {
         let request = Request(
             method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: body,
             parameters: parameters, route: route.pattern, requestID: current.requestID, remoteAddress: connection.remoteAddress,
-            admitted: current.admitted
+            admitted: current.admitted, transport: connection.transport
         )
         let handler = route.handler
         if route.execution == .eventLoop, case .respond(let respond) = handler {
@@ -537,13 +633,11 @@ final class EventLoop: @unchecked Sendable {
         if let route { routeName = route } else if case .found(let i, _) = current.match { routeName = core.router.routes[i].pattern } else { routeName = "unmatched" }
         let duration = MonotonicClock.now() &- current.started
         if core.configuration.accessLog {
-            core.logger.info("request", metadata: [
-                "http.method": "\(head.method.rawValue)",
-                "http.route": "\(routeName)",
-                "http.status": "\(response.status.code)",
-                "http.duration_ms": "\(Double(duration / 1000) / 1000)",
-                "request.id": "\(current.requestID)",
-            ])
+            let c = core.configuration
+            let lane = accessLane ?? c.logSink.makeLane()
+            accessLane = lane
+            accessLine.write(format: c.logFormat, instance: c.instance, method: head.method, route: routeName, status: response.status.code,
+                             durationNanoseconds: duration, requestID: current.requestID, to: c.logSink, lane: lane)
         }
         if let observer = core.observer {
             var routeIndex = -1
@@ -556,19 +650,19 @@ final class EventLoop: @unchecked Sendable {
     /// Sends pending output; afterwards either closes, waits for writability, or reads the next request.
     private func flush(_ connection: Connection, now: UInt64) {
         while connection.hasPendingOutput {
-            let n = connection.output.withUnsafeBytes { raw in
-                send(connection.fd, raw.baseAddress! + connection.outputOffset, raw.count - connection.outputOffset, CSYSTEM_MSG_NOSIGNAL)
+            let sent = connection.output.withUnsafeBytes { raw in
+                transmit(connection, raw.baseAddress! + connection.outputOffset, count: raw.count - connection.outputOffset)
             }
-            if n > 0 {
+            switch sent {
+            case .bytes(let n):
                 connection.outputOffset += n
                 connection.lastProgress = now
-            } else {
-                let err = csystem_errno()
-                if n < 0 && err == EINTR { continue }
-                if n < 0 && (err == EAGAIN || err == EWOULDBLOCK) {
-                    // Edge-triggered EPOLLOUT tells us when there is room again.
-                    return
-                }
+            case .interrupted:
+                continue
+            case .wouldBlock:
+                // Edge-triggered EPOLLOUT tells us when there is room again.
+                return
+            case .failed:
                 close(connection)
                 return
             }
@@ -620,6 +714,7 @@ final class EventLoop: @unchecked Sendable {
         guard !connection.isClosed else { return }
         connection.isClosed = true
         connections[connection.fd] = nil
+        connection.tls?.shutdown()
         Glibc.close(connection.fd)
         core.openConnections.wrappingSubtract(1, ordering: .relaxed)
         if let key = connection.addressKey { core.addressConnections?.release(key) }
@@ -645,6 +740,9 @@ final class EventLoop: @unchecked Sendable {
                 continue
             }
             switch connection.phase {
+            case .handshake:
+                // No HTTP answer is possible before the handshake: a client that does not finish it is dropped.
+                if draining || now &- connection.phaseStarted > headerTimeout { close(connection) }
             case .idle:
                 if draining || now &- connection.phaseStarted > keepAliveTimeout { close(connection) }
             case .head:
@@ -675,7 +773,8 @@ final class EventLoop: @unchecked Sendable {
             Glibc.close(l.fd)
             listener = nil
         }
-        for connection in Array(connections.values) where connection.phase == .idle && !connection.hasPendingOutput && connection.input.isEmpty {
+        for connection in Array(connections.values)
+        where (connection.phase == .idle || connection.phase == .handshake) && !connection.hasPendingOutput && connection.input.isEmpty {
             close(connection)
         }
     }

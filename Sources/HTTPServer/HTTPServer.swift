@@ -58,8 +58,17 @@ public final class HTTPServer: Sendable {
                 throw error
             }
             s.port = port
+            var tls: TLSContext?
+            do {
+                tls = try configuration.tls.map { try TLSContext($0) }
+            } catch {
+                for l in listeners { close(l.fd) }
+                throw error
+            }
+            // OpenSSL writes to the socket with write(2): a peer gone away must not kill the process.
+            if tls != nil { signal(SIGPIPE, SIG_IGN) }
             for (i, listener) in listeners.enumerated() {
-                let loop = try EventLoop(core: core, index: i, listener: listener)
+                let loop = try EventLoop(core: core, index: i, listener: listener, tls: tls)
                 s.loops.append(loop)
                 let thread = Thread { loop.run() }
                 thread.name = "pickupbox-loop-\(i)"
@@ -67,7 +76,8 @@ public final class HTTPServer: Sendable {
                 thread.start()
             }
         }
-        logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "http.loops": "\(configuration.eventLoops)"])
+        logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)", "http.loops": "\(configuration.eventLoops)",
+                                            "http.tls": "\(configuration.tls == nil ? "off" : configuration.tls?.clientCAFile == nil ? "on" : "mutual")"])
     }
 
     /// The bound port (useful with port 0).

@@ -20,11 +20,27 @@ public struct Request: Sendable {
     /// What the route's `Admission.admit` returned before the body was read (e.g. the session's
     /// principal); nil for requests without a body or routes without admission.
     public let admitted: (any Sendable)?
+    /// How the request arrived: plain, or over TLS with or without a verified client certificate.
+    public let transport: Transport
+
+    /// The connection a request came over.
+    public enum Transport: Sendable, Equatable {
+        case plain
+        /// TLS; `clientCertificate` is the subject of a client certificate that verified against the
+        /// server's client CAs (mutual TLS), nil when the client presented none.
+        case tls(clientCertificate: String?)
+
+        /// The subject of a verified client certificate, if any.
+        public var clientCertificate: String? {
+            if case .tls(let subject) = self { return subject }
+            return nil
+        }
+    }
 
     public init(
         method: HTTPMethod, target: String, minorVersion: Int = 1, headers: HTTPHeaders = [:], body: [UInt8] = [],
         parameters: [String: String] = [:], route: String = "unmatched", requestID: String = "test", remoteAddress: String = "127.0.0.1",
-        admitted: (any Sendable)? = nil
+        admitted: (any Sendable)? = nil, transport: Transport = .plain
     ) {
         self.admitted = admitted
         self.method = method
@@ -36,6 +52,7 @@ public struct Request: Sendable {
         self.route = route
         self.requestID = requestID
         self.remoteAddress = remoteAddress
+        self.transport = transport
     }
 
     /// The path part of the target, still percent-encoded.

@@ -6,6 +6,12 @@ import Glibc
 struct ResponseWriter {
     private var cachedSecond = -1
     private var cachedDate: [UInt8] = []
+    /// Header lines every response carries (`Strict-Transport-Security`), serialized once.
+    private let fixedLines: [UInt8]
+
+    init(strictTransportSecurity: String? = nil) {
+        fixedLines = strictTransportSecurity.map { Array("Strict-Transport-Security: \($0)\r\n".utf8) } ?? []
+    }
 
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -57,6 +63,7 @@ struct ResponseWriter {
         for kind in HeaderKind.defaults where seen & kind.rawValue == 0 {
             out.append(contentsOf: kind.defaultLine)
         }
+        out.append(contentsOf: fixedLines)
         out.append(contentsOf: Self.requestIDName)
         out.append(contentsOf: requestID.utf8)
         out.append(contentsOf: Self.crlf)

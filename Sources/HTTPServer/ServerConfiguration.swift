@@ -36,7 +36,18 @@ public struct ServerConfiguration: Sendable {
     public var shutdownTimeout: Duration = .seconds(10)
     /// One log line per request at info level (method, route pattern, status, duration, request id).
     public var accessLog = true
+    /// Text or JSON lines (the access log; the rest of the log is the logger's).
+    public var logFormat = LogFormat.text
+    /// This process's name, on every access-log line.
+    public var instance = "pickupbox"
+    /// Where access-log lines go (written by its own thread, in batches).
+    public var logSink = LogSink.standardError
     public var listenBacklog: Int32 = 4096
+    /// TLS on the listener (and mutual TLS with `clientCAFile`); nil serves plain HTTP.
+    public var tls: TLSConfiguration?
+    /// `Strict-Transport-Security` value sent with every response (RFC 6797), e.g. `max-age=31536000`;
+    /// nil sends none. Browsers heed it only over HTTPS (ours, or a proxy's in front).
+    public var strictTransportSecurity: String?
 
     public init() {}
 

@@ -148,11 +148,14 @@ func formatAddress(_ storage: inout sockaddr_storage) -> String {
 public enum ServerError: Error, CustomStringConvertible, Sendable {
     case invalidAddress(String)
     case alreadyStarted
+    /// The TLS settings could not be loaded (certificate, key, CA file, or OpenSSL refused a setting).
+    case tls(String)
 
     public var description: String {
         switch self {
         case .invalidAddress(let a): return "invalid listen address: \(a)"
         case .alreadyStarted: return "server already started"
+        case .tls(let reason): return "TLS: \(reason)"
         }
     }
 }

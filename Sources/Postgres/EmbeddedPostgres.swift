@@ -106,9 +106,10 @@ public struct EmbeddedPostgres: Sendable {
     /// The unix socket directory.
     public var socketDirectory: String { layout.socketDirectory }
 
-    /// libpq conninfo for `database` over the unix socket.
-    public func connectionString(database: String = "pickupbox") -> String {
-        "host=\(layout.socketDirectory) port=\(Self.port) user=postgres dbname=\(database)"
+    /// libpq conninfo for `database` over the unix socket, as `user` (the cluster's superuser `postgres`
+    /// by default; any role logs in without a password, the socket being private).
+    public func connectionString(database: String = "pickupbox", user: String = "postgres") -> String {
+        "host=\(layout.socketDirectory) port=\(Self.port) user=\(user) dbname=\(database)"
     }
 
     /// Creates `name` (letters a–z, digits, `_`) unless it exists.

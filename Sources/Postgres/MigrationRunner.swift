@@ -22,7 +22,7 @@ public struct MigrationRunner: Sendable {
     }
 
     /// `pg_advisory_lock` key shared by every pickupbox process ("pickupbx" as ASCII).
-    static let advisoryLockKey: Int64 = 0x7069_636B_7570_6278
+    public static let advisoryLockKey: Int64 = 0x7069_636B_7570_6278
 
     private let directory: String
     private let logger: Logger
@@ -63,20 +63,34 @@ public struct MigrationRunner: Sendable {
     /// Applies every pending migration and returns those it applied (empty when up to date).
     @discardableResult
     public func migrate(connectionString: String) throws -> [Migration] {
+        do {
+            return try apply(connectionString: connectionString)
+        } catch var error as PostgresError where error.sqlState == SQLState.insufficientPrivilege {
+            error.kind = .migration
+            error.reason += " (this role may not change the schema: migrate as the owner, DATABASE_OWNER_URL)"
+            throw error
+        }
+    }
+
+    private func apply(connectionString: String) throws -> [Migration] {
         let migrations = try load()
         let connection = try PostgresConnection.connect(
             connectionString, statementTimeoutMilliseconds: 0, applicationName: "pickupbox-migrate", logger: logger
         )
         defer { connection.close() }  // also releases the advisory lock
         try connection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))")
-        try connection.simpleQuery("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
+        // Created only when missing: a role that may not change the schema (the server's own, with
+        // the schema owned by another role) can still find that nothing is pending.
+        if try connection.query("SELECT to_regclass('schema_migrations') IS NULL").first?.decode(Bool.self, at: 0) == true {
+            try connection.simpleQuery("""
+                CREATE TABLE schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    checksum text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                )
+                """)
+        }
         let pending = try pending(migrations, connection: connection)
         for migration in pending {
             logger.info("applying migration", metadata: ["migration.name": "\(migration.name)"])

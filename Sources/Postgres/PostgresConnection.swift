@@ -117,6 +117,21 @@ public final class PostgresConnection: @unchecked Sendable {
         try check(result, context: "statement")
     }
 
+    /// Runs `body` inside `BEGIN … COMMIT` on this connection, rolling back when it throws. Unlike
+    /// `PostgresPool.transaction`, nothing is retried: for work that holds a session-level lock on this
+    /// connection across several transactions and resumes by itself (the erasure pass).
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try simpleQuery("BEGIN")
+        do {
+            let value = try body(self)
+            try simpleQuery("COMMIT")
+            return value
+        } catch {
+            if !isBroken, transactionStatus != .idle { try? simpleQuery("ROLLBACK") }
+            throw error
+        }
+    }
+
     // MARK: - Internals
 
     enum TransactionStatus { case idle, active, inTransaction, inFailedTransaction, unknown }

@@ -104,4 +104,6 @@ public enum SQLState {
     public static let cannotConnectNow = "57P03"
     public static let invalidTextRepresentation = "22P02"
     public static let undefinedTable = "42P01"
+    public static let insufficientPrivilege = "42501"
+    public static let duplicateObject = "42710"
 }

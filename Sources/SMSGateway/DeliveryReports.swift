@@ -33,20 +33,33 @@ public enum DeliveryReports {
         }
     }
 
-    /// Our webhook scheme: `X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>` (SMS_DLR_SECRET).
-    /// Hex is accepted in either case; the comparison is constant-time. Missing or malformed → false.
-    public static func verifyWebhook(body: [UInt8], signatureHeader: String?, secret: [UInt8]) -> Bool {
-        guard !secret.isEmpty, let header = signatureHeader?.trimmingWhitespace() else { return false }
+    /// Our webhook scheme: `X-Timestamp: <Unix seconds>` and
+    /// `X-Signature: sha256=<hex HMAC-SHA256(secret, timestamp + "." + raw body)>` (SMS_DLR_SECRET). The
+    /// timestamp is inside the signature, so a captured report cannot be replayed later with a new one; a
+    /// timestamp more than `maxAgeSeconds` away from `now` is refused (and within the window the receiver
+    /// accepts each signature once). Hex is accepted in either case; the comparison is constant-time.
+    /// Missing or malformed → false.
+    public static func verifyWebhook(body: [UInt8], timestampHeader: String?, signatureHeader: String?, secret: [UInt8], now: Int,
+                                     maxAgeSeconds: Int = replayWindowSeconds) -> Bool {
+        guard !secret.isEmpty, let header = signatureHeader?.trimmingWhitespace(),
+              let timestamp = timestampHeader.flatMap({ Int($0.trimmingWhitespace()) }), abs(now - timestamp) <= maxAgeSeconds else { return false }
         guard header.lowercased().hasPrefix("sha256="), let given = hexBytes(header.dropFirst("sha256=".count)) else {
             return false
         }
-        return HMAC.constantTimeEqual(HMAC.sha256(key: secret, message: body), given)
+        return HMAC.constantTimeEqual(webhookSignatureBytes(body: body, timestamp: timestamp, secret: secret), given)
     }
 
-    /// The signature value for `body`, as a sender (or a test) puts it into `X-Signature`.
-    public static func webhookSignature(body: [UInt8], secret: [UInt8]) -> String {
-        "sha256=" + hex(HMAC.sha256(key: secret, message: body))
+    /// The `X-Signature` value for `body` sent at `timestamp`, as a sender (or a test) puts it beside `X-Timestamp`.
+    public static func webhookSignature(body: [UInt8], timestamp: Int, secret: [UInt8]) -> String {
+        "sha256=" + hex(webhookSignatureBytes(body: body, timestamp: timestamp, secret: secret))
     }
+
+    private static func webhookSignatureBytes(body: [UInt8], timestamp: Int, secret: [UInt8]) -> [UInt8] {
+        HMAC.sha256(key: secret, message: Array((String(timestamp) + ".").utf8) + body)
+    }
+
+    /// How far a signed timestamp (webhook, seven) may be from the receiver's clock.
+    public static let replayWindowSeconds = 300
 
     /// Twilio's scheme: `X-Twilio-Signature = base64(HMAC-SHA1(AuthToken, url + Σ sorted(name + value)))`,
     /// where `url` is the full URL Twilio called (scheme, host, port as configured, path and query) and the
@@ -71,7 +84,7 @@ public enum DeliveryReports {
     /// no published test vector was available, so the tests are self-consistent only.
     public static func verifySeven(
         method: String, url: String, body: [UInt8], timestampHeader: String?, nonceHeader: String?,
-        signatureHeader: String?, signingSecret: [UInt8], now: Int, maxAgeSeconds: Int = 300
+        signatureHeader: String?, signingSecret: [UInt8], now: Int, maxAgeSeconds: Int = replayWindowSeconds
     ) -> Bool {
         guard !signingSecret.isEmpty, let timestamp = timestampHeader.flatMap({ Int($0.trimmingWhitespace()) }),
               let nonce = nonceHeader?.trimmingWhitespace(), !nonce.isEmpty,
@@ -98,6 +111,28 @@ public enum DeliveryReports {
     /// Decodes an `application/x-www-form-urlencoded` body (for `verifyTwilio` and the handler).
     public static func formParameters(_ body: [UInt8]) -> [(String, String)] {
         Wire.formDecode(body)
+    }
+
+    /// The once-only keys of the reports of a verified request, one per report (issue 12 §4): a receiver
+    /// that has seen a key must change nothing for its report. webhook and seven sign a timestamp that must
+    /// be within the replay window, so each signed request is accepted once within it — keyed by its
+    /// signature (webhook) or its nonce (seven) with the timestamp; twilio signs no time, so each
+    /// message SID with its status counts once, however often the same report arrives.
+    public static func onceKeys(provider: SMSProviderName, timestampHeader: String?, signatureHeader: String?, nonceHeader: String?,
+                                reports: [Report]) -> [String] {
+        let timestamp = timestampHeader?.trimmingWhitespace() ?? ""
+        switch provider {
+        case .webhook:
+            let signature = (signatureHeader?.trimmingWhitespace() ?? "").lowercased()
+            return reports.indices.map { "webhook:\(timestamp):\(signature):\($0)" }
+        case .seven:
+            let nonce = nonceHeader?.trimmingWhitespace() ?? ""
+            return reports.indices.map { "seven:\(timestamp):\(nonce):\($0)" }
+        case .twilio:
+            return reports.map { "twilio:\($0.providerID ?? ""):\($0.status.rawValue)" }
+        case .console:
+            return reports.indices.map { "console:\($0)" }
+        }
     }
 
     /// Reads the reports in a verified body. Throws `.unreadableBody` when the body is not in the provider's shape.

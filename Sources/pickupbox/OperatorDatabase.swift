@@ -8,15 +8,20 @@ import Postgres
 /// pool for the same service functions the HTTP handlers use.
 enum OperatorDatabase {
     static func run<T>(_ common: CommonOptions, _ body: (PostgresPool) throws -> T) throws -> T {
+        try run(common) { pool, _, _ in try body(pool) }
+    }
+
+    /// The same, for commands that need the configuration and a logger too.
+    static func run<T>(_ common: CommonOptions, _ body: (PostgresPool, AppConfiguration, Logger) throws -> T) throws -> T {
         let config = try common.configuration()
-        let logger = bootstrapLogging(config.logLevel)
+        let logger = bootstrapLogging(config)
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
         defer { database.release() }
         try database.migrate(config, logger: logger)
         let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: database.connectionString, poolSize: 1), logger: logger)
         defer { pool.shutdown() }
         do {
-            return try body(pool)
+            return try body(pool, config, logger)
         } catch let error as AppError {
             throw OperatorError(error)
         }

@@ -2,8 +2,10 @@ import App
 import ArgumentParser
 import CSystem
 import Foundation
+import HTTPServer
 import Logging
 import Metrics
+import Postgres
 import Prometheus
 
 @main
@@ -12,7 +14,8 @@ struct Pickupbox: ParsableCommand {
         commandName: "pickupbox",
         abstract: "Back-office server for self-service document pickup boxes (Dokumentenausgabebox).",
         discussion: "Configuration comes from environment variables; run `pickupbox env` to list them.",
-        subcommands: [Serve.self, Migrate.self, SeedDemo.self, AuthorityCommand.self, SiteCommand.self, UserCommand.self, BoxCommand.self, BoxSimulator.self, EnvironmentHelp.self]
+        subcommands: [Serve.self, Migrate.self, SeedDemo.self, AuthorityCommand.self, SiteCommand.self, UserCommand.self, BoxCommand.self, BoxSimulator.self,
+                      EraseCommand.self, AuditCommand.self, EnvironmentHelp.self, VersionCommand.self, HealthCheckCommand.self]
     )
 }
 
@@ -31,18 +34,24 @@ struct CommonOptions: ParsableArguments {
         if let port { c.port = port }
         if let d = dataDirectory { c.dataDirectory = d }
         if let m = migrationsDirectory { c.migrationsDirectory = m }
+        c.build = BuildInfo.description
         let problems = c.problems()
         if !problems.isEmpty { throw AppConfiguration.Invalid(problems: problems) }
         return c
     }
 }
 
-func bootstrapLogging(_ level: Logger.Level) -> Logger {
+/// Text or JSON lines (`LOG_FORMAT`) on standard error, written by the log sink's own thread; every line
+/// names the instance. Lines still queued are written when the process exits.
+func bootstrapLogging(_ config: AppConfiguration) -> Logger {
+    let (level, format, instance) = (config.logLevel, config.logFormat, config.instance)
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
+        var handler = SinkLogHandler(label: label, format: format, instance: instance, sink: config.logSink)
         handler.logLevel = level
+        if format == .text { handler.metadata["instance"] = .string(instance) }
         return handler
     }
+    atexit { LogSink.standardError.flush() }
     var logger = Logger(label: "pickupbox")
     logger.logLevel = level
     return logger
@@ -74,15 +83,28 @@ struct Serve: ParsableCommand {
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
         signal(SIGPIPE, SIG_IGN)
         let config = try common.configuration(host: host, port: port)
-        let logger = bootstrapLogging(config.logLevel)
+        let logger = bootstrapLogging(config)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
 
+        if config.build.migrationLevel > 0, let shipped = try? MigrationRunner(directory: config.migrationsDirectory, logger: logger).load().last?.version,
+           shipped != config.build.migrationLevel {
+            logger.warning("the migrations found are not the ones this binary was built with", metadata: [
+                "migrations.directory": "\(config.migrationsDirectory)", "migrations.found": "\(shipped)", "migrations.built": "\(config.build.migrationLevel)"])
+        }
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
         defer { database.release() }
         try database.migrate(config, logger: logger)
         if demo { try SeedDemo.seed(connectionString: database.connectionString, logger: logger) }
         let app = try Application(configuration: config, connectionString: database.connectionString, logger: logger, registry: registry)
+        // Least privilege (PRIVACY.md): in production the server refuses to run as a role that could rewrite the audit log.
+        if let error = try DatabaseRoles.excess(of: app.pool) {
+            guard config.environment != .production else {
+                app.shutdown()
+                throw error
+            }
+            logger.warning("\(error)")
+        }
         try app.start()
         let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
         logger.notice("pickupbox is serving", metadata: ["url": "http://\(shownHost):\(app.port)"])
@@ -93,6 +115,7 @@ struct Serve: ParsableCommand {
         logger.notice("shutting down", metadata: ["signal": "\(received)"])
         trimmer.stop()
         app.shutdown()
+        config.logSink.flush()
     }
 }
 
@@ -103,7 +126,7 @@ struct Migrate: ParsableCommand {
 
     func run() throws {
         let config = try common.configuration()
-        let logger = bootstrapLogging(config.logLevel)
+        let logger = bootstrapLogging(config)
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
         defer { database.release() }
         let applied = try database.migrate(config, logger: logger)
@@ -118,7 +141,7 @@ struct SeedDemo: ParsableCommand {
 
     func run() throws {
         let config = try common.configuration()
-        let logger = bootstrapLogging(config.logLevel)
+        let logger = bootstrapLogging(config)
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
         defer { database.release() }
         try database.migrate(config, logger: logger)

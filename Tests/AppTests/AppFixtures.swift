@@ -5,6 +5,7 @@ import HTTPTestSupport
 import Logging
 import Postgres
 import PostgresTestSupport
+import Testing
 
 /// The package root, found from this file's path.
 let packageRoot: String = {
@@ -36,14 +37,25 @@ enum AppFixture {
         return l
     }
 
-    /// A started application on a fresh, migrated database.
+    /// A started application on a fresh, migrated database, running as the application role (as in
+    /// production: it may not change the schema or the audit log).
     static func make(migrate: Bool = true, _ configure: (inout AppConfiguration) -> Void = { _ in }) throws -> Application {
         let config = makeConfiguration(configure)
         let connectionString = try TestPostgres.makeDatabase()
-        if migrate {
-            try MigrationRunner(directory: config.migrationsDirectory, logger: logger).migrate(connectionString: connectionString)
-        }
-        return try make(config, connectionString: connectionString)
+        guard migrate else { return try make(config, connectionString: connectionString) }
+        return try make(config, connectionString: try migrateWithRoles(connectionString))
+    }
+
+    /// The application role of the tests (the embedded cluster's; any role logs in over its socket).
+    static let applicationRole = DatabaseRoles.embeddedApplicationRole
+
+    /// Migrates the database of `owner` (a superuser's connection) as `pickupbox migrate` does with
+    /// `DATABASE_OWNER_URL`, sets up the application role, and returns the server's connection string.
+    static func migrateWithRoles(_ owner: String) throws -> String {
+        try MigrationRunner(directory: packageRoot + "/Migrations", logger: logger).migrate(connectionString: owner)
+        let server = try #require(PostgresConnectionString.replacing(["user": applicationRole, "password": applicationRole], in: owner))
+        try DatabaseRoles.grant(ownerConnectionString: owner, applicationConnectionString: server, logger: logger)
+        return server
     }
 
     static func make(_ config: AppConfiguration, connectionString: String) throws -> Application {

@@ -15,7 +15,7 @@ struct AuthorizationMatrixTests {
 
     /// Objects of authority A that path parameters refer to.
     struct Objects {
-        var application = "", vorgangsnummer = "", delivery = "", box = "", site = "", user = ""
+        var application = "", vorgangsnummer = "", delivery = "", box = "", site = "", user = "", approval = ""
     }
 
     static func path(for pattern: String, _ o: Objects) -> String {
@@ -30,6 +30,7 @@ struct AuthorizationMatrixTests {
                 case "boxes": segments.append(o.box)
                 case "sites": segments.append(o.site)
                 case "users": segments.append(o.user)
+                case "approvals": segments.append(o.approval)
                 case "pickups": segments.append(UUID().uuidString)   // no pickup session: the box gets 404, others 401
                 default: Issue.record("no fixture for {id} after \(previous) in \(pattern)"); segments.append("x")
                 }
@@ -98,8 +99,11 @@ struct AuthorizationMatrixTests {
         let setup = try a.login(app, as: "chef")
         let (applicationID, number) = try a.register(setup)
         let (_, delivery) = setup.json("POST", "/api/v1/deliveries", json: ["deliveryNoteNumber": "M-1", "items": [["documentNumber": documentNumber(1), "vorgangsnummer": number]]])
+        // A change of number after delivery, asked for by caseworker A: supervisor A may decide it.
+        let (_, approval) = try #require(clients[.caseworkerA]).json("POST", "/api/v1/applications/\(applicationID)/mobile-number-changes",
+                                                                      json: ["mobileNumber": "0171 7654321"])
         let objects = Objects(application: applicationID, vorgangsnummer: number, delivery: delivery["id"] as? String ?? "", box: boxID.uuidString,
-                              site: a.siteID.uuidString, user: victim.uuidString)
+                              site: a.siteID.uuidString, user: victim.uuidString, approval: approval["id"] as? String ?? "")
 
         // Logout last: it ends the session the other rows use.
         let entries = Routes.entries(for: app).sorted { ($0.route.pattern.hasSuffix("/logout") ? 1 : 0) < ($1.route.pattern.hasSuffix("/logout") ? 1 : 0) }

@@ -37,8 +37,9 @@ struct BoxLoadingTests {
         #expect(application["pickupDeadline"] as? String == loaded["pickupDeadline"] as? String)
 
         // The SMS is in the outbox with a 6-digit PIN, and only the PIN's HMAC is stored.
-        let sms = try #require(try app.pool.query("SELECT body, to_number, status FROM sms_message").first)
-        let text = try sms.decode(String.self, at: 0)
+        let sms = try #require(try app.pool.query("SELECT body IS NULL AND body_sealed IS NOT NULL, to_number, status FROM sms_message").first)
+        let text = try #require(try SMSFixture.texts(app).first)
+        #expect(try sms.decode(Bool.self, at: 0))
         #expect(try sms.decode(String.self, at: 1) == "+491711234567")
         #expect(try sms.decode(String.self, at: 2) == "queued")
         #expect(!text.contains("Yılmaz") && !text.contains(number) && !text.contains("eAT"))

@@ -30,7 +30,7 @@ struct BoxSimulatorTests {
         say("load \(documentNumber(401))")
         #expect(waitFor("closing compartment"))
         #expect(transcript.contains("ready_in_box"))
-        let sms = try #require(try app.pool.query("SELECT body FROM sms_message").first?.decode(String.self, at: 0))
+        let sms = try #require(try SMSFixture.texts(app).first)
         let pin = try #require(sms.range(of: #"[0-9]{6}"#, options: .regularExpression).map { String(sms[$0]) })
         say("pickup")
         say("0171 1234567")

@@ -63,6 +63,7 @@ struct CommandLineTests {
         #expect(process.terminationStatus != 0)
         #expect(output.contains("PICKUPBOX_PORT"))
         #expect(output.contains("DATABASE_URL is required in production"))
+        #expect(output.contains("METRICS_TOKEN (or METRICS_TOKEN_FILE) is required in production"))
     }
 
     @Test func printsHelpForEveryCommand() throws {

@@ -41,7 +41,7 @@ struct DeadlineAndPinTests {
         let client = try town.login(app)
         let (status, _) = client.json("POST", "/api/v1/applications/\(doc.applicationID)/pin")
         #expect(status == 200)
-        let bodies = try app.pool.query("SELECT body FROM sms_message WHERE template = 'new_pin'").map { try $0.decode(String.self, at: 0) }
+        let bodies = try SMSFixture.texts(app, where: "template = 'new_pin'")
         #expect(bodies.count == 1)
         let text = bodies.first ?? ""
         let pin = try #require(text.range(of: #"[0-9]{6}"#, options: .regularExpression).map { String(text[$0]) })

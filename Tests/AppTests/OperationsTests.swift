@@ -123,7 +123,8 @@ struct ConfigurationTests {
             _ = try AppConfiguration.load(from: ["PICKUPBOX_PORT": "http", "DB_POOL_SIZE": "-1", "LOG_LEVEL": "loud", "PICKUPBOX_ENV": "production"])
             Issue.record("expected an error")
         } catch let error as AppConfiguration.Invalid {
-            #expect(error.problems.count == 6)
+            #expect(error.problems.count == 7)
+            #expect(error.description.contains("METRICS_TOKEN (or METRICS_TOKEN_FILE) is required in production"))
             #expect(error.description.contains("SMS_PROVIDER=console"))
             #expect(error.description.contains("PICKUPBOX_SECRET_KEY"))
             #expect(error.description.contains("PICKUPBOX_PORT"))
@@ -163,11 +164,32 @@ struct ConfigurationTests {
         }
     }
 
+    @Test func smsURL_mustBeHTTPS_exceptToLoopbackInDevelopment() throws {
+        func problems(_ env: [String: String]) -> String {
+            do { _ = try AppConfiguration.load(from: env); return "" } catch { return "\(error)" }
+        }
+        let production = ["PICKUPBOX_ENV": "production", "DATABASE_URL": "postgres://u:p@db/x", "PICKUPBOX_SECRET_KEY": String(repeating: "ab", count: 32),
+                          "METRICS_TOKEN": "metrics-token", "SMS_PROVIDER": "webhook", "SMS_TOKEN": "t"]
+        #expect(problems(production.merging(["SMS_URL": "https://sms.example.org/send"]) { $1 }) == "")
+        for downgraded in ["http://sms.example.org/send", "http://127.0.0.1:9000/send", "HTTP://localhost/send", "ftp://sms.example.org", "sms.example.org"] {
+            #expect(problems(production.merging(["SMS_URL": downgraded]) { $1 }).contains("SMS_URL must start with https:// in production"), "\(downgraded)")
+        }
+        let development = ["SMS_PROVIDER": "webhook", "SMS_TOKEN": "t"]
+        for loopback in ["http://127.0.0.1:9000/send", "http://127.8.9.10/send", "http://localhost:8081/x", "http://[::1]:9000/send", "https://sms.example.org/send"] {
+            #expect(problems(development.merging(["SMS_URL": loopback]) { $1 }) == "", "\(loopback)")
+        }
+        for remote in ["http://sms.example.org/send", "http://10.0.0.5/send", "http://127.0.0.1.example.org/x", "http://user@sms.example.org/x",
+                       "http://[::2]/x", "http://localhost.example.org/x"] {
+            #expect(problems(development.merging(["SMS_URL": remote]) { $1 }).contains("http:// only to a loopback address"), "\(remote)")
+        }
+    }
+
     @Test func readsSecretsFromFiles() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pickupbox-secret-\(UUID().uuidString)").path
         try "postgres://u:p@db/x\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let c = try AppConfiguration.load(from: ["DATABASE_URL_FILE": path, "PICKUPBOX_ENV": "production", "PICKUPBOX_SECRET_KEY": String(repeating: "ab", count: 32),
+                                                 "METRICS_TOKEN_FILE": path,
                                                  "SMS_PROVIDER": "webhook", "SMS_URL": "https://sms.example.org/send", "SMS_TOKEN_FILE": path])
         #expect(c.databaseURL == "postgres://u:p@db/x")
         #expect(c.sms.gateway.configuration.token == "postgres://u:p@db/x")

@@ -14,13 +14,13 @@ struct OperatorCommandTests {
         let stderr: String
     }
 
-    static func run(_ arguments: [String], database: String, stdin: String? = nil) throws -> Run {
+    static func run(_ arguments: [String], database: String, stdin: String? = nil, environment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
         // From an unrelated directory and without --migrations: the binary finds its migrations itself.
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: NSTemporaryDirectory())
-        process.environment = ["DATABASE_URL": database, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "warning"]
+        process.environment = ["DATABASE_URL": database, "PATH": "/usr/bin:/bin", "LOG_LEVEL": "warning"].merging(environment) { $1 }
         let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -20,9 +20,7 @@ struct LoadedDocument {
         let compartment = try #require(instruction["compartmentNumber"] as? Int)
         let (status, _, _) = boxPost(app.port, token: token, "/api/v1/box/events", json: ["eventId": "load-\(document)", "kind": "loaded", "compartmentNumber": compartment])
         #expect(status == 200)
-        let text = try #require(try app.pool.query("""
-            SELECT s.body FROM sms_message s WHERE s.application_id = \(UUID(uuidString: id) ?? UUID())
-            """).first?.decode(String.self, at: 0))
+        let text = try #require(try SMSFixture.texts(app, where: "application_id = '\((UUID(uuidString: id) ?? UUID()).uuidString)'").first)
         let pin = try #require(text.range(of: #"PIN: [0-9]{6}"#, options: .regularExpression).map { String(text[$0].suffix(6)) })
         return LoadedDocument(token: token, pin: pin, applicationID: id, compartment: compartment)
     }
@@ -122,6 +120,26 @@ struct PickupTests {
         #expect(boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "٠١٧١١٢٣٤٥٦٧", "pin": doc.pin]).0 == 400)
         #expect(boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": "12345"]).0 == 400)
         #expect(boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": "１２３４５６"]).0 == 400)
+    }
+
+    @Test func aBurstOf200ParallelWrongAttempts_blocksTheBoxAtExactlyTheLimit() throws {
+        let (app, town, box, token) = try Self.setUp()
+        defer { app.shutdown() }
+        _ = try LoadedDocument.make(app, town, box: box, token: token, document: 105)
+        let port = app.port
+        let answers = Mutex64()
+        // 200 different numbers: no assignment lock is in the way, only the box's count decides.
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            let status = boxPost(port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 \(5_000_000 + i)", "pin": "123456"]).0
+            if status == 403 || status == 429 { answers.add() }
+        }
+        #expect(answers.value == 200)
+        let outcomes = try app.pool.query("SELECT outcome, count(*)::int8 FROM pickup_attempt WHERE box_id = \(box) GROUP BY outcome")
+            .reduce(into: [String: Int]()) { $0[try $1.decode(String.self, at: 0)] = try $1.decode(Int.self, at: 1) }
+        // "More than 10 failures within 10 minutes block": the 11th blocks, every later one is refused unchecked.
+        let limit = app.configuration.pickupLimits.perBox
+        #expect(outcomes["refused"] == limit + 1)
+        #expect(outcomes["throttled"] == 200 - (limit + 1))
     }
 
     @Test func countsExactlyFiveOf100ParallelWrongPins_thenRefusesEvenTheRightOne_andThrottlesTheBox() throws {

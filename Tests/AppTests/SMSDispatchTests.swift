@@ -30,9 +30,11 @@ struct SMSDispatchTests {
         #expect(message.text.contains("Bürgerhaus"))
         // Never the name, date of birth, document type or Vorgangsnummer.
         for forbidden in ["Mustermann", "1990", "15.03", number, "eAT", "residence"] { #expect(!message.text.contains(forbidden), "\(forbidden)") }
-        let row = try #require(try app.pool.query("SELECT id, body, provider, provider_id, encoding, segments FROM sms_message").first)
+        let row = try #require(try app.pool.query("""
+            SELECT id, body IS NULL AND body_sealed IS NULL AND body_key_id IS NULL, provider, provider_id, encoding, segments FROM sms_message
+            """).first)
         #expect(try row.decode(UUID.self, at: 0).uuidString.lowercased() == message.reference)
-        #expect(try row.decode(String?.self, at: 1) == nil)
+        #expect(try row.decode(Bool.self, at: 1), "the text (with the PIN) is erased once the gateway has it")
         #expect(try row.decode(String?.self, at: 2) == "webhook")
         #expect(try row.decode(String?.self, at: 3) == "gw-" + message.reference)
         #expect(try row.decode(String?.self, at: 4) == "gsm7")
@@ -152,11 +154,11 @@ struct SMSDispatchTests {
         let (id, _) = try town.register(client)
         try SMSFixture.queue(app.pool, count: 1, authorityID: town.authorityID, kind: "ready_in_box", applicationID: UUID(uuidString: id))
         #expect(try SMSFixture.wait { try SMSFixture.count(app.pool, status: "failed") == 1 })
-        let row = try #require(try app.pool.query("SELECT attempts, error, body FROM sms_message").first)
+        let row = try #require(try app.pool.query("SELECT attempts, error, body IS NULL AND body_sealed IS NULL FROM sms_message").first)
         #expect(try row.decode(Int.self, at: 0) >= 2)
         #expect(try row.decode(String.self, at: 1).contains("gave up after"))
         #expect(try row.decode(String.self, at: 1).contains("connect"))
-        #expect(try row.decode(String?.self, at: 2) == nil)
+        #expect(try row.decode(Bool.self, at: 2))
         let (_, application) = client.json("GET", "/api/v1/applications/\(id)")
         #expect(application["contactRequired"] as? Bool == true)
     }
@@ -221,6 +223,12 @@ struct SMSDispatchTests {
         #expect(status["circuitOpen"] as? Bool == true)
         #expect(status["sentLastHour"] as? Int == 7)
         #expect(status["queued"] as? Int == 13)
+        // Another authority sees that sending is held back, but none of the first authority's figures.
+        let other = try AuthorityFixture.make(app)
+        let (_, theirs) = try other.login(app).json("GET", "/api/v1/sms/status")
+        #expect(theirs["circuitOpen"] as? Bool == true)
+        #expect(theirs["sentLastHour"] as? Int == 0)
+        #expect(theirs["queued"] as? Int == 0)
     }
 
     @Test func ratePerSecond_isHonoured() throws {
@@ -262,7 +270,7 @@ struct SMSDispatchTests {
         settings.retryMaxMilliseconds = 8000
         let app = try AppFixture.make()
         defer { app.shutdown() }
-        let dispatcher = try SMSDispatcher(pool: app.pool, settings: settings, logger: AppFixture.logger, metrics: app.metrics) { ConsoleProvider(logger: AppFixture.logger) }
+        let dispatcher = try SMSDispatcher(pool: app.pool, settings: settings, cipher: app.smsCipher, logger: AppFixture.logger, metrics: app.metrics) { ConsoleProvider(logger: AppFixture.logger) }
         for (attempt, full) in [(1, 1000.0), (2, 2000), (3, 4000), (4, 8000), (10, 8000)] {
             let values = (0..<50).map { _ in dispatcher.backoff(attempt: attempt).seconds * 1000 }
             #expect(values.allSatisfy { $0 >= full / 2 - 1 && $0 <= full + 1 }, "attempt \(attempt)")

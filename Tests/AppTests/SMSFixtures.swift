@@ -31,17 +31,35 @@ enum SMSFixture {
         c.sms.quietHours = nil
     }
 
-    /// `count` queued messages of `kind`, inserted in one statement; returns their ids.
+    /// The cipher of the tests' secret key (`AppFixture` and `ServerProcess` both use 32 bytes of 7).
+    static let cipher = TextCipher(secret: Array(repeating: 7, count: 32), previous: nil, label: SMSOutbox.cipherLabel)
+
+    /// `count` queued messages of `kind` ("Testnachricht 1" …), sealed as the server seals them and
+    /// inserted in one statement; returns their ids.
     @discardableResult
     static func queue(_ pool: PostgresPool, count: Int, authorityID: UUID = UUID(), kind: String = "reminder", applicationID: UUID? = nil) throws -> [UUID] {
         let ids = (0..<count).map { _ in UUID() }
+        let sealed = ids.enumerated().map { index, id in
+            cipher.seal(Array("Testnachricht \(index + 1)".utf8), context: SMSOutbox.context(authorityID: authorityID, messageID: id))
+        }
         try pool.execute("""
-            INSERT INTO sms_message (authority_id, id, application_id, to_number, template, language, body, encoding, segments)
-            SELECT \(authorityID)::uuid, i, \(applicationID)::uuid, '+4915112345678', \(kind), 'de', 'Testnachricht ' || n, 'gsm7', 1
-            FROM unnest(\(ids)::uuid[]) WITH ORDINALITY AS t(i, n)
+            INSERT INTO sms_message (authority_id, id, application_id, to_number, template, language, body_sealed, body_key_id, encoding, segments)
+            SELECT \(authorityID)::uuid, i, \(applicationID)::uuid, '+4915112345678', \(kind), 'de', decode(s, 'hex'), \(cipher.current.id), 'gsm7', 1
+            FROM unnest(\(ids)::uuid[], \(sealed.map { Crypto.hex($0.sealed) })::text[]) AS t(i, s)
             """)
         try pool.execute("SELECT pg_notify('sms_outbox', '')")
         return ids
+    }
+
+    /// The texts of the outbox rows `filter` selects (constant SQL), oldest first, opened with the
+    /// application's key — as only the dispatcher does in the server.
+    static func texts(_ app: Application, where filter: String = "true") throws -> [String] {
+        try app.pool.query("""
+            SELECT authority_id, id, body_sealed, body_key_id, body FROM sms_message WHERE \(unsafeSQL: filter) ORDER BY created_at, id
+            """).map { row in
+            try SMSOutbox.open(sealed: try row.decode([UInt8]?.self, at: 2), keyID: try row.decode(String?.self, at: 3), clear: try row.decode(String?.self, at: 4),
+                               cipher: app.smsCipher, authorityID: try row.decode(UUID.self, at: 0), messageID: try row.decode(UUID.self, at: 1))
+        }
     }
 
     static func count(_ pool: PostgresPool, status: String) throws -> Int {
@@ -64,12 +82,15 @@ final class ServerProcess {
     let process = Process()
     let port: Int
 
-    init(connectionString: String, environment: [String: String]) throws {
+    /// - Parameter logFile: where standard output and error go (nil: discarded).
+    init(connectionString: String, environment: [String: String], logFile: String? = nil) throws {
         port = LoopbackPort.unused()
         process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
         process.arguments = ["serve"]
         var env = ProcessInfo.processInfo.environment
-        env["DATABASE_URL"] = connectionString
+        // As in production: migrations and grants as the owner, the server as the application role.
+        env["DATABASE_OWNER_URL"] = connectionString
+        env["DATABASE_URL"] = PostgresConnectionString.replacing(["user": AppFixture.applicationRole, "password": AppFixture.applicationRole], in: connectionString)
         env["PICKUPBOX_PORT"] = String(port)
         env["PICKUPBOX_MIGRATIONS_DIR"] = packageRoot + "/Migrations"
         env["PICKUPBOX_SECRET_KEY"] = String(repeating: "07", count: 32)
@@ -79,8 +100,13 @@ final class ServerProcess {
         env["HTTP_WORKER_THREADS"] = "4"
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let logFile, FileManager.default.createFile(atPath: logFile, contents: nil), let handle = FileHandle(forWritingAtPath: logFile) {
+            process.standardOutput = handle
+            process.standardError = handle
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
     }
 

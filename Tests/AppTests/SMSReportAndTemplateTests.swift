@@ -46,31 +46,35 @@ struct SMSDeliveryReportTests {
         let (applicationID, _) = try town.register(client)
         let delivered = try Self.sentMessage(app)
         let failed = try Self.sentMessage(app, applicationID: UUID(uuidString: applicationID), authorityID: town.authorityID)
-        func sign(_ body: String) -> String { DeliveryReports.webhookSignature(body: Array(body.utf8), secret: Array(SMSFixture.dlrSecret.utf8)) }
+        let now = Int(Date().timeIntervalSince1970)
+        func sign(_ body: String, at timestamp: Int = now) -> [String] {
+            ["X-Signature: " + DeliveryReports.webhookSignature(body: Array(body.utf8), timestamp: timestamp, secret: Array(SMSFixture.dlrSecret.utf8)),
+             "X-Timestamp: \(timestamp)"]
+        }
 
         let genuine = #"{"reference": "\#(delivered.uuidString.lowercased())", "status": "delivered"}"#
-        let reply = Self.post(app, "webhook", body: genuine, headers: ["Content-Type: application/json", "X-Signature: \(sign(genuine))"])
+        let reply = Self.post(app, "webhook", body: genuine, headers: ["Content-Type: application/json"] + sign(genuine))
         #expect(reply?.status == 200)
         #expect(try Self.status(app, delivered) == "delivered")
 
         let forged = #"{"reference": "\#(failed.uuidString.lowercased())", "status": "failed"}"#
-        #expect(Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json", "X-Signature: \(sign(genuine))"])?.status == 401)
+        #expect(Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json"] + sign(genuine))?.status == 401)
         #expect(Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json"])?.status == 401)
         #expect(try Self.status(app, failed) == "sent")
 
-        let real = Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json", "X-Signature: \(sign(forged))"])
+        let real = Self.post(app, "webhook", body: forged, headers: ["Content-Type: application/json"] + sign(forged))
         #expect(real?.status == 200)
         #expect(try Self.status(app, failed) == "failed")
         // A "ready" SMS that never arrived: the applicant has no PIN.
         #expect(client.json("GET", "/api/v1/applications/\(applicationID)").1["contactRequired"] as? Bool == true)
 
         let unknown = #"[{"reference": "\#(UUID().uuidString.lowercased())", "status": "delivered"}, {"reference": "not-ours", "status": "expired"}]"#
-        let answer = Self.post(app, "webhook", body: unknown, headers: ["Content-Type: application/json", "X-Signature: \(sign(unknown))"])
+        let answer = Self.post(app, "webhook", body: unknown, headers: ["Content-Type: application/json"] + sign(unknown))
         #expect(answer?.status == 200)
         #expect(answer?.text.contains(#""unknown":2"#) == true)
 
         let garbage = "{\"nothing\": 1}"
-        #expect(Self.post(app, "webhook", body: garbage, headers: ["Content-Type: application/json", "X-Signature: \(sign(garbage))"])?.status == 400)
+        #expect(Self.post(app, "webhook", body: garbage, headers: ["Content-Type: application/json"] + sign(garbage))?.status == 400)
         // Only the configured provider has an endpoint.
         #expect(Self.post(app, "twilio", body: "", headers: [])?.status == 404)
         #expect(Self.post(app, "console", body: "", headers: [])?.status == 404)
@@ -212,16 +216,16 @@ struct SMSReminderTests {
         for _ in 0..<4 {
             group.enter()
             Thread.detachNewThread {
-                total.add(by: (try? SMSReminders.runOnce(pool: app.pool, settings: pass, logger: AppFixture.logger)) ?? 0)
+                total.add(by: (try? SMSReminders.runOnce(pool: app.pool, settings: pass, cipher: app.smsCipher, logger: AppFixture.logger)) ?? 0)
                 group.leave()
             }
         }
         group.wait()
-        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, logger: AppFixture.logger) == 0)
-        let rows = try app.pool.query("SELECT body FROM sms_message WHERE template = 'reminder'")
+        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, cipher: app.smsCipher, logger: AppFixture.logger) == 0)
+        let rows = try SMSFixture.texts(app, where: "template = 'reminder'")
         #expect(rows.count == 1)
         #expect(total.value == 1)
-        let body = try #require(try rows.first?.decode(String?.self, at: 0))
+        let body = try #require(rows.first)
         #expect(body.hasPrefix("Erinnerung: Ihr Dokument liegt noch in der Ausgabebox Bürgerhaus."))
         #expect(body.range(of: #"[0-9]{6}"#, options: .regularExpression) == nil, "a reminder carries no PIN")
     }
@@ -233,10 +237,10 @@ struct SMSReminderTests {
         var settings = SMSSettings()
         settings.quietHours = nil
         settings.reminderDaysBefore = 2
-        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, logger: AppFixture.logger) == 0)
+        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, cipher: app.smsCipher, logger: AppFixture.logger) == 0)
         settings.reminderDaysBefore = nil
         try app.pool.execute("UPDATE application SET pickup_deadline = (now() AT TIME ZONE 'Europe/Berlin')::date + 1")
-        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, logger: AppFixture.logger) == 0)
+        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, cipher: app.smsCipher, logger: AppFixture.logger) == 0)
     }
 
     @Test func inQuietHours_theReminderWaitsForTheirEnd() throws {
@@ -250,7 +254,7 @@ struct SMSReminderTests {
         var settings = SMSSettings()
         settings.reminderDaysBefore = 2
         settings.quietHours = QuietHours(startMinute: (minute + 24 * 60 - 60) % (24 * 60), endMinute: (minute + 120) % (24 * 60))
-        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, logger: AppFixture.logger, now: now) == 1)
+        #expect(try SMSReminders.runOnce(pool: app.pool, settings: settings, cipher: app.smsCipher, logger: AppFixture.logger, now: now) == 1)
         let wait = try #require(try app.pool.query("SELECT extract(epoch FROM next_attempt_at - now())::float8 FROM sms_message WHERE template = 'reminder'")
             .first?.decode(Double.self, at: 0))
         #expect(wait > 110 * 60 && wait <= 120 * 60 + 5, "\(wait)")

@@ -50,8 +50,13 @@ final class StaffClient {
     let port: Int
     var cookie: String?
     var csrf: String?
+    /// The loopback address to connect from (another "client machine"); nil: 127.0.0.1.
+    var source: String?
 
-    init(port: Int) { self.port = port }
+    init(port: Int, source: String? = nil) {
+        self.port = port
+        self.source = source
+    }
 
     @discardableResult
     func call(_ method: String, _ path: String, json: [String: Any]? = nil, body: String? = nil, headers: [String] = [], csrf sendCSRF: Bool = true) -> TestClient.Reply? {
@@ -63,7 +68,7 @@ final class StaffClient {
             text = String(decoding: (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
         }
         if text != nil { all.append("Content-Type: application/json") }
-        guard let client = try? TestClient(port: port), let reply = client.request(method, path, headers: all, body: text) else { return nil }
+        guard let client = try? TestClient(port: port, source: source), let reply = client.request(method, path, headers: all, body: text) else { return nil }
         if let setCookie = reply.header("Set-Cookie"), let pair = setCookie.split(separator: ";").first {
             cookie = pair.hasSuffix("=") ? nil : String(pair)
         }

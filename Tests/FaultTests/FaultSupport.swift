@@ -218,7 +218,7 @@ struct Exchange {
 /// One request on a new connection (the load clients do not depend on keep-alive surviving a fault).
 func exchange(_ port: Int, _ method: String, _ path: String, headers: [String] = [], body: String? = nil, timeout: Double = 10, from: String? = nil) -> Exchange {
     let started = now()
-    guard let client = try? TestClient(port: port, timeout: timeout, from: from) else { return Exchange(status: 0, body: [], seconds: now() - started) }
+    guard let client = try? TestClient(port: port, timeout: timeout, source: from) else { return Exchange(status: 0, body: [], seconds: now() - started) }
     var all = headers + ["Connection: close"]
     if body != nil { all.append("Content-Type: application/json") }
     guard let reply = client.request(method, path, headers: all, body: body) else { return Exchange(status: 0, body: [], seconds: now() - started) }

@@ -261,8 +261,8 @@ struct LiveServerTests {
         #expect(reply?.text.contains("\"error\":\"too_many_connections\"") == true)
         #expect(extra.isClosedByPeer())
         // Another address is not affected, and an exempt one (a trusted proxy) has no cap.
-        #expect(try TestClient(port: server.port, from: "127.0.0.2").request("GET", "/hello")?.status == 200)
-        let proxied = try (0..<5).map { _ in try TestClient(port: server.port, from: "127.0.0.3") }
+        #expect(try TestClient(port: server.port, source: "127.0.0.2").request("GET", "/hello")?.status == 200)
+        let proxied = try (0..<5).map { _ in try TestClient(port: server.port, source: "127.0.0.3") }
         for c in proxied { #expect(c.request("GET", "/hello")?.status == 200) }
         // A closed connection frees its place.
         held.removeLast()

@@ -7,31 +7,63 @@ struct DeliveryReportsTests {
     static let secret = Array("dlr-secret-0123456789".utf8)
     static let body = Array(#"{"reference":"msg-0001","id":"wh-1","status":"delivered"}"#.utf8)
 
+    static let now = 1_800_000_000
+
+    static func verify(body: [UInt8] = body, timestamp: String? = String(now), signature: String?, secret: [UInt8] = secret, now: Int = now) -> Bool {
+        DeliveryReports.verifyWebhook(body: body, timestampHeader: timestamp, signatureHeader: signature, secret: secret, now: now)
+    }
+
     @Test func webhook_genuineSignature_isAccepted() {
-        let header = DeliveryReports.webhookSignature(body: Self.body, secret: Self.secret)
-        #expect(DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: header, secret: Self.secret))
-        #expect(DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: header.uppercased().replacingOccurrences(of: "SHA256=", with: "sha256="), secret: Self.secret))
+        let header = DeliveryReports.webhookSignature(body: Self.body, timestamp: Self.now, secret: Self.secret)
+        #expect(Self.verify(signature: header))
+        #expect(Self.verify(signature: header.uppercased().replacingOccurrences(of: "SHA256=", with: "sha256=")))
+        #expect(Self.verify(signature: header, now: Self.now + 300))
     }
 
     @Test func webhook_knownVector() {
-        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        let body = Array("what do ya want for nothing?".utf8)
-        let header = "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        #expect(DeliveryReports.verifyWebhook(body: body, signatureHeader: header, secret: Array("Jefe".utf8)))
+        // RFC 4231 test case 2 (key "Jefe", data "what do ya want for nothing?") for the HMAC …
+        #expect(DeliveryReports.hex(HMAC.sha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        // … and the scheme signs "<timestamp>.<body>" with it.
+        #expect(DeliveryReports.webhookSignature(body: Array("{}".utf8), timestamp: 1, secret: Array("Jefe".utf8))
+                == "sha256=" + DeliveryReports.hex(HMAC.sha256(key: Array("Jefe".utf8), message: Array("1.{}".utf8))))
     }
 
-    @Test func webhook_forgedOrMissingSignature_isRefused() {
-        let genuine = DeliveryReports.webhookSignature(body: Self.body, secret: Self.secret)
+    @Test func webhook_forgedStaleOrMissingSignature_isRefused() {
+        let genuine = DeliveryReports.webhookSignature(body: Self.body, timestamp: Self.now, secret: Self.secret)
         let tampered = Array(#"{"reference":"msg-0001","id":"wh-1","status":"failed"}"#.utf8)
-        #expect(!DeliveryReports.verifyWebhook(body: tampered, signatureHeader: genuine, secret: Self.secret))
-        #expect(!DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: genuine, secret: Array("other".utf8)))
-        #expect(!DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: nil, secret: Self.secret))
-        #expect(!DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: "", secret: Self.secret))
-        #expect(!DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: "sha256=", secret: Self.secret))
-        #expect(!DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: String(genuine.dropLast(2)), secret: Self.secret))
-        #expect(!DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: String(genuine.dropFirst(7)), secret: Self.secret))
-        #expect(!DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: "sha256=zz" + genuine.dropFirst(9), secret: Self.secret))
-        #expect(!DeliveryReports.verifyWebhook(body: Self.body, signatureHeader: genuine, secret: []))
+        #expect(!Self.verify(body: tampered, signature: genuine))
+        #expect(!Self.verify(signature: genuine, secret: Array("other".utf8)))
+        #expect(!Self.verify(signature: nil))
+        #expect(!Self.verify(signature: ""))
+        #expect(!Self.verify(signature: "sha256="))
+        #expect(!Self.verify(signature: String(genuine.dropLast(2))))
+        #expect(!Self.verify(signature: String(genuine.dropFirst(7))))
+        #expect(!Self.verify(signature: "sha256=zz" + genuine.dropFirst(9)))
+        #expect(!Self.verify(signature: genuine, secret: []))
+        // The timestamp is signed: another one does not match, none is refused, an old one is a replay.
+        #expect(!Self.verify(timestamp: String(Self.now + 1), signature: genuine))
+        #expect(!Self.verify(timestamp: nil, signature: genuine))
+        #expect(!Self.verify(timestamp: "soon", signature: genuine))
+        #expect(!Self.verify(signature: genuine, now: Self.now + 301))
+        #expect(!Self.verify(signature: genuine, now: Self.now - 301))
+    }
+
+    @Test func onceKeys_nameTheSignedRequest_orTwiliosMessageAndStatus() {
+        let reports = [DeliveryReports.Report(reference: "a", status: .delivered), DeliveryReports.Report(reference: "b", status: .failed)]
+        let first = DeliveryReports.onceKeys(provider: .webhook, timestampHeader: "1", signatureHeader: "sha256=AB", nonceHeader: nil, reports: reports)
+        #expect(first.count == 2 && Set(first).count == 2)
+        #expect(first == DeliveryReports.onceKeys(provider: .webhook, timestampHeader: "1", signatureHeader: "sha256=ab", nonceHeader: nil, reports: reports))
+        #expect(first != DeliveryReports.onceKeys(provider: .webhook, timestampHeader: "2", signatureHeader: "sha256=ab", nonceHeader: nil, reports: reports))
+        #expect(DeliveryReports.onceKeys(provider: .seven, timestampHeader: "1", signatureHeader: "x", nonceHeader: "n1", reports: [reports[0]])
+                != DeliveryReports.onceKeys(provider: .seven, timestampHeader: "1", signatureHeader: "x", nonceHeader: "n2", reports: [reports[0]]))
+        let sid = [DeliveryReports.Report(providerID: "SM1", status: .failed)]
+        // Twilio signs no time: the same message and status are one key, whatever the request looked like.
+        #expect(DeliveryReports.onceKeys(provider: .twilio, timestampHeader: nil, signatureHeader: "sig-1", nonceHeader: nil, reports: sid)
+                == DeliveryReports.onceKeys(provider: .twilio, timestampHeader: nil, signatureHeader: "sig-2", nonceHeader: nil, reports: sid))
+        #expect(DeliveryReports.onceKeys(provider: .twilio, timestampHeader: nil, signatureHeader: nil, nonceHeader: nil, reports: sid)
+                != DeliveryReports.onceKeys(provider: .twilio, timestampHeader: nil, signatureHeader: nil, nonceHeader: nil,
+                                            reports: [DeliveryReports.Report(providerID: "SM1", status: .delivered)]))
     }
 
     // Twilio's published example (twilio-php/csharp RequestValidatorTest; their security docs).

@@ -85,8 +85,8 @@ class SMSGateway:
 
     def pin_for(self, number_e164, after=0, timeout=20):
         """The 6-digit PIN of the newest message to that number sent after message index `after`."""
-        m = self.wait_for(lambda m: m["to"] == number_e164 and self.messages.index(m) >= after and re.search(r"PIN\D{0,20}\d{6}\b", m["text"]), timeout)
-        return re.search(r"PIN\D{0,20}(\d{6})\b", m["text"]).group(1)
+        m = self.wait_for(lambda m: m["to"] == number_e164 and self.messages.index(m) >= after and re.search(r"PIN\D{0,40}\d{6}\b", m["text"]), timeout)
+        return re.search(r"PIN\D{0,40}(\d{6})\b", m["text"]).group(1)
 
     def close(self):
         self.server.shutdown()

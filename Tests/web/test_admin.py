@@ -296,6 +296,21 @@ def test_aTextInANewLanguage_isAddedFromTheGermanOne(server, browser):
         server.api("DELETE", "/api/v1/sms/templates/new_pin/tr", session=session)
 
 
+def test_theTextToTheOldNumberAfterANumberChange_isNamedInGermanAndEnglish(server, browser):
+    open_admin(browser, server, "/sms")
+    heading(browser, "SMS-Texte")
+    text_appears(browser, "Mobilnummer geändert")
+    text_appears(browser, "An die bisherige Nummer, wenn eine neue Mobilnummer freigegeben wurde.")
+    text = field(browser, "Text: Mobilnummer geändert (de)").get_attribute("value")
+    assert text and "{pin}" not in text
+    field(browser, "Text: Mobilnummer geändert (en)")
+    button(browser, "English").click()
+    text_appears(browser, "Mobile number changed")
+    field(browser, "Text: Mobile number changed (en)")
+    text_appears(browser, "To the previous number when a new mobile number was approved.")
+    check_page(browser, "admin-sms-en")
+
+
 def test_caseworker_getsNoAdminPage_andTheApiRefusesToo(server, browser):
     open_admin(browser, server, "", username="sachbearbeitung")
     heading(browser, "Diese Seite gibt es nicht.")

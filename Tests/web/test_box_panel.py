@@ -14,7 +14,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from support import button, check_page, field, fill, heading, text_appears, wait
+from support import button, check_page, field, fill, heading, login, text_appears, wait
 
 ALPHABET = "0123456789CFGHJKLMNPRTVWXYZ"
 LETTERS = "CFGHJKLMNPRTVWXYZ"
@@ -529,3 +529,83 @@ def test_aHiddenOrLeftPage_stopsTheLongPoll_andEveryTimer_andResumes(server, pan
     browser.execute_script("window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))")
     wait(browser, lambda d: in_flight(d, "wait=25") == 1, 20, "the long poll did not resume")
     assert 120_000 in pending_timers(browser)
+
+
+def test_aFourEyesSite_refusesALoadingNoBadgesAuthorised_andThePanelAsksForThemAndLoadsAgain(server, chef, browser):
+    # The scan happens while the site loads without badges; before the door closes, the site switches
+    # to four eyes: the server refuses `loaded` (four_eyes_missing), nothing is loaded, no PIN goes out.
+    site = make_site_with_box(server, chef)
+    e164, _ = mobile_number()
+    application, number = register_and_deliver(server, chef, site["site"]["id"], e164)
+    badges = []
+    for who in ("c", "d"):
+        tag = uuid.uuid4().hex[:8]
+        user = ok(server.api("POST", "/api/v1/users", {"username": f"panel-{who}-{tag}", "displayName": f"Panel {who.upper()}",
+                                                       "role": "caseworker", "password": "panel-password-" + tag}, chef))
+        ok(server.api("PUT", f"/api/v1/users/{user['id']}/badge", {"badge": f"BADGE-{tag}"}, chef))
+        badges.append(f"BADGE-{tag}")
+
+    open_panel(browser, server, site["token"])
+    button(browser, "Service").click()
+    assert not browser.find_elements(By.XPATH, "//label[normalize-space()='Dienstausweis 1']")
+    fill(browser, "Dokumentnummer", number)
+    button(browser, "Fach öffnen").click()
+    text_appears(browser, "öffnet sich – einlegen: Dokument " + number[:9], timeout=20)
+    compartment = int(browser.find_element(By.TAG_NAME, "h1").text.split()[1])
+    ok(server.api("PUT", f"/api/v1/sites/{site['site']['id']}/pickup-settings",
+                  {"pinLetter": True, "secondFactor": "date_of_birth_or_can", "oldDocument": True, "fourEyesLoading": True}, chef))
+    button(browser, "Tür schließen").click()
+    text_appears(browser, "Der Server nimmt das Beladen nicht an: Dieser Standort belädt nur mit den Dienstausweisen zweier Beschäftigter", timeout=20)
+    heading(browser, "Service-Modus")
+    assert application_state(server, chef, application["id"]) == "assigned"
+    # The document number is kept and the badges are asked for, whatever the configuration said so far.
+    assert field(browser, "Dokumentnummer").get_attribute("value") == number
+    field(browser, "Dienstausweis 1")
+    check_page(browser, "box-panel-four-eyes-missing", allow_console=("status of 409",))
+
+    fill(browser, "Dienstausweis 1", badges[0])
+    fill(browser, "Dienstausweis 2", badges[1])
+    button(browser, "Fach öffnen").click()
+    text_appears(browser, f"Fach {compartment} öffnet sich – einlegen: Dokument {number[:9]}", timeout=20)
+    button(browser, "Tür schließen").click()
+    heading(browser, f"Fach {compartment} ist beladen", timeout=20)
+    assert application_state(server, chef, application["id"]) == "ready_in_box"
+
+
+def test_refusedScans_blockLoadingAtTheBox_andThePanelAndTheAppSaySo(server, chef, browser):
+    site = make_site_with_box(server, chef)
+    # Documents the box cannot load (unknown numbers) count against it, like refused badges.
+    for _ in range(30):
+        status, body, _ = box_api(server, site["token"], "POST", "/api/v1/box/loading", {"documentNumber": document_number()})
+        if status == 429:
+            break
+        assert status == 404 and body["error"] == "unknown_document", body
+    assert status == 429 and body["error"] == "box_throttled", body
+    box = ok(server.api("GET", f"/api/v1/boxes/{site['box']['id']}", None, chef))
+    assert box.get("loadingBlockedUntil"), box
+
+    open_panel(browser, server, site["token"])
+    button(browser, "Service").click()
+    fill(browser, "Dokumentnummer", document_number())
+    button(browser, "Fach öffnen").click()
+    text_appears(browser, "Beladen ist an dieser Box gesperrt: zu viele abgelehnte Dienstausweise oder unbekannte Dokumente.", timeout=20)
+    assert re.search(r"in \d+ Minuten wieder", browser.find_element(By.CSS_SELECTOR, ".error-summary").text)
+    # No field is wrong: the box waits.
+    assert field(browser, "Dokumentnummer").get_attribute("aria-invalid") is None
+    check_page(browser, "box-panel-loading-blocked", allow_console=("status of 429",))
+
+    # The web app shows the block like the pickups block: the list, the box, the dashboard.
+    name = site["box"]["name"]
+    login(browser, server, "chef")
+    wait(browser, lambda d: "Beladen gesperrt bis" in d.find_element(By.XPATH, f"//table[contains(@class,'dash-boxes')]//tr[th//a[normalize-space()='{name}']]").text,
+         20, "the dashboard does not show the block")
+    browser.get(f"{server.url}/#/boxes")
+    heading(browser, "Boxen")
+    text_appears(browser, f"{name}: Beladen gesperrt bis")
+    row = browser.find_element(By.XPATH, f"//table//tr[th//a[normalize-space()='{name}']]")
+    assert "Beladen gesperrt bis" in row.text and "Abholungen gesperrt" not in row.text
+    check_page(browser, "boxes-loading-blocked")
+    row.find_element(By.XPATH, f".//a[normalize-space()='{name}']").click()
+    heading(browser, name)
+    text_appears(browser, "Beladen gesperrt bis")
+    check_page(browser, "box-loading-blocked")

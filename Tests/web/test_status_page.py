@@ -237,7 +237,7 @@ def test_afterLoading_thePageShowsTheBox_theDeadline_theHoursWithToday_andWhatTo
     rows = phone.find_elements(By.CSS_SELECTOR, "table.hours tr")
     assert len(rows) == 7
     assert "(heute)" in rows[0].text and "today" in rows[0].get_attribute("class")
-    assert "00:00–24:00 Uhr" in rows[0].text
+    assert "rund um die Uhr" in rows[0].text
     closed = rows[3].text
     assert place.closed_day.strftime("%d.%m.") in closed and "geschlossen" in closed and "Betriebsausflug" in closed
     bring = [li.text for li in phone.find_elements(By.CSS_SELECTOR, "ul.bring li")]

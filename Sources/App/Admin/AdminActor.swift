@@ -25,7 +25,7 @@ struct AdminActor {
 extension StaffContext {
     /// The logged-in user as the actor of administrative changes.
     var actor: AdminActor {
-        AdminActor(authorityID: authorityID, actor: .user(user.userID), requestID: request.requestID, clientAddress: app.clientAddress(request))
+        AdminActor(authorityID: authorityID, actor: .user(user.userID), requestID: request.requestID, clientAddress: app.auditAddress(request))
     }
 }
 

@@ -15,7 +15,8 @@ enum BoxStore {
                    count(c.id) FILTER (WHERE c.state = 'available')::int8,
                    count(c.id) FILTER (WHERE c.state = 'occupied')::int8,
                    count(c.id) FILTER (WHERE c.state = 'blocked')::int8,
-                   CASE WHEN b.pickups_blocked_until > now() THEN b.pickups_blocked_until END
+                   CASE WHEN b.pickups_blocked_until > now() THEN b.pickups_blocked_until END,
+                   CASE WHEN b.loading_blocked_until > now() THEN b.loading_blocked_until END
             FROM box b
             JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
             LEFT JOIN compartment c ON c.authority_id = b.authority_id AND c.box_id = b.id
@@ -31,7 +32,7 @@ enum BoxStore {
                                                  occupied: try row.decode(Int.self, at: 12), blocked: try row.decode(Int.self, at: 13)),
                 online: try row.decode(Bool.self, at: 8), lastSeenAt: try row.decode(Date?.self, at: 7), hasToken: try row.decode(Bool.self, at: 5),
                 tokenCreatedAt: try row.decode(Date?.self, at: 6), createdAt: try row.decode(Date.self, at: 9),
-                pickupsBlockedUntil: try row.decode(Date?.self, at: 14), compartments: nil)
+                pickupsBlockedUntil: try row.decode(Date?.self, at: 14), loadingBlockedUntil: try row.decode(Date?.self, at: 15), compartments: nil)
         }
     }
 

@@ -15,11 +15,18 @@ enum BoxAuth {
     static let invalid = AppError(.unauthorized, "invalid_box_token", "A valid box token is required.",
                                   headers: ["WWW-Authenticate": "Bearer realm=\"pickupbox-box\""])
 
+    static let certificateRequired = AppError(.unauthorized, "client_certificate_required",
+                                              "Box controllers connect with a client certificate of the authority's CA (mutual TLS).")
+
     /// The box of `Authorization: Bearer <token>`; cookies are never looked at, so a staff session
-    /// cannot act as a box. A rotated or revoked token is refused at once (no cache).
-    static func principal(_ request: Request, pool: PostgresPool) throws -> BoxPrincipal {
+    /// cannot act as a box. A rotated or revoked token is refused at once (no cache). With mutual TLS
+    /// (`TLS_CLIENT_CA_FILE`, issue 12 §5) the connection must also carry a client certificate that
+    /// verified against the authority's CA: a stolen token alone is not enough.
+    static func principal(_ request: Request, _ app: Application) throws -> BoxPrincipal {
+        if app.configuration.tls?.clientCAFile != nil && request.transport.clientCertificate == nil { throw certificateRequired }
         // A request with a body was authenticated from its head already (see `AppRoute.box`).
         if let admitted = request.admitted as? BoxPrincipal { return admitted }
+        let pool = app.pool
         guard let token = bearerToken(request) else { throw invalid }
         // "Seen" is written at most every 10 seconds per box (offline means 2 minutes without a call):
         // most box calls then read only, and commit without a WAL flush.

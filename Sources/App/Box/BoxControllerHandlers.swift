@@ -23,7 +23,7 @@ enum BoxControllerHandlers {
     /// once, or — when there are none — a parked request that a NOTIFY for this box (from any server
     /// process) or the deadline answers. While parked it holds no thread and no database connection.
     static func poll(_ app: Application, _ request: Request, _ responder: Responder) throws {
-        let box = try BoxAuth.principal(request, pool: app.pool)
+        let box = try BoxAuth.principal(request, app)
         let query = try request.queryParameters()
         let since = try integer(query, "since", default: 0, range: 0...Int64.max)
         let wait = Int(try integer(query, "wait", default: Int64(defaultWaitSeconds), range: 0...Int64(maxWaitSeconds)))

@@ -26,7 +26,7 @@ enum BoxEvents {
     }
 
     static func report(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, pool: app.pool)
+        let box = try BoxAuth.principal(request, app)
         let event = try request.decode(Event.self)
         guard (1...100).contains(event.eventId.utf8.count), event.eventId.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
             throw AppError.invalid("eventId", "invalid_event_id", "The event id is 1 to 100 visible ASCII characters.")
@@ -35,7 +35,15 @@ enum BoxEvents {
             throw AppError.invalid("compartmentNumber", "out_of_range", "Compartment numbers run from 1 to 10000.")
         }
         let hash = Crypto.sha256(request.body)
-        return try app.pool.transaction { connection in
+        do {
+            return try record(app, request, box: box, event: event, hash: hash)
+        } catch let refused as FourEyesMissing {
+            throw try refuse(app, request, box: box, refused)
+        }
+    }
+
+    private static func record(_ app: Application, _ request: Request, box: BoxPrincipal, event: Event, hash: [UInt8]) throws -> Response {
+        try app.pool.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\("box-event:" + box.key + ":" + event.eventId), 0))")
             if let stored = try connection.query("""
                 SELECT request_hash, response_status, response_body FROM box_event
@@ -63,11 +71,36 @@ enum BoxEvents {
         }
     }
 
+    /// A `loaded` report at a four-eyes site for an assignment that no two staff badges authorised at
+    /// `POST /box/loading` (issue 12 §2): a box token alone must not make a document ready and send its PIN.
+    struct FourEyesMissing: Error {
+        let assignmentID: UUID
+        let compartmentNumber: Int
+    }
+
+    /// Nothing of the report was kept (its transaction rolled back); the refusal is counted for alerting,
+    /// logged, and audited in a transaction of its own, then answered 409.
+    private static func refuse(_ app: Application, _ request: Request, box: BoxPrincipal, _ refused: FourEyesMissing) throws -> AppError {
+        app.metrics.fourEyesLoadingRefused.increment()
+        app.logger.warning("loaded report without four-eyes authorisation refused", metadata: [
+            "box.id": "\(box.key)", "assignment.id": "\(refused.assignmentID.uuidString.lowercased())", "request.id": "\(request.requestID)",
+        ])
+        try app.pool.transaction { c in
+            try Audit.record(c, authorityID: box.authorityID, actor: .box(box.boxID), action: "assignment.loaded_refused_four_eyes", entityType: "assignment",
+                             entityID: refused.assignmentID, requestID: request.requestID, clientAddress: app.clientAddress(request),
+                             detail: ["compartment": String(refused.compartmentNumber)])
+        }
+        return AppError.conflict("four_eyes_missing",
+                                 "This site loads with two staff badges: scan the document at POST /box/loading with both badges before closing the door.",
+                                 extra: ["state": ApplicationState.assigned.rawValue])
+    }
+
     /// The door closed on a loaded compartment: the applications become `ready_in_box`, a fresh PIN is
     /// drawn and stored only as an HMAC, and the "ready" SMS goes into the outbox — one transaction.
+    /// At a four-eyes site the assignment must carry the two staff members who authorised the loading.
     static func loaded(_ app: Application, _ connection: PostgresConnection, box: BoxPrincipal, event: BoxEvents.Event, request: Request) throws -> Result {
         let rows = try connection.query("""
-            SELECT asg.id, asg.status FROM compartment c
+            SELECT asg.id, asg.status, coalesce(cardinality(asg.loading_authorised_by), 0) FROM compartment c
             JOIN assignment asg ON asg.authority_id = c.authority_id AND asg.compartment_id = c.id AND asg.status IN ('assigned', 'loaded', 'retrieval_due')
             WHERE c.authority_id = \(box.authorityID) AND c.box_id = \(box.boxID) AND c.number = \(event.compartmentNumber)
             FOR UPDATE OF asg
@@ -81,8 +114,13 @@ enum BoxEvents {
             app.logger.warning("out-of-order box event", metadata: ["box.id": "\(box.key)", "event.kind": "loaded"])
             throw AppError.conflict("out_of_order", "The compartment was reported loaded already.", extra: ["state": try row.decode(String.self, at: 1)])
         }
-        let site = try connection.query("SELECT name, land, time_zone, deadline_kind, deadline_days FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)")
+        let site = try connection.query("""
+            SELECT name, land, time_zone, deadline_kind, deadline_days, loading_requires_two_staff FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)
+            """)
         guard let s = site.first else { throw AppError.notFound("site") }
+        if try s.decode(Bool.self, at: 5) && row.decode(Int.self, at: 2) < 2 {
+            throw FourEyesMissing(assignmentID: assignmentID, compartmentNumber: event.compartmentNumber)
+        }
         let zone = TimeZone(identifier: try s.decode(String.self, at: 2)) ?? TimeZone(identifier: "Europe/Berlin") ?? .gmt
         let days = try s.decode(Int.self, at: 4)
         let policy = (try? PickupDeadlinePolicy(try s.decode(String.self, at: 3) == "calendar_days" ? .calendarDays(days) : .workingDays(days))) ?? .standard
@@ -103,12 +141,12 @@ enum BoxEvents {
         guard let first = applications.first else { throw AppError.conflict("out_of_order", "No application of this compartment awaits loading.") }
         for a in applications {
             try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loaded", entityType: "application",
-                             entityID: try a.decode(UUID.self, at: 0), requestID: request.requestID, clientAddress: app.clientAddress(request),
+                             entityID: try a.decode(UUID.self, at: 0), requestID: request.requestID, clientAddress: app.auditAddress(request),
                              detail: ["compartment": String(event.compartmentNumber), "pickupDeadline": deadline.iso])
         }
         // One SMS per compartment (a household shares one PIN), to the first application's number.
         if let mobile = try first.decode(String?.self, at: 1) {
-            try SMSOutbox.enqueue(connection, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
+            try SMSOutbox.enqueue(connection, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
                                   to: mobile, kind: .readyInBox, language: try first.decode(String.self, at: 2),
                                   values: SMSValues(pin: pin, site: try s.decode(String.self, at: 0), deadline: deadline))
         }

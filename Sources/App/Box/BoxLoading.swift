@@ -5,6 +5,11 @@ import Postgres
 
 /// Loading in service mode (DESIGN §4.4): staff scan the document at the box; the server names the
 /// compartment to open — the one assigned, or one of this box assigned now.
+///
+/// A stolen box token learns nothing about documents outside its site (issue 12 §4): an unknown number
+/// and a document of another site get the same 404 `unknown_document`. Refused badges and such documents
+/// are counted per box like failed pickups; past the limit loading at the box is blocked for a while
+/// (429 `box_throttled`). Attempts at one box are serialized on its row, so the count is exact.
 enum BoxLoading {
     struct Scan: Codable {
         var documentNumber: String
@@ -22,7 +27,7 @@ enum BoxLoading {
     }
 
     static func load(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, pool: app.pool)
+        let box = try BoxAuth.principal(request, app)
         let scan = try request.decode(Scan.self)
         let document: DocumentNumber
         do { document = try DocumentNumber(scan.documentNumber, field: "documentNumber") } catch {
@@ -32,18 +37,35 @@ enum BoxLoading {
             throw AppError.invalid("staffBadges", "invalid_badge", "Two badge numbers of 4 to 64 visible ASCII characters.")
         }
         return try Idempotency.run(app, box: box, request: request, route: "POST /api/v1/box/loading") { connection in
-            let authorisedBy = try fourEyes(connection, box: box, badges: scan.staffBadges ?? [], key: app.secretKey)
+            if let wait = try connection.query("""
+                SELECT ceil(extract(epoch FROM loading_blocked_until - now()))::int8 FROM box
+                WHERE authority_id = \(box.authorityID) AND id = \(box.boxID) FOR UPDATE
+                """).first?.decode(Int?.self, at: 0), wait > 0 {
+                try record(connection, box: box, "throttled")
+                var refused = Response.error(.tooManyRequests, code: "box_throttled", message: "Too many refused scans at this box; loading resumes later.")
+                refused.headers.set("Retry-After", String(wait))
+                return refused
+            }
+            let authorisedBy: [UUID]?
+            switch try fourEyes(connection, box: box, badges: scan.staffBadges ?? [], key: app.secretKey) {
+            case .notRequired: authorisedBy = nil
+            case .authorised(let users): authorisedBy = users
+            case .unknownBadge:
+                try countFailure(connection, box: box, "badge_refused", app: app)
+                return .error(.forbidden, code: "unknown_badge", message: "A badge is not registered to an active staff member of this authority.")
+            }
             let rows = try connection.query("""
                 SELECT a.id, a.state, a.site_id, a.pickup_method, a.needs_accessible, a.household_group, a.fee_cents, a.fee_settled, a.document_type
                 FROM document d JOIN application a ON a.authority_id = d.authority_id AND a.id = d.application_id
                 WHERE d.authority_id = \(box.authorityID) AND d.document_number = \(document.value) FOR UPDATE OF a
                 """)
-            guard let row = rows.first else { throw AppError(.notFound, "unknown_document", "No delivered document has this number.") }
+            // Unknown, or at another site: the same answer, so the token tells nothing beyond its own site.
+            guard let row = rows.first, try row.decode(UUID.self, at: 2) == box.siteID else {
+                try countFailure(connection, box: box, "unknown_document", app: app)
+                return .error(.notFound, code: "unknown_document", message: "No document with this number is to be loaded at this site.")
+            }
             let applicationID = try row.decode(UUID.self, at: 0)
             let state = try row.decode(String.self, at: 1)
-            guard try row.decode(UUID.self, at: 2) == box.siteID else {
-                throw AppError.conflict("other_site", "The document is to be collected at another site.")
-            }
             guard try row.decode(String.self, at: 3) == PickupMethod.box.rawValue else {
                 throw AppError.conflict("counter_pickup", "The applicant collects this document at the counter.", extra: ["state": state])
             }
@@ -61,7 +83,7 @@ enum BoxLoading {
                     throw AppError.conflict("box_full", "No suitable compartment of this box is free.")
                 }
                 try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.assigned", entityType: "application",
-                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.clientAddress(request),
+                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.auditAddress(request),
                                  detail: ["compartment": assigned.compartmentID.uuidString.lowercased(), "mode": "at_loading"])
             }
             let target = try connection.query("""
@@ -80,7 +102,7 @@ enum BoxLoading {
                     UPDATE assignment SET loading_authorised_by = \(authorisedBy)::uuid[] WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
                     """)
                 try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loading_authorised", entityType: "application",
-                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.clientAddress(request),
+                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.auditAddress(request),
                                  detail: ["users": authorisedBy.map { $0.uuidString.lowercased() }.joined(separator: ",")])
             }
             let documents = try connection.query("""
@@ -93,12 +115,20 @@ enum BoxLoading {
         }
     }
 
-    /// Four-eyes sites: two badges of two different active users of the authority, or 403. Returns the
-    /// two users (nil where the site does not ask for it). Checked before anything is assigned.
-    static func fourEyes(_ connection: PostgresConnection, box: BoxPrincipal, badges: [String], key: [UInt8]) throws -> [UUID]? {
+    enum FourEyes {
+        case notRequired
+        /// The two users, in a stable order.
+        case authorised([UUID])
+        /// A badge of no active staff member: a guess, counted against the box.
+        case unknownBadge
+    }
+
+    /// Four-eyes sites: two badges of two different active users of the authority. Fewer than two, or the
+    /// same twice, is a 403 (no lookup was made, nothing to count). Checked before anything is assigned.
+    static func fourEyes(_ connection: PostgresConnection, box: BoxPrincipal, badges: [String], key: [UInt8]) throws -> FourEyes {
         let required = try connection.query("SELECT loading_requires_two_staff FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)")
             .first?.decode(Bool.self, at: 0) ?? false
-        guard required else { return nil }
+        guard required else { return .notRequired }
         guard badges.count == 2 else {
             throw AppError(.forbidden, "four_eyes_required", "Loading at this site needs the badges of two staff members.")
         }
@@ -109,9 +139,29 @@ enum BoxLoading {
         guard Set(hashes.map { Crypto.hex($0) }).count == 2 else {
             throw AppError(.forbidden, "four_eyes_required", "Loading at this site needs the badges of two different staff members.")
         }
-        guard users.count == 2 else {
-            throw AppError(.forbidden, "unknown_badge", "A badge is not registered to an active staff member of this authority.")
-        }
-        return users.sorted { $0.uuidString < $1.uuidString }
+        guard users.count == 2 else { return .unknownBadge }
+        return .authorised(users.sorted { $0.uuidString < $1.uuidString })
+    }
+
+    /// Counts a refused scan against the box (committed with the refusal) and blocks loading there once
+    /// more than the pickup limit fall within its window, with an alert in the log.
+    private static func countFailure(_ c: PostgresConnection, box: BoxPrincipal, _ outcome: String, app: Application) throws {
+        let limits = app.configuration.pickupLimits
+        try record(c, box: box, outcome)
+        let recent = try c.query("""
+            SELECT count(*)::int8 FROM box_loading_attempt
+            WHERE authority_id = \(box.authorityID) AND box_id = \(box.boxID) AND outcome IN ('badge_refused', 'unknown_document')
+              AND at > now() - make_interval(mins => \(limits.boxWindowMinutes))
+            """).first?.decode(Int.self, at: 0) ?? 0
+        guard recent > limits.perBox else { return }
+        try c.execute("""
+            UPDATE box SET loading_blocked_until = now() + make_interval(mins => \(limits.boxBlockMinutes))
+            WHERE authority_id = \(box.authorityID) AND id = \(box.boxID)
+            """)
+        app.logger.warning("box loading blocked after repeated refused scans", metadata: ["box.id": "\(box.key)", "loading.failures": "\(recent)"])
+    }
+
+    private static func record(_ c: PostgresConnection, box: BoxPrincipal, _ outcome: String) throws {
+        try c.execute("INSERT INTO box_loading_attempt (authority_id, box_id, outcome) VALUES (\(box.authorityID), \(box.boxID), \(outcome))")
     }
 }

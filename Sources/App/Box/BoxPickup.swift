@@ -40,7 +40,7 @@ enum BoxPickup {
     // MARK: - Mobile number and PIN
 
     static func start(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, pool: app.pool)
+        let box = try BoxAuth.principal(request, app)
         let body = try request.decode(Start.self)
         let mobile: String
         do { mobile = try PhoneNumber.parse(body.mobileNumber, field: "mobileNumber").e164 } catch {
@@ -51,7 +51,9 @@ enum BoxPickup {
         }
         return try Idempotency.run(app, box: box, request: request, route: "POST /api/v1/box/pickups") { c in
             // One query: the gate's facts, the site's factors, and this number's loaded compartments at
-            // this box (locked in id order), with the application of each.
+            // this box (locked in id order), with the application of each. The box row is locked too: the
+            // attempts at one box are serialized, so the failures counted below decide the block exactly
+            // (a burst of parallel guesses cannot all pass a count made before any of them was recorded).
             let rows = try c.query("""
                 SELECT \(unsafeSQL: gateColumns), s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document,
                        k.id, k.pin_hmac, k.locked, k.expired, k.application_id, k.issuance, k.has_can
@@ -68,6 +70,7 @@ enum BoxPickup {
                     FOR UPDATE OF asg
                 ) k ON true
                 WHERE b.authority_id = \(box.authorityID) AND b.id = \(box.boxID)
+                FOR UPDATE OF b
                 """)
             guard let head = rows.first else { throw BoxAuth.invalid }
             if let refused = try gate(c, box: box, blockedSeconds: try head.decode(Int?.self, at: 0), open: try head.decode(Bool?.self, at: 1) ?? false) {
@@ -125,7 +128,7 @@ enum BoxPickup {
     // MARK: - Factors
 
     static func factors(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, pool: app.pool)
+        let box = try BoxAuth.principal(request, app)
         guard let pickupID = UUID(uuidString: request.parameter("id")) else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
         let body = try request.decode(Factors.self)
         return try Idempotency.run(app, box: box, request: request, route: "POST /api/v1/box/pickups/{id}/factors") { c in
@@ -139,7 +142,7 @@ enum BoxPickup {
                 JOIN box b ON b.authority_id = ps.authority_id AND b.id = ps.box_id
                 JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
                 WHERE ps.authority_id = \(box.authorityID) AND ps.id = \(pickupID) AND ps.box_id = \(box.boxID)
-                FOR UPDATE OF ps, asg
+                FOR UPDATE OF ps, asg, b
                 """)
             guard let row = rows.first else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
             if try row.decode(Bool.self, at: 2) {
@@ -184,7 +187,7 @@ enum BoxPickup {
                 """)
             let numbers = [try row.decode(Int.self, at: 7)]
             try Audit.record(c, authorityID: box.authorityID, actor: .box(box.boxID), action: "assignment.pickup_verified", entityType: "assignment",
-                             entityID: assignmentID, requestID: request.requestID, clientAddress: app.clientAddress(request))
+                             entityID: assignmentID, requestID: request.requestID, clientAddress: app.auditAddress(request))
             return try .json(Open(assignmentId: assignmentID, compartmentNumbers: numbers))
         }
     }

@@ -113,7 +113,7 @@ enum BoxPickupEvents {
         }
         if let first = moved.first, let mobile = try first.decode(String?.self, at: 1) {
             let site = try c.query("SELECT name FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)").first?.decode(String.self, at: 0)
-            try SMSOutbox.enqueue(c, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
+            try SMSOutbox.enqueue(c, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
                                   to: mobile, kind: .movedToCounter, language: try first.decode(String.self, at: 2), values: SMSValues(site: site))
         }
         return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.readyAtCounter.rawValue, pickupDeadline: nil)
@@ -122,6 +122,6 @@ enum BoxPickupEvents {
     private static func audit(_ app: Application, _ c: PostgresConnection, box: BoxPrincipal, request: Request, action: String, entityType: String, entityID: UUID,
                               detail: [String: String] = [:]) throws {
         try Audit.record(c, authorityID: box.authorityID, actor: .box(box.boxID), action: action, entityType: entityType, entityID: entityID,
-                         requestID: request.requestID, clientAddress: app.clientAddress(request), detail: detail)
+                         requestID: request.requestID, clientAddress: app.auditAddress(request), detail: detail)
     }
 }

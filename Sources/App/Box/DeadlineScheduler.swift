@@ -5,7 +5,8 @@ import Postgres
 /// Moves documents whose pickup deadline has passed to `retrieval_due` (issue #4 §7): the PIN dies,
 /// the box sees the compartment in service mode (`to_retrieve`), caseworkers see the application in
 /// the retrieval list (`GET /applications?state=retrieval_due`). The same thread queues the reminder SMS
-/// (`SMSReminders`). Every server process runs it; a
+/// (`SMSReminders`) and purges expired failed-login counters (`LoginThrottle.purge`) and delivery-report
+/// receipts (`SMSDeliveryReports.purge`). Every server process runs it; a
 /// transaction-scoped advisory lock lets one pass run at a time, so nothing is done twice.
 final class DeadlineScheduler: Sendable {
     static let lockKey: Int64 = 0x7069_636B_6465_6164   // "pickdead"
@@ -13,12 +14,16 @@ final class DeadlineScheduler: Sendable {
     private let logger: Logger
     private let interval: TimeInterval
     private let sms: SMSSettings
+    private let metrics: AppMetrics?
+    private let cipher: TextCipher
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings) {
+    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings, cipher: TextCipher, metrics: AppMetrics? = nil) {
         self.pool = pool
+        self.metrics = metrics
         self.sms = sms
+        self.cipher = cipher
         self.logger = logger
         self.interval = interval
     }
@@ -26,10 +31,13 @@ final class DeadlineScheduler: Sendable {
     func start() {
         let thread = Thread { [self] in
             while stop.wait(timeout: .now() + interval) == .timedOut {
-                do { _ = try runOnce() } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
-                do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, logger: logger) } catch {
+                do { metrics?.deadlinePassCompleted(moved: try runOnce()) } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
+                do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, cipher: cipher, logger: logger) } catch {
                     logger.warning("reminder pass failed", metadata: ["error": "\(error)"])
                 }
+                // Counters of failed logins that no longer matter (issue 12 §3): any process may delete them.
+                do { try LoginThrottle.purge(pool) } catch { logger.warning("login throttle purge failed", metadata: ["error": "\(error)"]) }
+                do { try SMSDeliveryReports.purge(pool) } catch { logger.warning("delivery report receipt purge failed", metadata: ["error": "\(error)"]) }
             }
             stopped.signal()
         }

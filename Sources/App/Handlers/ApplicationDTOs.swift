@@ -65,6 +65,8 @@ enum ApplicationDTO {
         var givenNames: String?
         var dateOfBirth: String?
         var mobileNumber: String?
+        /// When the mobile number last changed (a new PIN to it within 24 hours needs a second staff member).
+        var mobileNumberChangedAt: Date?
         var pickupMethod: String
         var needsAccessibleCompartment: Bool
         var smsLanguage: String
@@ -82,6 +84,8 @@ enum ApplicationDTO {
         var collectedAt: Date?
         /// Who collected the document at the counter (absent for box pickups and open applications).
         var handover: Handover?
+        /// When the personal data was erased (issue #11 §1); the personal fields are absent from then on.
+        var personalDataErasedAt: Date?
     }
 
     struct Handover: Codable {

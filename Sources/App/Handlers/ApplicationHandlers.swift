@@ -11,7 +11,11 @@ enum ApplicationHandlers {
             .staff(.GET, "/api/v1/applications", app: app) { req, ctx in try list(ctx, try req.queryParameters()) },
             .staff(.GET, "/api/v1/applications/{id}", app: app) { req, ctx in
                 let id = try ApplicationStore.id(req.parameter("id"))
-                return try .json(try ctx.app.pool.withConnection { try ApplicationStore.fetch($0, authorityID: ctx.authorityID, id: id) })
+                return try .json(try ctx.transaction { c in
+                    let application = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id)
+                    try ctx.auditRead(c, "application.read", applications: [id])
+                    return application
+                })
             },
             .staff(.PATCH, "/api/v1/applications/{id}", maxBodyBytes: 16 * 1024, app: app) { req, ctx in try update(ctx, try ApplicationStore.id(req.parameter("id"))) },
             .staff(.POST, "/api/v1/applications/{id}/cancel", maxBodyBytes: 4096, app: app) { req, ctx in try cancel(ctx, try ApplicationStore.id(req.parameter("id"))) },
@@ -171,13 +175,21 @@ enum ApplicationHandlers {
             \(unsafeSQL: suffix)
             """
         }
-        return try ctx.app.pool.withConnection { connection in
+        return try ctx.transaction { connection in
             let total = try connection.query(filtered("SELECT count(*)::int8 FROM application a", "")).first?.decode(Int.self, at: 0) ?? 0
             // limit and offset are validated integers, spliced as literals.
             let rows = try connection.query(filtered(ApplicationStore.select, "ORDER BY a.created_at DESC, a.id LIMIT \(limit) OFFSET \(offset)"))
-            return try .json(ApplicationDTO.Page(items: try rows.map { try ApplicationStore.decode($0) }, offset: offset, limit: limit, total: total))
+            let items = try rows.map { try ApplicationStore.decode($0) }
+            // Who saw which applications in a result: the filters by name only (a searched name is personal data).
+            let filters = listFilters.filter { query[$0] != nil }
+            try ctx.auditRead(connection, "application.listed", applications: items.map(\.id), detail: filters.isEmpty ? [:] : ["filters": filters.joined(separator: ",")])
+            return try .json(ApplicationDTO.Page(items: items, offset: offset, limit: limit, total: total))
         }
     }
+
+    /// The filters of `GET /applications`, as the audit event of a result names them.
+    static let listFilters = ["vorgangsnummer", "name", "state", "createdFrom", "createdTo", "contactRequired", "deliveredOn", "loadedOn",
+                              "collectedOn", "pickupDeadline", "locked"]
 
     static func intParameter(_ query: QueryParameters, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = query[name] else { return value }
@@ -214,6 +226,13 @@ enum ApplicationHandlers {
             guard let state = ApplicationState(rawValue: current.state), state.isOpen else {
                 throw AppError.illegalTransition(current: current.state, action: "changing it")
             }
+            // After delivery a new number would redirect the PIN: that needs a second staff member (issue 12 §1).
+            let mobileChanged = mobile != nil && mobile != current.mobileNumber
+            if mobileChanged && StaffApproval.mobileNumberChangeNeedsApproval(in: state) {
+                throw AppError.conflict("mobile_number_change_needs_approval",
+                                        "After delivery a new mobile number needs a second staff member: ask with POST /api/v1/applications/{id}/mobile-number-changes.",
+                                        field: "mobileNumber", extra: ["state": current.state])
+            }
             let beforeAssignment: Set<ApplicationState> = [.registered, .inProduction, .delivered]
             if (pickup != nil && pickup?.rawValue != current.pickupMethod) || body.needsAccessibleCompartment != nil || body.householdGroup != nil,
                !beforeAssignment.contains(state) {
@@ -239,6 +258,7 @@ enum ApplicationHandlers {
                     family_name = coalesce(\(familyName), family_name),
                     given_names = coalesce(\(givenNames), given_names),
                     mobile_number = coalesce(\(mobile), mobile_number),
+                    mobile_number_changed_at = CASE WHEN \(mobileChanged) THEN now() ELSE mobile_number_changed_at END,
                     pickup_method = \(newPickup),
                     needs_accessible = coalesce(\(body.needsAccessibleCompartment), needs_accessible),
                     sms_language = coalesce(\(language), sms_language),
@@ -262,7 +282,7 @@ enum ApplicationHandlers {
             try ctx.audit(connection, "application.updated", "application", id, detail: detail)
             if newState == .readyAtCounter && state != .readyAtCounter, let number = mobile ?? current.mobileNumber {
                 let site = try connection.query("SELECT name FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(current.siteId)").first?.decode(String.self, at: 0)
-                try SMSOutbox.enqueue(connection, authorityID: ctx.authorityID, applicationID: id, assignmentID: nil, to: number, kind: .readyAtCounter,
+                try SMSOutbox.enqueue(connection, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: id, assignmentID: nil, to: number, kind: .readyAtCounter,
                                       language: language ?? current.smsLanguage, values: SMSValues(site: site))
             }
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
@@ -302,7 +322,7 @@ enum ApplicationHandlers {
                 }
             }
             try connection.execute("""
-                UPDATE application SET state = 'cancelled', cancel_reason = \(reason),
+                UPDATE application SET state = 'cancelled', cancel_reason = \(reason), cancelled_at = now(),
                     assignment_id = CASE WHEN \(keepAssignment) THEN assignment_id END, updated_at = now()
                 WHERE authority_id = \(ctx.authorityID) AND id = \(id)
                 """)
@@ -319,6 +339,7 @@ enum ApplicationHandlers {
             let rows = try connection.query("""
                 SELECT at, action, actor_kind, actor_id, request_id, detail::text FROM audit_event
                 WHERE authority_id = \(ctx.authorityID) AND entity_type = 'application' AND entity_id = \(id)
+                  AND action <> ALL(\(Audit.readActions)::text[])
                 ORDER BY at, id LIMIT 1000
                 """)
             let events = try rows.map { row in
@@ -351,8 +372,9 @@ enum ApplicationHandlers {
     }
 
     static func letter(_ ctx: StaffContext, _ id: UUID) throws -> Response {
-        try ctx.app.pool.withConnection { connection in
+        try ctx.transaction { connection in
             let a = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id)
+            try ctx.auditRead(connection, "application.letter_read", applications: [id])
             let site = try connection.query("""
                 SELECT name, address, pickup_requires_pin_letter, pickup_second_factor, pickup_requires_old_document, loading_requires_two_staff
                 FROM site WHERE authority_id = \(ctx.authorityID) AND id = \(a.siteId)

@@ -9,7 +9,7 @@ enum ApplicationStore {
                a.mobile_number, a.pickup_method, a.needs_accessible, a.sms_language, a.old_can_hash IS NOT NULL, a.fee_cents,
                a.fee_exemption, a.fee_settled, a.state, a.cancel_reason, a.household_group, a.pickup_deadline::text,
                a.created_at, a.updated_at, a.collected_at, asg.id, b.id, b.name, c.number, asg.status, a.contact_required,
-               a.handover_recipient, a.proxy_name
+               a.handover_recipient, a.proxy_name, a.mobile_number_changed_at, a.personal_data_erased_at
         FROM application a
         LEFT JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
         LEFT JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
@@ -39,6 +39,7 @@ enum ApplicationStore {
             givenNames: try row.decode(String?.self, at: o + 6),
             dateOfBirth: try row.decode(String?.self, at: o + 7),
             mobileNumber: try row.decode(String?.self, at: o + 8),
+            mobileNumberChangedAt: try row.decode(Date?.self, at: o + 31),
             pickupMethod: try row.decode(String.self, at: o + 9),
             needsAccessibleCompartment: try row.decode(Bool.self, at: o + 10),
             smsLanguage: try row.decode(String.self, at: o + 11),
@@ -53,7 +54,8 @@ enum ApplicationStore {
             createdAt: try row.decode(Date.self, at: o + 20),
             updatedAt: try row.decode(Date.self, at: o + 21),
             collectedAt: try row.decode(Date?.self, at: o + 22),
-            handover: handover
+            handover: handover,
+            personalDataErasedAt: try row.decode(Date?.self, at: o + 32)
         )
     }
 

@@ -51,35 +51,50 @@ enum AuthHandlers {
     static let invalidCredentials = AppError(.unauthorized, "invalid_credentials", "Authority, username or password is wrong.")
 
     static func login(_ app: Application, _ request: Request) throws -> Response {
+        let clientAddress = app.clientAddress(request)
+        let addressKey = LoginThrottle.addressKey(TrustedProxies.limiterKey(clientAddress))
+        // A blocked address is refused before anything is read or looked up (and counts against no account).
+        if let wait = app.throttle.cachedBlock(address: addressKey) {
+            throw AppError.tooManyRequests(retryAfterSeconds: wait, "Too many failed logins; try again later.")
+        }
         let body = try request.decode(LoginRequest.self)
         let username = body.username.lowercased()
         guard (1...64).contains(body.authority.utf8.count), (1...64).contains(username.utf8.count), (1...PasswordHasher.maxPasswordBytes).contains(body.password.utf8.count) else {
             throw invalidCredentials
         }
-        let addressKey = LoginThrottle.addressKey(TrustedProxies.limiterKey(app.clientAddress(request)))
-        // Look the account up and check the throttle before spending time on the hash.
-        let account = try app.pool.withConnection { connection -> (authority: UUID, user: UUID?, hash: String?, role: String?, name: String?, disabled: Bool)? in
+        // Look the account up — and whether its user logged in from this address recently — and check the
+        // throttle before spending time on the hash.
+        let account = try app.pool.withConnection { connection -> (authority: UUID, user: UUID?, hash: String?, role: String?, name: String?, disabled: Bool, knownAddress: Bool)? in
             let rows = try connection.query("""
-                SELECT a.id, u.id, u.password_hash, u.role, u.display_name, u.disabled_at IS NOT NULL
+                SELECT a.id, u.id, u.password_hash, u.role, u.display_name, u.disabled_at IS NOT NULL,
+                       EXISTS (SELECT 1 FROM audit_event e
+                               WHERE e.authority_id = a.id AND e.entity_type = 'app_user' AND e.entity_id = u.id AND e.action = 'auth.login'
+                                 AND e.client_address = \(clientAddress)
+                                 AND e.at > now() - make_interval(days => \(LoginThrottle.knownAddressDays)))
                 FROM authority a LEFT JOIN app_user u ON u.authority_id = a.id AND u.username = \(username)
                 WHERE a.slug = \(body.authority.lowercased())
                 """)
             guard let row = rows.first else { return nil }
             return (try row.decode(UUID.self, at: 0), try row.decode(UUID?.self, at: 1), try row.decode(String?.self, at: 2),
-                    try row.decode(String?.self, at: 3), try row.decode(String?.self, at: 4), try row.decode(Bool?.self, at: 5) ?? false)
+                    try row.decode(String?.self, at: 3), try row.decode(String?.self, at: 4), try row.decode(Bool?.self, at: 5) ?? false,
+                    try row.decode(Bool.self, at: 6))
         }
-        let accountKey = LoginThrottle.accountKey(account?.authority ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)), username)
+        // Unknown authorities and users count on the address only: they leave no rows behind.
+        var accountKey: String?
+        if let account, account.user != nil {
+            accountKey = LoginThrottle.accountKey(account.authority, username, knownAddress: account.knownAddress ? addressKey : nil)
+        }
         if let wait = try app.pool.transaction({ try app.throttle.reserveAttempt(account: accountKey, address: addressKey, on: $0) }) {
             throw AppError.tooManyRequests(retryAfterSeconds: wait, "Too many failed logins; try again later.")
         }
         // Unknown authority or user: verify against a dummy hash so the answer takes as long.
         let verified = PasswordHasher.verify(body.password, against: account?.hash ?? PasswordHasher.dummyHash)
-        guard verified, let account, let userID = account.user, !account.disabled, let roleName = account.role, let role = Role(rawValue: roleName) else {
+        guard verified, let account, let userID = account.user, let accountKey, !account.disabled, let roleName = account.role, let role = Role(rawValue: roleName) else {
             // The attempt was counted already; only the audit event is left to write.
             if let account {
-                try app.pool.transaction { connection in
+                _ = try app.pool.transaction { connection in
                     try Audit.record(connection, authorityID: account.authority, actor: .system, action: "auth.login_failed", entityType: "app_user",
-                                     entityID: account.user, requestID: request.requestID, clientAddress: app.clientAddress(request))
+                                     entityID: account.user, requestID: request.requestID, clientAddress: app.auditAddress(request))
                 }
             }
             throw invalidCredentials
@@ -88,7 +103,7 @@ enum AuthHandlers {
             try app.throttle.recordSuccess(account: accountKey, address: addressKey, on: connection)
             let session = try app.sessions.create(on: connection, authorityID: account.authority, userID: userID)
             try Audit.record(connection, authorityID: account.authority, actor: .user(userID), action: "auth.login", entityType: "app_user",
-                             entityID: userID, requestID: request.requestID, clientAddress: app.clientAddress(request))
+                             entityID: userID, requestID: request.requestID, clientAddress: app.auditAddress(request))
             return session
         }
         var response = try Response.json(SessionInfo(

@@ -75,6 +75,8 @@ enum BoxDTO {
         var createdAt: Date
         /// Set while the box refuses pickups after repeated failed attempts (an alert for staff).
         var pickupsBlockedUntil: Date?
+        /// Set while the box refuses loading after repeated refused badges or documents (an alert for staff).
+        var loadingBlockedUntil: Date?
         /// The grid, by number: only in `GET /boxes/{id}` and after a layout change.
         var compartments: [Compartment]?
     }

@@ -40,6 +40,8 @@ enum DashboardHandlers {
         var online: Bool
         var lastSeenAt: Date?
         var pickupsBlockedUntil: Date?
+        /// Set while the box refuses loading after refused badges or unknown documents.
+        var loadingBlockedUntil: Date?
         var compartments: BoxDTO.Counts
     }
 
@@ -122,7 +124,7 @@ enum DashboardHandlers {
 
         let boxes = try BoxStore.list(c, authorityID: a).map {
             BoxSummary(id: $0.id, name: $0.name, siteId: $0.siteId, siteName: $0.siteName, online: $0.online, lastSeenAt: $0.lastSeenAt,
-                       pickupsBlockedUntil: $0.pickupsBlockedUntil, compartments: $0.compartmentCounts)
+                       pickupsBlockedUntil: $0.pickupsBlockedUntil, loadingBlockedUntil: $0.loadingBlockedUntil, compartments: $0.compartmentCounts)
         }
 
         let pickups = try c.query("""

@@ -152,7 +152,7 @@ struct DeliveryRecorder {
             JOIN site s ON s.authority_id = a.authority_id AND s.id = a.site_id
             WHERE a.authority_id = \(ctx.authorityID) AND a.id = ANY(\(ids)) AND a.mobile_number IS NOT NULL
             """) {
-            try SMSOutbox.enqueue(connection, authorityID: ctx.authorityID, applicationID: try row.decode(UUID.self, at: 0), assignmentID: nil,
+            try SMSOutbox.enqueue(connection, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: try row.decode(UUID.self, at: 0), assignmentID: nil,
                                   to: try row.decode(String.self, at: 1), kind: .readyAtCounter, language: try row.decode(String.self, at: 2),
                                   values: SMSValues(site: try row.decode(String.self, at: 3)))
         }
@@ -162,7 +162,7 @@ struct DeliveryRecorder {
         let json = try (details ?? Array(repeating: detail, count: ids.count)).map { String(decoding: try JSONCoding.encode($0), as: UTF8.self) }
         try connection.execute("""
             INSERT INTO audit_event (authority_id, actor_kind, actor_id, action, entity_type, entity_id, request_id, client_address, detail)
-            SELECT \(ctx.authorityID)::uuid, 'user', \(ctx.user.userID)::uuid, \(action), 'application', e, \(ctx.request.requestID), \(ctx.app.clientAddress(ctx.request)), d::jsonb
+            SELECT \(ctx.authorityID)::uuid, 'user', \(ctx.user.userID)::uuid, \(action), 'application', e, \(ctx.request.requestID), \(ctx.app.auditAddress(ctx.request)), d::jsonb
             FROM unnest(\(ids)::uuid[], \(json)::text[]) AS t(e, d)
             """)
     }

@@ -16,6 +16,8 @@ const t = makeT({
     'nav.boxes': 'Boxen',
     'nav.search': 'Suche',
     'nav.admin': 'Verwaltung',
+    'nav.approvals': 'Freigaben',
+    'nav.pending': '({count} offen)',
     switchLanguage: 'English',
     logout: 'Abmelden',
     signedInAs: 'Angemeldet als {name}',
@@ -35,6 +37,8 @@ const t = makeT({
     'nav.boxes': 'Boxes',
     'nav.search': 'Search',
     'nav.admin': 'Administration',
+    'nav.approvals': 'Approvals',
+    'nav.pending': '({count} pending)',
     switchLanguage: 'Deutsch',
     logout: 'Log out',
     signedInAs: 'Signed in as {name}',
@@ -58,9 +62,11 @@ const ROUTES = [
   { path: /^\/delivery$/, page: 'delivery', nav: 'delivery' },
   { path: /^\/boxes$/, page: 'boxes', nav: 'boxes' },
   { path: new RegExp(`^/boxes/${UUID}$`), page: 'box', params: ['id'], nav: 'boxes' },
+  { path: /^\/approvals$/, page: 'approvals', nav: 'approvals', supervisor: true },
   { path: /^\/admin(?:\/(users|sites|boxes|sms))?$/, page: 'admin', params: ['tab'], nav: 'admin', supervisor: true },
 ];
 const NAV = ['dashboard', 'register', 'delivery', 'boxes', 'search'];
+const SUPERVISOR_NAV = ['approvals', 'admin'];
 
 const state = { me: null, leave: [], controller: null, focusLanguage: false };
 const RETURN_KEY = 'pickupbox.return';
@@ -171,9 +177,10 @@ function header(route) {
   const switchLanguage = () => { setLang(lang() === 'de' ? 'en' : 'de'); state.focusLanguage = true; render(); };
   const langButton = h('button', { type: 'button', class: 'link-button lang-switch', lang: lang() === 'de' ? 'en' : 'de', on: { click: switchLanguage } }, t('switchLanguage'));
   const nav = me ? h('nav', { class: 'main-nav', 'aria-label': t('nav.label') }, h('ul', {},
-    [...NAV, ...(me.user.role === 'supervisor' ? ['admin'] : [])].map((item) => {
+    [...NAV, ...(me.user.role === 'supervisor' ? SUPERVISOR_NAV : [])].map((item) => {
       const href = item === 'dashboard' ? '#/' : `#/${item}`;
-      return h('li', {}, h('a', { href, 'aria-current': route?.nav === item ? 'page' : undefined }, t(`nav.${item}`)));
+      return h('li', {}, h('a', { href, 'aria-current': route?.nav === item ? 'page' : undefined }, t(`nav.${item}`),
+        item === 'approvals' ? h('span', { class: 'nav-count', id: 'nav-approvals-count' }) : null));
     }))) : null;
   const who = me ? h('p', { class: 'who' },
     h('span', {}, t('signedInAs', { name: me.user.displayName })), ' ',
@@ -186,6 +193,28 @@ function header(route) {
         me ? h('button', { type: 'button', class: 'link-button', on: { click: logout } }, t('logout')) : null)),
     nav);
 }
+
+/**
+ * The number of pending requests for approval beside "Freigaben": read with every page a supervisor
+ * opens (one small request), or told by the approvals page after a decision
+ * (`pickupbox:approvals` with {pending}). Nothing is shown while none waits or the count is unknown.
+ */
+function showApprovalCount(count) {
+  const el = document.getElementById('nav-approvals-count');
+  if (!el) return;
+  if (!count) { el.replaceChildren(); return; }
+  replace(el, h('span', { 'aria-hidden': 'true' }, String(count)), h('span', { class: 'visually-hidden' }, ` ${t('nav.pending', { count })}`));
+}
+
+function loadApprovalCount() {
+  if (state.me?.user.role !== 'supervisor') return;
+  api('GET', '/api/v1/approvals', { query: { state: 'pending', limit: 1 } })
+    .then((page) => showApprovalCount(page?.total ?? 0), () => { /* the count is a hint; the page works without it */ });
+}
+window.addEventListener('pickupbox:approvals', (e) => {
+  if (Number.isInteger(e.detail?.pending)) showApprovalCount(e.detail.pending);
+  else loadApprovalCount();
+});
 
 function match(path) {
   for (const route of ROUTES) {
@@ -234,6 +263,8 @@ async function render() {
   }
   const main = h('main', { id: 'main', tabindex: '-1' });
   replace(app, header(found?.route), main, h('footer', { class: 'site-footer' }, h('p', {}, 'pickupbox')));
+  // The approvals page says its own count when it has loaded.
+  if (found?.route.page !== 'approvals') loadApprovalCount();
   if (!found || (found.route.supervisor && state.me?.user.role !== 'supervisor')) {
     document.title = `${t('notFound')} – pickupbox`;
     replace(main, h('h1', { tabindex: '-1' }, t('notFound')), h('p', {}, h('a', { href: '#/' }, t('backHome'))));

@@ -536,12 +536,13 @@ function currentCompartment() {
   return p.open.compartmentNumbers[p.index];
 }
 
-/** Reports an event; on a refusal the screen says so and the caller stops. */
-async function event(kind, number, assignmentId) {
+/** Reports an event; on a refusal the screen says so (unless `handle(error)` took care of it: true) and the caller stops. */
+async function event(kind, number, assignmentId, { handle } = {}) {
   try {
     return await reportEvent(state.token, kind, number, assignmentId);
   } catch (e) {
     if (e.status === 401) { unauthorized(); return null; }
+    if (handle?.(e)) return null;
     const note = els.screen?.querySelector('.bp-event-error');
     const message = `${u('eventFailed', { kind, code: e.code })} ${errorText('event', e)}`;
     if (note) { note.textContent = message; note.hidden = false; }
@@ -633,7 +634,9 @@ function documentProblem(raw) {
 
 SCREENS.service = (screen) => {
   const s = state.service;
-  const fourEyes = Boolean(state.config.pickupSettings?.fourEyesLoading);
+  // The server may know better than the configuration the panel has (a site switched to four eyes
+  // since): after its refusal of a loading without badges they are asked for.
+  const fourEyes = Boolean(state.config.pickupSettings?.fourEyesLoading) || Boolean(s.fourEyes);
   const doc = field({ label: u('documentNumber'), name: 'documentNumber', hint: u('documentHint'), autocomplete: 'off', value: s.documentNumber, attrs: { class: 'bp-input', maxlength: 14, spellcheck: 'false', autocapitalize: 'characters' } });
   const badges = fourEyes ? [
     field({ label: u('badge1'), name: 'badge1', type: 'password', autocomplete: 'off', attrs: { class: 'bp-input', maxlength: 64 } }),
@@ -667,6 +670,7 @@ SCREENS.service = (screen) => {
       const body = { documentNumber: doc.input.value.replace(/\s/g, '').toUpperCase() };
       if (fourEyes) body.staffBadges = values;
       s.load = await boxCall(state.token, 'POST', '/api/v1/box/loading', { body });
+      s.scanned = body.documentNumber;
       s.documentNumber = '';
       s.error = null;
       show('loadOpen');
@@ -674,8 +678,10 @@ SCREENS.service = (screen) => {
       submit.disabled = false;
       if (err.status === 401) { unauthorized(); return; }
       for (const b of badges) b.input.value = '';
-      const message = errorText('load', err);
-      const target = err.body.field === 'staffBadges' || err.code === 'unknown_badge' || err.code === 'four_eyes_required' ? badges[0] : doc;
+      // Blocked after too many refused scans: no field is wrong, the box waits (Retry-After).
+      const message = errorText('load', err, { minutes: Math.max(1, Math.ceil((err.retryAfter || 60) / 60)) });
+      const target = err.code === 'box_throttled' ? null
+        : err.body.field === 'staffBadges' || err.code === 'unknown_badge' || err.code === 'four_eyes_required' ? badges[0] : doc;
       target?.setError(message);
       errorSummary(summary, message, target ? [{ message: target === doc ? u('documentNumber') : u('badge1'), input: target.input }] : undefined);
     }
@@ -742,7 +748,17 @@ SCREENS.loadOpen = (screen) => {
     close.disabled = true;
     door.fill();
     door.close();
-    const [result] = await Promise.all([event('loaded', n, load.assignmentId), doorPause()]);
+    // A four-eyes site refuses a loading its two badges did not authorise: nothing happened at the
+    // server, so the document is scanned again, this time with both badges.
+    let refused = false;
+    const fourEyesMissing = (e) => {
+      if (e.code !== 'four_eyes_missing') return false;
+      refused = true;
+      state.service = { error: errorText('event', e), documentNumber: state.service.scanned || load.documentNumbers?.[0] || '', fourEyes: true };
+      return true;
+    };
+    const [result] = await Promise.all([event('loaded', n, load.assignmentId, { handle: fourEyesMissing }), doorPause()]);
+    if (refused) { if (state.screen === 'loadOpen') show('service'); return; }
     if (!result) { door.open(); close.disabled = false; return; }
     state.done.add(load.assignmentId);
     state.toLoad.delete(load.assignmentId);

@@ -1,5 +1,6 @@
 // How a box is doing, in the same words on every page (dashboard, boxes, one box, administration):
-// its connection, and whether it refuses pickups after too many failed attempts.
+// its connection, and whether it refuses pickups after too many failed attempts, or loading after
+// too many refused staff badges or documents it cannot load.
 
 import { makeT, fmtDateTime } from './i18n.js';
 
@@ -11,6 +12,7 @@ const t = makeT({
     neverSeen: 'noch nie gemeldet',
     noToken: 'kein Token ausgegeben',
     pickupsBlocked: 'Abholungen gesperrt bis {time}',
+    loadingBlocked: 'Beladen gesperrt bis {time}',
   },
   en: {
     online: 'Online',
@@ -19,6 +21,7 @@ const t = makeT({
     neverSeen: 'never reported',
     noToken: 'no token issued',
     pickupsBlocked: 'Pickups blocked until {time}',
+    loadingBlocked: 'Loading blocked until {time}',
   },
 });
 
@@ -37,4 +40,14 @@ export function pickupsBlocked(box) {
 /** "Abholungen gesperrt bis 30.11.2026, 10:15", or null while the box takes pickups. */
 export function pickupsBlockedText(box) {
   return pickupsBlocked(box) ? t('pickupsBlocked', { time: fmtDateTime(box.pickupsBlockedUntil) }) : null;
+}
+
+/** Whether the box refuses loading right now (too many refused staff badges or unknown documents). */
+export function loadingBlocked(box) {
+  return Boolean(box.loadingBlockedUntil) && new Date(box.loadingBlockedUntil) > new Date();
+}
+
+/** "Beladen gesperrt bis 30.11.2026, 10:15", or null while the box can be loaded. */
+export function loadingBlockedText(box) {
+  return loadingBlocked(box) ? t('loadingBlocked', { time: fmtDateTime(box.loadingBlockedUntil) }) : null;
 }

@@ -41,7 +41,7 @@ export function makeT(strings) {
   };
 }
 
-// Strings used by several pages: states, document types, common buttons, and the API's error codes
+// Strings used by several pages: states, document types, four-eyes requests, common buttons, and the API's error codes
 // (`code.<code>`, read through errorText()).
 const shared = {
   de: {
@@ -66,6 +66,12 @@ const shared = {
     'exemption.sgb_xii': 'Sozialhilfe (SGB XII)',
     'exemption.asylblg': 'Leistungen nach AsylbLG',
     'exemption.recognised_refugee': 'Anerkannter Flüchtling',
+    'approvalKind.mobile_number_change': 'Neue Mobilnummer',
+    'approvalKind.pin_reissue': 'Neue PIN an eine geänderte Nummer',
+    'approvalState.pending': 'Wartet auf Freigabe',
+    'approvalState.approved': 'Freigegeben',
+    'approvalState.rejected': 'Abgelehnt',
+    'approvalState.superseded': 'Ersetzt',
     'common.cancel': 'Abbrechen',
     'common.print': 'Drucken',
     'common.loading': 'Wird geladen …',
@@ -119,6 +125,12 @@ const shared = {
     'exemption.sgb_xii': 'Social assistance (SGB XII)',
     'exemption.asylblg': 'Asylum seekers\' benefits (AsylbLG)',
     'exemption.recognised_refugee': 'Recognised refugee',
+    'approvalKind.mobile_number_change': 'New mobile number',
+    'approvalKind.pin_reissue': 'New PIN to a changed number',
+    'approvalState.pending': 'Awaiting approval',
+    'approvalState.approved': 'Approved',
+    'approvalState.rejected': 'Rejected',
+    'approvalState.superseded': 'Superseded',
     'common.cancel': 'Cancel',
     'common.print': 'Print',
     'common.loading': 'Loading …',

@@ -4,16 +4,27 @@ import Postgres
 import SMSGateway
 
 /// `POST /api/v1/sms/delivery-reports/{provider}` (issue #5 §4): the configured provider tells us what
-/// became of a message. Authenticated by the provider's own scheme — our webhook: HMAC-SHA256 of the
-/// body with `SMS_DLR_SECRET` in `X-Signature`; seven: its signed webhooks (`SMS_DLR_SECRET` is the
-/// signing secret, `SMS_CALLBACK_URL` the signed URL); twilio: `X-Twilio-Signature` with the auth token
-/// and `SMS_CALLBACK_URL`. A forged or unsigned report is refused (401); a report for a message we do
-/// not know is logged and answered 200, since providers retry anything else for days.
+/// became of a message. Authenticated by the provider's own scheme — our webhook: HMAC-SHA256 of
+/// `X-Timestamp` "." body with `SMS_DLR_SECRET` in `X-Signature`; seven: its signed webhooks
+/// (`SMS_DLR_SECRET` is the signing secret, `SMS_CALLBACK_URL` the signed URL); twilio:
+/// `X-Twilio-Signature` with the auth token and `SMS_CALLBACK_URL`. A forged or unsigned report, or one
+/// whose signed timestamp is more than 5 minutes off, is refused (401); a report for a message we do
+/// not know is logged and answered 200, since providers retry anything else for days. Each report is
+/// applied once (issue 12 §4): a replay within the window (or, for twilio, the same message SID and
+/// status again) is acknowledged and changes nothing.
 enum SMSDeliveryReports {
     struct Answer: Codable {
         var reports: Int
         var applied: Int
         var unknown: Int
+        /// Reports seen before: acknowledged, nothing changed.
+        var replayed: Int
+    }
+
+    /// How long a once-only key is kept: past the signed timestamp's window (webhook, seven) a replay fails
+    /// the signature check anyway; twilio signs no time, so its keys are kept longer than any report arrives.
+    static func receiptSeconds(_ provider: SMSProviderName) -> Int {
+        provider == .twilio ? 7 * 24 * 3600 : 3 * DeliveryReports.replayWindowSeconds
     }
 
     static func receive(_ app: Application, _ request: Request) throws -> Response {
@@ -31,11 +42,18 @@ enum SMSDeliveryReports {
         } catch {
             throw AppError(.badRequest, "unreadable_report", "The delivery report is not in the \(provider.rawValue) shape.")
         }
-        var answer = Answer(reports: reports.count, applied: 0, unknown: 0)
+        let keys = DeliveryReports.onceKeys(provider: provider, timestampHeader: request.headers["X-Timestamp"],
+                                            signatureHeader: request.headers["X-Signature"], nonceHeader: request.headers["X-Nonce"], reports: reports)
+        var answer = Answer(reports: reports.count, applied: 0, unknown: 0, replayed: 0)
         try app.pool.transaction { c in
             answer.applied = 0
             answer.unknown = 0
-            for report in reports {
+            answer.replayed = 0
+            for (report, key) in zip(reports, keys) {
+                guard try firstTime(c, key: key, seconds: receiptSeconds(provider)) else {
+                    answer.replayed += 1
+                    continue
+                }
                 switch try apply(report, provider: provider, c) {
                 case .applied: answer.applied += 1
                 case .unknown:
@@ -49,6 +67,9 @@ enum SMSDeliveryReports {
                 }
             }
         }
+        if answer.replayed > 0 {
+            app.logger.warning("replayed delivery reports ignored", metadata: ["sms.provider": "\(provider.rawValue)", "sms.replayed": "\(answer.replayed)"])
+        }
         return try .json(answer)
     }
 
@@ -59,11 +80,28 @@ enum SMSDeliveryReports {
         request.headers["X-Signature"] != nil || request.headers["X-Twilio-Signature"] != nil
     }
 
+    /// Records the report's once-only key; false when it was recorded before (a replay). Inside the
+    /// transaction that applies the report: a report that fails to apply leaves no key behind.
+    static func firstTime(_ c: PostgresConnection, key: String, seconds: Int) throws -> Bool {
+        try !c.query("""
+            INSERT INTO sms_report_receipt (key_hash, expires_at) VALUES (\(Crypto.sha256(Array(key.utf8))), now() + make_interval(secs => \(seconds)))
+            ON CONFLICT (key_hash) DO NOTHING
+            RETURNING 1
+            """).isEmpty
+    }
+
+    /// Deletes once-only keys that no replay could use any more; returns how many.
+    @discardableResult
+    static func purge(_ pool: PostgresPool) throws -> Int {
+        try pool.withConnection { try $0.execute("DELETE FROM sms_report_receipt WHERE expires_at < now()") }
+    }
+
     static func authentic(_ request: Request, provider: SMSProviderName, gateway: SMSEnvironment) -> Bool {
         switch provider {
         case .webhook:
             guard let secret = gateway.deliveryReportSecret else { return false }
-            return DeliveryReports.verifyWebhook(body: request.body, signatureHeader: request.headers["X-Signature"], secret: secret)
+            return DeliveryReports.verifyWebhook(body: request.body, timestampHeader: request.headers["X-Timestamp"],
+                                                 signatureHeader: request.headers["X-Signature"], secret: secret, now: Int(Date().timeIntervalSince1970))
         case .seven:
             guard let secret = gateway.deliveryReportSecret, let url = gateway.configuration.callbackURL else { return false }
             return DeliveryReports.verifySeven(method: "POST", url: url, body: request.body, timestampHeader: request.headers["X-Timestamp"],
@@ -103,7 +141,7 @@ enum SMSDeliveryReports {
             // Delivered is the final truth, even after we had given up on an unreadable gateway answer.
             guard current != "delivered" else { return .ignored }
             try c.execute("""
-                UPDATE sms_message SET status = 'delivered', final_at = now(), body = NULL, error = NULL, updated_at = now(),
+                UPDATE sms_message SET status = 'delivered', final_at = now(), body = NULL, body_sealed = NULL, body_key_id = NULL, error = NULL, updated_at = now(),
                     provider_id = coalesce(provider_id, \(report.providerID))
                 WHERE authority_id = \(authority) AND id = \(id)
                 """)
@@ -112,7 +150,7 @@ enum SMSDeliveryReports {
             let status = report.status == .failed ? "failed" : "expired"
             let reason = "delivery report: \(status)" + (report.errorCode.map { " (provider code \($0.prefix(20)))" } ?? "")
             try c.execute("""
-                UPDATE sms_message SET status = \(status), final_at = now(), body = NULL, error = \(reason), claimed_until = NULL, updated_at = now(),
+                UPDATE sms_message SET status = \(status), final_at = now(), body = NULL, body_sealed = NULL, body_key_id = NULL, error = \(reason), claimed_until = NULL, updated_at = now(),
                     provider_id = coalesce(provider_id, \(report.providerID))
                 WHERE authority_id = \(authority) AND id = \(id)
                 """)

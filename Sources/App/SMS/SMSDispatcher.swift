@@ -28,6 +28,8 @@ import Synchronization
 final class SMSDispatcher: Sendable {
     private let pool: PostgresPool
     private let settings: SMSSettings
+    /// Opens the sealed texts: the PIN is in clear only in this process's memory while it is sent.
+    private let cipher: TextCipher
     private let logger: Logger
     private let metrics: AppMetrics
     private let providers: [any SMSProvider]
@@ -43,22 +45,31 @@ final class SMSDispatcher: Sendable {
         var started = 0
     }
 
-    /// One claimed message.
+    /// One claimed message; its text still sealed.
     struct Claimed: Sendable {
         let authorityID: UUID
         let id: UUID
         let applicationID: UUID?
         let to: String
         let kind: String
-        let body: String
+        let sealed: [UInt8]?
+        let keyID: String?
+        /// Written by a server before migration 0012 and not sealed yet.
+        let clearText: String?
         let attempts: Int
         let createdAt: Date
+
+        func text(_ cipher: TextCipher) throws(TextCipher.OpenError) -> String {
+            try SMSOutbox.open(sealed: sealed, keyID: keyID, clear: clearText, cipher: cipher, authorityID: authorityID, messageID: id)
+        }
     }
 
     /// `makeProvider` is called once per thread: each thread keeps its own connection to the gateway.
-    init(pool: PostgresPool, settings: SMSSettings, logger: Logger, metrics: AppMetrics, makeProvider: () throws(SMSError) -> any SMSProvider) throws(SMSError) {
+    init(pool: PostgresPool, settings: SMSSettings, cipher: TextCipher, logger: Logger, metrics: AppMetrics,
+         makeProvider: () throws(SMSError) -> any SMSProvider) throws(SMSError) {
         self.pool = pool
         self.settings = settings
+        self.cipher = cipher
         self.logger = logger
         self.metrics = metrics
         var providers: [any SMSProvider] = []
@@ -162,12 +173,13 @@ final class SMSDispatcher: Sendable {
                 UPDATE sms_message m SET status = 'sending', attempts = m.attempts + 1, updated_at = now(),
                     claimed_until = now() + \(settings.claimLeaseSeconds) * interval '1 second'
                 FROM due WHERE m.authority_id = due.authority_id AND m.id = due.id
-                RETURNING m.authority_id, m.id, m.application_id, m.to_number, m.template, coalesce(m.body, ''), m.attempts, m.created_at
+                RETURNING m.authority_id, m.id, m.application_id, m.to_number, m.template, m.body_sealed, m.body_key_id, m.body, m.attempts, m.created_at
                 """)
             return try rows.map { row in
                 Claimed(authorityID: try row.decode(UUID.self, at: 0), id: try row.decode(UUID.self, at: 1), applicationID: try row.decode(UUID?.self, at: 2),
-                        to: try row.decode(String.self, at: 3), kind: try row.decode(String.self, at: 4), body: try row.decode(String.self, at: 5),
-                        attempts: try row.decode(Int.self, at: 6), createdAt: try row.decode(Date.self, at: 7))
+                        to: try row.decode(String.self, at: 3), kind: try row.decode(String.self, at: 4), sealed: try row.decode([UInt8]?.self, at: 5),
+                        keyID: try row.decode(String?.self, at: 6), clearText: try row.decode(String?.self, at: 7),
+                        attempts: try row.decode(Int.self, at: 8), createdAt: try row.decode(Date.self, at: 9))
             }
         }
     }
@@ -217,9 +229,16 @@ final class SMSDispatcher: Sendable {
                 release(Array(batch[index...]))
                 return
             }
+            let text: String
+            do throws(TextCipher.OpenError) {
+                text = try message.text(cipher)
+            } catch {
+                unreadable(message, error)
+                continue
+            }
             bucket.acquire()
             do throws(SMSError) {
-                let providerID = try provider.send(OutgoingSMS(reference: message.id.uuidString.lowercased(), to: message.to, text: message.body))
+                let providerID = try provider.send(OutgoingSMS(reference: message.id.uuidString.lowercased(), to: message.to, text: text))
                 record(sent: message, provider: provider.name, providerID: providerID)
             } catch {
                 handle(error, for: message, provider: provider.name, retryable: error.isRetryable(providerDeduplicates: provider.deduplicatesByReference))
@@ -231,14 +250,12 @@ final class SMSDispatcher: Sendable {
         do {
             // One statement, committed without waiting for the WAL flush (the dispatcher's pool runs with
             // synchronous_commit=off). A delivery report may have come first: the status only moves forward.
-            try pool.withConnection { c in
-                try c.execute("""
-                    UPDATE sms_message SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
-                        provider = \(provider), provider_id = coalesce(provider_id, \(providerID)), sent_at = coalesce(sent_at, now()),
-                        body = NULL, claimed_until = NULL, error = NULL, updated_at = now()
-                    WHERE authority_id = \(message.authorityID) AND id = \(message.id)
-                    """)
-            }
+            try pool.execute("""
+                UPDATE sms_message SET status = CASE WHEN status = 'sending' THEN 'sent' ELSE status END,
+                    provider = \(provider), provider_id = coalesce(provider_id, \(providerID)), sent_at = coalesce(sent_at, now()),
+                    body = NULL, body_sealed = NULL, body_key_id = NULL, claimed_until = NULL, error = NULL, updated_at = now()
+                WHERE authority_id = \(message.authorityID) AND id = \(message.id)
+                """)
             metrics.smsSent.increment()
         } catch {
             // The gateway has it; the row stays `sending` and is sent again after the lease (the documented window).
@@ -260,19 +277,42 @@ final class SMSDispatcher: Sendable {
                 logger.warning("SMS gateway is throttling us: sending paused", metadata: ["sms.provider": "\(provider)", "seconds": "\(wait.components.seconds)"])
             }
         }
-        let age = Date().timeIntervalSince(message.createdAt)
         do {
-            if let delay, age + delay.seconds < Double(settings.maxAgeSeconds) {
-                try pool.execute("""
-                    UPDATE sms_message SET status = 'queued', claimed_until = NULL, error = \(String(reason)), updated_at = now(),
-                        next_attempt_at = now() + \(delay.seconds)::float8 * interval '1 second'
-                    WHERE authority_id = \(message.authorityID) AND id = \(message.id) AND status = 'sending'
-                    """)
-                metrics.smsRetried.increment()
+            if let delay, try requeue(message, after: delay, reason: String(reason)) {
                 logger.info("SMS not accepted yet; will retry", metadata: ["sms.id": "\(message.id)", "attempt": "\(message.attempts)", "error": "\(error)"])
             } else {
                 let final = retryable ? "gave up after \(message.attempts) attempts: \(reason)" : String(reason)
                 try fail(message, reason: final)
+            }
+        } catch {
+            logger.error("SMS result not recorded; the message is retried after the lease", metadata: ["sms.id": "\(message.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Queued again for a later attempt, unless that would be past `SMS_MAX_AGE_HOURS` (false: not queued).
+    private func requeue(_ message: Claimed, after delay: Duration, reason: String) throws -> Bool {
+        guard Date().timeIntervalSince(message.createdAt) + delay.seconds < Double(settings.maxAgeSeconds) else { return false }
+        try pool.execute("""
+            UPDATE sms_message SET status = 'queued', claimed_until = NULL, error = \(reason), updated_at = now(),
+                next_attempt_at = now() + \(delay.seconds)::float8 * interval '1 second'
+            WHERE authority_id = \(message.authorityID) AND id = \(message.id) AND status = 'sending'
+            """)
+        metrics.smsRetried.increment()
+        return true
+    }
+
+    /// A text this process cannot open. Sealed with a key it does not have (another process, configured
+    /// after a rotation, may have it): tried again later, until the maximum age. Damaged: failed at once.
+    private func unreadable(_ message: Claimed, _ error: TextCipher.OpenError) {
+        do {
+            switch error {
+            case .unknownKey:
+                let reason = "the text is encrypted with a key this server does not have (set PICKUPBOX_SECRET_KEY_PREVIOUS after a rotation)"
+                logger.error("SMS text sealed with an unknown key", metadata: ["sms.id": "\(message.id)", "sms.key": "\(message.keyID ?? "")"])
+                if try !requeue(message, after: backoff(attempt: message.attempts), reason: reason) { try fail(message, reason: "gave up: " + reason) }
+            case .damaged:
+                logger.error("SMS text does not decrypt; the message fails", metadata: ["sms.id": "\(message.id)"])
+                try fail(message, reason: "the stored text does not decrypt (changed in the database?)")
             }
         } catch {
             logger.error("SMS result not recorded; the message is retried after the lease", metadata: ["sms.id": "\(message.id)", "error": "\(error)"])
@@ -284,7 +324,8 @@ final class SMSDispatcher: Sendable {
     private func fail(_ message: Claimed, reason: String) throws {
         try pool.transaction { c in
             try c.execute("""
-                UPDATE sms_message SET status = 'failed', error = \(reason), body = NULL, claimed_until = NULL, final_at = now(), updated_at = now()
+                UPDATE sms_message SET status = 'failed', error = \(reason), body = NULL, body_sealed = NULL, body_key_id = NULL, claimed_until = NULL,
+                    final_at = now(), updated_at = now()
                 WHERE authority_id = \(message.authorityID) AND id = \(message.id)
                 """)
             try SMSFailures.flag(c, authorityID: message.authorityID, applicationID: message.applicationID, kind: message.kind, messageID: message.id)

@@ -40,7 +40,8 @@ enum SMSHandlers {
         var encoding: String?
         var segments: Int?
         /// The number with all but the last three digits hidden: enough to compare with the application.
-        var to: String
+        /// Absent once the application's personal data is erased.
+        var to: String?
         var error: String?
         var createdAt: Date
         var nextAttemptAt: Date?
@@ -90,7 +91,7 @@ enum SMSHandlers {
             let items = try rows.map { row in
                 Message(id: try row.decode(UUID.self, at: 0), applicationId: try row.decode(UUID?.self, at: 1), kind: try row.decode(String.self, at: 2),
                         language: try row.decode(String.self, at: 3), status: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
-                        encoding: try row.decode(String?.self, at: 6), segments: try row.decode(Int?.self, at: 7), to: mask(try row.decode(String.self, at: 8)),
+                        encoding: try row.decode(String?.self, at: 6), segments: try row.decode(Int?.self, at: 7), to: try row.decode(String?.self, at: 8).map(mask),
                         error: try row.decode(String?.self, at: 9), createdAt: try row.decode(Date.self, at: 10), nextAttemptAt: try row.decode(Date?.self, at: 11),
                         sentAt: try row.decode(Date?.self, at: 12), finalAt: try row.decode(Date?.self, at: 13))
             }
@@ -124,12 +125,15 @@ enum SMSHandlers {
             SELECT (SELECT count(*) FROM sms_message WHERE authority_id = \(ctx.authorityID) AND status IN ('queued', 'sending'))::int8,
                    (SELECT count(*) FROM sms_message WHERE authority_id = \(ctx.authorityID) AND status IN ('failed', 'expired')
                         AND final_at > now() - interval '24 hours')::int8,
+                   (SELECT count(*) FROM sms_message WHERE authority_id = \(ctx.authorityID) AND sent_at > now() - interval '1 hour')::int8,
                    (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')::int8
             """).first
-        let sent = try row?.decode(Int.self, at: 2) ?? 0
+        // Figures of the caller's authority only (issue 12 §4); whether the installation's hourly cap
+        // holds sending back is one yes or no, not another authority's count.
+        let sentByAll = try row?.decode(Int.self, at: 3) ?? 0
         return try .json(Status(provider: settings.gateway.provider.rawValue, dispatcherInThisProcess: ctx.app.smsDispatcher != nil,
                                 queued: try row?.decode(Int.self, at: 0) ?? 0, failedLast24Hours: try row?.decode(Int.self, at: 1) ?? 0,
-                                sentLastHour: sent, hourlyCap: settings.hourlyCap, circuitOpen: sent >= settings.hourlyCap))
+                                sentLastHour: try row?.decode(Int.self, at: 2) ?? 0, hourlyCap: settings.hourlyCap, circuitOpen: sentByAll >= settings.hourlyCap))
     }
 
     // MARK: - Templates

@@ -12,7 +12,7 @@ enum SMSReminders {
 
     /// One pass; returns the number of reminders queued (0 when another process holds the pass).
     @discardableResult
-    static func runOnce(pool: PostgresPool, settings: SMSSettings, logger: Logger, now: Date = Date()) throws -> Int {
+    static func runOnce(pool: PostgresPool, settings: SMSSettings, cipher: TextCipher, logger: Logger, now: Date = Date()) throws -> Int {
         guard let days = settings.reminderDaysBefore else { return 0 }
         return try pool.transaction { c in
             guard try c.query("SELECT pg_try_advisory_xact_lock(\(lockKey))").first?.decode(Bool.self, at: 0) == true else { return 0 }
@@ -37,7 +37,7 @@ enum SMSReminders {
                 let zone = TimeZone(identifier: try row.decode(String.self, at: 7)) ?? TimeZone(identifier: "Europe/Berlin") ?? .gmt
                 let release = settings.quietHours?.release(after: now, in: zone) ?? now
                 let deadline = try row.decode(String?.self, at: 6).flatMap { try? CivilDate(iso: $0) }
-                let id = try SMSOutbox.enqueue(c, authorityID: try row.decode(UUID.self, at: 0), applicationID: try row.decode(UUID.self, at: 2),
+                let id = try SMSOutbox.enqueue(c, cipher: cipher, authorityID: try row.decode(UUID.self, at: 0), applicationID: try row.decode(UUID.self, at: 2),
                                                assignmentID: try row.decode(UUID.self, at: 1), to: try row.decode(String.self, at: 3), kind: .reminder,
                                                language: try row.decode(String.self, at: 4),
                                                values: SMSValues(site: try row.decode(String.self, at: 5), deadline: deadline),

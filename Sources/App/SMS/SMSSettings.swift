@@ -38,7 +38,7 @@ public struct SMSSettings: Sendable {
 
     static let variables: [(name: String, meaning: String)] = [
         ("SMS_PROVIDER", "webhook, seven, twilio or console (default: console, which writes messages — with PINs — to the log; for local use)"),
-        ("SMS_URL", "gateway endpoint (webhook: required; seven/twilio: their public API by default)"),
+        ("SMS_URL", "gateway endpoint, https:// (development: http:// to loopback only) (webhook: required; seven/twilio: their public API by default)"),
         ("SMS_TOKEN / SMS_TOKEN_FILE", "webhook: bearer token; seven: API key; twilio: AccountSid:AuthToken"),
         ("SMS_SENDER", "sender id shown on the phone (seven: up to 11 characters; twilio: number or MG… service)"),
         ("SMS_DLR_SECRET", "shared secret (webhook) or signing secret (seven) of delivery reports"),

@@ -15,6 +15,8 @@ enum SMSKind: String, CaseIterable, Sendable, Codable {
     case newPin = "new_pin"
     /// Delivered for counter pickup (or switched to the counter before loading).
     case readyAtCounter = "ready_at_counter"
+    /// To the old number, once a second staff member approved a new one (never names the new number).
+    case mobileNumberChanged = "mobile_number_changed"
 
     /// Placeholders a template of this kind must contain: without them the message is useless.
     var requiredPlaceholders: [SMSPlaceholder] {
@@ -22,7 +24,7 @@ enum SMSKind: String, CaseIterable, Sendable, Codable {
         case .readyInBox: [.pin, .deadline]
         case .reminder: [.deadline]
         case .newPin: [.pin]
-        case .movedToCounter, .readyAtCounter: []
+        case .movedToCounter, .readyAtCounter, .mobileNumberChanged: []
         }
     }
 
@@ -125,6 +127,8 @@ enum SMSTexts {
         case (.newPin, "en"): "Your new PIN for the pickup box: {pin}. The previous PIN no longer works."
         case (.readyAtCounter, "de"): "Ihr Dokument liegt zur Abholung am Schalter ({site}) bereit. Bitte buchen Sie einen Termin."
         case (.readyAtCounter, "en"): "Your document is ready for collection at the counter ({site}). Please book an appointment."
+        case (.mobileNumberChanged, "de"): "Die Mobilnummer für die Abholung Ihres Dokuments ({site}) wurde geändert. Falls Sie das nicht veranlasst haben, melden Sie sich bitte sofort bei uns."
+        case (.mobileNumberChanged, "en"): "The mobile number for collecting your document ({site}) was changed. If you did not ask for this, please contact us at once."
         default: nil
         }
     }

@@ -56,15 +56,16 @@ enum Crypto {
     static func token() -> String { base64URL(randomBytes(32)) }
 }
 
-/// Compares without an early exit, so the time taken does not reveal how much matched.
+/// Compares without an early exit, so the time taken does not reveal how much matched. The lengths are
+/// compared in full: folded into 8 bits, lengths that differ by a multiple of 256 once compared equal.
 func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    var diff = UInt8(truncatingIfNeeded: a.count ^ b.count)
+    var bytes: UInt8 = 0
     for i in 0..<max(a.count, b.count) {
         let x = i < a.count ? a[i] : 0
         let y = i < b.count ? b[i] : 0
-        diff |= x ^ y
+        bytes |= x ^ y
     }
-    return diff == 0
+    return (UInt(bitPattern: a.count ^ b.count) | UInt(bytes)) == 0
 }
 
 /// Password hashing with Argon2id (BSI TR-02102-1 recommends it; RFC 9106), PHC string format.

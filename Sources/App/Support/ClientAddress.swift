@@ -78,11 +78,31 @@ public struct TrustedProxies: Sendable {
         guard address.contains(":"), let bytes = ipBytes(address) else { return address }
         return bytes.prefix(8).map { String(format: "%02x", $0) }.joined() + "::/64"
     }
+
+    /// The network of an address as `AUDIT_IP_TRUNCATE` keeps it: `192.0.2.17` → `192.0.2.0/24`,
+    /// `2001:db8:1:2::5` → `2001:db8:1::/48`. Anything that is not an address stays as it is.
+    static func network(of address: String) -> String {
+        guard var bytes = ipBytes(address) else { return address }
+        let prefix = bytes.count == 4 ? 3 : 6
+        for i in prefix..<bytes.count { bytes[i] = 0 }
+        let family = bytes.count == 4 ? AF_INET : AF_INET6
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let written = bytes.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &text, socklen_t(text.count)) }
+        guard written != nil else { return address }
+        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/" + String(prefix * 8)
+    }
 }
 
 extension Application {
-    /// The client's address for throttling and the audit log (see `TrustedProxies`).
+    /// The client's address for throttling and rate limits (see `TrustedProxies`).
     func clientAddress(_ request: Request) -> String {
         configuration.trustedProxies.clientAddress(of: request)
+    }
+
+    /// The client's address as the audit log records it: whole, or with `AUDIT_IP_TRUNCATE` only its
+    /// /24 (IPv4) or /48 (IPv6) network. Either way it is erased after `AUDIT_IP_DAYS`.
+    func auditAddress(_ request: Request) -> String {
+        let address = clientAddress(request)
+        return configuration.retention.truncateAuditAddresses ? TrustedProxies.network(of: address) : address
     }
 }

@@ -7,6 +7,9 @@ import Postgres
 /// are serialized by a transaction-scoped advisory lock, so a retry racing the original waits for it.
 enum Idempotency {
     static let header = "Idempotency-Key"
+    /// Stored answers hold personal data: they are kept long enough for any retry, then deleted (here
+    /// and by the erasure pass).
+    static let retention: TimeInterval = 24 * 3600
 
     /// The stored answer of a row `(request_hash, response_status, response_body)`, marked as a replay;
     /// `refusal` when the stored request differs from this one.
@@ -43,9 +46,8 @@ enum Idempotency {
         let requestHash = Crypto.sha256(Array(request.target.utf8) + [0] + request.body)
         return try pool.transaction { connection in
             try connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(\(authorityID.uuidString + "|" + route + "|" + key), 0))")
-            // Stored answers hold personal data: they are kept for 24 hours, long enough for any retry.
             try connection.execute("""
-                DELETE FROM idempotency_key WHERE authority_id = \(authorityID) AND created_at < now() - interval '24 hours'
+                DELETE FROM idempotency_key WHERE authority_id = \(authorityID) AND created_at < now() - make_interval(secs => \(retention))
                 """)
             let stored = try connection.query("""
                 SELECT request_hash, response_status, response_body FROM idempotency_key

@@ -37,3 +37,9 @@ enum ShippedFiles {
         migrationsCandidates().first { FileManager.default.fileExists(atPath: $0 + "/0001_create_authority.sql") }
     }
 }
+
+/// The migrations shipped with this binary, for the command line (`pickupbox version`).
+public enum ShippedMigrations {
+    /// The folder `AppConfiguration` uses when `PICKUPBOX_MIGRATIONS_DIR` is unset, or nil.
+    public static var directory: String? { ShippedFiles.locateMigrations() }
+}

@@ -14,7 +14,7 @@ public struct StaffContext: Sendable {
     /// Writes an audit event in the caller's transaction (ids only, never personal data).
     func audit(_ connection: PostgresConnection, _ action: String, _ entityType: String, _ entityID: UUID?, detail: [String: String] = [:]) throws {
         try Audit.record(connection, authorityID: authorityID, actor: .user(user.userID), action: action, entityType: entityType,
-                         entityID: entityID, requestID: request.requestID, clientAddress: app.clientAddress(request), detail: detail)
+                         entityID: entityID, requestID: request.requestID, clientAddress: app.auditAddress(request), detail: detail)
     }
 
     /// A transaction on the pool (retried on serialization failures and deadlocks).
@@ -46,12 +46,16 @@ enum Audit {
         }
     }
 
+    /// Writes one event and returns its id.
+    @discardableResult
     static func record(_ connection: PostgresConnection, authorityID: UUID, actor: Actor, action: String, entityType: String, entityID: UUID?,
-                       requestID: String?, clientAddress: String?, detail: [String: String] = [:]) throws {
+                       requestID: String?, clientAddress: String?, detail: [String: String] = [:]) throws -> Int64 {
         let detailJSON: String? = detail.isEmpty ? nil : String(decoding: try JSONCoding.encode(detail), as: UTF8.self)
-        try connection.execute("""
+        let row = try connection.query("""
             INSERT INTO audit_event (authority_id, actor_kind, actor_id, action, entity_type, entity_id, request_id, client_address, detail)
             VALUES (\(authorityID), \(actor.kind), \(actor.id), \(action), \(entityType), \(entityID), \(requestID), \(clientAddress), \(detailJSON)::jsonb)
-            """)
+            RETURNING id
+            """).first
+        return try row?.decode(Int64.self, at: 0) ?? 0
     }
 }

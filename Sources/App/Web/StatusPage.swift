@@ -239,7 +239,7 @@ enum StatusPage {
         }
 
         private func range(_ opens: String, _ closes: String) -> String {
-            t.timeRange(opens, closes)
+            opens == "00:00" && closes == "24:00" ? t.allDay : t.timeRange(opens, closes)
         }
 
         /// Freitag, 11.12.2026 · Friday, 11 December 2026 · Freitag, 11. Dezember 2026

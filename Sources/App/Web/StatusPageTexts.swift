@@ -76,6 +76,8 @@ struct StatusPageTexts: Sendable {
     var today: String
     var closed: String
     var timeRange: @Sendable (_ opens: String, _ closes: String) -> String
+    /// 00:00–24:00.
+    var allDay: String
     var bringTitle: String
     var bringPhone: String
     var bringPinLetter: String
@@ -139,6 +141,7 @@ struct StatusPageTexts: Sendable {
         today: "heute",
         closed: "geschlossen",
         timeRange: { "\($0)–\($1)\u{00A0}Uhr" },
+        allDay: "rund um die Uhr",
         bringTitle: "Das brauchen Sie an der Box",
         bringPhone: "Ihr Mobiltelefon mit der SMS: Darin steht Ihre PIN. Die Box fragt auch nach der Mobilnummer, die Sie beim Antrag angegeben haben.",
         bringPinLetter: "Den PIN-Brief, den Sie mit der Post bekommen haben.",
@@ -196,6 +199,7 @@ struct StatusPageTexts: Sendable {
         today: "today",
         closed: "closed",
         timeRange: { "\($0)–\($1)" },
+        allDay: "open 24 hours",
         bringTitle: "What you need at the box",
         bringPhone: "Your mobile phone with the text message: it contains your PIN. The box also asks for the mobile number you gave with your application.",
         bringPinLetter: "The PIN letter you received by post.",
@@ -251,6 +255,7 @@ struct StatusPageTexts: Sendable {
         today: "heute",
         closed: "zu",
         timeRange: { "von\u{00A0}\($0) bis\u{00A0}\($1)\u{00A0}Uhr" },
+        allDay: "den ganzen Tag",
         bringTitle: "Das brauchen Sie",
         bringPhone: "Ihr Handy mit der SMS. In der SMS steht Ihre PIN. Die PIN ist eine geheime Zahl.",
         bringPinLetter: "Den PIN-Brief. Der Brief kam mit der Post.",

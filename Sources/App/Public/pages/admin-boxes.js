@@ -5,7 +5,7 @@
 import { h, field, replace, id, formProblems, statusArea, confirmStep } from '../dom.js';
 import { api } from '../api.js';
 import { makeT, fmtDateTime, fmtNumber, languageName } from '../i18n.js';
-import { connection, pickupsBlockedText } from '../box-status.js';
+import { connection, pickupsBlockedText, loadingBlockedText } from '../box-status.js';
 import { CODES, adminText, busy, table, hidden } from './admin.js';
 
 const t = makeT({
@@ -18,6 +18,7 @@ const t = makeT({
     counts: '{total} ({available} frei, {occupied} belegt, {blocked} gesperrt)',
     connection: 'Verbindung',
     tooManyAttempts: '(zu viele Fehlversuche)',
+    tooManyRefusedScans: '(zu viele abgelehnte Dienstausweise oder unbekannte Dokumente)',
     token: 'Token',
     tokenSince: 'Ausgestellt {when}',
     noToken: 'Kein Token',
@@ -95,6 +96,7 @@ const t = makeT({
     counts: '{total} ({available} free, {occupied} occupied, {blocked} blocked)',
     connection: 'Connection',
     tooManyAttempts: '(too many failed attempts)',
+    tooManyRefusedScans: '(too many refused staff badges or unknown documents)',
     token: 'Token',
     tokenSince: 'Issued {when}',
     noToken: 'No token',
@@ -170,7 +172,10 @@ const sameId = (a, b) => Boolean(a && b) && a.toLowerCase() === b.toLowerCase();
 function connectionCell(box) {
   const conn = connection(box);
   const blocked = pickupsBlockedText(box);
-  return [`${conn.label} – ${conn.detail}`, blocked ? [h('br', {}), h('strong', { class: 'warning-text' }, `${blocked} ${t('tooManyAttempts')}`)] : null];
+  const loading = loadingBlockedText(box);
+  return [`${conn.label} – ${conn.detail}`,
+    blocked ? [h('br', {}), h('strong', { class: 'warning-text' }, `${blocked} ${t('tooManyAttempts')}`)] : null,
+    loading ? [h('br', {}), h('strong', { class: 'warning-text' }, `${loading} ${t('tooManyRefusedScans')}`)] : null];
 }
 
 const counts = (box) => t('counts', {

@@ -5,7 +5,7 @@
 import { h, field, notice, replace } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import { makeT, fmtDate, fmtDateTime, fmtNumber, errorText } from '../i18n.js';
-import { connection, pickupsBlocked } from '../box-status.js';
+import { connection, pickupsBlocked, loadingBlocked } from '../box-status.js';
 import { displayVorgangsnummer } from '../vorgangsnummer.js';
 
 export const css = true;
@@ -19,6 +19,7 @@ const t = makeT({
     viewRetrieval: 'Entnahmeliste',
     site: 'Standort {name}',
     pickupsBlocked: 'Abholungen gesperrt bis {time}: zu viele Fehlversuche an der Box. Bitte prüfen Sie, ob jemand Hilfe braucht.',
+    loadingBlocked: 'Beladen gesperrt bis {time}: zu viele abgelehnte Dienstausweise oder unbekannte Dokumente beim Beladen. Bitte prüfen Sie, was an der Box geschieht.',
     gridLabel: 'Fächer von {box}',
     gridHelp: 'Pfeiltasten wechseln das Fach, Pos1 und Ende springen an den Anfang und das Ende der Reihe. Die Angaben zum Fach stehen daneben.',
     legend: 'Legende',
@@ -91,6 +92,7 @@ const t = makeT({
     viewRetrieval: 'Retrieval list',
     site: 'Site {name}',
     pickupsBlocked: 'Pickups blocked until {time}: too many failed attempts at the box. Please check whether someone needs help.',
+    loadingBlocked: 'Loading blocked until {time}: too many refused staff badges or unknown documents while loading. Please check what is going on at the box.',
     gridLabel: 'Compartments of {box}',
     gridHelp: 'Arrow keys move between compartments, Home and End jump to the start and end of the row. The compartment’s details are shown beside.',
     legend: 'Legend',
@@ -254,6 +256,7 @@ async function renderList(ctx, box, view) {
     h('h1', {}, title),
     h('p', { class: 'list-meta' }, t('listMeta', { box: box.name, site: siteName, time: stamp })),
     h('p', { class: 'no-print' }, t(loading ? 'loadingIntro' : 'retrievalIntro')),
+    loading && loadingBlocked(box) ? h('div', { class: 'no-print' }, notice('warning', h('p', {}, t('loadingBlocked', { time: fmtDateTime(box.loadingBlockedUntil) })))) : null,
     h('div', { class: 'button-row' },
       h('button', { type: 'button', class: 'button', on: { click: () => window.print() } }, t('print')),
       loading ? null : h('a', { href: `/api/v1/sites/${box.siteId}/retrieval-list?format=csv`, download: 'entnahmeliste.csv' }, t('retrievalCsv'))),
@@ -292,6 +295,7 @@ function renderGrid(ctx, box) {
     h('p', { class: 'box-meta' }, t('site', { name: box.siteName }), ' · ',
       h('span', { class: ['conn', `conn-${conn.kind}`] }, conn.label), ' ', h('span', { class: 'conn-detail' }, conn.detail)),
     pickupsBlocked(box) ? notice('warning', h('p', {}, t('pickupsBlocked', { time: fmtDateTime(box.pickupsBlockedUntil) }))) : null,
+    loadingBlocked(box) ? notice('warning', h('p', {}, t('loadingBlocked', { time: fmtDateTime(box.loadingBlockedUntil) }))) : null,
     counts,
     h('div', { class: 'box-tools' }, h('button', { type: 'button', class: 'button secondary', on: { click: () => refresh(true) } }, t('refresh')), updated),
     help,

@@ -1,10 +1,10 @@
 // Boxes: every pickup box of the authority with its site, whether it is online, its compartment
-// counts and an alert while it refuses pickups; each links to its compartment grid and lists.
+// counts and an alert while it refuses pickups or loading; each links to its compartment grid and lists.
 
 import { h, notice } from '../dom.js';
 import { api } from '../api.js';
 import { makeT, fmtDateTime, fmtNumber } from '../i18n.js';
-import { connection, pickupsBlocked, pickupsBlockedText } from '../box-status.js';
+import { connection, pickupsBlocked, pickupsBlockedText, loadingBlocked, loadingBlockedText } from '../box-status.js';
 
 export const css = true;
 
@@ -22,6 +22,7 @@ const t = makeT({
     occupied: 'Belegt',
     blocked: 'Gesperrt',
     pickupsBlockedAlert: '{box}: Abholungen gesperrt bis {time} – zu viele Fehlversuche an der Box. Bitte prüfen Sie, ob jemand Hilfe braucht.',
+    loadingBlockedAlert: '{box}: Beladen gesperrt bis {time} – zu viele abgelehnte Dienstausweise oder unbekannte Dokumente beim Beladen. Bitte prüfen Sie, was an der Box geschieht.',
   },
   en: {
     title: 'Boxes',
@@ -36,6 +37,7 @@ const t = makeT({
     occupied: 'Occupied',
     blocked: 'Blocked',
     pickupsBlockedAlert: '{box}: pickups blocked until {time} – too many failed attempts at the box. Please check whether someone needs help.',
+    loadingBlockedAlert: '{box}: loading blocked until {time} – too many refused staff badges or unknown documents while loading. Please check what is going on at the box.',
   },
 });
 
@@ -45,6 +47,9 @@ export async function render(ctx) {
   ctx.main.append(h('h1', {}, t('title')), h('p', {}, t('intro')));
   for (const box of boxes.filter(pickupsBlocked)) {
     ctx.main.append(notice('warning', h('p', {}, t('pickupsBlockedAlert', { box: box.name, time: fmtDateTime(box.pickupsBlockedUntil) }))));
+  }
+  for (const box of boxes.filter(loadingBlocked)) {
+    ctx.main.append(notice('warning', h('p', {}, t('loadingBlockedAlert', { box: box.name, time: fmtDateTime(box.loadingBlockedUntil) }))));
   }
   if (!boxes.length) {
     ctx.main.append(h('p', {}, t('none')));
@@ -59,9 +64,9 @@ export async function render(ctx) {
       h('th', { scope: 'col', class: 'num' }, t('occupied')), h('th', { scope: 'col', class: 'num' }, t('blocked')))),
     h('tbody', {}, boxes.map((box) => {
       const conn = connection(box);
-      const blocked = pickupsBlockedText(box);
+      const blocked = [pickupsBlockedText(box), loadingBlockedText(box)].filter(Boolean);
       return h('tr', {},
-        h('th', { scope: 'row' }, h('a', { href: `#/boxes/${box.id}` }, box.name), blocked ? h('span', { class: 'box-alert' }, blocked) : null),
+        h('th', { scope: 'row' }, h('a', { href: `#/boxes/${box.id}` }, box.name), blocked.map((text) => h('span', { class: 'box-alert' }, text))),
         h('td', {}, box.siteName),
         h('td', {}, h('span', { class: ['conn', `conn-${conn.kind}`] }, conn.label), h('span', { class: 'conn-detail' }, conn.detail)),
         num(box.compartmentCounts.total), num(box.compartmentCounts.available), num(box.compartmentCounts.occupied), num(box.compartmentCounts.blocked));

@@ -7,7 +7,7 @@ import { h, replace, notice } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import { makeT, fmtDate, fmtDateTime, fmtNumber, fmtDecimal, fmtPercent, fmtDayShort } from '../i18n.js';
 import { barChart, lineChart, legend, dataTable, seriesStyle } from '../charts.js';
-import { connection, pickupsBlockedText } from '../box-status.js';
+import { connection, pickupsBlockedText, loadingBlockedText } from '../box-status.js';
 
 export const css = true;
 
@@ -208,12 +208,12 @@ function attentionSection(data) {
 
 function boxState(box) {
   const conn = connection(box);
-  const blocked = pickupsBlockedText(box);
+  const blocked = [pickupsBlockedText(box), loadingBlockedText(box)].filter(Boolean);
   return [
     h('span', { class: `badge dash-${conn.kind}` }, conn.label),
     // Online says it all; offline says since when.
     conn.kind === 'offline' ? [' ', h('span', { class: 'dash-seen' }, conn.detail)] : null,
-    blocked ? [h('br'), h('span', { class: 'badge dash-blocked' }, blocked)] : null,
+    blocked.map((text) => [h('br'), h('span', { class: 'badge dash-blocked' }, text)]),
   ];
 }
 

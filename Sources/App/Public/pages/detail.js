@@ -1,7 +1,9 @@
 // One application: its data, fee, state and compartment, the timeline of what happened, the SMS
 // sent, and the actions its state allows (new PIN, move to the counter, assign or release a
 // compartment, cancel, contact data, clear "contact required", hand over at the counter). After an
-// action the page loads anew and says what happened (role=status).
+// action the page loads anew and says what happened (role=status). From delivery on a new mobile
+// number is only asked for, and a new PIN to a number changed within 24 hours too: a supervisor who
+// did not ask approves it (four eyes); the page lists the application's requests.
 
 import { h, replace, field, radios, errorSummary, notice } from '../dom.js';
 import { api, ApiError } from '../api.js';
@@ -24,12 +26,15 @@ const STRINGS = {
     fee: 'Gebühr',
     timeline: 'Verlauf',
     sms: 'SMS',
+    approvals: 'Freigaben (Vier-Augen-Prinzip)',
     // Data
     vorgangsnummer: 'Vorgangsnummer',
     familyName: 'Familienname',
     givenNames: 'Vornamen',
     dateOfBirth: 'Geburtsdatum',
     mobileNumber: 'Mobilnummer',
+    mobileNumberChangedAt: 'Mobilnummer geändert am',
+    pendingNumber: 'Neue Nummer {number} beantragt – wartet auf Freigabe',
     documentType: 'Dokument',
     issuance: 'Ausstellung',
     oldDocumentCan: 'CAN des alten Dokuments',
@@ -97,6 +102,7 @@ const STRINGS = {
     // Contact data
     contactTitle: 'Kontaktdaten ändern',
     mobileHint: 'International (+43 664 1234567) oder deutsch (0171 1234567). Für die Abholung in der Box nötig.',
+    mobileApprovalHint: 'Das Dokument ist geliefert: Eine neue Nummer gilt erst, wenn eine zweite Person (Leitung) sie freigibt. Bis dahin gehen SMS an die bisherige Nummer.',
     feeSettledField: 'Gebühr bezahlt',
     feeOpenHint: 'Offen: {amount}.',
     feeBoxHint: 'Erst nach der Bezahlung gibt es ein Fach in der Box.',
@@ -128,6 +134,9 @@ const STRINGS = {
     fee_not_settled: 'Bitte kassieren Sie die Gebühr vor der Übergabe.',
     // Results of actions
     'done.pin': 'Eine neue PIN ist per SMS unterwegs. Das Fach ist entsperrt; die alte PIN gilt nicht mehr.',
+    'done.pinRequested': 'Die Mobilnummer wurde in den letzten 24 Stunden geändert: Die neue PIN wartet auf die Freigabe durch eine zweite Person (Leitung). Bis dahin gilt die alte PIN.',
+    'done.numberRequested': 'Die Änderung wartet auf die Freigabe durch eine zweite Person (Leitung).',
+    'done.savedNumberRequested': 'Die übrigen Änderungen sind gespeichert. Die neue Mobilnummer wartet auf die Freigabe durch eine zweite Person (Leitung).',
     'done.counter': 'Der Antrag wird jetzt am Schalter abgeholt.',
     'done.counterReady': 'Der Antrag wird jetzt am Schalter abgeholt. Die Person bekommt eine SMS, dass das Dokument bereitliegt.',
     'done.assign': 'Zugewiesen: {box}, Fach {number}.',
@@ -158,6 +167,13 @@ const STRINGS = {
     'ev.application.handed_over.counter': 'Am Schalter übergeben',
     'ev.application.handed_over.box': 'Übergabe an der Box bestätigt',
     'ev.application.retrieved': 'Aus der Box entnommen',
+    'ev.application.mobile_number_change_requested': 'Neue Mobilnummer beantragt (wartet auf Freigabe)',
+    'ev.application.mobile_number_change_approved': 'Neue Mobilnummer freigegeben',
+    'ev.application.mobile_number_change_rejected': 'Neue Mobilnummer abgelehnt',
+    'ev.application.pin_reissue_requested': 'Neue PIN beantragt (wartet auf Freigabe)',
+    'ev.application.pin_reissue_approved': 'Neue PIN freigegeben',
+    'ev.application.pin_reissue_rejected': 'Neue PIN abgelehnt',
+    'ev.application.approval_superseded': 'Eine Anfrage auf Freigabe ist durch eine neuere ersetzt',
     'ev.other': 'Ereignis „{action}“',
     'ev.changed': 'Geändert: {fields}',
     'ev.newState': 'Neuer Status: {state}',
@@ -198,6 +214,7 @@ const STRINGS = {
     'sms.moved_to_counter': 'Zum Schalter verlegt',
     'sms.new_pin': 'Neue PIN',
     'sms.ready_at_counter': 'Abholbereit am Schalter',
+    'sms.mobile_number_changed': 'Mobilnummer geändert (an die bisherige Nummer)',
     'smsStatus.queued': 'wartet auf Versand',
     'smsStatus.sending': 'wird gesendet',
     'smsStatus.sent': 'gesendet',
@@ -206,6 +223,15 @@ const STRINGS = {
     'smsStatus.expired': 'abgelaufen',
     nextAttempt: 'nächster Versuch {time}',
     finalAt: 'abgeschlossen {time}',
+    // Four-eyes requests
+    approvalsCaption: 'Anfragen auf Freigabe zu diesem Antrag, die neuesten zuerst',
+    'col.request': 'Anfrage',
+    'col.number': 'Nummer',
+    'col.requestedBy': 'Angefragt',
+    'col.decidedBy': 'Entschieden',
+    byAt: '{name}, {time}',
+    waiting: 'Wartet auf Freigabe: {kind} (angefragt von {name}, {time}).',
+    toApprovals: 'Zu den Freigaben',
   },
   en: {
     title: 'Application {vn}',
@@ -218,11 +244,14 @@ const STRINGS = {
     fee: 'Fee',
     timeline: 'Timeline',
     sms: 'SMS',
+    approvals: 'Approvals (four-eyes principle)',
     vorgangsnummer: 'Vorgangsnummer (reference number)',
     familyName: 'Family name',
     givenNames: 'Given names',
     dateOfBirth: 'Date of birth',
     mobileNumber: 'Mobile number',
+    mobileNumberChangedAt: 'Mobile number changed',
+    pendingNumber: 'New number {number} requested – awaiting approval',
     documentType: 'Document',
     issuance: 'Issuance',
     oldDocumentCan: 'CAN of the old document',
@@ -286,6 +315,7 @@ const STRINGS = {
     reasonTooLong: 'The reason can have at most 500 characters.',
     contactTitle: 'Change contact data',
     mobileHint: 'International (+43 664 1234567) or German (0171 1234567). Needed for pickup from the box.',
+    mobileApprovalHint: 'The document is delivered: a new number only applies once a second person (supervisor) approves it. Until then SMS go to the previous number.',
     feeSettledField: 'Fee paid',
     feeOpenHint: 'Due: {amount}.',
     feeBoxHint: 'A compartment in the box is only given after payment.',
@@ -315,6 +345,9 @@ const STRINGS = {
     old_document_not_collected: 'For a renewal the old document must be collected.',
     fee_not_settled: 'Please take the fee before the handover.',
     'done.pin': 'A new PIN is on its way by SMS. The compartment is unlocked; the old PIN no longer works.',
+    'done.pinRequested': 'The mobile number changed within the last 24 hours: the new PIN awaits approval by a second person (supervisor). Until then the old PIN stays valid.',
+    'done.numberRequested': 'The change awaits approval by a second person (supervisor).',
+    'done.savedNumberRequested': 'The other changes are saved. The new mobile number awaits approval by a second person (supervisor).',
     'done.counter': 'The application is now collected at the counter.',
     'done.counterReady': 'The application is now collected at the counter. The applicant gets an SMS that the document is ready.',
     'done.assign': 'Assigned: {box}, compartment {number}.',
@@ -343,6 +376,13 @@ const STRINGS = {
     'ev.application.handed_over.counter': 'Handed over at the counter',
     'ev.application.handed_over.box': 'Handover at the box confirmed',
     'ev.application.retrieved': 'Taken out of the box',
+    'ev.application.mobile_number_change_requested': 'New mobile number requested (awaiting approval)',
+    'ev.application.mobile_number_change_approved': 'New mobile number approved',
+    'ev.application.mobile_number_change_rejected': 'New mobile number rejected',
+    'ev.application.pin_reissue_requested': 'New PIN requested (awaiting approval)',
+    'ev.application.pin_reissue_approved': 'New PIN approved',
+    'ev.application.pin_reissue_rejected': 'New PIN rejected',
+    'ev.application.approval_superseded': 'A request for approval was superseded by a newer one',
     'ev.other': 'Event “{action}”',
     'ev.changed': 'Changed: {fields}',
     'ev.newState': 'New state: {state}',
@@ -382,6 +422,7 @@ const STRINGS = {
     'sms.moved_to_counter': 'Moved to the counter',
     'sms.new_pin': 'New PIN',
     'sms.ready_at_counter': 'Ready at the counter',
+    'sms.mobile_number_changed': 'Mobile number changed (to the previous number)',
     'smsStatus.queued': 'waiting to be sent',
     'smsStatus.sending': 'being sent',
     'smsStatus.sent': 'sent',
@@ -390,6 +431,14 @@ const STRINGS = {
     'smsStatus.expired': 'expired',
     nextAttempt: 'next attempt {time}',
     finalAt: 'final {time}',
+    approvalsCaption: 'Requests for approval of this application, newest first',
+    'col.request': 'Request',
+    'col.number': 'Number',
+    'col.requestedBy': 'Requested',
+    'col.decidedBy': 'Decided',
+    byAt: '{name}, {time}',
+    waiting: 'Awaiting approval: {kind} (requested by {name}, {time}).',
+    toApprovals: 'Go to the approvals',
   },
 };
 const t = makeT(STRINGS);
@@ -403,6 +452,9 @@ const CODES = {
     not_box_pickup: 'Die Person holt am Schalter ab; ein Fach ist nicht nötig.',
     compartment_unavailable: 'Dieses Fach ist nicht frei oder passt nicht.',
     household_shares_compartment: 'Im selben Fach liegen Dokumente weiterer Haushaltsmitglieder. Bitte geben Sie diese zuerst aus oder lassen Sie das Fach entnehmen.',
+    mobile_number_unchanged: 'Das ist schon die Mobilnummer dieses Antrags.',
+    mobile_number_change_needs_approval: 'Nach der Lieferung braucht eine neue Mobilnummer die Freigabe durch eine zweite Person (Leitung). Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.',
+    approval_not_needed: 'Vor der Lieferung wird die Mobilnummer direkt geändert. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.',
   },
   en: {
     no_mobile_number: 'There is no mobile number. Please enter one first.',
@@ -411,11 +463,16 @@ const CODES = {
     not_box_pickup: 'The applicant collects at the counter; no compartment is needed.',
     compartment_unavailable: 'This compartment is not free or does not fit.',
     household_shares_compartment: 'Documents of other household members are in the same compartment. Please hand them out first or have the compartment emptied.',
+    mobile_number_unchanged: 'This is the application’s mobile number already.',
+    mobile_number_change_needs_approval: 'After delivery a new mobile number needs approval by a second person (supervisor). Please reload the page and try again.',
+    approval_not_needed: 'Before delivery the mobile number is changed directly. Please reload the page and try again.',
   },
 };
 
 const OPEN = (state) => state !== 'collected' && state !== 'cancelled';
 const BEFORE_ASSIGNMENT = ['registered', 'in_production', 'delivered'];
+/** From delivery on a new mobile number would redirect the PIN: it is asked for and approved by a second person. */
+const NUMBER_NEEDS_APPROVAL = ['delivered', 'assigned', 'ready_in_box', 'retrieval_due', 'ready_at_counter'];
 
 /** Whether the page has a text for `key` (server codes and event names may be new). */
 const hasKey = (key) => Object.prototype.hasOwnProperty.call(STRINGS.de, key);
@@ -434,6 +491,12 @@ const yesNo = (value) => ts(value ? 'common.yes' : 'common.no');
 const badge = (state) => h('span', { class: `badge badge-${state}` }, ts(`state.${state}`));
 const time = (value, text) => h('time', { datetime: value }, text);
 
+/** +4915112345678 → +49••••••••678: the country code and the last three digits, as the SMS history shows numbers. */
+function maskedNumber(number) {
+  if (!number) return ts('common.none');
+  return number.length > 6 ? number.slice(0, 3) + '•'.repeat(number.length - 6) + number.slice(-3) : '•'.repeat(number.length);
+}
+
 export async function render(ctx) {
   const appId = ctx.params.id;
   const path = `/api/v1/applications/${appId}`;
@@ -444,14 +507,19 @@ export async function render(ctx) {
   async function load(flash) {
     const mine = ++loads;
     const sitesRequest = siteNames ? Promise.resolve(null) : api('GET', '/api/v1/sites', { signal: ctx.signal }).catch(() => []);
-    const [app, events, sms, sites] = await Promise.all([
+    const [app, events, sms, sites, approvals] = await Promise.all([
       api('GET', path, { signal: ctx.signal }),
       api('GET', `${path}/events`, { signal: ctx.signal }),
       api('GET', '/api/v1/sms/messages', { query: { applicationId: appId, limit: 50 }, signal: ctx.signal }),
       sitesRequest,
+      // The page stands without its requests for approval (they are listed again on the next load).
+      api('GET', '/api/v1/approvals', { query: { applicationId: appId, limit: 20 }, signal: ctx.signal }).catch((e) => {
+        if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) throw e;
+        return { items: [] };
+      }),
     ]);
     if (sites?.length) siteNames = new Map(sites.map((s) => [s.id, s.name]));
-    if (mine === loads) draw(app, events, sms.items, flash);
+    if (mine === loads) draw(app, events, sms.items, approvals.items, flash);
   }
 
   /**
@@ -490,7 +558,8 @@ export async function render(ctx) {
     if (message) { message.setAttribute('tabindex', '-1'); message.focus(); }
   }
 
-  function draw(app, events, messages, flash) {
+  function draw(app, events, messages, approvals, flash) {
+    const pending = approvals.filter((a) => a.state === 'pending');
     const vn = displayVorgangsnummer(app.vorgangsnummer);
     ctx.setTitle(t('title', { vn }));
     const name = personName(app);
@@ -502,25 +571,29 @@ export async function render(ctx) {
       h('div', { class: 'detail-flash' }, flash),
       app.contactRequired ? contactNotice(app) : null,
       app.state === 'ready_at_counter' ? handoverSection(app) : null,
-      actionsSection(app),
+      actionsSection(app, pending),
       h('div', { class: 'detail-columns' },
-        h('section', { 'aria-labelledby': 'detail-data' }, h('h2', { id: 'detail-data' }, t('data')), dataList(app)),
+        h('section', { 'aria-labelledby': 'detail-data' }, h('h2', { id: 'detail-data' }, t('data')), dataList(app, pending)),
         h('div', {},
           h('section', { 'aria-labelledby': 'detail-pickup' }, h('h2', { id: 'detail-pickup' }, t('pickup')), pickupList(app)),
           h('section', { 'aria-labelledby': 'detail-fee' }, h('h2', { id: 'detail-fee' }, t('fee')), feeList(app)))),
+      approvals.length ? h('section', { 'aria-labelledby': 'detail-approvals' }, h('h2', { id: 'detail-approvals' }, t('approvals')), approvalsTable(approvals)) : null,
       h('section', { 'aria-labelledby': 'detail-timeline' }, h('h2', { id: 'detail-timeline' }, t('timeline')), timeline(events)),
       h('section', { 'aria-labelledby': 'detail-sms' }, h('h2', { id: 'detail-sms' }, t('sms')), smsTable(messages)));
   }
 
   // --- data ---------------------------------------------------------------------------------------
 
-  function dataList(app) {
+  function dataList(app, pending) {
+    const change = pending.find((a) => a.kind === 'mobile_number_change');
     return summaryList([
       [t('vorgangsnummer'), h('span', { class: 'mono' }, displayVorgangsnummer(app.vorgangsnummer))],
       [t('familyName'), app.familyName ?? ts('common.none')],
       [t('givenNames'), app.givenNames ?? ts('common.none')],
       [t('dateOfBirth'), fmtDateOfBirth(app.dateOfBirth)],
-      [t('mobileNumber'), app.mobileNumber ? h('span', { class: 'nowrap' }, app.mobileNumber) : ts('common.none')],
+      [t('mobileNumber'), [app.mobileNumber ? h('span', { class: 'nowrap' }, app.mobileNumber) : ts('common.none'),
+        change ? [h('br'), h('span', { class: 'muted' }, t('pendingNumber', { number: maskedNumber(change.mobileNumber) }))] : null]],
+      app.mobileNumberChangedAt ? [t('mobileNumberChangedAt'), time(app.mobileNumberChangedAt, fmtDateTime(app.mobileNumberChangedAt))] : null,
       [t('documentType'), ts(`doc.${app.documentType}`)],
       [t('issuance'), ts(`issuance.${app.issuance}`)],
       app.issuance === 'renewal' ? [t('oldDocumentCan'), t(app.hasOldDocumentCan ? 'canStored' : 'canMissing')] : null,
@@ -610,6 +683,20 @@ export async function render(ctx) {
         h('td', { class: 'nowrap' }, m.sentAt ? fmtDateTime(m.sentAt) : ts('common.none')))))));
   }
 
+  /** The application's requests for approval: what, its state, the number (masked), who asked and who decided, when. */
+  function approvalsTable(approvals) {
+    const byAt = (who, at) => (who ? t('byAt', { name: who.displayName, time: fmtDateTime(at) }) : ts('common.none'));
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'approvals-table' },
+      h('caption', { class: 'visually-hidden' }, t('approvalsCaption')),
+      h('thead', {}, h('tr', {}, ['request', 'status', 'number', 'requestedBy', 'decidedBy'].map((c) => h('th', { scope: 'col' }, t(`col.${c}`))))),
+      h('tbody', {}, approvals.map((a) => h('tr', {},
+        h('td', {}, ts(`approvalKind.${a.kind}`)),
+        h('td', {}, h('span', { class: `badge badge-approval-${a.state}` }, ts(`approvalState.${a.state}`))),
+        h('td', { class: 'mono nowrap' }, maskedNumber(a.mobileNumber)),
+        h('td', {}, byAt(a.requestedBy, a.requestedAt)),
+        h('td', {}, a.decidedBy ? byAt(a.decidedBy, a.decidedAt) : a.decidedAt ? fmtDateTime(a.decidedAt) : ts('common.none')))))));
+  }
+
   // --- actions ------------------------------------------------------------------------------------
 
   function contactNotice(app) {
@@ -618,7 +705,7 @@ export async function render(ctx) {
     return h('div', { class: 'notice notice-warning detail-contact' }, h('p', {}, t('contactNotice')), h('div', { class: 'button-row' }, button));
   }
 
-  function actionsSection(app) {
+  function actionsSection(app, pending) {
     const open = OPEN(app.state);
     const buttons = [];
     const panels = [];
@@ -631,7 +718,8 @@ export async function render(ctx) {
     };
     if (app.state === 'ready_in_box' && app.assignment?.status === 'loaded') {
       // How many new PINs a day is the server's rule: it answers 429 when they are used up.
-      add(t('newPin'), () => act(() => api('POST', `${path}/pin`), () => t('done.pin'), { rate_limited: t('err.pinLimit') }));
+      // Within 24 hours of a number change the server answers 202 with a request for approval instead.
+      add(t('newPin'), () => act(() => api('POST', `${path}/pin`), (result) => t(result?.requestedBy ? 'done.pinRequested' : 'done.pin'), { rate_limited: t('err.pinLimit') }));
       hints.push(t('newPinHint'));
     }
     if (app.pickupMethod === 'box' && BEFORE_ASSIGNMENT.includes(app.state)) {
@@ -662,9 +750,13 @@ export async function render(ctx) {
       if (cancel.restored) cancel.open(cancelButton);
     }
     const letter = open ? h('a', { href: `#/applications/${appId}/letter`, class: 'button secondary' }, t('letter')) : null;
+    const supervisor = ctx.me?.user?.role === 'supervisor';
     return h('section', { class: 'detail-actions no-print', 'aria-labelledby': 'detail-actions' },
       h('h2', { id: 'detail-actions' }, t('actions')),
       open ? null : h('p', {}, t('noActions')),
+      pending.map((a) => h('p', { class: 'detail-waiting' },
+        t('waiting', { kind: ts(`approvalKind.${a.kind}`), name: a.requestedBy.displayName, time: fmtDateTime(a.requestedAt) }),
+        supervisor ? [' ', h('a', { href: '#/approvals' }, t('toApprovals'))] : null)),
       buttons.length || letter ? h('div', { class: 'button-row' }, buttons, letter) : null,
       hints.map((text) => h('p', { class: 'hint' }, text)),
       panels);
@@ -775,7 +867,9 @@ export async function render(ctx) {
   }
 
   function contactForm(app) {
-    const mobile = field({ label: t('mobileNumber'), name: 'mobileNumber', type: 'tel', hint: t('mobileHint'), value: app.mobileNumber || '', autocomplete: 'off' });
+    const approval = NUMBER_NEEDS_APPROVAL.includes(app.state);
+    const mobile = field({ label: t('mobileNumber'), name: 'mobileNumber', type: 'tel', hint: approval ? `${t('mobileHint')} ${t('mobileApprovalHint')}` : t('mobileHint'),
+      value: app.mobileNumber || '', autocomplete: 'off' });
     const language = field({ label: t('smsLanguage'), name: 'smsLanguage', value: app.smsLanguage, options: languageOptions(app.smsLanguage) });
     // Only an open fee can be marked paid here; the handover at the counter takes it too. A
     // confirmation is never kept for a later visit.
@@ -809,12 +903,40 @@ export async function render(ctx) {
       if (!Object.keys(body).length) { errorSummary(summary, t('nothingChanged')); return; }
       submitForm({
         submit, summary, fields, kept,
-        request: () => api('PATCH', path, { body }),
-        success: () => t('done.saved'),
+        request: () => saveContact(body, approval),
+        success: (result) => t(!result.requested ? 'done.saved' : result.saved ? 'done.savedNumberRequested' : 'done.numberRequested'),
         fieldMessage: (e) => (e.code === 'missing_field' ? t('mobileMissing') : actionError(e)),
       });
     });
     return { panel: p.el, open: p.open, restored: kept.restored };
+  }
+
+  /**
+   * Saves the contact form. Before delivery everything is one PATCH. From delivery on (or when the
+   * server says so: the page may be older than a delivery) a new number is asked for first – a
+   * wrong number then leaves everything unsaved – and the other fields are patched after it.
+   * Resolves to {saved, requested}: whether other fields were saved, whether a number waits.
+   */
+  async function saveContact(body, approval) {
+    const { mobileNumber, ...rest } = body;
+    const ask = () => api('POST', `${path}/mobile-number-changes`, { body: { mobileNumber } });
+    let requested = false;
+    if (mobileNumber !== undefined && approval) {
+      await ask();
+      requested = true;
+    } else if (mobileNumber !== undefined) {
+      try {
+        await api('PATCH', path, { body });
+        return { saved: true, requested: false };
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 'mobile_number_change_needs_approval')) throw e;
+        await ask();
+        requested = true;
+      }
+    }
+    const saved = Object.keys(rest).length > 0;
+    if (saved) await api('PATCH', path, { body: rest });
+    return { saved, requested };
   }
 
   function handoverSection(app) {

@@ -1,0 +1,104 @@
+import Domain
+import Foundation
+import HTTPServer
+import Postgres
+
+/// Four-eyes requests (issue 12 §1). A caseworker asks (`POST /applications/{id}/mobile-number-changes`,
+/// or `POST /applications/{id}/pin` within 24 hours of a number change); nothing changes until a
+/// supervisor who is not the requester approves with `POST /approvals/{id}/approve`, or refuses with
+/// `…/reject`. Every step is audited on the application (ids only).
+enum ApprovalHandlers {
+    static func routes(_ app: Application) -> [AppRoute] {
+        [
+            .staff(.POST, "/api/v1/applications/{id}/mobile-number-changes", maxBodyBytes: 1024, app: app) { req, ctx in
+                try requestMobileNumberChange(ctx, try ApplicationStore.id(req.parameter("id")))
+            },
+            .staff(.GET, "/api/v1/approvals", app: app) { req, ctx in try list(ctx, try req.queryParameters()) },
+            .staff(.GET, "/api/v1/approvals/{id}", app: app) { req, ctx in
+                let id = try approvalID(req.parameter("id"))
+                return try .json(try ctx.app.pool.withConnection { try ApprovalStore.fetch($0, authorityID: ctx.authorityID, id: id) })
+            },
+            .staff(.POST, "/api/v1/approvals/{id}/approve", access: .supervisor, maxBodyBytes: 1024, app: app) { req, ctx in
+                try decide(ctx, try approvalID(req.parameter("id")), .approve)
+            },
+            .staff(.POST, "/api/v1/approvals/{id}/reject", access: .supervisor, maxBodyBytes: 1024, app: app) { req, ctx in
+                try decide(ctx, try approvalID(req.parameter("id")), .reject)
+            },
+        ]
+    }
+
+    static func approvalID(_ text: String) throws -> UUID {
+        guard let id = UUID(uuidString: text) else { throw AppError.notFound("approval") }
+        return id
+    }
+
+    static func list(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
+        let limit = try ApplicationHandlers.intParameter(query, "limit", default: 50, range: 1...200)
+        let offset = try ApplicationHandlers.intParameter(query, "offset", default: 0, range: 0...100_000)
+        let state = try query["state"].map { try ApplicationHandlers.enumValue(ApprovalState.self, $0, field: "state") }
+        let applicationID = try query["applicationId"].map { text -> UUID in
+            guard let id = UUID(uuidString: text) else { throw AppError.invalid("applicationId", "invalid_parameter", "applicationId must be a UUID.") }
+            return id
+        }
+        return try .json(try ctx.app.pool.withConnection {
+            try ApprovalStore.list($0, authorityID: ctx.authorityID, state: state, applicationID: applicationID, limit: limit, offset: offset)
+        })
+    }
+
+    static func requestMobileNumberChange(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let body = try ctx.request.decode(ApprovalDTO.MobileNumberChangeInput.self)
+        let number = try ApplicationHandlers.phone(body.mobileNumber)
+        return try ctx.transaction { c in
+            let current = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)
+            guard let state = ApplicationState(rawValue: current.state), state.isOpen else {
+                throw AppError.illegalTransition(current: current.state, action: "changing the mobile number")
+            }
+            guard StaffApproval.mobileNumberChangeNeedsApproval(in: state) else {
+                throw AppError.conflict("approval_not_needed", "Before delivery the number is changed directly (PATCH the application).", extra: ["state": current.state])
+            }
+            guard number != current.mobileNumber else {
+                throw AppError.conflict("mobile_number_unchanged", "This is the application's mobile number already.", field: "mobileNumber")
+            }
+            let request = try ApprovalStore.request(c, authorityID: ctx.authorityID, applicationID: id, kind: .mobileNumberChange, mobileNumber: number,
+                                                    requestedBy: ctx.user.userID)
+            for old in request.superseded {
+                try ctx.audit(c, "application.approval_superseded", "application", id, detail: ["approval": old.uuidString.lowercased()])
+            }
+            try ctx.audit(c, "application.mobile_number_change_requested", "application", id, detail: ["approval": request.id.uuidString.lowercased()])
+            return try .json(try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: request.id), status: .accepted)
+        }
+    }
+
+    static func decide(_ ctx: StaffContext, _ id: UUID, _ decision: ApprovalDecision) throws -> Response {
+        try ctx.transaction { c in
+            // The application first, then the request: the order every writer of both takes (no deadlock).
+            let applicationID = try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id).applicationId
+            _ = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: applicationID, forUpdate: true)
+            let approval = try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)
+            guard let state = ApprovalState(rawValue: approval.state), let kind = ApprovalKind(rawValue: approval.kind) else {
+                throw UnknownStoredValue(column: "staff_approval.state or kind")
+            }
+            let result: ApprovalState
+            do throws(ApprovalRefusal) {
+                result = try StaffApproval.decide(decision, state: state, requester: approval.requestedBy.id, decider: ctx.user.userID)
+            } catch {
+                switch error {
+                case .sameStaffMember:
+                    throw AppError(.forbidden, "second_staff_member_required", "A second staff member must decide this; you asked for it yourself.")
+                case .notPending:
+                    throw AppError.conflict("approval_not_pending", "This request was decided or replaced already.", extra: ["state": approval.state])
+                }
+            }
+            if decision == .approve {
+                switch kind {
+                case .mobileNumberChange: try MobileNumberChange.apply(ctx, c, approval)
+                case .pinReissue: try PinHandlers.approve(ctx, c, approval)
+                }
+            }
+            try ApprovalStore.record(c, authorityID: ctx.authorityID, id: id, state: result, decidedBy: ctx.user.userID)
+            try ctx.audit(c, "application.\(kind.rawValue)_\(result.rawValue)", "application", approval.applicationId,
+                          detail: ["approval": id.uuidString.lowercased(), "requestedBy": approval.requestedBy.id.uuidString.lowercased()])
+            return try .json(try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id))
+        }
+    }
+}

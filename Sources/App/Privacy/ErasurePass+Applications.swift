@@ -1,0 +1,91 @@
+import Domain
+import Foundation
+import Postgres
+
+extension ErasurePass {
+    /// Erases one batch of applications due for `reason`, with their documents, delivery items and SMS,
+    /// and writes one audit event per application. Returns how many applications.
+    func eraseApplications(_ c: PostgresConnection, reason: RetentionPolicy.Reason, cutoffs: RetentionPolicy.Cutoffs, passID: UUID,
+                                   into outcome: inout Outcome) throws -> Int {
+        let due: PostgresQuery = switch reason {
+        case .maxAge: """
+            SELECT a.authority_id, a.id FROM application a
+            WHERE a.personal_data_erased_at IS NULL AND a.created_at < \(cutoffs.registeredBefore)
+            ORDER BY a.created_at LIMIT \(batchSize) FOR UPDATE OF a SKIP LOCKED
+            """
+        case .closed: """
+            SELECT a.authority_id, a.id FROM application a
+            WHERE a.personal_data_erased_at IS NULL AND a.state IN \(unsafeSQL: Self.closingStates)
+              AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
+              AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
+                              AND s.status IN ('loaded', 'retrieval_due'))
+            ORDER BY coalesce(a.collected_at, a.cancelled_at) LIMIT \(batchSize) FOR UPDATE OF a SKIP LOCKED
+            """
+        }
+        // The rows stay locked until the batch commits.
+        let picked = try c.query(due)
+        guard !picked.isEmpty else { return 0 }
+        let authorities = try picked.map { try $0.decode(UUID.self, at: 0) }
+        let ids = try picked.map { try $0.decode(UUID.self, at: 1) }
+        try c.execute("""
+            UPDATE application a SET family_name = NULL, given_names = NULL, date_of_birth = NULL, mobile_number = NULL,
+                old_can_hash = NULL, proxy_name = NULL, cancel_reason = NULL, household_group = NULL, fee_exemption = NULL,
+                needs_accessible = false, contact_required = false, personal_data_erased_at = now()
+            FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
+            WHERE a.authority_id = t.authority_id AND a.id = t.id
+            """)
+        func count(_ table: ErasedTable, _ statement: PostgresQuery) throws {
+            for (authority, rows) in try Self.countsByAuthority(c, statement) {
+                if let authority { outcome.receipts[authority, default: Receipt()].add(table, rows) }
+            }
+        }
+        for authority in authorities {
+            outcome.receipts[authority, default: Receipt()].applications += 1
+            outcome.receipts[authority, default: Receipt()].add(.application, 1)
+        }
+        try count(.document, """
+            UPDATE document d SET document_number = 'erased-' || gen_random_uuid()
+            FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
+            WHERE d.authority_id = t.authority_id AND d.application_id = t.id
+            RETURNING d.authority_id
+            """)
+        try count(.deliveryItem, """
+            UPDATE delivery_item i SET document_number = 'erased-' || gen_random_uuid()
+            FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
+            WHERE i.authority_id = t.authority_id AND i.application_id = t.id AND i.document_number NOT LIKE 'erased-%'
+            RETURNING i.authority_id
+            """)
+        try count(.smsMessage, """
+            UPDATE sms_message m SET to_number = NULL, body = NULL, body_sealed = NULL, body_key_id = NULL, claimed_until = NULL, updated_at = now(),
+                error = CASE WHEN m.status IN ('queued', 'sending') THEN 'not sent: personal data erased' END,
+                final_at = CASE WHEN m.status IN ('queued', 'sending') THEN now() ELSE m.final_at END,
+                status = CASE WHEN m.status IN ('queued', 'sending') THEN 'failed' ELSE m.status END
+            FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
+            WHERE m.authority_id = t.authority_id AND m.application_id = t.id
+              AND (m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)
+            RETURNING m.authority_id
+            """)
+        let events = try c.query("""
+            WITH written AS (
+                INSERT INTO audit_event (authority_id, actor_kind, action, entity_type, entity_id, detail)
+                SELECT t.authority_id, 'system', 'application.personal_data_erased', 'application', t.id,
+                       jsonb_build_object('pass', \(passID.uuidString.lowercased())::text, 'reason', \(reason.rawValue)::text)
+                FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
+                RETURNING authority_id, id
+            )
+            SELECT authority_id, min(id), max(id) FROM written GROUP BY authority_id
+            """)
+        for row in events {
+            let authority = try row.decode(UUID.self, at: 0)
+            var receipt = outcome.receipts[authority, default: Receipt()]
+            let first = try row.decode(Int64.self, at: 1), last = try row.decode(Int64.self, at: 2)
+            receipt.firstAuditEventID = min(receipt.firstAuditEventID ?? first, first)
+            receipt.lastAuditEventID = max(receipt.lastAuditEventID ?? last, last)
+            outcome.receipts[authority] = receipt
+        }
+        return picked.count
+    }
+
+    /// `('cancelled', 'collected')`: the Domain's closing states as an SQL list (constants, not input).
+    static let closingStates = "(" + RetentionPolicy.closingStates.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ") + ")"
+}

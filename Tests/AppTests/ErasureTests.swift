@@ -1,0 +1,285 @@
+@testable import App
+import Domain
+import Foundation
+import HTTPTestSupport
+import Postgres
+import PostgresTestSupport
+import Testing
+
+/// Erasure on schedule (issue #11 §1): real PostgreSQL, real HTTP. Time passes by handing the pass a
+/// later `now` (its cutoffs), so nothing is backdated behind the server's back. Staff sessions expire
+/// in that future too (the pass deletes them), so the tests log in again after a pass.
+@Suite("Erasure on schedule")
+struct ErasureTests {
+    static let day: TimeInterval = 86_400
+
+    static func later(days: Double) -> Date { Date().addingTimeInterval(days * day) }
+
+    /// Applications erased by a pass for `authority`.
+    static func applications(_ outcome: ErasurePass.Outcome?, _ authority: UUID) -> Int { outcome?.receipts[authority]?.applications ?? 0 }
+
+    static func pass(_ app: Application, batchSize: Int = ErasurePass.maximumBatch, stopAfterBatches: Int? = nil) -> ErasurePass {
+        var pass = ErasurePass(pool: app.pool, configuration: app.configuration, cipher: app.smsCipher, logger: AppFixture.logger)
+        pass.batchSize = batchSize
+        pass.stopAfterBatches = stopAfterBatches
+        return pass
+    }
+
+    @Test func erasesThePersonalDataOfClosedApplications_afterThePeriod_andKeepsWhatNamesNobody() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        var anna = try town.login(app)
+        // Collected at the counter by a proxy: document, delivery item, SMS "ready at the counter".
+        let collected = try CounterHandoverAPITests.readyAtCounter(app, town, anna, document: 901)
+        #expect(anna.json("POST", "/api/v1/applications/\(collected)/handover",
+                          json: ["collectedBy": "proxy", "proxyName": "Eva Muster", "powerOfAttorneyChecked": true, "identityChecked": true]).0 == 200)
+        let (cancelled, _) = try town.register(anna, ["householdGroup": UUID().uuidString, "feeExemption": "asylblg", "needsAccessibleCompartment": true])
+        #expect(anna.json("POST", "/api/v1/applications/\(cancelled)/cancel", json: ["reason": "Umzug nach Köln zu Familie Yılmaz"]).0 == 200)
+        let (open, _) = try town.register(anna)
+        let number = try #require(anna.json("GET", "/api/v1/applications/\(collected)").1["vorgangsnummer"] as? String)
+
+        // 29 days on: nothing is due yet.
+        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 29)), town.authorityID) == 0)
+        anna = try town.login(app)
+        #expect(anna.json("GET", "/api/v1/applications/\(collected)").1["familyName"] as? String == "Yılmaz")
+
+        let outcome = try #require(try Self.pass(app).run(now: Self.later(days: 31)))
+        anna = try town.login(app)
+        let receipt = try #require(outcome.receipts[town.authorityID])
+        #expect(receipt.applications == 2)
+        #expect(receipt.counts[.application] == 2 && receipt.counts[.document] == 1 && receipt.counts[.deliveryItem] == 1 && receipt.counts[.smsMessage] == 1)
+
+        let (_, erased) = anna.json("GET", "/api/v1/applications/\(collected)")
+        #expect(erased["personalDataErasedAt"] != nil)
+        for field in ["familyName", "givenNames", "dateOfBirth", "mobileNumber", "householdGroup", "cancelReason"] { #expect(erased[field] == nil, "\(field)") }
+        #expect(erased["vorgangsnummer"] as? String == number)
+        #expect(erased["state"] as? String == "collected" && erased["documentType"] as? String == "eat" && erased["collectedAt"] != nil)
+        #expect(erased["handover"] as? [String: String] == ["recipient": "proxy"])
+        let (_, gone) = anna.json("GET", "/api/v1/applications/\(cancelled)")
+        #expect(gone["state"] as? String == "cancelled" && gone["cancelReason"] == nil && gone["personalDataErasedAt"] != nil)
+        #expect((gone["fee"] as? [String: Any])?["exemption"] == nil && gone["needsAccessibleCompartment"] as? Bool == false)
+        let (_, untouched) = anna.json("GET", "/api/v1/applications/\(open)")
+        #expect(untouched["familyName"] as? String == "Yılmaz" && untouched["personalDataErasedAt"] == nil)
+
+        // Nothing in the database names the applicants any more: not the documents, not the SMS.
+        let leftovers = try app.pool.query("""
+            SELECT (SELECT count(*) FROM document WHERE document_number = \(documentNumber(901)))::int8,
+                   (SELECT count(*) FROM delivery_item WHERE document_number = \(documentNumber(901)))::int8,
+                   (SELECT count(*) FROM sms_message WHERE to_number IS NOT NULL AND application_id = \(UUID(uuidString: collected)))::int8,
+                   (SELECT count(*) FROM application WHERE family_name IS NOT NULL OR proxy_name IS NOT NULL OR cancel_reason IS NOT NULL)::int8
+            """).first
+        #expect(try leftovers?.decode(Int.self, at: 0) == 0 && leftovers?.decode(Int.self, at: 1) == 0 && leftovers?.decode(Int.self, at: 2) == 0)
+        #expect(try leftovers?.decode(Int.self, at: 3) == 1)   // the open one
+        // The timeline says so; the public status check still answers for the number.
+        #expect(try #require(anna.call("GET", "/api/v1/applications/\(collected)/events")).text.contains("application.personal_data_erased"))
+        let status = try #require(try TestClient(port: app.port).request("GET", "/api/v1/status/\(number)"))
+        #expect(status.status == 200 && status.text.contains("\"collected\""))
+    }
+
+    @Test func holdsTheErasure_whileTheDocumentIsStillInTheBox_untilTheMaximumAge() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 902)
+        #expect(try town.login(app).json("POST", "/api/v1/applications/\(doc.applicationID)/cancel", json: ["reason": "zurückgezogen"]).0 == 200)
+        // Cancelled, but the card lies in compartment `doc.compartment` until staff take it out.
+        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 60)), town.authorityID) == 0)
+        #expect(try town.login(app).json("GET", "/api/v1/applications/\(doc.applicationID)").1["familyName"] != nil)
+        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 401)), town.authorityID) == 1)
+        #expect(try town.login(app).json("GET", "/api/v1/applications/\(doc.applicationID)").1["familyName"] == nil)
+    }
+
+    @Test func erasesApplicationsThatNeverClose_atTheMaximumAge() throws {
+        let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
+        let app = try AppFixture.make { $0.retention = policy }
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let anna = try town.login(app)
+        let (id, _) = try town.register(anna)
+        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 99)), town.authorityID) == 0)
+        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 101)), town.authorityID) == 1)
+        let (_, erased) = try town.login(app).json("GET", "/api/v1/applications/\(id)")
+        #expect(erased["state"] as? String == "registered" && erased["mobileNumber"] == nil && erased["personalDataErasedAt"] != nil)
+        let detail = try app.pool.query("""
+            SELECT detail->>'reason' FROM audit_event WHERE entity_id = \(UUID(uuidString: id)) AND action = 'application.personal_data_erased'
+            """).first?.decode(String.self, at: 0)
+        #expect(detail == "max_age")
+    }
+
+    @Test func trimsTheSideTables_pastTheirWindows() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let anna = try town.login(app)
+        #expect(anna.call("POST", "/api/v1/applications", json: town.applicationBody(), headers: ["Idempotency-Key: retry-1"])?.status == 201)
+        #expect(StaffClient(port: app.port).json("POST", "/api/v1/auth/login", json: ["authority": town.slug, "username": "anna", "password": "wrong"]).0 == 401)
+        let box = UUID()
+        try app.pool.execute("INSERT INTO box (authority_id, id, site_id, name) VALUES (\(town.authorityID), \(box), \(town.siteID), 'Box T')")
+        try app.pool.execute("INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (\(town.authorityID), \(box), 'refused')")
+        func rows(_ table: String) throws -> Int { try app.pool.query("SELECT count(*)::int8 FROM \(unsafeSQL: table)").first?.decode(Int.self, at: 0) ?? -1 }
+        func addresses() throws -> Int { try app.pool.query("SELECT count(*)::int8 FROM audit_event WHERE client_address IS NOT NULL").first?.decode(Int.self, at: 0) ?? -1 }
+        #expect(try rows("idempotency_key") == 1 && rows("login_throttle") >= 1 && rows("pickup_attempt") == 1 && addresses() > 0)
+
+        // A quarter of an hour on: the attempt (10-minute window) goes; the stored answer stays a day, and so
+        // does the account's failure counter (`expires_at`: an account remembers failures for 24 hours).
+        _ = try Self.pass(app).run(now: Date().addingTimeInterval(16 * 60))
+        #expect(try rows("pickup_attempt") == 0 && rows("idempotency_key") == 1)
+        _ = try Self.pass(app).run(now: Self.later(days: 1.1))
+        #expect(try rows("idempotency_key") == 0 && rows("session") == 0 && rows("login_throttle") == 0)   // the session expired after 12 hours
+        #expect(try addresses() > 0)
+        let events = try rows("audit_event")
+        let outcome = try #require(try Self.pass(app).run(now: Self.later(days: 91)))
+        #expect(try addresses() == 0)
+        #expect(outcome.receipts[town.authorityID]?.counts[.auditEvent] ?? 0 > 0)
+        // The events themselves stay, and the log is still append-only for everything else.
+        #expect(try rows("audit_event") > events)
+        #expect(throws: PostgresError.self) { try app.pool.execute("UPDATE audit_event SET action = 'x.y' WHERE true") }
+        #expect(throws: PostgresError.self) { try app.pool.execute("UPDATE audit_event SET client_address = '192.0.2.1' WHERE true") }
+        #expect(throws: PostgresError.self) { try app.pool.execute("DELETE FROM audit_event WHERE true") }
+    }
+
+    @Test func runsInBatches_andGoesOnAfterAPassThatDied() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let anna = try town.login(app)
+        for _ in 0..<5 {
+            let (id, _) = try town.register(anna)
+            #expect(anna.json("POST", "/api/v1/applications/\(id)/cancel", json: ["reason": "doppelt"]).0 == 200)
+        }
+        // A pass that dies after its first batch of two: the batch is committed, its receipt says so.
+        let died = try #require(try Self.pass(app, batchSize: 2, stopAfterBatches: 1).run(now: Self.later(days: 31)))
+        #expect(!died.finished)
+        func erased() throws -> Int { try app.pool.query("SELECT count(*)::int8 FROM application WHERE personal_data_erased_at IS NOT NULL").first?.decode(Int.self, at: 0) ?? -1 }
+        #expect(try erased() == 2)
+
+        let next = try #require(try Self.pass(app, batchSize: 2).run(now: Self.later(days: 31)))
+        #expect(next.interruptedEarlier == 1 && next.finished)
+        #expect(next.receipts[town.authorityID]?.applications == 3)
+        #expect(try erased() == 5)
+
+        let (status, page) = try town.login(app, as: "chef").json("GET", "/api/v1/privacy/erasures")
+        #expect(status == 200)
+        let items = try #require(page["items"] as? [[String: Any]])
+        #expect(items.map { $0["status"] as? String } == ["finished", "interrupted"])
+        #expect(items.map { $0["applications"] as? Int } == [3, 2])
+        let newest = try #require(items.first)
+        #expect((newest["rows"] as? [String: Int])?["application"] == 3)
+        #expect((newest["policy"] as? [String: Any])?["retentionDaysAfterClose"] as? Int == 30)
+        let range = try #require(newest["auditEvents"] as? [String: Int])
+        #expect(try #require(range["lastId"]) - #require(range["firstId"]) >= 2)
+        let receiptEvent = try #require(newest["receiptEventId"] as? Int)
+        let action = try app.pool.query("SELECT action FROM audit_event WHERE id = \(receiptEvent)").first?.decode(String.self, at: 0)
+        #expect(action == "privacy.erasure_receipt")
+    }
+
+    @Test func receipts_areForSupervisors_andShowOnlyTheirAuthority() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app), other = try AuthorityFixture.make(app)
+        let anna = try town.login(app)
+        let (id, _) = try town.register(anna)
+        #expect(anna.json("POST", "/api/v1/applications/\(id)/cancel", json: ["reason": "doppelt"]).0 == 200)
+        _ = try Self.pass(app).run(now: Self.later(days: 31))
+        #expect(try town.login(app).json("GET", "/api/v1/privacy/erasures").0 == 403)
+        #expect(StaffClient(port: app.port).json("GET", "/api/v1/privacy/erasures").0 == 401)
+        let (status, page) = try other.login(app, as: "chef").json("GET", "/api/v1/privacy/erasures")
+        #expect(status == 200)
+        let item = try #require((page["items"] as? [[String: Any]])?.first)
+        #expect(item["applications"] as? Int == 0 && item["auditEvents"] == nil && (item["rows"] as? [String: Int]) == [:])
+        #expect(try town.login(app, as: "chef").json("GET", "/api/v1/privacy/erasures?limit=0").0 == 400)
+    }
+
+    @Test func onePassAtATime_andNotAgainBeforeTheInterval() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        // Another process's pass: the lock held on another connection.
+        try app.pool.withConnection { holder in
+            try holder.query("SELECT pg_advisory_lock(\(ErasurePass.lockKey))")
+            #expect(try Self.pass(app).run() == nil)
+            try holder.query("SELECT pg_advisory_unlock(\(ErasurePass.lockKey))")
+        }
+        #expect(try Self.pass(app).run(minimumInterval: 3600) != nil)
+        #expect(try Self.pass(app).run(minimumInterval: 3600) == nil)
+        #expect(try Self.pass(app).run(now: Date().addingTimeInterval(3601), minimumInterval: 3600) != nil)
+    }
+
+    @Test func metricsShowWhatWaits_andWhenThePassRan() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let anna = try town.login(app)
+        let (id, _) = try town.register(anna)
+        #expect(anna.json("POST", "/api/v1/applications/\(id)/cancel", json: ["reason": "doppelt"]).0 == 200)
+        try app.pool.execute("UPDATE application SET cancelled_at = now() - interval '40 days' WHERE id = \(UUID(uuidString: id))")
+        func metrics() throws -> String { try #require(try TestClient(port: app.port).request("GET", "/metrics")).text }
+        var text = try metrics()
+        #expect(text.metric(#"erasure_waiting_rows{table="application"}"#) == 1)
+        #expect((text.metric("erasure_oldest_waiting_seconds") ?? 0) > 9 * Self.day)
+        #expect(text.metric("erasure_last_pass_timestamp_seconds") == 0)
+        _ = try Self.pass(app).run()
+        text = try metrics()
+        #expect(text.metric(#"erasure_waiting_rows{table="application"}"#) == 0)
+        #expect(text.metric("erasure_oldest_waiting_seconds") == 0)
+        #expect((text.metric("erasure_last_pass_timestamp_seconds") ?? 0) > Date().timeIntervalSince1970 - 60)
+    }
+
+    @Test func storesOnlyTheNetworkOfClientAddresses_whenTruncationIsOn() throws {
+        #expect(TrustedProxies.network(of: "192.0.2.17") == "192.0.2.0/24")
+        #expect(TrustedProxies.network(of: "2001:db8:1:2::5") == "2001:db8:1::/48")
+        #expect(TrustedProxies.network(of: "not an address") == "not an address")
+        let policy = try RetentionPolicy(daysAfterClose: 30, maxAgeDays: 400, auditAddressDays: 90, truncateAuditAddresses: true)
+        let app = try AppFixture.make { $0.retention = policy }
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        _ = try town.login(app)
+        let stored = try app.pool.query("SELECT DISTINCT client_address FROM audit_event WHERE action = 'auth.login'").map { try $0.decode(String.self, at: 0) }
+        #expect(stored == ["127.0.0.0/24"])
+    }
+
+    @Test func retentionSettings_areValidatedTogether() throws {
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["RETENTION_DAYS_AFTER_CLOSE": "60", "RETENTION_DAYS_MAX": "30"]) }
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["AUDIT_IP_DAYS": "0"]) }
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["AUDIT_IP_TRUNCATE": "maybe"]) }
+        let c = try AppConfiguration.load(from: ["RETENTION_DAYS_AFTER_CLOSE": "7", "RETENTION_DAYS_MAX": "200", "AUDIT_IP_DAYS": "14", "AUDIT_IP_TRUNCATE": "on"])
+        #expect(c.retention == (try RetentionPolicy(daysAfterClose: 7, maxAgeDays: 200, auditAddressDays: 14, truncateAuditAddresses: true)))
+        #expect(AppConfiguration.variables.contains { $0.name == "RETENTION_DAYS_AFTER_CLOSE" })
+    }
+}
+
+@Suite("pickupbox erase")
+struct EraseCommandTests {
+    @Test func dryRunCountsWithoutChanging_thenThePassErases() throws {
+        let db = try TestPostgres.makeDatabase()
+        // The command's own database: migrate it through the command, then put one due application in.
+        let migrate = try OperatorCommandTests.run(["migrate"], database: db)
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: db, poolSize: 1), logger: AppFixture.logger)
+        defer { pool.shutdown() }
+        let authority = UUID(), site = UUID()
+        try pool.transaction { c in
+            try c.execute("INSERT INTO authority (id, slug, name) VALUES (\(authority), 'erasetown', 'Stadt')")
+            try c.execute("INSERT INTO site (authority_id, id, name, address, land) VALUES (\(authority), \(site), 'Amt', 'Markt 1', 'NW')")
+            try c.execute("""
+                INSERT INTO application (authority_id, id, vorgangsnummer, site_id, document_type, issuance, family_name, given_names, date_of_birth,
+                    mobile_number, pickup_method, fee_cents, state, collected_at)
+                VALUES (\(authority), \(UUID()), 'EXT-1', \(site), 'eat', 'first', 'Muster', 'Erika', '1984-08-12', '+4915123456789', 'box', 0,
+                    'collected', now() - interval '3 days')
+                """)
+        }
+        func stillNamed() throws -> Int { try pool.query("SELECT count(*)::int8 FROM application WHERE family_name IS NOT NULL").first?.decode(Int.self, at: 0) ?? -1 }
+
+        let dry = try OperatorCommandTests.run(["erase", "--dry-run"], database: db, environment: ["RETENTION_DAYS_AFTER_CLOSE": "2"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("dry run"))
+        #expect(dry.stdout.contains("application       1"))
+        #expect(!dry.stdout.contains("Muster") && !dry.stderr.contains("Muster"))
+        #expect(try stillNamed() == 1)
+
+        let real = try OperatorCommandTests.run(["erase"], database: db, environment: ["RETENTION_DAYS_AFTER_CLOSE": "2"])
+        #expect(real.status == 0, "\(real.stderr)")
+        #expect(real.stdout.contains("finished"))
+        #expect(real.stdout.contains("application       1"))
+        #expect(try stillNamed() == 0)
+    }
+}
