@@ -51,6 +51,8 @@ final class Connection {
     var lingerOnClose = false
     /// The TLS session on a TLS listener; nil for plain HTTP.
     let tls: TLSSession?
+    /// Bytes read and dropped while lingering.
+    var lingerDrained = 0
 
     init(fd: Int32, remoteAddress: String, addressKey: String?, limits: HTTPParserLimits, now: UInt64, tls: TLSSession? = nil) {
         self.fd = fd

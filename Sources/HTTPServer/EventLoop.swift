@@ -60,8 +60,10 @@ final class EventLoop: @unchecked Sendable {
         case refused(Response)
     }
 
-    /// How long a connection answered before its body was read keeps draining what the client still sends.
+    /// How long, and how much, a connection answered before its body was read keeps draining what the
+    /// client still sends (a flood of refused bodies must not cost more than reading their first bytes).
     private static let lingerNanoseconds: UInt64 = 2_000_000_000
+    private static let lingerBytes = 64 * 1024
 
     private let core: ServerCore
     private let index: Int
@@ -685,7 +687,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Our side is done (FIN after the answer); what the client still sends — the body we refused — is read
-    /// and dropped until it closes or for `lingerNanoseconds`. Closing with unread input at once would send a
+    /// and dropped until it closes, for `lingerNanoseconds` or `lingerBytes`. Closing with unread input at once would send a
     /// reset, which can destroy the answer before the client reads it (RFC 9112 §9.6).
     private func startLingering(_ connection: Connection, now: UInt64) {
         connection.phase = .lingering
@@ -697,9 +699,12 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func drainLingering(_ connection: Connection) {
-        while true {
+        while connection.lingerDrained < Self.lingerBytes {
             let n = recv(connection.fd, scratch, scratchSize, 0)
-            if n > 0 { continue }
+            if n > 0 {
+                connection.lingerDrained += n
+                continue
+            }
             if n < 0 {
                 let err = csystem_errno()
                 if err == EINTR { continue }
@@ -708,6 +713,7 @@ final class EventLoop: @unchecked Sendable {
             close(connection)
             return
         }
+        close(connection)
     }
 
     private func close(_ connection: Connection) {

@@ -239,7 +239,12 @@ struct HTTPRequestParser {
                   let major = versionBytes.dropFirst(5).first, (48...57).contains(major),
                   versionBytes[versionBytes.startIndex + 6] == UInt8(ascii: "."),
                   let minor = versionBytes.last, (48...57).contains(minor) {
-            return .failure(HTTPParseError(status: .httpVersionNotSupported, code: "http_version_not_supported", message: "Only HTTP/1.0 and HTTP/1.1 are supported."))
+            // RFC 9110 §6.2: a higher minor version of a major version we implement is processed as the
+            // highest minor version we conform to (HTTP/1.9 as HTTP/1.1); only another major version is refused.
+            guard major == UInt8(ascii: "1") else {
+                return .failure(HTTPParseError(status: .httpVersionNotSupported, code: "http_version_not_supported", message: "Only HTTP/1.x is supported."))
+            }
+            minorVersion = 1
         } else {
             return .failure(.bad("invalid_request_line", "The HTTP version is malformed."))
         }

@@ -105,6 +105,19 @@ struct ParserTests {
         }
     }
 
+    // RFC 9110 §6.2: a higher minor version within major version 1 is processed as HTTP/1.1 (a garbage
+    // flood found HTTP/1.9 answered 505); another major version is refused with 505.
+    @Test(arguments: ["HTTP/1.2", "HTTP/1.9"])
+    func processesHigherMinorVersion_asHTTP11(_ version: String) {
+        for bytewise in [false, true] {
+            let run = ParseRun.make("GET /a HTTP/1.1\r\nHost: x\r\n\r\n".replacingOccurrences(of: "HTTP/1.1", with: version), bytewise: bytewise)
+            #expect(run.error == nil, "\(version)")
+            #expect(run.heads.first?.minorVersion == 1, "\(version)")
+            #expect(run.heads.first?.keepAlive == true, "\(version)")
+        }
+        #expect(ParseRun.make("GET / HTTP/3.0\r\nHost: x\r\n\r\n").error?.status.code == 505)
+    }
+
     @Test(arguments: ["x", "", "example.org:8080", "127.0.0.1", "[::1]:8080", "[2001:db8::7]", "a-b.c_d~e", "h:", "%41b", "sub!$&'()*+,;=delims"])
     func acceptsValidHost(_ host: String) {
         let run = ParseRun.make("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n")
