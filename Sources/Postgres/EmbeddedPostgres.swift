@@ -16,7 +16,7 @@ public struct EmbeddedPostgres: Sendable {
     let layout: Layout
     let postgresUser: PostgresUser?
     let isRoot: Bool
-    private var runner: CommandRunner { CommandRunner(runAsUser: isRoot ? "postgres" : nil) }
+    var runner: CommandRunner { CommandRunner(runAsUser: isRoot ? "postgres" : nil) }
 
     /// The unix-socket port (only names the socket file; nothing listens on TCP).
     public static let port = 5432
