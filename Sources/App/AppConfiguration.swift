@@ -29,7 +29,11 @@ public struct AppConfiguration: Sendable {
     public var eventLoops = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public var workerThreads = 32
     public var maxConnections = 10_000
+    /// Open connections per client address (IPv6: per /64); `TRUSTED_PROXIES` have none. 0: no limit.
+    public var maxConnectionsPerAddress = 512
     public var maxBodyBytes = 1 << 20
+    /// A whole request body must arrive within this, however steadily it trickles.
+    public var bodyTimeout: Duration = .seconds(60)
     public var logLevel: Logger.Level = .info
     public var accessLog = true
     /// When set, `/metrics` needs `Authorization: Bearer <token>`.
@@ -107,7 +111,9 @@ public struct AppConfiguration: Sendable {
         ("HTTP_EVENT_LOOPS", "event loop threads, default: number of cores"),
         ("HTTP_WORKER_THREADS", "handler threads, default 32"),
         ("HTTP_MAX_CONNECTIONS", "open connections at most, default 10000"),
+        ("HTTP_MAX_CONNECTIONS_PER_ADDRESS", "open connections per client address (IPv6: per /64) at most, TRUSTED_PROXIES exempt; 0 = no limit; default 512"),
         ("HTTP_MAX_BODY_BYTES", "default request body limit, default 1048576"),
+        ("HTTP_BODY_TIMEOUT_SECONDS", "a whole request body must arrive within this many seconds, default 60"),
         ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("ACCESS_LOG", "on (default) or off"),
         ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; required in production; development: unset → open (bind to loopback)"),
@@ -180,7 +186,9 @@ public struct AppConfiguration: Sendable {
         if let n = integer("HTTP_EVENT_LOOPS", 1...256) { c.eventLoops = n }
         if let n = integer("HTTP_WORKER_THREADS", 1...1024) { c.workerThreads = n }
         if let n = integer("HTTP_MAX_CONNECTIONS", 1...1_000_000) { c.maxConnections = n }
+        if let n = integer("HTTP_MAX_CONNECTIONS_PER_ADDRESS", 0...1_000_000) { c.maxConnectionsPerAddress = n }
         if let n = integer("HTTP_MAX_BODY_BYTES", 1...(256 << 20)) { c.maxBodyBytes = n }
+        if let n = integer("HTTP_BODY_TIMEOUT_SECONDS", 1...3600) { c.bodyTimeout = .seconds(n) }
         if let l = string("LOG_LEVEL") {
             if let level = Logger.Level(rawValue: l.lowercased()) { c.logLevel = level } else { problems.append("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical") }
         }
@@ -375,6 +383,12 @@ public struct AppConfiguration: Sendable {
         s.workerThreads = workerThreads
         s.maxConnections = maxConnections
         s.maxBodyBytes = maxBodyBytes
+        s.bodyTimeout = bodyTimeout
+        s.maxConnectionsPerAddress = maxConnectionsPerAddress
+        let proxies = trustedProxies
+        if !proxies.networks.isEmpty {
+            s.isExemptFromAddressLimit = { (address: String) -> Bool in proxies.contains(address) }
+        }
         // The access log is info-level: LOG_LEVEL=warning silences it as it silences other info lines.
         s.accessLog = accessLog && logLevel <= .info
         s.logSink = logSink

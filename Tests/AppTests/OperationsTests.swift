@@ -196,3 +196,21 @@ struct ConfigurationTests {
         #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["METRICS_TOKEN_FILE": "/nonexistent/file"]) }
     }
 }
+
+@Suite("Database failures become 503")
+struct DatabaseFailureTests {
+    @Test func clientSideDatabaseFailure_answers503WithRetryAfter_not500() throws {
+        let server = try MisbehavingPostgres()
+        defer { server.stop() }
+        let app = try AppFixture.make(AppFixture.makeConfiguration(), connectionString: server.connectionString)
+        defer { app.shutdown() }
+        let client = try TestClient(port: app.port)
+        let cookie = "Cookie: pickupbox_session=\(UUID().uuidString.lowercased()).\(String(repeating: "a", count: 43))"
+        for _ in 0..<2 {
+            let reply = try #require(client.request("GET", "/api/v1/applications", headers: [cookie]))
+            #expect(reply.status == 503)
+            #expect(reply.header("Retry-After") == "2")
+            #expect(reply.text.contains(#""error":"database_unavailable""#))
+        }
+    }
+}

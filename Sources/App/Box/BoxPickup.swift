@@ -49,7 +49,7 @@ enum BoxPickup {
         guard body.pin.utf8.count == 6, body.pin.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             throw AppError.invalid("pin", "invalid_pin", "The PIN is 6 digits.")
         }
-        return try app.pool.transaction { c in
+        return try Idempotency.run(app, box: box, request: request, route: "POST /api/v1/box/pickups") { c in
             // One query: the gate's facts, the site's factors, and this number's loaded compartments at
             // this box (locked in id order), with the application of each. The box row is locked too: the
             // attempts at one box are serialized, so the failures counted below decide the block exactly
@@ -131,7 +131,7 @@ enum BoxPickup {
         let box = try BoxAuth.principal(request, app)
         guard let pickupID = UUID(uuidString: request.parameter("id")) else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
         let body = try request.decode(Factors.self)
-        return try app.pool.transaction { c in
+        return try Idempotency.run(app, box: box, request: request, route: "POST /api/v1/box/pickups/{id}/factors") { c in
             let rows = try c.query("""
                 SELECT ps.assignment_id, ps.factors, ps.expires_at < now() OR ps.verified_at IS NOT NULL, asg.locked, asg.status,
                        a.date_of_birth, a.old_can_hash, cp.number, \(unsafeSQL: gateColumns)
