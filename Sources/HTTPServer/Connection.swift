@@ -51,6 +51,8 @@ final class Connection {
     var lingerOnClose = false
     /// The TLS session on a TLS listener; nil for plain HTTP.
     let tls: TLSSession?
+    /// From a trusted reverse proxy: a refused body is drained in full (see `EventLoop.proxyLingerBytes`).
+    var fromTrustedProxy = false
     /// Bytes read and dropped while lingering.
     var lingerDrained = 0
 

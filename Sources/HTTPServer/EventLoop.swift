@@ -64,6 +64,10 @@ final class EventLoop: @unchecked Sendable {
     /// client still sends (a flood of refused bodies must not cost more than reading their first bytes).
     private static let lingerNanoseconds: UInt64 = 2_000_000_000
     private static let lingerBytes = 64 * 1024
+    /// A trusted reverse proxy (`isExemptFromAddressLimit`) buffers the client's whole body and then sends
+    /// it on, up to its own limit (nginx: 2 MB): it is drained in full, or closing on it resets the
+    /// connection mid-body and the proxy answers 502 instead of our 413.
+    private static let proxyLingerBytes = 16 * 1024 * 1024
 
     private let core: ServerCore
     private let index: Int
@@ -224,7 +228,8 @@ final class EventLoop: @unchecked Sendable {
             }
             let remoteAddress = formatAddress(&storage)
             var addressKey: String?
-            if let perAddress = core.addressConnections, core.configuration.isExemptFromAddressLimit?(remoteAddress) != true {
+            let trustedProxy = core.configuration.isExemptFromAddressLimit?(remoteAddress) == true
+            if let perAddress = core.addressConnections, !trustedProxy {
                 let key = AddressConnections.key(&storage, formatted: remoteAddress)
                 guard perAddress.admit(key) else {
                     // One client (a flood of slow connections) must not take the places of all others.
@@ -256,6 +261,7 @@ final class EventLoop: @unchecked Sendable {
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             let connection = Connection(fd: fd, remoteAddress: remoteAddress, addressKey: addressKey, limits: core.configuration.parserLimits, now: now, tls: session)
+            connection.fromTrustedProxy = trustedProxy
             connections[fd] = connection
             // Edge-triggered, registered once: no epoll_ctl per request. Reads drain to EAGAIN.
             _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, fd, CSYSTEM_EPOLLIN | CSYSTEM_EPOLLOUT | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLET, UInt64(UInt32(bitPattern: fd)))
@@ -699,7 +705,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func drainLingering(_ connection: Connection) {
-        while connection.lingerDrained < Self.lingerBytes {
+        let limit = connection.fromTrustedProxy ? Self.proxyLingerBytes : Self.lingerBytes
+        while connection.lingerDrained < limit {
             let n = recv(connection.fd, scratch, scratchSize, 0)
             if n > 0 {
                 connection.lingerDrained += n
