@@ -16,7 +16,7 @@ enum BoxPanelTexts {
 
     static let german: [String: String] = [
         "welcome": "Willkommen. Tippen Sie auf „Dokument abholen“.",
-        "enterMobile": "Bitte geben Sie Ihre Mobilfunknummer ein.",
+        "enterMobile": "Bitte geben Sie Ihre Mobilnummer ein.",
         "enterPin": "Bitte geben Sie die 6-stellige PIN aus der SMS ein.",
         "confirmPinLetter": "Haben Sie den PIN-Brief erhalten? Bitte bestätigen.",
         "enterDateOfBirth": "Bitte geben Sie Ihr Geburtsdatum ein (TT.MM.JJJJ).",

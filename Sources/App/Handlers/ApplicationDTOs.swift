@@ -53,6 +53,8 @@ enum ApplicationDTO {
         var boxName: String
         var compartmentNumber: Int
         var status: String
+        /// Failed pickup attempts locked it; a new PIN unlocks it.
+        var locked: Bool
     }
 
     struct Application: Codable {

@@ -8,7 +8,7 @@
 // offers no action that needs them. Supervisors export everything held about the application (Art. 15
 // GDPR, audited) as a JSON file and reach its entries in the audit log.
 
-import { h, replace, field, radios, errorSummary, notice, statusArea, download } from '../dom.js';
+import { h, replace, field, radios, errorSummary, notice, statusArea, download, confirmStep } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import { makeT, ts, fmtDate, fmtDateTime, fmtMoney, fmtDateOfBirth, personName, languageName, languageOptions, errorText } from '../i18n.js';
 import { displayVorgangsnummer } from '../vorgangsnummer.js';
@@ -82,12 +82,13 @@ const STRINGS = {
     'assignment.retrieval_due': 'zu entnehmen',
     'assignment.collected': 'abgeholt',
     'assignment.retrieved': 'entnommen',
-    'assignment.released': 'freigegeben',
+    'assignment.released': 'Zuweisung aufgehoben',
     // Contact required
     contactNotice: 'Kontakt nötig: Die SMS an die antragstellende Person ist fehlgeschlagen. Sie hat keine Nachricht (und keine PIN). Bitte rufen Sie sie an oder schreiben Sie ihr.',
     clearContact: 'Kontakt ist erfolgt – Hinweis entfernen',
     // Actions
-    newPin: 'Neue PIN senden und Fach entsperren',
+    newPin: 'Neue PIN senden',
+    newPinLocked: 'Neue PIN senden (Fach wird entsperrt)',
     newPinHint: 'Die alte PIN gilt dann nicht mehr. Wie viele neue PINs es am Tag gibt, ist begrenzt.',
     toCounter: 'Auf Abholung am Schalter umstellen',
     assign: 'Fach zuweisen',
@@ -99,7 +100,10 @@ const STRINGS = {
     chooseNumberHint: 'Die Nummer steht am Fach. Es muss frei sein – und barrierefrei, wenn der Antrag das verlangt.',
     chooseSubmit: 'Dieses Fach zuweisen',
     chooseNumberMissing: 'Bitte geben Sie eine Fachnummer ein.',
-    release: 'Fach freigeben',
+    release: 'Zuweisung aufheben',
+    releaseQuestion: 'Zuweisung von Fach {number} ({box}) aufheben?',
+    releaseDetail: 'Das Fach wird wieder frei. Der Antrag wartet danach wieder auf ein Fach.',
+    releaseConfirm: 'Ja, Zuweisung aufheben',
     feeBlocksBox: 'Ein Fach gibt es erst, wenn die Gebühr bezahlt ist: Die Box kann nicht kassieren.',
     cancel: 'Antrag stornieren',
     editContact: 'Kontaktdaten ändern',
@@ -148,14 +152,15 @@ const STRINGS = {
     old_document_not_collected: 'Bei einer Verlängerung muss das alte Dokument eingezogen werden.',
     fee_not_settled: 'Bitte kassieren Sie die Gebühr vor der Übergabe.',
     // Results of actions
-    'done.pin': 'Eine neue PIN ist per SMS unterwegs. Das Fach ist entsperrt; die alte PIN gilt nicht mehr.',
+    'done.pin': 'Eine neue PIN ist per SMS unterwegs. Die alte PIN gilt nicht mehr.',
+    'done.pinUnlocked': 'Eine neue PIN ist per SMS unterwegs. Das Fach ist entsperrt; die alte PIN gilt nicht mehr.',
     'done.pinRequested': 'Die Mobilnummer wurde in den letzten 24 Stunden geändert: Die neue PIN wartet auf die Freigabe durch eine zweite Person (Leitung). Bis dahin gilt die alte PIN.',
     'done.numberRequested': 'Die Änderung wartet auf die Freigabe durch eine zweite Person (Leitung).',
     'done.savedNumberRequested': 'Die übrigen Änderungen sind gespeichert. Die neue Mobilnummer wartet auf die Freigabe durch eine zweite Person (Leitung).',
     'done.counter': 'Der Antrag wird jetzt am Schalter abgeholt.',
     'done.counterReady': 'Der Antrag wird jetzt am Schalter abgeholt. Die Person bekommt eine SMS, dass das Dokument bereitliegt.',
     'done.assign': 'Zugewiesen: {box}, Fach {number}.',
-    'done.release': 'Das Fach ist freigegeben. Der Antrag wartet wieder auf ein Fach.',
+    'done.release': 'Die Zuweisung ist aufgehoben. Der Antrag wartet wieder auf ein Fach.',
     'done.cancel': 'Der Antrag ist storniert.',
     'done.contact': 'Der Hinweis „Kontakt nötig“ ist entfernt.',
     'done.saved': 'Die Änderungen sind gespeichert.',
@@ -171,8 +176,8 @@ const STRINGS = {
     'ev.application.cancelled': 'Antrag storniert',
     'ev.application.delivered': 'Dokument geliefert',
     'ev.application.assigned': 'Fach zugewiesen',
-    'ev.application.assignment_released': 'Fach freigegeben',
-    'ev.application.loading_authorised': 'Beladen an der Box freigegeben',
+    'ev.application.assignment_released': 'Zuweisung aufgehoben',
+    'ev.application.loading_authorised': 'Beladen an der Box zugelassen',
     'ev.application.loaded': 'Fach beladen',
     'ev.application.pin_reissued': 'Neue PIN verschickt, Fach entsperrt',
     'ev.application.sms_failed': 'SMS fehlgeschlagen – Kontakt nötig',
@@ -314,10 +319,11 @@ const STRINGS = {
     'assignment.retrieval_due': 'to be taken out',
     'assignment.collected': 'collected',
     'assignment.retrieved': 'taken out',
-    'assignment.released': 'released',
+    'assignment.released': 'assignment cancelled',
     contactNotice: 'Contact required: the SMS to the applicant failed. They have no message (and no PIN). Please call or write to them.',
     clearContact: 'Contact made – remove the notice',
-    newPin: 'Send a new PIN and unlock the compartment',
+    newPin: 'Send a new PIN',
+    newPinLocked: 'Send a new PIN (unlocks the compartment)',
     newPinHint: 'The old PIN stops working. The number of new PINs a day is limited.',
     toCounter: 'Switch to pickup at the counter',
     assign: 'Assign a compartment',
@@ -329,7 +335,10 @@ const STRINGS = {
     chooseNumberHint: 'The number is on the compartment. It must be free – and accessible when the application asks for it.',
     chooseSubmit: 'Assign this compartment',
     chooseNumberMissing: 'Please enter a compartment number.',
-    release: 'Release the compartment',
+    release: 'Cancel the assignment',
+    releaseQuestion: 'Cancel the assignment of compartment {number} ({box})?',
+    releaseDetail: 'The compartment becomes free again. The application then waits for a compartment again.',
+    releaseConfirm: 'Yes, cancel the assignment',
     feeBlocksBox: 'A compartment is only given once the fee is paid: the box cannot take payment.',
     cancel: 'Cancel the application',
     editContact: 'Change contact data',
@@ -374,14 +383,15 @@ const STRINGS = {
     identity_not_checked: 'Please check the identity of the person collecting and confirm it.',
     old_document_not_collected: 'For a renewal the old document must be collected.',
     fee_not_settled: 'Please take the fee before the handover.',
-    'done.pin': 'A new PIN is on its way by SMS. The compartment is unlocked; the old PIN no longer works.',
+    'done.pin': 'A new PIN is on its way by SMS. The old PIN no longer works.',
+    'done.pinUnlocked': 'A new PIN is on its way by SMS. The compartment is unlocked; the old PIN no longer works.',
     'done.pinRequested': 'The mobile number changed within the last 24 hours: the new PIN awaits approval by a second person (supervisor). Until then the old PIN stays valid.',
     'done.numberRequested': 'The change awaits approval by a second person (supervisor).',
     'done.savedNumberRequested': 'The other changes are saved. The new mobile number awaits approval by a second person (supervisor).',
     'done.counter': 'The application is now collected at the counter.',
     'done.counterReady': 'The application is now collected at the counter. The applicant gets an SMS that the document is ready.',
     'done.assign': 'Assigned: {box}, compartment {number}.',
-    'done.release': 'The compartment is released. The application waits for a compartment again.',
+    'done.release': 'The assignment is cancelled. The application waits for a compartment again.',
     'done.cancel': 'The application is cancelled.',
     'done.contact': 'The “contact required” notice is removed.',
     'done.saved': 'The changes are saved.',
@@ -395,8 +405,8 @@ const STRINGS = {
     'ev.application.cancelled': 'Application cancelled',
     'ev.application.delivered': 'Document delivered',
     'ev.application.assigned': 'Compartment assigned',
-    'ev.application.assignment_released': 'Compartment released',
-    'ev.application.loading_authorised': 'Loading at the box authorised',
+    'ev.application.assignment_released': 'Assignment cancelled',
+    'ev.application.loading_authorised': 'Loading at the box allowed',
     'ev.application.loaded': 'Compartment loaded',
     'ev.application.pin_reissued': 'New PIN sent, compartment unlocked',
     'ev.application.sms_failed': 'SMS failed – contact required',
@@ -552,12 +562,13 @@ export async function render(ctx) {
       }),
     ]);
     if (sites?.length) siteNames = new Map(sites.map((s) => [s.id, s.name]));
-    if (mine === loads) draw(app, events, sms.items, approvals.items, flash);
+    const locked = app.state === 'ready_in_box' && app.assignment?.status === 'loaded' && app.assignment.locked === true;
+    if (mine === loads) draw(app, events, sms.items, approvals.items, flash, locked);
   }
 
   /**
    * Runs an action with every action button disabled (one request at a time); on success loads anew
-   * with `success(result)`, on failure with the error (`messages` overrides the text for some codes).
+   * with `success(result)` (a text, or {warning: text} for a result that still waits on someone), on failure with the error (`messages` overrides the text for some codes).
    */
   async function act(request, success, messages = {}) {
     const buttons = [...ctx.main.querySelectorAll('.detail-actions button, .detail-contact button')];
@@ -566,7 +577,8 @@ export async function render(ctx) {
       let flash;
       try {
         const result = await request();
-        flash = notice('success', h('p', {}, success(result)));
+        const said = success(result);
+        flash = said?.warning ? notice('warning', h('p', {}, said.warning)) : notice('success', h('p', {}, said));
       } catch (e) {
         if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
         flash = notice('error', h('p', {}, (e instanceof ApiError && messages[e.code]) || actionError(e)));
@@ -591,7 +603,7 @@ export async function render(ctx) {
     if (message) { message.setAttribute('tabindex', '-1'); message.focus(); }
   }
 
-  function draw(app, events, messages, approvals, flash) {
+  function draw(app, events, messages, approvals, flash, locked) {
     const pending = approvals.filter((a) => a.state === 'pending');
     const vn = displayVorgangsnummer(app.vorgangsnummer);
     ctx.setTitle(t('title', { vn }));
@@ -607,7 +619,7 @@ export async function render(ctx) {
       erased ? h('div', { class: 'notice detail-erased-notice' }, h('p', {}, t('erasedNotice'))) : null,
       app.contactRequired ? contactNotice(app) : null,
       app.state === 'ready_at_counter' ? handoverSection(app) : null,
-      actionsSection(app, pending),
+      actionsSection(app, pending, locked),
       h('div', { class: 'detail-columns' },
         h('section', { 'aria-labelledby': 'detail-data' }, h('h2', { id: 'detail-data' }, t('data')), dataList(app, pending)),
         h('div', {},
@@ -631,7 +643,7 @@ export async function render(ctx) {
         [t('familyName'), app.familyName ?? ts('common.none')],
         [t('givenNames'), app.givenNames ?? ts('common.none')],
         [t('dateOfBirth'), fmtDateOfBirth(app.dateOfBirth)],
-        [t('mobileNumber'), [app.mobileNumber ? h('span', { class: 'nowrap' }, app.mobileNumber) : ts('common.none'),
+        [t('mobileNumber'), [app.mobileNumber ? h('span', { class: 'nowrap' }, app.mobileNumberDisplay || app.mobileNumber) : ts('common.none'),
           change ? [h('br'), h('span', { class: 'muted' }, t('pendingNumber', { number: maskedNumber(change.mobileNumber) }))] : null]],
       ];
     return summaryList([
@@ -751,7 +763,7 @@ export async function render(ctx) {
     return h('div', { class: 'notice notice-warning detail-contact' }, h('p', {}, t('contactNotice')), h('div', { class: 'button-row' }, button));
   }
 
-  function actionsSection(app, pending) {
+  function actionsSection(app, pending, locked) {
     const open = OPEN(app.state);
     // Without name and mobile number there is no letter, no SMS and so no PIN: those actions are gone.
     const erased = Boolean(app.personalDataErasedAt);
@@ -764,10 +776,13 @@ export async function render(ctx) {
       buttons.push(button);
       return button;
     };
-    if (app.state === 'ready_in_box' && app.assignment?.status === 'loaded' && !erased) {
+    // While a new PIN waits for approval, asking again would only add a second request.
+    const pinPending = pending.some((a) => a.kind === 'pin_reissue');
+    if (app.state === 'ready_in_box' && app.assignment?.status === 'loaded' && !erased && !pinPending) {
       // How many new PINs a day is the server's rule: it answers 429 when they are used up.
       // Within 24 hours of a number change the server answers 202 with a request for approval instead.
-      add(t('newPin'), () => act(() => api('POST', `${path}/pin`), (result) => t(result?.requestedBy ? 'done.pinRequested' : 'done.pin'), { rate_limited: t('err.pinLimit') }));
+      add(t(locked ? 'newPinLocked' : 'newPin'), () => act(() => api('POST', `${path}/pin`),
+        (result) => (result?.requestedBy ? { warning: t('done.pinRequested') } : t(locked ? 'done.pinUnlocked' : 'done.pin')), { rate_limited: t('err.pinLimit') }));
       hints.push(t('newPinHint'));
     }
     if (app.pickupMethod === 'box' && BEFORE_ASSIGNMENT.includes(app.state)) {
@@ -784,8 +799,17 @@ export async function render(ctx) {
         add(t('chooseCompartment'), (b) => choose.open(b));
       }
     }
+    const releaseConfirm = h('div', { class: 'detail-confirm', hidden: true });
     if (app.state === 'assigned') {
-      add(t('release'), () => act(() => api('DELETE', `${path}/assignment`), () => t('done.release')));
+      // "Freigeben" is the four-eyes decision; giving the compartment back is "Zuweisung aufheben".
+      add(t('release'), async () => {
+        const a = app.assignment;
+        const ok = await confirmStep(releaseConfirm, {
+          question: t('releaseQuestion', { number: a?.compartmentNumber ?? '', box: a?.boxName ?? '' }),
+          detail: t('releaseDetail'), confirm: t('releaseConfirm'), danger: false,
+        });
+        if (ok) act(() => api('DELETE', `${path}/assignment`), () => t('done.release'));
+      });
     }
     if (open && !erased) {
       const contact = contactForm(app);
@@ -793,10 +817,13 @@ export async function render(ctx) {
       const editButton = add(t('editContact'), (b) => contact.open(b));
       if (contact.restored) contact.open(editButton);
     }
+    // Cancelling cannot be undone: last, in its own row, apart from the everyday actions.
+    let cancelButton = null;
     if (open) {
       const cancel = cancelForm(app);
       panels.push(cancel.panel);
-      const cancelButton = add(t('cancel'), (b) => cancel.open(b), 'danger');
+      cancelButton = h('button', { type: 'button', class: 'button danger' }, t('cancel'));
+      cancelButton.addEventListener('click', () => cancel.open(cancelButton));
       if (cancel.restored) cancel.open(cancelButton);
     }
     const letter = open && !erased ? h('a', { href: `#/applications/${appId}/letter`, class: 'button secondary' }, t('letter')) : null;
@@ -808,7 +835,9 @@ export async function render(ctx) {
         t('waiting', { kind: ts(`approvalKind.${a.kind}`), name: a.requestedBy.displayName, time: fmtDateTime(a.requestedAt) }),
         supervisor ? [' ', h('a', { href: '#/approvals' }, t('toApprovals'))] : null)),
       buttons.length || letter ? h('div', { class: 'button-row' }, buttons, letter) : null,
+      releaseConfirm,
       hints.map((text) => h('p', { class: 'hint' }, text)),
+      cancelButton ? h('div', { class: 'button-row detail-danger-row' }, cancelButton) : null,
       panels);
   }
 
