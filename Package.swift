@@ -106,3 +106,10 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (issue #14 §3): libFuzzer drives them, so they link only with -sanitize=fuzzer. They
+// exist only for `make fuzz` (PICKUPBOX_FUZZ=1, scratch path .build-fuzz); other builds never see them.
+if Context.environment["PICKUPBOX_FUZZ"] == "1" {
+    package.products.append(.executable(name: "pickupbox-fuzz", targets: ["PickupboxFuzz"]))
+    package.targets.append(.executableTarget(name: "PickupboxFuzz", dependencies: ["HTTPServer", "Domain", "App"], path: "Tests/Fuzz/Sources/PickupboxFuzz"))
+}

@@ -18,6 +18,9 @@ public struct AppConfiguration: Sendable {
     /// The schema owner's connection (`DATABASE_OWNER_URL`): migrations run as it, and it gives the
     /// server's role its privileges. nil → migrations run as `databaseURL`'s role (one role for both).
     public var databaseOwnerURL: String?
+    /// A hot standby for reads that may lag a moment (`DATABASE_READ_URL`): the public status lookup and
+    /// the dashboard's aggregates. nil → they read from `databaseURL` like everything else.
+    public var databaseReadURL: String?
     /// Where local state lives (embedded cluster): `.pickupbox` in the working directory.
     public var dataDirectory = ".pickupbox"
     public var migrationsDirectory = "Migrations"
@@ -102,6 +105,7 @@ public struct AppConfiguration: Sendable {
         ("PICKUPBOX_HOST", "listen address, default 127.0.0.1 (`--host`)"),
         ("PICKUPBOX_PORT", "listen port, default 8080 (`--port`)"),
         ("DATABASE_URL / DATABASE_URL_FILE", "PostgreSQL connection the server runs as (URL or libpq string); unset → embedded cluster (development only)"),
+        ("DATABASE_READ_URL / DATABASE_READ_URL_FILE", "a hot standby for the public status lookup and the dashboard's aggregates (may lag); replica lag in /metrics; unset → DATABASE_URL"),
         ("DATABASE_OWNER_URL / DATABASE_OWNER_URL_FILE", "the schema owner's connection: migrations run as it and it grants DATABASE_URL's role its privileges; required in production"),
         ("PICKUPBOX_DATA_DIR", "local state directory, default .pickupbox"),
         ("PICKUPBOX_MIGRATIONS_DIR", "SQL migrations; default: Migrations/ next to the binary, in ../share/pickupbox/, or in the checkout it was built in"),
@@ -173,6 +177,7 @@ public struct AppConfiguration: Sendable {
         if let p = integer("PICKUPBOX_PORT", 0...65535) { c.port = p }
         c.databaseURL = secret("DATABASE_URL")
         c.databaseOwnerURL = secret("DATABASE_OWNER_URL")
+        c.databaseReadURL = secret("DATABASE_READ_URL")
         if let d = string("PICKUPBOX_DATA_DIR") { c.dataDirectory = d }
         if let m = string("PICKUPBOX_MIGRATIONS_DIR") {
             c.migrationsDirectory = m
@@ -298,6 +303,9 @@ public struct AppConfiguration: Sendable {
         }
         if databaseOwnerURL != nil && databaseURL == nil {
             problems.append("DATABASE_OWNER_URL needs DATABASE_URL (the server's role)")
+        }
+        if databaseReadURL != nil && databaseURL == nil {
+            problems.append("DATABASE_READ_URL needs DATABASE_URL (a standby of that database)")
         }
         if host.isEmpty { problems.append("the listen host must not be empty") }
         problems += sms.problems()

@@ -9,6 +9,12 @@ import Testing
 
 @Suite("Operations endpoints")
 struct OperationsTests {
+    @Test func readURL_isAStandbyOfDatabaseURL_andRefusedWithoutIt() throws {
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["DATABASE_READ_URL": "host=/standby dbname=x"]) }
+        let both = try AppConfiguration.load(from: ["DATABASE_URL": "host=/a,/b dbname=x target_session_attrs=read-write", "DATABASE_READ_URL": "host=/b dbname=x"])
+        #expect(both.databaseReadURL == "host=/b dbname=x")
+    }
+
     @Test func healthAnswersWithoutTheDatabase() throws {
         let app = try AppFixture.make(AppFixture.makeConfiguration(), connectionString: "host=/nonexistent-pickupbox port=1 dbname=x connect_timeout=1")
         defer { app.shutdown() }

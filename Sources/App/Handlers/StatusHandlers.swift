@@ -63,7 +63,7 @@ enum StatusHandlers {
     static func lookup(_ app: Application, _ text: String) throws -> Found? {
         guard let number = try? Vorgangsnummer.parse(text, allowExternal: true) else { return nil }
         // LIMIT 2: an external number used by two authorities is ambiguous and answered as unknown.
-        let rows = try app.pool.query("""
+        let rows = try app.readPool.query("""
             SELECT a.state, a.pickup_deadline::text, a.authority_id::text, a.site_id::text,
                    CASE WHEN a.state = 'ready_in_box' THEN (
                        SELECT b.pickups_blocked_until FROM assignment asg
@@ -97,7 +97,7 @@ enum StatusHandlers {
             throw AppError.tooManyRequests(retryAfterSeconds: wait)
         }
         guard let found = try lookup(app, request.parameter("vorgangsnummer")) else { return .json(bytes: unknownBody) }
-        let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.pool).json
+        let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.readPool).json
         var body: [UInt8] = []
         body.reserveCapacity(site.count + 64)
         body.append(contentsOf: "{".utf8)
