@@ -72,6 +72,19 @@ struct VorgangsnummerTests {
         #expect(number.description == number.displayString)
     }
 
+    // Found by the domain fuzz target (Tests/Fuzz/regressions/domain): with 56 blanks after it, a
+    // generated number was longer than the generated form's limit and was read as an external number
+    // of another value, so the status lookup did not find it.
+    @Test func parse_readsAGeneratedNumberAsGenerated_howeverManyBlanksSurroundIt() throws {
+        let number = Self.make()
+        for text in [number.value, number.value + String(repeating: " ", count: 56), "\t  " + number.value + String(repeating: " ", count: 200)] {
+            let parsed = try Vorgangsnummer.parse(text, allowExternal: true)
+            #expect(parsed.value == number.value)
+            #expect(!parsed.isExternal)
+        }
+        #expect(throws: DomainError.self) { try Vorgangsnummer(number.value + String(repeating: " ", count: 300)) }
+    }
+
     @Test func parse_acceptsLowerCaseSpacesHyphensAndPastedSeparators() throws {
         let number = Self.make()
         let display = number.displayString
