@@ -7,55 +7,73 @@
 -- a refusal, as it would have had it been read under the lock. Called as the server's own role (no
 -- SECURITY DEFINER): it may write every table touched here. Sources/App/Box/BoxPickup.swift is the
 -- caller and says which outcome becomes which answer.
+--
+-- Cost (bench/pickups.py with pg_stat_statements): PL/pgSQL keeps each statement's plan for the session,
+-- so none of them is planned per call, but only without a SET clause on the function (it makes a call
+-- a GUC change) and without calls of other functions on the hot path (a function scan per call; an SQL
+-- function's body is planned again in every transaction). So the gate is written out in both steps.
 
--- Whether the site is open for pickups now, in its own time zone: that day's exception, else its weekly hours.
-CREATE FUNCTION pickup_site_open(p_authority uuid, p_site uuid) RETURNS boolean
-LANGUAGE sql STABLE SET search_path = public, pg_temp AS $$
-    SELECT coalesce((
-        SELECT CASE
-                 WHEN e.day IS NOT NULL THEN NOT e.closed AND l.t::time >= e.opens AND l.t::time < e.closes
-                 ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = s.authority_id AND h.site_id = s.id
-                              AND h.weekday = extract(isodow FROM l.t) AND l.t::time >= h.opens AND l.t::time < h.closes)
-               END
-        FROM site s
-        CROSS JOIN LATERAL (SELECT now() AT TIME ZONE s.time_zone AS t) l
-        LEFT JOIN site_exception e ON e.authority_id = s.authority_id AND e.site_id = s.id AND e.day = l.t::date
-        WHERE s.authority_id = p_authority AND s.id = p_site), false)
-$$;
-
--- The gate of every step, under the box's row lock (which serializes the attempts at one box, so the
--- failures counted later decide the block exactly): 'no_box', 'throttled' (with the seconds left) or
--- 'outside_hours', each but the first recorded as an attempt; NULL when the attempt may go on.
-CREATE FUNCTION pickup_gate(p_authority uuid, p_box uuid, OUT outcome text, OUT wait_seconds bigint)
-LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+-- Step 1's read: the token's box (its last call noted at most every 10 s, as Sources/App/Box/BoxAuth.swift
+-- does), its site's factors, and the number's loaded compartments at the box with the application of
+-- each, in no particular order (the server sorts them); one row with NULL candidate columns when there
+-- is none, no row for a token that names no box. Written as single-table lookups with generic plans:
+-- as one join its custom plans cost more to make (0.8 ms) than to run, and its generic plan went
+-- through every assigned application of the authority when a number was common. (Nor does the lookup
+-- by number say `assignment_id IS NOT NULL`: that lets the planner take the partial index on
+-- assignment_id, and it did whenever the statistics were older than the assignments.)
+CREATE FUNCTION pickup_candidates(p_token_hash bytea, p_mobile text)
+RETURNS TABLE (authority_id uuid, box_id uuid, site_id uuid, requires_pin_letter boolean, second_factor text, requires_old_document boolean,
+               assignment_id uuid, pin_hmac bytea, locked boolean, application_id uuid, issuance text, has_can boolean)
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    v_site uuid;
-    v_until timestamptz;
+    v_authority uuid;
+    v_box uuid;
+    v_seen timestamptz;
+    v_any boolean := false;
+    r record;
 BEGIN
-    SELECT b.site_id, b.pickups_blocked_until INTO v_site, v_until FROM box b
-    WHERE b.authority_id = p_authority AND b.id = p_box FOR UPDATE;
+    SELECT b.authority_id, b.id, b.site_id, b.last_seen_at INTO v_authority, v_box, site_id, v_seen FROM box b WHERE b.token_hash = p_token_hash;
     IF NOT FOUND THEN
-        outcome := 'no_box';
         RETURN;
     END IF;
-    wait_seconds := ceil(extract(epoch FROM v_until - now()))::bigint;
-    IF wait_seconds > 0 THEN
-        outcome := 'throttled';
-    ELSIF NOT pickup_site_open(p_authority, v_site) THEN
-        outcome := 'outside_hours';
-    ELSE
-        RETURN;
+    authority_id := v_authority;
+    box_id := v_box;
+    IF v_seen IS NULL OR v_seen < now() - interval '10 seconds' THEN
+        UPDATE box b SET last_seen_at = now() WHERE b.authority_id = v_authority AND b.id = v_box;
     END IF;
-    INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (p_authority, p_box, outcome);
+    SELECT s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document
+    INTO requires_pin_letter, second_factor, requires_old_document
+    FROM site s WHERE s.authority_id = v_authority AND s.id = site_id;
+    FOR r IN SELECT a.id, a.assignment_id, a.issuance, a.old_can_hash IS NOT NULL AS has_can FROM application a
+             WHERE a.authority_id = v_authority AND a.mobile_number = p_mobile AND a.state = 'ready_in_box'
+    LOOP
+        SELECT asg.id, asg.pin_hmac, asg.locked INTO assignment_id, pin_hmac, locked
+        FROM assignment asg JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
+        WHERE asg.authority_id = v_authority AND asg.id = r.assignment_id AND asg.status = 'loaded' AND cp.box_id = v_box;
+        IF FOUND THEN
+            application_id := r.id;
+            issuance := r.issuance;
+            has_can := r.has_can;
+            v_any := true;
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+    IF NOT v_any THEN
+        assignment_id := NULL;
+        pin_hmac := NULL;
+        locked := NULL;
+        RETURN NEXT;
+    END IF;
 END $$;
 
 -- A failed attempt: counted against each of the assignments that is still open (locking it at
 -- p_per_assignment), recorded with its outcome, and counted against the box: more than p_per_box
 -- failures in p_window_minutes block it for p_block_minutes (box_blocked: this attempt blocked it).
+-- Called with the box's row locked.
 CREATE FUNCTION pickup_count_failure(p_authority uuid, p_box uuid, p_assignments uuid[], p_outcome text,
                                      p_per_assignment integer, p_per_box integer, p_window_minutes integer, p_block_minutes integer,
                                      OUT failures bigint, OUT box_blocked boolean)
-LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     v_rows integer;
 BEGIN
@@ -76,21 +94,49 @@ BEGIN
     END IF;
 END $$;
 
--- Step 1, mobile number and PIN. p_candidates: every loaded assignment of the number at the box, as the
--- server read them; p_matched: the first open one whose PIN HMAC (p_matched_hmac) equalled the PIN's, or
--- NULL. Outcomes: 'no_box', 'throttled', 'outside_hours', 'deadline_passed', 'accepted' (session written),
--- 'refused' (counted).
+-- Step 1's write: mobile number and PIN. p_candidates: every loaded assignment of the number at the box,
+-- as the server read them; p_matched: the first open one whose PIN HMAC (p_matched_hmac) equalled the
+-- PIN's, or NULL. The gate first, under the box's row lock (which serializes the attempts at one box, so
+-- the failures counted decide the block exactly): a blocked box ('throttled', wait_seconds) or a closed
+-- site ('outside_hours': that day's exception, else the weekly hours, in the site's time zone), each
+-- recorded. Then 'deadline_passed' (recorded), 'accepted' (session written) or 'refused' (counted);
+-- 'no_box' when the box is gone.
 CREATE FUNCTION pickup_start(p_authority uuid, p_box uuid, p_candidates uuid[], p_matched uuid, p_matched_hmac bytea,
                              p_session uuid, p_application uuid, p_factors text[], p_expires_at timestamptz,
                              p_per_assignment integer, p_per_box integer, p_window_minutes integer, p_block_minutes integer,
                              OUT outcome text, OUT wait_seconds bigint, OUT failures bigint, OUT box_blocked boolean)
-LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
+    v_site uuid;
+    v_until timestamptz;
+    v_open boolean;
     v_expired boolean;
 BEGIN
     box_blocked := false;
-    SELECT g.outcome, g.wait_seconds INTO outcome, wait_seconds FROM pickup_gate(p_authority, p_box) g;
+    SELECT b.site_id, b.pickups_blocked_until INTO v_site, v_until FROM box b WHERE b.authority_id = p_authority AND b.id = p_box FOR UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'no_box';
+        RETURN;
+    END IF;
+    wait_seconds := ceil(extract(epoch FROM v_until - now()))::bigint;
+    IF wait_seconds > 0 THEN
+        outcome := 'throttled';
+    ELSE
+        SELECT CASE
+                 WHEN e.day IS NOT NULL THEN NOT e.closed AND l.t::time >= e.opens AND l.t::time < e.closes
+                 ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = s.authority_id AND h.site_id = s.id
+                              AND h.weekday = extract(isodow FROM l.t) AND l.t::time >= h.opens AND l.t::time < h.closes)
+               END INTO v_open
+        FROM site s
+        CROSS JOIN LATERAL (SELECT now() AT TIME ZONE s.time_zone AS t) l
+        LEFT JOIN site_exception e ON e.authority_id = s.authority_id AND e.site_id = s.id AND e.day = l.t::date
+        WHERE s.authority_id = p_authority AND s.id = v_site;
+        IF NOT coalesce(v_open, false) THEN
+            outcome := 'outside_hours';
+        END IF;
+    END IF;
     IF outcome IS NOT NULL THEN
+        INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (p_authority, p_box, outcome);
         RETURN;
     END IF;
     IF p_matched IS NOT NULL THEN
@@ -110,22 +156,26 @@ BEGIN
             RETURN;
         END IF;
     END IF;
+    -- No match, or the match no longer holds: a guess counts against every open assignment of this number at this box.
     outcome := 'refused';
     SELECT f.failures, f.box_blocked INTO failures, box_blocked
     FROM pickup_count_failure(p_authority, p_box, p_candidates, 'refused', p_per_assignment, p_per_box, p_window_minutes, p_block_minutes) f;
 END $$;
 
--- Step 2, the factors of a pickup session. p_given_ok: whether the server found every factor the session
--- asks for given and right. Outcomes: 'not_found', 'expired' (or verified already), 'no_box', 'throttled',
--- 'outside_hours', 'refused' (the assignment is locked or no longer loaded: recorded, not counted),
--- 'factors_refused' (counted), 'verified' (session verified, audit event written; compartment_number).
+-- Step 2's write: the factors of a pickup session. p_given_ok: whether the server found every factor the
+-- session asks for given and right. 'not_found'; 'expired' (or verified already); the gate as in step 1;
+-- 'refused' (the assignment is locked or no longer loaded: recorded, not counted); 'factors_refused'
+-- (counted); 'verified' (session verified, audit event written; assignment_id, compartment_number).
 CREATE FUNCTION pickup_verify(p_authority uuid, p_box uuid, p_pickup uuid, p_given_ok boolean, p_request_id text, p_client_address text,
                               p_per_assignment integer, p_per_box integer, p_window_minutes integer, p_block_minutes integer,
                               OUT outcome text, OUT wait_seconds bigint, OUT failures bigint, OUT box_blocked boolean,
                               OUT assignment_id uuid, OUT compartment_number integer)
-LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     v_done boolean;
+    v_site uuid;
+    v_until timestamptz;
+    v_open boolean;
     v_locked boolean;
     v_status text;
 BEGIN
@@ -139,8 +189,30 @@ BEGIN
         outcome := 'expired';
         RETURN;
     END IF;
-    SELECT g.outcome, g.wait_seconds INTO outcome, wait_seconds FROM pickup_gate(p_authority, p_box) g;
+    SELECT b.site_id, b.pickups_blocked_until INTO v_site, v_until FROM box b WHERE b.authority_id = p_authority AND b.id = p_box FOR UPDATE;
+    IF NOT FOUND THEN
+        outcome := 'no_box';
+        RETURN;
+    END IF;
+    wait_seconds := ceil(extract(epoch FROM v_until - now()))::bigint;
+    IF wait_seconds > 0 THEN
+        outcome := 'throttled';
+    ELSE
+        SELECT CASE
+                 WHEN e.day IS NOT NULL THEN NOT e.closed AND l.t::time >= e.opens AND l.t::time < e.closes
+                 ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = s.authority_id AND h.site_id = s.id
+                              AND h.weekday = extract(isodow FROM l.t) AND l.t::time >= h.opens AND l.t::time < h.closes)
+               END INTO v_open
+        FROM site s
+        CROSS JOIN LATERAL (SELECT now() AT TIME ZONE s.time_zone AS t) l
+        LEFT JOIN site_exception e ON e.authority_id = s.authority_id AND e.site_id = s.id AND e.day = l.t::date
+        WHERE s.authority_id = p_authority AND s.id = v_site;
+        IF NOT coalesce(v_open, false) THEN
+            outcome := 'outside_hours';
+        END IF;
+    END IF;
     IF outcome IS NOT NULL THEN
+        INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (p_authority, p_box, outcome);
         RETURN;
     END IF;
     SELECT asg.locked, asg.status, cp.number INTO v_locked, v_status, compartment_number FROM assignment asg
@@ -166,7 +238,7 @@ BEGIN
 END $$;
 
 -- Only the server's role may call them (DatabaseRoles grants it EXECUTE after every migration).
-REVOKE EXECUTE ON FUNCTION pickup_site_open(uuid, uuid), pickup_gate(uuid, uuid),
+REVOKE EXECUTE ON FUNCTION pickup_candidates(bytea, text),
     pickup_count_failure(uuid, uuid, uuid[], text, integer, integer, integer, integer),
     pickup_start(uuid, uuid, uuid[], uuid, bytea, uuid, uuid, text[], timestamptz, integer, integer, integer, integer),
     pickup_verify(uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer) FROM PUBLIC;

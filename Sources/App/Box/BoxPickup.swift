@@ -60,21 +60,11 @@ enum BoxPickup {
             throw error
         }
         // The token's box and its site's factors, and this number's loaded compartments at this box with
-        // the application of each.
+        // the application of each (Migrations/0021: a function, so that its plan is kept).
         let rows = try app.pool.query("""
-            WITH b AS (SELECT authority_id, id, site_id, last_seen_at FROM box WHERE token_hash = \(tokenHash)), \(unsafeSQL: BoxAuth.noteSeen)
-            SELECT b.authority_id, b.id, b.site_id, s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document,
-                   k.id, k.pin_hmac, k.locked, k.application_id, k.issuance, k.has_can
-            FROM b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
-            LEFT JOIN LATERAL (
-                SELECT asg.id, asg.pin_hmac, asg.locked, a.id AS application_id, a.issuance, a.old_can_hash IS NOT NULL AS has_can
-                FROM application a
-                JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
-                JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
-                WHERE a.authority_id = b.authority_id AND a.mobile_number = \(mobile) AND a.state = 'ready_in_box'
-                  AND asg.status = 'loaded' AND cp.box_id = b.id
-                ORDER BY asg.id, a.id
-            ) k ON true
+            SELECT authority_id, box_id, site_id, requires_pin_letter, second_factor, requires_old_document,
+                   assignment_id, pin_hmac, locked, application_id, issuance, has_can
+            FROM pickup_candidates(\(tokenHash), \(mobile))
             """)
         guard let head = rows.first else { throw BoxAuth.invalid }
         let box = BoxPrincipal(authorityID: try head.decode(UUID.self, at: 0), boxID: try head.decode(UUID.self, at: 1), siteID: try head.decode(UUID.self, at: 2))
@@ -82,8 +72,15 @@ enum BoxPickup {
             let id: UUID, stored: [UInt8], locked: Bool, applicationID: UUID, issuance: Issuance, hasCAN: Bool
         }
         var candidates: [Candidate] = []
-        for row in rows {
-            guard let id = try row.decode(UUID?.self, at: 6), candidates.last?.id != id else { continue }   // a household: the first application
+        // In assignment order, and of a household (one assignment, several applications) the first
+        // application: uuid order in PostgreSQL is the order of the lowercase text.
+        let ordered = try rows.compactMap { row -> (key: String, row: PostgresRow)? in
+            guard let id = try row.decode(UUID?.self, at: 6) else { return nil }
+            return (id.uuidString.lowercased() + (try row.decode(UUID.self, at: 9)).uuidString.lowercased(), row)
+        }.sorted { $0.key < $1.key }
+        for (_, row) in ordered {
+            let id = try row.decode(UUID.self, at: 6)
+            guard candidates.last?.id != id else { continue }
             candidates.append(Candidate(
                 id: id, stored: try row.decode([UInt8]?.self, at: 7) ?? [], locked: try row.decode(Bool.self, at: 8),
                 applicationID: try row.decode(UUID.self, at: 9), issuance: try closed(Issuance.self, row, at: 10),

@@ -1,0 +1,108 @@
+@testable import App
+import Foundation
+import HTTPServer
+import HTTPTestSupport
+import Postgres
+import Testing
+
+/// The pickup steps read without a lock and write through `pickup_start` / `pickup_verify` (migration
+/// 0021) under the box's lock: what changed between the read and the write decides as if it had been
+/// read under the lock.
+@Suite("Pickup at the box: read, then write under the lock")
+struct PickupRoundTripTests {
+    /// The loaded assignment and its stored PIN HMAC.
+    static func loaded(_ app: Application) throws -> (id: UUID, hmac: [UInt8], application: UUID) {
+        let row = try #require(try app.pool.query("""
+            SELECT asg.id, asg.pin_hmac, a.id FROM assignment asg JOIN application a ON a.assignment_id = asg.id WHERE asg.status = 'loaded'
+            """).first)
+        return (try row.decode(UUID.self, at: 0), try row.decode([UInt8].self, at: 1), try row.decode(UUID.self, at: 2))
+    }
+
+    /// `pickup_start` as the server calls it after its read, on the server's own database role.
+    static func start(_ app: Application, _ town: AuthorityFixture, box: UUID, matched: UUID?, hmac: [UInt8]?, application: UUID?, candidates: [UUID]) throws -> String {
+        let limits = app.configuration.pickupLimits
+        let row = try #require(try app.pool.query("""
+            SELECT outcome FROM pickup_start(\(town.authorityID), \(box), \(candidates)::uuid[], \(matched), \(hmac), \(UUID()), \(application), \(["pin_letter"])::text[],
+                now() + interval '2 minutes', \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
+            """).first)
+        return try row.decode(String.self, at: 0)
+    }
+
+    static func failedAttempts(_ app: Application, _ id: UUID) throws -> Int {
+        try #require(try app.pool.query("SELECT failed_attempts FROM assignment WHERE id = \(id)").first).decode(Int.self, at: 0)
+    }
+
+    @Test func aMatchWhosePinWasReissuedMeanwhile_isRefusedAndCounted() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        _ = try LoadedDocument.make(app, town, box: box, token: token, document: 201)
+        let assignment = try Self.loaded(app)
+        // The server compared against the HMAC it read; a new PIN was stored before its write.
+        let before = Array(repeating: UInt8(7), count: 32)
+        #expect(try Self.start(app, town, box: box, matched: assignment.id, hmac: before, application: assignment.application, candidates: [assignment.id]) == "refused")
+        #expect(try Self.failedAttempts(app, assignment.id) == 1)
+        #expect(try app.pool.query("SELECT count(*)::int8 FROM pickup_session WHERE assignment_id = \(assignment.id)").first?.decode(Int.self, at: 0) == 0)
+        // Read and write agreeing: a session.
+        #expect(try Self.start(app, town, box: box, matched: assignment.id, hmac: assignment.hmac, application: assignment.application, candidates: [assignment.id]) == "accepted")
+        #expect(try app.pool.query("SELECT count(*)::int8 FROM pickup_session WHERE assignment_id = \(assignment.id)").first?.decode(Int.self, at: 0) == 1)
+    }
+
+    @Test func aMatchLockedMeanwhile_isRefused_andNotCountedAgain() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        _ = try LoadedDocument.make(app, town, box: box, token: token, document: 202)
+        let assignment = try Self.loaded(app)
+        try app.pool.execute("UPDATE assignment SET failed_attempts = 5, locked = true WHERE id = \(assignment.id)")
+        #expect(try Self.start(app, town, box: box, matched: assignment.id, hmac: assignment.hmac, application: assignment.application, candidates: [assignment.id]) == "refused")
+        #expect(try Self.failedAttempts(app, assignment.id) == 5)
+        let outcomes = try app.pool.query("SELECT outcome FROM pickup_attempt WHERE box_id = \(box)").map { try $0.decode(String.self, at: 0) }
+        #expect(outcomes == ["refused"])
+    }
+
+    @Test func theSameFactorsSentTwiceAtOnce_verifyOnce_withOneAuditEvent() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 203)
+        let (_, session, _) = boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": doc.pin])
+        let path = "/api/v1/box/pickups/\(try #require(session["pickupId"] as? String))/factors"
+        let port = app.port
+        let verified = Mutex64()
+        let expired = Mutex64()
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            let (status, body, _) = boxPost(port, token: token, path, json: ["pinLetterConfirmed": true, "dateOfBirth": "15.03.1990"])
+            if status == 200 { verified.add() }
+            if status == 409 && body["error"] as? String == "pickup_expired" { expired.add() }
+        }
+        #expect(verified.value == 1)
+        #expect(expired.value == 7)
+        let events = try app.pool.query("SELECT count(*)::int8 FROM audit_event WHERE action = 'assignment.pickup_verified'").first?.decode(Int.self, at: 0)
+        #expect(events == 1)
+    }
+
+    @Test func anUnknownToken_isAnswered401_beforeBadInput() throws {
+        let (app, _, _, _) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let stranger = String(repeating: "x", count: 43)
+        #expect(boxPost(app.port, token: stranger, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": "12"]).0 == 401)
+        #expect(boxPost(app.port, token: stranger, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": "123456"]).0 == 401)
+        #expect(boxPost(app.port, token: stranger, "/api/v1/box/pickups/not-a-uuid/factors", json: [:]).0 == 401)
+        #expect(boxPost(app.port, token: stranger, "/api/v1/box/pickups/\(UUID())/factors", json: ["pinLetterConfirmed": true]).0 == 401)
+    }
+
+    @Test func thePickupFunctions_runAsTheServersRole_andNoOneElseMayCallThem() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let role = try #require(try app.pool.query("SELECT current_user::text").first).decode(String.self, at: 0)
+        #expect(role == DatabaseRoles.embeddedApplicationRole)
+        for function in DatabaseRoles.invokerFunctions {
+            let row = try #require(try app.pool.query("""
+                SELECT has_function_privilege(current_user, \(function)::regprocedure, 'EXECUTE'),
+                       EXISTS (SELECT 1 FROM pg_proc p, aclexplode(p.proacl) a WHERE p.oid = \(function)::regprocedure AND a.grantee = 0),
+                       (SELECT prosecdef FROM pg_proc WHERE oid = \(function)::regprocedure)
+                """).first)
+            #expect(try row.decode(Bool.self, at: 0), "\(function)")
+            #expect(try row.decode(Bool.self, at: 1) == false, "PUBLIC may call \(function)")
+            #expect(try row.decode(Bool.self, at: 2) == false, "\(function) is SECURITY DEFINER")
+        }
+    }
+}
