@@ -32,7 +32,10 @@ DECLARE
     v_any boolean := false;
     r record;
 BEGIN
-    SELECT b.authority_id, b.id, b.site_id, b.last_seen_at INTO v_authority, v_box, site_id, v_seen FROM box b WHERE b.token_hash = p_token_hash;
+    SELECT b.authority_id, b.id, b.site_id, b.last_seen_at, s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document
+    INTO v_authority, v_box, site_id, v_seen, requires_pin_letter, second_factor, requires_old_document
+    FROM box b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
+    WHERE b.token_hash = p_token_hash;
     IF NOT FOUND THEN
         RETURN;
     END IF;
@@ -41,9 +44,6 @@ BEGIN
     IF v_seen IS NULL OR v_seen < now() - interval '10 seconds' THEN
         UPDATE box b SET last_seen_at = now() WHERE b.authority_id = v_authority AND b.id = v_box;
     END IF;
-    SELECT s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document
-    INTO requires_pin_letter, second_factor, requires_old_document
-    FROM site s WHERE s.authority_id = v_authority AND s.id = site_id;
     FOR r IN SELECT a.id, a.assignment_id, a.issuance, a.old_can_hash IS NOT NULL AS has_can FROM application a
              WHERE a.authority_id = v_authority AND a.mobile_number = p_mobile AND a.state = 'ready_in_box'
     LOOP
@@ -107,33 +107,30 @@ CREATE FUNCTION pickup_start(p_authority uuid, p_box uuid, p_candidates uuid[], 
                              OUT outcome text, OUT wait_seconds bigint, OUT failures bigint, OUT box_blocked boolean)
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_site uuid;
-    v_until timestamptz;
     v_open boolean;
     v_expired boolean;
 BEGIN
     box_blocked := false;
-    SELECT b.site_id, b.pickups_blocked_until INTO v_site, v_until FROM box b WHERE b.authority_id = p_authority AND b.id = p_box FOR UPDATE;
+    -- The gate: the box locked, and whether it is blocked and its site open now.
+    SELECT ceil(extract(epoch FROM b.pickups_blocked_until - now()))::bigint,
+           CASE
+             WHEN e.day IS NOT NULL THEN NOT e.closed AND l.t::time >= e.opens AND l.t::time < e.closes
+             ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = s.authority_id AND h.site_id = s.id
+                          AND h.weekday = extract(isodow FROM l.t) AND l.t::time >= h.opens AND l.t::time < h.closes)
+           END
+    INTO wait_seconds, v_open
+    FROM box b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
+    CROSS JOIN LATERAL (SELECT now() AT TIME ZONE s.time_zone AS t) l
+    LEFT JOIN site_exception e ON e.authority_id = s.authority_id AND e.site_id = s.id AND e.day = l.t::date
+    WHERE b.authority_id = p_authority AND b.id = p_box
+    FOR UPDATE OF b;
     IF NOT FOUND THEN
         outcome := 'no_box';
         RETURN;
-    END IF;
-    wait_seconds := ceil(extract(epoch FROM v_until - now()))::bigint;
-    IF wait_seconds > 0 THEN
+    ELSIF wait_seconds > 0 THEN
         outcome := 'throttled';
-    ELSE
-        SELECT CASE
-                 WHEN e.day IS NOT NULL THEN NOT e.closed AND l.t::time >= e.opens AND l.t::time < e.closes
-                 ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = s.authority_id AND h.site_id = s.id
-                              AND h.weekday = extract(isodow FROM l.t) AND l.t::time >= h.opens AND l.t::time < h.closes)
-               END INTO v_open
-        FROM site s
-        CROSS JOIN LATERAL (SELECT now() AT TIME ZONE s.time_zone AS t) l
-        LEFT JOIN site_exception e ON e.authority_id = s.authority_id AND e.site_id = s.id AND e.day = l.t::date
-        WHERE s.authority_id = p_authority AND s.id = v_site;
-        IF NOT coalesce(v_open, false) THEN
-            outcome := 'outside_hours';
-        END IF;
+    ELSIF NOT coalesce(v_open, false) THEN
+        outcome := 'outside_hours';
     END IF;
     IF outcome IS NOT NULL THEN
         INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (p_authority, p_box, outcome);
@@ -173,52 +170,45 @@ CREATE FUNCTION pickup_verify(p_authority uuid, p_box uuid, p_pickup uuid, p_giv
 LANGUAGE plpgsql AS $$
 DECLARE
     v_done boolean;
-    v_site uuid;
-    v_until timestamptz;
     v_open boolean;
     v_locked boolean;
     v_status text;
 BEGIN
     box_blocked := false;
-    SELECT ps.assignment_id, ps.expires_at < now() OR ps.verified_at IS NOT NULL INTO assignment_id, v_done FROM pickup_session ps
-    WHERE ps.authority_id = p_authority AND ps.id = p_pickup AND ps.box_id = p_box FOR UPDATE;
+    -- The session, the gate and the assignment, all three locked, in one statement.
+    SELECT ps.assignment_id, ps.expires_at < now() OR ps.verified_at IS NOT NULL,
+           ceil(extract(epoch FROM b.pickups_blocked_until - now()))::bigint,
+           CASE
+             WHEN e.day IS NOT NULL THEN NOT e.closed AND l.t::time >= e.opens AND l.t::time < e.closes
+             ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = s.authority_id AND h.site_id = s.id
+                          AND h.weekday = extract(isodow FROM l.t) AND l.t::time >= h.opens AND l.t::time < h.closes)
+           END,
+           asg.locked, asg.status, cp.number
+    INTO assignment_id, v_done, wait_seconds, v_open, v_locked, v_status, compartment_number
+    FROM pickup_session ps
+    JOIN box b ON b.authority_id = ps.authority_id AND b.id = ps.box_id
+    JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
+    CROSS JOIN LATERAL (SELECT now() AT TIME ZONE s.time_zone AS t) l
+    LEFT JOIN site_exception e ON e.authority_id = s.authority_id AND e.site_id = s.id AND e.day = l.t::date
+    JOIN assignment asg ON asg.authority_id = ps.authority_id AND asg.id = ps.assignment_id
+    JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
+    WHERE ps.authority_id = p_authority AND ps.id = p_pickup AND ps.box_id = p_box
+    FOR UPDATE OF ps, b, asg;
     IF NOT FOUND THEN
         outcome := 'not_found';
         RETURN;
     ELSIF v_done THEN
         outcome := 'expired';
         RETURN;
-    END IF;
-    SELECT b.site_id, b.pickups_blocked_until INTO v_site, v_until FROM box b WHERE b.authority_id = p_authority AND b.id = p_box FOR UPDATE;
-    IF NOT FOUND THEN
-        outcome := 'no_box';
-        RETURN;
-    END IF;
-    wait_seconds := ceil(extract(epoch FROM v_until - now()))::bigint;
-    IF wait_seconds > 0 THEN
+    ELSIF wait_seconds > 0 THEN
         outcome := 'throttled';
-    ELSE
-        SELECT CASE
-                 WHEN e.day IS NOT NULL THEN NOT e.closed AND l.t::time >= e.opens AND l.t::time < e.closes
-                 ELSE EXISTS (SELECT 1 FROM site_pickup_hours h WHERE h.authority_id = s.authority_id AND h.site_id = s.id
-                              AND h.weekday = extract(isodow FROM l.t) AND l.t::time >= h.opens AND l.t::time < h.closes)
-               END INTO v_open
-        FROM site s
-        CROSS JOIN LATERAL (SELECT now() AT TIME ZONE s.time_zone AS t) l
-        LEFT JOIN site_exception e ON e.authority_id = s.authority_id AND e.site_id = s.id AND e.day = l.t::date
-        WHERE s.authority_id = p_authority AND s.id = v_site;
-        IF NOT coalesce(v_open, false) THEN
-            outcome := 'outside_hours';
-        END IF;
+    ELSIF NOT coalesce(v_open, false) THEN
+        outcome := 'outside_hours';
     END IF;
     IF outcome IS NOT NULL THEN
         INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (p_authority, p_box, outcome);
         RETURN;
     END IF;
-    SELECT asg.locked, asg.status, cp.number INTO v_locked, v_status, compartment_number FROM assignment asg
-    JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
-    WHERE asg.authority_id = p_authority AND asg.id = pickup_verify.assignment_id
-    FOR UPDATE OF asg;
     IF v_locked OR v_status <> 'loaded' THEN
         outcome := 'refused';
         INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (p_authority, p_box, 'factors_refused');

@@ -105,4 +105,15 @@ struct PickupRoundTripTests {
             #expect(try row.decode(Bool.self, at: 2) == false, "\(function) is SECURITY DEFINER")
         }
     }
+
+    @Test func theAnswers_areTheBytesJSONEncoderWrites() throws {
+        for seconds in [0.0, 1_764_473_467.9, 1_764_473_467.2, 4_102_444_799.5] {
+            let session = BoxPickup.Session(pickupId: UUID(), factors: ["pin_letter", "date_of_birth"], expiresAt: Date(timeIntervalSince1970: seconds))
+            #expect(session.json == (try JSONCoding.encode(session)), "\(seconds)")
+        }
+        let none = BoxPickup.Session(pickupId: UUID(), factors: [], expiresAt: Date())
+        #expect(none.json == (try JSONCoding.encode(none)))
+        let open = BoxPickup.Open(assignmentId: UUID(), compartmentNumbers: [17])
+        #expect(open.json == (try JSONCoding.encode(open)))
+    }
 }

@@ -111,7 +111,7 @@ enum BoxPickup {
             """).first else { throw BoxAuth.invalid }
         switch try outcome(result) {
         case .accepted:
-            return try .json(session, status: .created)
+            return .json(bytes: session.json, status: .created)
         case .deadlinePassed:
             return .error(.conflict, code: "deadline_passed", message: "The pickup period has ended; the document is being moved to the counter.")
         case let other:
@@ -170,7 +170,7 @@ enum BoxPickup {
             """).first else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
         switch try outcome(result) {
         case .verified:
-            return try .json(Open(assignmentId: try result.decode(UUID.self, at: 4), compartmentNumbers: [try result.decode(Int.self, at: 5)]))
+            return .json(bytes: Open(assignmentId: try result.decode(UUID.self, at: 4), compartmentNumbers: [try result.decode(Int.self, at: 5)]).json)
         case .notFound:
             throw AppError(.notFound, "pickup_not_found", "No such pickup.")
         case .expired:
