@@ -116,4 +116,20 @@ struct PickupRoundTripTests {
         let open = BoxPickup.Open(assignmentId: UUID(), compartmentNumbers: [17])
         #expect(open.json == (try JSONCoding.encode(open)))
     }
+
+    @Test func bodiesOfAnotherShape_areAnsweredAsBefore() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 204)
+        func error(_ path: String, _ json: [String: Any]) -> String? { boxPost(app.port, token: token, path, json: json).1["error"] as? String }
+        #expect(error("/api/v1/box/pickups", ["mobileNumber": "0171 1234567", "pin": doc.pin, "extra": 1]) == "unknown_field")
+        #expect(error("/api/v1/box/pickups", ["mobileNumber": 1711234567, "pin": doc.pin]) == "invalid_type")
+        #expect(error("/api/v1/box/pickups", ["mobileNumber": "0171 1234567"]) == "missing_field")
+        let (status, session, _) = boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": doc.pin, "note": NSNull()])
+        #expect(status == 201)
+        let path = "/api/v1/box/pickups/\(try #require(session["pickupId"] as? String))/factors"
+        #expect(error(path, ["pinLetterConfirmed": "yes"]) == "invalid_type")
+        #expect(error(path, ["pinLetterConfirmed": true, "shoeSize": 44]) == "unknown_field")
+        #expect(boxPost(app.port, token: token, path, json: ["pinLetterConfirmed": true, "dateOfBirth": "15.03.1990", "can": NSNull()]).0 == 200)
+    }
 }

@@ -47,7 +47,7 @@ enum BoxPickup {
         let tokenHash = try BoxAuth.tokenHash(request, app)
         let mobile: String, pin: String
         do {
-            let body = try request.decode(Start.self)
+            let body = try decodeStart(request)
             do { mobile = try PhoneNumber.parse(body.mobileNumber, field: "mobileNumber").e164 } catch {
                 throw AppError.invalid(error.field, error.code, error.message)
             }
@@ -129,7 +129,7 @@ enum BoxPickup {
         do {
             guard let id = UUID(uuidString: request.parameter("id")) else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
             pickupID = id
-            body = try request.decode(Factors.self)
+            body = try decodeFactors(request)
         } catch {
             _ = try BoxAuth.principal(request, app)   // an unknown token is answered 401 before bad input
             throw error
