@@ -32,6 +32,9 @@ COPY Migrations /usr/local/share/pickupbox/Migrations
 COPY openapi.yaml ./
 USER pickupbox
 ENV PICKUPBOX_ENV=production PICKUPBOX_HOST=0.0.0.0 PICKUPBOX_PORT=8080
+# glibc malloc: two arenas, megabyte buffers from mmap (returned when freed). `pickupbox serve` sets the
+# same itself; here it also covers the operator commands. See BENCHMARKS.md "Memory after large bodies".
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 EXPOSE 8080
 # The binary asks its own /health (PICKUPBOX_PORT): no shell, no curl (dash has no /dev/tcp).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD ["pickupbox", "healthcheck"]

@@ -7,11 +7,12 @@ DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrenc
 PY_PACKAGES  := openapi-spec-validator schemathesis selenium axe-selenium-python pytest
 SWIFT        ?= swift
 
-.PHONY: help deps build run test bench clean
+.PHONY: help deps build run test bench fuzz clean
 
 help:
 	@echo "make run    install missing Debian packages, build, start PostgreSQL (embedded unless DATABASE_URL), migrate, serve on :8080"
 	@echo "make test   the same set-up, then every test against a real PostgreSQL"
+	@echo "make fuzz   libFuzzer on the HTTP parser, JSON decoder, CSV import and Domain parsers (FUZZ_SECONDS per target, default 60)"
 	@echo "make bench  release build + wrk and the project's own load tools on loopback (writes bench/results/)"
 
 ## Installs what is missing: Debian packages (checked with dpkg -s first), then the Python validator for the contract test.
@@ -38,11 +39,19 @@ test: deps
 	@# The image's binary (static Swift runtime): DockerfileTests read its ldd against the Dockerfile.
 	$(SWIFT) build -c release --product pickupbox --static-swift-stdlib
 	$(SWIFT) test --skip-build
+	@# The fault suite (issue 14 §2): real processes, faults injected, ~3 minutes; thousands of sockets.
+	ulimit -n 20000 2>/dev/null || true; PICKUPBOX_FAULTS=1 $(SWIFT) test --skip-build --filter FaultTests
+	@# A short run of every fuzz target (issue 14 §3); `make fuzz` runs them longer.
+	FUZZ_SECONDS=20 Tests/Fuzz/run.sh
 	Tests/web/run.sh
 	SCHEMATHESIS_MAX_TIME=150 Tests/contract/schemathesis.sh
 
 bench: deps
 	bench/run.sh
+
+## libFuzzer targets (HTTP parser, JSON, CSV, Domain parsers): FUZZ_SECONDS per target, default 60.
+fuzz:
+	Tests/Fuzz/run.sh
 
 clean:
 	rm -rf .build

@@ -77,6 +77,7 @@ let package = Package(
             name: "pickupbox",
             dependencies: [
                 "App",
+                "CSystem",
                 "HTTPServer",
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -99,6 +100,16 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "SMSGatewayTests", dependencies: ["SMSGateway", "HTTPTestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Domain", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport", "SMSGateway"]),
+        // The fault suite (issue #14 §2): real `pickupbox` processes, injected faults, invariants checked in
+        // PostgreSQL. Runs in `make test` (PICKUPBOX_FAULTS=1); several minutes, so `swift test` alone skips it.
+        .testTarget(name: "FaultTests", dependencies: ["HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzz targets (issue #14 §3): libFuzzer drives them, so they link only with -sanitize=fuzzer. They
+// exist only for `make fuzz` (PICKUPBOX_FUZZ=1, scratch path .build-fuzz); other builds never see them.
+if Context.environment["PICKUPBOX_FUZZ"] == "1" {
+    package.products.append(.executable(name: "pickupbox-fuzz", targets: ["PickupboxFuzz"]))
+    package.targets.append(.executableTarget(name: "PickupboxFuzz", dependencies: ["HTTPServer", "Domain", "App"], path: "Tests/Fuzz/Sources/PickupboxFuzz"))
+}

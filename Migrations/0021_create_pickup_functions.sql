@@ -13,43 +13,35 @@
 -- a GUC change) and without calls of other functions on the hot path (a function scan per call; an SQL
 -- function's body is planned again in every transaction). So the gate is written out in both steps.
 
--- Step 1's read: the token's box (its last call noted at most every 10 s, as Sources/App/Box/BoxAuth.swift
--- does), its site's factors, and the number's loaded compartments at the box with the application of
--- each, in no particular order (the server sorts them); one row with NULL candidate columns when there
--- is none, no row for a token that names no box. Written as single-table lookups with generic plans:
--- as one join its custom plans cost more to make (0.8 ms) than to run, and its generic plan went
+-- Step 1's read, for the box the server authenticated from the request's head (the token's look-up is
+-- not repeated here): its site's factors, and the number's loaded compartments at the box with the
+-- application of each, in no particular order (the server sorts them); one row with NULL candidate
+-- columns when there is none, no row when the box is gone. Written as single-table lookups with generic
+-- plans: as one join its custom plans cost more to make (0.8 ms) than to run, and its generic plan went
 -- through every assigned application of the authority when a number was common. (Nor does the lookup
 -- by number say `assignment_id IS NOT NULL`: that lets the planner take the partial index on
 -- assignment_id, and it did whenever the statistics were older than the assignments.)
-CREATE FUNCTION pickup_candidates(p_token_hash bytea, p_mobile text)
-RETURNS TABLE (authority_id uuid, box_id uuid, site_id uuid, requires_pin_letter boolean, second_factor text, requires_old_document boolean,
+CREATE FUNCTION pickup_candidates(p_authority uuid, p_box uuid, p_mobile text)
+RETURNS TABLE (requires_pin_letter boolean, second_factor text, requires_old_document boolean,
                assignment_id uuid, pin_hmac bytea, locked boolean, application_id uuid, issuance text, has_can boolean)
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    v_authority uuid;
-    v_box uuid;
-    v_seen timestamptz;
     v_any boolean := false;
     r record;
 BEGIN
-    SELECT b.authority_id, b.id, b.site_id, b.last_seen_at, s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document
-    INTO v_authority, v_box, site_id, v_seen, requires_pin_letter, second_factor, requires_old_document
+    SELECT s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document
+    INTO requires_pin_letter, second_factor, requires_old_document
     FROM box b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
-    WHERE b.token_hash = p_token_hash;
+    WHERE b.authority_id = p_authority AND b.id = p_box;
     IF NOT FOUND THEN
         RETURN;
     END IF;
-    authority_id := v_authority;
-    box_id := v_box;
-    IF v_seen IS NULL OR v_seen < now() - interval '10 seconds' THEN
-        UPDATE box b SET last_seen_at = now() WHERE b.authority_id = v_authority AND b.id = v_box;
-    END IF;
     FOR r IN SELECT a.id, a.assignment_id, a.issuance, a.old_can_hash IS NOT NULL AS has_can FROM application a
-             WHERE a.authority_id = v_authority AND a.mobile_number = p_mobile AND a.state = 'ready_in_box'
+             WHERE a.authority_id = p_authority AND a.mobile_number = p_mobile AND a.state = 'ready_in_box'
     LOOP
         SELECT asg.id, asg.pin_hmac, asg.locked INTO assignment_id, pin_hmac, locked
         FROM assignment asg JOIN compartment cp ON cp.authority_id = asg.authority_id AND cp.id = asg.compartment_id
-        WHERE asg.authority_id = v_authority AND asg.id = r.assignment_id AND asg.status = 'loaded' AND cp.box_id = v_box;
+        WHERE asg.authority_id = p_authority AND asg.id = r.assignment_id AND asg.status = 'loaded' AND cp.box_id = p_box;
         IF FOUND THEN
             application_id := r.id;
             issuance := r.issuance;
@@ -228,7 +220,7 @@ BEGIN
 END $$;
 
 -- Only the server's role may call them (DatabaseRoles grants it EXECUTE after every migration).
-REVOKE EXECUTE ON FUNCTION pickup_candidates(bytea, text),
+REVOKE EXECUTE ON FUNCTION pickup_candidates(uuid, uuid, text),
     pickup_count_failure(uuid, uuid, uuid[], text, integer, integer, integer, integer),
     pickup_start(uuid, uuid, uuid[], uuid, bytea, uuid, uuid, text[], timestamptz, integer, integer, integer, integer),
     pickup_verify(uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer) FROM PUBLIC;

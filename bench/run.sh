@@ -214,9 +214,13 @@ cpu_wrk_of() {
     [ -s bench/results/numbers.txt ] && want status || (cd bench && python3 seed_status.py --psql "${PSQL[*]}" --count 100000 --numbers-file results/numbers.txt)
     echo "## GET /status?vn=… (the applicant's page, rendered on the server, gzip) — 100,000 applications, wrk -t2 -c64 -d$DURATION --latency -s bench/status_page.lua; then -c8"
     wrk -t2 -c64 -d2s -s bench/status_page.lua "http://127.0.0.1:$PORT" >/dev/null
+    python3 bench/route_latency.py --port "$PORT" --save "$OUT/metrics.before"
     cpu_wrk -t2 -c64 -d"$DURATION" --latency -s bench/status_page.lua "http://127.0.0.1:$PORT"
+    python3 bench/route_latency.py --port "$PORT" --since "$OUT/metrics.before" --route /status
     # The latency a phone sees when the route is not saturated: 8 connections.
+    python3 bench/route_latency.py --port "$PORT" --save "$OUT/metrics.before"
     cpu_wrk -t2 -c8 -d"$DURATION" --latency -s bench/status_page.lua "http://127.0.0.1:$PORT"
+    python3 bench/route_latency.py --port "$PORT" --since "$OUT/metrics.before" --route /status
     echo
   fi
   if want applications; then

@@ -18,6 +18,9 @@ public struct AppConfiguration: Sendable {
     /// The schema owner's connection (`DATABASE_OWNER_URL`): migrations run as it, and it gives the
     /// server's role its privileges. nil → migrations run as `databaseURL`'s role (one role for both).
     public var databaseOwnerURL: String?
+    /// A hot standby for reads that may lag a moment (`DATABASE_READ_URL`): the public status lookup and
+    /// the dashboard's aggregates. nil → they read from `databaseURL` like everything else.
+    public var databaseReadURL: String?
     /// Where local state lives (embedded cluster): `.pickupbox` in the working directory.
     public var dataDirectory = ".pickupbox"
     public var migrationsDirectory = "Migrations"
@@ -29,7 +32,11 @@ public struct AppConfiguration: Sendable {
     public var eventLoops = max(1, ProcessInfo.processInfo.activeProcessorCount)
     public var workerThreads = 32
     public var maxConnections = 10_000
+    /// Open connections per client address (IPv6: per /64); `TRUSTED_PROXIES` have none. 0: no limit.
+    public var maxConnectionsPerAddress = 512
     public var maxBodyBytes = 1 << 20
+    /// A whole request body must arrive within this, however steadily it trickles.
+    public var bodyTimeout: Duration = .seconds(60)
     public var logLevel: Logger.Level = .info
     public var accessLog = true
     /// When set, `/metrics` needs `Authorization: Bearer <token>`.
@@ -98,6 +105,7 @@ public struct AppConfiguration: Sendable {
         ("PICKUPBOX_HOST", "listen address, default 127.0.0.1 (`--host`)"),
         ("PICKUPBOX_PORT", "listen port, default 8080 (`--port`)"),
         ("DATABASE_URL / DATABASE_URL_FILE", "PostgreSQL connection the server runs as (URL or libpq string); unset → embedded cluster (development only)"),
+        ("DATABASE_READ_URL / DATABASE_READ_URL_FILE", "a hot standby for the public status lookup and the dashboard's aggregates (may lag); replica lag in /metrics; unset → DATABASE_URL"),
         ("DATABASE_OWNER_URL / DATABASE_OWNER_URL_FILE", "the schema owner's connection: migrations run as it and it grants DATABASE_URL's role its privileges; required in production"),
         ("PICKUPBOX_DATA_DIR", "local state directory, default .pickupbox"),
         ("PICKUPBOX_MIGRATIONS_DIR", "SQL migrations; default: Migrations/ next to the binary, in ../share/pickupbox/, or in the checkout it was built in"),
@@ -107,7 +115,9 @@ public struct AppConfiguration: Sendable {
         ("HTTP_EVENT_LOOPS", "event loop threads, default: number of cores"),
         ("HTTP_WORKER_THREADS", "handler threads, default 32"),
         ("HTTP_MAX_CONNECTIONS", "open connections at most, default 10000"),
+        ("HTTP_MAX_CONNECTIONS_PER_ADDRESS", "open connections per client address (IPv6: per /64) at most, TRUSTED_PROXIES exempt; 0 = no limit; default 512"),
         ("HTTP_MAX_BODY_BYTES", "default request body limit, default 1048576"),
+        ("HTTP_BODY_TIMEOUT_SECONDS", "a whole request body must arrive within this many seconds, default 60"),
         ("LOG_LEVEL", "trace, debug, info (default), notice, warning, error, critical"),
         ("ACCESS_LOG", "on (default) or off"),
         ("METRICS_TOKEN / METRICS_TOKEN_FILE", "bearer token that /metrics requires; required in production; development: unset → open (bind to loopback)"),
@@ -167,6 +177,7 @@ public struct AppConfiguration: Sendable {
         if let p = integer("PICKUPBOX_PORT", 0...65535) { c.port = p }
         c.databaseURL = secret("DATABASE_URL")
         c.databaseOwnerURL = secret("DATABASE_OWNER_URL")
+        c.databaseReadURL = secret("DATABASE_READ_URL")
         if let d = string("PICKUPBOX_DATA_DIR") { c.dataDirectory = d }
         if let m = string("PICKUPBOX_MIGRATIONS_DIR") {
             c.migrationsDirectory = m
@@ -180,7 +191,9 @@ public struct AppConfiguration: Sendable {
         if let n = integer("HTTP_EVENT_LOOPS", 1...256) { c.eventLoops = n }
         if let n = integer("HTTP_WORKER_THREADS", 1...1024) { c.workerThreads = n }
         if let n = integer("HTTP_MAX_CONNECTIONS", 1...1_000_000) { c.maxConnections = n }
+        if let n = integer("HTTP_MAX_CONNECTIONS_PER_ADDRESS", 0...1_000_000) { c.maxConnectionsPerAddress = n }
         if let n = integer("HTTP_MAX_BODY_BYTES", 1...(256 << 20)) { c.maxBodyBytes = n }
+        if let n = integer("HTTP_BODY_TIMEOUT_SECONDS", 1...3600) { c.bodyTimeout = .seconds(n) }
         if let l = string("LOG_LEVEL") {
             if let level = Logger.Level(rawValue: l.lowercased()) { c.logLevel = level } else { problems.append("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical") }
         }
@@ -291,6 +304,9 @@ public struct AppConfiguration: Sendable {
         if databaseOwnerURL != nil && databaseURL == nil {
             problems.append("DATABASE_OWNER_URL needs DATABASE_URL (the server's role)")
         }
+        if databaseReadURL != nil && databaseURL == nil {
+            problems.append("DATABASE_READ_URL needs DATABASE_URL (a standby of that database)")
+        }
         if host.isEmpty { problems.append("the listen host must not be empty") }
         problems += sms.problems()
         if environment == .production && sms.gateway.provider == .console {
@@ -375,6 +391,12 @@ public struct AppConfiguration: Sendable {
         s.workerThreads = workerThreads
         s.maxConnections = maxConnections
         s.maxBodyBytes = maxBodyBytes
+        s.bodyTimeout = bodyTimeout
+        s.maxConnectionsPerAddress = maxConnectionsPerAddress
+        let proxies = trustedProxies
+        if !proxies.networks.isEmpty {
+            s.isExemptFromAddressLimit = { (address: String) -> Bool in proxies.contains(address) }
+        }
         // The access log is info-level: LOG_LEVEL=warning silences it as it silences other info lines.
         s.accessLog = accessLog && logLevel <= .info
         s.logSink = logSink

@@ -50,6 +50,7 @@ final class AppMetrics: Sendable {
     private let logLinesDroppedSeen = Mutex(0)
     /// 1 when the scrape's database queries answered, 0 when they failed (alerting: database unreachable).
     private let databaseReachable: Gauge
+    private let databaseReplicaLag: Gauge
     /// The erasure pass (issue #11 §1), read at scrape time from the database (all processes).
     private let erasureWaiting: [ErasedTable: Gauge]
     private let erasureOldestWaiting: Gauge
@@ -95,6 +96,7 @@ final class AppMetrics: Sendable {
         deadlinePasses = registry.makeCounter(descriptor: Self.name("deadline_passes", unit: "total", help: "Pickup-deadline passes completed by this process (one process at a time does a pass)"))
         deadlineDocumentsMoved = registry.makeCounter(descriptor: Self.name("deadline_documents_moved", unit: "total", help: "Documents moved to retrieval because their pickup deadline passed"))
         deadlineLastPass = registry.makeGauge(descriptor: Self.name("deadline_last_pass_timestamp_seconds", help: "Unix time of this process's last deadline pass that ran without error"))
+        databaseReplicaLag = registry.makeGauge(descriptor: Self.name("database_replica_lag_seconds", help: "How far DATABASE_READ_URL's standby is behind (0 when caught up, -1 when it does not answer); only with DATABASE_READ_URL"))
         databaseReachable = registry.makeGauge(descriptor: Self.name("database_reachable", help: "1 when this scrape's database queries answered, else 0"))
         logLinesDropped = registry.makeCounter(descriptor: Self.name("log_lines_dropped", unit: "total", help: "Log lines dropped because the log writer fell behind"))
         erasureWaiting = Dictionary(uniqueKeysWithValues: ErasedTable.allCases.map { table in
@@ -136,7 +138,7 @@ final class AppMetrics: Sendable {
     }
 
     /// The exposition text, with gauges read now.
-    func render(server: HTTPServer, pool: PostgresPool, longPollsWaiting: Int, erasure: ErasurePass) -> [UInt8] {
+    func render(server: HTTPServer, pool: PostgresPool, readPool: PostgresPool?, longPollsWaiting: Int, erasure: ErasurePass) -> [UInt8] {
         let dropped = server.configuration.logSink.droppedLines
         logLinesDroppedSeen.withLock { seen in
             if dropped > seen { logLinesDropped.increment(by: Int64(dropped - seen)) }
@@ -157,6 +159,16 @@ final class AppMetrics: Sendable {
             reachable = true
         }
         databaseReachable.set(to: reachable ? 1.0 : 0.0)
+        if let readPool {
+            // How far the read standby is behind: 0 when it has replayed all it received (an idle primary
+            // sends nothing, so the age of the last replayed commit alone would grow without any lag),
+            // else the age of its last replayed commit; -1 when it does not answer.
+            let lag = try? readPool.query("""
+                SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                            ELSE COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8
+                """).first?.decode(Double.self, at: 0)
+            databaseReplicaLag.set(lag ?? -1)
+        }
         if let row = try? pool.query("""
             SELECT (SELECT count(*) FROM sms_message WHERE status IN ('queued', 'sending'))::int8,
                    (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')::int8,

@@ -11,6 +11,9 @@ import SMSGateway
 public final class Application: Sendable {
     public let configuration: AppConfiguration
     public let pool: PostgresPool
+    /// Reads that may lag a moment (the public status lookup, the dashboard's aggregates): a pool on
+    /// `DATABASE_READ_URL`, a hot standby, when set; otherwise `pool` itself.
+    public let readPool: PostgresPool
     public let listener: PostgresListener
     public let logger: Logger
     let metrics: AppMetrics
@@ -53,6 +56,10 @@ public final class Application: Sendable {
             configuration: PostgresConfiguration(connectionString: connectionString, poolSize: configuration.databasePoolSize, checkoutTimeout: configuration.databasePoolTimeout),
             logger: logger
         )
+        self.readPool = configuration.databaseReadURL.map { url in
+            PostgresPool(configuration: PostgresConfiguration(connectionString: url, poolSize: configuration.databasePoolSize, checkoutTimeout: configuration.databasePoolTimeout,
+                                                              applicationName: "pickupbox-read"), logger: logger)
+        } ?? pool
         self.listener = PostgresListener(connectionString: connectionString, logger: logger)
         self.metrics = AppMetrics(registry: registry, instance: configuration.instance, build: configuration.build, smsHourlyCap: configuration.sms.hourlyCap)
         self.sessions = SessionStore(pool: pool, secureCookie: configuration.cookieSecure)
@@ -138,5 +145,6 @@ public final class Application: Sendable {
         smsDispatcher?.shutdown()
         listener.shutdown()
         pool.shutdown()
+        if readPool !== pool { readPool.shutdown() }
     }
 }

@@ -10,20 +10,26 @@ public struct DatabaseBootstrap: Sendable {
     /// The schema owner's connection, for migrations and grants; the same as `connectionString` when one
     /// role does both.
     public let ownerConnectionString: String
-    /// Set when this process started the embedded cluster (and should stop it).
-    public let embedded: EmbeddedPostgres?
+    /// This process's use of the embedded cluster; nil with `DATABASE_URL`.
+    let lease: EmbeddedPostgres.Lease?
 
     public static func prepare(_ configuration: AppConfiguration, logger: Logger) throws -> DatabaseBootstrap {
         if let url = configuration.databaseURL {
-            return DatabaseBootstrap(connectionString: url, ownerConnectionString: configuration.databaseOwnerURL ?? url, embedded: nil)
+            return DatabaseBootstrap(connectionString: url, ownerConnectionString: configuration.databaseOwnerURL ?? url, lease: nil)
         }
         let directory = URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("postgres").path
         let cluster = EmbeddedPostgres(directory: directory, logger: logger)
-        // A cluster another process started (the server, while an operator command runs) is left running.
-        let startedHere = try cluster.start()
+        // Started here, or already running: for another pickupbox process (the server, while an operator
+        // command runs), or orphaned by one that was killed. The last process that used it stops it.
+        let lease = try cluster.acquire()
         logger.info("embedded PostgreSQL running", metadata: ["db.directory": "\(directory)"])
         return DatabaseBootstrap(connectionString: cluster.connectionString(user: DatabaseRoles.embeddedApplicationRole),
-                                 ownerConnectionString: cluster.connectionString(), embedded: startedHere ? cluster : nil)
+                                 ownerConnectionString: cluster.connectionString(), lease: lease)
+    }
+
+    /// Ends this process's use of the embedded cluster: stops it when no other pickupbox process uses it.
+    public func release() {
+        lease?.release()
     }
 
     /// Applies pending migrations as the owner (safe when several processes start together), then gives

@@ -38,6 +38,6 @@ struct OperationsHandlers: Sendable {
                 throw HTTPError(.unauthorized, code: "unauthorized", message: "A valid bearer token is required.", headers: ["WWW-Authenticate": "Bearer"])
             }
         }
-        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: app.metrics.render(server: app.server, pool: app.pool, longPollsWaiting: app.longPolls.count, erasure: app.erasurePass))
+        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: app.metrics.render(server: app.server, pool: app.pool, readPool: app.readPool === app.pool ? nil : app.readPool, longPollsWaiting: app.longPolls.count, erasure: app.erasurePass))
     }
 }

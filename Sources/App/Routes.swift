@@ -5,10 +5,23 @@ public struct AppRoute: Sendable {
     public let access: Access
     public let route: Route
 
-    /// A route anyone may call.
+    /// Bodies of routes without a session or token: they are read before anyone is known, so they stay small.
+    static let openBodyLimit = 4096
+
+    /// A route anyone may call (`.public`), or one that checks its own credential (`.metrics`, `.provider`).
+    /// Bodies are refused beyond `maxBodyBytes` (default `openBodyLimit`) before they are read.
     static func open(_ method: HTTPMethod, _ pattern: String, access: Access = .public, execution: Execution = .worker, maxBodyBytes: Int? = nil,
-                     _ handler: @escaping @Sendable (Request) throws -> Response) -> AppRoute {
-        AppRoute(access: access, route: Route(method, pattern, maxBodyBytes: maxBodyBytes, execution: execution, handler))
+                     admission: Admission? = nil, _ handler: @escaping @Sendable (Request) throws -> Response) -> AppRoute {
+        AppRoute(access: access, route: Route(method, pattern, maxBodyBytes: maxBodyBytes ?? openBodyLimit, execution: execution, admission: admission, handler))
+    }
+
+    /// A route for box controllers: `Authorization: Bearer <box token>`, checked before a body is read.
+    static func box(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, app: Application, handler: RouteHandler) -> AppRoute {
+        let admission = Admission(
+            screen: { request in BoxAuth.bearerToken(request) == nil ? BoxAuth.invalid.response : nil },
+            admit: { request in try BoxAuth.principal(request, app) }
+        )
+        return AppRoute(access: .box, route: Route(method, pattern, maxBodyBytes: maxBodyBytes ?? openBodyLimit, admission: admission, handler: handler))
     }
 
     /// A route for staff: the session cookie is required; `.supervisor` also requires that role;
@@ -17,7 +30,7 @@ public struct AppRoute: Sendable {
     static func staff(_ method: HTTPMethod, _ pattern: String, access: Access = .caseworker, maxBodyBytes: Int? = nil, app: Application,
                       _ handler: @escaping @Sendable (Request, StaffContext) throws -> Response) -> AppRoute {
         precondition(access == .caseworker || access == .supervisor, "staff routes are for caseworkers or supervisors")
-        let guarded: @Sendable (Request) throws -> Response = { request in
+        @Sendable func authorize(_ request: Request) throws -> UserPrincipal {
             guard let user = try app.sessions.principal(for: request) else { throw AppError.unauthenticated }
             if access == .supervisor && user.role != .supervisor { throw AppError.forbidden }
             if method != .GET && method != .HEAD {
@@ -25,10 +38,19 @@ public struct AppRoute: Sendable {
                     throw AppError.csrf
                 }
             }
+            return user
+        }
+        let guarded: @Sendable (Request) throws -> Response = { request in
+            // A request with a body was authorized from its head already (the principal is carried over).
+            let user = try (request.admitted as? UserPrincipal) ?? authorize(request)
             // Staff answers can be large (a box's grid, lists): gzip when the browser takes it.
             return try handler(request, StaffContext(app: app, request: request, user: user)).compressed(for: request)
         }
-        return AppRoute(access: access, route: Route(method, pattern, maxBodyBytes: maxBodyBytes, handler: .respond(guarded)))
+        let admission = Admission(
+            screen: { request in app.sessions.hasCookie(request) ? nil : AppError.unauthenticated.response },
+            admit: { request in try authorize(request) }
+        )
+        return AppRoute(access: access, route: Route(method, pattern, maxBodyBytes: maxBodyBytes, admission: admission, handler: .respond(guarded)))
     }
 }
 

@@ -59,8 +59,24 @@ public struct CompartmentCandidate: Sendable, Hashable, Codable {
     /// 4. box id, then compartment number, then id — so the choice is deterministic.
     public static func choose(from candidates: [CompartmentCandidate], minimumSize: Int, needsAccessible: Bool) -> CompartmentCandidate? {
         candidates
-            .filter { $0.state == .available && $0.sizeClass >= minimumSize && (!needsAccessible || $0.accessible) }
+            .filter { fits($0, minimumSize: minimumSize, needsAccessible: needsAccessible) }
             .min { isPreferred($0, over: $1, needsAccessible: needsAccessible) }
+    }
+
+    /// Every compartment that fits, best first: `ranked(…).first == choose(…)`, and assigning `n`
+    /// documents of one kind takes the first `n`. The stores claim compartments in this order.
+    public static func ranked(_ candidates: [CompartmentCandidate], minimumSize: Int, needsAccessible: Bool) -> [CompartmentCandidate] {
+        candidates
+            .filter { fits($0, minimumSize: minimumSize, needsAccessible: needsAccessible) }
+            .sorted { isPreferred($0, over: $1, needsAccessible: needsAccessible) }
+    }
+
+    /// Any document fits the smallest size class today (cards and passport booklets); the parameter is
+    /// there for larger items.
+    public static let anyDocument = 1
+
+    private static func fits(_ c: CompartmentCandidate, minimumSize: Int, needsAccessible: Bool) -> Bool {
+        c.state == .available && c.sizeClass >= minimumSize && (!needsAccessible || c.accessible)
     }
 
     private static func isPreferred(_ a: CompartmentCandidate, over b: CompartmentCandidate, needsAccessible: Bool) -> Bool {

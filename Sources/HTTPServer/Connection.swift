@@ -7,10 +7,15 @@ final class Connection {
         case idle
         /// Receiving a header block (header time-out applies from its first byte).
         case head
-        /// Receiving a body (idle time-out applies).
+        /// The route's admission decides on the head on a worker; nothing more is read until it has.
+        case admitting
+        /// Receiving a body (idle time-out and the body deadline apply).
         case body
         /// A handler owns the request; no time-out (long polls wait up to their own limit).
         case processing
+        /// The answer is written and our side shut down; the rest of what the client sends is read and
+        /// dropped for a moment, so that closing does not reset the connection before it read the answer.
+        case lingering
     }
 
     /// The request being received or answered.
@@ -20,10 +25,14 @@ final class Connection {
         var requestID: String
         var started: UInt64
         var responder: Responder?
+        /// From the route's admission, for the handler.
+        var admitted: (any Sendable)?
     }
 
     let fd: Int32
     let remoteAddress: String
+    /// The key this connection counts against in the per-address limit; nil when it is not counted.
+    let addressKey: String?
     var input = InputBuffer()
     var parser: HTTPRequestParser
     var output: [UInt8] = []
@@ -38,12 +47,19 @@ final class Connection {
     var isClosed = false
     /// Reading stopped with data left in the socket (too much pipelined input); resume after the answer.
     var readPaused = false
+    /// The request was answered before its body was read: linger instead of closing at once.
+    var lingerOnClose = false
     /// The TLS session on a TLS listener; nil for plain HTTP.
     let tls: TLSSession?
+    /// From a trusted reverse proxy: a refused body is drained in full (see `EventLoop.proxyLingerBytes`).
+    var fromTrustedProxy = false
+    /// Bytes read and dropped while lingering.
+    var lingerDrained = 0
 
-    init(fd: Int32, remoteAddress: String, limits: HTTPParserLimits, now: UInt64, tls: TLSSession? = nil) {
+    init(fd: Int32, remoteAddress: String, addressKey: String?, limits: HTTPParserLimits, now: UInt64, tls: TLSSession? = nil) {
         self.fd = fd
         self.remoteAddress = remoteAddress
+        self.addressKey = addressKey
         self.parser = HTTPRequestParser(limits: limits)
         self.phaseStarted = now
         self.lastProgress = now

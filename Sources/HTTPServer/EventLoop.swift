@@ -17,6 +17,10 @@ final class ServerCore: Sendable {
     let openConnections = Atomic<Int>(0)
     let acceptedConnections = Atomic<Int>(0)
     let rejectedConnections = Atomic<Int>(0)
+    /// nil when there is no per-address limit.
+    let addressConnections: AddressConnections?
+    /// Request bodies of 64 KiB or more received.
+    let largeBodies = Atomic<Int>(0)
 
     init(configuration: ServerConfiguration, router: Router, workers: WorkerPool, renderer: ErrorRenderer,
          observer: (@Sendable (RequestRecord) -> Void)?, logger: Logger) {
@@ -26,6 +30,7 @@ final class ServerCore: Sendable {
         self.renderer = renderer
         self.observer = observer
         self.logger = logger
+        self.addressConnections = configuration.maxConnectionsPerAddress > 0 ? AddressConnections(limit: configuration.maxConnectionsPerAddress) : nil
     }
 
     /// Sent to a connection over the cap, then closed, without reading anything. The length is counted,
@@ -45,8 +50,24 @@ final class ServerCore: Sendable {
 final class EventLoop: @unchecked Sendable {
     enum Task {
         case complete(ConnectionRef, UInt64, Response)
+        /// The route's admission decided on a head (see `Admission`).
+        case admitted(ConnectionRef, UInt64, AdmissionOutcome)
         case shutdown(deadline: UInt64)
     }
+
+    enum AdmissionOutcome {
+        case admitted((any Sendable)?)
+        case refused(Response)
+    }
+
+    /// How long, and how much, a connection answered before its body was read keeps draining what the
+    /// client still sends (a flood of refused bodies must not cost more than reading their first bytes).
+    private static let lingerNanoseconds: UInt64 = 2_000_000_000
+    private static let lingerBytes = 64 * 1024
+    /// A trusted reverse proxy (`isExemptFromAddressLimit`) buffers the client's whole body and then sends
+    /// it on, up to its own limit (nginx: 2 MB): it is drained in full, or closing on it resets the
+    /// connection mid-body and the proxy answers 502 instead of our 413.
+    private static let proxyLingerBytes = 16 * 1024 * 1024
 
     private let core: ServerCore
     private let index: Int
@@ -159,6 +180,18 @@ final class EventLoop: @unchecked Sendable {
                 let connection = ref.connection
                 guard !connection.isClosed, connection.sequence == sequence, connection.current != nil else { continue }
                 finish(connection, response: response, now: now)
+            case .admitted(let ref, let sequence, let outcome):
+                let connection = ref.connection
+                guard !connection.isClosed, connection.sequence == sequence, connection.phase == .admitting, var current = connection.current else { continue }
+                switch outcome {
+                case .admitted(let value):
+                    current.admitted = value
+                    connection.current = current
+                    continueWithBody(connection, now: now)
+                    if !connection.isClosed { readAvailable(connection, now: now) }
+                case .refused(let response):
+                    refuseBeforeBody(connection, response: response, now: now)
+                }
             case .shutdown(let deadline):
                 beginDrain(deadline: deadline)
             }
@@ -193,11 +226,33 @@ final class EventLoop: @unchecked Sendable {
                 Glibc.close(fd)
                 continue
             }
+            let remoteAddress = formatAddress(&storage)
+            var addressKey: String?
+            let trustedProxy = core.configuration.isExemptFromAddressLimit?(remoteAddress) == true
+            if let perAddress = core.addressConnections, !trustedProxy {
+                let key = AddressConnections.key(&storage, formatted: remoteAddress)
+                guard perAddress.admit(key) else {
+                    // One client (a flood of slow connections) must not take the places of all others.
+                    core.openConnections.wrappingSubtract(1, ordering: .relaxed)
+                    core.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
+                    var refusal = Response.error(.tooManyRequests, code: "too_many_connections", message: "Too many open connections from this address; close some and try again.")
+                    refusal.headers.set("Retry-After", "1")
+                    // A TLS client could not read a plain answer: it is only closed.
+                    if tls == nil {
+                        let bytes = writer.serialize(refusal, method: .GET, minorVersion: 1, keepAlive: false, requestID: requestID(from: [:]))
+                        bytes.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, CSYSTEM_MSG_NOSIGNAL) }
+                    }
+                    Glibc.close(fd)
+                    continue
+                }
+                addressKey = key
+            }
             var session: TLSSession?
             if let tls {
                 session = TLSSession(context: tls, fd: fd)
                 guard session != nil else {
                     core.openConnections.wrappingSubtract(1, ordering: .relaxed)
+                    if let addressKey { core.addressConnections?.release(addressKey) }
                     Glibc.close(fd)
                     continue
                 }
@@ -205,7 +260,8 @@ final class EventLoop: @unchecked Sendable {
             core.acceptedConnections.wrappingAdd(1, ordering: .relaxed)
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let connection = Connection(fd: fd, remoteAddress: formatAddress(&storage), limits: core.configuration.parserLimits, now: now, tls: session)
+            let connection = Connection(fd: fd, remoteAddress: remoteAddress, addressKey: addressKey, limits: core.configuration.parserLimits, now: now, tls: session)
+            connection.fromTrustedProxy = trustedProxy
             connections[fd] = connection
             // Edge-triggered, registered once: no epoll_ctl per request. Reads drain to EAGAIN.
             _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, fd, CSYSTEM_EPOLLIN | CSYSTEM_EPOLLOUT | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLET, UInt64(UInt32(bitPattern: fd)))
@@ -308,8 +364,17 @@ final class EventLoop: @unchecked Sendable {
 
     /// Reads until EAGAIN (edge-triggered), then parses.
     private func readAvailable(_ connection: Connection, now: UInt64) {
+        if connection.phase == .lingering {
+            drainLingering(connection)
+            return
+        }
         connection.readPaused = false
         while true {
+            if connection.phase == .admitting {
+                // Nothing of the body is taken in before the route's admission has decided.
+                connection.readPaused = true
+                break
+            }
             if (connection.phase == .processing || connection.hasPendingOutput) && connection.input.count >= Self.maxBufferedInput {
                 connection.readPaused = true
                 break
@@ -351,7 +416,8 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         processInput(connection, now: now)
-        if connection.closeAfterWrite && !connection.isClosed && connection.phase != .processing && !connection.hasPendingOutput {
+        if connection.closeAfterWrite && !connection.isClosed && connection.phase != .processing && connection.phase != .admitting
+            && connection.phase != .lingering && !connection.hasPendingOutput {
             // EOF in the middle of a request: nothing more will come.
             close(connection)
         }
@@ -367,7 +433,8 @@ final class EventLoop: @unchecked Sendable {
     /// Parses as many requests as the buffer holds, one at a time: the next request of a pipeline is
     /// parsed only after the previous answer is written, which keeps answers in order.
     private func processInput(_ connection: Connection, now: UInt64) {
-        while !connection.isClosed && connection.phase != .processing && !connection.hasPendingOutput {
+        while !connection.isClosed && !connection.hasPendingOutput
+                && (connection.phase == .idle || connection.phase == .head || connection.phase == .body) {
             switch connection.parser.next(&connection.input) {
             case .needMore:
                 if connection.parser.isIdle && connection.input.isEmpty {
@@ -407,9 +474,79 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         connection.parser.bodyLimit = limit
-        if head.expectContinue && head.framing != .none && head.framing != .length(0) {
+        guard head.framing != .none && head.framing != .length(0) else { return }
+        // Access is decided from the head before any of the body is read: a client without credentials
+        // cannot make the server hold its body, and gets no "100 Continue".
+        guard case .found(let index, let parameters) = match else {
+            refuseBeforeBody(connection, response: unmatchedResponse(match), now: now)
+            return
+        }
+        let route = core.router.routes[index]
+        if let admission = route.admission, let requestID = connection.current?.requestID {
+            let request = Request(
+                method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: [],
+                parameters: parameters, route: route.pattern, requestID: requestID, remoteAddress: connection.remoteAddress,
+                transport: connection.transport
+            )
+            if let refusal = admission.screen?(request) {
+                refuseBeforeBody(connection, response: refusal, now: now)
+                return
+            }
+            if let admit = admission.admit {
+                connection.phase = .admitting
+                let ref = ConnectionRef(connection: connection)
+                let sequence = connection.sequence
+                let renderer = core.renderer
+                let submitted = core.workers.trySubmit { [self] in
+                    let outcome: AdmissionOutcome
+                    do {
+                        outcome = .admitted(try admit(request))
+                    } catch {
+                        outcome = .refused(renderer.response(for: error, request: request))
+                    }
+                    submit(.admitted(ref, sequence, outcome))
+                }
+                if !submitted { refuseBeforeBody(connection, response: Self.busy, now: now) }
+                return
+            }
+        }
+        continueWithBody(connection, now: now)
+    }
+
+    /// The body may come: its deadline starts now, and a client that asked gets "100 Continue".
+    private func continueWithBody(_ connection: Connection, now: UInt64) {
+        connection.phase = .body
+        connection.phaseStarted = now
+        connection.lastProgress = now
+        if connection.current?.head.expectContinue == true {
             connection.output.append(contentsOf: "HTTP/1.1 100 Continue\r\n\r\n".utf8)
             flush(connection, now: now)
+        }
+    }
+
+    /// Answers a request whose body was not read; the unread body makes the connection unusable.
+    private func refuseBeforeBody(_ connection: Connection, response: Response, now: UInt64) {
+        connection.closeAfterWrite = true
+        connection.lingerOnClose = true
+        finish(connection, response: response, now: now)
+    }
+
+    private static var busy: Response {
+        var r = Response.error(.serviceUnavailable, code: "overloaded", message: "The server is busy; try again in a moment.")
+        r.headers.set("Retry-After", "1")
+        return r
+    }
+
+    private func unmatchedResponse(_ match: Router.Match) -> Response {
+        switch match {
+        case .found, .notFound:
+            return .error(.notFound, code: "not_found", message: "No such resource.")
+        case .badPath:
+            return .error(.badRequest, code: "invalid_path", message: "The path has a malformed percent-encoding.")
+        case .methodNotAllowed(let allow):
+            var r = Response.error(.methodNotAllowed, code: "method_not_allowed", message: "The method is not allowed for this resource.")
+            r.headers.set("Allow", allow.map(\.rawValue).joined(separator: ", "))
+            return r
         }
     }
 
@@ -424,6 +561,7 @@ final class EventLoop: @unchecked Sendable {
 
     private func dispatch(_ connection: Connection, body: [UInt8], now: UInt64) {
         guard var current = connection.current else { return }
+        if body.count >= 64 * 1024 { core.largeBodies.wrappingAdd(1, ordering: .relaxed) }
         connection.phase = .processing
         connection.phaseStarted = now
         let head = current.head
@@ -433,23 +571,15 @@ final class EventLoop: @unchecked Sendable {
         case .found(let i, let p):
             routeIndex = i
             parameters = p
-        case .notFound:
-            finish(connection, response: .error(.notFound, code: "not_found", message: "No such resource."), now: now)
-            return
-        case .badPath:
-            finish(connection, response: .error(.badRequest, code: "invalid_path", message: "The path has a malformed percent-encoding."), now: now)
-            return
-        case .methodNotAllowed(let allow):
-            var r = Response.error(.methodNotAllowed, code: "method_not_allowed", message: "The method is not allowed for this resource.")
-            r.headers.set("Allow", allow.map(\.rawValue).joined(separator: ", "))
-            finish(connection, response: r, now: now)
+        case .notFound, .badPath, .methodNotAllowed:
+            finish(connection, response: unmatchedResponse(current.match), now: now)
             return
         }
         let route = core.router.routes[routeIndex]
         let request = Request(
             method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: body,
             parameters: parameters, route: route.pattern, requestID: current.requestID, remoteAddress: connection.remoteAddress,
-            transport: connection.transport
+            admitted: current.admitted, transport: connection.transport
         )
         let handler = route.handler
         if route.execution == .eventLoop, case .respond(let respond) = handler {
@@ -479,9 +609,7 @@ final class EventLoop: @unchecked Sendable {
             runTasks(now: now)
         case .worker:
             if !core.workers.trySubmit(job) {
-                var r = Response.error(.serviceUnavailable, code: "overloaded", message: "The server is busy; try again in a moment.")
-                r.headers.set("Retry-After", "1")
-                finish(connection, response: r, now: now)
+                finish(connection, response: Self.busy, now: now)
             }
         }
     }
@@ -489,6 +617,7 @@ final class EventLoop: @unchecked Sendable {
     private func respondToProtocolError(_ connection: Connection, status: HTTPStatus, code: String, message: String, now: UInt64) {
         // After a framing error the rest of the stream cannot be trusted: answer and close (RFC 9112 §11.2).
         connection.closeAfterWrite = true
+        connection.lingerOnClose = true
         if connection.current == nil {
             let head = RequestHead(method: .GET, target: "/", minorVersion: 1, headers: [:], keepAlive: false, expectContinue: false, framing: .none)
             connection.current = Connection.Current(head: head, match: .notFound, requestID: requestID(from: [:]), started: now, responder: nil)
@@ -548,10 +677,10 @@ final class EventLoop: @unchecked Sendable {
         }
         connection.output.removeAll(keepingCapacity: connection.output.capacity <= 16 * 1024)
         connection.outputOffset = 0
-        // Only "100 Continue" was written, or a handler still runs: nothing else to do now.
-        if connection.phase == .processing || connection.phase == .body { return }
+        // Only "100 Continue" was written, or a handler or an admission still runs: nothing else to do now.
+        if connection.phase == .processing || connection.phase == .body || connection.phase == .admitting || connection.phase == .lingering { return }
         if connection.closeAfterWrite {
-            close(connection)
+            if connection.lingerOnClose { startLingering(connection, now: now) } else { close(connection) }
             return
         }
         if connection.readPaused {
@@ -563,6 +692,37 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Our side is done (FIN after the answer); what the client still sends — the body we refused — is read
+    /// and dropped until it closes, for `lingerNanoseconds` or `lingerBytes`. Closing with unread input at once would send a
+    /// reset, which can destroy the answer before the client reads it (RFC 9112 §9.6).
+    private func startLingering(_ connection: Connection, now: UInt64) {
+        connection.phase = .lingering
+        connection.phaseStarted = now
+        connection.input = InputBuffer()
+        connection.current = nil
+        _ = Glibc.shutdown(connection.fd, Int32(SHUT_WR))
+        drainLingering(connection)
+    }
+
+    private func drainLingering(_ connection: Connection) {
+        let limit = connection.fromTrustedProxy ? Self.proxyLingerBytes : Self.lingerBytes
+        while connection.lingerDrained < limit {
+            let n = recv(connection.fd, scratch, scratchSize, 0)
+            if n > 0 {
+                connection.lingerDrained += n
+                continue
+            }
+            if n < 0 {
+                let err = csystem_errno()
+                if err == EINTR { continue }
+                if err == EAGAIN || err == EWOULDBLOCK { return }
+            }
+            close(connection)
+            return
+        }
+        close(connection)
+    }
+
     private func close(_ connection: Connection) {
         guard !connection.isClosed else { return }
         connection.isClosed = true
@@ -570,6 +730,7 @@ final class EventLoop: @unchecked Sendable {
         connection.tls?.shutdown()
         Glibc.close(connection.fd)
         core.openConnections.wrappingSubtract(1, ordering: .relaxed)
+        if let key = connection.addressKey { core.addressConnections?.release(key) }
         connection.current?.responder?.cancel()
         connection.current = nil
     }
@@ -583,11 +744,12 @@ final class EventLoop: @unchecked Sendable {
             _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_MOD, l.fd, CSYSTEM_EPOLLIN, UInt64(UInt32(bitPattern: l.fd)))
         }
         let headerTimeout = config.headerTimeout.nanoseconds
-        let bodyTimeout = config.bodyIdleTimeout.nanoseconds
+        let bodyIdleTimeout = config.bodyIdleTimeout.nanoseconds
+        let bodyTimeout = config.bodyTimeout.nanoseconds
         let keepAliveTimeout = config.keepAliveTimeout.nanoseconds
         for connection in Array(connections.values) {
             if connection.hasPendingOutput {
-                if now &- connection.lastProgress > bodyTimeout { close(connection) }
+                if now &- connection.lastProgress > bodyIdleTimeout { close(connection) }
                 continue
             }
             switch connection.phase {
@@ -602,11 +764,16 @@ final class EventLoop: @unchecked Sendable {
                     respondToProtocolError(connection, status: .requestTimeout, code: "request_timeout", message: "The request headers did not arrive in time.", now: now)
                 }
             case .body:
-                if now &- connection.lastProgress > bodyTimeout {
+                if now &- connection.lastProgress > bodyIdleTimeout {
                     respondToProtocolError(connection, status: .requestTimeout, code: "request_timeout", message: "The request body stalled.", now: now)
+                } else if now &- connection.phaseStarted > bodyTimeout {
+                    // An absolute deadline: a body trickling a byte at a time would otherwise hold the connection for ever.
+                    respondToProtocolError(connection, status: .requestTimeout, code: "request_timeout", message: "The request body did not arrive in time.", now: now)
                 }
-            case .processing:
+            case .processing, .admitting:
                 break
+            case .lingering:
+                if now &- connection.phaseStarted > Self.lingerNanoseconds { close(connection) }
             }
         }
     }

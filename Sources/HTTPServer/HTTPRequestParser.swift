@@ -119,6 +119,9 @@ struct HTTPRequestParser {
         }
         let count = buffer.count
         if count == 0 { return .needMore }
+        // A lone CR may be the first half of such an empty line, its LF still in flight: wait for it
+        // rather than take the CR for a request line (a fuzzer found the split answered 400).
+        if count == 1 && buffer[0] == ASCII.cr && scanOffset == 0 { return .needMore }
         return buffer.bytes.withUnsafeBufferPointer { all -> Event in
             let base = buffer.start
             // The request line ends at the first LF.
@@ -200,11 +203,19 @@ struct HTTPRequestParser {
         guard let secondSpace = rest.firstIndex(of: ASCII.space) else {
             return .failure(.bad("invalid_request_line", "The request line is malformed."))
         }
-        let targetBytes = line[(firstSpace + 1)..<secondSpace]
+        var targetBytes = line[(firstSpace + 1)..<secondSpace]
         let versionBytes = line[(secondSpace + 1)...]
-        guard let first = targetBytes.first, first == ASCII.slash else {
-            // Only origin-form (RFC 9112 §3.2.1); absolute-form, authority-form and "*" are refused.
-            return .failure(.bad("invalid_target", "The request target must be an absolute path (origin-form)."))
+        // Origin-form (RFC 9112 §3.2.1), or absolute-form, which a server MUST accept (§3.2.2): its authority
+        // is checked and its path and query are used as the origin-form (an empty path is "/").
+        // Authority-form (CONNECT) and asterisk-form (OPTIONS *) are refused.
+        var impliedSlash = false
+        if targetBytes.first != ASCII.slash {
+            switch Self.absoluteFormPath(targetBytes) {
+            case .failure(let error): return .failure(error)
+            case .success(let path):
+                targetBytes = path
+                impliedSlash = path.first != ASCII.slash
+            }
         }
         var k = targetBytes.startIndex
         while k < targetBytes.endIndex {
@@ -231,7 +242,12 @@ struct HTTPRequestParser {
                   let major = versionBytes.dropFirst(5).first, (48...57).contains(major),
                   versionBytes[versionBytes.startIndex + 6] == UInt8(ascii: "."),
                   let minor = versionBytes.last, (48...57).contains(minor) {
-            return .failure(HTTPParseError(status: .httpVersionNotSupported, code: "http_version_not_supported", message: "Only HTTP/1.0 and HTTP/1.1 are supported."))
+            // RFC 9110 §6.2: a higher minor version of a major version we implement is processed as the
+            // highest minor version we conform to (HTTP/1.9 as HTTP/1.1); only another major version is refused.
+            guard major == UInt8(ascii: "1") else {
+                return .failure(HTTPParseError(status: .httpVersionNotSupported, code: "http_version_not_supported", message: "Only HTTP/1.x is supported."))
+            }
+            minorVersion = 1
         } else {
             return .failure(.bad("invalid_request_line", "The HTTP version is malformed."))
         }
@@ -258,7 +274,62 @@ struct HTTPRequestParser {
             case .success(let field): headers.add(field.0, field.1)
             }
         }
-        return interpret(method: method, target: targetBytes, minorVersion: minorVersion, headers: headers)
+        return interpret(method: method, target: targetBytes, impliedSlash: impliedSlash, minorVersion: minorVersion, headers: headers)
+    }
+
+    /// The path and query of an absolute-form target `http(s)://authority[path][?query]` (RFC 9112 §3.2.2),
+    /// whose authority must be a valid host without userinfo (RFC 9110 §4.2.4) and must not be empty (§4.2.1).
+    static func absoluteFormPath(_ target: Slice<UnsafeBufferPointer<UInt8>>) -> Result<Slice<UnsafeBufferPointer<UInt8>>, HTTPParseError> {
+        let invalid = HTTPParseError.bad("invalid_target", "The request target must be an absolute path or an http(s) URI.")
+        var i = target.startIndex
+        let scheme: [UInt8]
+        if target.count >= 7, target.prefix(7).map(ASCII.lower).elementsEqual("http://".utf8) {
+            scheme = Array("http://".utf8)
+        } else if target.count >= 8, target.prefix(8).map(ASCII.lower).elementsEqual("https://".utf8) {
+            scheme = Array("https://".utf8)
+        } else {
+            return .failure(invalid)
+        }
+        i += scheme.count
+        var authorityEnd = i
+        while authorityEnd < target.endIndex, target[authorityEnd] != ASCII.slash, target[authorityEnd] != ASCII.question {
+            authorityEnd += 1
+        }
+        let authority = target[i..<authorityEnd]
+        guard !authority.isEmpty, isValidHost(authority) else { return .failure(invalid) }
+        return .success(target[authorityEnd...])
+    }
+
+    /// Host = uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): an IP-literal in brackets, or a reg-name /
+    /// IPv4 address of unreserved, sub-delims and percent-encoded bytes; the port is digits. Empty is allowed.
+    static func isValidHost<C: Collection>(_ host: C) -> Bool where C.Element == UInt8, C.Index == Int {
+        var i = host.startIndex
+        if i < host.endIndex, host[i] == UInt8(ascii: "[") {
+            // IP-literal: IPv6address or IPvFuture, checked for its alphabet (hex digits, ":", ".", "v", sub-delims).
+            i += 1
+            let start = i
+            while i < host.endIndex, host[i] != UInt8(ascii: "]") {
+                guard ASCII.ipLiteralByte[Int(host[i])] else { return false }
+                i += 1
+            }
+            guard i < host.endIndex, i > start else { return false }
+            i += 1
+        } else {
+            while i < host.endIndex, host[i] != ASCII.colon {
+                let b = host[i]
+                if b == ASCII.percent {
+                    guard i + 2 < host.endIndex, ASCII.hexValue(host[i + 1]) != nil, ASCII.hexValue(host[i + 2]) != nil else { return false }
+                    i += 3
+                    continue
+                }
+                guard ASCII.regNameByte[Int(b)] else { return false }
+                i += 1
+            }
+        }
+        guard i < host.endIndex else { return true }
+        guard host[i] == ASCII.colon else { return false }
+        let port = host[(i + 1)...]
+        return port.count <= 5 && port.allSatisfy { $0 >= 48 && $0 <= 57 }
     }
 
     static func parseFieldLine(_ line: UnsafeBufferPointer<UInt8>) -> Result<(String, String), HTTPParseError> {
@@ -293,9 +364,10 @@ struct HTTPRequestParser {
         return .success((name, value))
     }
 
-    private static func interpret(method: HTTPMethod, target: Slice<UnsafeBufferPointer<UInt8>>, minorVersion: Int, headers: HTTPHeaders) -> Result<RequestHead, HTTPParseError> {
+    private static func interpret(method: HTTPMethod, target: Slice<UnsafeBufferPointer<UInt8>>, impliedSlash: Bool, minorVersion: Int, headers: HTTPHeaders) -> Result<RequestHead, HTTPParseError> {
         // One pass over the fields for everything framing and connection handling need.
         var hostCount = 0
+        var hostIsValid = true
         var connectionClose = false
         var connectionKeepAlive = false
         var transferEncodings: [String] = []
@@ -305,6 +377,7 @@ struct HTTPRequestParser {
             switch name.utf8.count {
             case 4 where name.asciiCaseInsensitiveEquals("Host"):
                 hostCount += 1
+                hostIsValid = hostIsValid && isValidHost(Array(value.utf8))
             case 6 where name.asciiCaseInsensitiveEquals("Expect"):
                 expect = value
             case 10 where name.asciiCaseInsensitiveEquals("Connection"):
@@ -326,6 +399,8 @@ struct HTTPRequestParser {
             return .failure(.bad("invalid_host", hostCount == 0 ? "The Host header is missing." : "More than one Host header."))
         }
         if hostCount > 1 { return .failure(.bad("invalid_host", "More than one Host header.")) }
+        // RFC 9112 §3.2: a Host header with an invalid field value MUST get 400.
+        if !hostIsValid { return .failure(.bad("invalid_host", "The Host header is not a valid host and port.")) }
         let keepAlive = minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
 
         var framing = BodyFraming.none
@@ -366,7 +441,7 @@ struct HTTPRequestParser {
 
         return .success(RequestHead(
             method: method,
-            target: String(decoding: UnsafeBufferPointer(rebasing: target), as: UTF8.self),
+            target: (impliedSlash ? "/" : "") + String(decoding: UnsafeBufferPointer(rebasing: target), as: UTF8.self),
             minorVersion: minorVersion,
             headers: headers,
             keepAlive: keepAlive,

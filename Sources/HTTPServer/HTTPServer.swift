@@ -91,6 +91,8 @@ public final class HTTPServer: Sendable {
     public var queuedRequests: Int { core.workers.queued }
     /// Worker threads running a handler now.
     public var busyWorkers: Int { core.workers.busy }
+    /// Request bodies of 64 KiB or more received since start (the memory trimmer looks at it).
+    public var largeBodiesReceived: Int { core.largeBodies.load(ordering: .relaxed) }
 
     /// Graceful shutdown: stop accepting, let in-flight requests finish (answered with
     /// `Connection: close`), close idle connections; after `shutdownTimeout` close the rest.

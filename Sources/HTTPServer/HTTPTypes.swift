@@ -143,6 +143,12 @@ enum ASCII {
     /// with "%" checked separately for two hex digits.
     static let targetByte = alphanumericTable(plus: "-._~!$&'()*+,;=:@/?%")
 
+    /// reg-name bytes (RFC 3986 §3.2.2): unreserved and sub-delims, with "%" checked separately.
+    static let regNameByte = alphanumericTable(plus: "-._~!$&'()*+,;=")
+
+    /// Bytes inside the brackets of an IP-literal (RFC 3986 §3.2.2): IPv6 and IPvFuture.
+    static let ipLiteralByte = alphanumericTable(plus: "-._~!$&'()*+,;=:")
+
     /// field-vchar / SP / HTAB / obs-text (RFC 9110 §5.5): everything but control bytes and DEL.
     static let fieldValueByte: [Bool] = {
         var table = [Bool](repeating: true, count: 256)

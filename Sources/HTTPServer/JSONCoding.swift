@@ -10,7 +10,8 @@ public enum JSONCoding {
         return Array(try encoder.encode(value))
     }
 
-    /// Decodes a request body strictly: the JSON must be well-formed (no duplicate keys, bounded depth),
+    /// Decodes a request body strictly: the JSON must be well-formed (no duplicate keys, bounded depth,
+    /// members and values within `JSONValue.Limits`, checked while parsing),
     /// must decode as `T`, and must not contain fields that `T` does not know (found by encoding the
     /// result again and comparing key sets). Every failure is a 400 `HTTPError` naming the field.
     public static func decode<T: Codable>(_ type: T.Type, from bytes: [UInt8], maxDepth: Int = 32) throws -> T {
@@ -19,6 +20,7 @@ public enum JSONCoding {
             tree = try JSONValue.parse(bytes, maxDepth: maxDepth)
         } catch {
             if error.isNUL { throw HTTPError(.badRequest, code: "invalid_characters", message: error.message, field: error.path) }
+            if error.isTooComplex { throw HTTPError(.badRequest, code: "json_too_complex", message: error.message) }
             throw HTTPError(.badRequest, code: "invalid_json", message: error.message, field: error.path)
         }
         let decoder = JSONDecoder()

@@ -15,6 +15,18 @@ public indirect enum JSONValue: Equatable, Sendable {
         public let path: String?
         /// The document is well-formed but a string holds NUL (refused: it cannot reach PostgreSQL).
         public var isNUL = false
+        /// The document has more members or values than `Limits` allow (refused before it is decoded).
+        public var isTooComplex = false
+    }
+
+    /// Bounds on the work one request body may cause. No request of ours has more than a few dozen
+    /// fields per object or more than 5,000 items of three values, so a document beyond these is refused
+    /// as soon as the parser reaches the limit — before the rest is materialised or decoded.
+    public enum Limits {
+        /// Members of one object (unknown keys included).
+        public static let maxObjectMembers = 256
+        /// Values in the whole document (strings, numbers, literals, arrays and objects).
+        public static let maxValues = 50_000
     }
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = 32) throws(ParseError) -> JSONValue {
@@ -30,6 +42,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         let bytes: [UInt8]
         let maxDepth: Int
         var index = 0
+        var values = 0
 
         init(bytes: [UInt8], maxDepth: Int) {
             self.bytes = bytes
@@ -49,6 +62,10 @@ public indirect enum JSONValue: Equatable, Sendable {
 
         mutating func parseValue(depth: Int, path: String) throws(ParseError) -> JSONValue {
             guard depth <= maxDepth else { throw fail("JSON nested deeper than \(maxDepth) levels.", path) }
+            values += 1
+            guard values <= Limits.maxValues else {
+                throw ParseError(message: "The JSON document has more than \(Limits.maxValues) values.", path: nil, isTooComplex: true)
+            }
             guard index < bytes.count else { throw fail("Unexpected end of JSON.") }
             switch bytes[index] {
             case UInt8(ascii: "{"): return try parseObject(depth: depth, path: path)
@@ -75,6 +92,9 @@ public indirect enum JSONValue: Equatable, Sendable {
             while true {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("Expected a string key in a JSON object.", path) }
+                guard object.count < Limits.maxObjectMembers else {
+                    throw ParseError(message: "A JSON object has more than \(Limits.maxObjectMembers) members.", path: nil, isTooComplex: true)
+                }
                 let key = try parseString()
                 let keyPath = path.isEmpty ? key : path + "." + key
                 guard object[key] == nil else { throw fail("Duplicate key in a JSON object.", keyPath) }

@@ -17,6 +17,9 @@ public struct Request: Sendable {
     public let requestID: String
     /// The peer address, without port.
     public let remoteAddress: String
+    /// What the route's `Admission.admit` returned before the body was read (e.g. the session's
+    /// principal); nil for requests without a body or routes without admission.
+    public let admitted: (any Sendable)?
     /// How the request arrived: plain, or over TLS with or without a verified client certificate.
     public let transport: Transport
 
@@ -37,8 +40,9 @@ public struct Request: Sendable {
     public init(
         method: HTTPMethod, target: String, minorVersion: Int = 1, headers: HTTPHeaders = [:], body: [UInt8] = [],
         parameters: [String: String] = [:], route: String = "unmatched", requestID: String = "test", remoteAddress: String = "127.0.0.1",
-        transport: Transport = .plain
+        admitted: (any Sendable)? = nil, transport: Transport = .plain
     ) {
+        self.admitted = admitted
         self.method = method
         self.target = target
         self.minorVersion = minorVersion

@@ -13,6 +13,23 @@ public enum RouteHandler: Sendable {
     case deferred(@Sendable (Request, Responder) throws -> Void)
 }
 
+/// Who may send a body to a route, decided from the request head before any of the body is read, so
+/// that a client without credentials cannot make the server hold its body (and `100 Continue` is sent
+/// only to admitted requests). Requests without a body skip it: their handler checks access as usual.
+public struct Admission: Sendable {
+    /// On the event loop, from the head alone and without I/O (is a credential there at all?):
+    /// a response refuses the request.
+    public var screen: (@Sendable (Request) -> Response?)?
+    /// On a worker, from the head alone (it may query the database): returns what the handler finds in
+    /// `Request.admitted`, or throws to refuse (the error becomes the answer).
+    public var admit: (@Sendable (Request) throws -> (any Sendable)?)?
+
+    public init(screen: (@Sendable (Request) -> Response?)? = nil, admit: (@Sendable (Request) throws -> (any Sendable)?)? = nil) {
+        self.screen = screen
+        self.admit = admit
+    }
+}
+
 /// One entry of the route table.
 public struct Route: Sendable {
     public let method: HTTPMethod
@@ -23,17 +40,21 @@ public struct Route: Sendable {
     /// Overrides the server's body limit for this route.
     public let maxBodyBytes: Int?
     public let execution: Execution
+    /// Decides access from the head before a body is read; nil admits every body within the limit.
+    public let admission: Admission?
 
-    public init(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, execution: Execution = .worker, handler: RouteHandler) {
+    public init(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, execution: Execution = .worker, admission: Admission? = nil, handler: RouteHandler) {
         self.method = method
         self.pattern = pattern
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
         self.execution = execution
+        self.admission = admission
     }
 
-    public init(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, execution: Execution = .worker, _ respond: @escaping @Sendable (Request) throws -> Response) {
-        self.init(method, pattern, maxBodyBytes: maxBodyBytes, execution: execution, handler: .respond(respond))
+    public init(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, execution: Execution = .worker, admission: Admission? = nil,
+                _ respond: @escaping @Sendable (Request) throws -> Response) {
+        self.init(method, pattern, maxBodyBytes: maxBodyBytes, execution: execution, admission: admission, handler: .respond(respond))
     }
 }
 

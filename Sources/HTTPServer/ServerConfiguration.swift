@@ -14,6 +14,12 @@ public struct ServerConfiguration: Sendable {
     public var maxQueuedRequests = 4096
     /// Open connections at most; beyond it new connections get a 503 and are closed.
     public var maxConnections = 10_000
+    /// Open connections per client address (IPv6: per /64) at most; beyond it new ones get a 429 and are
+    /// closed. 0: no limit.
+    public var maxConnectionsPerAddress = 512
+    /// Addresses without the per-address limit (reverse proxies that carry many clients); called once per
+    /// accepted connection with the peer address as text.
+    public var isExemptFromAddressLimit: (@Sendable (String) -> Bool)?
     /// Default request body limit; a route may override it.
     public var maxBodyBytes = 1 << 20
     public var parserLimits = HTTPParserLimits()
@@ -21,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var headerTimeout: Duration = .seconds(10)
     /// Longest pause while a body (or a response write) makes no progress.
     public var bodyIdleTimeout: Duration = .seconds(10)
+    /// Time to receive a whole request body, from the end of its head, however steadily it trickles
+    /// (1 MiB at 140 kbit/s still fits in the default).
+    public var bodyTimeout: Duration = .seconds(60)
     /// How long an idle keep-alive connection stays open.
     public var keepAliveTimeout: Duration = .seconds(60)
     /// Graceful shutdown: after this, open connections are closed.
@@ -44,7 +53,7 @@ public struct ServerConfiguration: Sendable {
 
     /// How often time-outs are checked: a quarter of the shortest, between 5 ms and 250 ms.
     var sweepIntervalMilliseconds: Int32 {
-        let shortest = [headerTimeout, bodyIdleTimeout, keepAliveTimeout].map(\.nanoseconds).min() ?? 1_000_000_000
+        let shortest = [headerTimeout, bodyIdleTimeout, bodyTimeout, keepAliveTimeout].map(\.nanoseconds).min() ?? 1_000_000_000
         return Int32(clamping: min(250, max(5, Int(shortest / 4_000_000))))
     }
 }

@@ -37,8 +37,10 @@ public final class RecordingGateway: Sendable {
     private let server: HTTPServer
     public let token: String
 
-    /// `script(reference, attempt)`: attempt counts from 1 for each reference.
-    public init(token: String = "gateway-token", workerThreads: Int = 8, port: Int = 0,
+    /// `script(reference, attempt)`: attempt counts from 1 for each reference. With `deduplicates`, the
+    /// gateway behaves like a provider that deduplicates by our reference (webhook `Idempotency-Key`,
+    /// seven `foreign_id`): a reference accepted before is answered as accepted again but not delivered again.
+    public init(token: String = "gateway-token", workerThreads: Int = 8, port: Int = 0, deduplicates: Bool = false,
                 script: @escaping @Sendable (_ reference: String, _ attempt: Int) -> Behaviour = { _, _ in .accept }) throws {
         self.token = token
         var configuration = ServerConfiguration()
@@ -64,6 +66,7 @@ public final class RecordingGateway: Sendable {
             switch behaviour {
             case .accept, .slow:
                 shared.mutex.withLock { s in
+                    if deduplicates && s.acceptedCount[reference] != nil { return }
                     s.accepted.append(Message(reference: reference, to: to, text: text))
                     s.acceptedCount[reference, default: 0] += 1
                 }

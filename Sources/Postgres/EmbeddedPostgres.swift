@@ -16,7 +16,7 @@ public struct EmbeddedPostgres: Sendable {
     let layout: Layout
     let postgresUser: PostgresUser?
     let isRoot: Bool
-    private var runner: CommandRunner { CommandRunner(runAsUser: isRoot ? "postgres" : nil) }
+    var runner: CommandRunner { CommandRunner(runAsUser: isRoot ? "postgres" : nil) }
 
     /// The unix-socket port (only names the socket file; nothing listens on TCP).
     public static let port = 5432
@@ -30,8 +30,10 @@ public struct EmbeddedPostgres: Sendable {
     }
 
     /// Creates the cluster on first use, starts it unless it is already running, and creates the
-    /// database `pickupbox` if it is missing. Returns true when this call started the server (and the
-    /// caller should stop it again); false when it was running already (another process owns it).
+    /// database `pickupbox` if it is missing. Returns true when this call started the server; false when
+    /// it was running already. A `postmaster.pid` whose process is not this cluster's postmaster (gone,
+    /// a zombie, or its pid reused after a restart of the machine or container) is recognised as left by
+    /// a crash and removed, with the socket's lock file. Processes that share the cluster use `acquire()`.
     @discardableResult
     public func start() throws -> Bool {
         let bin = try Self.binDirectory()
@@ -43,14 +45,23 @@ public struct EmbeddedPostgres: Sendable {
             try runner.check(bin + "/initdb", arguments, what: "initdb")
         }
         let startedHere: Bool
-        if try isRunning(bin: bin) {
+        if runningPostmaster() != nil {
             logger.debug("reusing running PostgreSQL cluster", metadata: ["postgres.directory": "\(layout.base)"])
             startedHere = false
         } else {
             startedHere = true
-            let output = try runner.run(bin + "/pg_ctl", [
+            removeStaleLockFiles()
+            var output = try runner.run(bin + "/pg_ctl", [
                 "start", "-w", "-t", "60", "-D", layout.dataDirectory, "-l", layout.logFile, "-o", serverOptions,
             ])
+            // Right after a crash the old server's children may hold its shared memory for a moment.
+            for _ in 0..<5 where output.status != 0 && runningPostmaster() == nil {
+                Thread.sleep(forTimeInterval: 1)
+                removeStaleLockFiles()
+                output = try runner.run(bin + "/pg_ctl", [
+                    "start", "-w", "-t", "60", "-D", layout.dataDirectory, "-l", layout.logFile, "-o", serverOptions,
+                ])
+            }
             guard output.status == 0 else {
                 throw PostgresError(.launcher, reason: """
                     pg_ctl start failed (exit status \(output.status)); a stale postmaster.pid or a second server \
@@ -69,17 +80,31 @@ public struct EmbeddedPostgres: Sendable {
     /// Stops the server (`pg_ctl stop -m fast`); does nothing when it is not running.
     public func stop() throws {
         let bin = try Self.binDirectory()
-        guard try isRunning(bin: bin) else { return }
+        guard runningPostmaster() != nil else { return }
         try runner.check(bin + "/pg_ctl", ["stop", "-m", "fast", "-w", "-t", "60", "-D", layout.dataDirectory], what: "pg_ctl stop")
     }
 
-    /// Restarts the server (`pg_ctl restart -m fast`): existing connections break.
-    public func restart() throws {
+    /// Restarts the server (`pg_ctl restart -m fast`, or `-m immediate`: no clean shutdown, crash recovery
+    /// at start, as after a power cut): existing connections break.
+    public func restart(immediate: Bool = false) throws {
         let bin = try Self.binDirectory()
         try runner.check(bin + "/pg_ctl", [
-            "restart", "-m", "fast", "-w", "-t", "60", "-D", layout.dataDirectory, "-l", layout.logFile, "-o", serverOptions,
+            "restart", "-m", immediate ? "immediate" : "fast", "-w", "-t", "60", "-D", layout.dataDirectory, "-l", layout.logFile, "-o", serverOptions,
         ], what: "pg_ctl restart")
     }
+
+    /// Runs a PostgreSQL server tool (`pg_ctl`, `pg_basebackup`, …) from `binDirectory()`, as the
+    /// `postgres` user when we are root; returns its exit status and output. For tests and drills.
+    public func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let output = try runner.run(try Self.binDirectory() + "/" + name, arguments)
+        return (output.status, output.text)
+    }
+
+    /// The data directory (`<base>/data`).
+    public var dataDirectory: String { layout.dataDirectory }
+
+    /// The unix socket directory.
+    public var socketDirectory: String { layout.socketDirectory }
 
     /// libpq conninfo for `database` over the unix socket, as `user` (the cluster's superuser `postgres`
     /// by default; any role logs in without a password, the socket being private).
@@ -138,10 +163,36 @@ public struct EmbeddedPostgres: Sendable {
         return options
     }
 
-    /// `pg_ctl status`: 0 running, 3 not running, 4 no usable data directory.
-    private func isRunning(bin: String) throws -> Bool {
-        let output = try runner.run(bin + "/pg_ctl", ["status", "-D", layout.dataDirectory])
-        return output.status == 0
+    /// The pid of this cluster's postmaster, or nil when it does not run. `pg_ctl status` is not enough:
+    /// it believes any live process with the pid of `postmaster.pid` — also a zombie, or an unrelated
+    /// process that got the pid after a restart — so the process is checked to be alive and to work in
+    /// this data directory (the postmaster's working directory).
+    func runningPostmaster() -> pid_t? {
+        guard let text = try? String(contentsOfFile: layout.dataDirectory + "/postmaster.pid", encoding: .utf8),
+              let pid = text.split(separator: "\n").first.flatMap({ pid_t($0.trimmingCharacters(in: .whitespaces)) }), pid > 0 else {
+            return nil
+        }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")"), stat[stat.index(after: end)...].trimmingCharacters(in: .whitespaces).first != "Z" else {
+            return nil
+        }
+        let dataDirectory = URL(fileURLWithPath: layout.dataDirectory).resolvingSymlinksInPath().path
+        guard let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"), cwd == dataDirectory else {
+            return nil
+        }
+        return pid
+    }
+
+    /// Removes `postmaster.pid` and the socket's lock file that a crashed server left (only called when
+    /// no postmaster of this cluster runs): PostgreSQL refuses to start while their pid names a live process.
+    private func removeStaleLockFiles() {
+        let socket = layout.socketDirectory + "/.s.PGSQL.\(Self.port)"
+        for path in [layout.dataDirectory + "/postmaster.pid", socket + ".lock", socket] where FileManager.default.fileExists(atPath: path) {
+            if path.hasSuffix("postmaster.pid") {
+                logger.warning("removing postmaster.pid left by a server that is gone (crash or restart)", metadata: ["postgres.directory": "\(layout.base)"])
+            }
+            unlink(path)
+        }
     }
 
     private func logTail() -> String {

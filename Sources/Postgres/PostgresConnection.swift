@@ -237,9 +237,12 @@ public final class PostgresConnection: @unchecked Sendable {
             column: field("c"),  // PG_DIAG_COLUMN_NAME
             serverMessage: field("M")  // PG_DIAG_MESSAGE_PRIMARY
         )
-        if isBroken || error.invalidatesConnection {
+        // The server puts a SQLSTATE on every error it sends (protocol 3). An error without one was made by
+        // libpq itself — the socket broke, the stream made no sense, no result came — even when PQstatus
+        // still reads OK (seen under `pg_ctl restart -m immediate`): the connection cannot be trusted.
+        if isBroken || error.invalidatesConnection || error.sqlState == nil {
             error.kind = .connectionLost
-            error.reason = "\(context) failed: connection to the server was lost"
+            error.reason = "\(context) failed: connection to the server was lost or broke (\(error.sqlState == nil ? "client-side failure" : "server closed it"))"
             if error.serverMessage == nil, let handle {
                 error.serverMessage = Self.firstLine(PQerrorMessage(handle))
             }

@@ -6,6 +6,8 @@ import Logging
 /// never do. `SMSProviderFactory` logs a warning whenever it is selected.
 public struct ConsoleProvider: SMSProvider {
     public let name = "console"
+    /// Nothing is sent twice: the console has no connection to lose.
+    public let deduplicatesByReference = true
     let logger: Logger
 
     public init(logger: Logger) {

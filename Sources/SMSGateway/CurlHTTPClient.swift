@@ -126,6 +126,8 @@ public final class CurlHTTPClient: @unchecked Sendable {
             return make(.tls, "TLS handshake with the gateway failed")
         case CURLE_FILESIZE_EXCEEDED:
             return make(.bodyTooLarge, "reply larger than the configured maximum")
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE:
+            return make(.replyLost, "the connection broke before the gateway's reply was complete")
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
             return make(.invalidConfiguration, "gateway URL is not a valid http(s) URL")
         default:

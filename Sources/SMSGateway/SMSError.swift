@@ -17,7 +17,10 @@ public struct SMSError: Error, Sendable, CustomStringConvertible {
         case httpStatus(Int)
         /// The gateway answered with a 3xx; redirects are never followed.
         case redirect(Int)
-        /// The reply was cut off or could not be parsed.
+        /// The connection closed or broke after the request was sent and before a complete reply (curl 52,
+        /// 56, 18): the gateway may have taken the message or not.
+        case replyLost
+        /// The reply could not be parsed.
         case unreadableBody
         /// The reply was larger than `GatewayConfiguration.maxResponseBytes`; the transfer was aborted.
         case bodyTooLarge
@@ -55,14 +58,21 @@ public struct SMSError: Error, Sendable, CustomStringConvertible {
     ///
     /// DNS counts as retryable because resolver failures are usually transient (a restarting resolver,
     /// a network blip); a misspelt host name keeps failing and surfaces through the dispatcher's attempt limit.
-    /// `unreadableBody` and `bodyTooLarge` are not retryable: the gateway may have accepted the message,
-    /// and sending it again could deliver it twice. TLS and redirects point at a configuration problem.
+    /// `replyLost`, `unreadableBody` and `bodyTooLarge` are not retryable here: the gateway may have accepted
+    /// the message, and sending it again could deliver it twice — unless the provider deduplicates by our
+    /// reference (see `isRetryable(providerDeduplicates:)`). TLS and redirects point at a configuration problem.
     public var isRetryable: Bool {
         switch kind {
         case .dns, .connect, .timeout, .rateLimited, .temporaryFailure: true
         case .httpStatus(let status): status >= 500 || status == 408
-        case .tls, .redirect, .unreadableBody, .bodyTooLarge, .invalidConfiguration, .rejected: false
+        case .tls, .redirect, .replyLost, .unreadableBody, .bodyTooLarge, .invalidConfiguration, .rejected: false
         }
+    }
+
+    /// Whether to send again, for a provider that does (`true`) or does not deduplicate by our reference:
+    /// a lost reply is retried like a time-out when a second request cannot deliver the message twice.
+    public func isRetryable(providerDeduplicates: Bool) -> Bool {
+        isRetryable || (providerDeduplicates && kind == .replyLost)
     }
 
     /// Kind, HTTP status, curl code, provider code and reason; never message data, tokens or bodies.

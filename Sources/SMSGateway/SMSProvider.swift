@@ -21,8 +21,11 @@ public struct OutgoingSMS: Sendable {
 public protocol SMSProvider: Sendable {
     /// `webhook`, `seven`, `twilio` or `console`: for logs and metrics.
     var name: String { get }
+    /// True when the gateway deduplicates by `OutgoingSMS.reference`, so that sending a message again
+    /// after a lost reply cannot deliver it twice (webhook `Idempotency-Key`, seven `foreign_id`).
+    var deduplicatesByReference: Bool { get }
     /// Hands the message to the gateway and returns the gateway's message id, when it gives one.
-    /// Throws `SMSError`; `isRetryable` tells the dispatcher whether to try again later.
+    /// Throws `SMSError`; `isRetryable(providerDeduplicates:)` tells the dispatcher whether to try again later.
     func send(_ message: OutgoingSMS) throws(SMSError) -> String?
 }
 

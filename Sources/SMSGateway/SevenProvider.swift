@@ -18,6 +18,8 @@ import Logging
 /// message) and echoes `foreign_id` (our reference) there; `callbackURL` is therefore not sent.
 public struct SevenProvider: HTTPSMSProvider {
     public let name = "seven"
+    /// Our reference travels as `foreign_id`.
+    public let deduplicatesByReference = true
     public static let defaultURL = "https://gateway.seven.io/api/sms"
     let url: String
     let apiKey: String

@@ -9,6 +9,8 @@ import Logging
 /// went out, which is why only the dispatcher decides about retries.
 public struct TwilioProvider: HTTPSMSProvider {
     public let name = "twilio"
+    /// Twilio's Messages API takes no idempotency key.
+    public let deduplicatesByReference = false
     public static let defaultBaseURL = "https://api.twilio.com"
     let baseURL: String
     let accountSID: String

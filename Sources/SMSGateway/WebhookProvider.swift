@@ -5,6 +5,8 @@ import Logging
 /// A 2xx answer may carry `{"id": "…"}`, the gateway's message id.
 public struct WebhookProvider: HTTPSMSProvider {
     public let name = "webhook"
+    /// Our reference travels as `reference` and `Idempotency-Key`.
+    public let deduplicatesByReference = true
     let url: String
     let token: String
     public let client: CurlHTTPClient

@@ -224,13 +224,22 @@ struct SimpleHTTPClient: Sendable {
         self.token = token
     }
 
-    func json(_ method: String, _ path: String, _ body: [String: Any]) -> (Int, [String: Any]) {
+    /// A write as a box makes it: with an `Idempotency-Key`, sent again with the same key when the answer is
+    /// lost or is a 503 (its commit may have gone through), so the box gets the answer of the first attempt.
+    func json(_ method: String, _ path: String, _ body: [String: Any], attempts: Int = 3) -> (Int, [String: Any]) {
         let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
-        guard let (status, reply) = request(method, path, body: Array(data)) else { return (0, [:]) }
+        let key = UUID().uuidString.lowercased()
+        var result: (Int, [UInt8])?
+        for attempt in 1...max(1, attempts) {
+            result = request(method, path, body: Array(data), headers: ["Idempotency-Key: \(key)"])
+            if let status = result?.0, status != 503 { break }
+            if attempt < attempts { Thread.sleep(forTimeInterval: Double(attempt)) }
+        }
+        guard let (status, reply) = result else { return (0, [:]) }
         return (status, (try? JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any]) ?? [:])
     }
 
-    func request(_ method: String, _ path: String, body: [UInt8]? = nil, timeout: Double = 15) -> (Int, [UInt8])? {
+    func request(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [String] = [], timeout: Double = 15) -> (Int, [UInt8])? {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = port.bigEndian
@@ -244,6 +253,7 @@ struct SimpleHTTPClient: Sendable {
         guard connected == 0 else { return nil }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n"
         if let body { head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        for header in headers { head += header + "\r\n" }
         let bytes = Array((head + "\r\n").utf8) + (body ?? [])
         var sent = 0
         while sent < bytes.count {

@@ -16,7 +16,7 @@ enum OperatorDatabase {
         let config = try common.configuration()
         let logger = bootstrapLogging(config)
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
-        defer { try? database.embedded?.stop() }
+        defer { database.release() }
         try database.migrate(config, logger: logger)
         let pool = PostgresPool(configuration: PostgresConfiguration(connectionString: database.connectionString, poolSize: 1), logger: logger)
         defer { pool.shutdown() }

@@ -1,5 +1,6 @@
 import App
 import ArgumentParser
+import CSystem
 import Foundation
 import HTTPServer
 import Logging
@@ -75,6 +76,9 @@ struct Serve: ParsableCommand {
     }
 
     func run() throws {
+        // Before any other thread exists: memory of large request bodies goes back to the kernel
+        // (BENCHMARKS.md, "Memory after large bodies").
+        csystem_tune_malloc(2, 128 * 1024, 128 * 1024)
         // Signals are taken synchronously by this thread (sigwait); block them before any other thread starts.
         let signals = SignalWaiter(signals: [SIGTERM, SIGINT])
         signal(SIGPIPE, SIG_IGN)
@@ -89,7 +93,7 @@ struct Serve: ParsableCommand {
                 "migrations.directory": "\(config.migrationsDirectory)", "migrations.found": "\(shipped)", "migrations.built": "\(config.build.migrationLevel)"])
         }
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
-        defer { try? database.embedded?.stop() }
+        defer { database.release() }
         try database.migrate(config, logger: logger)
         if demo { try SeedDemo.seed(connectionString: database.connectionString, logger: logger) }
         let app = try Application(configuration: config, connectionString: database.connectionString, logger: logger, registry: registry)
@@ -105,8 +109,11 @@ struct Serve: ParsableCommand {
         let shownHost = config.host.contains(":") ? "[\(config.host)]" : config.host
         logger.notice("pickupbox is serving", metadata: ["url": "http://\(shownHost):\(app.port)"])
 
+        let trimmer = MemoryTrimmer(server: app.server, logger: logger)
+        trimmer.start()
         let received = signals.wait()
         logger.notice("shutting down", metadata: ["signal": "\(received)"])
+        trimmer.stop()
         app.shutdown()
         config.logSink.flush()
     }
@@ -121,7 +128,7 @@ struct Migrate: ParsableCommand {
         let config = try common.configuration()
         let logger = bootstrapLogging(config)
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
-        defer { try? database.embedded?.stop() }
+        defer { database.release() }
         let applied = try database.migrate(config, logger: logger)
         print(applied.isEmpty ? "database is up to date" : "applied \(applied.count) migration(s): " + applied.map(\.name).joined(separator: ", "))
     }
@@ -136,7 +143,7 @@ struct SeedDemo: ParsableCommand {
         let config = try common.configuration()
         let logger = bootstrapLogging(config)
         let database = try DatabaseBootstrap.prepare(config, logger: logger)
-        defer { try? database.embedded?.stop() }
+        defer { database.release() }
         try database.migrate(config, logger: logger)
         try Self.seed(connectionString: database.connectionString, logger: logger)
     }

@@ -212,6 +212,13 @@ struct ApplicationTests {
         let number = created["vorgangsnummer"] as? String ?? "?"
         #expect(letter["statusUrl"] as? String == "http://127.0.0.1:8080/status?vn=\(number)")
         #expect((letter["vorgangsnummerDisplay"] as? String)?.contains("-") == true)
+        // Written in the applicant's language where the app has it; the number read back grouped.
+        #expect(letter["smsLanguage"] as? String == "de")
+        // An English-speaking applicant's letter (and its QR code) opens the English status page.
+        let (_, english) = client.json("POST", "/api/v1/applications", json: town.applicationBody(["smsLanguage": "en"]))
+        let englishLetter = client.json("GET", "/api/v1/applications/\(english["id"] as? String ?? "")/letter").1
+        #expect(englishLetter["statusUrl"] as? String == "http://127.0.0.1:8080/status?vn=\(english["vorgangsnummer"] as? String ?? "?")&lang=en")
+        #expect(client.json("GET", "/api/v1/applications/\(created["id"] as? String ?? "")").1["mobileNumberDisplay"] as? String == "+49 171 1234567")
     }
 }
 

@@ -7,8 +7,8 @@ import Postgres
 import Testing
 
 /// A box controller's POST with its token.
-func boxPost(_ port: Int, token: String, _ path: String, json: [String: Any]) -> (Int, [String: Any], TestClient.Reply?) {
-    boxRequest(port, token: token, "POST", path, json: json)
+func boxPost(_ port: Int, token: String, _ path: String, json: [String: Any], headers: [String] = []) -> (Int, [String: Any], TestClient.Reply?) {
+    boxRequest(port, token: token, "POST", path, json: json, headers: headers)
 }
 
 @Suite("Loading at the box")

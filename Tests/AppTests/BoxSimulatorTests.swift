@@ -1,7 +1,10 @@
 @testable import App
 import Foundation
+import HTTPServer
 import HTTPTestSupport
+import Logging
 import Postgres
+import Synchronization
 import Testing
 
 @Suite("pickupbox box-sim")
@@ -58,6 +61,47 @@ struct BoxSimulatorTests {
         again.say("quit")
         #expect(again.waitForExit())
         #expect(!again.transcript.contains("to_load compartment"))
+    }
+}
+
+@Suite("pickupbox box-sim writes")
+struct BoxSimulatorWriteTests {
+    /// Every write carries an Idempotency-Key, and a 503 is answered by sending the same request with the
+    /// same key again (the first attempt may have been committed) (issue #14 §1.9).
+    @Test func sendsAnIdempotencyKey_andRetriesA503WithTheSameKey() throws {
+        let keys = Mutex<[String]>([])
+        var logger = Logger(label: "stub-box-server")
+        logger.logLevel = .critical
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.eventLoops = 1
+        configuration.accessLog = false
+        let server = HTTPServer(configuration: configuration, router: Router([
+            Route(.GET, "/api/v1/box/assignments") { _ in .json(bytes: Array(#"{"cursor":0,"changes":[]}"#.utf8)) },
+            Route(.POST, "/api/v1/box/loading") { request in
+                let count = keys.withLock { k -> Int in
+                    k.append(request.headers["Idempotency-Key"] ?? "")
+                    return k.count
+                }
+                if count == 1 { return .error(.serviceUnavailable, code: "database_unavailable", message: "later") }
+                return .json(bytes: Array(#"{"compartmentNumber":7,"contents":["document"]}"#.utf8))
+            },
+            Route(.POST, "/api/v1/box/events") { _ in .json(bytes: Array(#"{"state":"ready_in_box"}"#.utf8)) },
+        ]), logger: logger)
+        try server.start()
+        defer { server.shutdown() }
+        let cursorFile = NSTemporaryDirectory() + "box-sim-\(UUID().uuidString).cursor"
+        defer { try? FileManager.default.removeItem(atPath: cursorFile) }
+        let sim = try Simulator(port: server.port, token: String(repeating: "t", count: 32), cursorFile: cursorFile)
+        defer { sim.stop() }
+        try #require(sim.waitFor("box simulator ready"), "\(sim.transcript)")
+        sim.say("load L01X00T47")
+        #expect(sim.waitFor("opening compartment 7"), "\(sim.transcript)")
+        sim.say("quit")
+        let sent = keys.withLock { $0 }
+        #expect(sent.count == 2)
+        #expect(sent.first?.isEmpty == false)
+        #expect(Set(sent).count == 1, "the retry carries the same key")
     }
 }
 

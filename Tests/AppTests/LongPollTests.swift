@@ -16,8 +16,8 @@ extension AuthorityFixture {
 }
 
 /// A box controller's request over real HTTP, with its token: (status, JSON object, reply).
-func boxRequest(_ port: Int, token: String, _ method: String, _ path: String, json: [String: Any]? = nil, timeout: Double = 15) -> (Int, [String: Any], TestClient.Reply?) {
-    var headers = ["Authorization: Bearer \(token)"]
+func boxRequest(_ port: Int, token: String, _ method: String, _ path: String, json: [String: Any]? = nil, headers extra: [String] = [], timeout: Double = 15) -> (Int, [String: Any], TestClient.Reply?) {
+    var headers = ["Authorization: Bearer \(token)"] + extra
     var body: String?
     if let json {
         headers.append("Content-Type: application/json")

@@ -9,6 +9,12 @@ import Testing
 
 @Suite("Operations endpoints")
 struct OperationsTests {
+    @Test func readURL_isAStandbyOfDatabaseURL_andRefusedWithoutIt() throws {
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["DATABASE_READ_URL": "host=/standby dbname=x"]) }
+        let both = try AppConfiguration.load(from: ["DATABASE_URL": "host=/a,/b dbname=x target_session_attrs=read-write", "DATABASE_READ_URL": "host=/b dbname=x"])
+        #expect(both.databaseReadURL == "host=/b dbname=x")
+    }
+
     @Test func healthAnswersWithoutTheDatabase() throws {
         let app = try AppFixture.make(AppFixture.makeConfiguration(), connectionString: "host=/nonexistent-pickupbox port=1 dbname=x connect_timeout=1")
         defer { app.shutdown() }
@@ -194,5 +200,23 @@ struct ConfigurationTests {
         #expect(c.databaseURL == "postgres://u:p@db/x")
         #expect(c.sms.gateway.configuration.token == "postgres://u:p@db/x")
         #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["METRICS_TOKEN_FILE": "/nonexistent/file"]) }
+    }
+}
+
+@Suite("Database failures become 503")
+struct DatabaseFailureTests {
+    @Test func clientSideDatabaseFailure_answers503WithRetryAfter_not500() throws {
+        let server = try MisbehavingPostgres()
+        defer { server.stop() }
+        let app = try AppFixture.make(AppFixture.makeConfiguration(), connectionString: server.connectionString)
+        defer { app.shutdown() }
+        let client = try TestClient(port: app.port)
+        let cookie = "Cookie: pickupbox_session=\(UUID().uuidString.lowercased()).\(String(repeating: "a", count: 43))"
+        for _ in 0..<2 {
+            let reply = try #require(client.request("GET", "/api/v1/applications", headers: [cookie]))
+            #expect(reply.status == 503)
+            #expect(reply.header("Retry-After") == "2")
+            #expect(reply.text.contains(#""error":"database_unavailable""#))
+        }
     }
 }

@@ -202,11 +202,14 @@ struct PageDataTests {
         #expect(ids("collectedOn=\(today)").isEmpty)
         #expect(ids("locked=true").isEmpty)
         #expect(Set(ids("locked=false")) == [id, other.lowercased()])
+        func assignmentLocked() -> Bool? { (client.json("GET", "/api/v1/applications/\(doc.applicationID)").1["assignment"] as? [String: Any])?["locked"] as? Bool }
+        #expect(assignmentLocked() == false)
         // Five wrong PINs lock the compartment.
         for n in 0..<5 {
             _ = boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": String(format: "%06d", (Int(doc.pin) ?? 0) + 1 + n)])
         }
         #expect(ids("locked=true") == [id])
+        #expect(assignmentLocked() == true)   // the detail says so itself
         let deadline = try #require(client.json("GET", "/api/v1/applications/\(doc.applicationID)").1["pickupDeadline"] as? String)
         #expect(ids("state=ready_in_box&pickupDeadline=\(deadline)") == [id])
         #expect(client.json("GET", "/api/v1/applications?deliveredOn=gestern").0 == 400)

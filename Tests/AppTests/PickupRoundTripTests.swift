@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import HTTPTestSupport
 import Postgres
+import Synchronization
 import Testing
 
 /// The pickup steps read without a lock and write through `pickup_start` / `pickup_verify` (migration
@@ -77,6 +78,51 @@ struct PickupRoundTripTests {
         #expect(expired.value == 7)
         let events = try app.pool.query("SELECT count(*)::int8 FROM audit_event WHERE action = 'assignment.pickup_verified'").first?.decode(Int.self, at: 0)
         #expect(events == 1)
+    }
+
+    /// With an `Idempotency-Key` both statements of a step run in the key's transaction: a retry (also one
+    /// racing the original) gets the stored answer, and no second attempt is made, recorded or counted.
+    @Test func stepsRetriedWithTheirKey_areAnsweredFromTheStore_withoutASecondAttempt() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 205)
+        let port = app.port
+        let start = ["mobileNumber": "0171 1234567", "pin": doc.pin]
+        let sessions = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            let (status, body, _) = boxPost(port, token: token, "/api/v1/box/pickups", json: start, headers: ["Idempotency-Key: pickup-205"])
+            if status == 201, let id = body["pickupId"] as? String { sessions.withLock { $0.append(id) } }
+        }
+        let ids = sessions.withLock { $0 }
+        #expect(ids.count == 4)
+        #expect(Set(ids).count == 1, "one session, answered four times")
+        let path = "/api/v1/box/pickups/\(try #require(ids.first))/factors"
+        let factors: [String: Any] = ["pinLetterConfirmed": true, "dateOfBirth": "15.03.1990"]
+        #expect(boxPost(port, token: token, path, json: factors, headers: ["Idempotency-Key: open-205"]).0 == 200)
+        let retry = boxPost(port, token: token, path, json: factors, headers: ["Idempotency-Key: open-205"])
+        #expect(retry.0 == 200)
+        #expect(retry.2?.header("Idempotent-Replayed") == "true")
+        #expect(boxPost(port, token: token, path, json: ["pinLetterConfirmed": true, "dateOfBirth": "16.03.1990"],
+                        headers: ["Idempotency-Key: open-205"]).1["error"] as? String == "idempotency_key_reused")
+        let outcomes = try app.pool.query("SELECT outcome FROM pickup_attempt WHERE box_id = \(box) ORDER BY at").map { try $0.decode(String.self, at: 0) }
+        #expect(outcomes == ["pin_accepted", "factors_accepted"])
+        #expect(try app.pool.query("SELECT count(*)::int8 FROM pickup_session WHERE box_id = \(box)").first?.decode(Int.self, at: 0) == 1)
+        let events = try app.pool.query("SELECT count(*)::int8 FROM audit_event WHERE action = 'assignment.pickup_verified'").first?.decode(Int.self, at: 0)
+        #expect(events == 1)
+    }
+
+    /// A refusal is not stored: the box's retry after a lost refusal is a new guess, counted as such.
+    @Test func aRefusalWithAKey_isCountedAndNotStored() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 206)
+        let wrong = ["mobileNumber": "0171 1234567", "pin": doc.pin == "000000" ? "000001" : "000000"]
+        for _ in 0..<2 {
+            let reply = boxPost(app.port, token: token, "/api/v1/box/pickups", json: wrong, headers: ["Idempotency-Key: wrong-206"])
+            #expect(reply.0 == 403)
+            #expect(reply.2?.header("Idempotent-Replayed") == nil)
+        }
+        #expect(try Self.failedAttempts(app, try Self.loaded(app).id) == 2)
     }
 
     @Test func anUnknownToken_isAnswered401_beforeBadInput() throws {

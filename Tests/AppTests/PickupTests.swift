@@ -62,6 +62,35 @@ struct PickupTests {
         #expect(boxPost(app.port, token: token, "/api/v1/box/pickups/\(id)/factors", json: ["pinLetterConfirmed": true, "dateOfBirth": "15.03.1990"]).0 == 409)
     }
 
+    /// The box lost the answer that names the compartment (a 503 whose commit went through, a dropped
+    /// connection): sent again with the same Idempotency-Key, the request gets the same answer, and the
+    /// door opens (issue #14 §1.9).
+    @Test func aRetryWithTheSameIdempotencyKey_getsTheSameAnswer_insteadOfARefusal() throws {
+        let (app, town, box, token) = try Self.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 103)
+        let start = ["mobileNumber": "0171 1234567", "pin": doc.pin]
+        let (status, session, _) = boxPost(app.port, token: token, "/api/v1/box/pickups", json: start, headers: ["Idempotency-Key: start-1"])
+        #expect(status == 201)
+        let again = boxPost(app.port, token: token, "/api/v1/box/pickups", json: start, headers: ["Idempotency-Key: start-1"])
+        #expect(again.0 == 201)
+        #expect(again.1["pickupId"] as? String == session["pickupId"] as? String, "the same session, not a second one")
+        let id = try #require(session["pickupId"] as? String)
+        let factors: [String: Any] = ["pinLetterConfirmed": true, "dateOfBirth": "15.03.1990"]
+        let first = boxPost(app.port, token: token, "/api/v1/box/pickups/\(id)/factors", json: factors, headers: ["Idempotency-Key: open-1"])
+        #expect(first.0 == 200)
+        let retry = boxPost(app.port, token: token, "/api/v1/box/pickups/\(id)/factors", json: factors, headers: ["Idempotency-Key: open-1"])
+        #expect(retry.0 == 200)
+        #expect(retry.1["compartmentNumbers"] as? [Int] == [doc.compartment])
+        #expect(retry.2?.header("Idempotent-Replayed") == "true")
+        // Without the key the session stays used.
+        #expect(boxPost(app.port, token: token, "/api/v1/box/pickups/\(id)/factors", json: factors).0 == 409)
+        // Another box cannot replay this box's answer: keys are scoped to the box.
+        let otherBox = try town.makeBox(app, rows: 1, columns: 1)
+        let other = boxPost(app.port, token: try town.boxToken(app, box: otherBox), "/api/v1/box/pickups/\(id)/factors", json: factors, headers: ["Idempotency-Key: open-1"])
+        #expect(other.0 != 200)
+    }
+
     @Test func renewal_asksForTheCAN_andTheOldDocument() throws {
         let (app, town, box, token) = try Self.setUp()
         defer { app.shutdown() }

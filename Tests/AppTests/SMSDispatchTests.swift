@@ -101,6 +101,42 @@ struct SMSDispatchTests {
         #expect(gateway.acceptedCounts.values.reduce(0, +) == 1)
     }
 
+    /// The gateway took the message but the connection broke before its answer (curl 52), twice: a provider
+    /// that deduplicates by our reference gets it again, and the applicant gets it once (issue #14 §1.7).
+    @Test(arguments: [SMSProviderName.webhook, .seven])
+    func replyLostTwice_isRetried_andDeliveredOnce_whenTheProviderDeduplicates(_ provider: SMSProviderName) throws {
+        let gateway = try RecordingGateway(deduplicates: true)
+        defer { gateway.shutdown() }
+        let proxy = try FaultProxy(upstreamPort: gateway.port) { connection in connection <= 2 ? .loseReply : .pass }
+        defer { proxy.stop() }
+        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway, provider: provider, viaPort: proxy.port) }
+        defer { app.shutdown() }
+        let ids = try SMSFixture.queue(app.pool, count: 1, kind: "ready_in_box")
+        #expect(try SMSFixture.wait { try SMSFixture.count(app.pool, status: "sent") == 1 })
+        let reference = ids[0].uuidString.lowercased()
+        #expect(gateway.attempts[reference] == 3, "\(gateway.attempts)")
+        #expect(gateway.accepted.map(\.reference) == [reference], "delivered exactly once")
+        #expect(try app.pool.query("SELECT attempts FROM sms_message").first?.decode(Int.self, at: 0) == 3)
+    }
+
+    /// Twilio has no idempotency key: a lost answer may mean a delivered message, so it is not sent again.
+    @Test func replyLost_withTwilio_failsAtOnce_andFlagsTheApplication() throws {
+        let gateway = try RecordingGateway()
+        defer { gateway.shutdown() }
+        let proxy = try FaultProxy(upstreamPort: gateway.port) { _ in .loseReply }
+        defer { proxy.stop() }
+        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway, provider: .twilio, viaPort: proxy.port) }
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let client = try town.login(app)
+        let (id, _) = try town.register(client)
+        try SMSFixture.queue(app.pool, count: 1, authorityID: town.authorityID, kind: "ready_in_box", applicationID: UUID(uuidString: id))
+        #expect(try SMSFixture.wait { try SMSFixture.count(app.pool, status: "failed") == 1 })
+        #expect(gateway.attempts.values.reduce(0, +) == 1)
+        #expect(try app.pool.query("SELECT error FROM sms_message").first?.decode(String.self, at: 0).contains("replyLost") == true)
+        #expect(try app.pool.query("SELECT contact_required FROM application WHERE id = \(UUID(uuidString: id))").first?.decode(Bool.self, at: 0) == true)
+    }
+
     @Test func connectionRefused_isRetriedUntilTheMaximumAge_thenFails_andFlagsTheApplication() throws {
         let closed = LoopbackPort.unused()
         let app = try AppFixture.make { c in

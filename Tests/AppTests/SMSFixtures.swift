@@ -11,12 +11,15 @@ enum SMSFixture {
     static let dlrSecret = "dlr-secret-for-tests"
 
     /// Dispatcher on, `provider` (default webhook) at `gateway`, fast retries, no caps in the way.
-    static func configure(_ c: inout AppConfiguration, gateway: RecordingGateway, timeout: Duration = .seconds(2), provider: SMSProviderName = .webhook) {
+    /// `viaPort`: reach the gateway through another port (a `FaultProxy` in front of it).
+    static func configure(_ c: inout AppConfiguration, gateway: RecordingGateway, timeout: Duration = .seconds(2), provider: SMSProviderName = .webhook,
+                          viaPort: Int? = nil) {
+        let port = { (url: String) in viaPort.map { url.replacingOccurrences(of: ":\(gateway.port)", with: ":\($0)") } ?? url }
         let configuration: GatewayConfiguration = switch provider {
-        case .seven: GatewayConfiguration(url: gateway.sevenURL, token: gateway.token, sender: "Stadt", connectTimeout: .seconds(1), totalTimeout: timeout)
-        case .twilio: GatewayConfiguration(url: gateway.twilioBaseURL, token: RecordingGateway.twilioAccount + ":" + gateway.token, sender: "+4915100000000",
+        case .seven: GatewayConfiguration(url: port(gateway.sevenURL), token: gateway.token, sender: "Stadt", connectTimeout: .seconds(1), totalTimeout: timeout)
+        case .twilio: GatewayConfiguration(url: port(gateway.twilioBaseURL), token: RecordingGateway.twilioAccount + ":" + gateway.token, sender: "+4915100000000",
                                            connectTimeout: .seconds(1), totalTimeout: timeout)
-        default: GatewayConfiguration(url: gateway.url, token: gateway.token, connectTimeout: .seconds(1), totalTimeout: timeout)
+        default: GatewayConfiguration(url: port(gateway.url), token: gateway.token, connectTimeout: .seconds(1), totalTimeout: timeout)
         }
         c.sms.gateway = SMSEnvironment(provider: provider, configuration: configuration, deliveryReportSecret: Array(dlrSecret.utf8))
         c.sms.dispatcherEnabled = true

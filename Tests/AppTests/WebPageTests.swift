@@ -110,6 +110,27 @@ struct StatusPageTests {
         for personal in ["Yılmaz", "Ayşe", "1990", "1711234567", doc.pin] { #expect(!html.contains(personal), "\(personal)") }
     }
 
+    @Test func aBoxThatRefusesPickups_isNamedOnThePageAndInTheAPI_untilTheBlockEnds() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 902)
+        let number = try #require(try app.pool.query("SELECT vorgangsnummer FROM application WHERE id = \(UUID(uuidString: doc.applicationID) ?? UUID())").first?.decode(String.self, at: 0))
+        #expect(!(try Self.page(app, "?vn=\(number)").text.contains("keine Abholungen")))
+        // The box blocked itself after too many failed attempts (as PickupTests provoke it), until 14:30 Berlin time today or later.
+        try app.pool.execute("UPDATE box SET pickups_blocked_until = now() + interval '20 minutes' WHERE id = \(box)")
+        let html = try Self.page(app, "?vn=\(number)").text
+        #expect(html.contains("Ihr Dokument liegt in der Abholbox."))
+        #expect(html.contains("Die Abholbox nimmt bis ") && html.contains(" Uhr keine Abholungen an."), "\(html)")
+        #expect(try Self.page(app, "?vn=\(number)&lang=en").text.contains("The pickup box accepts no pickups until "))
+        let (status, api) = StaffClient(port: app.port).json("GET", "/api/v1/status/\(number)")
+        #expect(status == 200)
+        #expect(api["pickupsBlockedUntil"] is String)
+        // Over: neither says it any more.
+        try app.pool.execute("UPDATE box SET pickups_blocked_until = now() - interval '1 second' WHERE id = \(box)")
+        #expect(!(try Self.page(app, "?vn=\(number)").text.contains("keine Abholungen")))
+        #expect(StaffClient(port: app.port).json("GET", "/api/v1/status/\(number)").1["pickupsBlockedUntil"] == nil)
+    }
+
     @Test func unknownAndMalformedNumbers_getTheSamePage_andTypedTextIsEscaped() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }

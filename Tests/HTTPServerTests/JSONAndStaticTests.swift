@@ -52,6 +52,27 @@ struct JSONTests {
         }
     }
 
+    @Test func refusesAnObjectWithManyUnknownKeys_beforeDecodingIt() {
+        // 60,000 unknown keys (the fault run's 0.9 MB bodies): refused at the first key past the limit.
+        var text = #"{"name":"A","age":3"#
+        for i in 0..<60_000 { text += #","k\#(i)":1"# }
+        let error = errorOf(text + "}")
+        #expect(error?.code == "json_too_complex")
+        #expect(error?.status.code == 400)
+        #expect(error?.field == nil)
+        var limit = #"{"name":"A","age":3"#
+        for i in 0..<(JSONValue.Limits.maxObjectMembers - 2) { limit += #","k\#(i)":null"# }
+        #expect(errorOf(limit + "}") == nil, "an object at the limit is decoded (null fields are tolerated)")
+    }
+
+    @Test func refusesADocumentWithTooManyValues() {
+        let many = "[" + Array(repeating: "\"x\"", count: JSONValue.Limits.maxValues + 1).joined(separator: ",") + "]"
+        let error = errorOf(#"{"name":"A","age":3,"tags":"# + many + "}")
+        #expect(error?.code == "json_too_complex")
+        let fine = "[" + Array(repeating: "\"x\"", count: 1000).joined(separator: ",") + "]"
+        #expect(errorOf(#"{"name":"A","age":3,"tags":"# + fine + "}") == nil)
+    }
+
     @Test func keepsUnicodeAndQuotesIntact() throws {
         let p = try decode(#"{"name":"Ağa \"x\" \u00e4 \u202e","age":1}"#)
         #expect(p.name == "Ağa \"x\" ä \u{202E}")

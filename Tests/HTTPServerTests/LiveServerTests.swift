@@ -221,6 +221,55 @@ struct LiveServerTests {
         #expect(idle.isClosedByPeer())
     }
 
+    @Test func timesOutABodyThatTricklesPastItsDeadline_thoughEachByteComesInTime() throws {
+        let server = try TestServer.make(routes: Self.echo) { c in
+            c.bodyIdleTimeout = .milliseconds(400)
+            c.bodyTimeout = .milliseconds(900)
+        }
+        defer { server.shutdown() }
+        let client = try TestClient(port: server.port)
+        client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        let started = Date()
+        let fd = client.fd
+        // One byte every 150 ms: never idle long enough for the idle time-out.
+        Thread.detachNewThread {
+            for _ in 0..<40 {
+                usleep(150_000)
+                var byte: UInt8 = 120
+                if Glibc.send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { return }
+            }
+        }
+        let reply = client.readResponse()
+        #expect(reply?.status == 408)
+        #expect(reply?.text.contains("\"error\":\"request_timeout\"") == true)
+        #expect(Date().timeIntervalSince(started) < 2.5)
+        #expect(client.isClosedByPeer())
+    }
+
+    @Test func refusesConnectionsOverThePerAddressCap_butNotFromOtherOrExemptAddresses() throws {
+        let server = try TestServer.make(routes: Self.echo) { c in
+            c.maxConnectionsPerAddress = 3
+            c.isExemptFromAddressLimit = { $0 == "127.0.0.3" }
+        }
+        defer { server.shutdown() }
+        var held = try (0..<3).map { _ in try TestClient(port: server.port) }
+        for c in held { #expect(c.request("GET", "/hello")?.status == 200) }
+        let extra = try TestClient(port: server.port)
+        let reply = extra.readResponse()
+        #expect(reply?.status == 429)
+        #expect(reply?.header("Retry-After") != nil)
+        #expect(reply?.text.contains("\"error\":\"too_many_connections\"") == true)
+        #expect(extra.isClosedByPeer())
+        // Another address is not affected, and an exempt one (a trusted proxy) has no cap.
+        #expect(try TestClient(port: server.port, source: "127.0.0.2").request("GET", "/hello")?.status == 200)
+        let proxied = try (0..<5).map { _ in try TestClient(port: server.port, source: "127.0.0.3") }
+        for c in proxied { #expect(c.request("GET", "/hello")?.status == 200) }
+        // A closed connection frees its place.
+        held.removeLast()
+        #expect(Eventually.until { (try? TestClient(port: server.port).request("GET", "/hello")?.status) == 200 })
+        for c in held { #expect(c.request("GET", "/hello")?.status == 200) }
+    }
+
     @Test func slowClientsDoNotHoldWorkers() throws {
         let server = try TestServer.make(routes: Self.echo) { c in
             c.workerThreads = 1
@@ -373,5 +422,17 @@ struct LiveServerTests {
         config.port = 0
         let server = HTTPServer(configuration: config, router: Router([]), logger: .init(label: "t"))
         #expect(throws: ServerError.self) { try server.start() }
+    }
+}
+
+/// Polls a condition for a few seconds (tests only).
+enum Eventually {
+    static func until(seconds: Double = 5, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(20_000)
+        }
+        return condition()
     }
 }

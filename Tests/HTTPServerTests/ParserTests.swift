@@ -84,6 +84,46 @@ struct ParserTests {
         #expect(run.heads.first?.keepAlive == false)
     }
 
+    // RFC 9112 §3.2.2: a server MUST accept the absolute-form; the origin server uses its path and query.
+    static let absoluteForms: [(String, String)] = [
+        ("GET http://host/health HTTP/1.1", "/health"),
+        ("GET http://host:8080/a/b?c=d&e HTTP/1.1", "/a/b?c=d&e"),
+        ("GET HTTPS://HOST/x HTTP/1.1", "/x"),
+        ("GET http://host HTTP/1.1", "/"),
+        ("GET http://host?q=1 HTTP/1.1", "/?q=1"),
+        ("GET http://127.0.0.1:8080/status HTTP/1.1", "/status"),
+        ("GET http://[::1]:8080/status HTTP/1.1", "/status"),
+        ("GET http://xn--bcher-kva.example/%C3%A4 HTTP/1.1", "/%C3%A4"),
+    ]
+
+    @Test(arguments: absoluteForms)
+    func acceptsAbsoluteFormTarget_andUsesItsPathAndQuery(_ testCase: (String, String)) {
+        for bytewise in [false, true] {
+            let run = ParseRun.make(testCase.0 + "\r\nHost: other\r\n\r\n", bytewise: bytewise)
+            #expect(run.error == nil, "\(testCase.0)")
+            #expect(run.heads.first?.target == testCase.1, "\(testCase.0)")
+        }
+    }
+
+    // RFC 9110 §6.2: a higher minor version within major version 1 is processed as HTTP/1.1 (a garbage
+    // flood found HTTP/1.9 answered 505); another major version is refused with 505.
+    @Test(arguments: ["HTTP/1.2", "HTTP/1.9"])
+    func processesHigherMinorVersion_asHTTP11(_ version: String) {
+        for bytewise in [false, true] {
+            let run = ParseRun.make("GET /a HTTP/1.1\r\nHost: x\r\n\r\n".replacingOccurrences(of: "HTTP/1.1", with: version), bytewise: bytewise)
+            #expect(run.error == nil, "\(version)")
+            #expect(run.heads.first?.minorVersion == 1, "\(version)")
+            #expect(run.heads.first?.keepAlive == true, "\(version)")
+        }
+        #expect(ParseRun.make("GET / HTTP/3.0\r\nHost: x\r\n\r\n").error?.status.code == 505)
+    }
+
+    @Test(arguments: ["x", "", "example.org:8080", "127.0.0.1", "[::1]:8080", "[2001:db8::7]", "a-b.c_d~e", "h:", "%41b", "sub!$&'()*+,;=delims"])
+    func acceptsValidHost(_ host: String) {
+        let run = ParseRun.make("GET / HTTP/1.1\r\nHost: \(host)\r\n\r\n")
+        #expect(run.error == nil, "Host: \(host)")
+    }
+
     @Test func ignoresOneEmptyLineBeforeTheRequestLine() {
         let run = ParseRun.make("\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(run.error == nil)
@@ -118,7 +158,22 @@ struct ParserTests {
         ("unknown method", "BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         ("lowercase method", "get / HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         ("malformed method", "GE(T / HTTP/1.1\r\nHost: x\r\n\r\n", 400),
-        ("absolute-form target", "GET http://example.org/ HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("absolute-form with userinfo", "GET http://user@example.org/ HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("absolute-form of another scheme", "GET ftp://example.org/ HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("absolute-form without authority", "GET http:/health HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("absolute-form with empty host", "GET http:///health HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("absolute-form with a bad port", "GET http://example.org:80a/ HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("absolute-form with a fragment", "GET http://example.org/a#b HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        ("absolute-form without host header", "GET http://example.org/ HTTP/1.1\r\n\r\n", 400),
+        ("host with a space", "GET / HTTP/1.1\r\nHost: local host\r\n\r\n", 400),
+        ("host with a slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+        ("host with userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n", 400),
+        ("host with a bad port", "GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n", 400),
+        ("host with two colons", "GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", 400),
+        ("host IPv6 without bracket end", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400),
+        ("host IPv6 with junk after bracket", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400),
+        ("host with a bad percent escape", "GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n", 400),
+        ("invalid host in HTTP/1.0", "GET / HTTP/1.0\r\nHost: a b\r\n\r\n", 400),
         ("asterisk-form target", "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         ("authority-form target", "CONNECT example.org:443 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
         ("bad percent escape", "GET /a%zz HTTP/1.1\r\nHost: x\r\n\r\n", 400),

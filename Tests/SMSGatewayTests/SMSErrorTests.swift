@@ -7,10 +7,20 @@ struct SMSErrorTests {
     @Test func retryability() {
         let retryable: [SMSError.Kind] = [.dns, .connect, .timeout, .httpStatus(500), .httpStatus(503), .httpStatus(408),
                                           .rateLimited(retryAfterSeconds: nil), .temporaryFailure]
-        let permanent: [SMSError.Kind] = [.tls, .redirect(301), .httpStatus(200), .unreadableBody, .bodyTooLarge,
+        let permanent: [SMSError.Kind] = [.tls, .redirect(301), .httpStatus(200), .replyLost, .unreadableBody, .bodyTooLarge,
                                           .invalidConfiguration, .rejected]
         for kind in retryable { #expect(SMSError(kind, reason: "x").isRetryable, "\(kind)") }
         for kind in permanent { #expect(!SMSError(kind, reason: "x").isRetryable, "\(kind)") }
+    }
+
+    @Test func lostReply_isRetried_onlyWhenTheProviderDeduplicates() {
+        let lost = SMSError(.replyLost, reason: "x", curlCode: 52)
+        #expect(!lost.isRetryable)
+        #expect(lost.isRetryable(providerDeduplicates: true))
+        #expect(!lost.isRetryable(providerDeduplicates: false))
+        // Other errors do not depend on it.
+        #expect(!SMSError(.unreadableBody, reason: "x").isRetryable(providerDeduplicates: true))
+        #expect(SMSError(.timeout, reason: "x").isRetryable(providerDeduplicates: false))
     }
 
     @Test func description_namesKindAndCodes() {

@@ -128,7 +128,7 @@ def test_aNumberChangeAfterDelivery_waitsForASupervisor_whoApprovesIt_andTheOldN
     assert new not in told["text"] and new[3:] not in told["text"] and new[-7:] not in told["text"]
 
     open_detail(browser, server, app)
-    wait(browser, lambda d: new in section_text(d, "Antragsdaten"))
+    wait(browser, lambda d: current.get("mobileNumberDisplay", new) in section_text(d, "Antragsdaten"))
     assert "Mobilnummer geändert am" in section_text(browser, "Antragsdaten")
     assert "Freigegeben" in section_text(browser, APPROVALS) and "Dana Vorgesetzt" in section_text(browser, APPROVALS)
     wait(browser, lambda d: "Mobilnummer geändert (an die bisherige Nummer)" in section_text(d, "SMS"), 20)
@@ -186,7 +186,7 @@ def test_theRequester_cannotApproveTheirOwnRequest_andARejectionChangesNothing(s
     heading(browser, "Freigaben")
     open_detail(browser, server, app)
     wait(browser, lambda d: "Abgelehnt" in section_text(d, APPROVALS))
-    assert old in section_text(browser, "Antragsdaten")
+    assert app.get("mobileNumberDisplay", old) in section_text(browser, "Antragsdaten")
     assert "Neue Mobilnummer abgelehnt" in section_text(browser, "Verlauf")
     assert not console_errors(browser)
 
@@ -206,11 +206,15 @@ def test_aNewPinToANumberChangedToday_waitsForApproval_andGoesOutOnceApproved(se
     console_errors(browser)
     open_detail(browser, server, app)
     sent = len(gateway.messages)
-    button(browser, "Neue PIN senden und Fach entsperren").click()
+    button(browser, "Neue PIN senden").click()
     text_appears(browser, "Die neue PIN wartet auf die Freigabe durch eine zweite Person (Leitung).")
+    # Nothing is done yet: a warning, not a success, and no second request while this one waits.
+    flash = browser.find_element(By.CSS_SELECTOR, ".detail-flash .notice")
+    assert "notice-warning" in flash.get_attribute("class") and "notice-success" not in flash.get_attribute("class")
     [pin_request] = approvals_of(server, chef, app, "pending")
     assert pin_request["kind"] == "pin_reissue"
     assert "Wartet auf Freigabe: Neue PIN an eine geänderte Nummer" in browser.find_element(By.CSS_SELECTOR, ".detail-actions").text
+    assert not browser.find_elements(By.XPATH, "//button[starts-with(normalize-space(), 'Neue PIN senden')]")
     check_page(browser, "detail-pin-requested")
     assert not [m for m in gateway.messages[sent:] if m["to"] == new]
 

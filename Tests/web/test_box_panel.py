@@ -183,12 +183,19 @@ def feed_text(browser):
     return browser.find_element(By.CSS_SELECTOR, "aside").text
 
 
+def step_line(browser):
+    """The "Schritt n von m" above the question of a pickup step."""
+    return browser.find_element(By.CSS_SELECTOR, ".bp-step").text
+
+
 def begin_pickup(browser, national, pin=None):
     button(browser, "Dokument abholen").click()
-    heading(browser, "Bitte geben Sie Ihre Mobilfunknummer ein.")
-    fill(browser, "Mobilfunknummer", national)
+    heading(browser, "Bitte geben Sie Ihre Mobilnummer ein.")
+    assert step_line(browser).startswith("Schritt 1 von ")
+    fill(browser, "Mobilnummer", national)
     button(browser, "Weiter").click()
     heading(browser, "Bitte geben Sie die 6-stellige PIN aus der SMS ein.")
+    assert step_line(browser).startswith("Schritt 2 von ")
     if pin is not None:
         fill(browser, "PIN", pin)
         button(browser, "Weiter").click()
@@ -232,9 +239,11 @@ def test_feedShowsTheDocument_loadingMakesItReady_andAPickupCollectsIt(server, g
     open_panel(browser, server, panel_box["token"])
     # The long poll brought the document to load, with the configuration (site name, hours).
     wait(browser, lambda d: number[:9] in feed_text(d), 20, "the feed did not show the document")
-    assert "to_load" in feed_text(browser)
+    # What the feed says, in words, not codes.
+    assert "zu beladen" in feed_text(browser) and "to_load" not in feed_text(browser)
     text_appears(browser, "Abholzeiten")
-    text_appears(browser, "Mo 00:00–24:00")
+    # Open around the clock every day, said as the status page says it.
+    text_appears(browser, "Täglich rund um die Uhr")
     check_page(browser, "box-panel-idle")
 
     # Service mode: the document from the feed goes into the compartment the server names.
@@ -250,7 +259,7 @@ def test_feedShowsTheDocument_loadingMakesItReady_andAPickupCollectsIt(server, g
     check_page(browser, "box-panel-loading")
     button(browser, "Tür schließen").click()
     heading(browser, f"Fach {compartment} ist beladen")
-    text_appears(browser, "ready_in_box")
+    text_appears(browser, "Server: Abholbereit in der Box.")
     assert application_state(server, chef, application["id"]) == "ready_in_box"
     button(browser, "Service beenden").click()
 
@@ -261,7 +270,7 @@ def test_feedShowsTheDocument_loadingMakesItReady_andAPickupCollectsIt(server, g
     # A shared panel: no autofill keeps the mobile number, no password manager the PIN.
     assert field(browser, "PIN").get_attribute("autocomplete") == "one-time-code"
     button(browser, "Zurück").click()
-    assert field(browser, "Mobilfunknummer").get_attribute("autocomplete") == "off"
+    assert field(browser, "Mobilnummer").get_attribute("autocomplete") == "off"
     button(browser, "Weiter").click()
     heading(browser, "Bitte geben Sie die 6-stellige PIN aus der SMS ein.")
     for digit in pin:
@@ -269,8 +278,11 @@ def test_feedShowsTheDocument_loadingMakesItReady_andAPickupCollectsIt(server, g
     assert browser.execute_script("return document.querySelector('input[name=pin]').value") == pin
     button(browser, "Weiter").click()
     heading(browser, "Haben Sie den PIN-Brief erhalten? Bitte bestätigen.", timeout=20)
+    # Each step says where the person is: number, PIN, PIN letter, date of birth (a first issuance).
+    assert step_line(browser) == "Schritt 3 von 4"
     button(browser, "Ja").click()
     heading(browser, "Bitte geben Sie Ihr Geburtsdatum ein (TT.MM.JJJJ).")
+    assert step_line(browser) == "Schritt 4 von 4"
     fill(browser, "Geburtsdatum", "15.03.1990")
     button(browser, "Weiter").click()
     heading(browser, f"Fach {compartment} öffnet sich", timeout=20)
@@ -281,7 +293,7 @@ def test_feedShowsTheDocument_loadingMakesItReady_andAPickupCollectsIt(server, g
     assert application_state(server, chef, application["id"]) == "ready_in_box"
     button(browser, "Tür schließen").click()
     heading(browser, "Vielen Dank. Auf Wiedersehen.", timeout=20)
-    text_appears(browser, "collected")
+    text_appears(browser, "Server: Abgeholt – die Abholung ist abgeschlossen.")
     assert application_state(server, chef, application["id"]) == "collected"
     check_page(browser, "box-panel-done")
     button(browser, "Fertig").click()
@@ -307,8 +319,8 @@ def test_aWrongPin_andAWrongDateOfBirth_getTheSameRefusal(server, gateway, chef,
 
     # This time by keyboard only: Enter continues. The refusal kept nothing of the first try.
     button(browser, "Erneut versuchen").click()
-    assert field(browser, "Mobilfunknummer").get_attribute("value") == ""
-    fill(browser, "Mobilfunknummer", national).send_keys(Keys.ENTER)
+    assert field(browser, "Mobilnummer").get_attribute("value") == ""
+    fill(browser, "Mobilnummer", national).send_keys(Keys.ENTER)
     heading(browser, "Bitte geben Sie die 6-stellige PIN aus der SMS ein.")
     fill(browser, "PIN", pin).send_keys(Keys.ENTER)
     button(browser, "Ja", timeout=20).click()
@@ -334,11 +346,11 @@ def test_theServerReadsTheMobileNumber_andARenewalAsksForTheCan_andTheOldDocumen
     # The panel does not judge the number's format: a landline goes to the server, which says it is
     # no mobile number, and the dialogue comes back to the number with it kept for correcting.
     begin_pickup(browser, "030 1234567", pin)
-    text_appears(browser, "Diese Nummer ist keine Mobilfunknummer. Bitte prüfen Sie sie.", timeout=20)
-    heading(browser, "Bitte geben Sie Ihre Mobilfunknummer ein.")
-    assert field(browser, "Mobilfunknummer").get_attribute("value") == "030 1234567"
+    text_appears(browser, "Diese Nummer ist keine Mobilnummer. Bitte prüfen Sie sie.", timeout=20)
+    heading(browser, "Bitte geben Sie Ihre Mobilnummer ein.")
+    assert field(browser, "Mobilnummer").get_attribute("value") == "030 1234567"
     # Written as many people write it, with the area code in parentheses: the server reads it.
-    fill(browser, "Mobilfunknummer", "(0151) " + national[5:])
+    fill(browser, "Mobilnummer", "(0151) " + national[5:])
     button(browser, "Weiter").click()
     fill(browser, "PIN", pin)
     button(browser, "Weiter").click()
@@ -409,7 +421,7 @@ def test_fourEyesSite_loadsOnlyWithTwoKnownBadges(server, chef, browser):
     button(browser, "Fach öffnen").click()
     text_appears(browser, "öffnet sich – einlegen: Dokument " + number[:9], timeout=20)
     button(browser, "Tür schließen").click()
-    text_appears(browser, "ready_in_box", timeout=20)
+    text_appears(browser, "Server: Abholbereit in der Box.", timeout=20)
     assert application_state(server, chef, application["id"]) == "ready_in_box"
 
 
@@ -427,7 +439,7 @@ def test_retrieval_emptiesACompartment_ofACancelledApplication(server, gateway, 
     button(browser, "Dokument entnehmen").click()
     button(browser, "Tür schließen").click()
     heading(browser, f"Dokument aus Fach {compartment} entnommen", timeout=20)
-    text_appears(browser, "ready_at_counter")
+    text_appears(browser, "Server: Abholbereit am Schalter.")
     box = ok(server.api("GET", f"/api/v1/boxes/{panel_box['box']['id']}", None, chef))
     assert next(c for c in box["compartments"] if c["number"] == compartment)["state"] == "available"
 
@@ -437,7 +449,7 @@ def test_languageButtons_switchThePanel_andItReturnsToTheBoxDefault(server, pane
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
     button(browser, "English").click()
     button(browser, "Collect document")
-    text_appears(browser, "Welcome. Please touch the screen to collect your document.")
+    text_appears(browser, "Welcome. Tap “Collect document”.")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert browser.find_element(By.XPATH, "//button[normalize-space()='English']").get_attribute("aria-pressed") == "true"
     button(browser, "Collect document").click()
@@ -505,7 +517,7 @@ def test_aHiddenOrLeftPage_stopsTheLongPoll_andEveryTimer_andResumes(server, pan
     # The long poll parks at the server (wait=25); an applicant has begun (the return-to-start countdown runs).
     wait(browser, lambda d: in_flight(d, "wait=25") == 1, 20, "no long poll parked")
     button(browser, "Dokument abholen").click()
-    heading(browser, "Bitte geben Sie Ihre Mobilfunknummer ein.")
+    heading(browser, "Bitte geben Sie Ihre Mobilnummer ein.")
     wait(browser, lambda d: 120_000 in pending_timers(d), 5, "no return-to-start countdown")
 
     set_hidden(browser, True)
@@ -519,7 +531,7 @@ def test_aHiddenOrLeftPage_stopsTheLongPoll_andEveryTimer_andResumes(server, pan
     text_appears(browser, "Verbunden", timeout=20)
     assert browser.execute_script("return window.__fetches.slice(arguments[0]).some((c) => c.url.includes('wait=0'))", asked)
     assert 120_000 in pending_timers(browser)
-    heading(browser, "Bitte geben Sie Ihre Mobilfunknummer ein.")
+    heading(browser, "Bitte geben Sie Ihre Mobilnummer ein.")
 
     # Left for the back/forward cache and come back: the same.
     wait(browser, lambda d: in_flight(d, "wait=25") == 1, 20, "no long poll parked")

@@ -2,6 +2,7 @@
 and keyboard moves, blocking and unblocking a compartment, and the printable loading and retrieval
 lists."""
 
+import re
 import secrets
 import uuid
 
@@ -17,6 +18,12 @@ PANEL = "section[aria-label='Angaben zum Fach']"
 
 def group_vn(vn):
     return f"{vn[:3]}-{vn[3:6]}-{vn[6:9]}-{vn[9:]}" if len(vn) == 10 else vn
+
+
+def assert_no_stray_words(browser):
+    """A missing value must never reach the page as the word "null" or "undefined"."""
+    text = browser.find_element(By.TAG_NAME, "main").text
+    assert not re.search(r"\b(null|undefined)\b", text), text
 
 
 def demo_box(server, session):
@@ -96,7 +103,7 @@ def test_theBoxList_linksTheDemoBox_whoseGridShowsAll456Compartments_rowOneOnTop
     assert len(rows[0].find_elements(By.CSS_SELECTOR, "[role='gridcell'] button")) == 24
     # One tab stop for the whole grid (roving focus), in reading order.
     assert len([b for b in buttons if b.get_attribute("tabindex") == "0"]) == 1
-    text_appears(browser, "R = rollstuhlgerecht erreichbar")
+    text_appears(browser, "R = barrierefrei erreichbar")
     check_page(browser, "box")
 
 
@@ -122,7 +129,7 @@ def test_aLoadedCompartment_showsItsVorgangsnummer_onFocus_andArrowKeysMoveOn(se
     # Hovering another compartment previews it; leaving the grid returns to the selected one.
     ActionChains(browser).move_to_element(compartment(browser, below + 1)).perform()
     wait_panel_shows(browser, below + 1)
-    wait_panel(browser, "Klicken Sie auf das Fach, um es zu sperren oder freizugeben.")
+    wait_panel(browser, "Klicken Sie auf das Fach, um es zu sperren oder die Sperre aufzuheben.")
     ActionChains(browser).move_to_element(browser.find_element(By.TAG_NAME, "h1")).perform()
     wait_panel_shows(browser, loaded["number"])
 
@@ -173,6 +180,7 @@ def test_theLoadingList_showsAnAssignedDemoCompartment_andPrints(server, browser
                                         if r.find_element(By.XPATH, "./*[1]").text == str(item["compartmentNumber"])), False))
     assert group_vn(item["vorgangsnummern"][0]) in row.text
     assert f"Reihe {item['row']}, Spalte {item['column']}" in row.text
+    assert_no_stray_words(browser)
     check_page(browser, "box-loading-list")
     # Printing: the button opens the browser's print dialog; navigation is not printed.
     browser.execute_script("window.__printed = 0; window.print = () => { window.__printed += 1; };")
@@ -207,6 +215,7 @@ def test_aCancelledApplicationInTheBox_isOnTheRetrievalList_andToBeRetrievedInTh
                                         if r.find_element(By.XPATH, "./*[1]").text == str(number)), False))
     assert "Storniert" in row.text and group_vn(vn) in row.text
     link(browser, "Entnahmeliste des Standorts als CSV herunterladen")
+    assert_no_stray_words(browser)
     check_page(browser, "box-retrieval-list")
 
     link(browser, "Fächer").click()

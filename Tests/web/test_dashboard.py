@@ -190,7 +190,22 @@ def test_theForecast_saysInWords_whenTheDemoBoxRunsFull(server, browser):
         expected = "Ausgabebox Foyer reicht die nächsten 14 Tage."
     open_dashboard(browser, server)
     text_appears(browser, expected, 20)
-    text_appears(browser, "Grundlage:")
+    # Without observed pickups the times are the server's assumptions, and the page says so.
+    text_appears(browser, "Grundlage:" if forecast["basis"]["observedPickups"] else "Annahme:")
+
+
+def test_aBoxWithoutCompartments_saysSo_insteadOfAForecast(server, browser):
+    chef = server.login_api("chef")
+    suffix = "".join(secrets.choice(string.ascii_uppercase) for _ in range(5))
+    status, site, _ = server.api("POST", "/api/v1/sites", {"name": f"Leer-Test {suffix}", "address": "Teststraße 2, 44135 Musterstadt", "land": "NW"}, session=chef)
+    assert status == 201, site
+    name = f"Leere Box {suffix}"
+    status, box, _ = server.api("POST", "/api/v1/boxes", {"siteId": site["id"], "name": name}, session=chef)
+    assert status == 201, box
+    open_dashboard(browser, server)
+    text_appears(browser, f"{name} hat noch keine Fächer.", 20)
+    block = browser.find_element(By.XPATH, f"//div[contains(@class, 'dash-forecast')][h3[normalize-space()='{name}']]")
+    assert not block.find_elements(By.TAG_NAME, "svg") and "voll" not in block.text and "reicht" not in block.text
 
 
 def test_theContactRequiredCard_leadsToTheFilteredSearch(server, browser):
@@ -262,3 +277,29 @@ def test_theEnglishVersion_hasEnglishLabels(server, browser):
     assert re.search(r"Ausgabebox Foyer (is expected to be full on \d{1,2} \w{3,4} \d{4}|has enough room for the next 14 days)\.", browser.find_element(By.TAG_NAME, "main").text)
     wait(browser, lambda d: any(n.startswith("Pickups per day from ") for n in charts(d)), 10, "no English chart name")
     check_page(browser, "dashboard-en")
+
+
+def test_aCompartmentLockedAfterWrongPins_isOnThePinCard_andItsNewPinButtonSaysItUnlocks(server, gateway, browser):
+    own = OwnBox(server)
+    digits = "15170" + str(secrets.randbelow(10**6)).zfill(6)
+    mobile, mobile_e164 = "0" + digits, "+49" + digits
+    app = own.register(mobile)
+    sent = len(gateway.messages)
+    own.load(own.deliver(app))
+    pin = gateway.pin_for(mobile_e164, after=sent)
+    wrong = str((int(pin) + 1) % 10**6).zfill(6)
+    # Five wrong PINs for the number lock its compartment (the server's default limit).
+    for _ in range(5):
+        status, body, _ = server.api("POST", "/api/v1/box/pickups", {"mobileNumber": mobile_e164, "pin": wrong}, headers=own.auth)
+        assert status >= 400, body
+
+    open_dashboard(browser, server)
+    card(browser, "PIN gesperrt").click()
+    heading(browser, "Anträge suchen")
+    link(browser, grouped(app["vorgangsnummer"]), timeout=20).click()
+    heading(browser, f"Antrag {grouped(app['vorgangsnummer'])}")
+    # Locked: the button says that the new PIN unlocks the compartment, and it does.
+    button(browser, "Neue PIN senden (Fach wird entsperrt)").click()
+    text_appears(browser, "Eine neue PIN ist per SMS unterwegs. Das Fach ist entsperrt")
+    button(browser, "Neue PIN senden")
+    assert not browser.find_elements(By.XPATH, "//button[contains(., 'Fach wird entsperrt')]")

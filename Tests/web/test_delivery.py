@@ -140,18 +140,32 @@ def test_scanning_showsMatchedUnknownAndTwice_withSound_andTheFocusStaysInTheSca
     # One combined code with a Vorgangsnummer that looks right but belongs to nobody.
     scan(browser, f"{doc2};{valid_looking_vn()}")
     wait_last(browser, "Unbekannt")
+    assert "Diese Vorgangsnummer gibt es bei uns nicht. Dokument beiseitelegen und klären." in last_result(browser)
     assert browser.switch_to.active_element == scan_input(browser)
 
     # The first card again, its partner scanned from the status link on the sheet.
     scan(browser, doc1)
     scan(browser, f"{server.url}/status?vn={second['vorgangsnummer']}")
-    wait_last(browser, "Doppelt gescannt")
+    # … with another Vorgangsnummer than the first time: one of the two pairings is wrong, said in red.
+    wait_last(browser, "Doppelt gescannt – andere Vorgangsnummer")
+    vn1 = first["vorgangsnummer"]
+    grouped1 = f"{vn1[:3]}-{vn1[3:6]}-{vn1[6:9]}-{vn1[9:]}"
+    assert f"Diese Dokumentnummer ist schon mit Vorgangsnummer {grouped1} erfasst." in last_result(browser)
+    assert "last-conflict" in browser.find_element(By.CSS_SELECTOR, ".last-result").get_attribute("class")
     assert browser.switch_to.active_element == scan_input(browser)
 
+    # The same pair once more is only scanned twice: no warning about a wrong pairing.
+    scan(browser, f"{doc1};{vn1}")
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".scan-table tbody tr")) == 4
+         and "Wird geprüft" not in d.find_element(By.CSS_SELECTOR, ".scan-table tbody tr").text)
+    wait_last(browser, "Dieses Dokument ist schon erfasst.")
+    assert "andere Vorgangsnummer" not in last_result(browser)
+
     rows = browser.find_elements(By.CSS_SELECTOR, ".scan-table tbody tr")
-    assert [r.find_elements(By.TAG_NAME, "td")[3].text.split(" –")[0] for r in rows] == ["Doppelt gescannt", "Unbekannt", "Zugeordnet"]
+    assert [r.find_elements(By.TAG_NAME, "td")[3].text.split(" –")[0] for r in rows] == ["Doppelt gescannt", "Doppelt gescannt", "Unbekannt", "Zugeordnet"]
+    assert "eine Zuordnung ist falsch" in rows[1].text and "eine Zuordnung ist falsch" not in rows[0].text
     counts = browser.find_element(By.CSS_SELECTOR, "ul.counts").text
-    assert "Zugeordnet 1" in counts and "Unbekannt 1" in counts and "Doppelt gescannt 1" in counts
+    assert "Zugeordnet 1" in counts and "Unbekannt 1" in counts and "Doppelt gescannt 2" in counts
     # A high tone for the match, low ones for the problems.
     played = tones(browser)
     assert played and played[0] > 1000 and all(f < 500 for f in played[1:]), played

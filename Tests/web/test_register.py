@@ -117,7 +117,7 @@ def test_aNewApplication_showsNumberAndErrorsWhileTyping_andItsLetterQRCodeOpens
     # What to bring to the box is what the demo site's pickup settings ask for (first issuance).
     settings = letter["pickupSettings"]
     bring = browser.find_element(By.XPATH, "//h3[normalize-space()='Bitte bringen Sie mit']/following-sibling::ul[1]").text
-    assert "Ihr Handy mit der SMS (PIN)" in bring
+    assert "Ihr Mobiltelefon mit der SMS (PIN)" in bring
     assert ("PIN-Brief" in bring) == settings["pinLetter"], (bring, settings)
     assert ("Geburtsdatum" in bring) == (settings["secondFactor"] in ("date_of_birth", "date_of_birth_or_can")), (bring, settings)
     assert "altes Dokument" not in bring, "a first issuance has no old document"
@@ -223,13 +223,31 @@ def test_inEnglish_theFormAndTheLetterSpeakEnglish(server, browser):
     site = next(s for s in sites if s["name"] == "Bürgeramt Mitte")
     status, created, _ = server.api("POST", "/api/v1/applications", session=session, body={
         "siteId": site["id"], "documentType": "eat", "issuance": "renewal", "familyName": "Doe",
-        "givenNames": "Jane", "dateOfBirth": "01.02.1980", "pickupMethod": "counter"})
+        "givenNames": "Jane", "dateOfBirth": "01.02.1980", "pickupMethod": "counter", "smsLanguage": "en"})
     assert status == 201, created
     browser.get(f"{server.url}/#/applications/{created['id']}/letter")
     heading(browser, "Letter for the applicant")
+    sheet = browser.find_element(By.CSS_SELECTOR, "article.letter-sheet")
+    # The applicant's language is English: the sheet is English, its status address (and QR code) too.
+    assert letter_of(server, created["id"])["smsLanguage"] == "en"
     text_appears(browser, "Hello Jane Doe,")
     text_appears(browser, "make an appointment and collect it at the counter")
     text_appears(browser, "your old document – it is made invalid when you collect the new one")
+    assert sheet.get_attribute("lang") == "en"
+    assert sheet.find_element(By.CSS_SELECTOR, ".letter-url").text.endswith("&lang=en")
     text_appears(browser, created["vorgangsnummer"][:3])
     button(browser, "Print")
     link(browser, "Go to the application")
+
+    # A German-speaking applicant gets a German letter, whatever the screen's language.
+    status, german, _ = server.api("POST", "/api/v1/applications", session=session, body={
+        "siteId": site["id"], "documentType": "eat", "issuance": "first", "familyName": "Schmidt",
+        "givenNames": "Jana", "dateOfBirth": "01.02.1980", "pickupMethod": "counter", "smsLanguage": "de"})
+    assert status == 201, german
+    browser.get(f"{server.url}/#/applications/{german['id']}/letter")
+    heading(browser, "Letter for the applicant")
+    text_appears(browser, "Guten Tag Jana Schmidt,")
+    text_appears(browser, "Haben Sie Fragen? Wenden Sie sich bitte an: Bürgeramt Mitte,")
+    sheet = browser.find_element(By.CSS_SELECTOR, "article.letter-sheet")
+    assert sheet.get_attribute("lang") == "de" and "lang=" not in sheet.find_element(By.CSS_SELECTOR, ".letter-url").text
+    button(browser, "Print")

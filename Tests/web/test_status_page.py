@@ -263,7 +263,7 @@ def test_aCounterPickup_isShownAsReadyAtTheCounter(server, place, phone):
     number, _ = place.register(pickup_method="counter")
     place.deliver(number)
     phone.get(status_url(server, number))
-    text_appears(phone, "Ihr Dokument liegt am Schalter für Sie bereit.")
+    text_appears(phone, "Ihr Dokument bekommen Sie am Schalter.")
     text_appears(phone, "So bekommen Sie Ihr Dokument")
     text_appears(phone, place.name)
     assert "result-ready_at_counter" in phone.find_element(By.CSS_SELECTOR, "section.result").get_attribute("class")

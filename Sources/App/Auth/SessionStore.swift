@@ -27,6 +27,11 @@ struct SessionStore: Sendable {
         return (authorityID.uuidString.lowercased() + "." + token, csrf)
     }
 
+    /// True when the request carries a well-formed session cookie (checked without the database).
+    func hasCookie(_ request: Request) -> Bool {
+        Self.cookie(named: cookieName, in: request.headers).flatMap(Self.split) != nil
+    }
+
     /// The principal of a request's session cookie, or nil (no cookie, unknown, expired, user disabled).
     func principal(for request: Request) throws -> UserPrincipal? {
         guard let value = Self.cookie(named: cookieName, in: request.headers), let (authorityID, token) = Self.split(value) else { return nil }

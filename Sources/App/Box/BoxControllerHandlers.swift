@@ -9,13 +9,13 @@ enum BoxControllerHandlers {
 
     static func routes(_ app: Application) -> [AppRoute] {
         [
-            AppRoute(access: .box, route: Route(.GET, "/api/v1/box/assignments", handler: .deferred { request, responder in
+            .box(.GET, "/api/v1/box/assignments", app: app, handler: .deferred { request, responder in
                 try poll(app, request, responder)
-            })),
-            AppRoute(access: .box, route: Route(.POST, "/api/v1/box/loading", maxBodyBytes: 4096) { request in try BoxLoading.load(app, request) }),
-            AppRoute(access: .box, route: Route(.POST, "/api/v1/box/events", maxBodyBytes: 4096) { request in try BoxEvents.report(app, request) }),
-            AppRoute(access: .box, route: Route(.POST, "/api/v1/box/pickups", maxBodyBytes: 4096) { request in try BoxPickup.start(app, request) }),
-            AppRoute(access: .box, route: Route(.POST, "/api/v1/box/pickups/{id}/factors", maxBodyBytes: 4096) { request in try BoxPickup.factors(app, request) }),
+            }),
+            .box(.POST, "/api/v1/box/loading", app: app, handler: .respond { request in try BoxLoading.load(app, request) }),
+            .box(.POST, "/api/v1/box/events", app: app, handler: .respond { request in try BoxEvents.report(app, request) }),
+            .box(.POST, "/api/v1/box/pickups", app: app, handler: .respond { request in try BoxPickup.start(app, request) }),
+            .box(.POST, "/api/v1/box/pickups/{id}/factors", app: app, handler: .respond { request in try BoxPickup.factors(app, request) }),
         ]
     }
 

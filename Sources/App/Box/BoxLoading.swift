@@ -36,7 +36,7 @@ enum BoxLoading {
         if let badges = scan.staffBadges, badges.count > 2 || !badges.allSatisfy(UserStore.validBadge) {
             throw AppError.invalid("staffBadges", "invalid_badge", "Two badge numbers of 4 to 64 visible ASCII characters.")
         }
-        return try app.pool.transaction { connection in
+        return try Idempotency.run(app, box: box, request: request, route: "POST /api/v1/box/loading") { connection in
             if let wait = try connection.query("""
                 SELECT ceil(extract(epoch FROM loading_blocked_until - now()))::int8 FROM box
                 WHERE authority_id = \(box.authorityID) AND id = \(box.boxID) FOR UPDATE

@@ -15,8 +15,8 @@ enum BoxPanelTexts {
     ]
 
     static let german: [String: String] = [
-        "welcome": "Willkommen. Bitte tippen Sie auf den Bildschirm, um Ihr Dokument abzuholen.",
-        "enterMobile": "Bitte geben Sie Ihre Mobilfunknummer ein.",
+        "welcome": "Willkommen. Tippen Sie auf „Dokument abholen“.",
+        "enterMobile": "Bitte geben Sie Ihre Mobilnummer ein.",
         "enterPin": "Bitte geben Sie die 6-stellige PIN aus der SMS ein.",
         "confirmPinLetter": "Haben Sie den PIN-Brief erhalten? Bitte bestätigen.",
         "enterDateOfBirth": "Bitte geben Sie Ihr Geburtsdatum ein (TT.MM.JJJJ).",
@@ -27,13 +27,13 @@ enum BoxPanelTexts {
         "refused": "Die Angaben passen nicht. Bitte prüfen Sie Ihre Eingaben.",
         "locked": "Zu viele Fehlversuche. Bitte wenden Sie sich an die Ausländerbehörde.",
         "outsideHours": "Die Abholung ist zurzeit nicht möglich. Bitte beachten Sie die Abholzeiten.",
-        "deadlinePassed": "Die Abholfrist ist abgelaufen. Ihr Dokument liegt am Schalter bereit.",
+        "deadlinePassed": "Die Abholfrist ist abgelaufen. Ihr Dokument wird an den Schalter gebracht. Bitte vereinbaren Sie einen Termin.",
         "boxBlocked": "Die Ausgabebox ist vorübergehend gesperrt. Bitte versuchen Sie es später erneut.",
         "thankYou": "Vielen Dank. Auf Wiedersehen.",
     ]
 
     static let english: [String: String] = [
-        "welcome": "Welcome. Please touch the screen to collect your document.",
+        "welcome": "Welcome. Tap “Collect document”.",
         "enterMobile": "Please enter your mobile number.",
         "enterPin": "Please enter the 6-digit PIN from the SMS.",
         "confirmPinLetter": "Have you received the PIN letter? Please confirm.",
@@ -45,7 +45,7 @@ enum BoxPanelTexts {
         "refused": "The details do not match. Please check your input.",
         "locked": "Too many failed attempts. Please contact the foreigners' authority.",
         "outsideHours": "Pickup is not possible at the moment. Please see the pickup hours.",
-        "deadlinePassed": "The pickup period has ended. Your document is ready at the counter.",
+        "deadlinePassed": "The pickup period has ended. Your document is being taken to the counter. Please make an appointment.",
         "boxBlocked": "The pickup box is temporarily blocked. Please try again later.",
         "thankYou": "Thank you. Goodbye.",
     ]

@@ -39,35 +39,35 @@ enum BoxPickup {
 
     // MARK: - Mobile number and PIN
 
-    /// Two round trips, whatever the outcome: one read (the token's box, the site's factors and the
-    /// candidates, no lock), then one call of `pickup_start` (Migrations/0021), which passes the gate and
+    /// Two round trips after the box's admission, whatever the outcome: one read (the site's factors and
+    /// the candidates, no lock), then one call of `pickup_start` (Migrations/0021), which passes the gate and
     /// writes the outcome under the box's row lock and checks again what was read. The PIN is compared
-    /// here, with the server's key, in constant time.
+    /// here, with the server's key, in constant time. With an `Idempotency-Key` both run in the key's
+    /// transaction, so the stored answer and the outcome it reports commit together.
     static func start(_ app: Application, _ request: Request) throws -> Response {
-        let tokenHash = try BoxAuth.tokenHash(request, app)
-        let mobile: String, pin: String
-        do {
-            let body = try decodeStart(request)
-            do { mobile = try PhoneNumber.parse(body.mobileNumber, field: "mobileNumber").e164 } catch {
-                throw AppError.invalid(error.field, error.code, error.message)
-            }
-            guard body.pin.utf8.count == 6, body.pin.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                throw AppError.invalid("pin", "invalid_pin", "The PIN is 6 digits.")
-            }
-            pin = body.pin
-        } catch {
-            _ = try BoxAuth.principal(request, app)   // an unknown token is answered 401 before bad input
-            throw error
+        // From the head (`AppRoute.box`) when a body came; an unknown token is answered 401 before bad input.
+        let box = try BoxAuth.principal(request, app)
+        let body = try decodeStart(request)
+        let mobile: String
+        do { mobile = try PhoneNumber.parse(body.mobileNumber, field: "mobileNumber").e164 } catch {
+            throw AppError.invalid(error.field, error.code, error.message)
         }
-        // The token's box and its site's factors, and this number's loaded compartments at this box with
-        // the application of each (Migrations/0021: a function, so that its plan is kept).
-        let rows = try app.pool.query("""
-            SELECT authority_id, box_id, site_id, requires_pin_letter, second_factor, requires_old_document,
-                   assignment_id, pin_hmac, locked, application_id, issuance, has_can
-            FROM pickup_candidates(\(tokenHash), \(mobile))
+        guard body.pin.utf8.count == 6, body.pin.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            throw AppError.invalid("pin", "invalid_pin", "The PIN is 6 digits.")
+        }
+        return try steps(app, box: box, request: request, route: "POST /api/v1/box/pickups") { c in
+            try start(app, c, box: box, mobile: mobile, pin: body.pin)
+        }
+    }
+
+    private static func start(_ app: Application, _ c: any PickupQueries, box: BoxPrincipal, mobile: String, pin: String) throws -> Response {
+        // The site's factors, and this number's loaded compartments at this box with the application of
+        // each (Migrations/0021: a function, so that its plan is kept).
+        let rows = try c.query("""
+            SELECT requires_pin_letter, second_factor, requires_old_document, assignment_id, pin_hmac, locked, application_id, issuance, has_can
+            FROM pickup_candidates(\(box.authorityID), \(box.boxID), \(mobile))
             """)
         guard let head = rows.first else { throw BoxAuth.invalid }
-        let box = BoxPrincipal(authorityID: try head.decode(UUID.self, at: 0), boxID: try head.decode(UUID.self, at: 1), siteID: try head.decode(UUID.self, at: 2))
         struct Candidate {
             let id: UUID, stored: [UInt8], locked: Bool, applicationID: UUID, issuance: Issuance, hasCAN: Bool
         }
@@ -75,16 +75,16 @@ enum BoxPickup {
         // In assignment order, and of a household (one assignment, several applications) the first
         // application: uuid order in PostgreSQL is the order of the lowercase text.
         let ordered = try rows.compactMap { row -> (key: String, row: PostgresRow)? in
-            guard let id = try row.decode(UUID?.self, at: 6) else { return nil }
-            return (id.uuidString.lowercased() + (try row.decode(UUID.self, at: 9)).uuidString.lowercased(), row)
+            guard let id = try row.decode(UUID?.self, at: 3) else { return nil }
+            return (id.uuidString.lowercased() + (try row.decode(UUID.self, at: 6)).uuidString.lowercased(), row)
         }.sorted { $0.key < $1.key }
         for (_, row) in ordered {
-            let id = try row.decode(UUID.self, at: 6)
+            let id = try row.decode(UUID.self, at: 3)
             guard candidates.last?.id != id else { continue }
             candidates.append(Candidate(
-                id: id, stored: try row.decode([UInt8]?.self, at: 7) ?? [], locked: try row.decode(Bool.self, at: 8),
-                applicationID: try row.decode(UUID.self, at: 9), issuance: try closed(Issuance.self, row, at: 10),
-                hasCAN: try row.decode(Bool.self, at: 11)))
+                id: id, stored: try row.decode([UInt8]?.self, at: 4) ?? [], locked: try row.decode(Bool.self, at: 5),
+                applicationID: try row.decode(UUID.self, at: 6), issuance: try closed(Issuance.self, row, at: 7),
+                hasCAN: try row.decode(Bool.self, at: 8)))
         }
         var matched: Candidate?
         for candidate in candidates {
@@ -95,15 +95,15 @@ enum BoxPickup {
         var factors: [PickupFactor] = []
         if let match = matched {
             let policy = PickupFactorPolicy(
-                requiresPinLetter: try head.decode(Bool.self, at: 3),
-                secondFactor: try closed(PickupSecondFactor.self, head, at: 4),
-                requiresOldDocument: try head.decode(Bool.self, at: 5))
+                requiresPinLetter: try head.decode(Bool.self, at: 0),
+                secondFactor: try closed(PickupSecondFactor.self, head, at: 1),
+                requiresOldDocument: try head.decode(Bool.self, at: 2))
             factors = policy.factors(issuance: match.issuance, hasCAN: match.hasCAN)
         }
         let session = Session(pickupId: UUID(), factors: factors.map(\.rawValue), expiresAt: Date(timeIntervalSinceNow: 120))
         let limits = app.configuration.pickupLimits
         // A guess counts against every open assignment of this number at this box; a locked one stays locked.
-        guard let result = try app.pool.query("""
+        guard let result = try c.query("""
             SELECT outcome, wait_seconds, failures, box_blocked FROM pickup_start(
                 \(box.authorityID), \(box.boxID), \(candidates.map(\.id))::uuid[], \(matched?.id), \(matched?.stored),
                 \(session.pickupId), \(matched?.applicationID), \(session.factors)::text[], \(session.expiresAt),
@@ -124,46 +124,41 @@ enum BoxPickup {
     /// As `start`: one read (the session and what its factors are checked against), the check here,
     /// then one call of `pickup_verify`, which writes the outcome under the locks and checks the session again.
     static func factors(_ app: Application, _ request: Request) throws -> Response {
-        let tokenHash = try BoxAuth.tokenHash(request, app)
-        let pickupID: UUID, body: Factors
-        do {
-            guard let id = UUID(uuidString: request.parameter("id")) else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
-            pickupID = id
-            body = try decodeFactors(request)
-        } catch {
-            _ = try BoxAuth.principal(request, app)   // an unknown token is answered 401 before bad input
-            throw error
+        let box = try BoxAuth.principal(request, app)
+        guard let pickupID = UUID(uuidString: request.parameter("id")) else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
+        let body = try decodeFactors(request)
+        return try steps(app, box: box, request: request, route: "POST /api/v1/box/pickups/{id}/factors") { c in
+            try factors(app, c, box: box, request: request, pickupID: pickupID, body: body)
         }
-        let rows = try app.pool.query("""
-            WITH b AS (SELECT authority_id, id, site_id, last_seen_at FROM box WHERE token_hash = \(tokenHash)), \(unsafeSQL: BoxAuth.noteSeen)
-            SELECT b.authority_id, b.id, b.site_id, k.factors, k.done, k.date_of_birth, k.old_can_hash
-            FROM b LEFT JOIN LATERAL (
-                SELECT ps.factors, ps.expires_at < now() OR ps.verified_at IS NOT NULL AS done, a.date_of_birth, a.old_can_hash
-                FROM pickup_session ps
-                JOIN application a ON a.authority_id = ps.authority_id AND a.id = ps.application_id
-                WHERE ps.authority_id = b.authority_id AND ps.id = \(pickupID) AND ps.box_id = b.id
-            ) k ON true
+    }
+
+    private static func factors(_ app: Application, _ c: any PickupQueries, box: BoxPrincipal, request: Request, pickupID: UUID, body: Factors) throws -> Response {
+        let rows = try c.query("""
+            SELECT ps.factors, ps.expires_at < now() OR ps.verified_at IS NOT NULL, a.date_of_birth, a.old_can_hash
+            FROM pickup_session ps
+            JOIN application a ON a.authority_id = ps.authority_id AND a.id = ps.application_id
+            WHERE ps.authority_id = \(box.authorityID) AND ps.id = \(pickupID) AND ps.box_id = \(box.boxID)
             """)
-        guard let head = rows.first else { throw BoxAuth.invalid }
-        let box = BoxPrincipal(authorityID: try head.decode(UUID.self, at: 0), boxID: try head.decode(UUID.self, at: 1), siteID: try head.decode(UUID.self, at: 2))
-        guard let stored = try head.decode([String]?.self, at: 3) else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
-        if try head.decode(Bool.self, at: 4) { throw expired }
+        guard let head = rows.first, let stored = try head.decode([String]?.self, at: 0) else {
+            throw AppError(.notFound, "pickup_not_found", "No such pickup.")
+        }
+        if try head.decode(Bool.self, at: 1) { throw expired }
         // A factor the server does not know (never written by `start`) fails the check.
         let required = stored.compactMap(PickupFactor.init(rawValue:))
         var answers = PickupAnswers(pinLetterConfirmed: body.pinLetterConfirmed, oldDocumentInserted: body.oldDocumentInserted,
                                     dateOfBirthMatches: false, canMatches: false)
         if required.contains(.dateOfBirth) {
             let given = body.dateOfBirth.flatMap { try? DateOfBirth($0, today: ApplicationHandlers.today()) }
-            let storedBirth = try head.decode(String?.self, at: 5)
+            let storedBirth = try head.decode(String?.self, at: 2)
             answers.dateOfBirthMatches = given != nil && given?.canonical == storedBirth
         }
         if required.contains(.can) {
             let hash = Crypto.hmacSHA256(key: app.secretKey, Array("can:\(box.authorityID.uuidString.lowercased()):\(body.can ?? "")".utf8))
-            answers.canMatches = constantTimeEquals(hash, try head.decode([UInt8]?.self, at: 6) ?? [])
+            answers.canMatches = constantTimeEquals(hash, try head.decode([UInt8]?.self, at: 3) ?? [])
         }
         let ok = required.count == stored.count && answers.satisfy(required)
         let limits = app.configuration.pickupLimits
-        guard let result = try app.pool.query("""
+        guard let result = try c.query("""
             SELECT outcome, wait_seconds, failures, box_blocked, assignment_id, compartment_number FROM pickup_verify(
                 \(box.authorityID), \(box.boxID), \(pickupID), \(ok), \(request.requestID), \(app.auditAddress(request)),
                 \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
@@ -178,6 +173,18 @@ enum BoxPickup {
         case let other:
             return try refusal(app, other, result, box: box)
         }
+    }
+
+    // MARK: - Idempotency
+
+    /// Where a step's two statements run. Without an `Idempotency-Key`, each on the pool (no `BEGIN` and
+    /// `COMMIT`: the function's call is its own transaction); with one, both inside `Idempotency.run`'s
+    /// transaction, which stores a 2xx answer with the outcome it reports (a retry with the same key and
+    /// body gets that answer, and the attempt is not made or counted again).
+    private static func steps(_ app: Application, box: BoxPrincipal, request: Request, route: String,
+                              _ step: (any PickupQueries) throws -> Response) throws -> Response {
+        guard request.headers[Idempotency.header] != nil else { return try step(app.pool) }
+        return try Idempotency.run(app, box: box, request: request, route: route) { connection in try step(connection) }
     }
 
     // MARK: - Outcomes
@@ -223,3 +230,12 @@ enum BoxPickup {
         }
     }
 }
+
+/// A pickup step's statements run on the pool (each its own transaction) or on one connection inside
+/// the idempotency key's transaction.
+protocol PickupQueries {
+    func query(_ query: PostgresQuery) throws -> PostgresRows
+}
+
+extension PostgresPool: PickupQueries {}
+extension PostgresConnection: PickupQueries {}

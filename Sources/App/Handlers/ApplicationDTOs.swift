@@ -53,6 +53,8 @@ enum ApplicationDTO {
         var boxName: String
         var compartmentNumber: Int
         var status: String
+        /// Failed pickup attempts locked it; a new PIN unlocks it.
+        var locked: Bool
     }
 
     struct Application: Codable {
@@ -65,6 +67,8 @@ enum ApplicationDTO {
         var givenNames: String?
         var dateOfBirth: String?
         var mobileNumber: String?
+        /// For reading back: `+49 151 23456789`.
+        var mobileNumberDisplay: String?
         /// When the mobile number last changed (a new PIN to it within 24 hours needs a second staff member).
         var mobileNumberChangedAt: Date?
         var pickupMethod: String
@@ -139,6 +143,8 @@ enum ApplicationDTO {
         var fee: Fee
         /// What a pickup at the site's boxes asks for: the letter lists what to bring.
         var pickupSettings: SiteDTO.PickupSettings
+        /// The applicant's language (the SMS's): the letter is written in it where the app has it (de, en).
+        var smsLanguage: String
     }
 }
 

@@ -354,15 +354,17 @@ enum ApplicationHandlers {
     }
 
     /// The status URL printed in the letter for an application's Vorgangsnummer.
-    static func statusURL(_ ctx: StaffContext, vorgangsnummer: String) -> String {
+    /// The status page for the number, in English for an applicant whose language is English (the
+    /// page's other languages come from the phone's Accept-Language).
+    static func statusURL(_ ctx: StaffContext, vorgangsnummer: String, language: String = "de") -> String {
         let encoded = vorgangsnummer.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vorgangsnummer
-        return ctx.app.configuration.publicBaseURL + "/status?vn=" + encoded
+        return ctx.app.configuration.publicBaseURL + "/status?vn=" + encoded + (language == "en" ? "&lang=en" : "")
     }
 
     /// The letter's QR code: the status URL as SVG (libqrencode), for `<img>` on the printable letter.
     static func letterQR(_ ctx: StaffContext, _ id: UUID) throws -> Response {
-        let number = try ctx.app.pool.withConnection { try ApplicationStore.fetch($0, authorityID: ctx.authorityID, id: id) }.vorgangsnummer
-        let url = statusURL(ctx, vorgangsnummer: number)
+        let application = try ctx.app.pool.withConnection { try ApplicationStore.fetch($0, authorityID: ctx.authorityID, id: id) }
+        let url = statusURL(ctx, vorgangsnummer: application.vorgangsnummer, language: application.smsLanguage)
         let svg = try QRCode(url).svg(title: url)
         return Response(status: .ok, headers: [
             "Content-Type": "image/svg+xml",
@@ -382,10 +384,10 @@ enum ApplicationHandlers {
             guard let s = site.first else { throw AppError.notFound("site") }
             let display = (try? Vorgangsnummer.parse(a.vorgangsnummer, allowExternal: true))?.displayString ?? a.vorgangsnummer
             return try .json(ApplicationDTO.Letter(
-                vorgangsnummer: a.vorgangsnummer, vorgangsnummerDisplay: display, statusUrl: statusURL(ctx, vorgangsnummer: a.vorgangsnummer),
+                vorgangsnummer: a.vorgangsnummer, vorgangsnummerDisplay: display, statusUrl: statusURL(ctx, vorgangsnummer: a.vorgangsnummer, language: a.smsLanguage),
                 familyName: a.familyName, givenNames: a.givenNames, documentType: a.documentType, pickupMethod: a.pickupMethod,
                 siteName: try s.decode(String.self, at: 0), siteAddress: try s.decode(String.self, at: 1),
-                issuance: a.issuance, fee: a.fee, pickupSettings: try SiteStore.pickupSettings(s, at: 2)
+                issuance: a.issuance, fee: a.fee, pickupSettings: try SiteStore.pickupSettings(s, at: 2), smsLanguage: a.smsLanguage
             ))
         }
     }

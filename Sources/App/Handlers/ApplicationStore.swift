@@ -9,7 +9,7 @@ enum ApplicationStore {
                a.mobile_number, a.pickup_method, a.needs_accessible, a.sms_language, a.old_can_hash IS NOT NULL, a.fee_cents,
                a.fee_exemption, a.fee_settled, a.state, a.cancel_reason, a.household_group, a.pickup_deadline::text,
                a.created_at, a.updated_at, a.collected_at, asg.id, b.id, b.name, c.number, asg.status, a.contact_required,
-               a.handover_recipient, a.proxy_name, a.mobile_number_changed_at, a.personal_data_erased_at
+               a.handover_recipient, a.proxy_name, a.mobile_number_changed_at, a.personal_data_erased_at, coalesce(asg.locked, false)
         FROM application a
         LEFT JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
         LEFT JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
@@ -22,13 +22,15 @@ enum ApplicationStore {
         if let assignmentID = try row.decode(UUID?.self, at: o + 23) {
             assignment = ApplicationDTO.AssignmentInfo(
                 id: assignmentID, boxId: try row.decode(UUID.self, at: o + 24), boxName: try row.decode(String.self, at: o + 25),
-                compartmentNumber: try row.decode(Int.self, at: o + 26), status: try row.decode(String.self, at: o + 27)
+                compartmentNumber: try row.decode(Int.self, at: o + 26), status: try row.decode(String.self, at: o + 27),
+                locked: try row.decode(Bool.self, at: o + 33)
             )
         }
         var handover: ApplicationDTO.Handover?
         if let recipient = try row.decode(String?.self, at: o + 29) {
             handover = ApplicationDTO.Handover(recipient: recipient, proxyName: try row.decode(String?.self, at: o + 30))
         }
+        let mobile = try row.decode(String?.self, at: o + 8)
         return ApplicationDTO.Application(
             id: try row.decode(UUID.self, at: o + 0),
             vorgangsnummer: try row.decode(String.self, at: o + 1),
@@ -38,7 +40,8 @@ enum ApplicationStore {
             familyName: try row.decode(String?.self, at: o + 5),
             givenNames: try row.decode(String?.self, at: o + 6),
             dateOfBirth: try row.decode(String?.self, at: o + 7),
-            mobileNumber: try row.decode(String?.self, at: o + 8),
+            mobileNumber: mobile,
+            mobileNumberDisplay: mobile.flatMap { try? PhoneNumber.parse($0, allowedCountryCodes: nil) }?.grouped,
             mobileNumberChangedAt: try row.decode(Date?.self, at: o + 31),
             pickupMethod: try row.decode(String.self, at: o + 9),
             needsAccessibleCompartment: try row.decode(Bool.self, at: o + 10),

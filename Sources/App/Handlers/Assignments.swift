@@ -38,20 +38,8 @@ enum Assignments {
                 return assigned
             }
         }
-        // The order of CompartmentChoice (Domain): accessible only when needed, otherwise keep the low
-        // ones free; then the smallest size; then box and number, for a deterministic choice.
-        let rows = try connection.query("""
-            SELECT c.id, c.box_id, c.number FROM compartment c
-            WHERE c.authority_id = \(authorityID) AND c.state = 'available'
-              AND c.box_id = ANY (ARRAY(SELECT id FROM box WHERE authority_id = \(authorityID) AND site_id = \(siteID)))
-              AND (NOT \(needsAccessible) OR c.accessible)
-              AND (\(compartmentID)::uuid IS NULL OR c.id = \(compartmentID))
-              AND (\(boxID)::uuid IS NULL OR c.box_id = \(boxID))
-            ORDER BY c.accessible, c.size_class, c.box_id, c.number
-            LIMIT 1 FOR UPDATE OF c SKIP LOCKED
-            """)
-        guard let row = rows.first else { return nil }
-        let chosen = (id: try row.decode(UUID.self, at: 0), box: try row.decode(UUID.self, at: 1), number: try row.decode(Int.self, at: 2))
+        guard let chosen = try CompartmentClaims.claim(connection, authorityID: authorityID, siteID: siteID, needsAccessible: needsAccessible, count: 1,
+                                                       compartmentID: compartmentID, boxID: boxID).first else { return nil }
         let assignmentID = UUID()
         try connection.execute("""
             INSERT INTO assignment (authority_id, id, compartment_id, household_group, status)
@@ -60,7 +48,7 @@ enum Assignments {
         try connection.execute("UPDATE compartment SET state = 'occupied' WHERE authority_id = \(authorityID) AND id = \(chosen.id)")
         try attach(connection, authorityID: authorityID, applicationID: applicationID, assignmentID: assignmentID)
         try BoxChanges.record(connection, authorityID: authorityID, compartmentID: chosen.id, kind: .toLoad, assignmentID: assignmentID)
-        return Assigned(assignmentID: assignmentID, compartmentID: chosen.id, boxID: chosen.box, number: chosen.number)
+        return Assigned(assignmentID: assignmentID, compartmentID: chosen.id, boxID: chosen.boxID, number: chosen.number)
     }
 
     private static func attach(_ connection: PostgresConnection, authorityID: UUID, applicationID: UUID, assignmentID: UUID) throws {

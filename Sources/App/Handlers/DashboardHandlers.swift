@@ -88,10 +88,10 @@ enum DashboardHandlers {
 
     static func routes(_ app: Application) -> [AppRoute] {
         [
-            .staff(.GET, "/api/v1/dashboard", app: app) { _, ctx in try .json(try ctx.app.pool.withConnection { try dashboard($0, authorityID: ctx.authorityID) }) },
+            .staff(.GET, "/api/v1/dashboard", app: app) { _, ctx in try .json(try ctx.app.readPool.withConnection { try dashboard($0, authorityID: ctx.authorityID) }) },
             .staff(.GET, "/api/v1/boxes/{id}/forecast", app: app) { req, ctx in
                 let id = try AdminInput.id(req.parameter("id"), "box")
-                return try .json(try ctx.app.pool.withConnection { try forecast($0, authorityID: ctx.authorityID, boxID: id) })
+                return try .json(try ctx.app.readPool.withConnection { try forecast($0, authorityID: ctx.authorityID, boxID: id) })
             },
         ]
     }

@@ -115,16 +115,8 @@ struct DeliveryRecorder {
         let groups = Dictionary(grouping: waiting.filter { $0.household == nil }) { "\($0.siteID)|\($0.needsAccessible)" }
         for (_, group) in groups.sorted(by: { $0.key < $1.key }) {
             guard let first = group.first else { continue }
-            let free = try connection.query("""
-                SELECT c.id FROM compartment c
-                WHERE c.authority_id = \(authority) AND c.state = 'available'
-                  AND c.box_id = ANY (ARRAY(SELECT id FROM box WHERE authority_id = \(authority) AND site_id = \(first.siteID)))
-                  AND (NOT \(first.needsAccessible) OR c.accessible)
-                  AND c.id <> ALL(\(assigned.map(\.compartment))::uuid[])
-                ORDER BY c.accessible, c.size_class, c.box_id, c.number
-                LIMIT \(group.count) FOR UPDATE OF c SKIP LOCKED
-                """).map { try $0.decode(UUID.self, at: 0) }
-            // (SKIP LOCKED does not skip rows this transaction locked itself: hence the exclusion above.)
+            let free = try CompartmentClaims.claim(connection, authorityID: authority, siteID: first.siteID, needsAccessible: first.needsAccessible,
+                                                   count: group.count, excluding: assigned.map(\.compartment)).map(\.id)
             assigned += zip(group.map(\.id), free).map { ($0, $1) }
         }
         guard !assigned.isEmpty else { return }

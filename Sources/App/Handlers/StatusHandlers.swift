@@ -44,6 +44,8 @@ enum StatusHandlers {
         let readyUntil: String?
         let authorityID: String
         let siteID: String
+        /// For `ready_in_box`: the box's pickups are blocked (too many failed attempts) until then.
+        var pickupsBlockedUntil: Date? = nil
     }
 
     static func routes(_ app: Application) -> [AppRoute] {
@@ -61,15 +63,28 @@ enum StatusHandlers {
     static func lookup(_ app: Application, _ text: String) throws -> Found? {
         guard let number = try? Vorgangsnummer.parse(text, allowExternal: true) else { return nil }
         // LIMIT 2: an external number used by two authorities is ambiguous and answered as unknown.
-        let rows = try app.pool.query("""
-            SELECT a.state, a.pickup_deadline::text, a.authority_id::text, a.site_id::text FROM application a
+        let rows = try app.readPool.query("""
+            SELECT a.state, a.pickup_deadline::text, a.authority_id::text, a.site_id::text,
+                   CASE WHEN a.state = 'ready_in_box' THEN (
+                       SELECT b.pickups_blocked_until FROM assignment asg
+                       JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+                       JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
+                       WHERE asg.authority_id = a.authority_id AND asg.id = a.assignment_id AND b.pickups_blocked_until > now())
+                   END
+            FROM application a
             WHERE a.vorgangsnummer = \(number.value) LIMIT 2
             """)
         guard rows.count == 1, let row = rows.first, let state = ApplicationState(rawValue: try row.decode(String.self, at: 0)) else { return nil }
         let status = PublicStatus(state)
         guard status != .unknown else { return nil }
         return Found(status: status, readyUntil: status == .readyInBox ? try row.decode(String?.self, at: 1) : nil,
-                     authorityID: try row.decode(String.self, at: 2), siteID: try row.decode(String.self, at: 3))
+                     authorityID: try row.decode(String.self, at: 2), siteID: try row.decode(String.self, at: 3),
+                     pickupsBlockedUntil: try row.decode(Date?.self, at: 4))
+    }
+
+    /// RFC 3339 in UTC to the second, as JSONEncoder's `.iso8601` writes it.
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(timeZone: .gmt))
     }
 
     /// `{"status":"unknown"}`, as JSONEncoder would write it.
@@ -82,10 +97,15 @@ enum StatusHandlers {
             throw AppError.tooManyRequests(retryAfterSeconds: wait)
         }
         guard let found = try lookup(app, request.parameter("vorgangsnummer")) else { return .json(bytes: unknownBody) }
-        let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.pool).json
+        let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.readPool).json
         var body: [UInt8] = []
         body.reserveCapacity(site.count + 64)
         body.append(contentsOf: "{".utf8)
+        if let blocked = found.pickupsBlockedUntil {
+            body.append(contentsOf: #""pickupsBlockedUntil":""#.utf8)
+            body.append(contentsOf: Self.timestamp(blocked).utf8)
+            body.append(contentsOf: #"","#.utf8)
+        }
         if let until = found.readyUntil {
             body.append(contentsOf: #""readyUntil":""#.utf8)
             body.append(contentsOf: until.utf8)   // YYYY-MM-DD from PostgreSQL: nothing to escape

@@ -17,6 +17,7 @@ const t = makeT({
     'nav.search': 'Suche',
     'nav.admin': 'Verwaltung',
     'nav.approvals': 'Freigaben',
+    'nav.privacy': 'Datenschutz',
     'nav.pending': '({count} offen)',
     switchLanguage: 'English',
     logout: 'Abmelden',
@@ -38,6 +39,7 @@ const t = makeT({
     'nav.search': 'Search',
     'nav.admin': 'Administration',
     'nav.approvals': 'Approvals',
+    'nav.privacy': 'Privacy',
     'nav.pending': '({count} pending)',
     switchLanguage: 'Deutsch',
     logout: 'Log out',
@@ -63,10 +65,11 @@ const ROUTES = [
   { path: /^\/boxes$/, page: 'boxes', nav: 'boxes' },
   { path: new RegExp(`^/boxes/${UUID}$`), page: 'box', params: ['id'], nav: 'boxes' },
   { path: /^\/approvals$/, page: 'approvals', nav: 'approvals', supervisor: true },
+  { path: /^\/privacy$/, page: 'privacy', nav: 'privacy', supervisor: true },
   { path: /^\/admin(?:\/(users|sites|boxes|sms))?$/, page: 'admin', params: ['tab'], nav: 'admin', supervisor: true },
 ];
 const NAV = ['dashboard', 'register', 'delivery', 'boxes', 'search'];
-const SUPERVISOR_NAV = ['approvals', 'admin'];
+const SUPERVISOR_NAV = ['approvals', 'privacy', 'admin'];
 
 const state = { me: null, leave: [], controller: null, focusLanguage: false };
 const RETURN_KEY = 'pickupbox.return';

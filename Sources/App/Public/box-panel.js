@@ -48,9 +48,16 @@ function P(tag, key, vars, props = {}) {
   return h(tag, { ...props, lang: text.lang, dir: text.dir }, text.text);
 }
 
+/** A server state in words; a code the page does not know stays as it is. */
 function stateLabel(code) {
   const label = u(`state.${code}`);
-  return label === `state.${code}` ? code : `${label} (${code})`;
+  return label === `state.${code}` ? code : label;
+}
+
+/** What a change to the box means, in words ("zu beladen"). */
+function kindLabel(kind) {
+  const label = u(`kind.${kind}`);
+  return label === `kind.${kind}` ? kind : label;
 }
 
 function errorText(prefix, e, vars = {}) {
@@ -256,7 +263,7 @@ function renderFeed() {
   }
   replace(els.feedList, state.feed.map((c) => h('li', {},
     h('span', { class: 'bp-feed-seq' }, `#${c.seq}`), ' ',
-    h('code', {}, c.kind), ' ',
+    h('strong', {}, kindLabel(c.kind)), ' ',
     `${u('compartment')} ${c.compartmentNumber}`,
     c.documentNumbers?.length ? [' ', `${u('documents')} `, h('span', { class: 'mono' }, c.documentNumbers.join(', '))] : null,
     h('span', { class: 'bp-feed-time' }, c.time))));
@@ -357,7 +364,6 @@ SCREENS.idle = (screen) => {
         },
       },
     }, nativeName(code)))) : null;
-  const hours = [...(config.pickupHours || [])].sort((a, b) => a.weekday - b.weekday || a.opens.localeCompare(b.opens));
   replace(screen,
     h('p', { class: 'bp-screen-site' }, config.siteName),
     P('h1', 'welcome', null, { class: 'bp-welcome' }),
@@ -367,13 +373,49 @@ SCREENS.idle = (screen) => {
       bigButton(u('service'), () => { state.service = {}; show('service'); }, 'secondary')),
     h('section', { class: 'bp-hours', 'aria-labelledby': 'bp-hours-title' },
       h('h2', { id: 'bp-hours-title' }, u('pickupHours')),
-      hours.length ? h('ul', {}, hours.map((x) => h('li', {}, h('span', { class: 'bp-weekday' }, u(`weekday${x.weekday}`)), ` ${x.opens}–${x.closes}`))) : h('p', {}, u('noHours'))));
+      hoursList(config.pickupHours || [])));
 };
+
+/**
+ * The pickup hours as the status page shows them: every weekday, "geschlossen" for a day without
+ * hours, "rund um die Uhr" for 00:00–24:00 (one line when that holds every day). The box's
+ * configuration carries no dated exceptions, so there are none to show.
+ */
+function hoursList(hours) {
+  if (!hours.length) return h('p', {}, u('noHours'));
+  const allDay = (x) => x.opens === '00:00' && x.closes === '24:00';
+  const days = [1, 2, 3, 4, 5, 6, 7].map((weekday) => hours.filter((x) => x.weekday === weekday).sort((a, b) => a.opens.localeCompare(b.opens)));
+  if (days.every((d) => d.length && d.some(allDay))) return h('p', {}, u('everyDayAllDay'));
+  return h('ul', {}, days.map((d, i) => h('li', {}, h('span', { class: 'bp-weekday' }, u(`weekday${i + 1}`)), ' ',
+    !d.length ? u('closed') : d.some(allDay) ? u('allDay') : d.map((x) => `${x.opens}–${x.closes}`).join(', '))));
+}
 
 // --- pickup dialogue -------------------------------------------------------------------------
 
-/** One input step of the dialogue: heading (a panel text), field, keypad, Continue and Cancel. */
-function inputStep(screen, { headingKey, label, name, type = 'text', inputmode = 'numeric', autocomplete = 'off', maxlength, extraKey, value, check, onValid, error, back }) {
+/** The factors this panel asks for (others are left to the server). */
+const KNOWN_FACTORS = ['pin_letter', 'date_of_birth', 'can', 'old_document_destroyed'];
+
+/**
+ * "Schritt n von m" of the pickup dialogue: mobile number, PIN, then the factors. Before the PIN
+ * the factors are not known yet: the site's settings tell how many there will be at least (the old
+ * document only comes with a renewal).
+ */
+function stepLine(n) {
+  const p = state.pickup || {};
+  const settings = state.config?.pickupSettings || {};
+  const factors = p.factors ? p.factors.filter((f) => KNOWN_FACTORS.includes(f)).length
+    : (settings.pinLetter ? 1 : 0) + (settings.secondFactor && settings.secondFactor !== 'none' ? 1 : 0);
+  return h('p', { class: 'bp-step' }, u('step', { n, total: 2 + factors }));
+}
+
+/** The step number of the current factor (the mobile number is 1, the PIN 2). */
+function factorStep() {
+  const p = state.pickup;
+  return 3 + p.factors.slice(0, p.step).filter((f) => KNOWN_FACTORS.includes(f)).length;
+}
+
+/** One input step of the dialogue: step line, heading (a panel text), field, keypad, Continue and Cancel. */
+function inputStep(screen, { step, headingKey, label, name, type = 'text', inputmode = 'numeric', autocomplete = 'off', maxlength, extraKey, value, check, onValid, error, back }) {
   // A shared panel: the browser is to keep nothing in its autofill or password manager
   // ("off"; "one-time-code" for the PIN and the CAN).
   const f = field({ label, name, type, inputmode, autocomplete, value, attrs: { class: 'bp-input', maxlength, spellcheck: 'false', autocapitalize: 'none' } });
@@ -395,7 +437,7 @@ function inputStep(screen, { headingKey, label, name, type = 'text', inputmode =
     if (problem) fail(problem);
     else onValid(f.input.value.trim());
   });
-  replace(screen, P('h1', headingKey), summary, form);
+  replace(screen, stepLine(step), P('h1', headingKey), summary, form);
   if (error) { fail(error); return summary; }
   return f.input;
 }
@@ -403,14 +445,14 @@ function inputStep(screen, { headingKey, label, name, type = 'text', inputmode =
 // Only an empty field is caught here: the server reads every way people write a number
 // ("(0151) 2345678", "+49 (0)151 …") and decides.
 SCREENS.mobile = (screen) => inputStep(screen, {
-  headingKey: 'enterMobile', label: u('mobile'), name: 'mobile', type: 'tel', inputmode: 'tel', maxlength: 32, extraKey: '+',
+  step: 1, headingKey: 'enterMobile', label: u('mobile'), name: 'mobile', type: 'tel', inputmode: 'tel', maxlength: 32, extraKey: '+',
   value: state.pickup.mobile, error: state.pickup.error,
   check: (v) => (v ? null : u('mobileMissing')),
   onValid: (v) => { state.pickup.mobile = v; state.pickup.error = null; show('pin'); },
 });
 
 SCREENS.pin = (screen) => inputStep(screen, {
-  headingKey: 'enterPin', label: u('pin'), name: 'pin', type: 'password', autocomplete: 'one-time-code', maxlength: 6, error: state.pickup.error,
+  step: 2, headingKey: 'enterPin', label: u('pin'), name: 'pin', type: 'password', autocomplete: 'one-time-code', maxlength: 6, error: state.pickup.error,
   check: (v) => (/^[0-9]{6}$/.test(v) ? null : u('pinShape')),
   onValid: (pin) => { state.pickup.error = null; startPickup(pin); },
   back: () => show('mobile'),
@@ -479,7 +521,7 @@ function answered(values) {
 SCREENS.factor = (screen) => {
   const factor = state.pickup.factors[state.pickup.step];
   if (factor === 'pin_letter') {
-    replace(screen, P('h1', 'confirmPinLetter'),
+    replace(screen, stepLine(factorStep()), P('h1', 'confirmPinLetter'),
       h('div', { class: 'bp-actions' },
         bigButton(u('yes'), () => answered({ pinLetterConfirmed: true }), 'primary'),
         bigButton(u('no'), () => answered({ pinLetterConfirmed: false }), 'secondary'),
@@ -488,20 +530,20 @@ SCREENS.factor = (screen) => {
   }
   if (factor === 'date_of_birth') {
     return inputStep(screen, {
-      headingKey: 'enterDateOfBirth', label: u('dateOfBirth'), name: 'dateOfBirth', maxlength: 10, extraKey: '.',
+      step: factorStep(), headingKey: 'enterDateOfBirth', label: u('dateOfBirth'), name: 'dateOfBirth', maxlength: 10, extraKey: '.',
       check: (v) => (/^[0-9Xx]{1,2}\.[0-9Xx]{1,2}\.[0-9]{4}$/.test(v) ? null : u('dateShape')),
       onValid: (v) => answered({ dateOfBirth: v }),
     });
   }
   if (factor === 'can') {
     return inputStep(screen, {
-      headingKey: 'enterCan', label: u('can'), name: 'can', type: 'password', autocomplete: 'one-time-code', maxlength: 6,
+      step: factorStep(), headingKey: 'enterCan', label: u('can'), name: 'can', type: 'password', autocomplete: 'one-time-code', maxlength: 6,
       check: (v) => (/^[0-9]{6}$/.test(v) ? null : u('canShape')),
       onValid: (v) => answered({ can: v }),
     });
   }
   if (factor === 'old_document_destroyed') {
-    replace(screen, P('h1', 'insertOldDocument'),
+    replace(screen, stepLine(factorStep()), P('h1', 'insertOldDocument'),
       h('div', { class: 'bp-actions' }, bigButton(u('cancel'), toIdle, 'quiet')),
       trainer(bigButton(u('insertOld'), () => answered({ oldDocumentInserted: true }), 'hardware')));
     return screen.querySelector('.bp-trainer button');

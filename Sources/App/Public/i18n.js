@@ -23,6 +23,16 @@ export function setLang(value) {
 
 document.documentElement.lang = current;
 
+/**
+ * Runs `build` (synchronous) with every text and format of this module in `value` ('de' or 'en'),
+ * for a piece written in another language than the screen (the applicant's letter); not remembered.
+ */
+export function inLanguage(value, build) {
+  const before = current;
+  current = LANGUAGES.includes(value) ? value : 'de';
+  try { return build(); } finally { current = before; }
+}
+
 /** Fills `{name}` placeholders. */
 function fill(text, vars) {
   return vars ? text.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : text;
@@ -97,7 +107,7 @@ const shared = {
     'code.invalid_phone_number': 'Das ist keine gültige Mobilnummer. Deutsche Nummern beginnen mit 0, andere mit + und der Ländervorwahl.',
     'code.non_ascii_digits': 'Die Nummer enthält andere Ziffern als 0–9. Bitte geben Sie sie mit den Ziffern 0–9 ein.',
     'code.unsupported_country_code': 'An Nummern mit dieser Ländervorwahl können wir keine SMS senden.',
-    'code.not_a_mobile_number': 'Das ist keine deutsche Mobilnummer (015…, 016…, 017…). Die SMS braucht ein Handy.',
+    'code.not_a_mobile_number': 'Das ist keine deutsche Mobilnummer (015…, 016…, 017…). Die SMS braucht ein Mobiltelefon.',
     'code.invalid_language': 'Bitte wählen Sie eine Sprache aus der Liste.',
     'code.fee_not_settled': 'Die Gebühr ist noch nicht bezahlt.',
     'code.invalid_date_of_birth': 'Dieses Geburtsdatum gibt es nicht oder es liegt in der Zukunft. Schreiben Sie es wie im Dokument, z. B. 12.08.1984 oder 00.00.1985.',

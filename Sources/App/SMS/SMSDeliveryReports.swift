@@ -34,7 +34,7 @@ enum SMSDeliveryReports {
         }
         guard authentic(request, provider: provider, gateway: gateway) else {
             app.logger.warning("delivery report refused: signature missing or wrong", metadata: ["sms.provider": "\(provider.rawValue)", "client": "\(app.clientAddress(request))"])
-            throw AppError(.unauthorized, "invalid_signature", "The delivery report is not signed with this server's secret.")
+            throw unsigned
         }
         let reports: [DeliveryReports.Report]
         do {
@@ -71,6 +71,13 @@ enum SMSDeliveryReports {
             app.logger.warning("replayed delivery reports ignored", metadata: ["sms.provider": "\(provider.rawValue)", "sms.replayed": "\(answer.replayed)"])
         }
         return try .json(answer)
+    }
+
+    static let unsigned = AppError(.unauthorized, "invalid_signature", "The delivery report is not signed with this server's secret.")
+
+    /// True when the request carries one of the providers' signature headers (checked before the body is read).
+    static func isSigned(_ request: Request) -> Bool {
+        request.headers["X-Signature"] != nil || request.headers["X-Twilio-Signature"] != nil
     }
 
     /// Records the report's once-only key; false when it was recorded before (a replay). Inside the

@@ -241,7 +241,7 @@ final class SMSDispatcher: Sendable {
                 let providerID = try provider.send(OutgoingSMS(reference: message.id.uuidString.lowercased(), to: message.to, text: text))
                 record(sent: message, provider: provider.name, providerID: providerID)
             } catch {
-                handle(error, for: message, provider: provider.name)
+                handle(error, for: message, provider: provider.name, retryable: error.isRetryable(providerDeduplicates: provider.deduplicatesByReference))
             }
         }
     }
@@ -263,10 +263,12 @@ final class SMSDispatcher: Sendable {
         }
     }
 
-    private func handle(_ error: SMSError, for message: Claimed, provider: String) {
+    /// `retryable`: the error's, given whether the provider deduplicates by our reference (a lost reply is
+    /// then retried; with Twilio it fails, because the message may have been delivered).
+    private func handle(_ error: SMSError, for message: Claimed, provider: String, retryable: Bool) {
         let reason = String(describing: error).prefix(500)
         var delay: Duration?
-        if error.isRetryable {
+        if retryable {
             delay = backoff(attempt: message.attempts)
             if case .rateLimited(let seconds) = error.kind {
                 let wait = Duration.seconds(max(1, min(seconds ?? 30, 3600)))
@@ -279,7 +281,7 @@ final class SMSDispatcher: Sendable {
             if let delay, try requeue(message, after: delay, reason: String(reason)) {
                 logger.info("SMS not accepted yet; will retry", metadata: ["sms.id": "\(message.id)", "attempt": "\(message.attempts)", "error": "\(error)"])
             } else {
-                let final = error.isRetryable ? "gave up after \(message.attempts) attempts: \(reason)" : String(reason)
+                let final = retryable ? "gave up after \(message.attempts) attempts: \(reason)" : String(reason)
                 try fail(message, reason: final)
             }
         } catch {

@@ -20,7 +20,9 @@ enum SMSHandlers {
             .staff(.DELETE, "/api/v1/sms/templates/{kind}/{language}", access: .supervisor, app: app) { req, ctx in
                 try deleteTemplate(ctx, kind: req.parameter("kind"), language: req.parameter("language"))
             },
-            .open(.POST, "/api/v1/sms/delivery-reports/{provider}", access: .provider, maxBodyBytes: 64 * 1024) { req in
+            // The signature covers the body, so only its presence can be checked before the body is read.
+            .open(.POST, "/api/v1/sms/delivery-reports/{provider}", access: .provider, maxBodyBytes: 64 * 1024,
+                  admission: Admission(screen: { req in SMSDeliveryReports.isSigned(req) ? nil : SMSDeliveryReports.unsigned.response })) { req in
                 try SMSDeliveryReports.receive(app, req)
             },
         ]

@@ -144,6 +144,7 @@ enum StatusPage {
             switch found.status {
             case .readyInBox:
                 place(site)
+                if let blocked = found.pickupsBlockedUntil { blockedNotice(blocked, site) }
                 if let until = found.readyUntil, let date = try? CivilDate(iso: until) {
                     html.element("h3", text: t.deadlineTitle)
                     html.open("p", [("class", "deadline")])
@@ -160,6 +161,20 @@ enum StatusPage {
             case .inProduction, .collected, .unknown:
                 break
             }
+        }
+
+        /// The box refuses pickups for a while (too many failed attempts there): come after that.
+        private mutating func blockedNotice(_ until: Date, _ site: SiteDTO.Site) {
+            let zone = TimeZone(identifier: site.timeZone) ?? TimeZone(identifier: "Europe/Berlin") ?? .gmt
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            let parts = calendar.dateComponents([.hour, .minute], from: until)
+            let time = "\(ASCIIPad.two(parts.hour ?? 0)):\(ASCIIPad.two(parts.minute ?? 0))"
+            let day = CivilDate(date: until, timeZone: zone)
+            let when = day == CivilDate(date: Date(), timeZone: zone) ? time : "\(shortDate(day)) \(time)"
+            html.open("div", [("class", "result result-wait"), ("role", "status")])
+            for line in t.boxBlocked(when) { html.element("p", text: line) }
+            html.close("div")
         }
 
         private mutating func place(_ site: SiteDTO.Site) {

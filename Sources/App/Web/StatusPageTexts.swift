@@ -72,6 +72,8 @@ struct StatusPageTexts: Sendable {
     var deadlineTitle: String
     var deadline: @Sendable (_ date: String) -> String
     var deadlineAfter: String
+    /// The box's pickups are blocked until the given time (`14:30`, or with the day when not today).
+    var boxBlocked: @Sendable (_ until: String) -> [String]
     var hoursTitle: String
     var today: String
     var closed: String
@@ -120,7 +122,7 @@ struct StatusPageTexts: Sendable {
         headline: [
             .inProduction: "Ihr Dokument ist noch nicht fertig.",
             .readyInBox: "Ihr Dokument liegt in der Abholbox.",
-            .readyAtCounter: "Ihr Dokument liegt am Schalter für Sie bereit.",
+            .readyAtCounter: "Ihr Dokument bekommen Sie am Schalter.",
             .collected: "Ihr Dokument wurde abgeholt.",
             .unknown: "Zu dieser Nummer haben wir keine Auskunft.",
         ],
@@ -128,7 +130,7 @@ struct StatusPageTexts: Sendable {
             .inProduction: ["Es wird noch hergestellt oder ist noch nicht bei uns angekommen.",
                             "Sobald es abholbereit ist, bekommen Sie eine Nachricht von uns. Sie müssen jetzt nichts tun."],
             .readyInBox: ["Sie können es zu den Abholzeiten selbst aus der Abholbox nehmen – ohne Termin."],
-            .readyAtCounter: ["Sie können es am Schalter Ihrer Ausländerbehörde abholen."],
+            .readyAtCounter: ["Sie können es am Schalter Ihrer Ausländerbehörde abholen. War es in der Abholbox und ist die Abholfrist abgelaufen, bringen wir es in den nächsten Tagen an den Schalter."],
             .collected: ["Wenn Sie es nicht selbst abgeholt haben, wenden Sie sich bitte sofort an Ihre Ausländerbehörde."],
             .unknown: ["Bitte prüfen Sie die Nummer auf Ihrem Schreiben.",
                        "Stimmt die Nummer, ist Ihr Antrag vielleicht noch nicht erfasst oder schon abgeschlossen. Fragen Sie im Zweifel bei Ihrer Ausländerbehörde nach."],
@@ -137,6 +139,7 @@ struct StatusPageTexts: Sendable {
         deadlineTitle: "Abholen bis",
         deadline: { "spätestens \($0)" },
         deadlineAfter: "Danach bringen wir das Dokument an den Schalter.",
+        boxBlocked: { ["Die Abholbox nimmt bis \($0) Uhr keine Abholungen an.", "Bitte kommen Sie danach. Ihr Dokument bleibt sicher im Fach."] },
         hoursTitle: "Abholzeiten",
         today: "heute",
         closed: "geschlossen",
@@ -178,7 +181,7 @@ struct StatusPageTexts: Sendable {
         headline: [
             .inProduction: "Your document is not ready yet.",
             .readyInBox: "Your document is in the pickup box.",
-            .readyAtCounter: "Your document is ready at the counter.",
+            .readyAtCounter: "You collect your document at the counter.",
             .collected: "Your document has been collected.",
             .unknown: "We have no information on this number.",
         ],
@@ -186,7 +189,7 @@ struct StatusPageTexts: Sendable {
             .inProduction: ["It is still being made or has not reached us yet.",
                             "As soon as it is ready, we will send you a message. You do not need to do anything now."],
             .readyInBox: ["You can take it out of the pickup box yourself during the pickup hours – no appointment needed."],
-            .readyAtCounter: ["You can collect it at the counter of your foreigners' authority."],
+            .readyAtCounter: ["You can collect it at the counter of your foreigners' authority. If it was in the pickup box and the pickup period has ended, we bring it to the counter within the next few days."],
             .collected: ["If you did not collect it yourself, please contact your foreigners' authority immediately."],
             .unknown: ["Please check the number on your letter.",
                        "If the number is right, your application may not be registered yet or may be closed already. If in doubt, ask your foreigners' authority."],
@@ -195,6 +198,7 @@ struct StatusPageTexts: Sendable {
         deadlineTitle: "Collect by",
         deadline: { "\($0) at the latest" },
         deadlineAfter: "After that, we take the document to the counter.",
+        boxBlocked: { ["The pickup box accepts no pickups until \($0).", "Please come after that. Your document stays safe in its compartment."] },
         hoursTitle: "Pickup hours",
         today: "today",
         closed: "closed",
@@ -243,7 +247,7 @@ struct StatusPageTexts: Sendable {
         body: [
             .inProduction: ["Sie müssen jetzt nichts tun.", "Wir schicken Ihnen eine Nachricht.", "Dann können Sie das Dokument abholen."],
             .readyInBox: ["Ihr Dokument liegt in einem Abhol-Fach.", "Sie können es selbst abholen.", "Sie brauchen keinen Termin."],
-            .readyAtCounter: ["Ihr Dokument liegt beim Amt.", "Sie bekommen es am Schalter."],
+            .readyAtCounter: ["Sie bekommen Ihr Dokument am Schalter.", "War es in der Box?", "Dann bringen wir es zum Schalter.", "Das dauert ein paar Tage."],
             .collected: ["Sie haben das Dokument nicht abgeholt?", "Dann rufen Sie bitte sofort beim Amt an."],
             .unknown: ["Bitte prüfen Sie die Nummer.", "Die Nummer steht auf Ihrem Brief.", "Die Nummer stimmt?", "Dann fragen Sie bitte beim Amt nach."],
         ],
@@ -251,13 +255,14 @@ struct StatusPageTexts: Sendable {
         deadlineTitle: "Bis wann?",
         deadline: { "Holen Sie das Dokument bis \($0) ab." },
         deadlineAfter: "Danach liegt das Dokument beim Amt am Schalter.",
+        boxBlocked: { ["Die Box ist gerade gesperrt.", "Kommen Sie bitte nach \($0) Uhr.", "Ihr Dokument bleibt in der Box."] },
         hoursTitle: "Wann können Sie hin?",
         today: "heute",
-        closed: "zu",
+        closed: "geschlossen",
         timeRange: { "von\u{00A0}\($0) bis\u{00A0}\($1)\u{00A0}Uhr" },
         allDay: "den ganzen Tag",
         bringTitle: "Das brauchen Sie",
-        bringPhone: "Ihr Handy mit der SMS. In der SMS steht Ihre PIN. Die PIN ist eine geheime Zahl.",
+        bringPhone: "Ihr Handy mit der SMS. In der SMS steht Ihre PIN. Die PIN ist eine geheime Zahl. Die Box fragt auch nach Ihrer Handy-Nummer.",
         bringPinLetter: "Den PIN-Brief. Der Brief kam mit der Post.",
         bringDateOfBirth: "Ihr Geburts-Datum.",
         bringDateOfBirthOrCan: "Ihr Geburts-Datum. Oder: Sie haben schon eine Karte? Dann brauchen Sie die Nummer vorne auf der alten Karte. Die Nummer hat 6 Zahlen.",

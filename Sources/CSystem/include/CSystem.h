@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <malloc.h>
 
 int csystem_accept4_addr(int fd, struct sockaddr_storage *addr, socklen_t *len, int flags);
 static inline int csystem_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
@@ -25,6 +27,21 @@ static inline uint64_t csystem_epoll_event_data(const struct epoll_event *ev) { 
 static inline uint32_t csystem_epoll_event_events(const struct epoll_event *ev) { return ev->events; }
 static inline int csystem_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 static inline int csystem_errno(void) { return errno; }
+
+/// glibc malloc, for a long-running server whose requests come with bodies of up to a megabyte:
+/// at most `arenas` arenas (glibc makes up to 8 per core, each keeping its own free memory), and every
+/// allocation from `mmap_threshold` bytes up served by mmap, so that it goes back to the kernel when freed.
+/// Setting the threshold also stops glibc from raising it after such a free (its default, which lets
+/// megabyte buffers settle in the arenas for good). A variable the operator set (MALLOC_ARENA_MAX,
+/// MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_) wins. Call before other threads start.
+static inline void csystem_tune_malloc(int arenas, int mmap_threshold, int trim_threshold) {
+    if (!getenv("MALLOC_ARENA_MAX")) mallopt(M_ARENA_MAX, arenas);
+    if (!getenv("MALLOC_MMAP_THRESHOLD_")) mallopt(M_MMAP_THRESHOLD, mmap_threshold);
+    if (!getenv("MALLOC_TRIM_THRESHOLD_")) mallopt(M_TRIM_THRESHOLD, trim_threshold);
+}
+
+/// Returns free memory at the top of every arena's heap and whole free pages inside them to the kernel.
+static inline void csystem_trim_malloc(void) { malloc_trim(0); }
 
 static const uint32_t CSYSTEM_EPOLLIN = EPOLLIN;
 static const uint32_t CSYSTEM_EPOLLOUT = EPOLLOUT;

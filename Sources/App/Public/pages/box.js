@@ -29,19 +29,19 @@ const t = makeT({
     'k.to_retrieve': 'Zu entnehmen',
     'k.blocked': 'Gesperrt',
     'k.occupied': 'Belegt',
-    accessibleMark: 'R = rollstuhlgerecht erreichbar',
+    accessibleMark: 'R = barrierefrei erreichbar',
     cellLabel: 'Fach {number}: {state}',
-    cellAccessible: ', rollstuhlgerecht',
+    cellAccessible: ', barrierefrei erreichbar',
     refresh: 'Aktualisieren',
     updated: 'Stand {time}',
     pick: 'Wählen Sie ein Fach aus: mit der Maus oder mit Tab und den Pfeiltasten.',
     compartment: 'Fach {number}',
     panel: 'Angaben zum Fach',
-    preview: 'Klicken Sie auf das Fach, um es zu sperren oder freizugeben.',
+    preview: 'Klicken Sie auf das Fach, um es zu sperren oder die Sperre aufzuheben.',
     state: 'Zustand',
     position: 'Lage',
     positionValue: 'Reihe {row}, Spalte {column}',
-    accessible: 'Rollstuhlgerecht',
+    accessible: 'Barrierefrei',
     floor: 'Boden in {cm} cm Höhe',
     size: 'Größe',
     sizeValue: 'Klasse {n}',
@@ -73,7 +73,7 @@ const t = makeT({
     listMeta: '{box} · {site} · Stand {time}',
     colCompartment: 'Fach',
     colPosition: 'Lage',
-    colAccessible: 'Rollstuhl\u00adgerecht',
+    colAccessible: 'Barriere\u00adfrei',
     colDocuments: 'Dokumentnummer',
     colVns: 'Vorgangsnummer',
     colAssigned: 'Zugewiesen',
@@ -102,9 +102,9 @@ const t = makeT({
     'k.to_retrieve': 'To be retrieved',
     'k.blocked': 'Blocked',
     'k.occupied': 'Occupied',
-    accessibleMark: 'R = reachable from a wheelchair',
+    accessibleMark: 'R = accessible (easy-to-reach height)',
     cellLabel: 'Compartment {number}: {state}',
-    cellAccessible: ', wheelchair accessible',
+    cellAccessible: ', accessible',
     refresh: 'Refresh',
     updated: 'As of {time}',
     pick: 'Choose a compartment: with the mouse, or with Tab and the arrow keys.',
@@ -114,7 +114,7 @@ const t = makeT({
     state: 'State',
     position: 'Position',
     positionValue: 'Row {row}, column {column}',
-    accessible: 'Wheelchair accessible',
+    accessible: 'Accessible',
     floor: 'floor at {cm} cm',
     size: 'Size',
     sizeValue: 'Class {n}',
@@ -146,7 +146,7 @@ const t = makeT({
     listMeta: '{box} · {site} · as of {time}',
     colCompartment: 'Compartment',
     colPosition: 'Position',
-    colAccessible: 'Wheelchair',
+    colAccessible: 'Accessible',
     colDocuments: 'Document number',
     colVns: 'Vorgangsnummer (reference number)',
     colAssigned: 'Assigned',
@@ -251,7 +251,7 @@ async function renderList(ctx, box, view) {
       h('td', { class: 'mono' }, cell(i.documentNumbers)),
       h('td', { class: 'mono' }, cell(i.vorgangsnummern.map(displayVorgangsnummer))), done())));
 
-  ctx.main.append(
+  ctx.main.append(...[
     subnav(box, view),
     h('h1', {}, title),
     h('p', { class: 'list-meta' }, t('listMeta', { box: box.name, site: siteName, time: stamp })),
@@ -266,7 +266,8 @@ async function renderList(ctx, box, view) {
         h('thead', {}, h('tr', {}, head.map((text, i) => h('th', { scope: 'col', class: i === 0 ? 'num' : undefined }, text)),
           h('th', { scope: 'col', class: 'print-only' }, t('colDone')))),
         h('tbody', {}, rows)))
-      : h('p', { class: 'list-empty' }, t(loading ? 'loadingEmpty' : 'retrievalEmpty')));
+      : h('p', { class: 'list-empty' }, t(loading ? 'loadingEmpty' : 'retrievalEmpty')),
+  ].filter(Boolean));
 }
 
 // --- The grid -----------------------------------------------------------------------------------
@@ -305,7 +306,7 @@ function renderGrid(ctx, box) {
     const cell = cells.get(c.number);
     const kind = kindOf(c);
     cell.className = ['cell', `cell-${kind}`, c.accessible ? 'cell-accessible' : null, c.number === current ? 'cell-current' : null].filter(Boolean).join(' ');
-    // The name says it all on focus: number, state, wheelchair access and the Vorgangsnummern.
+    // The name says it all on focus: number, state, accessibility and the Vorgangsnummern.
     cell.setAttribute('aria-label', t('cellLabel', { number: c.number, state: t(`k.${kind}`) }) + (c.accessible ? t('cellAccessible') : '')
       + c.vorgangsnummern.map((v) => `, ${displayVorgangsnummer(v)}`).join(''));
     replace(cell, h('span', { class: 'cell-number' }, String(c.number)),

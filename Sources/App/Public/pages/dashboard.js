@@ -56,6 +56,9 @@ const t = makeT({
     enough: '{name} reicht die nächsten 14 Tage.',
     forecastFailed: 'Die Vorhersage für {name} konnte nicht geladen werden.',
     forecastBasis: 'Grundlage: {inProduction} Anträge in Produktion, im Median {delivery} Tage bis zur Lieferung und {pickup} Tage bis zur Abholung ({observed} beobachtete Abholungen).',
+    forecastAssumed: 'Annahme: {inProduction} Anträge in Produktion, {delivery} Tage bis zur Lieferung und {pickup} Tage bis zur Abholung (noch keine Abholungen beobachtet).',
+    forecastNoCompartments: '{name} hat noch keine Fächer.',
+    forecastAllBlocked: '{name} hat kein nutzbares Fach: Alle Fächer sind gesperrt.',
     forecastChart: 'Vorhersage für {name}: heute {now} von {capacity} Fächern belegt, in 14 Tagen erwartet {last}. {sentence}',
     forecastTable: 'Vorhersage für {name} als Tabelle',
     forecastCaption: 'Erwartete Belegung von {name} (Kapazität {capacity} Fächer)',
@@ -130,6 +133,9 @@ const t = makeT({
     enough: '{name} has enough room for the next 14 days.',
     forecastFailed: 'The forecast for {name} could not be loaded.',
     forecastBasis: 'Based on {inProduction} applications in production, a median of {delivery} days to delivery and {pickup} days to pickup ({observed} pickups observed).',
+    forecastAssumed: 'Assumed: {inProduction} applications in production, {delivery} days to delivery and {pickup} days to pickup (no pickups observed yet).',
+    forecastNoCompartments: '{name} has no compartments yet.',
+    forecastAllBlocked: '{name} has no usable compartment: all compartments are blocked.',
     forecastChart: 'Forecast for {name}: {now} of {capacity} compartments occupied today, {last} expected in 14 days. {sentence}',
     forecastTable: 'Forecast for {name} as a table',
     forecastCaption: 'Expected occupancy of {name} (capacity {capacity} compartments)',
@@ -260,6 +266,12 @@ function forecastBlock(box, f, today) {
   if (!f) {
     return h('div', { class: 'dash-forecast' }, h('h3', {}, name), notice('warning', h('p', {}, t('forecastFailed', { name }))));
   }
+  // Without a usable compartment there is nothing to fill: no forecast, no chart.
+  if (!f.capacity) {
+    const none = !(box.compartments?.total > 0);
+    return h('div', { class: 'dash-forecast' }, h('h3', {}, name),
+      h('p', { class: 'dash-sentence' }, t(none ? 'forecastNoCompartments' : 'forecastAllBlocked', { name })));
+  }
   const days = f.days || [];
   const sentence = forecastSentence(f, name);
   const labels = [fmtDayShort(today), ...days.map((d) => fmtDayShort(d.date))];
@@ -285,7 +297,8 @@ function forecastBlock(box, f, today) {
     h('p', { class: ['dash-sentence', f.fullOn ? 'dash-sentence-full' : 'dash-sentence-ok'] }, sentence),
     h('figure', { class: 'dash-chart' }, chart,
       legend([{ name: t('expectedOccupied') }, { name: t('capacityLegend'), ref: true, style: { colour: '#1a1a1a', dash: '6 4' } }])),
-    h('p', { class: 'hint' }, t('forecastBasis', { inProduction: num(b.inProduction), delivery: num(b.medianDaysToDelivery), pickup: num(b.medianDaysToPickup), observed: num(b.observedPickups) })),
+    // Without observed pickups the server assumes the times: say so instead of "im Median".
+    h('p', { class: 'hint' }, t(b.observedPickups ? 'forecastBasis' : 'forecastAssumed', { inProduction: num(b.inProduction), delivery: num(b.medianDaysToDelivery), pickup: num(b.medianDaysToPickup), observed: num(b.observedPickups) })),
     dataTable({
       key: `forecast-${box.id}`,
       summary: t('forecastTable', { name }),

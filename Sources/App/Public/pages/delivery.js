@@ -18,10 +18,10 @@ const t = makeT({
     modeScan: 'Scannen',
     modeCsv: 'CSV-Datei importieren',
     note: 'Lieferscheinnummer',
-    noteHint: 'Steht oben auf dem Lieferschein. Eine Scan-Sitzung gehört zu genau einem Lieferschein.',
+    noteHint: 'Steht oben auf dem Lieferschein. Eine Erfassung gehört zu genau einem Lieferschein.',
     noteLocked: 'Lieferung angelegt am {time}. Weitere Scans kommen zu diesem Lieferschein.',
     noteMissing: 'Bitte geben Sie zuerst die Lieferscheinnummer ein.',
-    noteTaken: 'Diese Lieferscheinnummer wurde schon erfasst. Bitte prüfen Sie die Nummer. Die gescannten Dokumente werden gesendet, sobald Sie eine neue Nummer mit Enter bestätigen.',
+    noteTaken: 'Diese Lieferscheinnummer wurde schon erfasst. Bitte prüfen Sie die Nummer. Die gescannten Dokumente werden gesendet, sobald Sie eine neue Nummer mit der Eingabetaste bestätigen.',
     noteTooLong: 'Die Lieferscheinnummer darf höchstens 64 Zeichen lang sein.',
     noteInvalid: 'Die Lieferscheinnummer enthält unzulässige Zeichen.',
     scan: 'Barcode scannen',
@@ -59,9 +59,11 @@ const t = makeT({
     'r.invalid': 'Ungültige Nummer',
     'r.sending': 'Wird geprüft …',
     'r.failed': 'Nicht gesendet',
-    'x.unknown': 'Keine Vorgangsnummer dieser Behörde passt.',
+    'r.conflict': 'Doppelt gescannt – andere Vorgangsnummer',
+    'x.unknown': 'Diese Vorgangsnummer gibt es bei uns nicht. Dokument beiseitelegen und klären.',
     'x.duplicate': 'Dieses Dokument ist schon erfasst.',
-    'x.already_delivered': 'Der Antrag ist schon weiter als „geliefert“.',
+    'x.already_delivered': 'Zu diesem Antrag ist schon ein Dokument erfasst. Dokument beiseitelegen und Antrag prüfen.',
+    'x.conflict': 'Diese Dokumentnummer ist schon mit Vorgangsnummer {vn} erfasst. Karte und Begleitblatt vergleichen – eine Zuordnung ist falsch. Dokument beiseitelegen.',
     'x.cancelled': 'Der Antrag ist storniert. Dokument zurücklegen.',
     'x.invalid': 'Dokumentnummer oder Vorgangsnummer ist falsch geformt.',
     inCompartment: 'Fach {number}',
@@ -136,9 +138,11 @@ const t = makeT({
     'r.invalid': 'Invalid number',
     'r.sending': 'Checking …',
     'r.failed': 'Not sent',
-    'x.unknown': 'No Vorgangsnummer of this authority matches.',
+    'r.conflict': 'Scanned twice – different Vorgangsnummer',
+    'x.unknown': 'We have no application with this Vorgangsnummer. Put the document aside and clear it up.',
     'x.duplicate': 'This document has been recorded already.',
-    'x.already_delivered': 'The application is past “delivered”.',
+    'x.already_delivered': 'A document has already been recorded for this application. Put the document aside and check the application.',
+    'x.conflict': 'This document number has already been recorded with Vorgangsnummer {vn}. Compare the card and the accompanying sheet – one of the pairings is wrong. Put the document aside.',
     'x.cancelled': 'The application is cancelled. Put the document aside.',
     'x.invalid': 'The document number or the Vorgangsnummer is malformed.',
     inCompartment: 'compartment {number}',
@@ -422,14 +426,34 @@ async function renderScan(ctx, boxNames) {
     table.hidden = session.entries.length === 0;
   }
 
+  /**
+   * A document number scanned again with another Vorgangsnummer: one of the two pairings is wrong.
+   * The Vorgangsnummer of the row of this delivery note where it was first scanned, when that one
+   * differs, else null.
+   */
+  function conflictOf(entry) {
+    const item = entry.item;
+    if (!item || item.result !== 'duplicate') return null;
+    const first = session.entries.slice(session.entries.indexOf(entry) + 1).reverse()
+      .find((e) => e.item && e.item.documentNumber === item.documentNumber);
+    if (!first) return null;
+    const vn = first.item.vorgangsnummer || '';
+    const same = (a, b) => String(a || '').replace(/[\s-]/g, '').toUpperCase() === String(b || '').replace(/[\s-]/g, '').toUpperCase();
+    return same(vn, item.vorgangsnummer) ? null : vn;
+  }
+
   function renderRow(entry) {
     const item = entry.item;
+    const conflict = conflictOf(entry);
     const doc = item ? item.documentNumber : entry.pair.documentNumber;
     const vn = item ? (item.vorgangsnummer || '') : entry.pair.vorgangsnummer;
     let resultCell;
     if (entry.state === 'sending') resultCell = resultBadge('sending', t('r.sending'));
     else if (entry.state === 'failed') resultCell = resultBadge('failed', t('sendFailed', { reason: entry.reason }));
-    else resultCell = resultBadge(item.result, resultText(item, boxNames));
+    else if (conflict !== null) {
+      resultCell = [resultBadge('conflict', t('r.conflict')),
+        h('span', { class: 'result-why result-why-error' }, t('x.conflict', { vn: displayVorgangsnummer(conflict) }))];
+    } else resultCell = resultBadge(item.result, resultText(item, boxNames));
     replace(entry.row,
       h('td', { class: 'num' }, item ? String(item.position) : '–'),
       h('td', { class: 'mono' }, doc),
@@ -492,7 +516,10 @@ async function renderScan(ctx, boxNames) {
         showNoteState();
         const item = entry.item;
         const ok = item.result === 'matched';
-        showLast(item.result, resultText(item, boxNames), [item.documentNumber, displayVorgangsnummer(item.vorgangsnummer || '')].filter(Boolean).join(' · '), ok ? null : t(`x.${item.result}`));
+        const numbers = [item.documentNumber, displayVorgangsnummer(item.vorgangsnummer || '')].filter(Boolean).join(' · ');
+        const conflict = conflictOf(entry);
+        if (conflict !== null) showLast('conflict', t('r.conflict'), numbers, t('x.conflict', { vn: displayVorgangsnummer(conflict) }));
+        else showLast(item.result, resultText(item, boxNames), numbers, ok ? null : t(`x.${item.result}`));
         beep(ok);
       } catch (e) {
         entry.state = 'failed';

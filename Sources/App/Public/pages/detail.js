@@ -3,9 +3,12 @@
 // compartment, cancel, contact data, clear "contact required", hand over at the counter). After an
 // action the page loads anew and says what happened (role=status). From delivery on a new mobile
 // number is only asked for, and a new PIN to a number changed within 24 hours too: a supervisor who
-// did not ask approves it (four eyes); the page lists the application's requests.
+// did not ask approves it (four eyes); the page lists the application's requests. Once the erasure
+// pass has erased the personal data the page says so (and when) instead of showing empty fields, and
+// offers no action that needs them. Supervisors export everything held about the application (Art. 15
+// GDPR, audited) as a JSON file and reach its entries in the audit log.
 
-import { h, replace, field, radios, errorSummary, notice } from '../dom.js';
+import { h, replace, field, radios, errorSummary, notice, statusArea, download, confirmStep } from '../dom.js';
 import { api, ApiError } from '../api.js';
 import { makeT, ts, fmtDate, fmtDateTime, fmtMoney, fmtDateOfBirth, personName, languageName, languageOptions, errorText } from '../i18n.js';
 import { displayVorgangsnummer } from '../vorgangsnummer.js';
@@ -19,6 +22,18 @@ const STRINGS = {
     notFound: 'Diesen Antrag gibt es nicht (oder er gehört zu einer anderen Behörde).',
     backToSearch: 'Zur Suche',
     erased: 'Die personenbezogenen Daten sind gelöscht.',
+    erasedOn: 'Personenbezogene Daten gelöscht am {date}',
+    erasedNotice: 'Name, Geburtsdatum, Mobilnummer, Dokumentnummer und SMS dieses Antrags sind nach der Löschfrist gelöscht. Vorgangsnummer, Status und Verlauf bleiben. Brief, SMS und eine neue PIN sind nicht mehr möglich.',
+    personalData: 'Personenbezogene Daten',
+    erasedValue: 'gelöscht am {date}',
+    erasedShort: 'gelöscht',
+    proxyErased: 'Bevollmächtigte Person (Name gelöscht)',
+    privacy: 'Datenschutz',
+    export: 'Auskunft exportieren (Art. 15 DSGVO)',
+    exportHint: 'Eine JSON-Datei mit allem, was zu diesem Antrag gespeichert ist – mit der vollständigen Mobilnummer, ohne PIN, SMS-Text und CAN. Der Export wird im Protokoll vermerkt.',
+    exportFile: 'auskunft-{vn}.json',
+    exported: 'Die Auskunft ist heruntergeladen: {file}. Der Export steht im Protokoll.',
+    auditLink: 'Protokoll zu diesem Antrag',
     // Sections
     actions: 'Aktionen',
     data: 'Antragsdaten',
@@ -67,12 +82,13 @@ const STRINGS = {
     'assignment.retrieval_due': 'zu entnehmen',
     'assignment.collected': 'abgeholt',
     'assignment.retrieved': 'entnommen',
-    'assignment.released': 'freigegeben',
+    'assignment.released': 'Zuweisung aufgehoben',
     // Contact required
     contactNotice: 'Kontakt nötig: Die SMS an die antragstellende Person ist fehlgeschlagen. Sie hat keine Nachricht (und keine PIN). Bitte rufen Sie sie an oder schreiben Sie ihr.',
     clearContact: 'Kontakt ist erfolgt – Hinweis entfernen',
     // Actions
-    newPin: 'Neue PIN senden und Fach entsperren',
+    newPin: 'Neue PIN senden',
+    newPinLocked: 'Neue PIN senden (Fach wird entsperrt)',
     newPinHint: 'Die alte PIN gilt dann nicht mehr. Wie viele neue PINs es am Tag gibt, ist begrenzt.',
     toCounter: 'Auf Abholung am Schalter umstellen',
     assign: 'Fach zuweisen',
@@ -84,7 +100,10 @@ const STRINGS = {
     chooseNumberHint: 'Die Nummer steht am Fach. Es muss frei sein – und barrierefrei, wenn der Antrag das verlangt.',
     chooseSubmit: 'Dieses Fach zuweisen',
     chooseNumberMissing: 'Bitte geben Sie eine Fachnummer ein.',
-    release: 'Fach freigeben',
+    release: 'Zuweisung aufheben',
+    releaseQuestion: 'Zuweisung von Fach {number} ({box}) aufheben?',
+    releaseDetail: 'Das Fach wird wieder frei. Der Antrag wartet danach wieder auf ein Fach.',
+    releaseConfirm: 'Ja, Zuweisung aufheben',
     feeBlocksBox: 'Ein Fach gibt es erst, wenn die Gebühr bezahlt ist: Die Box kann nicht kassieren.',
     cancel: 'Antrag stornieren',
     editContact: 'Kontaktdaten ändern',
@@ -133,14 +152,15 @@ const STRINGS = {
     old_document_not_collected: 'Bei einer Verlängerung muss das alte Dokument eingezogen werden.',
     fee_not_settled: 'Bitte kassieren Sie die Gebühr vor der Übergabe.',
     // Results of actions
-    'done.pin': 'Eine neue PIN ist per SMS unterwegs. Das Fach ist entsperrt; die alte PIN gilt nicht mehr.',
+    'done.pin': 'Eine neue PIN ist per SMS unterwegs. Die alte PIN gilt nicht mehr.',
+    'done.pinUnlocked': 'Eine neue PIN ist per SMS unterwegs. Das Fach ist entsperrt; die alte PIN gilt nicht mehr.',
     'done.pinRequested': 'Die Mobilnummer wurde in den letzten 24 Stunden geändert: Die neue PIN wartet auf die Freigabe durch eine zweite Person (Leitung). Bis dahin gilt die alte PIN.',
     'done.numberRequested': 'Die Änderung wartet auf die Freigabe durch eine zweite Person (Leitung).',
     'done.savedNumberRequested': 'Die übrigen Änderungen sind gespeichert. Die neue Mobilnummer wartet auf die Freigabe durch eine zweite Person (Leitung).',
     'done.counter': 'Der Antrag wird jetzt am Schalter abgeholt.',
     'done.counterReady': 'Der Antrag wird jetzt am Schalter abgeholt. Die Person bekommt eine SMS, dass das Dokument bereitliegt.',
     'done.assign': 'Zugewiesen: {box}, Fach {number}.',
-    'done.release': 'Das Fach ist freigegeben. Der Antrag wartet wieder auf ein Fach.',
+    'done.release': 'Die Zuweisung ist aufgehoben. Der Antrag wartet wieder auf ein Fach.',
     'done.cancel': 'Der Antrag ist storniert.',
     'done.contact': 'Der Hinweis „Kontakt nötig“ ist entfernt.',
     'done.saved': 'Die Änderungen sind gespeichert.',
@@ -156,8 +176,8 @@ const STRINGS = {
     'ev.application.cancelled': 'Antrag storniert',
     'ev.application.delivered': 'Dokument geliefert',
     'ev.application.assigned': 'Fach zugewiesen',
-    'ev.application.assignment_released': 'Fach freigegeben',
-    'ev.application.loading_authorised': 'Beladen an der Box freigegeben',
+    'ev.application.assignment_released': 'Zuweisung aufgehoben',
+    'ev.application.loading_authorised': 'Beladen an der Box zugelassen',
     'ev.application.loaded': 'Fach beladen',
     'ev.application.pin_reissued': 'Neue PIN verschickt, Fach entsperrt',
     'ev.application.sms_failed': 'SMS fehlgeschlagen – Kontakt nötig',
@@ -174,6 +194,9 @@ const STRINGS = {
     'ev.application.pin_reissue_approved': 'Neue PIN freigegeben',
     'ev.application.pin_reissue_rejected': 'Neue PIN abgelehnt',
     'ev.application.approval_superseded': 'Eine Anfrage auf Freigabe ist durch eine neuere ersetzt',
+    'ev.application.personal_data_erased': 'Personenbezogene Daten gelöscht',
+    'ev.reason.closed': 'Frist nach Abholung oder Stornierung abgelaufen',
+    'ev.reason.max_age': 'Höchstfrist ab Erfassung abgelaufen',
     'ev.other': 'Ereignis „{action}“',
     'ev.changed': 'Geändert: {fields}',
     'ev.newState': 'Neuer Status: {state}',
@@ -238,6 +261,18 @@ const STRINGS = {
     notFound: 'There is no such application (or it belongs to another authority).',
     backToSearch: 'Back to the search',
     erased: 'The personal data has been erased.',
+    erasedOn: 'Personal data erased on {date}',
+    erasedNotice: 'The name, date of birth, mobile number, document number and SMS of this application were erased after the retention period. The Vorgangsnummer, state and timeline stay. A letter, SMS or new PIN is no longer possible.',
+    personalData: 'Personal data',
+    erasedValue: 'erased on {date}',
+    erasedShort: 'erased',
+    proxyErased: 'Authorised person (name erased)',
+    privacy: 'Privacy',
+    export: 'Export data (GDPR Art. 15)',
+    exportHint: 'A JSON file with everything held about this application – with the full mobile number, without PIN, SMS text or CAN. The export is recorded in the audit log.',
+    exportFile: 'data-export-{vn}.json',
+    exported: 'The export is downloaded: {file}. It is recorded in the audit log.',
+    auditLink: 'Audit log of this application',
     actions: 'Actions',
     data: 'Application data',
     pickup: 'Pickup',
@@ -284,10 +319,11 @@ const STRINGS = {
     'assignment.retrieval_due': 'to be taken out',
     'assignment.collected': 'collected',
     'assignment.retrieved': 'taken out',
-    'assignment.released': 'released',
+    'assignment.released': 'assignment cancelled',
     contactNotice: 'Contact required: the SMS to the applicant failed. They have no message (and no PIN). Please call or write to them.',
     clearContact: 'Contact made – remove the notice',
-    newPin: 'Send a new PIN and unlock the compartment',
+    newPin: 'Send a new PIN',
+    newPinLocked: 'Send a new PIN (unlocks the compartment)',
     newPinHint: 'The old PIN stops working. The number of new PINs a day is limited.',
     toCounter: 'Switch to pickup at the counter',
     assign: 'Assign a compartment',
@@ -299,7 +335,10 @@ const STRINGS = {
     chooseNumberHint: 'The number is on the compartment. It must be free – and accessible when the application asks for it.',
     chooseSubmit: 'Assign this compartment',
     chooseNumberMissing: 'Please enter a compartment number.',
-    release: 'Release the compartment',
+    release: 'Cancel the assignment',
+    releaseQuestion: 'Cancel the assignment of compartment {number} ({box})?',
+    releaseDetail: 'The compartment becomes free again. The application then waits for a compartment again.',
+    releaseConfirm: 'Yes, cancel the assignment',
     feeBlocksBox: 'A compartment is only given once the fee is paid: the box cannot take payment.',
     cancel: 'Cancel the application',
     editContact: 'Change contact data',
@@ -344,14 +383,15 @@ const STRINGS = {
     identity_not_checked: 'Please check the identity of the person collecting and confirm it.',
     old_document_not_collected: 'For a renewal the old document must be collected.',
     fee_not_settled: 'Please take the fee before the handover.',
-    'done.pin': 'A new PIN is on its way by SMS. The compartment is unlocked; the old PIN no longer works.',
+    'done.pin': 'A new PIN is on its way by SMS. The old PIN no longer works.',
+    'done.pinUnlocked': 'A new PIN is on its way by SMS. The compartment is unlocked; the old PIN no longer works.',
     'done.pinRequested': 'The mobile number changed within the last 24 hours: the new PIN awaits approval by a second person (supervisor). Until then the old PIN stays valid.',
     'done.numberRequested': 'The change awaits approval by a second person (supervisor).',
     'done.savedNumberRequested': 'The other changes are saved. The new mobile number awaits approval by a second person (supervisor).',
     'done.counter': 'The application is now collected at the counter.',
     'done.counterReady': 'The application is now collected at the counter. The applicant gets an SMS that the document is ready.',
     'done.assign': 'Assigned: {box}, compartment {number}.',
-    'done.release': 'The compartment is released. The application waits for a compartment again.',
+    'done.release': 'The assignment is cancelled. The application waits for a compartment again.',
     'done.cancel': 'The application is cancelled.',
     'done.contact': 'The “contact required” notice is removed.',
     'done.saved': 'The changes are saved.',
@@ -365,8 +405,8 @@ const STRINGS = {
     'ev.application.cancelled': 'Application cancelled',
     'ev.application.delivered': 'Document delivered',
     'ev.application.assigned': 'Compartment assigned',
-    'ev.application.assignment_released': 'Compartment released',
-    'ev.application.loading_authorised': 'Loading at the box authorised',
+    'ev.application.assignment_released': 'Assignment cancelled',
+    'ev.application.loading_authorised': 'Loading at the box allowed',
     'ev.application.loaded': 'Compartment loaded',
     'ev.application.pin_reissued': 'New PIN sent, compartment unlocked',
     'ev.application.sms_failed': 'SMS failed – contact required',
@@ -383,6 +423,9 @@ const STRINGS = {
     'ev.application.pin_reissue_approved': 'New PIN approved',
     'ev.application.pin_reissue_rejected': 'New PIN rejected',
     'ev.application.approval_superseded': 'A request for approval was superseded by a newer one',
+    'ev.application.personal_data_erased': 'Personal data erased',
+    'ev.reason.closed': 'Period after collection or cancellation over',
+    'ev.reason.max_age': 'Maximum period from registration over',
     'ev.other': 'Event “{action}”',
     'ev.changed': 'Changed: {fields}',
     'ev.newState': 'New state: {state}',
@@ -519,12 +562,13 @@ export async function render(ctx) {
       }),
     ]);
     if (sites?.length) siteNames = new Map(sites.map((s) => [s.id, s.name]));
-    if (mine === loads) draw(app, events, sms.items, approvals.items, flash);
+    const locked = app.state === 'ready_in_box' && app.assignment?.status === 'loaded' && app.assignment.locked === true;
+    if (mine === loads) draw(app, events, sms.items, approvals.items, flash, locked);
   }
 
   /**
    * Runs an action with every action button disabled (one request at a time); on success loads anew
-   * with `success(result)`, on failure with the error (`messages` overrides the text for some codes).
+   * with `success(result)` (a text, or {warning: text} for a result that still waits on someone), on failure with the error (`messages` overrides the text for some codes).
    */
   async function act(request, success, messages = {}) {
     const buttons = [...ctx.main.querySelectorAll('.detail-actions button, .detail-contact button')];
@@ -533,7 +577,8 @@ export async function render(ctx) {
       let flash;
       try {
         const result = await request();
-        flash = notice('success', h('p', {}, success(result)));
+        const said = success(result);
+        flash = said?.warning ? notice('warning', h('p', {}, said.warning)) : notice('success', h('p', {}, said));
       } catch (e) {
         if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
         flash = notice('error', h('p', {}, (e instanceof ApiError && messages[e.code]) || actionError(e)));
@@ -558,25 +603,29 @@ export async function render(ctx) {
     if (message) { message.setAttribute('tabindex', '-1'); message.focus(); }
   }
 
-  function draw(app, events, messages, approvals, flash) {
+  function draw(app, events, messages, approvals, flash, locked) {
     const pending = approvals.filter((a) => a.state === 'pending');
     const vn = displayVorgangsnummer(app.vorgangsnummer);
     ctx.setTitle(t('title', { vn }));
     const name = personName(app);
+    const erased = app.personalDataErasedAt ? t('erasedOn', { date: fmtDateTime(app.personalDataErasedAt) }) : null;
     replace(ctx.main,
       h('p', { class: 'detail-back no-print' }, h('a', { href: `#${lastSearchPath()}` }, t('backToSearch'))),
       h('div', { class: 'detail-head' },
         h('h1', {}, t('title', { vn })),
-        h('p', { class: 'detail-subtitle' }, name ? h('span', { class: 'detail-name' }, name) : h('span', { class: 'muted' }, t('erased')), ' ', badge(app.state))),
+        h('p', { class: 'detail-subtitle' }, erased ? h('span', { class: 'detail-erased' }, erased)
+          : name ? h('span', { class: 'detail-name' }, name) : h('span', { class: 'muted' }, t('erased')), ' ', badge(app.state))),
       h('div', { class: 'detail-flash' }, flash),
+      erased ? h('div', { class: 'notice detail-erased-notice' }, h('p', {}, t('erasedNotice'))) : null,
       app.contactRequired ? contactNotice(app) : null,
       app.state === 'ready_at_counter' ? handoverSection(app) : null,
-      actionsSection(app, pending),
+      actionsSection(app, pending, locked),
       h('div', { class: 'detail-columns' },
         h('section', { 'aria-labelledby': 'detail-data' }, h('h2', { id: 'detail-data' }, t('data')), dataList(app, pending)),
         h('div', {},
           h('section', { 'aria-labelledby': 'detail-pickup' }, h('h2', { id: 'detail-pickup' }, t('pickup')), pickupList(app)),
           h('section', { 'aria-labelledby': 'detail-fee' }, h('h2', { id: 'detail-fee' }, t('fee')), feeList(app)))),
+      ctx.me?.user?.role === 'supervisor' ? privacySection(app) : null,
       approvals.length ? h('section', { 'aria-labelledby': 'detail-approvals' }, h('h2', { id: 'detail-approvals' }, t('approvals')), approvalsTable(approvals)) : null,
       h('section', { 'aria-labelledby': 'detail-timeline' }, h('h2', { id: 'detail-timeline' }, t('timeline')), timeline(events)),
       h('section', { 'aria-labelledby': 'detail-sms' }, h('h2', { id: 'detail-sms' }, t('sms')), smsTable(messages)));
@@ -586,17 +635,24 @@ export async function render(ctx) {
 
   function dataList(app, pending) {
     const change = pending.find((a) => a.kind === 'mobile_number_change');
+    const erasedAt = app.personalDataErasedAt;
+    // Erased: one row that says so and when, not four empty ones.
+    const person = erasedAt
+      ? [[t('personalData'), h('strong', {}, time(erasedAt, t('erasedValue', { date: fmtDateTime(erasedAt) })))]]
+      : [
+        [t('familyName'), app.familyName ?? ts('common.none')],
+        [t('givenNames'), app.givenNames ?? ts('common.none')],
+        [t('dateOfBirth'), fmtDateOfBirth(app.dateOfBirth)],
+        [t('mobileNumber'), [app.mobileNumber ? h('span', { class: 'nowrap' }, app.mobileNumberDisplay || app.mobileNumber) : ts('common.none'),
+          change ? [h('br'), h('span', { class: 'muted' }, t('pendingNumber', { number: maskedNumber(change.mobileNumber) }))] : null]],
+      ];
     return summaryList([
       [t('vorgangsnummer'), h('span', { class: 'mono' }, displayVorgangsnummer(app.vorgangsnummer))],
-      [t('familyName'), app.familyName ?? ts('common.none')],
-      [t('givenNames'), app.givenNames ?? ts('common.none')],
-      [t('dateOfBirth'), fmtDateOfBirth(app.dateOfBirth)],
-      [t('mobileNumber'), [app.mobileNumber ? h('span', { class: 'nowrap' }, app.mobileNumber) : ts('common.none'),
-        change ? [h('br'), h('span', { class: 'muted' }, t('pendingNumber', { number: maskedNumber(change.mobileNumber) }))] : null]],
+      ...person,
       app.mobileNumberChangedAt ? [t('mobileNumberChangedAt'), time(app.mobileNumberChangedAt, fmtDateTime(app.mobileNumberChangedAt))] : null,
       [t('documentType'), ts(`doc.${app.documentType}`)],
       [t('issuance'), ts(`issuance.${app.issuance}`)],
-      app.issuance === 'renewal' ? [t('oldDocumentCan'), t(app.hasOldDocumentCan ? 'canStored' : 'canMissing')] : null,
+      app.issuance === 'renewal' ? [t('oldDocumentCan'), erasedAt ? t('erasedShort') : t(app.hasOldDocumentCan ? 'canStored' : 'canMissing')] : null,
       [t('smsLanguage'), languageName(app.smsLanguage)],
       [t('site'), siteNames?.get(app.siteId) ?? ts('common.none')],
       app.householdGroup ? [t('household'), t('householdShared')] : null,
@@ -610,22 +666,23 @@ export async function render(ctx) {
     return summaryList([
       [t('state'), badge(app.state)],
       [t('pickupMethod'), ts(`pickup.${app.pickupMethod}`)],
-      app.pickupMethod === 'box' ? [t('accessible'), yesNo(app.needsAccessibleCompartment)] : null,
+      app.pickupMethod === 'box' ? [t('accessible'), app.personalDataErasedAt ? t('erasedShort') : yesNo(app.needsAccessibleCompartment)] : null,
       a ? [t('compartment'), [t('compartmentValue', { box: a.boxName, number: a.compartmentNumber }), h('br'), h('span', { class: 'muted' }, t(`assignment.${a.status}`))]] : null,
       app.pickupDeadline ? [t('deadline'), time(app.pickupDeadline, t('deadlineValue', { date: fmtDate(app.pickupDeadline) }))] : null,
       [t('contactRequired'), app.contactRequired ? h('strong', { class: 'detail-warning-text' }, ts('common.yes')) : ts('common.no')],
       app.collectedAt ? [t('collectedAt'), time(app.collectedAt, fmtDateTime(app.collectedAt))] : null,
       app.handover ? [t('handedOverTo'), app.handover.recipient === 'proxy'
-        ? capitalised(t('proxy')) + (app.handover.proxyName ? `: ${app.handover.proxyName}` : '')
+        ? (app.handover.proxyName ? `${capitalised(t('proxy'))}: ${app.handover.proxyName}` : app.personalDataErasedAt ? t('proxyErased') : capitalised(t('proxy')))
         : capitalised(t('applicant'))] : null,
-      app.cancelReason ? [t('cancelReason'), app.cancelReason] : null,
+      app.cancelReason ? [t('cancelReason'), app.cancelReason]
+        : app.state === 'cancelled' && app.personalDataErasedAt ? [t('cancelReason'), t('erasedShort')] : null,
     ]);
   }
 
   function feeList(app) {
     return summaryList([
       [t('amount'), fmtMoney(app.fee.amountCents)],
-      [t('exemption'), app.fee.exemption ? ts(`exemption.${app.fee.exemption}`) : t('noExemption')],
+      [t('exemption'), app.fee.exemption ? ts(`exemption.${app.fee.exemption}`) : app.personalDataErasedAt ? t('erasedShort') : t('noExemption')],
       [t('settled'), app.fee.amountCents === 0 && !app.fee.settled ? t('notDue') : yesNo(app.fee.settled)],
     ]);
   }
@@ -643,6 +700,7 @@ export async function render(ctx) {
     if (d.recipient && hasKey(`ev.recipient.${d.recipient}`)) parts.push(t(`ev.recipient.${d.recipient}`));
     if (d.feePaid === 'true') parts.push(t('ev.feePaid'));
     if (e.action === 'application.registered' && d.pickupMethod) parts.push(t('ev.pickupMethod', { method: ts(`pickup.${d.pickupMethod}`) }));
+    if (e.action === 'application.personal_data_erased' && hasKey(`ev.reason.${d.reason}`)) parts.push(t(`ev.reason.${d.reason}`));
     return parts.join(' · ');
   }
 
@@ -705,8 +763,10 @@ export async function render(ctx) {
     return h('div', { class: 'notice notice-warning detail-contact' }, h('p', {}, t('contactNotice')), h('div', { class: 'button-row' }, button));
   }
 
-  function actionsSection(app, pending) {
+  function actionsSection(app, pending, locked) {
     const open = OPEN(app.state);
+    // Without name and mobile number there is no letter, no SMS and so no PIN: those actions are gone.
+    const erased = Boolean(app.personalDataErasedAt);
     const buttons = [];
     const panels = [];
     const hints = [];
@@ -716,17 +776,20 @@ export async function render(ctx) {
       buttons.push(button);
       return button;
     };
-    if (app.state === 'ready_in_box' && app.assignment?.status === 'loaded') {
+    // While a new PIN waits for approval, asking again would only add a second request.
+    const pinPending = pending.some((a) => a.kind === 'pin_reissue');
+    if (app.state === 'ready_in_box' && app.assignment?.status === 'loaded' && !erased && !pinPending) {
       // How many new PINs a day is the server's rule: it answers 429 when they are used up.
       // Within 24 hours of a number change the server answers 202 with a request for approval instead.
-      add(t('newPin'), () => act(() => api('POST', `${path}/pin`), (result) => t(result?.requestedBy ? 'done.pinRequested' : 'done.pin'), { rate_limited: t('err.pinLimit') }));
+      add(t(locked ? 'newPinLocked' : 'newPin'), () => act(() => api('POST', `${path}/pin`),
+        (result) => (result?.requestedBy ? { warning: t('done.pinRequested') } : t(locked ? 'done.pinUnlocked' : 'done.pin')), { rate_limited: t('err.pinLimit') }));
       hints.push(t('newPinHint'));
     }
     if (app.pickupMethod === 'box' && BEFORE_ASSIGNMENT.includes(app.state)) {
       add(t('toCounter'), () => act(() => api('PATCH', path, { body: { pickupMethod: 'counter' } }),
         (result) => t(result.state === 'ready_at_counter' ? 'done.counterReady' : 'done.counter')));
     }
-    if (app.pickupMethod === 'box' && (app.state === 'delivered' || app.state === 'assigned')) {
+    if (app.pickupMethod === 'box' && (app.state === 'delivered' || app.state === 'assigned') && !erased) {
       if (feeOpen(app)) hints.push(t('feeBlocksBox'));
       else {
         add(t(app.state === 'assigned' ? 'reassign' : 'assign'), () => act(() => api('POST', `${path}/assignment`),
@@ -736,20 +799,34 @@ export async function render(ctx) {
         add(t('chooseCompartment'), (b) => choose.open(b));
       }
     }
+    const releaseConfirm = h('div', { class: 'detail-confirm', hidden: true });
     if (app.state === 'assigned') {
-      add(t('release'), () => act(() => api('DELETE', `${path}/assignment`), () => t('done.release')));
+      // "Freigeben" is the four-eyes decision; giving the compartment back is "Zuweisung aufheben".
+      add(t('release'), async () => {
+        const a = app.assignment;
+        const ok = await confirmStep(releaseConfirm, {
+          question: t('releaseQuestion', { number: a?.compartmentNumber ?? '', box: a?.boxName ?? '' }),
+          detail: t('releaseDetail'), confirm: t('releaseConfirm'), danger: false,
+        });
+        if (ok) act(() => api('DELETE', `${path}/assignment`), () => t('done.release'));
+      });
     }
-    if (open) {
+    if (open && !erased) {
       const contact = contactForm(app);
       panels.push(contact.panel);
       const editButton = add(t('editContact'), (b) => contact.open(b));
       if (contact.restored) contact.open(editButton);
+    }
+    // Cancelling cannot be undone: last, in its own row, apart from the everyday actions.
+    let cancelButton = null;
+    if (open) {
       const cancel = cancelForm(app);
       panels.push(cancel.panel);
-      const cancelButton = add(t('cancel'), (b) => cancel.open(b), 'danger');
+      cancelButton = h('button', { type: 'button', class: 'button danger' }, t('cancel'));
+      cancelButton.addEventListener('click', () => cancel.open(cancelButton));
       if (cancel.restored) cancel.open(cancelButton);
     }
-    const letter = open ? h('a', { href: `#/applications/${appId}/letter`, class: 'button secondary' }, t('letter')) : null;
+    const letter = open && !erased ? h('a', { href: `#/applications/${appId}/letter`, class: 'button secondary' }, t('letter')) : null;
     const supervisor = ctx.me?.user?.role === 'supervisor';
     return h('section', { class: 'detail-actions no-print', 'aria-labelledby': 'detail-actions' },
       h('h2', { id: 'detail-actions' }, t('actions')),
@@ -758,8 +835,40 @@ export async function render(ctx) {
         t('waiting', { kind: ts(`approvalKind.${a.kind}`), name: a.requestedBy.displayName, time: fmtDateTime(a.requestedAt) }),
         supervisor ? [' ', h('a', { href: '#/approvals' }, t('toApprovals'))] : null)),
       buttons.length || letter ? h('div', { class: 'button-row' }, buttons, letter) : null,
+      releaseConfirm,
       hints.map((text) => h('p', { class: 'hint' }, text)),
+      cancelButton ? h('div', { class: 'button-row detail-danger-row' }, cancelButton) : null,
       panels);
+  }
+
+  /**
+   * Supervisors: everything held about the application as a JSON file (GET …/export, Art. 15 GDPR;
+   * the server records the export), and the application's entries in the audit log.
+   */
+  function privacySection(app) {
+    const status = statusArea();
+    const file = t('exportFile', { vn: app.vorgangsnummer });
+    const button = h('button', { type: 'button', class: 'button secondary', 'aria-describedby': 'detail-export-hint' }, t('export'));
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      status.clear();
+      try {
+        const response = await api('GET', `${path}/export`, { raw: true, signal: ctx.signal });
+        download(file, await response.text(), 'application/json;charset=utf-8');
+        status.say('success', t('exported', { file }));
+      } catch (e) {
+        if (e?.name === 'AbortError' || (e instanceof ApiError && e.status === 401)) return;
+        status.say('error', actionError(e));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return h('section', { class: 'detail-privacy no-print', 'aria-labelledby': 'detail-privacy' },
+      h('h2', { id: 'detail-privacy' }, t('privacy')),
+      h('div', { class: 'button-row' }, button,
+        h('a', { href: `#/privacy?entityType=application&entityId=${app.id.toLowerCase()}` }, t('auditLink'))),
+      h('p', { class: 'hint', id: 'detail-export-hint' }, t('exportHint')),
+      status.el);
   }
 
   /** A form panel below the action buttons; closing it returns the focus to the button that opened it. */

@@ -1,11 +1,13 @@
 // The letter for the applicant (GET /api/v1/applications/{id}/letter): the Vorgangsnummer, the
 // status address with its QR code (an SVG the server draws), what happens next and what to bring –
 // for the box exactly what the site's pickup settings ask for. On screen an A4 sheet with
-// "Drucken"; printed, only the sheet. Plain words: the applicant reads it, not staff.
+// "Drucken"; printed, only the sheet. Plain words: the applicant reads it, not staff. The sheet is in
+// the applicant's language (that of the SMS) when we have it (English), else German – whatever the
+// screen's language is.
 
 import { h, notice } from '../dom.js';
 import { api, ApiError } from '../api.js';
-import { makeT, fmtDate, fmtMoney, personName } from '../i18n.js';
+import { makeT, fmtDate, fmtMoney, personName, inLanguage } from '../i18n.js';
 
 export const css = true;
 
@@ -26,17 +28,17 @@ const t = makeT({
     received: 'wir haben Ihren Antrag aufgenommen. Bitte heben Sie diesen Brief gut auf.',
     number: 'Ihre Vorgangsnummer',
     statusTitle: 'Ist Ihr Dokument fertig?',
-    statusScan: 'Scannen Sie den QR-Code mit Ihrem Handy. Oder geben Sie diese Adresse ein:',
+    statusScan: 'Scannen Sie den QR-Code mit Ihrem Mobiltelefon. Oder geben Sie diese Adresse ein:',
     statusNoLogin: 'Sie brauchen dafür nur die Vorgangsnummer.',
     qrAlt: 'QR-Code zur Statusabfrage: {url}',
     nextTitle: 'So geht es weiter',
     made: 'Ihr Dokument wird jetzt hergestellt. Das dauert einige Wochen.',
     boxSms: 'Wenn es in der Abholbox liegt, bekommen Sie eine SMS mit einer PIN und dem letzten Tag für die Abholung.',
-    boxGo: 'Holen Sie das Dokument an der Abholbox ab: {site}, {address}. Dort geben Sie Ihre Handynummer und die PIN ein.',
+    boxGo: 'Holen Sie das Dokument an der Abholbox ab: {site}, {address}. Dort geben Sie Ihre Mobilnummer und die PIN ein.',
     counterCheck: 'Ob es fertig ist, sehen Sie mit dem QR-Code oder der Adresse oben.',
     counterGo: 'Wenn es fertig ist, machen Sie einen Termin und holen es am Schalter ab: {site}, {address}.',
     bringTitle: 'Bitte bringen Sie mit',
-    bringPhone: 'Ihr Handy mit der SMS (PIN)',
+    bringPhone: 'Ihr Mobiltelefon mit der SMS (PIN)',
     bringPinLetter: 'Ihren PIN-Brief – er kommt getrennt mit der Post',
     bringDateOfBirth: 'Ihr Geburtsdatum – Sie geben es an der Abholbox ein',
     bringCan: 'Ihre alte Karte: Die Abholbox fragt nach der 6-stelligen Zugangsnummer (CAN) vorne auf der Karte',
@@ -46,7 +48,7 @@ const t = makeT({
     bringPassport: 'Ihren Pass oder einen anderen Ausweis mit Foto',
     bringFee: 'das Geld für die Gebühr: {amount}',
     feeBox: 'Die Gebühr von {amount} muss vor der Abholung bezahlt sein. An der Abholbox kann man nicht bezahlen.',
-    questions: 'Haben Sie Fragen? Wenden Sie sich an {site}, {address}, und nennen Sie Ihre Vorgangsnummer.',
+    questions: 'Haben Sie Fragen? Wenden Sie sich bitte an: {site}, {address}. Nennen Sie dabei Ihre Vorgangsnummer.',
     regards: 'Mit freundlichen Grüßen',
     machine: 'Dieser Brief wurde maschinell erstellt und ist ohne Unterschrift gültig.',
   },
@@ -86,7 +88,7 @@ const t = makeT({
     bringPassport: 'your passport or another identity document with a photo',
     bringFee: 'the money for the fee: {amount}',
     feeBox: 'The fee of {amount} must be paid before you collect the document. You cannot pay at the pickup box.',
-    questions: 'Any questions? Contact {site}, {address}, and give your Vorgangsnummer.',
+    questions: 'Any questions? Please contact: {site}, {address}. Please quote your Vorgangsnummer.',
     regards: 'Kind regards',
     machine: 'This letter was produced automatically and is valid without a signature.',
   },
@@ -102,20 +104,8 @@ function bringToBox(letter) {
   return [t('bringPhone'), settings.pinLetter && t('bringPinLetter'), factor, renewal && settings.oldDocument && t('bringOldDocumentBox')];
 }
 
-export async function render(ctx) {
-  ctx.setTitle(t('title'));
-  const id = ctx.params.id;
-  let letter;
-  try {
-    letter = await api('GET', `/api/v1/applications/${id}/letter`, { signal: ctx.signal });
-  } catch (e) {
-    if (e instanceof ApiError && e.status === 404) {
-      ctx.main.append(h('h1', {}, t('notFound')));
-      return;
-    }
-    throw e;
-  }
-
+/** The sheet itself, built in the letter's language (`inLanguage`: texts, date and money). */
+function letterSheet(letter, id, lang) {
   // Erased personal data leaves no name, not "undefined".
   const name = personName(letter, { givenFirst: true });
   const place = { site: letter.siteName, address: letter.siteAddress };
@@ -123,7 +113,9 @@ export async function render(ctx) {
   const fee = letter.fee || { amountCents: 0, settled: true };
   const feeDue = fee.amountCents > 0 && !fee.settled;
 
-  const qr = h('img', { class: 'letter-qr', src: `/api/v1/applications/${id}/letter/qr.svg`, alt: t('qrAlt', { url: letter.statusUrl }), width: 227, height: 227 });
+  // The server's address (and the QR code's) carries `lang=en` for an applicant whose language is English.
+  const statusUrl = letter.statusUrl;
+  const qr = h('img', { class: 'letter-qr', src: `/api/v1/applications/${id}/letter/qr.svg`, alt: t('qrAlt', { url: statusUrl }), width: 227, height: 227 });
   // Without the image the address below it still works.
   qr.addEventListener('error', () => { qr.hidden = true; });
 
@@ -133,7 +125,7 @@ export async function render(ctx) {
   const bring = box ? bringToBox(letter)
     : [t('bringLetter'), t('bringPassport'), letter.issuance === 'renewal' && t('bringOldDocument'), feeDue && t('bringFee', { amount: fmtMoney(fee.amountCents) })];
 
-  const sheet = h('article', { class: 'letter-sheet', 'aria-label': t('letter') },
+  return h('article', { class: 'letter-sheet', lang, 'aria-label': t('letter') },
     h('header', { class: 'letter-head' },
       h('div', { class: 'letter-sender' },
         h('strong', {}, letter.siteName),
@@ -151,7 +143,7 @@ export async function render(ctx) {
       h('div', {},
         h('h3', {}, t('statusTitle')),
         h('p', {}, t('statusScan')),
-        h('p', { class: 'letter-url' }, letter.statusUrl),
+        h('p', { class: 'letter-url' }, statusUrl),
         h('p', {}, t('statusNoLogin')))),
     h('h3', {}, t('nextTitle')),
     h('ol', { class: 'letter-list' }, steps.map((s) => h('li', {}, s))),
@@ -161,6 +153,25 @@ export async function render(ctx) {
     h('p', {}, t('questions', place)),
     h('p', { class: 'letter-regards' }, t('regards'), h('br'), letter.siteName),
     h('p', { class: 'letter-small' }, t('machine')));
+}
+
+export async function render(ctx) {
+  ctx.setTitle(t('title'));
+  const id = ctx.params.id;
+  let letter;
+  try {
+    letter = await api('GET', `/api/v1/applications/${id}/letter`, { signal: ctx.signal });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) {
+      ctx.main.append(h('h1', {}, t('notFound')));
+      return;
+    }
+    throw e;
+  }
+
+  // Only German and English letters exist; any other language (or none yet) gets the German one.
+  const sheetLang = letter.smsLanguage === 'en' ? 'en' : 'de';
+  const sheet = inLanguage(sheetLang, () => letterSheet(letter, id, sheetLang));
 
   const print = h('button', { type: 'button', class: 'button', on: { click: () => window.print() } }, t('common.print'));
   ctx.main.append(
