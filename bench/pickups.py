@@ -60,6 +60,9 @@ p.add_argument("--warmup", type=float, default=2.0, help="seconds before measuri
 p.add_argument("--max-pairs", type=int, default=1_000_000, help="stop after this many pairs in all")
 p.add_argument("--server-pid", type=int, help="for server CPU from /proc")
 p.add_argument("--postgres-pid", type=int, help="postmaster pid, for PostgreSQL CPU from /proc (it and its children)")
+p.add_argument("--statements", action="store_true",
+               help="reset pg_stat_statements when the measurement starts and print its top statements after it "
+                    "(the cluster must preload it: BENCH_PG_STATEMENTS=1 bench/run.sh)")
 p.add_argument("--secret-key-file", required=True, help="the server's PICKUPBOX_SECRET_KEY (hex), to open the SMS texts in the outbox")
 args = p.parse_args()
 if args.connections > args.boxes:
@@ -441,8 +444,19 @@ pg = postgres_pids()
 while time.time() < measure_from:
     time.sleep(0.005)
 srv0, pg0 = cpu_of([args.server_pid] if args.server_pid else []), cpu_of(pg)
+if args.statements:
+    psql_run(args.psql, "SELECT pg_stat_statements_reset()")
 time.sleep(max(0.0, measure_to - time.time()))
 srv1, pg1 = cpu_of([args.server_pid] if args.server_pid else []), cpu_of(pg)
+statements = ""
+if args.statements:
+    # Per measured pair: how often each statement ran and what it cost (planning + execution), top 15 by time.
+    statements = psql_run(args.psql, """
+SELECT to_char(calls, 'FM9999999') || ' calls | ' || to_char(total_plan_time + total_exec_time, 'FM999990.0') || ' ms | '
+       || to_char((total_plan_time + total_exec_time) * 1000 / greatest(calls, 1), 'FM99990.0') || ' µs/call (plan '
+       || to_char(total_plan_time * 1000 / greatest(calls, 1), 'FM99990.0') || ') | ' || regexp_replace(left(query, 110), '\\s+', ' ', 'g')
+FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+ORDER BY total_plan_time + total_exec_time DESC LIMIT 15""")
 results = []
 for a in pipes:
     if a.poll(args.duration + args.warmup + 60):
@@ -475,6 +489,17 @@ if args.server_pid:
 if pg:
     cpu_line += f", PostgreSQL {pg1 - pg0:.1f} s"
 log(cpu_line)
+if counted:
+    per_pair = f"CPU per verified pair: clients {client_cpu / counted * 1e6:.0f} µs"
+    if args.server_pid:
+        per_pair += f", server {(srv1 - srv0) / counted * 1e6:.0f} µs ({(srv1 - srv0) / (2 * counted) * 1e6:.0f} µs per request)"
+    if pg:
+        per_pair += f", PostgreSQL {(pg1 - pg0) / counted * 1e6:.0f} µs"
+    log(per_pair)
+if statements:
+    log("pg_stat_statements during the measured seconds (top 15 by planning + execution time):")
+    for line in statements.splitlines():
+        log("  " + line)
 log(f"refused or failed: {sum(refused.values())} {refused if refused else ''}; client processes that reported: {len(results)} of {len(procs)}")
 for r in results:
     for s in r["samples"]:

@@ -14,6 +14,8 @@
 #   BENCH_BOXES=10000         long-polling boxes; BENCH_BOX_CHANGES=500, BENCH_BOX_RATE=25 (changes per second)
 #   BENCH_PICKUP_BOXES=200, BENCH_PICKUP_COMPARTMENTS=10, BENCH_PICKUP_PROCESSES=2, BENCH_PICKUP_CONNECTIONS=32,
 #   BENCH_PICKUP_SECONDS (default: BENCH_DURATION without its "s")
+#   BENCH_PG_STATEMENTS=1     restart the bench cluster with pg_stat_statements preloaded (the server reconnects), and
+#                             have the pickups section print the statements of its measured seconds
 #   BENCH_BACKGROUND_APPLICATIONS=100000   when the status section is skipped, the box section still seeds
 #                             this many applications first (as the status section does), so the tables are as
 #                             large as in a full run (0: none)
@@ -82,6 +84,15 @@ done
 curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null
 
 PSQL=(psql -h "$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")/run" -U postgres -d pickupbox)
+if [ "${BENCH_PG_STATEMENTS:-0}" = 1 ]; then
+  # Profiling only: pg_stat_statements must be preloaded, so restart the cluster (same options) and let the pool reconnect.
+  "${PSQL[@]}" -qc "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
+  PG_DATA="$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")/data"
+  if [ "$(id -u)" = 0 ]; then runuser -u "$(stat -c %U "$PG_DATA")" -- pg_ctl restart -m fast -w -D "$PG_DATA" -l "$PG_DATA/../postgres.log" >/dev/null
+  else pg_ctl restart -m fast -w -D "$PG_DATA" -l "$PG_DATA/../postgres.log" >/dev/null; fi
+  "${PSQL[@]}" -qc "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "ALTER SYSTEM SET pg_stat_statements.track_planning = on" -c "SELECT pg_reload_conf()" >/dev/null
+  for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+fi
 POSTMASTER=$(head -1 "$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")/data/postmaster.pid" 2>/dev/null || true)
 PASSWORD=$(awk '/username sachbearbeitung/ {print $6}' "$OUT/server.log")
 LOGIN=$(curl -si -X POST -H 'Content-Type: application/json' \
@@ -255,7 +266,7 @@ cpu_wrk_of() {
   if want pickups; then
     PU=(python3 bench/pickups.py --port "$PORT" --boxes "$PICKUP_BOXES" --compartments "$PICKUP_COMPARTMENTS" --processes "$PICKUP_PROCESSES"
         --connections "$PICKUP_CONNECTIONS" --duration "$PICKUP_SECONDS" --warmup 2 --server-pid "$SERVER" ${POSTMASTER:+--postgres-pid "$POSTMASTER"}
-        --secret-key-file "$PICKUPBOX_DATA_DIR/secret-key")
+        --secret-key-file "$PICKUPBOX_DATA_DIR/secret-key" ${BENCH_PG_STATEMENTS:+--statements})
     echo "## Pickup verification at the box (POST /api/v1/box/pickups + …/{id}/factors) — ${PU[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
     timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
     echo "server RSS after: $(rss)"

@@ -34,6 +34,14 @@ public enum DatabaseRoles {
         "audit_event_seal(uuid, bigint, bytea, bigint[], bytea[], bytea[], bytea[])",
         "audit_event_forget_addresses(timestamptz, integer)",
     ]
+    /// The functions that run as the server's own role (the pickup steps of migration 0021): callable
+    /// by it, and by no one else but the owner.
+    static let invokerFunctions = [
+        "pickup_candidates(uuid, uuid, text)",
+        "pickup_count_failure(uuid, uuid, uuid[], text, integer, integer, integer, integer)",
+        "pickup_start(uuid, uuid, uuid[], uuid, bytea, uuid, uuid, text[], timestamptz, integer, integer, integer, integer)",
+        "pickup_verify(uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer)",
+    ]
 
     /// After the migrations, on the owner's connection: creates the application role named in
     /// `applicationConnectionString` if it is missing (with the password given there, when the owner may
@@ -84,7 +92,7 @@ public enum DatabaseRoles {
 
     /// The statements, with identifiers quoted by the server.
     private static func grants(_ c: PostgresConnection, role: String) throws -> [String] {
-        let functions = definerFunctions.joined(separator: ", ")
+        let functions = (definerFunctions + invokerFunctions).joined(separator: ", ")
         let template = """
             GRANT CONNECT ON DATABASE %1$I TO %2$I;
             GRANT USAGE ON SCHEMA public TO %2$I;

@@ -204,8 +204,11 @@ public final class PostgresPool: Sendable {
     }
 
     private func release(_ connection: PostgresConnection, keep: Bool) {
+        // One lock per checkin, and a signal only when someone waits (`waiting` changes under the same
+        // lock): every query comes through here, and a second lock round cost ~3 % of a pickup's CPU.
         let reuse = state.withLock { state -> Bool in
             state.inUse -= 1
+            defer { if state.waiting > 0 { state.condition.signal() } }
             guard keep, !state.closed else {
                 state.open -= 1
                 return false
@@ -214,7 +217,6 @@ public final class PostgresPool: Sendable {
             return true
         }
         if !reuse { connection.close() }
-        state.signal()
     }
 }
 

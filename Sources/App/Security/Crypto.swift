@@ -49,7 +49,16 @@ enum Crypto {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined()
+        // Byte by byte from a table: `String(format:)` per byte cost the audit sealer ~9 % of the
+        // server's CPU under pickup load (a hash and a salt per sealed event).
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { buffer in
+            for (i, byte) in bytes.enumerated() {
+                buffer[2 * i] = digits[Int(byte >> 4)]
+                buffer[2 * i + 1] = digits[Int(byte & 0x0f)]
+            }
+            return bytes.count * 2
+        }
     }
 
     /// A fresh random token: 32 bytes, base64url (256 bits).
