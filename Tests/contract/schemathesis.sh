@@ -34,9 +34,12 @@ COOKIE=$(printf '%s' "$LOGIN" | awk -F'[ ;]' 'tolower($1) == "set-cookie:" {prin
 CSRF=$(printf '%s' "$LOGIN" | tail -n1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrfToken"])')
 
 # Logout and disabling users would end the session the run uses; they are covered by the Swift tests.
+# One worker: with two, hypothesis describes its strategies' lambdas by parsing their source from two
+# threads at once, and CPython 3.11 can fail that ("SystemError: AST constructor recursion depth
+# mismatch") — a crash of the tool, not a finding, that failed a make test once.
 schemathesis run openapi.yaml --url "http://127.0.0.1:$PORT" \
   -H "Cookie: $COOKIE" -H "X-CSRF-Token: $CSRF" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
   --exclude-path-regex '(/logout|/disable)$' \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --max-time "${SCHEMATHESIS_MAX_TIME:-240}" --seed 20261121 \
-  --workers 2 --request-timeout 10 --report junit --report-dir "$OUT" --warnings off
+  --workers 1 --request-timeout 10 --report junit --report-dir "$OUT" --warnings off
