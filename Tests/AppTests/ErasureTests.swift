@@ -59,6 +59,12 @@ struct ErasureTests {
         let (_, gone) = anna.json("GET", "/api/v1/applications/\(cancelled)")
         #expect(gone["state"] as? String == "cancelled" && gone["cancelReason"] == nil && gone["personalDataErasedAt"] != nil)
         #expect((gone["fee"] as? [String: Any])?["exemption"] == nil && gone["needsAccessibleCompartment"] as? Bool == false)
+        // Nobody to write to: no letter, no QR code for it; the open one still has its letter.
+        for path in ["letter", "letter/qr.svg"] {
+            let (status, body) = anna.json("GET", "/api/v1/applications/\(collected)/\(path)")
+            #expect(status == 409 && body["error"] as? String == "personal_data_erased", "\(path)")
+        }
+        #expect(anna.json("GET", "/api/v1/applications/\(open)/letter").0 == 200)
         let (_, untouched) = anna.json("GET", "/api/v1/applications/\(open)")
         #expect(untouched["familyName"] as? String == "Yılmaz" && untouched["personalDataErasedAt"] == nil)
 

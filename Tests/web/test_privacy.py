@@ -242,3 +242,18 @@ def test_anOpenApplicationErasedAtTheMaximumAge_offersNoActionThatNeedsTheErased
         assert gone not in actions, actions
     wait(browser, lambda d: "Höchstfrist ab Erfassung abgelaufen" in section_text(d, "Verlauf"))
     check_page(browser, "detail-erased-open")
+
+
+def test_theLetterOfAnErasedApplication_typedInDirectly_saysThereIsNoneAnyMore(privacy_server, chef, browser):
+    app = erased_application(privacy_server, chef, "cancelled")
+    login(browser, privacy_server, "sachbearbeitung")
+    browser.get(f"{privacy_server.url}/#/applications/{app['id']}/letter")
+    heading(browser, "Brief für die antragstellende Person")
+    text_appears(browser, "Einen Brief gibt es dafür nicht mehr.")
+    # No sheet greeting nobody, and no print button for it.
+    assert not browser.find_elements(By.CSS_SELECTOR, ".letter-sheet")
+    assert not browser.find_elements(By.XPATH, "//button[normalize-space()='Drucken']")
+    browser.find_element(By.LINK_TEXT, "Zum Antrag").click()
+    heading(browser, f"Antrag {grouped(app['vorgangsnummer'])}")
+    # The refusal the server gave for the letter is the only thing in the console.
+    check_page(browser, "letter-erased", allow_console=("/letter - Failed to load resource: the server responded with a status of 409",))

@@ -364,6 +364,7 @@ enum ApplicationHandlers {
     /// The letter's QR code: the status URL as SVG (libqrencode), for `<img>` on the printable letter.
     static func letterQR(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         let application = try ctx.app.pool.withConnection { try ApplicationStore.fetch($0, authorityID: ctx.authorityID, id: id) }
+        try requireLetter(application)
         let url = statusURL(ctx, vorgangsnummer: application.vorgangsnummer, language: application.smsLanguage)
         let svg = try QRCode(url).svg(title: url)
         return Response(status: .ok, headers: [
@@ -373,9 +374,18 @@ enum ApplicationHandlers {
         ], body: Array(svg.utf8))
     }
 
+    /// Once the personal data is erased there is nobody to write to: the letter (and its QR code) would
+    /// greet no one and promise a document that is long collected, cancelled or past its maximum age.
+    static func requireLetter(_ application: ApplicationDTO.Application) throws {
+        guard application.personalDataErasedAt == nil else {
+            throw AppError.conflict("personal_data_erased", "The personal data of this application was erased after the retention period; there is no letter for it any more.")
+        }
+    }
+
     static func letter(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         try ctx.transaction { connection in
             let a = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id)
+            try requireLetter(a)
             try ctx.auditRead(connection, "application.letter_read", applications: [id])
             let site = try connection.query("""
                 SELECT name, address, pickup_requires_pin_letter, pickup_second_factor, pickup_requires_old_document, loading_requires_two_staff

@@ -19,6 +19,7 @@ const t = makeT({
     toApplication: 'Zum Antrag',
     another: 'Nächsten Antrag erfassen',
     notFound: 'Diesen Antrag gibt es nicht.',
+    erased: 'Die personenbezogenen Daten dieses Antrags sind nach der Löschfrist gelöscht. Einen Brief gibt es dafür nicht mehr.',
     letter: 'Brief',
     date: 'Datum: {date}',
     for: 'Für: {name}',
@@ -59,6 +60,7 @@ const t = makeT({
     toApplication: 'Go to the application',
     another: 'Register the next application',
     notFound: 'There is no such application.',
+    erased: 'The personal data of this application was erased after the retention period. There is no letter for it any more.',
     letter: 'Letter',
     date: 'Date: {date}',
     for: 'For: {name}',
@@ -164,6 +166,11 @@ export async function render(ctx) {
   } catch (e) {
     if (e instanceof ApiError && e.status === 404) {
       ctx.main.append(h('h1', {}, t('notFound')));
+      return;
+    }
+    if (e instanceof ApiError && e.code === 'personal_data_erased') {
+      ctx.main.append(h('h1', {}, t('title')), notice('warning', h('p', {}, t('erased'))),
+        h('p', {}, h('a', { href: `#/applications/${id}` }, t('toApplication'))));
       return;
     }
     throw e;
