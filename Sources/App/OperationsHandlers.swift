@@ -31,13 +31,7 @@ struct OperationsHandlers: Sendable {
     }
 
     /// Prometheus text exposition format 0.0.4.
-    func metrics(_ request: Request) throws -> Response {
-        if let token = app.configuration.metricsToken {
-            let given = request.headers["Authorization"] ?? ""
-            guard constantTimeEquals(Array(given.utf8), Array(("Bearer " + token).utf8)) else {
-                throw HTTPError(.unauthorized, code: "unauthorized", message: "A valid bearer token is required.", headers: ["WWW-Authenticate": "Bearer"])
-            }
-        }
-        return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: app.metrics.render(server: app.server, pool: app.pool, readPool: app.readPool === app.pool ? nil : app.readPool, longPollsWaiting: app.longPolls.count, erasure: app.erasurePass))
+    func metrics() -> Response {
+        Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: app.metrics.render(server: app.server, pool: app.pool, readPool: app.readPool === app.pool ? nil : app.readPool, longPollsWaiting: app.longPolls.count, erasure: app.erasurePass))
     }
 }

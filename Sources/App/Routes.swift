@@ -1,4 +1,6 @@
+import Foundation
 import HTTPServer
+import SMSGateway
 
 /// One row of the route table: the HTTP route and who may call it.
 public struct AppRoute: Sendable {
@@ -15,13 +17,53 @@ public struct AppRoute: Sendable {
         AppRoute(access: access, route: Route(method, pattern, maxBodyBytes: maxBodyBytes ?? openBodyLimit, execution: execution, admission: admission, handler))
     }
 
-    /// A route for box controllers: `Authorization: Bearer <box token>`, checked before a body is read.
-    static func box(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, app: Application, handler: RouteHandler) -> AppRoute {
+    /// A route for box controllers: `Authorization: Bearer <box token>`, checked before a body is read;
+    /// the handler gets the box (``BoxPrincipal``), so no box handler authenticates by itself.
+    static func box(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, app: Application,
+                    _ handler: @escaping @Sendable (Application, Request, BoxPrincipal) throws -> Response) -> AppRoute {
+        boxRoute(method, pattern, maxBodyBytes: maxBodyBytes, app: app, handler: .respond { request in
+            try handler(app, request, try BoxAuth.principal(request, app))
+        })
+    }
+
+    /// A box route whose answer may come later (the long poll): as `box`, with the responder.
+    static func box(_ method: HTTPMethod, _ pattern: String, app: Application,
+                    deferred handler: @escaping @Sendable (Application, Request, BoxPrincipal, Responder) throws -> Void) -> AppRoute {
+        boxRoute(method, pattern, maxBodyBytes: nil, app: app, handler: .deferred { request, responder in
+            try handler(app, request, try BoxAuth.principal(request, app), responder)
+        })
+    }
+
+    private static func boxRoute(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int?, app: Application, handler: RouteHandler) -> AppRoute {
         let admission = Admission(
             screen: { request in BoxAuth.bearerToken(request) == nil ? BoxAuth.invalid.response : nil },
+            // `BoxAuth.principal` returns what this admitted when the handler asks again.
             admit: { request in try BoxAuth.principal(request, app) }
         )
         return AppRoute(access: .box, route: Route(method, pattern, maxBodyBytes: maxBodyBytes ?? openBodyLimit, admission: admission, handler: handler))
+    }
+
+    /// The operators' scrapers: open, or `Authorization: Bearer <METRICS_TOKEN>` when one is configured.
+    static func metrics(_ method: HTTPMethod, _ pattern: String, app: Application, _ handler: @escaping @Sendable () -> Response) -> AppRoute {
+        open(method, pattern, access: .metrics) { request in
+            if let token = app.configuration.metricsToken {
+                let given = request.headers["Authorization"] ?? ""
+                guard constantTimeEquals(Array(given.utf8), Array(("Bearer " + token).utf8)) else {
+                    throw HTTPError(.unauthorized, code: "unauthorized", message: "A valid bearer token is required.", headers: ["WWW-Authenticate": "Bearer"])
+                }
+            }
+            return handler()
+        }
+    }
+
+    /// The SMS provider's delivery reports: a signature header is required from the head; the signature
+    /// covers the body, so it is verified once the body is here, and the handler gets the provider.
+    static func provider(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int, app: Application,
+                         _ handler: @escaping @Sendable (Application, Request, SMSProviderName) throws -> Response) -> AppRoute {
+        open(method, pattern, access: .provider, maxBodyBytes: maxBodyBytes,
+             admission: Admission(screen: { request in SMSDeliveryReports.isSigned(request) ? nil : SMSDeliveryReports.unsigned.response })) { request in
+            try handler(app, request, try SMSDeliveryReports.authenticate(app, request))
+        }
     }
 
     /// A route for staff: the session cookie is required; `.supervisor` also requires that role;
@@ -54,38 +96,115 @@ public struct AppRoute: Sendable {
     }
 }
 
-/// The route table: every route of the server, in one place.
+/// The route table: every route of the server, one line each, with who may call it. The helpers above
+/// enforce the access column: `.staff` hands the handler a session (``StaffContext``), `.box` a box
+/// (``BoxPrincipal``), `.provider` a provider whose signature verified, `.metrics` checks its token.
+/// The pages people open in a browser (the caseworkers' app at `/`, its files under `/assets/…`, the
+/// applicant's status page and the box panel) come first; files served from memory answer on the event
+/// loop, live files (development) touch the disk.
 public enum Routes {
     public static func entries(for app: Application) -> [AppRoute] {
-        let ops = OperationsHandlers(app: app)
-        var routes: [AppRoute] = [
+        let ops = OperationsHandlers(app: app), web = app.web
+        let assets: Execution = web.live ? .worker : .eventLoop
+        let kb = 1024
+        return [
+            // Operations
             .open(.GET, "/health", execution: .eventLoop) { _ in ops.health() },
             .open(.GET, "/ready") { _ in ops.ready() },
-            .open(.GET, "/metrics", access: .metrics) { req in try ops.metrics(req) },
+            .metrics(.GET, "/metrics", app: app) { ops.metrics() },
+            // Pages
+            .open(.GET, "/", execution: assets) { r in web.page("index.html", request: r) },
+            .open(.GET, "/assets/{version}/{file...}", execution: assets) { r in web.respond(to: r, version: r.parameter("version"), encodedPath: r.parameter("file")) },
+            .open(.GET, "/box-panel", execution: assets) { r in web.page("box-panel.html", request: r) },
+            .open(.GET, "/status") { r in try StatusPage.respond(app, r) },
+            // Sessions
+            .open(.POST, "/api/v1/auth/login", maxBodyBytes: 4 * kb) { r in try AuthHandlers.login(app, r) },
+            .staff(.POST, "/api/v1/auth/logout", app: app) { _, c in try AuthHandlers.logout(c) },
+            .staff(.GET, "/api/v1/auth/me", app: app) { _, c in try AuthHandlers.me(c) },
+            .open(.GET, "/api/v1/auth/session") { r in try AuthHandlers.session(app, r) },
+            // The public status check
+            .open(.GET, "/api/v1/status/{vorgangsnummer}") { r in try StatusHandlers.status(app, r) },
+            // Applications
+            .staff(.POST, "/api/v1/applications/preview", maxBodyBytes: 16 * kb, app: app) { r, _ in try ApplicationPreview.preview(r.decode(ApplicationPreview.Draft.self)) },
+            .staff(.POST, "/api/v1/applications", maxBodyBytes: 16 * kb, app: app) { _, c in try ApplicationHandlers.create(c) },
+            .staff(.GET, "/api/v1/applications", app: app) { r, c in try ApplicationHandlers.list(c, try r.queryParameters()) },
+            .staff(.GET, "/api/v1/applications/{id}", app: app) { r, c in try ApplicationHandlers.read(c, try r.applicationID()) },
+            .staff(.PATCH, "/api/v1/applications/{id}", maxBodyBytes: 16 * kb, app: app) { r, c in try ApplicationHandlers.update(c, try r.applicationID()) },
+            .staff(.POST, "/api/v1/applications/{id}/cancel", maxBodyBytes: 4 * kb, app: app) { r, c in try ApplicationHandlers.cancel(c, try r.applicationID()) },
+            .staff(.GET, "/api/v1/applications/{id}/events", app: app) { r, c in try ApplicationHandlers.events(c, try r.applicationID()) },
+            .staff(.GET, "/api/v1/applications/{id}/letter", app: app) { r, c in try ApplicationHandlers.letter(c, try r.applicationID()) },
+            .staff(.GET, "/api/v1/applications/{id}/letter/qr.svg", app: app) { r, c in try ApplicationHandlers.letterQR(c, try r.applicationID()) },
+            .staff(.POST, "/api/v1/applications/{id}/handover", maxBodyBytes: 4 * kb, app: app) { r, c in try HandoverHandlers.handOver(c, try r.applicationID()) },
+            .staff(.POST, "/api/v1/applications/{id}/assignment", maxBodyBytes: 4 * kb, app: app) { r, c in try AssignmentHandlers.assign(c, try r.applicationID()) },
+            .staff(.DELETE, "/api/v1/applications/{id}/assignment", app: app) { r, c in try AssignmentHandlers.release(c, try r.applicationID()) },
+            .staff(.POST, "/api/v1/applications/{id}/pin", maxBodyBytes: kb, app: app) { r, c in try PinHandlers.reissue(c, try r.applicationID()) },
+            .staff(.POST, "/api/v1/applications/{id}/mobile-number-changes", maxBodyBytes: kb, app: app) { r, c in try ApprovalHandlers.requestMobileNumberChange(c, try r.applicationID()) },
+            .staff(.GET, "/api/v1/applications/{id}/export", access: .supervisor, app: app) { r, c in try ApplicationExport.export(c, try r.applicationID()) },
+            // Four-eyes approvals
+            .staff(.GET, "/api/v1/approvals", app: app) { r, c in try ApprovalHandlers.list(c, try r.queryParameters()) },
+            .staff(.GET, "/api/v1/approvals/{id}", app: app) { r, c in try ApprovalHandlers.read(c, try ApprovalHandlers.approvalID(r.parameter("id"))) },
+            .staff(.POST, "/api/v1/approvals/{id}/approve", access: .supervisor, maxBodyBytes: kb, app: app) { r, c in try ApprovalHandlers.decide(c, try ApprovalHandlers.approvalID(r.parameter("id")), .approve) },
+            .staff(.POST, "/api/v1/approvals/{id}/reject", access: .supervisor, maxBodyBytes: kb, app: app) { r, c in try ApprovalHandlers.decide(c, try ApprovalHandlers.approvalID(r.parameter("id")), .reject) },
+            // Deliveries from the Bundesdruckerei
+            .staff(.POST, "/api/v1/deliveries", maxBodyBytes: 1 << 20, app: app) { _, c in try DeliveryHandlers.create(c) },
+            .staff(.POST, "/api/v1/deliveries/import", maxBodyBytes: 1 << 20, app: app) { _, c in try DeliveryHandlers.importCSV(c) },
+            .staff(.POST, "/api/v1/deliveries/{id}/items", maxBodyBytes: 1 << 20, app: app) { _, c in try DeliveryHandlers.appendItems(c) },
+            .staff(.GET, "/api/v1/deliveries/{id}", app: app) { _, c in try DeliveryHandlers.read(c) },
+            // Box controllers
+            .box(.GET, "/api/v1/box/assignments", app: app, deferred: BoxControllerHandlers.poll),
+            .box(.POST, "/api/v1/box/loading", app: app, BoxLoading.load),
+            .box(.POST, "/api/v1/box/events", app: app, BoxEvents.report),
+            .box(.POST, "/api/v1/box/pickups", app: app, BoxPickup.start),
+            .box(.POST, "/api/v1/box/pickups/{id}/factors", app: app, BoxPickup.factors),
+            // Sites
+            .staff(.GET, "/api/v1/sites", app: app) { _, c in try SiteHandlers.list(c) },
+            .staff(.POST, "/api/v1/sites", access: .supervisor, maxBodyBytes: 16 * kb, app: app) { _, c in try SiteHandlers.create(c) },
+            .staff(.PUT, "/api/v1/sites/{id}/hours", access: .supervisor, maxBodyBytes: 16 * kb, app: app) { r, c in try SiteHandlers.replaceHours(c, try r.siteID()) },
+            .staff(.PUT, "/api/v1/sites/{id}/pickup-settings", access: .supervisor, maxBodyBytes: 4 * kb, app: app) { r, c in try SiteHandlers.replacePickupSettings(c, try r.siteID()) },
+            .staff(.GET, "/api/v1/sites/{id}/retrieval-list", app: app) { r, c in try RetrievalList.page(c, siteID: try r.siteID()) },
+            .staff(.POST, "/api/v1/sites/{id}/exceptions", access: .supervisor, maxBodyBytes: 4 * kb, app: app) { r, c in try SiteHandlers.upsertException(c, try r.siteID()) },
+            .staff(.DELETE, "/api/v1/sites/{id}/exceptions/{day}", access: .supervisor, app: app) { r, c in try SiteHandlers.deleteException(c, try r.siteID(), day: r.parameter("day")) },
+            // Boxes and compartments
+            .staff(.GET, "/api/v1/boxes", app: app) { _, c in try BoxHandlers.list(c) },
+            .staff(.POST, "/api/v1/boxes", access: .supervisor, maxBodyBytes: 4 * kb, app: app) { _, c in try BoxHandlers.create(c) },
+            .staff(.GET, "/api/v1/boxes/{id}", app: app) { r, c in try BoxHandlers.read(c, try r.boxID()) },
+            .staff(.GET, "/api/v1/boxes/{id}/loading-list", app: app) { r, c in try LoadingList.page(c, boxID: try r.boxID()) },
+            .staff(.GET, "/api/v1/boxes/{id}/forecast", app: app) { r, c in try DashboardHandlers.forecast(c, boxID: try r.boxID()) },
+            .staff(.POST, "/api/v1/boxes/{id}/token", access: .supervisor, maxBodyBytes: kb, app: app) { r, c in try BoxHandlers.issueToken(c, try r.boxID()) },
+            .staff(.POST, "/api/v1/boxes/{id}/compartments", access: .supervisor, maxBodyBytes: 16 * kb, app: app) { r, c in try BoxHandlers.createCompartments(c, try r.boxID()) },
+            .staff(.POST, "/api/v1/boxes/{id}/compartments/{number}/block", maxBodyBytes: 4 * kb, app: app) { r, c in try BoxHandlers.block(c, try r.boxID(), try BoxHandlers.number(r)) },
+            .staff(.POST, "/api/v1/boxes/{id}/compartments/{number}/unblock", maxBodyBytes: kb, app: app) { r, c in try BoxHandlers.unblock(c, try r.boxID(), try BoxHandlers.number(r)) },
+            // Overview
+            .staff(.GET, "/api/v1/dashboard", app: app) { _, c in try DashboardHandlers.dashboard(c) },
+            // Staff accounts
+            .staff(.GET, "/api/v1/users", access: .supervisor, app: app) { _, c in try UserHandlers.list(c) },
+            .staff(.POST, "/api/v1/users", access: .supervisor, maxBodyBytes: 8 * kb, app: app) { _, c in try UserHandlers.create(c) },
+            .staff(.PUT, "/api/v1/users/{id}/badge", access: .supervisor, maxBodyBytes: kb, app: app) { r, c in try UserHandlers.setBadge(c, try r.userID()) },
+            .staff(.DELETE, "/api/v1/users/{id}/badge", access: .supervisor, app: app) { r, c in try UserHandlers.removeBadge(c, try r.userID()) },
+            .staff(.POST, "/api/v1/users/{id}/disable", access: .supervisor, maxBodyBytes: kb, app: app) { r, c in try UserHandlers.disable(c, try r.userID()) },
+            // SMS
+            .staff(.GET, "/api/v1/sms/messages", app: app) { r, c in try SMSHandlers.messages(c, try r.queryParameters()) },
+            .staff(.GET, "/api/v1/sms/status", app: app) { _, c in try SMSHandlers.status(c) },
+            .staff(.GET, "/api/v1/sms/templates", app: app) { _, c in try SMSHandlers.templates(c) },
+            .staff(.PUT, "/api/v1/sms/templates/{kind}/{language}", access: .supervisor, maxBodyBytes: 16 * kb, app: app) { r, c in try SMSHandlers.saveTemplate(c, kind: r.parameter("kind"), language: r.parameter("language")) },
+            .staff(.POST, "/api/v1/sms/templates/{kind}/{language}/preview", access: .supervisor, maxBodyBytes: 16 * kb, app: app) { r, c in try SMSHandlers.previewTemplate(c, kind: r.parameter("kind"), language: r.parameter("language")) },
+            .staff(.DELETE, "/api/v1/sms/templates/{kind}/{language}", access: .supervisor, app: app) { r, c in try SMSHandlers.deleteTemplate(c, kind: r.parameter("kind"), language: r.parameter("language")) },
+            .provider(.POST, "/api/v1/sms/delivery-reports/{provider}", maxBodyBytes: 64 * kb, app: app, SMSDeliveryReports.receive),
+            // Privacy and audit
+            .staff(.GET, "/api/v1/privacy/erasures", access: .supervisor, app: app) { r, c in try ErasureReceipts.list(c, try r.queryParameters()) },
+            .staff(.GET, "/api/v1/audit", access: .supervisor, app: app) { r, c in try AuditHandlers.list(c, try r.queryParameters()) },
         ]
-        routes += WebRoutes.routes(app)
-        routes += AuthHandlers.routes(app)
-        routes += StatusHandlers.routes(app)
-        routes += ApplicationPreview.routes(app)
-        routes += ApplicationHandlers.routes(app)
-        routes += HandoverHandlers.routes(app)
-        routes += AssignmentHandlers.routes(app)
-        routes += PinHandlers.routes(app)
-        routes += ApprovalHandlers.routes(app)
-        routes += DeliveryHandlers.routes(app)
-        routes += BoxControllerHandlers.routes(app)
-        routes += SiteHandlers.routes(app)
-        routes += BoxHandlers.routes(app)
-        routes += DashboardHandlers.routes(app)
-        routes += UserHandlers.routes(app)
-        routes += SMSHandlers.routes(app)
-        routes += ErasureReceipts.routes(app)
-        routes += AuditHandlers.routes(app)
-        routes += ApplicationExport.routes(app)
-        return routes
     }
 
     static func table(for app: Application) -> [Route] {
         entries(for: app).map(\.route)
     }
+}
+
+/// The ids in a route's `{id}`: a malformed one answers as an unknown one does.
+private extension Request {
+    func applicationID() throws -> UUID { try ApplicationStore.id(parameter("id")) }
+    func boxID() throws -> UUID { try AdminInput.id(parameter("id"), "box") }
+    func siteID() throws -> UUID { try AdminInput.id(parameter("id"), "site") }
+    func userID() throws -> UUID { try AdminInput.id(parameter("id"), "user") }
 }

@@ -8,23 +8,8 @@ import Postgres
 /// supervisor who is not the requester approves with `POST /approvals/{id}/approve`, or refuses with
 /// `…/reject`. Every step is audited on the application (ids only).
 enum ApprovalHandlers {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.POST, "/api/v1/applications/{id}/mobile-number-changes", maxBodyBytes: 1024, app: app) { req, ctx in
-                try requestMobileNumberChange(ctx, try ApplicationStore.id(req.parameter("id")))
-            },
-            .staff(.GET, "/api/v1/approvals", app: app) { req, ctx in try list(ctx, try req.queryParameters()) },
-            .staff(.GET, "/api/v1/approvals/{id}", app: app) { req, ctx in
-                let id = try approvalID(req.parameter("id"))
-                return try .json(try ctx.app.pool.withConnection { try ApprovalStore.fetch($0, authorityID: ctx.authorityID, id: id) })
-            },
-            .staff(.POST, "/api/v1/approvals/{id}/approve", access: .supervisor, maxBodyBytes: 1024, app: app) { req, ctx in
-                try decide(ctx, try approvalID(req.parameter("id")), .approve)
-            },
-            .staff(.POST, "/api/v1/approvals/{id}/reject", access: .supervisor, maxBodyBytes: 1024, app: app) { req, ctx in
-                try decide(ctx, try approvalID(req.parameter("id")), .reject)
-            },
-        ]
+    static func read(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        try .json(try ctx.app.pool.withConnection { try ApprovalStore.fetch($0, authorityID: ctx.authorityID, id: id) })
     }
 
     static func approvalID(_ text: String) throws -> UUID {

@@ -6,12 +6,6 @@ import Postgres
 /// `GET /api/v1/audit` (supervisor): the authority's audit log, newest first, with filters, each event
 /// with its place in the hash chain, and the chain's head (to anchor elsewhere).
 enum AuditHandlers {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.GET, "/api/v1/audit", access: .supervisor, app: app) { req, ctx in try list(ctx, try req.queryParameters()) },
-        ]
-    }
-
     struct Event: Codable {
         var id: Int64
         /// Position in the authority's chain; absent until the sealer took the event (about a second).

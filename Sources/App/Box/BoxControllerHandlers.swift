@@ -7,23 +7,10 @@ enum BoxControllerHandlers {
     static let maxWaitSeconds = 60
     static let defaultWaitSeconds = 30
 
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .box(.GET, "/api/v1/box/assignments", app: app, handler: .deferred { request, responder in
-                try poll(app, request, responder)
-            }),
-            .box(.POST, "/api/v1/box/loading", app: app, handler: .respond { request in try BoxLoading.load(app, request) }),
-            .box(.POST, "/api/v1/box/events", app: app, handler: .respond { request in try BoxEvents.report(app, request) }),
-            .box(.POST, "/api/v1/box/pickups", app: app, handler: .respond { request in try BoxPickup.start(app, request) }),
-            .box(.POST, "/api/v1/box/pickups/{id}/factors", app: app, handler: .respond { request in try BoxPickup.factors(app, request) }),
-        ]
-    }
-
     /// `GET /api/v1/box/assignments?since=<cursor>&wait=<seconds ≤ 60>`: the changes after the cursor at
     /// once, or — when there are none — a parked request that a NOTIFY for this box (from any server
     /// process) or the deadline answers. While parked it holds no thread and no database connection.
-    static func poll(_ app: Application, _ request: Request, _ responder: Responder) throws {
-        let box = try BoxAuth.principal(request, app)
+    static func poll(_ app: Application, _ request: Request, _ box: BoxPrincipal, _ responder: Responder) throws {
         let query = try request.queryParameters()
         let since = try integer(query, "since", default: 0, range: 0...Int64.max)
         let wait = Int(try integer(query, "wait", default: Int64(defaultWaitSeconds), range: 0...Int64(maxWaitSeconds)))

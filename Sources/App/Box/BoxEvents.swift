@@ -25,8 +25,7 @@ enum BoxEvents {
         var pickupDeadline: String?
     }
 
-    static func report(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, app)
+    static func report(_ app: Application, _ request: Request, _ box: BoxPrincipal) throws -> Response {
         let event = try request.decode(Event.self)
         guard (1...100).contains(event.eventId.utf8.count), event.eventId.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
             throw AppError.invalid("eventId", "invalid_event_id", "The event id is 1 to 100 visible ASCII characters.")

@@ -26,8 +26,7 @@ enum BoxLoading {
         var contents: [String]
     }
 
-    static func load(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, app)
+    static func load(_ app: Application, _ request: Request, _ box: BoxPrincipal) throws -> Response {
         let scan = try request.decode(Scan.self)
         let document: DocumentNumber
         do { document = try DocumentNumber(scan.documentNumber, field: "documentNumber") } catch {

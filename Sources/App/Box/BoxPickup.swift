@@ -44,9 +44,9 @@ enum BoxPickup {
     /// writes the outcome under the box's row lock and checks again what was read. The PIN is compared
     /// here, with the server's key, in constant time. With an `Idempotency-Key` both run in the key's
     /// transaction, so the stored answer and the outcome it reports commit together.
-    static func start(_ app: Application, _ request: Request) throws -> Response {
-        // From the head (`AppRoute.box`) when a body came; an unknown token is answered 401 before bad input.
-        let box = try BoxAuth.principal(request, app)
+    /// The box comes from the route table (`AppRoute.box`, from the head when a body came): an unknown
+    /// token is answered 401 before bad input.
+    static func start(_ app: Application, _ request: Request, _ box: BoxPrincipal) throws -> Response {
         let body = try decodeStart(request)
         let mobile: String
         do { mobile = try PhoneNumber.parse(body.mobileNumber, field: "mobileNumber").e164 } catch {
@@ -123,8 +123,7 @@ enum BoxPickup {
 
     /// As `start`: one read (the session and what its factors are checked against), the check here,
     /// then one call of `pickup_verify`, which writes the outcome under the locks and checks the session again.
-    static func factors(_ app: Application, _ request: Request) throws -> Response {
-        let box = try BoxAuth.principal(request, app)
+    static func factors(_ app: Application, _ request: Request, _ box: BoxPrincipal) throws -> Response {
         guard let pickupID = UUID(uuidString: request.parameter("id")) else { throw AppError(.notFound, "pickup_not_found", "No such pickup.") }
         let body = try decodeFactors(request)
         return try steps(app, box: box, request: request, route: "POST /api/v1/box/pickups/{id}/factors") { c in

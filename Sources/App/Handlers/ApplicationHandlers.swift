@@ -5,24 +5,13 @@ import Postgres
 
 /// Caseworkers' application routes (DESIGN §4.1, issue #3 §3).
 enum ApplicationHandlers {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.POST, "/api/v1/applications", maxBodyBytes: 16 * 1024, app: app) { _, ctx in try create(ctx) },
-            .staff(.GET, "/api/v1/applications", app: app) { req, ctx in try list(ctx, try req.queryParameters()) },
-            .staff(.GET, "/api/v1/applications/{id}", app: app) { req, ctx in
-                let id = try ApplicationStore.id(req.parameter("id"))
-                return try .json(try ctx.transaction { c in
-                    let application = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id)
-                    try ctx.auditRead(c, "application.read", applications: [id])
-                    return application
-                })
-            },
-            .staff(.PATCH, "/api/v1/applications/{id}", maxBodyBytes: 16 * 1024, app: app) { req, ctx in try update(ctx, try ApplicationStore.id(req.parameter("id"))) },
-            .staff(.POST, "/api/v1/applications/{id}/cancel", maxBodyBytes: 4096, app: app) { req, ctx in try cancel(ctx, try ApplicationStore.id(req.parameter("id"))) },
-            .staff(.GET, "/api/v1/applications/{id}/events", app: app) { req, ctx in try events(ctx, try ApplicationStore.id(req.parameter("id"))) },
-            .staff(.GET, "/api/v1/applications/{id}/letter", app: app) { req, ctx in try letter(ctx, try ApplicationStore.id(req.parameter("id"))) },
-            .staff(.GET, "/api/v1/applications/{id}/letter/qr.svg", app: app) { req, ctx in try letterQR(ctx, try ApplicationStore.id(req.parameter("id"))) },
-        ]
+    /// One application; the read is audited.
+    static func read(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        try .json(try ctx.transaction { c in
+            let application = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id)
+            try ctx.auditRead(c, "application.read", applications: [id])
+            return application
+        })
     }
 
     // MARK: - Validation shared by create and update

@@ -44,10 +44,6 @@ enum ApplicationPreview {
         var fee: Fee?
     }
 
-    static func routes(_ app: Application) -> [AppRoute] {
-        [.staff(.POST, "/api/v1/applications/preview", maxBodyBytes: 16 * 1024, app: app) { req, _ in try preview(req.decode(Draft.self)) }]
-    }
-
     static func preview(_ draft: Draft) throws -> Response {
         var problems: [ValidationProblem] = []
         /// Runs one field's check; a refusal becomes a problem and the value nil.

@@ -13,17 +13,6 @@ enum AssignmentHandlers {
         var compartmentNumber: Int?
     }
 
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.POST, "/api/v1/applications/{id}/assignment", maxBodyBytes: 4096, app: app) { req, ctx in
-                try assign(ctx, try ApplicationStore.id(req.parameter("id")))
-            },
-            .staff(.DELETE, "/api/v1/applications/{id}/assignment", app: app) { req, ctx in
-                try release(ctx, try ApplicationStore.id(req.parameter("id")))
-            },
-        ]
-    }
-
     static func assign(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         let body = ctx.request.body.isEmpty ? Assign() : try ctx.request.decode(Assign.self)
         return try ctx.transaction { connection in

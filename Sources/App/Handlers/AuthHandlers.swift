@@ -31,21 +31,16 @@ enum AuthHandlers {
         let role: Role
     }
 
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .open(.POST, "/api/v1/auth/login", maxBodyBytes: 4096) { req in try login(app, req) },
-            .staff(.POST, "/api/v1/auth/logout", app: app) { _, ctx in try logout(ctx) },
-            .staff(.GET, "/api/v1/auth/me", app: app) { _, ctx in
-                try .json(SessionInfo(user: UserInfo(ctx.user), csrfToken: ctx.user.csrfToken))
-            },
-            // The web app asks this first: "not logged in" is an answer here, not an error.
-            .open(.GET, "/api/v1/auth/session") { req in
-                guard let user = try app.sessions.principal(for: req) else {
-                    return try .json(SessionState(authenticated: false, user: nil, csrfToken: nil))
-                }
-                return try .json(SessionState(authenticated: true, user: UserInfo(user), csrfToken: user.csrfToken))
-            },
-        ]
+    static func me(_ ctx: StaffContext) throws -> Response {
+        try .json(SessionInfo(user: UserInfo(ctx.user), csrfToken: ctx.user.csrfToken))
+    }
+
+    /// The web app asks this first: "not logged in" is an answer here, not an error.
+    static func session(_ app: Application, _ request: Request) throws -> Response {
+        guard let user = try app.sessions.principal(for: request) else {
+            return try .json(SessionState(authenticated: false, user: nil, csrfToken: nil))
+        }
+        return try .json(SessionState(authenticated: true, user: UserInfo(user), csrfToken: user.csrfToken))
     }
 
     static let invalidCredentials = AppError(.unauthorized, "invalid_credentials", "Authority, username or password is wrong.")

@@ -5,50 +5,39 @@ import Postgres
 /// Boxes and compartments (DESIGN §3, §5): caseworkers see them and block defective compartments;
 /// supervisors create boxes, issue their tokens and lay out their compartments.
 enum BoxHandlers {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.GET, "/api/v1/boxes", app: app) { _, ctx in
-                try .json(try ctx.app.pool.withConnection { try BoxStore.list($0, authorityID: ctx.authorityID) })
-            },
-            .staff(.GET, "/api/v1/boxes/{id}", app: app) { req, ctx in
-                let id = try AdminInput.id(req.parameter("id"), "box")
-                return try .json(try ctx.app.pool.withConnection { try BoxStore.fetch($0, authorityID: ctx.authorityID, id: id) })
-            },
-            .staff(.GET, "/api/v1/boxes/{id}/loading-list", app: app) { req, ctx in
-                try LoadingList.page(ctx, boxID: try AdminInput.id(req.parameter("id"), "box"))
-            },
-            .staff(.POST, "/api/v1/boxes/{id}/compartments/{number}/block", maxBodyBytes: 4096, app: app) { req, ctx in
-                try block(ctx, try AdminInput.id(req.parameter("id"), "box"), try number(req))
-            },
-            .staff(.POST, "/api/v1/boxes/{id}/compartments/{number}/unblock", maxBodyBytes: 1024, app: app) { req, ctx in
-                let id = try AdminInput.id(req.parameter("id"), "box"), n = try number(req)
-                return try ctx.transaction { connection in
-                    try BoxAdmin.unblock(connection, ctx.actor, boxID: id, number: n)
-                    return try .json(try compartment(connection, ctx, id, n))
-                }
-            },
-            .staff(.POST, "/api/v1/boxes", access: .supervisor, maxBodyBytes: 4096, app: app) { _, ctx in try create(ctx) },
-            .staff(.POST, "/api/v1/boxes/{id}/token", access: .supervisor, maxBodyBytes: 1024, app: app) { req, ctx in
-                let id = try AdminInput.id(req.parameter("id"), "box")
-                let issued = try ctx.transaction { connection in
-                    let token = try BoxAdmin.issueToken(connection, ctx.actor, boxID: id)
-                    let created = try connection.query("SELECT token_created_at FROM box WHERE authority_id = \(ctx.authorityID) AND id = \(id)")
-                    return BoxDTO.Token(boxId: id, token: token, tokenCreatedAt: try created.first?.decode(Date.self, at: 0) ?? Date())
-                }
-                var response = try Response.json(issued)
-                // A secret: no cache on the way may keep it.
-                response.headers.set("Cache-Control", "no-store")
-                return response
-            },
-            .staff(.POST, "/api/v1/boxes/{id}/compartments", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { req, ctx in
-                let id = try AdminInput.id(req.parameter("id"), "box")
-                let layout = try BoxAdmin.validate(try ctx.request.decode(BoxDTO.Layout.self))
-                return try ctx.transaction { connection in
-                    try BoxAdmin.createCompartments(connection, ctx.actor, boxID: id, layout)
-                    return try .json(try BoxStore.fetch(connection, authorityID: ctx.authorityID, id: id), status: .created)
-                }
-            },
-        ]
+    static func list(_ ctx: StaffContext) throws -> Response {
+        try .json(try ctx.app.pool.withConnection { try BoxStore.list($0, authorityID: ctx.authorityID) })
+    }
+
+    static func read(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        try .json(try ctx.app.pool.withConnection { try BoxStore.fetch($0, authorityID: ctx.authorityID, id: id) })
+    }
+
+    static func unblock(_ ctx: StaffContext, _ id: UUID, _ n: Int) throws -> Response {
+        try ctx.transaction { connection in
+            try BoxAdmin.unblock(connection, ctx.actor, boxID: id, number: n)
+            return try .json(try compartment(connection, ctx, id, n))
+        }
+    }
+
+    static func issueToken(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let issued = try ctx.transaction { connection in
+            let token = try BoxAdmin.issueToken(connection, ctx.actor, boxID: id)
+            let created = try connection.query("SELECT token_created_at FROM box WHERE authority_id = \(ctx.authorityID) AND id = \(id)")
+            return BoxDTO.Token(boxId: id, token: token, tokenCreatedAt: try created.first?.decode(Date.self, at: 0) ?? Date())
+        }
+        var response = try Response.json(issued)
+        // A secret: no cache on the way may keep it.
+        response.headers.set("Cache-Control", "no-store")
+        return response
+    }
+
+    static func createCompartments(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        let layout = try BoxAdmin.validate(try ctx.request.decode(BoxDTO.Layout.self))
+        return try ctx.transaction { connection in
+            try BoxAdmin.createCompartments(connection, ctx.actor, boxID: id, layout)
+            return try .json(try BoxStore.fetch(connection, authorityID: ctx.authorityID, id: id), status: .created)
+        }
     }
 
     /// `{number}`: ASCII digits 1…10000; anything else names no compartment.

@@ -86,14 +86,12 @@ enum DashboardHandlers {
     static let timeZone = "Europe/Berlin"
     static let histogramDays = 15
 
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.GET, "/api/v1/dashboard", app: app) { _, ctx in try .json(try ctx.app.readPool.withConnection { try dashboard($0, authorityID: ctx.authorityID) }) },
-            .staff(.GET, "/api/v1/boxes/{id}/forecast", app: app) { req, ctx in
-                let id = try AdminInput.id(req.parameter("id"), "box")
-                return try .json(try ctx.app.readPool.withConnection { try forecast($0, authorityID: ctx.authorityID, boxID: id) })
-            },
-        ]
+    static func dashboard(_ ctx: StaffContext) throws -> Response {
+        try .json(try ctx.app.readPool.withConnection { try dashboard($0, authorityID: ctx.authorityID) })
+    }
+
+    static func forecast(_ ctx: StaffContext, boxID: UUID) throws -> Response {
+        try .json(try ctx.app.readPool.withConnection { try forecast($0, authorityID: ctx.authorityID, boxID: boxID) })
     }
 
     static func dashboard(_ c: PostgresConnection, authorityID: UUID) throws -> Dashboard {

@@ -56,29 +56,27 @@ enum DeliveryHandlers {
 
     static let maxItems = 5000
 
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.POST, "/api/v1/deliveries", maxBodyBytes: 1 << 20, app: app) { req, ctx in
-                let body = try req.decode(Create.self)
-                return try record(ctx, noteNumber: body.deliveryNoteNumber, items: body.items, route: "POST /api/v1/deliveries")
-            },
-            .staff(.POST, "/api/v1/deliveries/import", maxBodyBytes: 1 << 20, app: app) { req, ctx in
-                let query = try req.queryParameters()
-                guard let note = query["deliveryNoteNumber"] else {
-                    throw AppError.invalid("deliveryNoteNumber", "missing_field", "Give the delivery note number as query parameter.")
-                }
-                return try record(ctx, noteNumber: note, items: try DeliveryCSV.parse(req), route: "POST /api/v1/deliveries/import")
-            },
-            // A scanning session: the first scan creates the delivery, every further scan adds to it.
-            .staff(.POST, "/api/v1/deliveries/{id}/items", maxBodyBytes: 1 << 20, app: app) { req, ctx in
-                guard let id = UUID(uuidString: req.parameter("id")) else { throw AppError.notFound("delivery") }
-                return try append(ctx, deliveryID: id, items: try req.decode(Append.self).items)
-            },
-            .staff(.GET, "/api/v1/deliveries/{id}", app: app) { req, ctx in
-                guard let id = UUID(uuidString: req.parameter("id")) else { throw AppError.notFound("delivery") }
-                return try .json(try ctx.app.pool.withConnection { try fetch($0, authorityID: ctx.authorityID, id: id) })
-            },
-        ]
+    static func create(_ ctx: StaffContext) throws -> Response {
+        let body = try ctx.request.decode(Create.self)
+        return try record(ctx, noteNumber: body.deliveryNoteNumber, items: body.items, route: "POST /api/v1/deliveries")
+    }
+
+    static func importCSV(_ ctx: StaffContext) throws -> Response {
+        guard let note = try ctx.request.queryParameters()["deliveryNoteNumber"] else {
+            throw AppError.invalid("deliveryNoteNumber", "missing_field", "Give the delivery note number as query parameter.")
+        }
+        return try record(ctx, noteNumber: note, items: try DeliveryCSV.parse(ctx.request), route: "POST /api/v1/deliveries/import")
+    }
+
+    /// A scanning session: the first scan creates the delivery, every further scan adds to it.
+    static func appendItems(_ ctx: StaffContext) throws -> Response {
+        guard let id = UUID(uuidString: ctx.request.parameter("id")) else { throw AppError.notFound("delivery") }
+        return try append(ctx, deliveryID: id, items: try ctx.request.decode(Append.self).items)
+    }
+
+    static func read(_ ctx: StaffContext) throws -> Response {
+        guard let id = UUID(uuidString: ctx.request.parameter("id")) else { throw AppError.notFound("delivery") }
+        return try .json(try ctx.app.pool.withConnection { try fetch($0, authorityID: ctx.authorityID, id: id) })
     }
 
     static func record(_ ctx: StaffContext, noteNumber: String, items: [Item], route: String) throws -> Response {

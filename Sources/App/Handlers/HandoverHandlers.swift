@@ -9,14 +9,6 @@ import Postgres
 /// with the audit event `application.handed_over` — the same event as a pickup at the box, which
 /// tells the authority's systems that the document left (biometric data is deleted at handover).
 enum HandoverHandlers {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.POST, "/api/v1/applications/{id}/handover", maxBodyBytes: 4096, app: app) { req, ctx in
-                try handOver(ctx, try ApplicationStore.id(req.parameter("id")))
-            },
-        ]
-    }
-
     static func handOver(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         let body = try ctx.request.decode(ApplicationDTO.HandoverInput.self)
         let recipient = try ApplicationHandlers.enumValue(HandoverRecipient.self, body.collectedBy, field: "collectedBy")

@@ -11,12 +11,6 @@ import Postgres
 enum PinHandlers {
     static let perDay = 3
 
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.POST, "/api/v1/applications/{id}/pin", maxBodyBytes: 1024, app: app) { req, ctx in try reissue(ctx, try ApplicationStore.id(req.parameter("id"))) },
-        ]
-    }
-
     static func reissue(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         try ctx.transaction { c in
             let current = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)

@@ -4,30 +4,13 @@ import Postgres
 
 /// Sites: pickup hours and exceptions (DESIGN §3). Reading is for caseworkers, changing for supervisors.
 enum SiteHandlers {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.GET, "/api/v1/sites", app: app) { _, ctx in
-                try .json(try ctx.app.pool.withConnection { try SiteStore.list($0, authorityID: ctx.authorityID) })
-            },
-            .staff(.POST, "/api/v1/sites", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { _, ctx in try create(ctx) },
-            .staff(.PUT, "/api/v1/sites/{id}/hours", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { req, ctx in
-                try replaceHours(ctx, try AdminInput.id(req.parameter("id"), "site"))
-            },
-            .staff(.PUT, "/api/v1/sites/{id}/pickup-settings", access: .supervisor, maxBodyBytes: 4096, app: app) { req, ctx in
-                try replacePickupSettings(ctx, try AdminInput.id(req.parameter("id"), "site"))
-            },
-            .staff(.GET, "/api/v1/sites/{id}/retrieval-list", app: app) { req, ctx in
-                try RetrievalList.page(ctx, siteID: try AdminInput.id(req.parameter("id"), "site"))
-            },
-            .staff(.POST, "/api/v1/sites/{id}/exceptions", access: .supervisor, maxBodyBytes: 4096, app: app) { req, ctx in
-                try upsertException(ctx, try AdminInput.id(req.parameter("id"), "site"))
-            },
-            .staff(.DELETE, "/api/v1/sites/{id}/exceptions/{day}", access: .supervisor, app: app) { req, ctx in
-                let id = try AdminInput.id(req.parameter("id"), "site")
-                try ctx.transaction { try SiteAdmin.deleteException($0, ctx.actor, siteID: id, day: req.parameter("day")) }
-                return Response(status: .noContent)
-            },
-        ]
+    static func list(_ ctx: StaffContext) throws -> Response {
+        try .json(try ctx.app.pool.withConnection { try SiteStore.list($0, authorityID: ctx.authorityID) })
+    }
+
+    static func deleteException(_ ctx: StaffContext, _ id: UUID, day: String) throws -> Response {
+        try ctx.transaction { try SiteAdmin.deleteException($0, ctx.actor, siteID: id, day: day) }
+        return Response(status: .noContent)
     }
 
     static func create(_ ctx: StaffContext) throws -> Response {

@@ -48,12 +48,6 @@ enum StatusHandlers {
         var pickupsBlockedUntil: Date? = nil
     }
 
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .open(.GET, "/api/v1/status/{vorgangsnummer}") { req in try status(app, req) },
-        ]
-    }
-
     /// The rate limit of the public check (API and page alike): nil, or the seconds to wait.
     static func limited(_ app: Application, _ request: Request) -> Int? {
         app.statusLimiter.take(TrustedProxies.limiterKey(app.clientAddress(request)))

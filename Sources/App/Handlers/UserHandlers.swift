@@ -4,33 +4,24 @@ import Postgres
 
 /// Staff accounts, for supervisors (DESIGN §1, §7).
 enum UserHandlers {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.GET, "/api/v1/users", access: .supervisor, app: app) { _, ctx in
-                try .json(try ctx.app.pool.withConnection { try UserStore.list($0, authorityID: ctx.authorityID) })
-            },
-            .staff(.PUT, "/api/v1/users/{id}/badge", access: .supervisor, maxBodyBytes: 1024, app: app) { req, ctx in
-                try setBadge(ctx, try AdminInput.id(req.parameter("id"), "user"))
-            },
-            .staff(.DELETE, "/api/v1/users/{id}/badge", access: .supervisor, app: app) { req, ctx in
-                try removeBadge(ctx, try AdminInput.id(req.parameter("id"), "user"))
-            },
-            .staff(.POST, "/api/v1/users", access: .supervisor, maxBodyBytes: 8 * 1024, app: app) { _, ctx in
-                // Validation hashes the password (Argon2id, ~30 ms) before a connection is taken.
-                let user = try UserAdmin.validate(try ctx.request.decode(UserDTO.Create.self))
-                return try ctx.transaction { connection in
-                    let id = try UserAdmin.insert(connection, ctx.actor, user)
-                    return try Response.json(try UserStore.fetch(connection, authorityID: ctx.authorityID, id: id), status: .created)
-                }
-            },
-            .staff(.POST, "/api/v1/users/{id}/disable", access: .supervisor, maxBodyBytes: 1024, app: app) { req, ctx in
-                let id = try AdminInput.id(req.parameter("id"), "user")
-                return try ctx.transaction { connection in
-                    try UserAdmin.disable(connection, ctx.actor, userID: id)
-                    return try .json(try UserStore.fetch(connection, authorityID: ctx.authorityID, id: id))
-                }
-            },
-        ]
+    static func list(_ ctx: StaffContext) throws -> Response {
+        try .json(try ctx.app.pool.withConnection { try UserStore.list($0, authorityID: ctx.authorityID) })
+    }
+
+    static func create(_ ctx: StaffContext) throws -> Response {
+        // Validation hashes the password (Argon2id, ~30 ms) before a connection is taken.
+        let user = try UserAdmin.validate(try ctx.request.decode(UserDTO.Create.self))
+        return try ctx.transaction { connection in
+            let id = try UserAdmin.insert(connection, ctx.actor, user)
+            return try Response.json(try UserStore.fetch(connection, authorityID: ctx.authorityID, id: id), status: .created)
+        }
+    }
+
+    static func disable(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        try ctx.transaction { connection in
+            try UserAdmin.disable(connection, ctx.actor, userID: id)
+            return try .json(try UserStore.fetch(connection, authorityID: ctx.authorityID, id: id))
+        }
     }
 
     /// Registers the staff badge of a user (four-eyes loading); a badge belongs to one user of the authority.

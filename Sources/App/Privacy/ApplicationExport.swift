@@ -10,14 +10,6 @@ import Postgres
 /// (`application.exported`). Secrets are named, never given: whether a CAN hash or a PIN HMAC is stored,
 /// whether an SMS text is still stored (encrypted).
 enum ApplicationExport {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.GET, "/api/v1/applications/{id}/export", access: .supervisor, app: app) { req, ctx in
-                try export(ctx, try ApplicationStore.id(req.parameter("id")))
-            },
-        ]
-    }
-
     struct Export: Codable {
         var exportedAt: Date
         var authority: Authority

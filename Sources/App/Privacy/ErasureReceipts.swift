@@ -5,12 +5,6 @@ import Postgres
 /// `GET /api/v1/privacy/erasures` (supervisor): the erasure passes, newest first, each with what it
 /// erased of the caller's authority — the receipt the data-protection officer asks for.
 enum ErasureReceipts {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.GET, "/api/v1/privacy/erasures", access: .supervisor, app: app) { req, ctx in try list(ctx, try req.queryParameters()) },
-        ]
-    }
-
     /// How a pass ended (`erasure_pass.status`).
     enum Status: String, Codable, Sendable {
         case running, finished, interrupted

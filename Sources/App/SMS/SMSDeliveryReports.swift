@@ -27,7 +27,10 @@ enum SMSDeliveryReports {
         provider == .twilio ? 7 * 24 * 3600 : 3 * DeliveryReports.replayWindowSeconds
     }
 
-    static func receive(_ app: Application, _ request: Request) throws -> Response {
+    /// The provider this server sends through, when the report is for it and carries its valid
+    /// signature (checked once the body is here: the signature covers it). `AppRoute.provider` calls
+    /// this before the handler; an unsigned request was refused from its head already.
+    static func authenticate(_ app: Application, _ request: Request) throws -> SMSProviderName {
         let gateway = app.configuration.sms.gateway
         guard let provider = SMSProviderName(rawValue: request.parameter("provider")), provider == gateway.provider, provider != .console else {
             throw AppError.notFound("delivery-report endpoint (this server sends through \(gateway.provider.rawValue))")
@@ -36,6 +39,10 @@ enum SMSDeliveryReports {
             app.logger.warning("delivery report refused: signature missing or wrong", metadata: ["sms.provider": "\(provider.rawValue)", "client": "\(app.clientAddress(request))"])
             throw unsigned
         }
+        return provider
+    }
+
+    static func receive(_ app: Application, _ request: Request, _ provider: SMSProviderName) throws -> Response {
         let reports: [DeliveryReports.Report]
         do {
             reports = try DeliveryReports.parse(provider: provider, body: request.body, contentType: request.headers["Content-Type"])

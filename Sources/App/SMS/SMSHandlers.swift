@@ -6,28 +6,6 @@ import SMSGateway
 /// The SMS routes (issue #5): the outbox as staff see it, the dispatcher's state, the templates, and
 /// the providers' delivery reports.
 enum SMSHandlers {
-    static func routes(_ app: Application) -> [AppRoute] {
-        [
-            .staff(.GET, "/api/v1/sms/messages", app: app) { req, ctx in try messages(ctx, try req.queryParameters()) },
-            .staff(.GET, "/api/v1/sms/status", app: app) { _, ctx in try status(ctx) },
-            .staff(.GET, "/api/v1/sms/templates", app: app) { _, ctx in try templates(ctx) },
-            .staff(.PUT, "/api/v1/sms/templates/{kind}/{language}", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { req, ctx in
-                try saveTemplate(ctx, kind: req.parameter("kind"), language: req.parameter("language"))
-            },
-            .staff(.POST, "/api/v1/sms/templates/{kind}/{language}/preview", access: .supervisor, maxBodyBytes: 16 * 1024, app: app) { req, ctx in
-                try previewTemplate(ctx, kind: req.parameter("kind"), language: req.parameter("language"))
-            },
-            .staff(.DELETE, "/api/v1/sms/templates/{kind}/{language}", access: .supervisor, app: app) { req, ctx in
-                try deleteTemplate(ctx, kind: req.parameter("kind"), language: req.parameter("language"))
-            },
-            // The signature covers the body, so only its presence can be checked before the body is read.
-            .open(.POST, "/api/v1/sms/delivery-reports/{provider}", access: .provider, maxBodyBytes: 64 * 1024,
-                  admission: Admission(screen: { req in SMSDeliveryReports.isSigned(req) ? nil : SMSDeliveryReports.unsigned.response })) { req in
-                try SMSDeliveryReports.receive(app, req)
-            },
-        ]
-    }
-
     // MARK: - Messages
 
     struct Message: Codable {
