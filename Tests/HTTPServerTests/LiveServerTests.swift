@@ -230,9 +230,12 @@ struct LiveServerTests {
         let client = try TestClient(port: server.port)
         client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
         let started = Date()
-        let fd = client.fd
+        // The sender has its own descriptor of the socket: the client's number is free for reuse once
+        // the test ends, and bytes sent to a reused number landed in another test's connection.
+        let fd = dup(client.fd)
         // One byte every 150 ms: never idle long enough for the idle time-out.
         Thread.detachNewThread {
+            defer { Glibc.close(fd) }
             for _ in 0..<40 {
                 usleep(150_000)
                 var byte: UInt8 = 120
