@@ -91,9 +91,11 @@ struct SMSDispatchTests {
 
     @Test(arguments: providers)
     func timeOut_isRetried(_ provider: SMSProviderName) throws {
-        let gateway = try RecordingGateway { _, attempt in attempt == 1 ? .slow(.milliseconds(1500), status: 503) : .accept }
+        // The time-out is long enough that the prompt second answer never misses it on a busy machine
+        // (with 400 ms a third attempt came), and the first answer far beyond it.
+        let gateway = try RecordingGateway { _, attempt in attempt == 1 ? .slow(.milliseconds(4000), status: 503) : .accept }
         defer { gateway.shutdown() }
-        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway, timeout: .milliseconds(400), provider: provider) }
+        let app = try AppFixture.make { SMSFixture.configure(&$0, gateway: gateway, timeout: .milliseconds(1500), provider: provider) }
         defer { app.shutdown() }
         try SMSFixture.queue(app.pool, count: 1)
         #expect(try SMSFixture.wait { try SMSFixture.count(app.pool, status: "sent") == 1 })
