@@ -117,6 +117,22 @@ public final class PostgresConnection: @unchecked Sendable {
         try check(result, context: "statement")
     }
 
+    /// Runs `body` inside a savepoint of the open transaction: when it throws, its work is rolled back,
+    /// the transaction stays usable (e.g. to store the answer to an idempotent request) and the error
+    /// is rethrown. Savepoints nest (PostgreSQL takes the newest of a name).
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        try simpleQuery("SAVEPOINT pickupbox")
+        do {
+            let value = try body()
+            try simpleQuery("RELEASE SAVEPOINT pickupbox")
+            return value
+        } catch {
+            // A broken connection has no transaction left to save; the original error says why.
+            if !isBroken { try? simpleQuery("ROLLBACK TO SAVEPOINT pickupbox"); try? simpleQuery("RELEASE SAVEPOINT pickupbox") }
+            throw error
+        }
+    }
+
     /// Runs `body` inside `BEGIN … COMMIT` on this connection, rolling back when it throws. Unlike
     /// `PostgresPool.transaction`, nothing is retried: for work that holds a session-level lock on this
     /// connection across several transactions and resumes by itself (the erasure pass).

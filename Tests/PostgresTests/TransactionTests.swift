@@ -32,6 +32,32 @@ struct TransactionTests {
         #expect(try pool.query("SELECT count(*) FROM t").first?.decode(Int.self, at: 0) == 0)
     }
 
+    @Test func aFailedSavepoint_undoesOnlyItsWork_andTheTransactionGoesOn() throws {
+        let pool = try Fixtures.makePool(size: 1)
+        defer { pool.shutdown() }
+        try pool.query("CREATE TABLE t (v int PRIMARY KEY)")
+        try pool.transaction { connection in
+            try connection.execute("INSERT INTO t VALUES (\(1))")
+            let kept = try connection.savepoint { try connection.execute("INSERT INTO t VALUES (\(2))") }
+            #expect(kept == 1)
+            let violation = #expect(throws: PostgresError.self) {
+                try connection.savepoint {
+                    try connection.execute("INSERT INTO t VALUES (\(3))")
+                    try connection.execute("INSERT INTO t VALUES (\(1))")  // unique violation
+                }
+            }
+            #expect(violation?.sqlState == SQLState.uniqueViolation)
+            // Nested savepoints: the inner one's failure leaves the outer one's work.
+            try connection.savepoint {
+                try connection.execute("INSERT INTO t VALUES (\(4))")
+                #expect(throws: Boom.self) { try connection.savepoint { try connection.execute("INSERT INTO t VALUES (\(5))"); throw Boom() } }
+            }
+            try connection.execute("INSERT INTO t VALUES (\(6))")
+        }
+        let values = try pool.query("SELECT v FROM t ORDER BY v").map { try $0.decode(Int.self, at: 0) }
+        #expect(values == [1, 2, 4, 6])
+    }
+
     @Test func retriesARealSerializationFailure() throws {
         let pool = try Fixtures.makePool(size: 2)
         defer { pool.shutdown() }

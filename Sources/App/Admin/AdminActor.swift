@@ -52,13 +52,23 @@ enum AdminInput {
         return bytes.dropFirst().allSatisfy { isAlnum($0) || extra.contains($0) }
     }
 
-    /// Runs `body` and turns a unique violation into the given 409.
+    /// Runs `body` and turns a unique violation into the given 409 — the one place where SQLSTATE
+    /// 23505 becomes an answer. Inside a transaction that must go on, use `PostgresConnection.unique`.
     @discardableResult
-    static func unique<T>(_ conflict: AppError, _ body: () throws -> T) throws -> T {
+    static func unique<T>(_ conflict: @autoclosure () -> AppError, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
-            throw conflict
+            throw conflict()
         }
+    }
+}
+
+extension PostgresConnection {
+    /// Runs `body` in a savepoint and turns a unique violation into `conflict`: the insert is undone and
+    /// the transaction goes on (an idempotent request stores its 409 in it).
+    @discardableResult
+    func unique<T>(_ conflict: @autoclosure () -> AppError, _ body: () throws -> T) throws -> T {
+        try AdminInput.unique(conflict()) { try savepoint(body) }
     }
 }

@@ -80,7 +80,7 @@ extension BoxAdmin {
         }
         let accessible = layout.heightsCm.map { CompartmentCandidate.isAccessible(floorHeightCm: $0) ? "t" : "f" }
         // One INSERT for the whole block: rows from the per-row arrays × columns from generate_series.
-        try AdminInput.unique(AppError.conflict("compartment_numbers_taken", "The box already has compartments with some of these numbers.", field: "startNumber")) {
+        try connection.unique(AppError.conflict("compartment_numbers_taken", "The box already has compartments with some of these numbers.", field: "startNumber")) {
             try connection.execute("""
                 INSERT INTO compartment (authority_id, id, box_id, number, row_index, column_index, size_class, floor_height_cm, accessible)
                 SELECT \(a), gen_random_uuid(), \(boxID), \(layout.startNumber) + (r.i - 1) * \(layout.columns) + (col - 1),

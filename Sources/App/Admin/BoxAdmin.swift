@@ -55,17 +55,12 @@ public enum BoxAdmin {
         let site = try connection.query("SELECT 1 FROM site WHERE authority_id = \(actor.authorityID) AND id = \(box.siteID)")
         guard !site.isEmpty else { throw AppError.invalid("siteId", "unknown_site", "No such site.") }
         let id = UUID()
-        try connection.execute("SAVEPOINT insert_box")
-        do {
+        try connection.unique(AppError.conflict("box_name_taken", "A box with this name exists.", field: "name")) {
             try connection.execute("""
                 INSERT INTO box (authority_id, id, site_id, name, panel_languages)
                 VALUES (\(actor.authorityID), \(id), \(box.siteID), \(box.name), \(box.panelLanguages)::text[])
                 """)
-        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
-            try connection.execute("ROLLBACK TO SAVEPOINT insert_box")
-            throw AppError.conflict("box_name_taken", "A box with this name exists.", field: "name")
         }
-        try connection.execute("RELEASE SAVEPOINT insert_box")
         try actor.audit(connection, "box.created", "box", id, detail: ["siteId": box.siteID.uuidString.lowercased()])
         return id
     }

@@ -66,18 +66,13 @@ public enum SiteAdmin {
         let known = try connection.query("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = \(site.timeZone))")
         guard try known.first?.decode(Bool.self, at: 0) == true else { throw invalidTimeZone }
         let id = UUID()
-        try connection.execute("SAVEPOINT insert_site")
-        do {
+        try connection.unique(AppError.conflict("site_name_taken", "A site with this name exists.", field: "name")) {
             try connection.execute("""
                 INSERT INTO site (authority_id, id, name, address, time_zone, land, deadline_kind, deadline_days)
                 VALUES (\(actor.authorityID), \(id), \(site.name), \(site.address), \(site.timeZone), \(site.land.rawValue),
                         \(site.deadlineKind.rawValue), \(site.deadlineDays))
                 """)
-        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
-            try connection.execute("ROLLBACK TO SAVEPOINT insert_site")
-            throw AppError.conflict("site_name_taken", "A site with this name exists.", field: "name")
         }
-        try connection.execute("RELEASE SAVEPOINT insert_site")
         try actor.audit(connection, "site.created", "site", id, detail: ["land": site.land.rawValue])
         return id
     }

@@ -38,17 +38,12 @@ public enum UserAdmin {
 
     static func insert(_ connection: PostgresConnection, _ actor: AdminActor, _ user: NewUser) throws -> UUID {
         let id = UUID()
-        try connection.execute("SAVEPOINT insert_user")
-        do {
+        try connection.unique(AppError.conflict("username_taken", "This username is taken.", field: "username")) {
             try connection.execute("""
                 INSERT INTO app_user (authority_id, id, username, display_name, role, password_hash)
                 VALUES (\(actor.authorityID), \(id), \(user.username), \(user.displayName), \(user.role.rawValue), \(user.passwordHash))
                 """)
-        } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
-            try connection.execute("ROLLBACK TO SAVEPOINT insert_user")
-            throw AppError.conflict("username_taken", "This username is taken.", field: "username")
         }
-        try connection.execute("RELEASE SAVEPOINT insert_user")
         try actor.audit(connection, "user.created", "app_user", id, detail: ["role": user.role.rawValue])
         return id
     }

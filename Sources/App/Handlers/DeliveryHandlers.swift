@@ -85,15 +85,11 @@ enum DeliveryHandlers {
         guard items.count <= maxItems else { throw AppError.invalid("items", "too_many", "At most \(maxItems) items per delivery.") }
         let deliveryID = UUID()
         return try Idempotency.run(ctx, route: route) { connection in
-            do {
-                try connection.execute("SAVEPOINT delivery")
+            try connection.unique(AppError.conflict("duplicate_delivery_note", "This delivery note was recorded already.", field: "deliveryNoteNumber")) {
                 try connection.execute("""
                     INSERT INTO delivery (authority_id, id, delivery_note_number, received_by)
                     VALUES (\(ctx.authorityID), \(deliveryID), \(note), \(ctx.user.userID))
                     """)
-                try connection.execute("RELEASE SAVEPOINT delivery")
-            } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
-                throw AppError.conflict("duplicate_delivery_note", "This delivery note was recorded already.", field: "deliveryNoteNumber")
             }
             try DeliveryRecorder(connection: connection, ctx: ctx, deliveryID: deliveryID).record(items)
             try ctx.audit(connection, "delivery.recorded", "delivery", deliveryID, detail: ["items": String(items.count)])
