@@ -1,3 +1,4 @@
+import Crypto
 import HTTPServer
 
 /// One row of the route table: the HTTP route and who may call it.

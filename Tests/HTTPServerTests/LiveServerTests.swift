@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Logging
 import Synchronization
 import Testing
 @testable import HTTPServer
