@@ -130,7 +130,7 @@ let package = Package(
 
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: swiftSettings),
         .testTarget(name: "DecimalParsingTests", dependencies: ["DecimalParsing"], swiftSettings: swiftSettings),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPServerTests", dependencies: ["CSystem", "HTTPServer", "HTTPTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "EmbeddedPostgres", "PostgresTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: swiftSettings),
         .testTarget(name: "SMSGatewayTests", dependencies: ["SMSGateway", "Crypto", "HTTPTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),

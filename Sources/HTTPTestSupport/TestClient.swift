@@ -56,7 +56,9 @@ public final class TestClient {
             local.sin_family = sa_family_t(AF_INET)
             inet_pton(AF_INET, source, &local.sin_addr)
             let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if bound != 0 { let e = errno; Glibc.close(fd); throw SystemError(call: "bind", errno: e) }
+            // No close here: `self` is complete, so deinit closes `fd` (closing it here too closed whatever
+            // descriptor another thread had been given that number meanwhile).
+            if bound != 0 { throw SystemError(call: "bind", errno: errno) }
         }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -66,7 +68,7 @@ public final class TestClient {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         setTimeout(timeout)
         let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        if r != 0 { let e = errno; Glibc.close(fd); throw SystemError(call: "connect", errno: e) }
+        if r != 0 { throw SystemError(call: "connect", errno: errno) }  // deinit closes `fd`
     }
 
     /// Connects and completes a TLS handshake (verifying the server against `tls.caFile`). With TLS 1.3 a
