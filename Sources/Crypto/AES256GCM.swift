@@ -5,8 +5,11 @@ import COpenSSL
 /// The caller owns the nonce: it must never repeat under one key (96 random bits per message is the
 /// usual choice). The tag is 128 bits and follows the ciphertext.
 public enum AES256GCM {
+    /// 256-bit keys.
     public static let keyLength = 32
+    /// 96-bit nonces (the length GCM is defined for without an extra GHASH of the IV).
     public static let nonceLength = 12
+    /// 128-bit tags, appended to the ciphertext.
     public static let tagLength = 16
 
     /// `ciphertext ‖ tag` of `plaintext`, bound to `associatedData` (which is authenticated, not encrypted).
