@@ -96,7 +96,7 @@ let package = Package(
             resources: [.copy("Public")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", "COpenSSL", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", "COpenSSL", "DecimalParsing", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         .target(name: "PostgresTestSupport", dependencies: ["Postgres", "EmbeddedPostgres", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // Writes the commit and the migration level into the executable before every build (`pickupbox version`).
         .plugin(name: "BuildInfo", capability: .buildTool()),

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import DecimalParsing
 import Glibc
 #endif
 import COpenSSL
@@ -201,7 +202,7 @@ public final class TestClient {
         let head = String(decoding: buffer[0..<end], as: UTF8.self)
         var lines = head.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst()
-        let status = Int(statusLine.split(separator: " ")[1]) ?? 0
+        let status = Int(decimal: statusLine.split(separator: " ")[1]) ?? 0
         let headers = lines.compactMap { line -> (String, String)? in
             guard let c = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<c]), line[line.index(after: c)...].trimmingCharacters(in: .whitespaces))
@@ -210,7 +211,7 @@ public final class TestClient {
             buffer.removeFirst(end + 4)
             return Reply(status: 100, headers: headers, body: [])
         }
-        let length = headRequest ? 0 : (headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0)
+        let length = headRequest ? 0 : (headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int(decimal: $0.1) } ?? 0)
         guard buffer.count >= end + 4 + length else { return nil }
         let body = Array(buffer[(end + 4)..<(end + 4 + length)])
         buffer.removeFirst(end + 4 + length)
