@@ -3,6 +3,11 @@ import PackageDescription
 
 // pickupbox: one package, modules with one-way dependencies (see README "Architecture").
 // No SwiftNIO anywhere in the graph: the HTTP server is our own, on sockets.
+
+// Every Swift target: a file sees another module's members (extensions, conformances) only when it
+// imports that module itself, so each target's dependencies below are exactly what its files import.
+let swiftSettings: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "pickupbox",
     platforms: [.macOS(.v15)],
@@ -25,32 +30,53 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CQREncode", path: "Sources/CQREncode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
+        // SHA-256, HMAC, AES-256-GCM, random bytes, hex, constant-time comparison: the one OpenSSL wrapper
+        // outside TLS (which stays in HTTPServer).
+        .target(name: "Crypto", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        // The one overflow-safe parser for decimal integers in untrusted text; below every module that reads numbers.
+        .target(name: "DecimalParsing", swiftSettings: swiftSettings),
         .target(
             name: "HTTPServer",
             dependencies: [
                 "CSystem",
                 "CZlib",
                 "COpenSSL",
+                "DecimalParsing",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "Postgres",
             dependencies: [
                 "CLibPQ",
-                "COpenSSL",
-                "CSystem",
+                "Crypto",
+                "DecimalParsing",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
-        .target(name: "Domain"),
+        // A development tool, not part of the production database layer: a private PostgreSQL cluster for
+        // `pickupbox serve` without DATABASE_URL and for the tests.
+        .target(
+            name: "EmbeddedPostgres",
+            dependencies: [
+                "Crypto",
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Domain", dependencies: ["DecimalParsing"], swiftSettings: swiftSettings),
         .target(
             name: "SMSGateway",
             dependencies: [
                 "CCurl",
-                "COpenSSL",
+                "Crypto",
+                "DecimalParsing",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "App",
@@ -59,18 +85,19 @@ let package = Package(
                 "Postgres",
                 "Domain",
                 "SMSGateway",
-                "COpenSSL",
+                "Crypto",
+                "DecimalParsing",
                 "CArgon2",
                 "CQREncode",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             // The browser frontend: plain files, no build step (Sources/App/Public → <exe dir>/pickupbox_App.resources/Public).
-            resources: [.copy("Public")]
+            resources: [.copy("Public")],
+            swiftSettings: swiftSettings
         ),
-        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", "COpenSSL", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "PostgresTestSupport", dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "HTTPTestSupport", dependencies: ["HTTPServer", "COpenSSL", "DecimalParsing", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "PostgresTestSupport", dependencies: ["Postgres", "EmbeddedPostgres", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // Writes the commit and the migration level into the executable before every build (`pickupbox version`).
         .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(
@@ -78,11 +105,16 @@ let package = Package(
             dependencies: [
                 "App",
                 "CSystem",
+                "DecimalParsing",
+                "EmbeddedPostgres",
                 "HTTPServer",
                 "Postgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            swiftSettings: swiftSettings,
             plugins: ["BuildInfo"]
         ),
         .executableTarget(
@@ -92,17 +124,31 @@ let package = Package(
                 "HTTPTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTPTestSupport"]),
-        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "PostgresTestSupport"]),
-        .testTarget(name: "DomainTests", dependencies: ["Domain"]),
-        .testTarget(name: "SMSGatewayTests", dependencies: ["SMSGateway", "HTTPTestSupport"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "Domain", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport", "SMSGateway"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "DecimalParsingTests", dependencies: ["DecimalParsing"], swiftSettings: swiftSettings),
+        .testTarget(name: "HTTPServerTests", dependencies: ["CSystem", "HTTPServer", "HTTPTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "EmbeddedPostgres", "PostgresTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: swiftSettings),
+        .testTarget(name: "SMSGatewayTests", dependencies: ["SMSGateway", "Crypto", "HTTPTestSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AppTests",
+            dependencies: [
+                "App", "Crypto", "Domain", "EmbeddedPostgres", "HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport", "SMSGateway",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The fault suite (issue #14 §2): real `pickupbox` processes, injected faults, invariants checked in
         // PostgreSQL. Runs in `make test` (PICKUPBOX_FAULTS=1); several minutes, so `swift test` alone skips it.
-        .testTarget(name: "FaultTests", dependencies: ["HTTPServer", "Postgres", "PostgresTestSupport", "HTTPTestSupport"]),
+        .testTarget(
+            name: "FaultTests",
+            dependencies: ["EmbeddedPostgres", "Postgres", "PostgresTestSupport", "HTTPTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
@@ -111,5 +157,6 @@ let package = Package(
 // exist only for `make fuzz` (PICKUPBOX_FUZZ=1, scratch path .build-fuzz); other builds never see them.
 if Context.environment["PICKUPBOX_FUZZ"] == "1" {
     package.products.append(.executable(name: "pickupbox-fuzz", targets: ["PickupboxFuzz"]))
-    package.targets.append(.executableTarget(name: "PickupboxFuzz", dependencies: ["HTTPServer", "Domain", "App"], path: "Tests/Fuzz/Sources/PickupboxFuzz"))
+    package.targets.append(.executableTarget(name: "PickupboxFuzz", dependencies: ["HTTPServer", "Domain", "App"], path: "Tests/Fuzz/Sources/PickupboxFuzz",
+                                                     swiftSettings: swiftSettings))
 }

@@ -1,7 +1,10 @@
+import Crypto
+import DecimalParsing
 import Domain
 import Foundation
 import HTTPServer
 import Logging
+import SMSGateway
 
 /// All configuration, read from the environment (and flags) in one place and validated at start:
 /// every problem is listed in one message. Secrets come from the environment or from files
@@ -163,7 +166,7 @@ public struct AppConfiguration: Sendable {
         }
         func integer(_ name: String, _ range: ClosedRange<Int>) -> Int? {
             guard let raw = string(name) else { return nil }
-            guard let v = Int(raw), range.contains(v) else {
+            guard let v = Int(decimal: raw, allowingSign: true), range.contains(v) else {
                 problems.append("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound) (got \(raw.count > 20 ? "a long value" : "'\(raw)'"))")
                 return nil
             }

@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import HTTPServer
+import Logging
 import Postgres
 
 /// `/health`, `/ready` and `/metrics`.

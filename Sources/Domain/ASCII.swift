@@ -1,3 +1,4 @@
+import DecimalParsing
 import Foundation
 
 /// Small helpers for parsing untrusted text byte by byte, without `Character` surprises
@@ -10,13 +11,7 @@ enum ASCII {
 
     /// The decimal value of a short run of ASCII digits, or nil (empty, non-digit, longer than 9).
     static func number(_ bytes: some Collection<UInt8>) -> Int? {
-        guard !bytes.isEmpty, bytes.count <= 9 else { return nil }
-        var value = 0
-        for byte in bytes {
-            guard isDigit(byte) else { return nil }
-            value = value * 10 + Int(byte - 0x30)
-        }
-        return value
+        bytes.count <= 9 ? Int(decimal: bytes) : nil
     }
 
     /// `value` in decimal, left-padded with zeros to `width`.

@@ -105,8 +105,15 @@ final class EventLoop: @unchecked Sendable {
         wakefd = wfd
         scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchSize, alignment: 16)
         requestPrefix = String(UInt32.random(in: 0x1000_0000...UInt32.max), radix: 16) + "\(index)"
-        _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, listener.fd, CSYSTEM_EPOLLIN, UInt64(UInt32(bitPattern: listener.fd)))
-        _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, wakefd, CSYSTEM_EPOLLIN, UInt64(UInt32(bitPattern: wakefd)))
+        do {
+            try epollControl(epfd, CSYSTEM_EPOLL_CTL_ADD, listener.fd, events: CSYSTEM_EPOLLIN)
+            try epollControl(epfd, CSYSTEM_EPOLL_CTL_ADD, wakefd, events: CSYSTEM_EPOLLIN)
+        } catch {
+            // A loop that cannot watch its listener would never accept: the server does not start.
+            closeDescriptor(wakefd)
+            closeDescriptor(epfd)
+            throw error
+        }
     }
 
     deinit {
@@ -161,9 +168,9 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         for connection in Array(connections.values) { close(connection) }
-        if let l = listener { Glibc.close(l.fd); listener = nil }
-        Glibc.close(wakefd)
-        Glibc.close(epfd)
+        if let l = listener { closeDescriptor(l.fd); listener = nil }
+        closeDescriptor(wakefd)
+        closeDescriptor(epfd)
         finished.withLock { $0 = true }
     }
 
@@ -213,7 +220,11 @@ final class EventLoop: @unchecked Sendable {
                     // Out of descriptors: stop accepting for a moment instead of spinning on a ready listener.
                     core.logger.warning("out of file descriptors; pausing accept", metadata: ["errno": "\(err)"])
                     acceptPausedUntil = now + 100_000_000
-                    _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_MOD, l.fd, 0, UInt64(UInt32(bitPattern: l.fd)))
+                    do {
+                        try epollControl(epfd, CSYSTEM_EPOLL_CTL_MOD, l.fd, events: 0)
+                    } catch {
+                        core.logger.warning("cannot pause accepting", metadata: ["errno": "\(error.errno)"])
+                    }
                 }
                 return
             }
@@ -223,7 +234,7 @@ final class EventLoop: @unchecked Sendable {
                 core.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
                 // A TLS client could not read a plain answer: it is only closed.
                 if tls == nil { ServerCore.overloaded.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, CSYSTEM_MSG_NOSIGNAL) } }
-                Glibc.close(fd)
+                closeDescriptor(fd)
                 continue
             }
             let remoteAddress = formatAddress(&storage)
@@ -242,7 +253,7 @@ final class EventLoop: @unchecked Sendable {
                         let bytes = writer.serialize(refusal, method: .GET, minorVersion: 1, keepAlive: false, requestID: requestID(from: [:]))
                         bytes.withUnsafeBytes { _ = send(fd, $0.baseAddress, $0.count, CSYSTEM_MSG_NOSIGNAL) }
                     }
-                    Glibc.close(fd)
+                    closeDescriptor(fd)
                     continue
                 }
                 addressKey = key
@@ -253,18 +264,28 @@ final class EventLoop: @unchecked Sendable {
                 guard session != nil else {
                     core.openConnections.wrappingSubtract(1, ordering: .relaxed)
                     if let addressKey { core.addressConnections?.release(addressKey) }
-                    Glibc.close(fd)
+                    closeDescriptor(fd)
                     continue
                 }
             }
             core.acceptedConnections.wrappingAdd(1, ordering: .relaxed)
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            do {
+                try setSocketOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+            } catch {
+                // Only latency suffers (Nagle's algorithm stays on): the connection is served all the same.
+                core.logger.warning("cannot set TCP_NODELAY", metadata: ["errno": "\(error.errno)"])
+            }
             let connection = Connection(fd: fd, remoteAddress: remoteAddress, addressKey: addressKey, limits: core.configuration.parserLimits, now: now, tls: session)
             connection.fromTrustedProxy = trustedProxy
             connections[fd] = connection
             // Edge-triggered, registered once: no epoll_ctl per request. Reads drain to EAGAIN.
-            _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_ADD, fd, CSYSTEM_EPOLLIN | CSYSTEM_EPOLLOUT | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLET, UInt64(UInt32(bitPattern: fd)))
+            do {
+                try epollControl(epfd, CSYSTEM_EPOLL_CTL_ADD, fd, events: CSYSTEM_EPOLLIN | CSYSTEM_EPOLLOUT | CSYSTEM_EPOLLRDHUP | CSYSTEM_EPOLLET)
+            } catch {
+                // Unwatched, the connection would never be read (ENOMEM, or the user's epoll watch limit).
+                core.logger.warning("cannot watch a new connection; closing it", metadata: ["errno": "\(error.errno)"])
+                close(connection)
+            }
         }
     }
 
@@ -728,7 +749,7 @@ final class EventLoop: @unchecked Sendable {
         connection.isClosed = true
         connections[connection.fd] = nil
         connection.tls?.shutdown()
-        Glibc.close(connection.fd)
+        closeDescriptor(connection.fd)
         core.openConnections.wrappingSubtract(1, ordering: .relaxed)
         if let key = connection.addressKey { core.addressConnections?.release(key) }
         connection.current?.responder?.cancel()
@@ -741,7 +762,12 @@ final class EventLoop: @unchecked Sendable {
         let config = core.configuration
         if acceptPausedUntil != 0 && now >= acceptPausedUntil, let l = listener {
             acceptPausedUntil = 0
-            _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_MOD, l.fd, CSYSTEM_EPOLLIN, UInt64(UInt32(bitPattern: l.fd)))
+            do {
+                try epollControl(epfd, CSYSTEM_EPOLL_CTL_MOD, l.fd, events: CSYSTEM_EPOLLIN)
+            } catch {
+                core.logger.warning("cannot resume accepting; trying again", metadata: ["errno": "\(error.errno)"])
+                acceptPausedUntil = now + 100_000_000
+            }
         }
         let headerTimeout = config.headerTimeout.nanoseconds
         let bodyIdleTimeout = config.bodyIdleTimeout.nanoseconds
@@ -782,8 +808,9 @@ final class EventLoop: @unchecked Sendable {
         draining = true
         drainDeadline = deadline
         if let l = listener {
-            _ = csystem_epoll_ctl(epfd, CSYSTEM_EPOLL_CTL_DEL, l.fd, 0, 0)
-            Glibc.close(l.fd)
+            // Closing removes it from the epoll set as well; the explicit DEL only makes the order certain.
+            try? epollControl(epfd, CSYSTEM_EPOLL_CTL_DEL, l.fd, events: 0)
+            closeDescriptor(l.fd)
             listener = nil
         }
         for connection in Array(connections.values)

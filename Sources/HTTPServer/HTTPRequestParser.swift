@@ -1,3 +1,4 @@
+import DecimalParsing
 /// Limits the parser enforces before it buffers more (RFC 9112 §2.3 lets a server bound every part).
 public struct HTTPParserLimits: Sendable {
     /// Longest request line; beyond it 414.
@@ -450,15 +451,10 @@ struct HTTPRequestParser {
         ))
     }
 
+    /// `Content-Length = 1*DIGIT` (RFC 9110 §8.6), at most 18 digits.
     static func parseContentLength(_ value: String) -> Int? {
-        let utf8 = value.utf8
-        guard !utf8.isEmpty, utf8.count <= 18 else { return nil }
-        var n = 0
-        for b in utf8 {
-            guard b >= 48 && b <= 57 else { return nil }
-            n = n * 10 + Int(b - 48)
-        }
-        return n
+        guard value.utf8.count <= 18 else { return nil }
+        return Int(decimal: value)
     }
 
     // MARK: - Chunked body (RFC 9112 §7.1)

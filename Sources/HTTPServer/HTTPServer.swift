@@ -54,7 +54,7 @@ public final class HTTPServer: Sendable {
                     port = l.port
                 }
             } catch {
-                for l in listeners { close(l.fd) }
+                for l in listeners { closeDescriptor(l.fd) }
                 throw error
             }
             s.port = port
@@ -62,7 +62,7 @@ public final class HTTPServer: Sendable {
             do {
                 tls = try configuration.tls.map { try TLSContext($0) }
             } catch {
-                for l in listeners { close(l.fd) }
+                for l in listeners { closeDescriptor(l.fd) }
                 throw error
             }
             // OpenSSL writes to the socket with write(2): a peer gone away must not kill the process.

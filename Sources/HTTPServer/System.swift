@@ -32,6 +32,27 @@ func syscall<T: FixedWidthInteger>(_ name: String, blocking: Bool = false, _ bod
     }
 }
 
+/// close(2), the one way this module closes a descriptor. Not retried on EINTR: Linux has released the
+/// descriptor even then, and a retry could close one that another thread was just given (swift-nio's
+/// `close` does the same). EBADF means a descriptor closed twice or never opened — a programmer error,
+/// which traps rather than closing someone else's descriptor by chance later.
+func closeDescriptor(_ fd: Int32) {
+    guard close(fd) < 0 else { return }
+    let err = csystem_errno()
+    precondition(err != EBADF, "close(\(fd)): bad descriptor (closed twice?)")
+}
+
+/// epoll_ctl(2) through `syscall`, with the descriptor itself as the event's data.
+func epollControl(_ epfd: Int32, _ operation: Int32, _ fd: Int32, events: UInt32) throws(SystemError) {
+    _ = try syscall("epoll_ctl", blocking: true) { csystem_epoll_ctl(epfd, operation, fd, events, UInt64(UInt32(bitPattern: fd))) }
+}
+
+/// setsockopt(2) of an `int` option through `syscall`.
+func setSocketOption(_ fd: Int32, _ level: Int32, _ option: Int32, _ value: Int32) throws(SystemError) {
+    var value = value
+    _ = try syscall("setsockopt", blocking: true) { setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size)) }
+}
+
 enum MonotonicClock {
     /// Nanoseconds on CLOCK_MONOTONIC.
     @inline(__always) static func now() -> UInt64 {
@@ -90,16 +111,14 @@ struct ListeningSocket {
             throw SystemError(call: "socket", errno: EAGAIN)
         }
         var ok = false
-        defer { if !ok { close(fd) } }
-        var one: Int32 = 1
-        var zero: Int32 = 0
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        defer { if !ok { closeDescriptor(fd) } }
+        try setSocketOption(fd, SOL_SOCKET, SO_REUSEADDR, 1)
         if reusePort {
-            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+            try setSocketOption(fd, SOL_SOCKET, SO_REUSEPORT, 1)
         }
         if family == AF_INET6 {
             // "::" serves IPv4 too (dual stack).
-            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &zero, socklen_t(MemoryLayout<Int32>.size))
+            try setSocketOption(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, 0)
         }
         _ = try withUnsafePointer(to: &storage) { ptr throws(SystemError) in
             try ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import DecimalParsing
 import Glibc
 #endif
 import COpenSSL
@@ -56,7 +57,9 @@ public final class TestClient {
             local.sin_family = sa_family_t(AF_INET)
             inet_pton(AF_INET, source, &local.sin_addr)
             let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-            if bound != 0 { let e = errno; Glibc.close(fd); throw SystemError(call: "bind", errno: e) }
+            // No close here: `self` is complete, so deinit closes `fd` (closing it here too closed whatever
+            // descriptor another thread had been given that number meanwhile).
+            if bound != 0 { throw SystemError(call: "bind", errno: errno) }
         }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -66,7 +69,7 @@ public final class TestClient {
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         setTimeout(timeout)
         let r = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        if r != 0 { let e = errno; Glibc.close(fd); throw SystemError(call: "connect", errno: e) }
+        if r != 0 { throw SystemError(call: "connect", errno: errno) }  // deinit closes `fd`
     }
 
     /// Connects and completes a TLS handshake (verifying the server against `tls.caFile`). With TLS 1.3 a
@@ -199,7 +202,7 @@ public final class TestClient {
         let head = String(decoding: buffer[0..<end], as: UTF8.self)
         var lines = head.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst()
-        let status = Int(statusLine.split(separator: " ")[1]) ?? 0
+        let status = Int(decimal: statusLine.split(separator: " ")[1]) ?? 0
         let headers = lines.compactMap { line -> (String, String)? in
             guard let c = line.firstIndex(of: ":") else { return nil }
             return (String(line[..<c]), line[line.index(after: c)...].trimmingCharacters(in: .whitespaces))
@@ -208,7 +211,7 @@ public final class TestClient {
             buffer.removeFirst(end + 4)
             return Reply(status: 100, headers: headers, body: [])
         }
-        let length = headRequest ? 0 : (headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int($0.1) } ?? 0)
+        let length = headRequest ? 0 : (headers.first { $0.0.lowercased() == "content-length" }.flatMap { Int(decimal: $0.1) } ?? 0)
         guard buffer.count >= end + 4 + length else { return nil }
         let body = Array(buffer[(end + 4)..<(end + 4 + length)])
         buffer.removeFirst(end + 4 + length)

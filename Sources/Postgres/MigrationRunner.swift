@@ -1,3 +1,5 @@
+import Crypto
+import DecimalParsing
 import Foundation
 import Logging
 
@@ -55,7 +57,7 @@ public struct MigrationRunner: Sendable {
                   let sql = String(data: data, encoding: .utf8) else {
                 throw PostgresError(.migration, reason: "cannot read migration \(name) as UTF-8")
             }
-            migrations.append(Migration(version: version, name: name, checksum: SHA256.hex(Array(data)), sql: sql))
+            migrations.append(Migration(version: version, name: name, checksum: Crypto.hex(Crypto.sha256(Array(data))), sql: sql))
         }
         return migrations.sorted { $0.version < $1.version }
     }
@@ -149,6 +151,6 @@ public struct MigrationRunner: Sendable {
         guard bytes[0..<4].allSatisfy(isDigit),
               bytes[5..<(bytes.count - 4)].allSatisfy({ isDigit($0) || isLower($0) || $0 == UInt8(ascii: "_") })
         else { return nil }
-        return Int(String(decoding: bytes[0..<4], as: UTF8.self))
+        return Int(decimal: bytes[0..<4])
     }
 }

@@ -1,4 +1,5 @@
 import CLibPQ
+import DecimalParsing
 import Foundation
 import Logging
 
@@ -105,7 +106,7 @@ public final class PostgresConnection: @unchecked Sendable {
     public func execute(_ query: PostgresQuery) throws -> Int {
         try run(query) { result in
             guard let text = PQcmdTuples(result) else { return 0 }
-            return Int(String(cString: text)) ?? 0
+            return Int(decimal: String(cString: text)) ?? 0
         }
     }
 

@@ -1,4 +1,5 @@
 import CLibPQ
+import Foundation
 
 /// libpq connection strings — conninfo (`host=/run port=5432 user=x`) or `postgres://` URLs — read with
 /// libpq's own parser (`PQconninfoParse`), so every form libpq accepts is understood the same way.

@@ -1,3 +1,4 @@
+import DecimalParsing
 import Foundation
 
 /// A Swift value that can be read from a column in PostgreSQL's text output format.
@@ -27,25 +28,9 @@ func decodingError(_ type: Any.Type) -> PostgresError {
     PostgresError(.decoding, reason: "value is not a valid \(type)")
 }
 
-/// Parses an optionally signed decimal integer without allocating.
+/// An optionally signed decimal integer (PostgreSQL's text form of int2/int4/int8).
 func parseInteger<T: FixedWidthInteger>(_ bytes: UnsafeRawBufferPointer, as type: T.Type) throws -> T {
-    guard !bytes.isEmpty else { throw decodingError(type) }
-    var index = 0
-    let negative = bytes[0] == UInt8(ascii: "-")
-    if negative || bytes[0] == UInt8(ascii: "+") { index = 1 }
-    guard index < bytes.count else { throw decodingError(type) }
-    var value: T = 0
-    while index < bytes.count {
-        let digit = bytes[index] &- UInt8(ascii: "0")
-        guard digit < 10 else { throw decodingError(type) }
-        let (multiplied, overflow1) = value.multipliedReportingOverflow(by: 10)
-        let (next, overflow2) = negative
-            ? multiplied.subtractingReportingOverflow(T(digit))
-            : multiplied.addingReportingOverflow(T(digit))
-        guard !overflow1, !overflow2 else { throw decodingError(type) }
-        value = next
-        index += 1
-    }
+    guard let value = T(decimal: bytes, allowingSign: true) else { throw decodingError(type) }
     return value
 }
 

@@ -1,3 +1,4 @@
+import DecimalParsing
 import Foundation
 
 /// `timestamptz` text conversion without `DateFormatter` (which is slow and not thread-safe to share).
@@ -23,14 +24,8 @@ enum PostgresTimestamp {
         let invalid = PostgresError(.decoding, reason: "value is not a finite ISO timestamp with time zone")
         var index = 0
         func number(_ width: Int) throws -> Int64 {
-            guard index + width <= bytes.count else { throw invalid }
-            var value: Int64 = 0
-            for _ in 0..<width {
-                let digit = bytes[index] &- UInt8(ascii: "0")
-                guard digit < 10 else { throw invalid }
-                value = value * 10 + Int64(digit)
-                index += 1
-            }
+            guard index + width <= bytes.count, let value = Int64(decimal: UnsafeRawBufferPointer(rebasing: bytes[index..<(index + width)])) else { throw invalid }
+            index += width
             return value
         }
         func expect(_ character: Character) throws {

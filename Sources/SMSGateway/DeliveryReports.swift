@@ -1,3 +1,5 @@
+import Crypto
+import DecimalParsing
 import Foundation
 
 /// Incoming delivery reports: authenticating them, then reading them.
@@ -42,20 +44,20 @@ public enum DeliveryReports {
     public static func verifyWebhook(body: [UInt8], timestampHeader: String?, signatureHeader: String?, secret: [UInt8], now: Int,
                                      maxAgeSeconds: Int = replayWindowSeconds) -> Bool {
         guard !secret.isEmpty, let header = signatureHeader?.trimmingWhitespace(),
-              let timestamp = timestampHeader.flatMap({ Int($0.trimmingWhitespace()) }), abs(now - timestamp) <= maxAgeSeconds else { return false }
+              let timestamp = timestampHeader.flatMap({ Int(decimal: $0.trimmingWhitespace(), allowingSign: true) }), abs(now - timestamp) <= maxAgeSeconds else { return false }
         guard header.lowercased().hasPrefix("sha256="), let given = hexBytes(header.dropFirst("sha256=".count)) else {
             return false
         }
-        return HMAC.constantTimeEqual(webhookSignatureBytes(body: body, timestamp: timestamp, secret: secret), given)
+        return constantTimeEquals(webhookSignatureBytes(body: body, timestamp: timestamp, secret: secret), given)
     }
 
     /// The `X-Signature` value for `body` sent at `timestamp`, as a sender (or a test) puts it beside `X-Timestamp`.
     public static func webhookSignature(body: [UInt8], timestamp: Int, secret: [UInt8]) -> String {
-        "sha256=" + hex(webhookSignatureBytes(body: body, timestamp: timestamp, secret: secret))
+        "sha256=" + Crypto.hex(webhookSignatureBytes(body: body, timestamp: timestamp, secret: secret))
     }
 
     private static func webhookSignatureBytes(body: [UInt8], timestamp: Int, secret: [UInt8]) -> [UInt8] {
-        HMAC.sha256(key: secret, message: Array((String(timestamp) + ".").utf8) + body)
+        Crypto.hmacSHA256(key: secret, Array((String(timestamp) + ".").utf8) + body)
     }
 
     /// How far a signed timestamp (webhook, seven) may be from the receiver's clock.
@@ -67,14 +69,14 @@ public enum DeliveryReports {
     public static func verifyTwilio(url: String, formParameters: [(String, String)], signatureHeader: String?, authToken: String) -> Bool {
         guard !authToken.isEmpty, let header = signatureHeader?.trimmingWhitespace(), !header.isEmpty else { return false }
         let expected = twilioSignature(url: url, formParameters: formParameters, authToken: authToken)
-        return HMAC.constantTimeEqual(Array(expected.utf8), Array(header.utf8))
+        return constantTimeEquals(Array(expected.utf8), Array(header.utf8))
     }
 
     /// The `X-Twilio-Signature` value Twilio would send for this request.
     public static func twilioSignature(url: String, formParameters: [(String, String)], authToken: String) -> String {
         let sorted = formParameters.sorted { $0.0 == $1.0 ? $0.1.utf8.lexicographicallyPrecedes($1.1.utf8) : $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
         let signed = url + sorted.map { $0.0 + $0.1 }.joined()
-        return Wire.base64(HMAC.sha1(key: Array(authToken.utf8), message: Array(signed.utf8)))
+        return Wire.base64(Crypto.hmacSHA1(key: Array(authToken.utf8), Array(signed.utf8)))
     }
 
     /// seven.io's signed webhooks: `X-Signature = hex(HMAC-SHA256(signingSecret,
@@ -86,26 +88,22 @@ public enum DeliveryReports {
         method: String, url: String, body: [UInt8], timestampHeader: String?, nonceHeader: String?,
         signatureHeader: String?, signingSecret: [UInt8], now: Int, maxAgeSeconds: Int = replayWindowSeconds
     ) -> Bool {
-        guard !signingSecret.isEmpty, let timestamp = timestampHeader.flatMap({ Int($0.trimmingWhitespace()) }),
+        guard !signingSecret.isEmpty, let timestamp = timestampHeader.flatMap({ Int(decimal: $0.trimmingWhitespace(), allowingSign: true) }),
               let nonce = nonceHeader?.trimmingWhitespace(), !nonce.isEmpty,
               let signature = signatureHeader?.trimmingWhitespace(), let given = hexBytes(Substring(signature)),
               abs(now - timestamp) <= maxAgeSeconds else { return false }
         let expected = sevenSignatureBytes(method: method, url: url, body: body, timestamp: timestamp, nonce: nonce, signingSecret: signingSecret)
-        return HMAC.constantTimeEqual(expected, given)
+        return constantTimeEquals(expected, given)
     }
 
     /// The `X-Signature` value seven would send (lower-case hex).
     public static func sevenSignature(method: String, url: String, body: [UInt8], timestamp: Int, nonce: String, signingSecret: [UInt8]) -> String {
-        hex(sevenSignatureBytes(method: method, url: url, body: body, timestamp: timestamp, nonce: nonce, signingSecret: signingSecret))
+        Crypto.hex(sevenSignatureBytes(method: method, url: url, body: body, timestamp: timestamp, nonce: nonce, signingSecret: signingSecret))
     }
 
     private static func sevenSignatureBytes(method: String, url: String, body: [UInt8], timestamp: Int, nonce: String, signingSecret: [UInt8]) -> [UInt8] {
-        let signed = [String(timestamp), nonce, method.uppercased(), url, hex(HMAC.md5(body))].joined(separator: "\n")
-        return HMAC.sha256(key: signingSecret, message: Array(signed.utf8))
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { Wire.hexDigit($0 >> 4) + Wire.hexDigit($0 & 0x0F) }.joined().lowercased()
+        let signed = [String(timestamp), nonce, method.uppercased(), url, Crypto.hex(Crypto.md5(body))].joined(separator: "\n")
+        return Crypto.hmacSHA256(key: signingSecret, Array(signed.utf8))
     }
 
     /// Decodes an `application/x-www-form-urlencoded` body (for `verifyTwilio` and the handler).

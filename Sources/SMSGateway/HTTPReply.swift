@@ -1,3 +1,4 @@
+import DecimalParsing
 /// A gateway's answer: status, headers with lower-cased names (in arrival order), and the body (capped).
 public struct HTTPReply: Sendable {
     public var status: Int
@@ -18,7 +19,7 @@ public struct HTTPReply: Sendable {
 
     /// `Retry-After` as seconds, when it is given as a number (RFC 9110 §10.2.3; the HTTP-date form is ignored).
     var retryAfterSeconds: Int? {
-        guard let value = header("retry-after"), let seconds = Int(value), seconds >= 0 else { return nil }
+        guard let value = header("retry-after"), let seconds = Int(decimal: value, allowingSign: true), seconds >= 0 else { return nil }
         return seconds
     }
 }

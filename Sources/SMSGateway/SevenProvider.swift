@@ -1,3 +1,4 @@
+import DecimalParsing
 import Logging
 
 /// The seven.io HTTP API: `POST https://gateway.seven.io/api/sms` with `X-Api-Key`, a JSON body
@@ -68,14 +69,14 @@ public struct SevenProvider: HTTPSMSProvider {
         let object = Wire.json(reply.body)
         let dictionary = object as? [String: Any]
         let code = Wire.text(dictionary?["success"]) ?? Wire.text(object)
-        try reply.requireSuccess(provider: name, providerCode: code.flatMap { Int($0) == nil ? nil : $0 })
-        guard let code, Int(code) != nil else {
+        try reply.requireSuccess(provider: name, providerCode: code.flatMap { Int(decimal: $0, allowingSign: true) == nil ? nil : $0 })
+        guard let code, Int(decimal: code, allowingSign: true) != nil else {
             throw SMSError(.unreadableBody, reason: "seven answered without a result code", httpStatus: reply.status)
         }
         let first = (dictionary?["messages"] as? [Any])?.first as? [String: Any]
         if code == "100" {
             if let first, let success = first["success"] as? Bool, !success {
-                let perMessage = Wire.text(first["error"]).flatMap { Int($0) == nil ? nil : $0 }
+                let perMessage = Wire.text(first["error"]).flatMap { Int(decimal: $0, allowingSign: true) == nil ? nil : $0 }
                 throw SMSError(.rejected, reason: "seven rejected the message", httpStatus: reply.status, providerCode: perMessage)
             }
             return Wire.text(first?["id"])

@@ -1,5 +1,6 @@
 import App
 import ArgumentParser
+import Foundation
 
 /// `pickupbox authority create`: a new tenant (foreigners' authority or citizens' office).
 struct AuthorityCommand: ParsableCommand {

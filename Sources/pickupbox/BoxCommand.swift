@@ -1,5 +1,6 @@
 import App
 import ArgumentParser
+import Foundation
 
 /// `pickupbox box create`: a box at a site, with its first bearer token. The token is printed once,
 /// alone on standard output (for a secrets store); only its SHA-256 is kept in the database.

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import DecimalParsing
 import Glibc
 #endif
 import ArgumentParser
@@ -48,7 +49,7 @@ struct BoxSimulator: ParsableCommand {
         let feed = Mutex<[String]>([])
         let console = Console()
         let path = cursorPath
-        let stored = fromStart ? nil : (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let stored = fromStart ? nil : (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int64(decimal: $0.trimmingCharacters(in: .whitespacesAndNewlines), allowingSign: true) }
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let wait = self.wait
         let poller = Thread {
@@ -218,7 +219,7 @@ struct SimpleHTTPClient: Sendable {
         guard url.hasPrefix("http://") else { return nil }
         let rest = url.dropFirst(7).split(separator: "/").first.map(String.init) ?? ""
         let parts = rest.split(separator: ":")
-        guard let host = parts.first, parts.count <= 2, let port = UInt16(parts.count == 2 ? String(parts[1]) : "80") else { return nil }
+        guard let host = parts.first, parts.count <= 2, let port = UInt16(decimal: parts.count == 2 ? parts[1] : "80", allowingSign: true) else { return nil }
         self.host = host == "localhost" ? "127.0.0.1" : String(host)
         self.port = port
         self.token = token
@@ -270,7 +271,7 @@ struct SimpleHTTPClient: Sendable {
         }
         guard let split = (0..<max(0, response.count - 3)).first(where: { response[$0] == 13 && response[$0 + 1] == 10 && response[$0 + 2] == 13 && response[$0 + 3] == 10 }) else { return nil }
         let statusLine = String(decoding: response[0..<split], as: UTF8.self).split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { return nil }
+        guard statusLine.count >= 2, let status = Int(decimal: statusLine[1], allowingSign: true) else { return nil }
         return (status, Array(response[(split + 4)...]))
     }
 }

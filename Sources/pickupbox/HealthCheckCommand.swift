@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import DecimalParsing
 import Glibc
 #endif
 import ArgumentParser
@@ -63,7 +64,7 @@ struct HealthCheckTarget {
             rest = ""
         }
         if rest.hasPrefix(":") {
-            guard let p = Int(rest.dropFirst()), (1...65535).contains(p) else { return nil }
+            guard let p = Int(decimal: rest.dropFirst(), allowingSign: true), (1...65535).contains(p) else { return nil }
             port = p
         } else {
             guard rest.isEmpty else { return nil }
@@ -77,7 +78,7 @@ struct HealthCheckTarget {
         var host = environment["PICKUPBOX_HOST"] ?? "127.0.0.1"
         if host.isEmpty || host == "0.0.0.0" { host = "127.0.0.1" }
         if host == "::" { host = "::1" }
-        let port = environment["PICKUPBOX_PORT"].flatMap { Int($0) }.flatMap { (1...65535).contains($0) ? $0 : nil } ?? 8080
+        let port = environment["PICKUPBOX_PORT"].flatMap { Int(decimal: $0, allowingSign: true) }.flatMap { (1...65535).contains($0) ? $0 : nil } ?? 8080
         return HealthCheckTarget(host: host, port: port, path: "/health")
     }
 
@@ -116,7 +117,7 @@ struct HealthCheckTarget {
         }
         let line = String(decoding: received.prefix { $0 != UInt8(ascii: "\r") && $0 != UInt8(ascii: "\n") }, as: UTF8.self)
         let parts = line.split(separator: " ")
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(decimal: parts[1], allowingSign: true) else {
             return .failure(.init(received.isEmpty ? "no answer within the time-out" : "not an HTTP answer"))
         }
         return .success(status)

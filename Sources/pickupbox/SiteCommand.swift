@@ -1,5 +1,6 @@
 import App
 import ArgumentParser
+import Foundation
 
 /// `pickupbox site create`: a pickup location of an authority (weekly hours are set over the API).
 struct SiteCommand: ParsableCommand {

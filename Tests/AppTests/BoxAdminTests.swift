@@ -1,4 +1,5 @@
 @testable import App
+import Crypto
 import Domain
 import Foundation
 import HTTPTestSupport

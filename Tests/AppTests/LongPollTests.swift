@@ -1,4 +1,5 @@
 @testable import App
+import Crypto
 import Foundation
 import HTTPServer
 import HTTPTestSupport

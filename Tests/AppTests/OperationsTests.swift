@@ -2,6 +2,7 @@ import App
 import Foundation
 import HTTPServer
 import HTTPTestSupport
+import Logging
 import Postgres
 import PostgresTestSupport
 import SMSGateway

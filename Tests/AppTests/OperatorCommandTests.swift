@@ -1,4 +1,5 @@
 @testable import App
+import Crypto
 import Foundation
 import HTTPTestSupport
 import Postgres

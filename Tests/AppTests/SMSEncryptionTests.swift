@@ -1,4 +1,6 @@
 @testable import App
+import Crypto
+import EmbeddedPostgres
 import Foundation
 import HTTPTestSupport
 import Postgres

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import EmbeddedPostgres
 import Glibc
 #endif
 import Foundation

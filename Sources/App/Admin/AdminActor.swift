@@ -1,4 +1,6 @@
+import DecimalParsing
 import Foundation
+import HTTPServer
 import Postgres
 
 /// Who makes an administrative change, and from where: every service write records its audit
@@ -40,7 +42,7 @@ enum AdminInput {
     /// A whole number written with ASCII digits only (no sign, no Arabic-Indic or full-width digits),
     /// at most `range.upperBound`; nil otherwise.
     static func asciiNumber(_ text: Substring, in range: ClosedRange<Int>) -> Int? {
-        guard (1...6).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int(text), range.contains(n) else { return nil }
+        guard text.utf8.count <= 6, let n = Int(decimal: text), range.contains(n) else { return nil }
         return n
     }
 

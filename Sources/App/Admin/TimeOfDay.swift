@@ -1,3 +1,4 @@
+import DecimalParsing
 import Foundation
 
 /// A wall-clock time "HH:MM" of a site's pickup hours, as minutes after midnight (0…1440).
@@ -8,11 +9,9 @@ struct TimeOfDay: Comparable {
     /// when `allowEndOfDay` (a closing time: open until midnight).
     static func parse(_ text: String, field: String, allowEndOfDay: Bool) throws -> TimeOfDay {
         let b = Array(text.utf8.prefix(6))
-        func digit(_ i: Int) -> Int? { b[i] >= 0x30 && b[i] <= 0x39 ? Int(b[i] - 0x30) : nil }
-        guard b.count == 5, b[2] == UInt8(ascii: ":"), let h1 = digit(0), let h2 = digit(1), let m1 = digit(3), let m2 = digit(4) else {
+        guard b.count == 5, b[2] == UInt8(ascii: ":"), let hour = Int(decimal: b[0..<2]), let minute = Int(decimal: b[3..<5]) else {
             throw AppError.invalid(field, "invalid_time", "Use the 24-hour form HH:MM, e.g. 07:30.")
         }
-        let hour = h1 * 10 + h2, minute = m1 * 10 + m2
         let valid = (hour < 24 && minute < 60) || (allowEndOfDay && hour == 24 && minute == 0)
         guard valid else { throw AppError.invalid(field, "invalid_time", "Use the 24-hour form HH:MM, e.g. 07:30.") }
         return TimeOfDay(minutes: hour * 60 + minute)

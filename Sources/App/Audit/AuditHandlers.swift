@@ -1,3 +1,5 @@
+import Crypto
+import DecimalParsing
 import Domain
 import Foundation
 import HTTPServer
@@ -46,7 +48,7 @@ enum AuditHandlers {
     static func list(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
         let limit = try ApplicationHandlers.intParameter(query, "limit", default: 50, range: 1...200)
         let before = try query["before"].map { text -> Int64 in
-            guard text.utf8.count <= 18, let n = Int64(text), n > 0 else {
+            guard text.utf8.count <= 18, let n = Int64(decimal: text, allowingSign: true), n > 0 else {
                 throw AppError.invalid("before", "invalid_parameter", "before is an event id (a positive whole number).")
             }
             return n

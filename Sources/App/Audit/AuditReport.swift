@@ -1,3 +1,5 @@
+import Crypto
+import DecimalParsing
 import Foundation
 import Postgres
 
@@ -17,7 +19,7 @@ public enum AuditReport {
         /// `slug:position:hash` as `anchor` prints it.
         init(_ text: String) throws {
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count == 3, let position = Int64(parts[1]), position >= 1, parts[2].utf8.count == 64,
+            guard parts.count == 3, let position = Int64(decimal: parts[1], allowingSign: true), position >= 1, parts[2].utf8.count == 64,
                   let hash = Self.bytes(hex: String(parts[2])) else {
                 throw Refusal(description: "--anchor is <authority slug>:<position>:<64 hex digits>, as `pickupbox audit anchor` prints it")
             }

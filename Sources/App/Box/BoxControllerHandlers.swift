@@ -1,3 +1,4 @@
+import DecimalParsing
 import Foundation
 import HTTPServer
 import Postgres
@@ -39,7 +40,7 @@ enum BoxControllerHandlers {
 
     static func integer(_ query: QueryParameters, _ name: String, default value: Int64, range: ClosedRange<Int64>) throws -> Int64 {
         guard let text = query[name] else { return value }
-        guard (1...19).contains(text.utf8.count), text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let n = Int64(text), range.contains(n) else {
+        guard text.utf8.count <= 19, let n = Int64(decimal: text), range.contains(n) else {
             throw AppError.invalid(name, "invalid_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
         }
         return n

@@ -1,7 +1,10 @@
+import Crypto
 import Domain
 import Foundation
 import HTTPServer
+import Logging
 import Postgres
+import Prometheus
 
 /// `POST /api/v1/box/events`: what the box reports. Idempotent by the box's event id: a retry after a
 /// lost answer returns the first answer and has no second effect. `loaded` (after loading), the pickup

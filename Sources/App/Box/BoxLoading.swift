@@ -1,6 +1,8 @@
+import Crypto
 import Domain
 import Foundation
 import HTTPServer
+import Logging
 import Postgres
 
 /// Loading in service mode (DESIGN §4.4): staff scan the document at the box; the server names the

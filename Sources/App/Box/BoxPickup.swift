@@ -1,6 +1,8 @@
+import Crypto
 import Domain
 import Foundation
 import HTTPServer
+import Logging
 import Postgres
 
 /// Pickup at the box (DESIGN §4.5, issue #4 §4–5). The panel sends the mobile number and PIN; the

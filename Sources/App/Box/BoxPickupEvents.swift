@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import HTTPServer
+import Logging
 import Postgres
 
 /// The events of a pickup and of a retrieval (issue #4 §6–7), inside the event's transaction.

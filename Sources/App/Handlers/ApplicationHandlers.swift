@@ -1,3 +1,5 @@
+import Crypto
+import DecimalParsing
 import Domain
 import Foundation
 import HTTPServer
@@ -182,7 +184,7 @@ enum ApplicationHandlers {
 
     static func intParameter(_ query: QueryParameters, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = query[name] else { return value }
-        guard text.utf8.count <= 7, let n = Int(text), range.contains(n) else {
+        guard text.utf8.count <= 7, let n = Int(decimal: text, allowingSign: true), range.contains(n) else {
             throw AppError.invalid(name, "invalid_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
         }
         return n

@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import HTTPServer
+import Logging
 import Postgres
 import SMSGateway
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import Prometheus
 import SMSGateway
 import Synchronization
 

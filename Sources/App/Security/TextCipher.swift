@@ -1,5 +1,4 @@
-import COpenSSL
-import Foundation
+import Crypto
 
 /// Encrypts texts that must be stored but never in clear — the SMS in the outbox carry the PIN (issue
 /// #11 §2) — with AES-256-GCM through OpenSSL.
@@ -24,8 +23,8 @@ struct TextCipher: Sendable {
         case damaged
     }
 
-    static let nonceLength = 12
-    static let tagLength = 16
+    static let nonceLength = AES256GCM.nonceLength
+    static let tagLength = AES256GCM.tagLength
 
     /// Seals with this key.
     let current: Key
@@ -51,25 +50,7 @@ struct TextCipher: Sendable {
     /// `nonce ‖ ciphertext ‖ tag` and the id of the key that sealed it.
     func seal(_ plaintext: [UInt8], context: [UInt8]) -> (keyID: String, sealed: [UInt8]) {
         let nonce = Crypto.randomBytes(Self.nonceLength)
-        let ctx = EVP_CIPHER_CTX_new()
-        defer { EVP_CIPHER_CTX_free(ctx) }
-        var output = [UInt8](repeating: 0, count: plaintext.count + 16)
-        var tag = [UInt8](repeating: 0, count: Self.tagLength)
-        var length: Int32 = 0
-        var total = 0
-        // Failures here mean OpenSSL itself is broken (no AES-GCM, no memory): a platform error, not input.
-        precondition(ctx != nil && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil) == 1, "AES-256-GCM unavailable")
-        precondition(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1, "GCM nonce length")
-        precondition(EVP_EncryptInit_ex(ctx, nil, nil, current.bytes, nonce) == 1, "GCM key")
-        if !context.isEmpty {
-            precondition(EVP_EncryptUpdate(ctx, nil, &length, context, Int32(context.count)) == 1, "GCM associated data")
-        }
-        precondition(output.withUnsafeMutableBufferPointer { EVP_EncryptUpdate(ctx, $0.baseAddress, &length, plaintext, Int32(plaintext.count)) } == 1, "GCM encrypt")
-        total = Int(length)
-        precondition(output.withUnsafeMutableBufferPointer { EVP_EncryptFinal_ex(ctx, $0.baseAddress! + total, &length) } == 1, "GCM final")
-        total += Int(length)
-        precondition(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, Int32(Self.tagLength), &tag) == 1, "GCM tag")
-        return (current.id, nonce + output.prefix(total) + tag)
+        return (current.id, nonce + AES256GCM.seal(plaintext, key: current.bytes, nonce: nonce, associatedData: context))
     }
 
     /// The plaintext of `sealed`, sealed under `keyID` for `context`.
@@ -77,25 +58,9 @@ struct TextCipher: Sendable {
         guard let key = keys[keyID] else { throw .unknownKey }
         guard sealed.count >= Self.nonceLength + Self.tagLength else { throw .damaged }
         let nonce = Array(sealed.prefix(Self.nonceLength))
-        var tag = Array(sealed.suffix(Self.tagLength))
-        let ciphertext = Array(sealed.dropFirst(Self.nonceLength).dropLast(Self.tagLength))
-        let ctx = EVP_CIPHER_CTX_new()
-        defer { EVP_CIPHER_CTX_free(ctx) }
-        var output = [UInt8](repeating: 0, count: ciphertext.count + 16)
-        var length: Int32 = 0
-        precondition(ctx != nil && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, nil, nil) == 1, "AES-256-GCM unavailable")
-        precondition(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, Int32(Self.nonceLength), nil) == 1, "GCM nonce length")
-        precondition(EVP_DecryptInit_ex(ctx, nil, nil, key.bytes, nonce) == 1, "GCM key")
-        if !context.isEmpty {
-            guard EVP_DecryptUpdate(ctx, nil, &length, context, Int32(context.count)) == 1 else { throw .damaged }
-        }
-        guard output.withUnsafeMutableBufferPointer({ EVP_DecryptUpdate(ctx, $0.baseAddress, &length, ciphertext, Int32(ciphertext.count)) }) == 1 else {
+        guard let plaintext = AES256GCM.open(Array(sealed.dropFirst(Self.nonceLength)), key: key.bytes, nonce: nonce, associatedData: context) else {
             throw .damaged
         }
-        let total = Int(length)
-        precondition(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, Int32(Self.tagLength), &tag) == 1, "GCM tag")
-        // The tag is checked here: a changed byte anywhere (nonce, text, tag, context) fails.
-        guard output.withUnsafeMutableBufferPointer({ EVP_DecryptFinal_ex(ctx, $0.baseAddress! + total, &length) }) == 1 else { throw .damaged }
-        return Array(output.prefix(total + Int(length)))
+        return plaintext
     }
 }

@@ -1,4 +1,6 @@
 #if canImport(Glibc)
+import DecimalParsing
+import Domain
 import Glibc
 #endif
 import Foundation
@@ -25,7 +27,7 @@ public struct TrustedProxies: Sendable {
             guard let bytes = ipBytes(parts[0]) else { return nil }
             var prefix = bytes.count * 8
             if parts.count == 2 {
-                guard let p = Int(parts[1]), (0...bytes.count * 8).contains(p) else { return nil }
+                guard let p = Int(decimal: parts[1], allowingSign: true), (0...bytes.count * 8).contains(p) else { return nil }
                 prefix = p
             }
             networks.append(Network(bytes: bytes, prefixLength: prefix))

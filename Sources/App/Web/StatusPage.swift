@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import HTTPServer
+import Logging
 import Postgres
 
 /// `GET /status?vn=…&lang=…`: the applicant's status page, the target of the letter's QR code.

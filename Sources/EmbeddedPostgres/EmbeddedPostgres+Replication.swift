@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Postgres
 
 /// Streaming replication between two embedded clusters on one machine, for the failover test and the
 /// drill in OPERATIONS.md: PostgreSQL's own replication (`pg_basebackup -R`, `pg_ctl promote`), nothing

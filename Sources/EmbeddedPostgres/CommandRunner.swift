@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Postgres
 
 /// Runs the PostgreSQL server tools with Foundation `Process`, capturing their output.
 struct CommandRunner: Sendable {
@@ -39,21 +40,18 @@ struct CommandRunner: Sendable {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
         var pid: pid_t = 0
-        let status: Int32 = try withCStringArray(argv + arguments) { arguments in
-            let spawned = posix_spawn(
-                &pid, argv[0], &actions, nil,
-                UnsafeRawPointer(arguments).assumingMemoryBound(to: UnsafeMutablePointer<CChar>?.self), environ
-            )
-            guard spawned == 0 else {
-                throw PostgresError(.launcher, reason: "cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
+        // argv for posix_spawn: NULL-terminated copies, freed after the child has been waited for.
+        let cArguments: [UnsafeMutablePointer<CChar>?] = (argv + arguments).map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard spawned == 0 else {
+            throw PostgresError(.launcher, reason: "cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else {
+                throw PostgresError(.launcher, reason: "waitpid for \(executable) failed: errno \(errno)")
             }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 {
-                guard errno == EINTR else {
-                    throw PostgresError(.launcher, reason: "waitpid for \(executable) failed: errno \(errno)")
-                }
-            }
-            return status
         }
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         // WIFEXITED / WEXITSTATUS are macros: exit code in bits 8…15 when the low 7 bits are 0.

@@ -1,3 +1,5 @@
+import App
+import EmbeddedPostgres
 import Foundation
 import Logging
 import Postgres

@@ -2,6 +2,8 @@
 import Glibc
 #endif
 import Foundation
+import Logging
+import Postgres
 import Synchronization
 
 extension EmbeddedPostgres {

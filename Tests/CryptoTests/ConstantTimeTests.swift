@@ -1,4 +1,4 @@
-@testable import App
+import Crypto
 import Testing
 
 @Suite("Constant-time comparison")

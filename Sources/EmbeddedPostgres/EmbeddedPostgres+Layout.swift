@@ -1,4 +1,7 @@
+import Crypto
 import Foundation
+import Logging
+import Postgres
 
 extension EmbeddedPostgres {
     /// Where the cluster's files live, decided once from the requested directory without side effects.
@@ -22,7 +25,7 @@ extension EmbeddedPostgres {
 
         init(directory: String, postgresUser: PostgresUser?) {
             let requested = URL(fileURLWithPath: directory).standardizedFileURL.path
-            let fallback = "/var/tmp/pickupbox-postgres-" + String(SHA256.hex(Array(requested.utf8)).prefix(12))
+            let fallback = "/var/tmp/pickupbox-postgres-" + String(Crypto.hex(Crypto.sha256(Array(requested.utf8))).prefix(12))
             self.requested = requested
             self.linkRequested = false
             self.fallbackReason = nil
