@@ -68,7 +68,8 @@ final class StaffClient {
             text = String(decoding: (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
         }
         if text != nil { all.append("Content-Type: application/json") }
-        guard let client = try? TestClient(port: port, source: source), let reply = client.request(method, path, headers: all, body: text) else { return nil }
+        // 30 s guards against a hang only: on a busy 2-core machine running suites side by side an answer can take longer than TestClient's default 5 s.
+        guard let client = try? TestClient(port: port, timeout: 30, source: source), let reply = client.request(method, path, headers: all, body: text) else { return nil }
         if let setCookie = reply.header("Set-Cookie"), let pair = setCookie.split(separator: ";").first {
             cookie = pair.hasSuffix("=") ? nil : String(pair)
         }
