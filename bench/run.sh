@@ -4,7 +4,7 @@
 #
 # Knobs (environment):
 #   BENCH_ONLY=box            run only these sections (comma-separated): health, tls, accesslog, ready, status, statuspage, applications,
-#                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups, sms, dashboard. Default: all.
+#                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups, refusals, sms, dashboard. Default: all.
 #   BENCH_SMS_COUNT=10000, BENCH_SMS_THREADS=2   the SMS drain (bench/sms.sh)
 #                             A partial run writes bench/results/latest-<sections>.txt.
 #   BENCH_BIN=path            the server binary (default .build/release/pickupbox)
@@ -270,6 +270,14 @@ cpu_wrk_of() {
     echo "## Pickup verification at the box (POST /api/v1/box/pickups + …/{id}/factors) — ${PU[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
     timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
     echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want refusals; then
+    # A refused pickup must take as long whichever input was wrong (the tests check the answer and the work).
+    RF=(python3 bench/pickups.py --port "$PORT" --boxes 100 --compartments 2 --refusals 100 --refusals-only
+        --secret-key-file "$PICKUPBOX_DATA_DIR/secret-key")
+    echo "## Refused pickups, per wrong input (unknown mobile number, wrong PIN, wrong date of birth) — ${RF[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
+    timeout 300 "${RF[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py --refusals: exit status $?)"
     echo
   fi
   if want dashboard; then
