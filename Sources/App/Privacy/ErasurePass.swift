@@ -115,7 +115,7 @@ struct ErasurePass: Sendable {
                 """)
             let totals = outcome.totals
             if !totals.isEmpty {
-                logger.info("erasure pass finished", metadata: ["erasure.pass": "\(outcome.passID)", "erasure.rows": "\(totals.byName)"])
+                logger.info("erasure pass finished", metadata: ["erasure.pass": "\(outcome.passID.uuidString.lowercased())", "erasure.rows": "\(totals.byName)"])
             }
             return outcome
         }
