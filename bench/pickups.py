@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Pickup verification at the box under load (issue #4 §10): `POST /api/v1/box/pickups` (mobile number
+"""Pickup verification at the box under load (docs/ARCHITECTURE.md#pickup): `POST /api/v1/box/pickups` (mobile number
 and PIN) then `POST /api/v1/box/pickups/{id}/factors` (PIN letter confirmed, date of birth), as pairs,
 from several processes with keep-alive connections; reports pickups per second and the latency of
 the pair. Part of make bench; loopback only; bounded in time and count.

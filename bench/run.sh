@@ -64,7 +64,7 @@ export PICKUPBOX_DATA_DIR="$ROOT/.pickupbox/bench"
 if [ -e "$PICKUPBOX_DATA_DIR/postgres" ]; then rm -rf "$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")"; fi
 rm -rf "$PICKUPBOX_DATA_DIR"
 MAXCONN=$(( (IDLE > BOXES ? IDLE : BOXES) + 500 ))
-# SMS_DISPATCHER=off: the pickup benchmark reads the PINs from the outbox; a dispatcher (issue #5) would
+# SMS_DISPATCHER=off: the pickup benchmark reads the PINs from the outbox; a dispatcher would
 # erase them once sent. Builds without a dispatcher ignore it.
 export ACCESS_LOG=off LOG_LEVEL=warning HTTP_MAX_CONNECTIONS=$MAXCONN STATUS_RATE_LIMIT=1000000000 SMS_DISPATCHER=off
 export DB_POOL_SIZE=${DB_POOL_SIZE:-8} HTTP_WORKER_THREADS=${HTTP_WORKER_THREADS:-16}
@@ -138,7 +138,7 @@ cpu_wrk_of() {
     echo
   fi
   if want tls; then
-    # The server's own TLS (issue 12 §5): a second process on the same database with a certificate made
+    # The server's own TLS (README.md#tls-without-a-proxy): a second process on the same database with a certificate made
     # now (EC P-256, self-signed; wrk does not verify it), so /health measures TLS and nothing else.
     TLS_PORT=$((PORT + 2))
     TLS_DIR="$OUT/tls"

@@ -65,7 +65,7 @@ struct PickupTests {
 
     /// The box lost the answer that names the compartment (a 503 whose commit went through, a dropped
     /// connection): sent again with the same Idempotency-Key, the request gets the same answer, and the
-    /// door opens (issue #14 §1.9).
+    /// door opens (docs/ARCHITECTURE.md#faults).
     @Test func aRetryWithTheSameIdempotencyKey_getsTheSameAnswer_insteadOfARefusal() throws {
         let (app, town, box, token) = try Self.setUp()
         defer { app.shutdown() }

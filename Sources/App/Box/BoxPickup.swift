@@ -3,7 +3,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Pickup at the box (DESIGN §4.5, issue #4 §4–5). The panel sends the mobile number and PIN; the
+/// Pickup at the box (docs/ARCHITECTURE.md#pickup). The panel sends the mobile number and PIN; the
 /// server answers with the factors the site still asks for, then names the compartment to open.
 /// Every refusal — unknown number, wrong PIN, locked assignment, wrong date of birth or CAN — has the
 /// same status and body, and is committed before it is answered, so the counters cannot be rolled back.

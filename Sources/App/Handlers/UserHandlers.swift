@@ -2,7 +2,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Staff accounts, for supervisors (DESIGN §1, §7).
+/// Staff accounts, for supervisors (docs/ARCHITECTURE.md#actors).
 enum UserHandlers {
     static func routes(_ app: Application) -> [AppRoute] {
         [

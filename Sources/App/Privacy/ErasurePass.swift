@@ -4,7 +4,7 @@ import HTTPServer
 import Logging
 import Postgres
 
-/// One erasure pass (issue #11 §1, DESIGN §7): erases the personal data the ``RetentionPolicy`` no
+/// One erasure pass (PRIVACY.md#erasure-on-schedule): erases the personal data the ``RetentionPolicy`` no
 /// longer allows to keep, and trims the side tables that hold personal data.
 ///
 /// - One pass at a time over all processes: a session advisory lock on the pass's connection (it dies

@@ -4,7 +4,7 @@ import Postgres
 import SMSGateway
 import Synchronization
 
-/// Sends the SMS outbox (DESIGN §6, issue #5 §3). Every server process may run one; they share the work
+/// Sends the SMS outbox (docs/ARCHITECTURE.md#sms). Every server process may run one; they share the work
 /// through the table:
 ///
 /// - A thread claims due messages with `FOR UPDATE SKIP LOCKED` and marks them `sending` with a lease
