@@ -279,15 +279,19 @@ log(f"check: a pair answers 201 then 200 (compartment {opened['compartmentNumber
 def measure_refusals(rounds):
     """The same refusal must cost the same, whichever input was wrong (the tests check that the answer and the
     counted work are identical; durations belong here). Per box one of each wrong input, in rotating order, on
-    one keep-alive connection, so a burst of load elsewhere hits all three alike: an unknown mobile number, a
-    known number with a wrong PIN (its first assignment), a wrong date of birth after the right PIN (its
-    second). Each counts one failure against the box (limit PICKUP_FAILURES_PER_BOX, default 10) and one
-    against an assignment (limit 5), so nothing locks; the assignments stay usable for the load."""
+    one keep-alive connection, so a burst of load elsewhere hits all alike. First step: an unknown mobile
+    number, and a known number with a wrong PIN (the box's first assignment). Second step, after the right
+    PIN of the box's second assignment: a wrong date of birth, and the PIN letter not confirmed. What a
+    caller can tell apart is a step's refusals, so the medians are compared within each step. Each box
+    counts four failures (limit PICKUP_FAILURES_PER_BOX, default 10) and no assignment more than two
+    (limit 5), so nothing locks or blocks."""
     boxes = [b for b in work if len(work[b]) >= 2][:rounds]
     if len(boxes) < rounds:
         sys.exit(f"--refusals {rounds}: needs as many boxes with two compartments or more (--boxes, --compartments)")
     c = http.client.HTTPConnection(HOST, args.port, timeout=30)
-    kinds = ["unknown mobile number", "wrong PIN", "wrong date of birth"]
+    steps = {"POST /box/pickups": ["unknown mobile number", "wrong PIN"],
+             "POST /box/pickups/{id}/factors": ["wrong date of birth", "PIN letter not confirmed"]}
+    kinds = [k for ks in steps.values() for k in ks]
     took = {k: [] for k in kinds}
     answers = set()
     for n, box in enumerate(boxes):
@@ -295,16 +299,19 @@ def measure_refusals(rounds):
         (mobile, pin, _), (mobile2, pin2, birth2) = work[box][0], work[box][1]
         d, m, y = birth2.split(".")
         wrong_birth = f"{int(d) % 28 + 1:02d}.{m}.{y}"
-        s, b = request(c, "POST", "/api/v1/box/pickups", {"mobileNumber": mobile2, "pin": pin2}, auth)
-        if s != 201:
-            sys.exit(f"refusals: the right PIN got HTTP {s} {b[:200]!r}")
-        session = json.loads(b)["pickupId"]
+        sessions = []
+        for _ in range(2):
+            s, b = request(c, "POST", "/api/v1/box/pickups", {"mobileNumber": mobile2, "pin": pin2}, auth)
+            if s != 201:
+                sys.exit(f"refusals: the right PIN got HTTP {s} {b[:200]!r}")
+            sessions.append(json.loads(b)["pickupId"])
         tries = {
             "unknown mobile number": ("/api/v1/box/pickups", {"mobileNumber": f"+49170{n:07d}", "pin": pin}),
             "wrong PIN": ("/api/v1/box/pickups", {"mobileNumber": mobile, "pin": f"{(int(pin) + 1) % 1_000_000:06d}"}),
-            "wrong date of birth": (f"/api/v1/box/pickups/{session}/factors", {"pinLetterConfirmed": True, "dateOfBirth": wrong_birth}),
+            "wrong date of birth": (f"/api/v1/box/pickups/{sessions[0]}/factors", {"pinLetterConfirmed": True, "dateOfBirth": wrong_birth}),
+            "PIN letter not confirmed": (f"/api/v1/box/pickups/{sessions[1]}/factors", {"pinLetterConfirmed": False, "dateOfBirth": birth2}),
         }
-        for k in kinds[n % 3:] + kinds[: n % 3]:
+        for k in kinds[n % len(kinds):] + kinds[: n % len(kinds)]:
             path, body = tries[k]
             t0 = time.perf_counter()
             s, b = request(c, "POST", path, body, auth)
@@ -319,10 +326,11 @@ def measure_refusals(rounds):
         return xs[min(len(xs) - 1, int(len(xs) * p / 100))]
 
     log(f"refusals: {rounds} of each wrong input, one request at a time; the answer is byte-identical for all: {len(answers) == 1}")
-    for k in kinds:
-        log(f"  {k:22s} p50 {q(took[k], 50):6.2f} ms  p90 {q(took[k], 90):6.2f} ms  mean {sum(took[k]) / len(took[k]):6.2f} ms")
-    medians = [q(took[k], 50) for k in kinds]
-    log(f"  largest difference of the medians: {max(medians) - min(medians):.2f} ms")
+    for step, ks in steps.items():
+        for k in ks:
+            log(f"  {step:31s} {k:25s} p50 {q(took[k], 50):6.2f} ms  p90 {q(took[k], 90):6.2f} ms  mean {sum(took[k]) / len(took[k]):6.2f} ms")
+        medians = [q(took[k], 50) for k in ks]
+        log(f"  {step:31s} difference of the medians: {max(medians) - min(medians):.2f} ms")
     if len(answers) != 1:
         sys.exit(f"refusals: {len(answers)} different answers")
 

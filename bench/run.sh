@@ -273,10 +273,11 @@ cpu_wrk_of() {
     echo
   fi
   if want refusals; then
-    # A refused pickup must take as long whichever input was wrong (the tests check the answer and the work).
+    # A refused pickup must take as long whichever input was wrong (the tests check the answer and the work;
+    # docs/ARCHITECTURE.md#pickup).
     RF=(python3 bench/pickups.py --port "$PORT" --boxes 100 --compartments 2 --refusals 100 --refusals-only
         --secret-key-file "$PICKUPBOX_DATA_DIR/secret-key")
-    echo "## Refused pickups, per wrong input (unknown mobile number, wrong PIN, wrong date of birth) — ${RF[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
+    echo "## Refused pickups, per wrong input (unknown mobile number or wrong PIN; wrong date of birth or PIN letter not confirmed) — ${RF[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
     timeout 300 "${RF[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py --refusals: exit status $?)"
     echo
   fi
