@@ -39,9 +39,9 @@ test: deps
 	@# The image's binary (static Swift runtime): DockerfileTests read its ldd against the Dockerfile.
 	$(SWIFT) build -c release --product pickupbox --static-swift-stdlib
 	$(SWIFT) test --skip-build
-	@# The fault suite (issue 14 §2): real processes, faults injected, ~3 minutes; thousands of sockets.
+	@# The fault suite (docs/ARCHITECTURE.md#faults): real processes, faults injected, ~3 minutes; thousands of sockets.
 	ulimit -n 20000 2>/dev/null || true; PICKUPBOX_FAULTS=1 $(SWIFT) test --skip-build --filter FaultTests
-	@# A short run of every fuzz target (issue 14 §3); `make fuzz` runs them longer.
+	@# A short run of every fuzz target (docs/ARCHITECTURE.md#faults); `make fuzz` runs them longer.
 	FUZZ_SECONDS=20 Tests/Fuzz/run.sh
 	Tests/web/run.sh
 	SCHEMATHESIS_MAX_TIME=150 Tests/contract/schemathesis.sh

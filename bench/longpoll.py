@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Box long poll under load (issue #4 §10): holds one long poll per box, N boxes at once, each
+"""Box long poll under load (docs/ARCHITECTURE.md#box-protocol): holds one long poll per box, N boxes at once, each
 `GET /api/v1/box/assignments?since=<cursor>&wait=60` with the box's own bearer token (polling again
 whenever one returns), then makes changes to a sample of the boxes and measures how long each change
 takes to reach its box: from just before the triggering request is sent until that box's long poll

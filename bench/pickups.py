@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Pickup verification at the box under load (issue #4 §10): `POST /api/v1/box/pickups` (mobile number
+"""Pickup verification at the box under load (docs/ARCHITECTURE.md#pickup): `POST /api/v1/box/pickups` (mobile number
 and PIN) then `POST /api/v1/box/pickups/{id}/factors` (PIN letter confirmed, date of birth), as pairs,
 from several processes with keep-alive connections; reports pickups per second and the latency of
 the pair. Part of make bench; loopback only; bounded in time and count.
@@ -63,6 +63,10 @@ p.add_argument("--postgres-pid", type=int, help="postmaster pid, for PostgreSQL 
 p.add_argument("--statements", action="store_true",
                help="reset pg_stat_statements when the measurement starts and print its top statements after it "
                     "(the cluster must preload it: BENCH_PG_STATEMENTS=1 bench/run.sh)")
+p.add_argument("--refusals", type=int, default=0,
+               help="measure the refusal of each wrong input (unknown mobile number, wrong PIN, wrong date of birth) this many "
+                    "times, one request at a time, before the load; at most one of each per box (the box's failure limit)")
+p.add_argument("--refusals-only", action="store_true", help="stop after the refusal measurement (no load)")
 p.add_argument("--secret-key-file", required=True, help="the server's PICKUPBOX_SECRET_KEY (hex), to open the SMS texts in the outbox")
 args = p.parse_args()
 if args.connections > args.boxes:
@@ -269,6 +273,72 @@ opened = pair_once(*work[first_box][0], token_of[first_box])
 again = pair_once(*work[first_box][0], token_of[first_box])
 log(f"check: a pair answers 201 then 200 (compartment {opened['compartmentNumbers']}); the same assignment verifies again: "
     f"{again['assignmentId'] == opened['assignmentId']}")
+
+
+# ---------------------------------------------------------------- refusals, one wrong input at a time
+def measure_refusals(rounds):
+    """The same refusal must cost the same, whichever input was wrong (the tests check that the answer and the
+    counted work are identical; durations belong here). Per box one of each wrong input, in rotating order, on
+    one keep-alive connection, so a burst of load elsewhere hits all alike. First step: an unknown mobile
+    number, and a known number with a wrong PIN (the box's first assignment). Second step, after the right
+    PIN of the box's second assignment: a wrong date of birth, and the PIN letter not confirmed. What a
+    caller can tell apart is a step's refusals, so the medians are compared within each step. Each box
+    counts four failures (limit PICKUP_FAILURES_PER_BOX, default 10) and no assignment more than two
+    (limit 5), so nothing locks or blocks."""
+    boxes = [b for b in work if len(work[b]) >= 2][:rounds]
+    if len(boxes) < rounds:
+        sys.exit(f"--refusals {rounds}: needs as many boxes with two compartments or more (--boxes, --compartments)")
+    c = http.client.HTTPConnection(HOST, args.port, timeout=30)
+    steps = {"POST /box/pickups": ["unknown mobile number", "wrong PIN"],
+             "POST /box/pickups/{id}/factors": ["wrong date of birth", "PIN letter not confirmed"]}
+    kinds = [k for ks in steps.values() for k in ks]
+    took = {k: [] for k in kinds}
+    answers = set()
+    for n, box in enumerate(boxes):
+        auth = {"Authorization": f"Bearer {token_of[box]}"}
+        (mobile, pin, _), (mobile2, pin2, birth2) = work[box][0], work[box][1]
+        d, m, y = birth2.split(".")
+        wrong_birth = f"{int(d) % 28 + 1:02d}.{m}.{y}"
+        sessions = []
+        for _ in range(2):
+            s, b = request(c, "POST", "/api/v1/box/pickups", {"mobileNumber": mobile2, "pin": pin2}, auth)
+            if s != 201:
+                sys.exit(f"refusals: the right PIN got HTTP {s} {b[:200]!r}")
+            sessions.append(json.loads(b)["pickupId"])
+        tries = {
+            "unknown mobile number": ("/api/v1/box/pickups", {"mobileNumber": f"+49170{n:07d}", "pin": pin}),
+            "wrong PIN": ("/api/v1/box/pickups", {"mobileNumber": mobile, "pin": f"{(int(pin) + 1) % 1_000_000:06d}"}),
+            "wrong date of birth": (f"/api/v1/box/pickups/{sessions[0]}/factors", {"pinLetterConfirmed": True, "dateOfBirth": wrong_birth}),
+            "PIN letter not confirmed": (f"/api/v1/box/pickups/{sessions[1]}/factors", {"pinLetterConfirmed": False, "dateOfBirth": birth2}),
+        }
+        for k in kinds[n % len(kinds):] + kinds[: n % len(kinds)]:
+            path, body = tries[k]
+            t0 = time.perf_counter()
+            s, b = request(c, "POST", path, body, auth)
+            took[k].append((time.perf_counter() - t0) * 1000)
+            if s != 403:
+                sys.exit(f"refusals: {k} got HTTP {s} {b[:200]!r}, not the refusal")
+            answers.add(b)
+    c.close()
+
+    def q(xs, p):
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(len(xs) * p / 100))]
+
+    log(f"refusals: {rounds} of each wrong input, one request at a time; the answer is byte-identical for all: {len(answers) == 1}")
+    for step, ks in steps.items():
+        for k in ks:
+            log(f"  {step:31s} {k:25s} p50 {q(took[k], 50):6.2f} ms  p90 {q(took[k], 90):6.2f} ms  mean {sum(took[k]) / len(took[k]):6.2f} ms")
+        medians = [q(took[k], 50) for k in ks]
+        log(f"  {step:31s} difference of the medians: {max(medians) - min(medians):.2f} ms")
+    if len(answers) != 1:
+        sys.exit(f"refusals: {len(answers)} different answers")
+
+
+if args.refusals:
+    measure_refusals(args.refusals)
+if args.refusals_only:
+    sys.exit(0)
 
 
 # ---------------------------------------------------------------- the load

@@ -4,7 +4,7 @@
 #
 # Knobs (environment):
 #   BENCH_ONLY=box            run only these sections (comma-separated): health, tls, accesslog, ready, status, statuspage, applications,
-#                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups, sms, dashboard. Default: all.
+#                             deliveries, idle, box (= longpoll and pickups), longpoll, pickups, refusals, sms, dashboard. Default: all.
 #   BENCH_SMS_COUNT=10000, BENCH_SMS_THREADS=2   the SMS drain (bench/sms.sh)
 #                             A partial run writes bench/results/latest-<sections>.txt.
 #   BENCH_BIN=path            the server binary (default .build/release/pickupbox)
@@ -64,7 +64,7 @@ export PICKUPBOX_DATA_DIR="$ROOT/.pickupbox/bench"
 if [ -e "$PICKUPBOX_DATA_DIR/postgres" ]; then rm -rf "$(readlink -f "$PICKUPBOX_DATA_DIR/postgres")"; fi
 rm -rf "$PICKUPBOX_DATA_DIR"
 MAXCONN=$(( (IDLE > BOXES ? IDLE : BOXES) + 500 ))
-# SMS_DISPATCHER=off: the pickup benchmark reads the PINs from the outbox; a dispatcher (issue #5) would
+# SMS_DISPATCHER=off: the pickup benchmark reads the PINs from the outbox; a dispatcher would
 # erase them once sent. Builds without a dispatcher ignore it.
 export ACCESS_LOG=off LOG_LEVEL=warning HTTP_MAX_CONNECTIONS=$MAXCONN STATUS_RATE_LIMIT=1000000000 SMS_DISPATCHER=off
 export DB_POOL_SIZE=${DB_POOL_SIZE:-8} HTTP_WORKER_THREADS=${HTTP_WORKER_THREADS:-16}
@@ -138,7 +138,7 @@ cpu_wrk_of() {
     echo
   fi
   if want tls; then
-    # The server's own TLS (issue 12 §5): a second process on the same database with a certificate made
+    # The server's own TLS (README.md#tls-without-a-proxy): a second process on the same database with a certificate made
     # now (EC P-256, self-signed; wrk does not verify it), so /health measures TLS and nothing else.
     TLS_PORT=$((PORT + 2))
     TLS_DIR="$OUT/tls"
@@ -270,6 +270,15 @@ cpu_wrk_of() {
     echo "## Pickup verification at the box (POST /api/v1/box/pickups + …/{id}/factors) — ${PU[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
     timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
     echo "server RSS after: $(rss)"
+    echo
+  fi
+  if want refusals; then
+    # A refused pickup must take as long whichever input was wrong (the tests check the answer and the work;
+    # docs/ARCHITECTURE.md#pickup).
+    RF=(python3 bench/pickups.py --port "$PORT" --boxes 100 --compartments 2 --refusals 100 --refusals-only
+        --secret-key-file "$PICKUPBOX_DATA_DIR/secret-key")
+    echo "## Refused pickups, per wrong input (unknown mobile number or wrong PIN; wrong date of birth or PIN letter not confirmed) — ${RF[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
+    timeout 300 "${RF[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py --refusals: exit status $?)"
     echo
   fi
   if want dashboard; then

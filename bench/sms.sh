@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench, SMS section (issue #5 §8): COUNT queued messages drained by ONE pickupbox process to a
+# make bench, SMS section (docs/ARCHITECTURE.md#sms): COUNT queued messages drained by ONE pickupbox process to a
 # loopback gateway (pickupbox-bench sms-gateway, webhook shape). Reports messages/s and checks that the
 # gateway received each message exactly once. Needs the bench cluster of bench/run.sh:
 #   PSQL_HOST=<socket dir> [BENCH_SMS_COUNT=10000] [BENCH_SMS_THREADS=2] bench/sms.sh

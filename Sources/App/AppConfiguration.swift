@@ -59,7 +59,7 @@ public struct AppConfiguration: Sendable {
     public var loginFailuresPerAccount = 5
     /// Failed logins per client address within 15 minutes before the address is blocked.
     public var loginFailuresPerAddress = 20
-    /// Pickup brute-force limits (issue #4 §5).
+    /// Pickup brute-force limits (docs/ARCHITECTURE.md#pickup).
     public var pickupLimits = PickupLimits()
     /// How often each process checks for passed pickup deadlines (`DEADLINE_CHECK_SECONDS`).
     public var deadlineCheckSeconds: TimeInterval = 60
@@ -298,7 +298,7 @@ public struct AppConfiguration: Sendable {
             problems.append("PICKUPBOX_SECRET_KEY (or PICKUPBOX_SECRET_KEY_FILE) is required in production")
         }
         if environment == .production && metricsToken == nil {
-            // /metrics names routes, queue lengths and blocked boxes: not for whoever reaches the port (issue 12 §6).
+            // /metrics names routes, queue lengths and blocked boxes: not for whoever reaches the port (docs/ARCHITECTURE.md#operations-access).
             problems.append("METRICS_TOKEN (or METRICS_TOKEN_FILE) is required in production: /metrics must not be open")
         }
         if environment == .production && databaseURL == nil {
@@ -330,7 +330,7 @@ public struct AppConfiguration: Sendable {
     }
 
     /// `https://` always; `http://` only in development and only to a loopback host (127.0.0.0/8, ::1,
-    /// localhost), as local test gateways are (issue 12 §4).
+    /// localhost), as local test gateways are (docs/ARCHITECTURE.md#operations-access).
     static func isAllowedGatewayURL(_ url: String, production: Bool) -> Bool {
         let lower = url.lowercased()
         if lower.hasPrefix("https://") { return true }

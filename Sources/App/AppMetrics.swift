@@ -51,7 +51,7 @@ final class AppMetrics: Sendable {
     /// 1 when the scrape's database queries answered, 0 when they failed (alerting: database unreachable).
     private let databaseReachable: Gauge
     private let databaseReplicaLag: Gauge
-    /// The erasure pass (issue #11 §1), read at scrape time from the database (all processes).
+    /// The erasure pass (PRIVACY.md#erasure-on-schedule), read at scrape time from the database (all processes).
     private let erasureWaiting: [ErasedTable: Gauge]
     private let erasureOldestWaiting: Gauge
     private let erasureLastPass: Gauge

@@ -32,10 +32,10 @@ public final class Application: Sendable {
     let longPolls: LongPollRegistry
     /// Moves documents past their pickup deadline to `retrieval_due`.
     let deadlines: DeadlineScheduler
-    /// Erases personal data on schedule (issue #11 §1).
+    /// Erases personal data on schedule (PRIVACY.md#erasure-on-schedule).
     let erasurePass: ErasurePass
     let erasure: ErasureScheduler
-    /// Seals committed audit events into their authority's hash chain (issue #11 §3).
+    /// Seals committed audit events into their authority's hash chain (PRIVACY.md#the-audit-log).
     let auditSealer: AuditSealer
     /// Sends the SMS outbox; nil when `SMS_DISPATCHER=off`.
     let smsDispatcher: SMSDispatcher?

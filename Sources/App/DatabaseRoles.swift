@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Postgres
 
-/// Least-privilege database roles (issue #11 §4): the schema belongs to an owner role, which runs the
+/// Least-privilege database roles (PRIVACY.md#database-roles): the schema belongs to an owner role, which runs the
 /// migrations (`DATABASE_OWNER_URL`); the server runs as an application role (`DATABASE_URL`) that owns
 /// nothing and may read and write the tables it works with — but only add to the audit log (INSERT of
 /// the event's own columns, never its chain), never change, delete or truncate it, and never switch a

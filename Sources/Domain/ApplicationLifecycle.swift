@@ -18,7 +18,7 @@ public struct IllegalTransition: Error, Sendable, Hashable, CustomStringConverti
     public var domainError: DomainError { .illegalTransition(self) }
 }
 
-/// The one state machine of an application (DESIGN §2):
+/// The one state machine of an application (docs/ARCHITECTURE.md#state-machine):
 ///
 /// ```
 /// registered ─sentToProduction─▶ in_production ─deliveryRecorded(box)─▶ delivered
@@ -30,8 +30,8 @@ public struct IllegalTransition: Error, Sendable, Hashable, CustomStringConverti
 /// delivered ─movedToCounter─▶ ready_at_counter ─handedOverAtCounter─▶ collected
 /// any open state ─cancelled─▶ cancelled
 /// ```
-/// A counter delivery passes through `delivered` inside one transaction (DESIGN: "delivered
-/// ─(pickup=counter)─▶ ready_at_counter"), so it lands in `ready_at_counter` directly; the SMS
+/// A counter delivery passes through `delivered` inside one transaction (delivered, then — pickup at
+/// the counter — ready_at_counter), so it lands in `ready_at_counter` directly; the SMS
 /// "ready at the counter" goes out with it. Guards on data (fee settled, compartment free) are the
 /// caller's, checked in the same transaction — see ``FeeSchedule/requireSettledForBox(feeCents:settled:field:)``.
 public enum ApplicationLifecycle {

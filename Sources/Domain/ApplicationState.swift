@@ -1,6 +1,6 @@
 import Foundation
 
-/// The state of an application (DESIGN §2); raw values are the `application.state` column values.
+/// The state of an application (docs/ARCHITECTURE.md#state-machine); raw values are the `application.state` column values.
 public enum ApplicationState: String, Sendable, Hashable, Codable, CaseIterable {
     case registered
     case inProduction = "in_production"
@@ -36,7 +36,7 @@ public enum DocumentType: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 /// What the public status check tells anyone who has the Vorgangsnummer: the coarse state only
-/// (DESIGN §4.7). A cancelled application is `unknown`, exactly like a number that does not exist.
+/// (docs/ARCHITECTURE.md#status-check). A cancelled application is `unknown`, exactly like a number that does not exist.
 public enum PublicStatus: String, Sendable, Hashable, Codable, CaseIterable {
     case inProduction = "in_production"
     case readyInBox = "ready_in_box"

@@ -1,4 +1,4 @@
-/// How long failed logins block (issue 12 §3). An account is guarded by a delay that doubles with every
+/// How long failed logins block (docs/ARCHITECTURE.md#sessions). An account is guarded by a delay that doubles with every
 /// failure past the free ones — from unknown addresses only, so strangers cannot lock a user out of the
 /// addresses she logs in from — and a client address by a fixed block once it is over its limit.
 public struct LoginBackoff: Sendable, Hashable {

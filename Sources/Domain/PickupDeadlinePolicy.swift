@@ -1,6 +1,6 @@
 import Foundation
 
-/// How long a document waits in the box before staff take it out (DESIGN §4.6: deployed boxes
+/// How long a document waits in the box before staff take it out (docs/ARCHITECTURE.md#deadline: deployed boxes
 /// hold 7 calendar days to 10 working days; default 10 working days).
 public struct PickupDeadlinePolicy: Sendable, Hashable {
     /// The length of the holding period.

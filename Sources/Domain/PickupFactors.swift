@@ -1,4 +1,4 @@
-/// A factor the box panel asks for after the mobile number and PIN (DESIGN §4.5).
+/// A factor the box panel asks for after the mobile number and PIN (docs/ARCHITECTURE.md#pickup).
 public enum PickupFactor: String, Sendable, CaseIterable {
     /// The applicant confirms the PIN letter arrived.
     case pinLetter = "pin_letter"

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How long personal data is kept (DESIGN §7, issue #11 §1): one policy for the whole installation.
+/// How long personal data is kept (PRIVACY.md#erasure-on-schedule): one policy for the whole installation.
 ///
 /// The personal data of an application (names, date of birth, mobile number, CAN hash, document
 /// numbers, proxy name, free-text notes, household, fee exemption reason, accessibility need) is

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What one staff member may not finish alone (issue 12 §1): once a document is delivered, changing the
+/// What one staff member may not finish alone (docs/ARCHITECTURE.md#four-eyes): once a document is delivered, changing the
 /// applicant's mobile number, and sending a new PIN to a number changed within the last 24 hours. Either
 /// would let one insider redirect the PIN of a loaded document to a phone of their choosing.
 public enum ApprovalKind: String, Sendable, Hashable, Codable, CaseIterable {
@@ -39,7 +39,7 @@ public enum ApprovalRefusal: String, Error, Sendable, Hashable, CaseIterable {
     case notPending = "approval_not_pending"
 }
 
-/// The four-eyes rules of issue 12 §1, without I/O.
+/// The four-eyes rules (docs/ARCHITECTURE.md#four-eyes), without I/O.
 public enum StaffApproval {
     /// A number changed more recently than this needs a second staff member before a new PIN goes to it.
     public static let recentNumberChange: TimeInterval = 24 * 3600

@@ -2,12 +2,13 @@ import Foundation
 
 /// JSON helpers shared by every route: one encoder configuration, one strict decoder.
 public enum JSONCoding {
-    /// Encodes with ISO 8601 dates and sorted keys (stable output for ETags and tests).
+    /// Encodes with ISO 8601 dates, sorted keys (stable output for ETags and tests) and ids in lower case
+    /// (`JSONCoding+UUID.swift`).
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(value))
+        return lowercasingIDs(Array(try encoder.encode(value)), of: value)
     }
 
     /// Decodes a request body strictly: the JSON must be well-formed (no duplicate keys, bounded depth,

@@ -1,4 +1,4 @@
-/// TLS for the listener (issue 12 §5), for deployments without a proxy that terminates it.
+/// TLS for the listener (README.md#tls-without-a-proxy), for deployments without a proxy that terminates it.
 public struct TLSConfiguration: Sendable, Equatable {
     /// PEM: the server certificate followed by its intermediates.
     public var certificateChainFile: String

@@ -111,7 +111,7 @@ public enum DeliveryReports {
         Wire.formDecode(body)
     }
 
-    /// The once-only keys of the reports of a verified request, one per report (issue 12 §4): a receiver
+    /// The once-only keys of the reports of a verified request, one per report (docs/ARCHITECTURE.md#sms): a receiver
     /// that has seen a key must change nothing for its report. webhook and seven sign a timestamp that must
     /// be within the replay window, so each signed request is accepted once within it — keyed by its
     /// signature (webhook) or its nonce (seven) with the timestamp; twilio signs no time, so each

@@ -1,7 +1,7 @@
 import App
 import ArgumentParser
 
-/// `pickupbox audit verify|anchor`: the tamper-evident audit log (issue #11 §3) for the operator.
+/// `pickupbox audit verify|anchor`: the tamper-evident audit log (PRIVACY.md#the-audit-log) for the operator.
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "audit", abstract: "Check the audit log's hash chains, or print their heads.",
                                                     subcommands: [Verify.self, Anchor.self])

@@ -5,7 +5,7 @@ import Postgres
 import Testing
 
 /// Access is decided from the request head, before the body is read: a client without credentials
-/// cannot make the server hold its body (issue #14 §1.2).
+/// cannot make the server hold its body (docs/ARCHITECTURE.md#faults).
 @Suite("Access decided before the body")
 struct AdmissionTests {
     /// A head announcing `length` bytes of JSON and the first `sent` bytes of it.

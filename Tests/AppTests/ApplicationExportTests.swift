@@ -4,8 +4,8 @@ import HTTPTestSupport
 import Postgres
 import Testing
 
-/// `GET /api/v1/applications/{id}/export` (issue #11 §5): everything held about one application, for a
-/// request under Art. 15 GDPR; supervisors only, audited.
+/// `GET /api/v1/applications/{id}/export` (PRIVACY.md#requests-under-art-15-gdpr): everything held about
+/// one application, for a request under Art. 15 GDPR; supervisors only, audited.
 @Suite("Export of one application")
 struct ApplicationExportTests {
     static func object(_ reply: TestClient.Reply?) throws -> [String: Any] {

@@ -17,7 +17,7 @@ enum Superuser {
     }
 }
 
-/// Tamper-evident audit log (issue #11 §3): a hash chain per authority, checked from the rows alone.
+/// Tamper-evident audit log (PRIVACY.md#the-audit-log): a hash chain per authority, checked from the rows alone.
 @Suite("Audit log hash chain")
 struct AuditChainTests {
     /// An authority with some history: logins, registrations, a cancellation, reads. Sealed.

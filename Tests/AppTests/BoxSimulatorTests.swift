@@ -67,7 +67,7 @@ struct BoxSimulatorTests {
 @Suite("pickupbox box-sim writes")
 struct BoxSimulatorWriteTests {
     /// Every write carries an Idempotency-Key, and a 503 is answered by sending the same request with the
-    /// same key again (the first attempt may have been committed) (issue #14 §1.9).
+    /// same key again (the first attempt may have been committed) (docs/ARCHITECTURE.md#faults).
     @Test func sendsAnIdempotencyKey_andRetriesA503WithTheSameKey() throws {
         let keys = Mutex<[String]>([])
         var logger = Logger(label: "stub-box-server")

@@ -51,11 +51,13 @@ struct ContractTests {
 
     /// The machine codes the server can answer with, read from its sources: `AppError(…, "code"`,
     /// `AppError.invalid(field, "code"`, `AppError.conflict("code"`, `code: "code"` (HTTPError,
-    /// Response.error, the parser's errors), `.bad("code"` (the HTTP parser) and the Domain's codes.
+    /// Response.error, the parser's errors), `code: test ? "code" : "code"`, `.bad("code"` (the HTTP
+    /// parser) and the Domain's codes.
     static func servedCodes() throws -> Set<String> {
         let patterns = [
             #"AppError\(\.[a-zA-Z]+, "([a-z_]+)""#, #"AppError\.invalid\((?:"(?:[^"\\]|\\.)*"|[A-Za-z_.]+), "([a-z_]+)""#, #"_ code: String = "([a-z_]+)""#, #"AppError\.conflict\("([a-z_]+)""#,
             #"code: "([a-z_]+)""#, #"\.bad\("([a-z_]+)""#,
+            #"code: [^,"]+\? "([a-z_]+)" : "[a-z_]+""#, #"code: [^,"]+\? "[a-z_]+" : "([a-z_]+)""#,
         ]
         var codes = Set<String>()
         // The server's targets only: test support and the benchmark tool answer with codes of their own.
@@ -79,6 +81,59 @@ struct ContractTests {
         // The Domain's deadline-policy check only ever runs under `try?` (a stored policy): it never reaches an answer.
         codes.remove("invalid_configuration")
         return codes
+    }
+
+    /// The codes openapi.yaml names as answers: in the description of every 4xx/5xx response of an
+    /// operation and of every shared response (`components.responses`), a backquoted snake_case word
+    /// with an underscore (`invalid_pin`), or a one-word code that opens the description or a `;` clause
+    /// (`` `forbidden`: … ``) — but not the members of the error body (`` `field`: `mobileNumber` ``).
+    static func documentedCodes() throws -> [String: Int] {
+        let lines = try String(contentsOfFile: packageRoot + "/openapi.yaml", encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func indent(_ line: String) -> Int { line.prefix { $0 == " " }.count }
+        let responseKey = try NSRegularExpression(pattern: #"^ +'?[45][0-9][0-9]'?:\s*$"#)
+        let sharedKey = try NSRegularExpression(pattern: #"^    [A-Z][A-Za-z]+:\s*$"#)
+        let snake = try NSRegularExpression(pattern: "`([a-z]+(?:_[a-z]+)+)`")
+        let leading = try NSRegularExpression(pattern: #"(?:^description: ['"|]?\s*|; )`([a-z]+)`:"#)
+        var codes: [String: Int] = [:]
+        var inShared = false
+        for (index, line) in lines.enumerated() {
+            // `components.responses` is the two-space key `responses:`; any other key at that depth or above ends it.
+            if !line.isEmpty && indent(line) <= 2 { inShared = line == "  responses:" }
+            let range = NSRange(line.startIndex..., in: line)
+            guard responseKey.firstMatch(in: line, range: range) != nil || (inShared && sharedKey.firstMatch(in: line, range: range) != nil) else { continue }
+            // The response's own `description:` (one line, or a block indented under it).
+            var text = ""
+            var next = index + 1
+            while next < lines.count, lines[next].isEmpty || indent(lines[next]) > indent(line) {
+                let trimmed = lines[next].trimmingCharacters(in: .whitespaces)
+                if trimmed.hasPrefix("description:") && indent(lines[next]) == indent(line) + 2 {
+                    text = trimmed
+                    var more = next + 1
+                    while more < lines.count, lines[more].isEmpty || indent(lines[more]) > indent(lines[next]) {
+                        text += " " + lines[more].trimmingCharacters(in: .whitespaces)
+                        more += 1
+                    }
+                    break
+                }
+                next += 1
+            }
+            for regex in [snake, leading] {
+                for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                    guard let r = Range(match.range(at: 1), in: text), !["error", "message", "field", "state"].contains(text[r]) else { continue }
+                    if codes[String(text[r])] == nil { codes[String(text[r])] = index + 1 }
+                }
+            }
+        }
+        return codes
+    }
+
+    @Test func everyErrorCodeInOpenapiResponses_isOneTheServerAnswersWith() throws {
+        let served = try Self.servedCodes()
+        let documented = try Self.documentedCodes()
+        #expect(documented.count > 100, "the reader of openapi.yaml's responses found too few codes")
+        #expect(documented["invalid_pin"] != nil && documented["forbidden"] != nil && documented["box_throttled"] != nil)
+        let unknown = documented.filter { !served.contains($0.key) }.map { "\($0.key) (openapi.yaml line \($0.value))" }.sorted()
+        #expect(unknown == [], "codes openapi.yaml documents as answers that no source emits")
     }
 
     @Test func everyErrorCodeTheServerAnswersWith_isNamedInOpenapi_andTheListedOnesExist() throws {

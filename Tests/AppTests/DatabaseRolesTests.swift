@@ -9,7 +9,7 @@ import Postgres
 import PostgresTestSupport
 import Testing
 
-/// Least-privilege database roles (issue #11 §4): the server runs as a role that cannot rewrite the
+/// Least-privilege database roles (PRIVACY.md#database-roles): the server runs as a role that cannot rewrite the
 /// audit log; migrations run as the owner.
 @Suite("Database roles")
 struct DatabaseRolesTests {

@@ -7,7 +7,7 @@ import PostgresTestSupport
 import Testing
 
 /// `pickupbox serve` with its embedded PostgreSQL, killed with SIGKILL and started again on the same
-/// data directory: no manual step, and the cluster is stopped when the server stops (issue #14 §1.6).
+/// data directory: no manual step, and the cluster is stopped when the server stops (docs/ARCHITECTURE.md#faults).
 @Suite("Embedded PostgreSQL across a crash of the server")
 struct EmbeddedClusterTests {
     /// A server on the embedded cluster under `dataDirectory`.

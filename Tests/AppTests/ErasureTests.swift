@@ -6,7 +6,7 @@ import Postgres
 import PostgresTestSupport
 import Testing
 
-/// Erasure on schedule (issue #11 §1): real PostgreSQL, real HTTP. Time passes by handing the pass a
+/// Erasure on schedule (PRIVACY.md#erasure-on-schedule): real PostgreSQL, real HTTP. Time passes by handing the pass a
 /// later `now` (its cutoffs), so nothing is backdated behind the server's back. Staff sessions expire
 /// in that future too (the pass deletes them), so the tests log in again after a pass.
 @Suite("Erasure on schedule")

@@ -6,7 +6,7 @@ import PostgresTestSupport
 import SMSGateway
 import Testing
 
-/// The dispatcher against a real HTTP gateway on loopback (issue #5 §3, §7).
+/// The dispatcher against a real HTTP gateway on loopback (docs/ARCHITECTURE.md#sms).
 @Suite("SMS dispatcher")
 struct SMSDispatchTests {
     @Test func readySMS_reachesTheGatewayOnce_withPinAndSite_andTheBodyIsErased() throws {
@@ -104,7 +104,7 @@ struct SMSDispatchTests {
     }
 
     /// The gateway took the message but the connection broke before its answer (curl 52), twice: a provider
-    /// that deduplicates by our reference gets it again, and the applicant gets it once (issue #14 §1.7).
+    /// that deduplicates by our reference gets it again, and the applicant gets it once (docs/ARCHITECTURE.md#sms).
     @Test(arguments: [SMSProviderName.webhook, .seven])
     func replyLostTwice_isRetried_andDeliveredOnce_whenTheProviderDeduplicates(_ provider: SMSProviderName) throws {
         let gateway = try RecordingGateway(deduplicates: true)
@@ -281,7 +281,7 @@ struct SMSDispatchTests {
     }
 }
 
-/// Real server processes on one database (issue #5 §7).
+/// Real server processes on one database (docs/ARCHITECTURE.md#sms).
 @Suite("SMS dispatcher in several processes", .serialized)
 struct SMSMultiProcessTests {
     static func environment(_ gateway: RecordingGateway, _ extra: [String: String] = [:]) -> [String: String] {

@@ -9,7 +9,7 @@ import SMSGateway
 import Synchronization
 import Testing
 
-/// PINs never in clear (issue #11 §2): the outbox stores SMS texts encrypted, and only the dispatcher
+/// PINs never in clear (PRIVACY.md#pins-never-in-clear): the outbox stores SMS texts encrypted, and only the dispatcher
 /// opens them to send them.
 @Suite("SMS texts encrypted at rest")
 struct SMSEncryptionTests {

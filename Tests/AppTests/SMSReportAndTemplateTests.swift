@@ -6,7 +6,7 @@ import Postgres
 import SMSGateway
 import Testing
 
-/// Delivery reports (issue #5 §4): genuine, forged, unknown reference — per provider scheme.
+/// Delivery reports (docs/ARCHITECTURE.md#sms): genuine, forged, unknown reference — per provider scheme.
 @Suite("SMS delivery reports")
 struct SMSDeliveryReportTests {
     static func app(provider: SMSProviderName, token: String? = nil, secret: String? = SMSFixture.dlrSecret, callback: String? = nil,
@@ -116,7 +116,7 @@ struct SMSDeliveryReportTests {
     }
 }
 
-/// Texts per kind and language (issue #5 §5).
+/// Texts per kind and language (docs/ARCHITECTURE.md#sms).
 @Suite("SMS templates")
 struct SMSTemplateTests {
     @Test func builtInTexts_coverEveryKind_inGermanAndEnglish_withinTheBudget_andWithoutPersonalData() throws {
@@ -192,7 +192,7 @@ struct SMSTemplateTests {
     }
 }
 
-/// Reminders (issue #5 §6).
+/// Reminders (docs/ARCHITECTURE.md#deadline).
 @Suite("SMS reminders")
 struct SMSReminderTests {
     static func loadedDocument() throws -> (Application, LoadedDocument) {

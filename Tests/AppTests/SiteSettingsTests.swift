@@ -4,7 +4,7 @@ import HTTPTestSupport
 import Postgres
 import Testing
 
-/// Per-site pickup settings, four-eyes loading with staff badges, and the retrieval list (issue #4 §3, §4, §7).
+/// Per-site pickup settings, four-eyes loading with staff badges, and the retrieval list (docs/ARCHITECTURE.md#pickup, #loading, #deadline).
 @Suite("Site pickup settings, four-eyes loading, retrieval list")
 struct SiteSettingsTests {
     static var relaxed: [String: Any] { ["pinLetter": false, "secondFactor": "none", "oldDocument": false, "fourEyesLoading": false] }

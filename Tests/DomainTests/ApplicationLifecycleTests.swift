@@ -6,7 +6,7 @@ import Testing
 struct ApplicationLifecycleTests {
     typealias S = ApplicationState
 
-    /// The whole transition table (DESIGN §2), cancellations listed separately.
+    /// The whole transition table (docs/ARCHITECTURE.md#state-machine), cancellations listed separately.
     static let allowed: [S: [ApplicationEvent: S]] = [
         .registered: [.sentToProduction: .inProduction, .deliveryRecorded(pickup: .box): .delivered,
                       .deliveryRecorded(pickup: .counter): .readyAtCounter],

@@ -6,8 +6,8 @@ import Synchronization
 import Testing
 
 extension FaultScenarios {
-    /// The database machine fails (issue #14 §4): a primary and a synchronous hot standby on loopback
-    /// (`pg_basebackup -R`), the server connected through one multi-host string with
+    /// The database machine fails (OPERATIONS.md, section 6): a primary and a synchronous hot standby on
+    /// loopback (`pg_basebackup -R`), the server connected through one multi-host string with
     /// `target_session_attrs=read-write`, writes and status reads running and box long polls parked; every
     /// process of the primary is killed at once, the standby promoted with `pg_ctl promote`. The server's
     /// pool and LISTEN connection must find the new primary by themselves, writes resume, the parked
@@ -72,7 +72,7 @@ extension FaultScenarios {
             while !w.isStopped {
                 n += 1
                 let key = "failover-\(i)-\(n)"
-                // The same key until answered: a 503 may hide a commit (issue #14 §1.9).
+                // The same key until answered: a 503 may hide a commit (docs/ARCHITECTURE.md#faults).
                 for _ in 0..<200 where !w.isStopped {
                     let reply = staff.call("POST", "/api/v1/applications", json: Staff.application(site: site, n), headers: ["Idempotency-Key: \(key)"], timeout: 15)
                     writes.record(reply)

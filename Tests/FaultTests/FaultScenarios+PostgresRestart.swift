@@ -57,7 +57,7 @@ extension FaultScenarios {
             while !w.isStopped {
                 n += 1
                 let key = "restart-\(i)-\(n)"
-                // The same key until the write is answered: a 503 may hide a commit (issue #14 §1.9).
+                // The same key until the write is answered: a 503 may hide a commit (docs/ARCHITECTURE.md#faults).
                 for _ in 0..<40 {
                     let reply = staff.call("POST", "/api/v1/applications", json: Staff.application(site: site, n), headers: ["Idempotency-Key: \(key)"], timeout: 15)
                     writes.record(reply)

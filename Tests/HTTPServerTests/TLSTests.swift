@@ -6,7 +6,7 @@ import Testing
 @testable import HTTPServer
 import HTTPTestSupport
 
-/// TLS and mutual TLS on our epoll listener (issue 12 §5), with certificates the test makes.
+/// TLS and mutual TLS on our epoll listener (README.md#tls-without-a-proxy), with certificates the test makes.
 @Suite("TLS and mutual TLS")
 struct TLSTests {
     static let routes: [Route] = [

@@ -8,7 +8,7 @@ import PostgresTestSupport
 import Testing
 
 /// The embedded cluster after a crash: a `postmaster.pid` whose process is gone — a zombie, or the pid
-/// reused by another process after a container restart — must not stop the launcher (issue #14 §1.6).
+/// reused by another process after a container restart — must not stop the launcher (docs/ARCHITECTURE.md#faults).
 @Suite("Embedded PostgreSQL recovers by itself", .serialized)
 struct EmbeddedRecoveryTests {
     static let directory = TestPostgres.scratchDirectory("test-postgres-recovery")

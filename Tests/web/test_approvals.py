@@ -1,4 +1,4 @@
-"""Four eyes in the web app (issue 12): after delivery a new mobile number is only asked for on the
+"""Four eyes in the web app (docs/ARCHITECTURE.md#four-eyes): after delivery a new mobile number is only asked for on the
 detail page and waits for a supervisor who did not ask; the approvals page ("Freigaben") lists the
 pending requests, never offers the requester their own, and says the outcome of a decision. An
 approved number tells the old one by SMS (without the new number); a rejected one changes nothing;

@@ -1,4 +1,4 @@
-"""Data protection in the web app (issue 11): supervisors read the receipts of the erasure passes and
+"""Data protection in the web app (PRIVACY.md): supervisors read the receipts of the erasure passes and
 the audit log with its filters and chain head ("Datenschutz"), export everything held about one
 application as a JSON file (Art. 15 GDPR), and an application whose personal data the pass erased says
 so on its page instead of showing empty fields. Caseworkers are offered none of it.

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Postgres
 
-/// Boxes of an authority: creation and their bearer tokens (DESIGN §5, §7). HTTP handlers and the
+/// Boxes of an authority: creation and their bearer tokens (docs/ARCHITECTURE.md#box-protocol). HTTP handlers and the
 /// operator command line share these functions.
 public enum BoxAdmin {
     /// A created box; `token` is set when one was issued, and is the only copy there will ever be.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Request and response bodies of the four-eyes routes (issue 12 §1), as in openapi.yaml.
+/// Request and response bodies of the four-eyes routes (docs/ARCHITECTURE.md#four-eyes), as in openapi.yaml.
 enum ApprovalDTO {
     /// `POST /applications/{id}/mobile-number-changes`.
     struct MobileNumberChangeInput: Codable {

@@ -3,7 +3,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Four-eyes requests (issue 12 §1). A caseworker asks (`POST /applications/{id}/mobile-number-changes`,
+/// Four-eyes requests (docs/ARCHITECTURE.md#four-eyes). A caseworker asks (`POST /applications/{id}/mobile-number-changes`,
 /// or `POST /applications/{id}/pin` within 24 hours of a number change); nothing changes until a
 /// supervisor who is not the requester approves with `POST /approvals/{id}/approve`, or refuses with
 /// `…/reject`. Every step is audited on the application (ids only).

@@ -2,7 +2,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Reads of personal data are audited too (issue #11 §3, as public-sector logging rules expect): who
+/// Reads of personal data are audited too (as public-sector logging rules expect; PRIVACY.md#the-audit-log): who
 /// read which applications, when, from where — the application detail, its letter, search results that
 /// show names, the export. Ids only, never what was read or searched for.
 extension Audit {

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Postgres
 
-/// The hash chain of an authority's audit log (issue #11 §3): what it means, and checking it.
+/// The hash chain of an authority's audit log (PRIVACY.md#the-audit-log): what it means, and checking it.
 ///
 /// Event n of an authority (its `chain_seq`) carries `hash = SHA-256(hash of event n−1 ‖ canonical
 /// encoding)`, the first following 32 zero bytes. The canonical encoding is a version tag and every

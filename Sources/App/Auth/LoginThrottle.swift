@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 import Synchronization
 
-/// Failed logins, counted in PostgreSQL so that every server process sees the same counts (issue 12 §3).
+/// Failed logins, counted in PostgreSQL so that every server process sees the same counts (docs/ARCHITECTURE.md#sessions).
 ///
 /// - A client **address** (IPv6 by its /64) over `failuresPerAddress` within 15 minutes is blocked for
 ///   15 minutes; its attempts are then refused before anything else is looked at, so an address that is

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Staff roles (DESIGN §7).
+/// Staff roles (docs/ARCHITECTURE.md#actors).
 public enum Role: String, Sendable, Codable, CaseIterable {
     case caseworker
     case supervisor
@@ -17,7 +17,7 @@ public struct UserPrincipal: Sendable {
     let sessionTokenHash: [UInt8]
 }
 
-/// Who may call a route. Every route has exactly one entry in the route table (DESIGN §7), and the
+/// Who may call a route. Every route has exactly one entry in the route table (docs/ARCHITECTURE.md#actors), and the
 /// authorization test walks that table for every role.
 public enum Access: String, Sendable, CaseIterable {
     /// Anyone, no credentials (public status check, login, operations probes).

@@ -4,7 +4,7 @@ import HTTPServer
 import Postgres
 
 /// Server-side sessions: the cookie carries `<authority id>.<random token>`; the database keeps only
-/// the token's SHA-256. 30 minutes idle, 12 hours absolute (issue #3).
+/// the token's SHA-256. 30 minutes idle, 12 hours absolute (docs/ARCHITECTURE.md#sessions).
 struct SessionStore: Sendable {
     static let cookieName = "pickupbox_session"
     static let idleTimeout: TimeInterval = 30 * 60

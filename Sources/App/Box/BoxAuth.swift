@@ -21,7 +21,7 @@ enum BoxAuth {
 
     /// The box of `Authorization: Bearer <token>`; cookies are never looked at, so a staff session
     /// cannot act as a box. A rotated or revoked token is refused at once (no cache). With mutual TLS
-    /// (`TLS_CLIENT_CA_FILE`, issue 12 §5) the connection must also carry a client certificate that
+    /// (`TLS_CLIENT_CA_FILE`, README.md#tls-without-a-proxy) the connection must also carry a client certificate that
     /// verified against the authority's CA: a stolen token alone is not enough.
     static func principal(_ request: Request, _ app: Application) throws -> BoxPrincipal {
         if app.configuration.tls?.clientCAFile != nil && request.transport.clientCertificate == nil { throw certificateRequired }

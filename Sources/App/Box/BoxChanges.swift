@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
 
-/// The feed a box controller long-polls (DESIGN §5): changes to its work, numbered per box, written
+/// The feed a box controller long-polls (docs/ARCHITECTURE.md#box-protocol): changes to its work, numbered per box, written
 /// in the same transaction as the change itself, with a NOTIFY that wakes the box's long polls in
 /// every server process when the transaction commits.
 enum BoxChanges {

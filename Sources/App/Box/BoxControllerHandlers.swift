@@ -3,7 +3,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Routes for the box controllers (DESIGN §5), authenticated by the box's bearer token.
+/// Routes for the box controllers (docs/ARCHITECTURE.md#box-protocol), authenticated by the box's bearer token.
 enum BoxControllerHandlers {
     static let maxWaitSeconds = 60
     static let defaultWaitSeconds = 30

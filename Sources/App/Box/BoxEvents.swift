@@ -74,7 +74,7 @@ enum BoxEvents {
     }
 
     /// A `loaded` report at a four-eyes site for an assignment that no two staff badges authorised at
-    /// `POST /box/loading` (issue 12 §2): a box token alone must not make a document ready and send its PIN.
+    /// `POST /box/loading` (docs/ARCHITECTURE.md#loading): a box token alone must not make a document ready and send its PIN.
     struct FourEyesMissing: Error {
         let assignmentID: UUID
         let compartmentNumber: Int

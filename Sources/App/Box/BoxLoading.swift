@@ -5,11 +5,11 @@ import HTTPServer
 import Logging
 import Postgres
 
-/// Loading in service mode (DESIGN §4.4): staff scan the document at the box; the server names the
+/// Loading in service mode (docs/ARCHITECTURE.md#loading): staff scan the document at the box; the server names the
 /// compartment to open — the one assigned, or one of this box assigned now.
 ///
-/// A stolen box token learns nothing about documents outside its site (issue 12 §4): an unknown number
-/// and a document of another site get the same 404 `unknown_document`. Refused badges and such documents
+/// A stolen box token learns nothing about documents outside its site (docs/ARCHITECTURE.md#box-protocol):
+/// an unknown number and a document of another site get the same 404 `unknown_document`. Refused badges and such documents
 /// are counted per box like failed pickups; past the limit loading at the box is blocked for a while
 /// (429 `box_throttled`). Attempts at one box are serialized on its row, so the count is exact.
 enum BoxLoading {

@@ -5,7 +5,7 @@ import HTTPServer
 import Logging
 import Postgres
 
-/// Pickup at the box (DESIGN §4.5, issue #4 §4–5). The panel sends the mobile number and PIN; the
+/// Pickup at the box (docs/ARCHITECTURE.md#pickup). The panel sends the mobile number and PIN; the
 /// server answers with the factors the site still asks for, then names the compartment to open.
 /// Every refusal — unknown number, wrong PIN, locked assignment, wrong date of birth or CAN — has the
 /// same status and body, and is committed before it is answered, so the counters cannot be rolled back.
@@ -70,9 +70,6 @@ enum BoxPickup {
             FROM pickup_candidates(\(box.authorityID), \(box.boxID), \(mobile))
             """)
         guard let head = rows.first else { throw BoxAuth.invalid }
-        struct Candidate {
-            let id: UUID, stored: [UInt8], locked: Bool, applicationID: UUID, issuance: Issuance, hasCAN: Bool
-        }
         var candidates: [Candidate] = []
         // In assignment order, and of a household (one assignment, several applications) the first
         // application: uuid order in PostgreSQL is the order of the lowercase text.
@@ -88,12 +85,7 @@ enum BoxPickup {
                 applicationID: try row.decode(UUID.self, at: 6), issuance: try closed(Issuance.self, row, at: 7),
                 hasCAN: try row.decode(Bool.self, at: 8)))
         }
-        var matched: Candidate?
-        for candidate in candidates {
-            // Every candidate is compared (no early exit), and in constant time; a locked one never matches.
-            let equal = constantTimeEquals(Pin.hmac(pin, assignmentID: candidate.id, key: app.secretKey), candidate.stored)
-            if equal && !candidate.locked && matched == nil { matched = candidate }
-        }
+        let matched = match(pin, among: candidates) { Pin.hmac($0, assignmentID: $1, key: app.secretKey) }.candidate
         var factors: [PickupFactor] = []
         if let match = matched {
             let policy = PickupFactorPolicy(
@@ -120,6 +112,31 @@ enum BoxPickup {
             return try refusal(app, other, result, box: box)
         }
     }
+
+    /// An open assignment of the mobile number at this box, as `pickup_candidates` reads it.
+    struct Candidate {
+        let id: UUID, stored: [UInt8], locked: Bool, applicationID: UUID, issuance: Issuance, hasCAN: Bool
+    }
+
+    /// The candidate the PIN opens. Every candidate is compared (no early exit), in constant time, and a
+    /// locked one never matches; a number without candidates (unknown here) still costs one hash, against a
+    /// placeholder that matches nothing, so an unknown number and a wrong PIN do the same work.
+    /// `hashes` is how many PIN hashes were computed (what the tests observe).
+    static func match(_ pin: String, among candidates: [Candidate], hmac: (String, UUID) -> [UInt8]) -> (candidate: Candidate?, hashes: Int) {
+        guard !candidates.isEmpty else {
+            _ = constantTimeEquals(hmac(pin, placeholderAssignment), [])
+            return (nil, 1)
+        }
+        var matched: Candidate?
+        for candidate in candidates {
+            let equal = constantTimeEquals(hmac(pin, candidate.id), candidate.stored)
+            if equal && !candidate.locked && matched == nil { matched = candidate }
+        }
+        return (matched, candidates.count)
+    }
+
+    /// No assignment has the nil UUID (ids are random, version 4).
+    private static let placeholderAssignment = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
     // MARK: - Factors
 

@@ -4,7 +4,7 @@ import HTTPServer
 import Logging
 import Postgres
 
-/// The events of a pickup and of a retrieval (issue #4 §6–7), inside the event's transaction.
+/// The events of a pickup and of a retrieval (docs/ARCHITECTURE.md#pickup and #deadline), inside the event's transaction.
 enum BoxPickupEvents {
     static let faults: Set<String> = ["door_jammed", "door_left_open", "old_document_reader_failed", "other"]
 

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Postgres
 
-/// Moves documents whose pickup deadline has passed to `retrieval_due` (issue #4 §7): the PIN dies,
+/// Moves documents whose pickup deadline has passed to `retrieval_due` (docs/ARCHITECTURE.md#deadline): the PIN dies,
 /// the box sees the compartment in service mode (`to_retrieve`), caseworkers see the application in
 /// the retrieval list (`GET /applications?state=retrieval_due`). The same thread queues the reminder SMS
 /// (`SMSReminders`) and purges expired failed-login counters (`LoginThrottle.purge`) and delivery-report
@@ -35,7 +35,7 @@ final class DeadlineScheduler: Sendable {
                 do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, cipher: cipher, logger: logger) } catch {
                     logger.warning("reminder pass failed", metadata: ["error": "\(error)"])
                 }
-                // Counters of failed logins that no longer matter (issue 12 §3): any process may delete them.
+                // Counters of failed logins that no longer matter (docs/ARCHITECTURE.md#sessions): any process may delete them.
                 do { try LoginThrottle.purge(pool) } catch { logger.warning("login throttle purge failed", metadata: ["error": "\(error)"]) }
                 do { try SMSDeliveryReports.purge(pool) } catch { logger.warning("delivery report receipt purge failed", metadata: ["error": "\(error)"]) }
             }

@@ -88,7 +88,7 @@ enum ApplicationDTO {
         var collectedAt: Date?
         /// Who collected the document at the counter (absent for box pickups and open applications).
         var handover: Handover?
-        /// When the personal data was erased (issue #11 §1); the personal fields are absent from then on.
+        /// When the personal data was erased (PRIVACY.md#erasure-on-schedule); the personal fields are absent from then on.
         var personalDataErasedAt: Date?
     }
 

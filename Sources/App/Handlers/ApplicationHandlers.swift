@@ -5,7 +5,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Caseworkers' application routes (DESIGN §4.1, issue #3 §3).
+/// Caseworkers' application routes (docs/ARCHITECTURE.md#applications).
 enum ApplicationHandlers {
     /// One application; the read is audited.
     static func read(_ ctx: StaffContext, _ id: UUID) throws -> Response {
@@ -217,7 +217,7 @@ enum ApplicationHandlers {
             guard let state = ApplicationState(rawValue: current.state), state.isOpen else {
                 throw AppError.illegalTransition(current: current.state, action: "changing it")
             }
-            // After delivery a new number would redirect the PIN: that needs a second staff member (issue 12 §1).
+            // After delivery a new number would redirect the PIN: that needs a second staff member (docs/ARCHITECTURE.md#four-eyes).
             let mobileChanged = mobile != nil && mobile != current.mobileNumber
             if mobileChanged && StaffApproval.mobileNumberChangeNeedsApproval(in: state) {
                 throw AppError.conflict("mobile_number_change_needs_approval",

@@ -2,7 +2,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Boxes and compartments (DESIGN §3, §5): caseworkers see them and block defective compartments;
+/// Boxes and compartments (docs/ARCHITECTURE.md#domain-model): caseworkers see them and block defective compartments;
 /// supervisors create boxes, issue their tokens and lay out their compartments.
 enum BoxHandlers {
     static func list(_ ctx: StaffContext) throws -> Response {

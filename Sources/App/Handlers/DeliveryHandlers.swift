@@ -3,8 +3,8 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Recording what the Bundesdruckerei delivered (DESIGN §4.2, §4.3): every item gets a result, nothing
-/// is dropped silently; matched box pickups get a compartment in the same transaction, counter
+/// Recording what the Bundesdruckerei delivered (docs/ARCHITECTURE.md#applications and
+/// #compartment-choice): every item gets a result, nothing is dropped silently; matched box pickups get a compartment in the same transaction, counter
 /// pickups become `ready_at_counter`.
 enum DeliveryHandlers {
     struct Item: Codable {

@@ -3,10 +3,10 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// `POST /api/v1/applications/{id}/pin` (issue #4 §5): a caseworker unlocks the compartment and sends
+/// `POST /api/v1/applications/{id}/pin` (docs/ARCHITECTURE.md#deadline): a caseworker unlocks the compartment and sends
 /// a new PIN — the old one dies, the failed-attempt count starts again, a new SMS goes out. Limited to
 /// three a day per application, audited (never the PIN). When the mobile number changed within the last
-/// 24 hours (issue 12 §1), the new PIN waits for a second staff member: the call answers 202 with a
+/// 24 hours (docs/ARCHITECTURE.md#four-eyes), the new PIN waits for a second staff member: the call answers 202 with a
 /// pending `pin_reissue` request, and `POST /approvals/{id}/approve` by a supervisor sends it.
 enum PinHandlers {
     static let perDay = 3

@@ -2,7 +2,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// `GET /api/v1/sites/{id}/retrieval-list` (issue #4 §7): what staff take out of the site's boxes —
+/// `GET /api/v1/sites/{id}/retrieval-list` (docs/ARCHITECTURE.md#deadline): what staff take out of the site's boxes —
 /// documents past their pickup deadline and documents of cancelled applications — ordered by box and
 /// compartment, as JSON for the frontend's print view or as CSV (`?format=csv`) for a printout.
 /// No names or dates of birth: the list is carried around the building.

@@ -2,7 +2,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Sites: pickup hours and exceptions (DESIGN §3). Reading is for caseworkers, changing for supervisors.
+/// Sites: pickup hours and exceptions (docs/ARCHITECTURE.md#domain-model). Reading is for caseworkers, changing for supervisors.
 enum SiteHandlers {
     static func list(_ ctx: StaffContext) throws -> Response {
         try .json(try ctx.app.pool.withConnection { try SiteStore.list($0, authorityID: ctx.authorityID) })

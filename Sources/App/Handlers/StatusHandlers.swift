@@ -4,7 +4,7 @@ import HTTPServer
 import Postgres
 import Synchronization
 
-/// The public status check (DESIGN §4.7): coarse state only, no personal data, the same answer shape
+/// The public status check (docs/ARCHITECTURE.md#status-check): coarse state only, no personal data, the same answer shape
 /// for unknown and malformed numbers, rate-limited per client address. `GET /status` (the page) and
 /// `GET /api/v1/status/{vorgangsnummer}` (JSON) share the lookup and the site cache.
 enum StatusHandlers {

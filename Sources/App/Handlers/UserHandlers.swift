@@ -2,7 +2,7 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// Staff accounts, for supervisors (DESIGN §1, §7).
+/// Staff accounts, for supervisors (docs/ARCHITECTURE.md#actors).
 enum UserHandlers {
     static func list(_ ctx: StaffContext) throws -> Response {
         try .json(try ctx.app.pool.withConnection { try UserStore.list($0, authorityID: ctx.authorityID) })

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The tables whose personal data the erasure pass erases or trims (issue #11 §1); raw values are the
+/// The tables whose personal data the erasure pass erases or trims (PRIVACY.md#erasure-on-schedule); raw values are the
 /// table names, as receipts, the dry run and the metrics name them.
 enum ErasedTable: String, CaseIterable, Codable, Sendable {
     /// Names, date of birth, mobile number, CAN hash, proxy name, cancellation reason, household,

@@ -4,7 +4,7 @@ import HTTPServer
 import Logging
 import Postgres
 
-/// One erasure pass (issue #11 §1, DESIGN §7): erases the personal data the ``RetentionPolicy`` no
+/// One erasure pass (PRIVACY.md#erasure-on-schedule): erases the personal data the ``RetentionPolicy`` no
 /// longer allows to keep, and trims the side tables that hold personal data.
 ///
 /// - One pass at a time over all processes: a session advisory lock on the pass's connection (it dies
@@ -115,7 +115,7 @@ struct ErasurePass: Sendable {
                 """)
             let totals = outcome.totals
             if !totals.isEmpty {
-                logger.info("erasure pass finished", metadata: ["erasure.pass": "\(outcome.passID)", "erasure.rows": "\(totals.byName)"])
+                logger.info("erasure pass finished", metadata: ["erasure.pass": "\(outcome.passID.uuidString.lowercased())", "erasure.rows": "\(totals.byName)"])
             }
             return outcome
         }

@@ -5,14 +5,14 @@ import Logging
 import Postgres
 import SMSGateway
 
-/// `POST /api/v1/sms/delivery-reports/{provider}` (issue #5 §4): the configured provider tells us what
+/// `POST /api/v1/sms/delivery-reports/{provider}` (docs/ARCHITECTURE.md#sms): the configured provider tells us what
 /// became of a message. Authenticated by the provider's own scheme — our webhook: HMAC-SHA256 of
 /// `X-Timestamp` "." body with `SMS_DLR_SECRET` in `X-Signature`; seven: its signed webhooks
 /// (`SMS_DLR_SECRET` is the signing secret, `SMS_CALLBACK_URL` the signed URL); twilio:
 /// `X-Twilio-Signature` with the auth token and `SMS_CALLBACK_URL`. A forged or unsigned report, or one
 /// whose signed timestamp is more than 5 minutes off, is refused (401); a report for a message we do
 /// not know is logged and answered 200, since providers retry anything else for days. Each report is
-/// applied once (issue 12 §4): a replay within the window (or, for twilio, the same message SID and
+/// applied once: a replay within the window (or, for twilio, the same message SID and
 /// status again) is acknowledged and changes nothing.
 enum SMSDeliveryReports {
     struct Answer: Codable {

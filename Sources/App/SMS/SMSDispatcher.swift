@@ -5,7 +5,7 @@ import Prometheus
 import SMSGateway
 import Synchronization
 
-/// Sends the SMS outbox (DESIGN §6, issue #5 §3). Every server process may run one; they share the work
+/// Sends the SMS outbox (docs/ARCHITECTURE.md#sms). Every server process may run one; they share the work
 /// through the table:
 ///
 /// - A thread claims due messages with `FOR UPDATE SKIP LOCKED` and marks them `sending` with a lease
@@ -260,7 +260,7 @@ final class SMSDispatcher: Sendable {
             metrics.smsSent.increment()
         } catch {
             // The gateway has it; the row stays `sending` and is sent again after the lease (the documented window).
-            logger.error("SMS sent but not recorded; it will be sent again after the lease", metadata: ["sms.id": "\(message.id)", "error": "\(error)"])
+            logger.error("SMS sent but not recorded; it will be sent again after the lease", metadata: ["sms.id": "\(message.id.uuidString.lowercased())", "error": "\(error)"])
         }
     }
 
@@ -280,13 +280,13 @@ final class SMSDispatcher: Sendable {
         }
         do {
             if let delay, try requeue(message, after: delay, reason: String(reason)) {
-                logger.info("SMS not accepted yet; will retry", metadata: ["sms.id": "\(message.id)", "attempt": "\(message.attempts)", "error": "\(error)"])
+                logger.info("SMS not accepted yet; will retry", metadata: ["sms.id": "\(message.id.uuidString.lowercased())", "attempt": "\(message.attempts)", "error": "\(error)"])
             } else {
                 let final = retryable ? "gave up after \(message.attempts) attempts: \(reason)" : String(reason)
                 try fail(message, reason: final)
             }
         } catch {
-            logger.error("SMS result not recorded; the message is retried after the lease", metadata: ["sms.id": "\(message.id)", "error": "\(error)"])
+            logger.error("SMS result not recorded; the message is retried after the lease", metadata: ["sms.id": "\(message.id.uuidString.lowercased())", "error": "\(error)"])
         }
     }
 
@@ -309,14 +309,14 @@ final class SMSDispatcher: Sendable {
             switch error {
             case .unknownKey:
                 let reason = "the text is encrypted with a key this server does not have (set PICKUPBOX_SECRET_KEY_PREVIOUS after a rotation)"
-                logger.error("SMS text sealed with an unknown key", metadata: ["sms.id": "\(message.id)", "sms.key": "\(message.keyID ?? "")"])
+                logger.error("SMS text sealed with an unknown key", metadata: ["sms.id": "\(message.id.uuidString.lowercased())", "sms.key": "\(message.keyID ?? "")"])
                 if try !requeue(message, after: backoff(attempt: message.attempts), reason: reason) { try fail(message, reason: "gave up: " + reason) }
             case .damaged:
-                logger.error("SMS text does not decrypt; the message fails", metadata: ["sms.id": "\(message.id)"])
+                logger.error("SMS text does not decrypt; the message fails", metadata: ["sms.id": "\(message.id.uuidString.lowercased())"])
                 try fail(message, reason: "the stored text does not decrypt (changed in the database?)")
             }
         } catch {
-            logger.error("SMS result not recorded; the message is retried after the lease", metadata: ["sms.id": "\(message.id)", "error": "\(error)"])
+            logger.error("SMS result not recorded; the message is retried after the lease", metadata: ["sms.id": "\(message.id.uuidString.lowercased())", "error": "\(error)"])
         }
     }
 
@@ -332,7 +332,7 @@ final class SMSDispatcher: Sendable {
             try SMSFailures.flag(c, authorityID: message.authorityID, applicationID: message.applicationID, kind: message.kind, messageID: message.id)
         }
         metrics.smsFailed.increment()
-        logger.warning("SMS failed for good; staff are shown the reason", metadata: ["sms.id": "\(message.id)", "sms.kind": "\(message.kind)", "reason": "\(reason)"])
+        logger.warning("SMS failed for good; staff are shown the reason", metadata: ["sms.id": "\(message.id.uuidString.lowercased())", "sms.kind": "\(message.kind)", "reason": "\(reason)"])
     }
 
     /// Claimed but not attempted (paused, stopping, lease nearly over): back to the queue as they were.
@@ -344,7 +344,7 @@ final class SMSDispatcher: Sendable {
                 WHERE authority_id = ANY(\(messages.map(\.authorityID))::uuid[]) AND id = ANY(\(messages.map(\.id))::uuid[]) AND status = 'sending'
                 """)
         } catch {
-            logger.warning("SMS claims not released; they return after the lease", metadata: ["first": "\(first.id)", "error": "\(error)"])
+            logger.warning("SMS claims not released; they return after the lease", metadata: ["first": "\(first.id.uuidString.lowercased())", "error": "\(error)"])
         }
     }
 

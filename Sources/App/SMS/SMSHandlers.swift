@@ -3,7 +3,7 @@ import HTTPServer
 import Postgres
 import SMSGateway
 
-/// The SMS routes (issue #5): the outbox as staff see it, the dispatcher's state, the templates, and
+/// The SMS routes (docs/ARCHITECTURE.md#sms): the outbox as staff see it, the dispatcher's state, the templates, and
 /// the providers' delivery reports.
 enum SMSHandlers {
     // MARK: - Messages
@@ -106,7 +106,7 @@ enum SMSHandlers {
                    (SELECT count(*) FROM sms_message WHERE authority_id = \(ctx.authorityID) AND sent_at > now() - interval '1 hour')::int8,
                    (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')::int8
             """).first
-        // Figures of the caller's authority only (issue 12 §4); whether the installation's hourly cap
+        // Figures of the caller's authority only; whether the installation's hourly cap
         // holds sending back is one yes or no, not another authority's count.
         let sentByAll = try row?.decode(Int.self, at: 3) ?? 0
         return try .json(Status(provider: settings.gateway.provider.rawValue, dispatcherInThisProcess: ctx.app.smsDispatcher != nil,

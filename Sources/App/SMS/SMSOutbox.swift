@@ -3,11 +3,11 @@ import Logging
 import Postgres
 import SMSGateway
 
-/// Writes SMS into the outbox (`sms_message`) inside the caller's transaction (DESIGN §6): the message
+/// Writes SMS into the outbox (`sms_message`) inside the caller's transaction (docs/ARCHITECTURE.md#sms): the message
 /// exists exactly when the state change that needs it committed. The dispatcher sends it; the NOTIFY
 /// (delivered at commit) wakes the dispatchers of every server process.
 ///
-/// The text carries the PIN, so it is stored only encrypted (``TextCipher``, issue #11 §2): the PIN is
+/// The text carries the PIN, so it is stored only encrypted (``TextCipher``, PRIVACY.md#pins-never-in-clear): the PIN is
 /// in clear only in memory and in the SMS itself. It is erased once the gateway has it.
 enum SMSOutbox {
     static let channel = "sms_outbox"

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Postgres
 
-/// The reminder SMS (issue #5 §6): `SMS_REMINDER_DAYS` before the pickup deadline, once per compartment,
+/// The reminder SMS (docs/ARCHITECTURE.md#deadline): `SMS_REMINDER_DAYS` before the pickup deadline, once per compartment,
 /// through the outbox. Runs in every process beside the deadline pass; an advisory lock lets one pass run
 /// at a time and a unique index (one reminder per assignment) makes "once" hold whatever happens.
 /// During the site's quiet hours the reminder is queued for the end of them.

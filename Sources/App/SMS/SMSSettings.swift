@@ -1,7 +1,7 @@
 import Foundation
 import SMSGateway
 
-/// How SMS are sent (issue #5): the gateway (`SMSEnvironment`: `SMS_PROVIDER`, `SMS_URL`, `SMS_TOKEN`,
+/// How SMS are sent (docs/ARCHITECTURE.md#sms): the gateway (`SMSEnvironment`: `SMS_PROVIDER`, `SMS_URL`, `SMS_TOKEN`,
 /// `SMS_SENDER`, `SMS_DLR_SECRET`, …) and the dispatcher's limits.
 public struct SMSSettings: Sendable {
     /// Provider, URL, credentials, sender, delivery-report secret. Default: the console provider.

@@ -3,7 +3,7 @@ import Foundation
 import Postgres
 import SMSGateway
 
-/// The kinds of SMS the server sends (DESIGN §6, issue #5 §5).
+/// The kinds of SMS the server sends (docs/ARCHITECTURE.md#sms).
 enum SMSKind: String, CaseIterable, Sendable, Codable {
     /// Loaded into the box: PIN, site, deadline.
     case readyInBox = "ready_in_box"

@@ -23,7 +23,7 @@ public struct StaffContext: Sendable {
     }
 }
 
-/// The append-only audit log (DESIGN §3): who, what, which entity, when, from where.
+/// The append-only audit log (docs/ARCHITECTURE.md#audit): who, what, which entity, when, from where.
 enum Audit {
     enum Actor {
         case user(UUID)

@@ -9,7 +9,7 @@ func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
                          _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
                          _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
-/// The fuzz targets (issue #14 §3), chosen with `FUZZ_TARGET`; each checks its own properties and traps
+/// The fuzz targets (docs/ARCHITECTURE.md#faults), chosen with `FUZZ_TARGET`; each checks its own properties and traps
 /// (which libFuzzer reports as a crash, with the input) when one does not hold.
 enum FuzzTarget: String, CaseIterable {
     case http, json, csv, domain
