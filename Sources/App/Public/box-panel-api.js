@@ -26,18 +26,21 @@ export function plausibleToken(token) { return /^[\x21-\x7e]{20,128}$/.test(toke
 
 /**
  * Assignments this tab has loaded or emptied already (the feed still lists their to_load or
- * to_retrieve after a reload, as a real box would remember in its own storage). Ids only.
+ * to_retrieve after a reload, as a real box would remember in its own storage). Ids only, in lower
+ * case: servers before ids went out in lower case sent them in upper case.
  */
 export function doneAssignments(boxId) {
+  const key = DONE_PREFIX + String(boxId).toLowerCase();
+  const norm = (id) => String(id).toLowerCase();
   let ids = [];
-  try { ids = JSON.parse(sessionStorage.getItem(DONE_PREFIX + boxId) || '[]'); } catch { ids = []; }
-  const set = new Set(Array.isArray(ids) ? ids : []);
+  try { ids = JSON.parse(sessionStorage.getItem(key) || sessionStorage.getItem(DONE_PREFIX + boxId) || '[]'); } catch { ids = []; }
+  const set = new Set(Array.isArray(ids) ? ids.map(norm) : []);
   return {
-    has: (id) => set.has(id),
+    has: (id) => set.has(norm(id)),
     add: (id) => {
       if (!id) return;
-      set.add(id);
-      try { sessionStorage.setItem(DONE_PREFIX + boxId, JSON.stringify([...set].slice(-500))); } catch { /* ignore */ }
+      set.add(norm(id));
+      try { sessionStorage.setItem(key, JSON.stringify([...set].slice(-500))); } catch { /* ignore */ }
     },
   };
 }

@@ -151,8 +151,10 @@ export async function render(ctx) {
 
   // --- the fields ---
   let rememberedSite = '';
-  try { rememberedSite = localStorage.getItem(SITE_KEY) || ''; } catch { /* ignore */ }
-  const siteValue = sites.length === 1 ? sites[0].id : (sites.some((s) => s.id === rememberedSite) ? rememberedSite : '');
+  try { rememberedSite = (localStorage.getItem(SITE_KEY) || '').toLowerCase(); } catch { /* ignore */ }
+  // Ids are compared in lower case: a site remembered from a server that sent upper case still counts.
+  const remembered = sites.find((s) => s.id.toLowerCase() === rememberedSite);
+  const siteValue = sites.length === 1 ? sites[0].id : (remembered ? remembered.id : '');
   const f = {
     siteId: field({ label: t('site'), name: 'siteId', required: true, value: siteValue,
       options: [...(sites.length > 1 ? [['', t('choose')]] : []), ...sites.map((s) => [s.id, `${s.name} – ${s.address}`])] }),
