@@ -118,7 +118,9 @@ struct ProviderTests {
         let (error, seconds) = measure { Fixture.error { _ = try provider.send(Fixture.message) } }
         #expect(error?.kind == .timeout)
         #expect(error?.isRetryable == true)
-        #expect(seconds >= 0.4 && seconds < 2.5, "took \(seconds) s")
+        // A gateway that never answers would hold the call for ever: the bound only tells "ended by the
+        // time-out" from that, generously, so that a busy machine does not fail it (timings are benchmarks' business).
+        #expect(seconds >= 0.4 && seconds < 15, "took \(seconds) s")
         #expect(server.requests.count == 1)
     }
 
@@ -154,7 +156,7 @@ struct ProviderTests {
         let (error, seconds) = measure { Fixture.error { _ = try provider.send(Fixture.message) } }
         #expect(error?.kind == .bodyTooLarge)
         #expect(error?.isRetryable == false)
-        #expect(seconds < 2, "took \(seconds) s")
+        #expect(seconds < 15, "took \(seconds) s")   // a hang guard; that it stopped reading is the byte count below
         // The client stopped reading: the server could not push the whole body (socket buffers hold a few MB at most).
         #expect(server.bytesStreamed < tenMB)
     }
