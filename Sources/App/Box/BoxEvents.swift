@@ -133,21 +133,18 @@ enum BoxEvents {
                 pin_expires_at = ((\(deadline.iso)::date + 1)::timestamp AT TIME ZONE \(zone.identifier)), failed_attempts = 0, locked = false
             WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
             """)
-        let applications = try connection.query("""
-            UPDATE application SET state = 'ready_in_box', pickup_deadline = \(deadline.iso)::date, updated_at = now()
-            WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND state = 'assigned'
-            RETURNING id, mobile_number, sms_language
-            """)
+        let applications = try ApplicationTransitions.apply(.loaded, onAssignment: assignmentID, connection, authorityID: box.authorityID,
+                                                            effects: .init(pickupDeadline: deadline))
         guard let first = applications.first else { throw AppError.conflict("out_of_order", "No application of this compartment awaits loading.") }
         for a in applications {
             try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loaded", entityType: "application",
-                             entityID: try a.decode(UUID.self, at: 0), requestID: request.requestID, clientAddress: app.auditAddress(request),
+                             entityID: a.id, requestID: request.requestID, clientAddress: app.auditAddress(request),
                              detail: ["compartment": String(event.compartmentNumber), "pickupDeadline": deadline.iso])
         }
         // One SMS per compartment (a household shares one PIN), to the first application's number.
-        if let mobile = try first.decode(String?.self, at: 1) {
-            try SMSOutbox.enqueue(connection, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
-                                  to: mobile, kind: .readyInBox, language: try first.decode(String.self, at: 2),
+        if let mobile = first.mobileNumber {
+            try SMSOutbox.enqueue(connection, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: first.id, assignmentID: assignmentID,
+                                  to: mobile, kind: .readyInBox, language: first.smsLanguage,
                                   values: SMSValues(pin: pin, site: try s.decode(String.self, at: 0), deadline: deadline))
         }
         return Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.readyInBox.rawValue, pickupDeadline: deadline.iso)

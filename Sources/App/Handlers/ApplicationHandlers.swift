@@ -105,7 +105,8 @@ enum ApplicationHandlers {
                         fee_settled, state, household_group)
                     VALUES (\(ctx.authorityID), \(id), \(number.value), \(body.siteId), \(documentType.rawValue), \(issuance.rawValue),
                         \(familyName), \(givenNames), \(dateOfBirth.canonical), \(mobile), \(pickup.rawValue), \(body.needsAccessibleCompartment ?? false),
-                        \(language), \(canHash), \(fee), \(exemption?.rawValue), \(body.feeSettled ?? false), 'registered', \(body.householdGroup))
+                        \(language), \(canHash), \(fee), \(exemption?.rawValue), \(body.feeSettled ?? false), \(ApplicationState.registered.rawValue),
+                        \(body.householdGroup))
                     ON CONFLICT (authority_id, vorgangsnummer) DO NOTHING
                     """)
                 if inserted == 1 { break }
@@ -267,10 +268,12 @@ enum ApplicationHandlers {
                     fee_settled = coalesce(\(body.feeSettled), fee_settled),
                     household_group = coalesce(\(body.householdGroup), household_group),
                     contact_required = coalesce(\(body.contactRequired), contact_required),
-                    state = \(newState.rawValue),
                     updated_at = now()
                 WHERE authority_id = \(ctx.authorityID) AND id = \(id)
                 """)
+            if newState != state {
+                try ApplicationTransitions.apply(.movedToCounter, to: id, from: state, connection, authorityID: ctx.authorityID)
+            }
             // Field names only: the values are personal data.
             let changed = [("familyName", familyName != nil), ("givenNames", givenNames != nil), ("mobileNumber", mobile != nil), ("pickupMethod", pickup != nil),
                            ("needsAccessibleCompartment", body.needsAccessibleCompartment != nil), ("smsLanguage", language != nil),
@@ -321,11 +324,8 @@ enum ApplicationHandlers {
                     keepAssignment = true
                 }
             }
-            try connection.execute("""
-                UPDATE application SET state = 'cancelled', cancel_reason = \(reason), cancelled_at = now(),
-                    assignment_id = CASE WHEN \(keepAssignment) THEN assignment_id END, updated_at = now()
-                WHERE authority_id = \(ctx.authorityID) AND id = \(id)
-                """)
+            try ApplicationTransitions.apply(.cancelled, to: id, from: state, connection, authorityID: ctx.authorityID,
+                                             effects: .init(assignment: keepAssignment ? .keep : .clear, cancelReason: reason))
             try ctx.audit(connection, "application.cancelled", "application", id, detail: ["from": current.state])
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
         }

@@ -39,6 +39,7 @@ enum AssignmentHandlers {
             }
             if let previous = current.assignment {
                 try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: previous.id, applicationID: id)
+                try ApplicationTransitions.apply(.assignmentReleased, to: id, from: .assigned, connection, authorityID: ctx.authorityID)
             }
             var compartmentID = body.compartmentId
             switch (body.boxId, body.compartmentNumber) {
@@ -81,7 +82,7 @@ enum AssignmentHandlers {
                 throw AppError.illegalTransition(current: current.state, action: "releasing the compartment")
             }
             try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: assignment.id, applicationID: id)
-            try connection.execute("UPDATE application SET state = 'delivered', updated_at = now() WHERE authority_id = \(ctx.authorityID) AND id = \(id)")
+            try ApplicationTransitions.apply(.assignmentReleased, to: id, from: .assigned, connection, authorityID: ctx.authorityID)
             try ctx.audit(connection, "application.assignment_released", "application", id)
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
         }

@@ -60,7 +60,7 @@ struct DeliveryRecorder {
         }
 
         var outcomes: [Outcome] = []
-        var delivered: [(target: Target, document: String)] = []
+        var delivered: [(target: Target, from: ApplicationState, document: String)] = []
         var seen = documentsInDelivery
         for (index, item) in items.enumerated() {
             let raw = TextField.prefix(item.documentNumber.isEmpty ? "-" : item.documentNumber, 64)
@@ -73,14 +73,15 @@ struct DeliveryRecorder {
             guard let number = numbers[index] else { outcome(item.vorgangsnummer == nil ? "unknown" : "invalid", document); continue }
             guard var target = targets[number.value] else { outcome("unknown", document); continue }
             if target.state == .cancelled { outcome("cancelled", document, target.id); continue }
-            guard let next = try? ApplicationLifecycle.next(target.state, .deliveryRecorded(pickup: target.pickup)) else {
+            let from = target.state
+            guard let next = try? ApplicationLifecycle.next(from, .deliveryRecorded(pickup: target.pickup)) else {
                 outcome("already_delivered", document, target.id)
                 continue
             }
             target.state = next
             targets[number.value] = target   // a second item for the same application is already_delivered
             outcome("matched", document, target.id)
-            delivered.append((target, document))
+            delivered.append((target, from, document))
         }
 
         try connection.execute("""
@@ -95,11 +96,8 @@ struct DeliveryRecorder {
             INSERT INTO document (authority_id, document_number, delivery_id, application_id)
             SELECT \(authority)::uuid, d, \(deliveryID)::uuid, a FROM unnest(\(delivered.map(\.document))::text[], \(ids)::uuid[]) AS t(d, a)
             """)
-        try connection.execute("""
-            UPDATE application a SET state = u.state, updated_at = now()
-            FROM unnest(\(ids)::uuid[], \(delivered.map(\.target.state.rawValue))::text[]) AS u(id, state)
-            WHERE a.authority_id = \(authority) AND a.id = u.id
-            """)
+        try ApplicationTransitions.apply(delivered.map { .init(id: $0.target.id, from: $0.from, event: .deliveryRecorded(pickup: $0.target.pickup)) },
+                                         connection, authorityID: authority)
         try auditEach(ids, action: "application.delivered", detail: ["delivery": deliveryID.uuidString.lowercased()])
         try notifyReadyAtCounter(delivered.filter { $0.target.state == .readyAtCounter }.map(\.target.id))
 
@@ -125,13 +123,10 @@ struct DeliveryRecorder {
             INSERT INTO assignment (authority_id, id, compartment_id, status)
             SELECT \(authority)::uuid, i, c, 'assigned' FROM unnest(\(assignmentIDs)::uuid[], \(assigned.map(\.compartment))::uuid[]) AS t(i, c)
             """)
-        try connection.execute("UPDATE compartment SET state = 'occupied' WHERE authority_id = \(authority) AND id = ANY(\(assigned.map(\.compartment)))")
+        try connection.execute("UPDATE compartment SET state = \(CompartmentState.occupied.rawValue) WHERE authority_id = \(authority) AND id = ANY(\(assigned.map(\.compartment)))")
         try BoxChanges.recordAll(connection, authorityID: authority, compartmentIDs: assigned.map(\.compartment), kind: .toLoad, assignmentIDs: assignmentIDs.map { $0 })
-        try connection.execute("""
-            UPDATE application a SET state = 'assigned', assignment_id = u.assignment, updated_at = now()
-            FROM unnest(\(assigned.map(\.application))::uuid[], \(assignmentIDs)::uuid[]) AS u(id, assignment)
-            WHERE a.authority_id = \(authority) AND a.id = u.id
-            """)
+        try ApplicationTransitions.apply(zip(assigned, assignmentIDs).map { .init(id: $0.application, from: .delivered, event: .compartmentAssigned, assignmentID: $1) },
+                                         connection, authorityID: authority, effects: .init(assignment: .perMove))
         try auditEach(assigned.map(\.application), action: "application.assigned", details: assigned.map { ["compartment": $0.compartment.uuidString.lowercased(), "mode": "automatic"] })
     }
 
