@@ -136,3 +136,36 @@ struct ApplicationTransitionsTests {
         }
     }
 }
+
+/// Closed sets read from the database: a value this build does not know is an error, never a default.
+@Suite("Stored values of closed sets")
+struct StoredValueTests {
+    /// A pickup session naming a factor the server does not know answers an opaque 500: the factor is
+    /// neither dropped (fewer factors asked) nor counted as a wrong answer.
+    @Test func unknownStoredPickupFactor_isAServerError_notADroppedFactor() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 401)
+        let (status, session, _) = boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": doc.pin])
+        #expect(status == 201)
+        let id = try #require(session["pickupId"] as? String)
+        try app.pool.execute("UPDATE pickup_session SET factors = factors || '{fingerprint}'::text[] WHERE id = \(try #require(UUID(uuidString: id)))")
+        let (answer, body, _) = boxPost(app.port, token: token, "/api/v1/box/pickups/\(id)/factors", json: ["pinLetterConfirmed": true, "dateOfBirth": "15.03.1990"])
+        #expect(answer == 500)
+        #expect(body["error"] as? String == "internal_error")
+        #expect(!String(describing: body).contains("fingerprint"))
+    }
+
+    @Test func applicationJSON_carriesTheColumnValues() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let client = try town.login(app)
+        let id = try town.register(client).0
+        let (_, body) = client.json("GET", "/api/v1/applications/\(id)")
+        #expect(body["state"] as? String == "registered")
+        #expect(body["pickupMethod"] as? String == "box")
+        #expect(body["issuance"] as? String == "first")
+        #expect(["eat", "travel_document", "passport", "id_card"].contains(body["documentType"] as? String ?? ""))
+    }
+}

@@ -50,11 +50,12 @@ enum ApprovalHandlers {
         let number = try ApplicationHandlers.phone(body.mobileNumber)
         return try ctx.transaction { c in
             let current = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            guard let state = ApplicationState(rawValue: current.state), state.isOpen else {
+            let state = current.state
+            guard state.isOpen else {
                 throw AppError.illegalTransition(current: current.state, action: "changing the mobile number")
             }
             guard StaffApproval.mobileNumberChangeNeedsApproval(in: state) else {
-                throw AppError.conflict("approval_not_needed", "Before delivery the number is changed directly (PATCH the application).", extra: ["state": current.state])
+                throw AppError.conflict("approval_not_needed", "Before delivery the number is changed directly (PATCH the application).", extra: ["state": current.state.rawValue])
             }
             guard number != current.mobileNumber else {
                 throw AppError.conflict("mobile_number_unchanged", "This is the application's mobile number already.", field: "mobileNumber")

@@ -110,9 +110,10 @@ enum BoxEvents {
         if let given = event.assignmentId, given != assignmentID {
             throw AppError.conflict("assignment_mismatch", "The compartment holds another assignment.", field: "assignmentId")
         }
-        guard try row.decode(String.self, at: 1) == "assigned" else {
+        let status = try row.decode(AssignmentStatus.self, at: 1)
+        guard status == .assigned else {
             app.logger.warning("out-of-order box event", metadata: ["box.id": "\(box.key)", "event.kind": "loaded"])
-            throw AppError.conflict("out_of_order", "The compartment was reported loaded already.", extra: ["state": try row.decode(String.self, at: 1)])
+            throw AppError.conflict("out_of_order", "The compartment was reported loaded already.", extra: ["state": status.rawValue])
         }
         let site = try connection.query("""
             SELECT name, land, time_zone, deadline_kind, deadline_days, loading_requires_two_staff FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)

@@ -38,33 +38,33 @@ enum BoxPickupEvents {
         if let given = event.assignmentId, given != assignmentID {
             throw AppError.conflict("assignment_mismatch", "The compartment holds another assignment.", field: "assignmentId")
         }
-        let status = try row.decode(String.self, at: 1)
+        let status = try row.decode(AssignmentStatus.self, at: 1)
         let opened = try row.decode(Bool.self, at: 2)
         let removed = try row.decode(Bool.self, at: 3)
         let destroyed = try row.decode(Bool.self, at: 4)
         let verified = try row.decode(Bool.self, at: 5)
 
         if event.kind == "retrieved" {
-            guard status == "retrieval_due" else { throw outOfOrder("Only a compartment due for retrieval is retrieved.", state: status) }
+            guard status == .retrievalDue else { throw outOfOrder("Only a compartment due for retrieval is retrieved.", state: status.rawValue) }
             return try retrieved(app, c, box: box, assignmentID: assignmentID, event: event, request: request)
         }
-        guard status == "loaded", verified else { throw outOfOrder("No verified pickup is under way at this compartment.", state: status) }
+        guard status == .loaded, verified else { throw outOfOrder("No verified pickup is under way at this compartment.", state: status.rawValue) }
         switch event.kind {
         case "opened":
             try c.execute("UPDATE assignment SET opened_at = coalesce(opened_at, now()) WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
             return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: "ready_in_box", pickupDeadline: nil)
         case "document_removed", "old_document_destroyed":
-            guard opened else { throw outOfOrder("The compartment was not reported open.", state: status) }
+            guard opened else { throw outOfOrder("The compartment was not reported open.", state: status.rawValue) }
             let column = event.kind == "document_removed" ? "document_removed_at" : "old_document_destroyed_at"
             try c.execute("UPDATE assignment SET \(unsafeSQL: column) = coalesce(\(unsafeSQL: column), now()) WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
             return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: "ready_in_box", pickupDeadline: nil)
         default: // closed
-            guard opened, removed else { throw outOfOrder("The door closed before the document was taken.", state: status) }
+            guard opened, removed else { throw outOfOrder("The door closed before the document was taken.", state: status.rawValue) }
             let renewals = try c.query("""
                 SELECT count(*)::int8 FROM application WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND issuance = 'renewal'
                 """).first?.decode(Int.self, at: 0) ?? 0
             if renewals > 0, try row.decode(Bool.self, at: 6), !destroyed {
-                throw outOfOrder("The old document was not reported destroyed.", state: status)
+                throw outOfOrder("The old document was not reported destroyed.", state: status.rawValue)
             }
             return try collected(app, c, box: box, assignmentID: assignmentID, event: event, request: request)
         }

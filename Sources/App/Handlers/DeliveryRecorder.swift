@@ -30,7 +30,7 @@ struct DeliveryRecorder {
         let position: Int
         let document: String
         let vorgangsnummer: String?
-        let result: String
+        let result: DeliveryResult
         let applicationID: UUID?
     }
 
@@ -52,8 +52,8 @@ struct DeliveryRecorder {
             WHERE authority_id = \(authority) AND vorgangsnummer = ANY(\(Array(Set(numbers.compactMap { $0?.value })))) ORDER BY id FOR UPDATE
             """) {
             targets[try row.decode(String.self, at: 1)] = Target(
-                id: try row.decode(UUID.self, at: 0), state: ApplicationState(rawValue: try row.decode(String.self, at: 2)) ?? .cancelled,
-                pickup: PickupMethod(rawValue: try row.decode(String.self, at: 3)) ?? .counter, siteID: try row.decode(UUID.self, at: 4),
+                id: try row.decode(UUID.self, at: 0), state: try row.decode(ApplicationState.self, at: 2),
+                pickup: try row.decode(PickupMethod.self, at: 3), siteID: try row.decode(UUID.self, at: 4),
                 needsAccessible: try row.decode(Bool.self, at: 5), household: try row.decode(UUID?.self, at: 6),
                 settled: FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, at: 7), settled: try row.decode(Bool.self, at: 8))
             )
@@ -65,22 +65,22 @@ struct DeliveryRecorder {
         for (index, item) in items.enumerated() {
             let raw = TextField.prefix(item.documentNumber.isEmpty ? "-" : item.documentNumber, 64)
             let givenNumber = item.vorgangsnummer.map { TextField.prefix($0, 40) }
-            func outcome(_ result: String, _ document: String, _ application: UUID? = nil) {
+            func outcome(_ result: DeliveryResult, _ document: String, _ application: UUID? = nil) {
                 outcomes.append(Outcome(position: firstPosition + index, document: document, vorgangsnummer: givenNumber, result: result, applicationID: application))
             }
-            guard let document = documents[index]?.value else { outcome("invalid", raw); continue }
-            guard seen.insert(document).inserted, !known.contains(document) else { outcome("duplicate", document); continue }
-            guard let number = numbers[index] else { outcome(item.vorgangsnummer == nil ? "unknown" : "invalid", document); continue }
-            guard var target = targets[number.value] else { outcome("unknown", document); continue }
-            if target.state == .cancelled { outcome("cancelled", document, target.id); continue }
+            guard let document = documents[index]?.value else { outcome(.invalid, raw); continue }
+            guard seen.insert(document).inserted, !known.contains(document) else { outcome(.duplicate, document); continue }
+            guard let number = numbers[index] else { outcome(item.vorgangsnummer == nil ? .unknown : .invalid, document); continue }
+            guard var target = targets[number.value] else { outcome(.unknown, document); continue }
+            if target.state == .cancelled { outcome(.cancelled, document, target.id); continue }
             let from = target.state
             guard let next = try? ApplicationLifecycle.next(from, .deliveryRecorded(pickup: target.pickup)) else {
-                outcome("already_delivered", document, target.id)
+                outcome(.alreadyDelivered, document, target.id)
                 continue
             }
             target.state = next
             targets[number.value] = target   // a second item for the same application is already_delivered
-            outcome("matched", document, target.id)
+            outcome(.matched, document, target.id)
             delivered.append((target, from, document))
         }
 

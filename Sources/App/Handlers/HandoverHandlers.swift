@@ -29,15 +29,12 @@ enum HandoverHandlers {
                                        feePaidNow: body.feeSettled ?? false)
         return try ctx.transaction { connection in
             let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            guard let state = ApplicationState(rawValue: current.state), let issuance = Issuance(rawValue: current.issuance) else {
-                // The CHECK constraints make this impossible; if it happens, it is a 500 logged with the request id.
-                throw UnknownStoredValue(column: "state or issuance")
-            }
+            let state = current.state
             guard ApplicationLifecycle.sources(of: .handedOverAtCounter).contains(state) else {
                 throw AppError.illegalTransition(current: current.state, action: "handing it over at the counter")
             }
             try ApplicationHandlers.domain { () throws(DomainError) in
-                try handover.validate(issuance: issuance, feeCents: current.fee.amountCents, feeSettledBefore: current.fee.settled)
+                try handover.validate(issuance: current.issuance, feeCents: current.fee.amountCents, feeSettledBefore: current.fee.settled)
             }
             try ApplicationTransitions.apply(.handedOverAtCounter, to: id, from: state, connection, authorityID: ctx.authorityID, effects: .init(
                 collectedNow: true, handover: .init(feePaidNow: handover.feePaidNow, recipient: recipient.rawValue, proxyName: proxyName)))

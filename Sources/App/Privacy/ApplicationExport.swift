@@ -73,7 +73,7 @@ enum ApplicationExport {
         var boxId: UUID
         var boxName: String
         var compartmentNumber: Int
-        var status: String
+        var status: AssignmentStatus
         /// A PIN is stored (only as an HMAC; the PIN itself never).
         var pinStored: Bool
         var pinExpiresAt: Date?
@@ -89,7 +89,7 @@ enum ApplicationExport {
     struct PickupSession: Codable {
         var id: UUID
         var boxId: UUID
-        var factors: [String]
+        var factors: [PickupFactor]
         var createdAt: Date
         var expiresAt: Date
         var verifiedAt: Date?
@@ -150,7 +150,7 @@ enum ApplicationExport {
                 ORDER BY s.assigned_at
                 """).map { row in
                 Assignment(id: try row.decode(UUID.self, at: 0), boxId: try row.decode(UUID.self, at: 1), boxName: try row.decode(String.self, at: 2),
-                           compartmentNumber: try row.decode(Int.self, at: 3), status: try row.decode(String.self, at: 4), pinStored: try row.decode(Bool.self, at: 5),
+                           compartmentNumber: try row.decode(Int.self, at: 3), status: try row.decode(AssignmentStatus.self, at: 4), pinStored: try row.decode(Bool.self, at: 5),
                            pinExpiresAt: try row.decode(Date?.self, at: 6), failedAttempts: try row.decode(Int.self, at: 7), locked: try row.decode(Bool.self, at: 8),
                            assignedAt: try row.decode(Date.self, at: 9), loadedAt: try row.decode(Date?.self, at: 10), collectedAt: try row.decode(Date?.self, at: 11),
                            retrievedAt: try row.decode(Date?.self, at: 12), releasedAt: try row.decode(Date?.self, at: 13))
@@ -159,7 +159,7 @@ enum ApplicationExport {
                 SELECT id, box_id, factors, created_at, expires_at, verified_at FROM pickup_session
                 WHERE authority_id = \(a) AND application_id = \(id) ORDER BY created_at
                 """).map { row in
-                PickupSession(id: try row.decode(UUID.self, at: 0), boxId: try row.decode(UUID.self, at: 1), factors: try row.decode([String].self, at: 2),
+                PickupSession(id: try row.decode(UUID.self, at: 0), boxId: try row.decode(UUID.self, at: 1), factors: try row.decode([PickupFactor].self, at: 2),
                               createdAt: try row.decode(Date.self, at: 3), expiresAt: try row.decode(Date.self, at: 4), verifiedAt: try row.decode(Date?.self, at: 5))
             }
             let messages = try c.query("""
@@ -198,8 +198,9 @@ enum ApplicationExport {
 
     /// The policy's answer for this application (nil once erased).
     static func erasedBy(_ a: ApplicationDTO.Application, cancelledAt: Date?, assignments: [Assignment], policy: RetentionPolicy) -> Date? {
-        guard a.personalDataErasedAt == nil, let state = ApplicationState(rawValue: a.state) else { return nil }
-        let inBox = assignments.contains { $0.status == "loaded" || $0.status == "retrieval_due" }
+        guard a.personalDataErasedAt == nil else { return nil }
+        let state = a.state
+        let inBox = assignments.contains { $0.status.isInBox }
         return policy.erasureDue(state: state, closedAt: a.collectedAt ?? cancelledAt, registeredAt: a.createdAt, documentInBox: inBox)
     }
 }
