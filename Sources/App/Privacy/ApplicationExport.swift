@@ -99,7 +99,7 @@ enum ApplicationExport {
         var id: UUID
         var kind: String
         var language: String
-        var status: String
+        var status: SMSStatus
         /// The full number (absent once erased).
         var to: String?
         /// The text is stored (encrypted) until the gateway has it; it is not part of the export.
@@ -168,7 +168,7 @@ enum ApplicationExport {
                 FROM sms_message WHERE authority_id = \(a) AND application_id = \(id) ORDER BY created_at
                 """).map { row in
                 SMSMessage(id: try row.decode(UUID.self, at: 0), kind: try row.decode(String.self, at: 1), language: try row.decode(String.self, at: 2),
-                           status: try row.decode(String.self, at: 3), to: try row.decode(String?.self, at: 4), textStored: try row.decode(Bool.self, at: 5),
+                           status: try row.decode(SMSStatus.self, at: 3), to: try row.decode(String?.self, at: 4), textStored: try row.decode(Bool.self, at: 5),
                            attempts: try row.decode(Int.self, at: 6), provider: try row.decode(String?.self, at: 7), error: try row.decode(String?.self, at: 8),
                            createdAt: try row.decode(Date.self, at: 9), sentAt: try row.decode(Date?.self, at: 10), finalAt: try row.decode(Date?.self, at: 11))
             }
