@@ -124,8 +124,10 @@ enum BoxEvents {
         }
         let zone = TimeZone(identifier: try s.decode(String.self, at: 2)) ?? TimeZone(identifier: "Europe/Berlin") ?? .gmt
         let days = try s.decode(Int.self, at: 4)
-        let policy = (try? PickupDeadlinePolicy(try s.decode(String.self, at: 3) == "calendar_days" ? .calendarDays(days) : .workingDays(days))) ?? .standard
-        let land = Bundesland(rawValue: try s.decode(String.self, at: 1)) ?? .nordrheinWestfalen
+        let kind = try s.decode(SiteAdmin.DeadlineKind.self, at: 3)
+        // The site's CHECK keeps the days in range; a value the policy refuses falls back to the standard.
+        let policy = (try? PickupDeadlinePolicy(kind == .calendarDays ? .calendarDays(days) : .workingDays(days))) ?? .standard
+        let land = try s.decode(Bundesland.self, at: 1)
         let deadline = policy.deadline(from: CivilDate(date: Date(), timeZone: zone), in: land)
 
         let pin = Pin.draw()

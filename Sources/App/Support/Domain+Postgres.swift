@@ -16,3 +16,7 @@ extension FeeExemption: PostgresCodable {}
 extension HandoverRecipient: PostgresCodable {}
 extension PickupSecondFactor: PostgresCodable {}
 extension PickupFactor: PostgresCodable, PostgresArrayElement {}
+extension Bundesland: PostgresCodable {}
+
+// App's own closed sets stored in columns.
+extension Role: PostgresCodable {}
