@@ -76,9 +76,7 @@ enum ApprovalHandlers {
             let applicationID = try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id).applicationId
             _ = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: applicationID, forUpdate: true)
             let approval = try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            guard let state = ApprovalState(rawValue: approval.state), let kind = ApprovalKind(rawValue: approval.kind) else {
-                throw UnknownStoredValue(column: "staff_approval.state or kind")
-            }
+            let state = approval.state, kind = approval.kind
             let result: ApprovalState
             do throws(ApprovalRefusal) {
                 result = try StaffApproval.decide(decision, state: state, requester: approval.requestedBy.id, decider: ctx.user.userID)
@@ -87,7 +85,7 @@ enum ApprovalHandlers {
                 case .sameStaffMember:
                     throw AppError(.forbidden, "second_staff_member_required", "A second staff member must decide this; you asked for it yourself.")
                 case .notPending:
-                    throw AppError.conflict("approval_not_pending", "This request was decided or replaced already.", extra: ["state": approval.state])
+                    throw AppError.conflict("approval_not_pending", "This request was decided or replaced already.", extra: ["state": approval.state.rawValue])
                 }
             }
             if decision == .approve {

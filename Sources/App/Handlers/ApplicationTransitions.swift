@@ -152,7 +152,7 @@ enum ApplicationTransitions {
         guard let row = try connection.query("SELECT state FROM application WHERE authority_id = \(authorityID) AND id = \(id)").first else {
             throw AppError.notFound("application")
         }
-        return IllegalTransition(state: try ApplicationState.decodeStored(try row.decode(String.self, at: 0)), event: event)
+        return IllegalTransition(state: try row.decode(ApplicationState.self, at: 0), event: event)
     }
 
     /// Builds a statement whose shape depends on the effects: SQL text only from constants here, values as `$n`.
@@ -165,13 +165,5 @@ enum ApplicationTransitions {
         }
 
         func query(_ sql: String) -> PostgresQuery { PostgresQuery(unsafeSQL: sql, binds: binds) }
-    }
-}
-
-extension ApplicationState {
-    /// A value read from `application.state`; one this server does not know is an error (a 500), never a default.
-    static func decodeStored(_ text: String) throws -> ApplicationState {
-        guard let state = ApplicationState(rawValue: text) else { throw UnknownStoredValue(column: "application.state") }
-        return state
     }
 }

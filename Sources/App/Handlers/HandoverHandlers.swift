@@ -45,9 +45,3 @@ enum HandoverHandlers {
         }
     }
 }
-
-/// A value in the database that this server does not know (a newer migration, or a corrupt row).
-struct UnknownStoredValue: Error, CustomStringConvertible {
-    let column: String
-    var description: String { "unknown stored value in \(column)" }
-}
