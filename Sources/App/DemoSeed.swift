@@ -98,8 +98,8 @@ public enum DemoSeed {
             """)
         var position = 0
         var toLoad: [(compartment: UUID, assignment: UUID)] = []
-        let plan: [(state: String, count: Int)] = [
-            ("registered", 10), ("in_production", 10), ("assigned", 10), ("ready_in_box", 5), ("ready_at_counter", 5), ("collected", 5), ("cancelled", 5),
+        let plan: [(state: ApplicationState, count: Int)] = [
+            (.registered, 10), (.inProduction, 10), (.assigned, 10), (.readyInBox, 5), (.readyAtCounter, 5), (.collected, 5), (.cancelled, 5),
         ]
         var rng = SystemRandomNumberGenerator()
         let freeCompartments = try c.query("""
@@ -111,7 +111,12 @@ public enum DemoSeed {
             for _ in 0..<count {
                 defer { i += 1 }
                 let id = UUID()
-                let boxPickup = state != "ready_at_counter" && i % 4 != 3
+                let boxPickup = state != .readyAtCounter && i % 4 != 3
+                let inBox = state == .assigned || state == .readyInBox
+                // Fixtures are inserted in their final state: a box document without a free compartment is
+                // `delivered`, a counter one `ready_at_counter`.
+                let compartment = inBox && boxPickup && compartmentIndex < freeCompartments.count ? freeCompartments[compartmentIndex] : nil
+                let seeded: ApplicationState = !inBox || compartment != nil ? state : boxPickup ? .delivered : .readyAtCounter
                 let mobile = "+49151" + String(format: "%08d", 10_000 + i)   // fictitious
                 try c.execute("""
                     INSERT INTO application (authority_id, id, vorgangsnummer, site_id, document_type, issuance, family_name, given_names, date_of_birth,
@@ -119,30 +124,27 @@ public enum DemoSeed {
                     VALUES (\(authority), \(id), \(Vorgangsnummer.generate(using: &rng).value), \(site), \(i % 5 == 0 ? "travel_document" : "eat"),
                         \(i % 3 == 0 ? "renewal" : "first"), \(families[i % families.count]), \(givenNames[(i * 7) % givenNames.count]),
                         \(String(format: "%04d-%02d-%02d", 1960 + i % 45, 1 + i % 12, 1 + i % 28)), \(mobile), \(boxPickup ? "box" : "counter"),
-                        \(i % 3 == 0 ? 9300 : 10000), true, \((state == "assigned" || state == "ready_in_box") && !boxPickup ? "ready_at_counter" : state),
-                        \(state == "cancelled" ? "Antrag zurückgenommen" : nil),
-                        \(state == "cancelled" ? Date().addingTimeInterval(-86_400 * Double(49 - i)) : nil), now() - make_interval(days => \(50 - i)))
+                        \(i % 3 == 0 ? 9300 : 10000), true, \(seeded.rawValue),
+                        \(state == .cancelled ? "Antrag zurückgenommen" : nil),
+                        \(state == .cancelled ? Date().addingTimeInterval(-86_400 * Double(49 - i)) : nil), now() - make_interval(days => \(50 - i)))
                     """)
-                if (state == "assigned" || state == "ready_in_box") && boxPickup && compartmentIndex < freeCompartments.count {
+                if let compartment {
                     let assignment = UUID()
-                    let compartment = freeCompartments[compartmentIndex]
                     compartmentIndex += 1
-                    let status = state == "assigned" ? "assigned" : "loaded"
+                    let status = state == .assigned ? "assigned" : "loaded"
                     try c.execute("""
                         INSERT INTO assignment (authority_id, id, compartment_id, status, loaded_at)
                         VALUES (\(authority), \(assignment), \(compartment), \(status), \(status == "loaded" ? Date() : nil))
                         """)
-                    try c.execute("UPDATE compartment SET state = 'occupied' WHERE authority_id = \(authority) AND id = \(compartment)")
+                    try c.execute("UPDATE compartment SET state = \(CompartmentState.occupied.rawValue) WHERE authority_id = \(authority) AND id = \(compartment)")
                     if status == "assigned" { toLoad.append((compartment, assignment)) }
                     try c.execute("""
                         UPDATE application SET assignment_id = \(assignment),
                             pickup_deadline = CASE WHEN \(status) = 'loaded' THEN current_date + 14 END
                         WHERE authority_id = \(authority) AND id = \(id)
                         """)
-                } else if (state == "assigned" || state == "ready_in_box") && boxPickup {
-                    try c.execute("UPDATE application SET state = 'delivered' WHERE authority_id = \(authority) AND id = \(id)")
                 }
-                if ["assigned", "ready_in_box", "ready_at_counter", "collected"].contains(state) {
+                if [.assigned, .readyInBox, .readyAtCounter, .collected].contains(state) {
                     // Demo document numbers: T + 8 digits (valid ICAO document numbers, fictitious).
                     position += 1
                     let document = "T" + String(format: "%08d", 90_000 + i)
@@ -154,7 +156,7 @@ public enum DemoSeed {
                     try c.execute("""
                         INSERT INTO document (authority_id, document_number, delivery_id, application_id) VALUES (\(authority), \(document), \(delivery), \(id))
                         """)
-                    if state == "collected" {
+                    if state == .collected {
                         try c.execute("UPDATE application SET collected_at = now() - make_interval(days => \(i % 7)) WHERE authority_id = \(authority) AND id = \(id)")
                     }
                 }

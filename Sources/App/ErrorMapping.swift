@@ -1,3 +1,4 @@
+import Domain
 import HTTPServer
 import Logging
 import Postgres
@@ -5,6 +6,10 @@ import Postgres
 /// The one place where errors of the lower modules become HTTP answers.
 enum ErrorMapping {
     static func response(for error: any Error, request: Request, logger: Logger) -> Response? {
+        if let transition = error as? IllegalTransition {
+            // The lifecycle refused the event, or the row left its state since it was read (a lost race).
+            return AppError(.conflict, "illegal_transition", transition.description, extra: ["state": transition.state.rawValue]).response
+        }
         if let pg = error as? PostgresError {
             if pg.isConnectionProblem {
                 // The database is down, restarting or saturated: tell the client to retry, don't crash.

@@ -27,6 +27,7 @@ public struct IllegalTransition: Error, Sendable, Hashable, CustomStringConverti
 /// delivered ─compartmentAssigned─▶ assigned ─loaded─▶ ready_in_box ─pickedUp─▶ collected
 /// assigned ─assignmentReleased─▶ delivered                (released by hand before loading)
 /// ready_in_box ─deadlinePassed─▶ retrieval_due ─retrievedByStaff─▶ ready_at_counter
+/// ready_in_box ─retrievedByStaff─▶ ready_at_counter        (staff emptied the compartment before the deadline)
 /// delivered ─movedToCounter─▶ ready_at_counter ─handedOverAtCounter─▶ collected
 /// any open state ─cancelled─▶ cancelled
 /// ```
@@ -34,6 +35,13 @@ public struct IllegalTransition: Error, Sendable, Hashable, CustomStringConverti
 /// the counter — ready_at_counter), so it lands in `ready_at_counter` directly; the SMS
 /// "ready at the counter" goes out with it. Guards on data (fee settled, compartment free) are the
 /// caller's, checked in the same transaction — see ``FeeSchedule/requireSettledForBox(feeCents:settled:field:)``.
+///
+/// The box reports `retrieved` for a compartment whose assignment is due for retrieval (deadline passed, or the
+/// application was cancelled with its document in the box); any document of it still `ready_in_box` goes to the
+/// counter by the same event as one already `retrieval_due`, so both are listed here.
+///
+/// This table is the only list of transitions: `ApplicationTransitions` (App) writes a state only as the target
+/// of ``next(_:_:)``, and only where the row is still in the source state.
 public enum ApplicationLifecycle {
     /// The state after `event`, or ``IllegalTransition`` carrying the current state and the event.
     public static func next(_ state: ApplicationState, _ event: ApplicationEvent) throws(IllegalTransition) -> ApplicationState {
@@ -58,7 +66,7 @@ public enum ApplicationLifecycle {
             return .collected
         case (.readyInBox, .deadlinePassed):
             return .retrievalDue
-        case (.retrievalDue, .retrievedByStaff):
+        case (.retrievalDue, .retrievedByStaff), (.readyInBox, .retrievedByStaff):
             return .readyAtCounter
         case (.delivered, .movedToCounter):
             return .readyAtCounter
@@ -76,6 +84,11 @@ public enum ApplicationLifecycle {
         } catch {
             throw error.domainError
         }
+    }
+
+    /// The states in which `event` is allowed, in ``ApplicationState/allCases`` order.
+    public static func sources(of event: ApplicationEvent) -> [ApplicationState] {
+        ApplicationState.allCases.filter { (try? next($0, event)) != nil }
     }
 
     /// The events allowed in `state`.

@@ -1,5 +1,5 @@
 /// A factor the box panel asks for after the mobile number and PIN (docs/ARCHITECTURE.md#pickup).
-public enum PickupFactor: String, Sendable, CaseIterable {
+public enum PickupFactor: String, Sendable, Hashable, Codable, CaseIterable {
     /// The applicant confirms the PIN letter arrived.
     case pinLetter = "pin_letter"
     case dateOfBirth = "date_of_birth"

@@ -134,3 +134,12 @@ extension UInt8 {
         return out
     }
 }
+
+extension PostgresDecodable where Self: RawRepresentable, RawValue == String {
+    /// A value that is not one of the cases (a newer migration, a corrupt row) is a decoding error that
+    /// does not quote it, never a default.
+    public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Self {
+        guard let value = Self(rawValue: String(decoding: bytes, as: UTF8.self)) else { throw decodingError(Self.self) }
+        return value
+    }
+}

@@ -121,3 +121,19 @@ extension UUID: PostgresArrayElement {
         "{" + elements.map(\.uuidString).joined(separator: ",") + "}"
     }
 }
+
+/// A value that is bound and decoded directly, e.g. a closed set of strings: a `String`-backed enum
+/// becomes one by declaring `extension MyEnum: PostgresCodable {}` (the raw value is the column value).
+public typealias PostgresCodable = PostgresEncodable & PostgresDecodable
+
+extension PostgresEncodable where Self: RawRepresentable, RawValue == String {
+    /// The raw value, as the column stores it.
+    public var postgresText: String? { rawValue }
+}
+
+extension PostgresArrayElement where Self: RawRepresentable, RawValue == String {
+    /// The raw values as a text array (`state = ANY($1)`).
+    public static func postgresArrayText(_ elements: [Self]) -> String {
+        String.postgresArrayText(elements.map(\.rawValue))
+    }
+}

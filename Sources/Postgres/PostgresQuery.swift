@@ -1,3 +1,4 @@
+import Foundation
 /// A SQL statement whose interpolated values become bound parameters (`$1`, `$2`, …).
 ///
 /// ```swift
@@ -54,6 +55,13 @@ public struct PostgresQuery: ExpressibleByStringInterpolation, Sendable, CustomS
         public mutating func appendInterpolation<T: PostgresEncodable>(_ value: T?) {
             binds.append(value?.postgresText ?? nil)
             sql += "$\(binds.count)"
+        }
+
+        /// Splices a case of a closed set of strings (an enum) as a quoted SQL literal, not a parameter: for
+        /// predicates that must match a partial index's `WHERE` (a prepared statement's generic plan cannot
+        /// prove `state = $1` implies `state = 'available'`). The value is a constant of the program, never input.
+        public mutating func appendInterpolation<T: RawRepresentable & CaseIterable>(literal value: T) where T.RawValue == String {
+            sql += "'" + value.rawValue.replacingOccurrences(of: "'", with: "''") + "'"
         }
 
         /// Splices `unsafeSQL` into the statement text verbatim. Only for trusted, constant SQL fragments.

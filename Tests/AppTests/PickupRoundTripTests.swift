@@ -1,4 +1,5 @@
 @testable import App
+import Domain
 import Foundation
 import HTTPServer
 import HTTPTestSupport
@@ -154,7 +155,7 @@ struct PickupRoundTripTests {
 
     @Test func theAnswers_areTheBytesJSONEncoderWrites() throws {
         for seconds in [0.0, 1_764_473_467.9, 1_764_473_467.2, 4_102_444_799.5] {
-            let session = BoxPickup.Session(pickupId: UUID(), factors: ["pin_letter", "date_of_birth"], expiresAt: Date(timeIntervalSince1970: seconds))
+            let session = BoxPickup.Session(pickupId: UUID(), factors: PickupFactor.allCases, expiresAt: Date(timeIntervalSince1970: seconds))
             #expect(session.json == (try JSONCoding.encode(session)), "\(seconds)")
         }
         let none = BoxPickup.Session(pickupId: UUID(), factors: [], expiresAt: Date())

@@ -13,7 +13,7 @@ struct ApplicationLifecycleTests {
         .inProduction: [.deliveryRecorded(pickup: .box): .delivered, .deliveryRecorded(pickup: .counter): .readyAtCounter],
         .delivered: [.compartmentAssigned: .assigned, .movedToCounter: .readyAtCounter],
         .assigned: [.loaded: .readyInBox, .assignmentReleased: .delivered],
-        .readyInBox: [.pickedUp: .collected, .deadlinePassed: .retrievalDue],
+        .readyInBox: [.pickedUp: .collected, .deadlinePassed: .retrievalDue, .retrievedByStaff: .readyAtCounter],
         .retrievalDue: [.retrievedByStaff: .readyAtCounter],
         .readyAtCounter: [.handedOverAtCounter: .collected],
         .collected: [:],
@@ -86,6 +86,23 @@ struct ApplicationLifecycleTests {
             try ApplicationLifecycle.apply(.loaded, to: .cancelled)
         }
         #expect(DomainError.illegalTransition(IllegalTransition(state: .cancelled, event: .loaded)).code == "illegal_transition")
+    }
+
+    @Test func retrievedByStaff_movesADocumentStillReadyInTheBoxToTheCounter() throws {
+        #expect(try ApplicationLifecycle.next(.readyInBox, .retrievedByStaff) == .readyAtCounter)
+        #expect(ApplicationLifecycle.sources(of: .retrievedByStaff) == [.readyInBox, .retrievalDue])
+    }
+
+    @Test func sources_listTheStatesWhereTheEventIsAllowed() {
+        #expect(ApplicationLifecycle.sources(of: .pickedUp) == [.readyInBox])
+        #expect(ApplicationLifecycle.sources(of: .loaded) == [.assigned])
+        #expect(ApplicationLifecycle.sources(of: .deadlinePassed) == [.readyInBox])
+        #expect(ApplicationLifecycle.sources(of: .cancelled) == S.allCases.filter(\.isOpen))
+        for event in ApplicationEvent.allCases {
+            for state in S.allCases {
+                #expect(ApplicationLifecycle.sources(of: event).contains(state) == ApplicationLifecycle.allowedEvents(in: state).contains(event))
+            }
+        }
     }
 
     @Test func terminalStates_allowNoEvents()  throws {

@@ -111,4 +111,32 @@ struct TypeRoundTripTests {
         #expect(error?.kind == .decoding)
         #expect(error?.description.contains("secret-value") == false)
     }
+
+    enum Colour: String, PostgresCodable, PostgresArrayElement, CaseIterable {
+        case lightBlue = "light_blue"
+        case red
+    }
+
+    @Test func stringEnumsBindAndDecodeByRawValue() throws {
+        #expect(try roundTrip(Colour.lightBlue, as: "text") == .lightBlue)
+        let text = try connection.query("SELECT \(Colour.lightBlue)::text, \(Colour.lightBlue) = 'light_blue', 'red' = ANY(\([Colour.red, .lightBlue])::text[])")
+        #expect(try text[0].decode(String.self, at: 0) == "light_blue")
+        #expect(try text[0].decode(Bool.self, at: 1))
+        #expect(try text[0].decode(Bool.self, at: 2))
+        #expect(try connection.query("SELECT NULL::text")[0].decode(Colour?.self, at: 0) == nil)
+    }
+
+    @Test func unknownEnumValue_isADecodingError_thatDoesNotQuoteTheValue() throws {
+        let rows = try connection.query("SELECT 'purple-secret'::text")
+        let error = #expect(throws: PostgresError.self) { try rows[0].decode(Colour.self, at: 0) }
+        #expect(error?.kind == .decoding)
+        #expect(error?.description.contains("purple-secret") == false)
+    }
+
+    @Test func literalInterpolation_splicesAQuotedEnumCase() throws {
+        let query: PostgresQuery = "SELECT \(literal: Colour.lightBlue) = 'light_blue'"
+        #expect(query.sql == "SELECT 'light_blue' = 'light_blue'")
+        #expect(query.binds.isEmpty)
+        #expect(try connection.query(query)[0].decode(Bool.self, at: 0))
+    }
 }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Postgres
 
@@ -22,7 +23,7 @@ extension BoxAdmin {
             throw AppError.conflict("compartment_already_blocked", "The compartment is already blocked; unblock it first to change the reason.", extra: ["state": state])
         }
         try connection.execute("""
-            UPDATE compartment SET state = 'blocked', block_reason = \(reason.rawValue), block_note = \(note)
+            UPDATE compartment SET state = \(CompartmentState.blocked.rawValue), block_reason = \(reason.rawValue), block_note = \(note)
             WHERE authority_id = \(actor.authorityID) AND id = \(id)
             """)
         try BoxChanges.record(connection, authorityID: actor.authorityID, compartmentID: id, kind: .compartment, assignmentID: nil)
@@ -38,7 +39,7 @@ extension BoxAdmin {
             throw AppError.conflict("compartment_not_blocked", "The compartment is not blocked.", extra: ["state": state])
         }
         try connection.execute("""
-            UPDATE compartment SET state = 'available', block_reason = NULL, block_note = NULL
+            UPDATE compartment SET state = \(CompartmentState.available.rawValue), block_reason = NULL, block_note = NULL
             WHERE authority_id = \(actor.authorityID) AND id = \(id)
             """)
         try BoxChanges.record(connection, authorityID: actor.authorityID, compartmentID: id, kind: .compartment, assignmentID: nil)

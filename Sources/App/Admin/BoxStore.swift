@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Postgres
 
@@ -12,9 +13,9 @@ enum BoxStore {
             SELECT b.id, b.name, b.site_id, s.name, b.panel_languages, b.token_hash IS NOT NULL, b.token_created_at, b.last_seen_at,
                    coalesce(b.last_seen_at > now() - make_interval(secs => \(onlineWindowSeconds)), false), b.created_at,
                    count(c.id)::int8,
-                   count(c.id) FILTER (WHERE c.state = 'available')::int8,
-                   count(c.id) FILTER (WHERE c.state = 'occupied')::int8,
-                   count(c.id) FILTER (WHERE c.state = 'blocked')::int8,
+                   count(c.id) FILTER (WHERE c.state = \(CompartmentState.available.rawValue))::int8,
+                   count(c.id) FILTER (WHERE c.state = \(CompartmentState.occupied.rawValue))::int8,
+                   count(c.id) FILTER (WHERE c.state = \(CompartmentState.blocked.rawValue))::int8,
                    CASE WHEN b.pickups_blocked_until > now() THEN b.pickups_blocked_until END,
                    CASE WHEN b.loading_blocked_until > now() THEN b.loading_blocked_until END
             FROM box b

@@ -6,7 +6,7 @@ import Postgres
 /// the operator command line share these functions, so both validate and audit alike.
 public enum SiteAdmin {
     /// How the pickup deadline is counted (`site.deadline_kind`).
-    enum DeadlineKind: String, CaseIterable {
+    enum DeadlineKind: String, Sendable, CaseIterable, PostgresCodable {
         case workingDays = "working_days"
         case calendarDays = "calendar_days"
     }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 
 /// Request and response bodies of the four-eyes routes (docs/ARCHITECTURE.md#four-eyes), as in openapi.yaml.
@@ -17,9 +18,9 @@ enum ApprovalDTO {
         var applicationId: UUID
         var vorgangsnummer: String
         /// `mobile_number_change` or `pin_reissue`.
-        var kind: String
+        var kind: ApprovalKind
         /// `pending`, `approved`, `rejected` or `superseded`.
-        var state: String
+        var state: ApprovalState
         /// The number asked for (mobile_number_change) or the number the PIN goes to (pin_reissue).
         var mobileNumber: String?
         /// The application's number now: the one a change replaces.

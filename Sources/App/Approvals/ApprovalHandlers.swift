@@ -35,11 +35,12 @@ enum ApprovalHandlers {
         let number = try ApplicationHandlers.phone(body.mobileNumber)
         return try ctx.transaction { c in
             let current = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            guard let state = ApplicationState(rawValue: current.state), state.isOpen else {
+            let state = current.state
+            guard state.isOpen else {
                 throw AppError.illegalTransition(current: current.state, action: "changing the mobile number")
             }
             guard StaffApproval.mobileNumberChangeNeedsApproval(in: state) else {
-                throw AppError.conflict("approval_not_needed", "Before delivery the number is changed directly (PATCH the application).", extra: ["state": current.state])
+                throw AppError.conflict("approval_not_needed", "Before delivery the number is changed directly (PATCH the application).", extra: ["state": current.state.rawValue])
             }
             guard number != current.mobileNumber else {
                 throw AppError.conflict("mobile_number_unchanged", "This is the application's mobile number already.", field: "mobileNumber")
@@ -60,9 +61,7 @@ enum ApprovalHandlers {
             let applicationID = try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id).applicationId
             _ = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: applicationID, forUpdate: true)
             let approval = try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            guard let state = ApprovalState(rawValue: approval.state), let kind = ApprovalKind(rawValue: approval.kind) else {
-                throw UnknownStoredValue(column: "staff_approval.state or kind")
-            }
+            let state = approval.state, kind = approval.kind
             let result: ApprovalState
             do throws(ApprovalRefusal) {
                 result = try StaffApproval.decide(decision, state: state, requester: approval.requestedBy.id, decider: ctx.user.userID)
@@ -71,7 +70,7 @@ enum ApprovalHandlers {
                 case .sameStaffMember:
                     throw AppError(.forbidden, "second_staff_member_required", "A second staff member must decide this; you asked for it yourself.")
                 case .notPending:
-                    throw AppError.conflict("approval_not_pending", "This request was decided or replaced already.", extra: ["state": approval.state])
+                    throw AppError.conflict("approval_not_pending", "This request was decided or replaced already.", extra: ["state": approval.state.rawValue])
                 }
             }
             if decision == .approve {

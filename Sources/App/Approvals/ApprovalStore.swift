@@ -22,8 +22,8 @@ enum ApprovalStore {
             id: try row.decode(UUID.self, column: "id"),
             applicationId: try row.decode(UUID.self, column: "application_id"),
             vorgangsnummer: try row.decode(String.self, column: "vorgangsnummer"),
-            kind: try row.decode(String.self, column: "kind"),
-            state: try row.decode(String.self, column: "state"),
+            kind: try row.decode(ApprovalKind.self, column: "kind"),
+            state: try row.decode(ApprovalState.self, column: "state"),
             mobileNumber: try row.decode(String?.self, column: "mobile_number"),
             currentMobileNumber: try row.decode(String?.self, column: "current_mobile_number"),
             requestedBy: ApprovalDTO.StaffMember(id: try row.decode(UUID.self, column: "requested_by"),
@@ -73,8 +73,8 @@ enum ApprovalStore {
     /// Ends the pending requests of `kind` for an application without a decision.
     static func supersede(_ c: PostgresConnection, authorityID: UUID, applicationID: UUID, kind: ApprovalKind) throws -> [UUID] {
         try c.query("""
-            UPDATE staff_approval SET state = 'superseded', decided_at = now()
-            WHERE authority_id = \(authorityID) AND application_id = \(applicationID) AND kind = \(kind.rawValue) AND state = 'pending'
+            UPDATE staff_approval SET state = \(ApprovalState.superseded.rawValue), decided_at = now()
+            WHERE authority_id = \(authorityID) AND application_id = \(applicationID) AND kind = \(kind.rawValue) AND state = \(literal: ApprovalState.pending)
             RETURNING id
             """).map { try $0.decode(UUID.self, at: 0) }
     }
@@ -83,7 +83,7 @@ enum ApprovalStore {
     static func record(_ c: PostgresConnection, authorityID: UUID, id: UUID, state: ApprovalState, decidedBy: UUID) throws {
         try c.execute("""
             UPDATE staff_approval SET state = \(state.rawValue), decided_by = \(decidedBy), decided_at = now()
-            WHERE authority_id = \(authorityID) AND id = \(id) AND state = 'pending'
+            WHERE authority_id = \(authorityID) AND id = \(id) AND state = \(ApprovalState.pending.rawValue)
             """)
     }
 }

@@ -7,7 +7,8 @@ import Postgres
 enum MobileNumberChange {
     static func apply(_ ctx: StaffContext, _ c: PostgresConnection, _ approval: ApprovalDTO.Approval) throws {
         let current = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: approval.applicationId, forUpdate: true)
-        guard let state = ApplicationState(rawValue: current.state), state.isOpen else {
+        let state = current.state
+        guard state.isOpen else {
             throw AppError.illegalTransition(current: current.state, action: "changing the mobile number")
         }
         guard let number = approval.mobileNumber else {

@@ -46,7 +46,8 @@ struct SessionStore: Sendable {
               AND u.disabled_at IS NULL
             """)
         guard let row = rows.first else { return nil }
-        let role = Role(rawValue: try row.decode(String.self, at: 3)) ?? .caseworker
+        // An unknown role is a decoding error (500), never a caseworker by default.
+        let role = try row.decode(Role.self, at: 3)
         if try row.decode(Bool.self, at: 5) {
             // Sliding idle expiry, written at most twice a minute per session.
             try pool.execute("UPDATE session SET last_seen_at = now() WHERE authority_id = \(authorityID) AND token_hash = \(hash)")

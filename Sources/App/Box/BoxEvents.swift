@@ -112,9 +112,10 @@ enum BoxEvents {
         if let given = event.assignmentId, given != assignmentID {
             throw AppError.conflict("assignment_mismatch", "The compartment holds another assignment.", field: "assignmentId")
         }
-        guard try row.decode(String.self, at: 1) == "assigned" else {
+        let status = try row.decode(AssignmentStatus.self, at: 1)
+        guard status == .assigned else {
             app.logger.warning("out-of-order box event", metadata: ["box.id": "\(box.key)", "event.kind": "loaded"])
-            throw AppError.conflict("out_of_order", "The compartment was reported loaded already.", extra: ["state": try row.decode(String.self, at: 1)])
+            throw AppError.conflict("out_of_order", "The compartment was reported loaded already.", extra: ["state": status.rawValue])
         }
         let site = try connection.query("""
             SELECT name, land, time_zone, deadline_kind, deadline_days, loading_requires_two_staff FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)
@@ -125,8 +126,10 @@ enum BoxEvents {
         }
         let zone = TimeZone(identifier: try s.decode(String.self, at: 2)) ?? TimeZone(identifier: "Europe/Berlin") ?? .gmt
         let days = try s.decode(Int.self, at: 4)
-        let policy = (try? PickupDeadlinePolicy(try s.decode(String.self, at: 3) == "calendar_days" ? .calendarDays(days) : .workingDays(days))) ?? .standard
-        let land = Bundesland(rawValue: try s.decode(String.self, at: 1)) ?? .nordrheinWestfalen
+        let kind = try s.decode(SiteAdmin.DeadlineKind.self, at: 3)
+        // The site's CHECK keeps the days in range; a value the policy refuses falls back to the standard.
+        let policy = (try? PickupDeadlinePolicy(kind == .calendarDays ? .calendarDays(days) : .workingDays(days))) ?? .standard
+        let land = try s.decode(Bundesland.self, at: 1)
         let deadline = policy.deadline(from: CivilDate(date: Date(), timeZone: zone), in: land)
 
         let pin = Pin.draw()
@@ -135,21 +138,18 @@ enum BoxEvents {
                 pin_expires_at = ((\(deadline.iso)::date + 1)::timestamp AT TIME ZONE \(zone.identifier)), failed_attempts = 0, locked = false
             WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
             """)
-        let applications = try connection.query("""
-            UPDATE application SET state = 'ready_in_box', pickup_deadline = \(deadline.iso)::date, updated_at = now()
-            WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND state = 'assigned'
-            RETURNING id, mobile_number, sms_language
-            """)
+        let applications = try ApplicationTransitions.apply(.loaded, onAssignment: assignmentID, connection, authorityID: box.authorityID,
+                                                            effects: .init(pickupDeadline: deadline))
         guard let first = applications.first else { throw AppError.conflict("out_of_order", "No application of this compartment awaits loading.") }
         for a in applications {
             try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loaded", entityType: "application",
-                             entityID: try a.decode(UUID.self, at: 0), requestID: request.requestID, clientAddress: app.auditAddress(request),
+                             entityID: a.id, requestID: request.requestID, clientAddress: app.auditAddress(request),
                              detail: ["compartment": String(event.compartmentNumber), "pickupDeadline": deadline.iso])
         }
         // One SMS per compartment (a household shares one PIN), to the first application's number.
-        if let mobile = try first.decode(String?.self, at: 1) {
-            try SMSOutbox.enqueue(connection, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
-                                  to: mobile, kind: .readyInBox, language: try first.decode(String.self, at: 2),
+        if let mobile = first.mobileNumber {
+            try SMSOutbox.enqueue(connection, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: first.id, assignmentID: assignmentID,
+                                  to: mobile, kind: .readyInBox, language: first.smsLanguage,
                                   values: SMSValues(pin: pin, site: try s.decode(String.self, at: 0), deadline: deadline))
         }
         return Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.readyInBox.rawValue, pickupDeadline: deadline.iso)

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPServer
 
@@ -14,7 +15,7 @@ extension BoxPickup.Session {
         for (i, factor) in factors.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: factor.utf8)   // a PickupFactor's name: [a-z_], nothing to escape
+            out.append(contentsOf: factor.rawValue.utf8)   // [a-z_], nothing to escape
             out.append(UInt8(ascii: "\""))
         }
         out.append(contentsOf: #"],"pickupId":""#.utf8)

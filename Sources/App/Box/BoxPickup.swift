@@ -17,8 +17,8 @@ enum BoxPickup {
 
     struct Session: Codable {
         var pickupId: UUID
-        /// Still to give: `pin_letter`, `date_of_birth`, `can`, `old_document_destroyed`.
-        var factors: [String]
+        /// Still to give, in the order the panel asks.
+        var factors: [PickupFactor]
         var expiresAt: Date
     }
 
@@ -82,7 +82,7 @@ enum BoxPickup {
             guard candidates.last?.id != id else { continue }
             candidates.append(Candidate(
                 id: id, stored: try row.decode([UInt8]?.self, at: 4) ?? [], locked: try row.decode(Bool.self, at: 5),
-                applicationID: try row.decode(UUID.self, at: 6), issuance: try closed(Issuance.self, row, at: 7),
+                applicationID: try row.decode(UUID.self, at: 6), issuance: try row.decode(Issuance.self, at: 7),
                 hasCAN: try row.decode(Bool.self, at: 8)))
         }
         let matched = match(pin, among: candidates) { Pin.hmac($0, assignmentID: $1, key: app.secretKey) }.candidate
@@ -90,11 +90,11 @@ enum BoxPickup {
         if let match = matched {
             let policy = PickupFactorPolicy(
                 requiresPinLetter: try head.decode(Bool.self, at: 0),
-                secondFactor: try closed(PickupSecondFactor.self, head, at: 1),
+                secondFactor: try head.decode(PickupSecondFactor.self, at: 1),
                 requiresOldDocument: try head.decode(Bool.self, at: 2))
             factors = policy.factors(issuance: match.issuance, hasCAN: match.hasCAN)
         }
-        let session = Session(pickupId: UUID(), factors: factors.map(\.rawValue), expiresAt: Date(timeIntervalSinceNow: 120))
+        let session = Session(pickupId: UUID(), factors: factors, expiresAt: Date(timeIntervalSinceNow: 120))
         let limits = app.configuration.pickupLimits
         // A guess counts against every open assignment of this number at this box; a locked one stays locked.
         guard let result = try c.query("""
@@ -157,12 +157,12 @@ enum BoxPickup {
             JOIN application a ON a.authority_id = ps.authority_id AND a.id = ps.application_id
             WHERE ps.authority_id = \(box.authorityID) AND ps.id = \(pickupID) AND ps.box_id = \(box.boxID)
             """)
-        guard let head = rows.first, let stored = try head.decode([String]?.self, at: 0) else {
+        guard let head = rows.first, let required = try head.decode([PickupFactor]?.self, at: 0) else {
             throw AppError(.notFound, "pickup_not_found", "No such pickup.")
         }
         if try head.decode(Bool.self, at: 1) { throw expired }
-        // A factor the server does not know (never written by `start`) fails the check.
-        let required = stored.compactMap(PickupFactor.init(rawValue:))
+        // A factor the server does not know (never written by `start`) is a decoding error above: an opaque
+        // 500, never a factor silently dropped.
         var answers = PickupAnswers(pinLetterConfirmed: body.pinLetterConfirmed, oldDocumentInserted: body.oldDocumentInserted,
                                     dateOfBirthMatches: false, canMatches: false)
         if required.contains(.dateOfBirth) {
@@ -174,7 +174,7 @@ enum BoxPickup {
             let hash = Crypto.hmacSHA256(key: app.secretKey, Array("can:\(box.authorityID.uuidString.lowercased()):\(body.can ?? "")".utf8))
             answers.canMatches = constantTimeEquals(hash, try head.decode([UInt8]?.self, at: 3) ?? [])
         }
-        let ok = required.count == stored.count && answers.satisfy(required)
+        let ok = answers.satisfy(required)
         let limits = app.configuration.pickupLimits
         guard let result = try c.query("""
             SELECT outcome, wait_seconds, failures, box_blocked, assignment_id, compartment_number FROM pickup_verify(
@@ -208,7 +208,7 @@ enum BoxPickup {
     // MARK: - Outcomes
 
     /// What `pickup_start` and `pickup_verify` (Migrations/0021) answer.
-    enum Outcome: String {
+    enum Outcome: String, PostgresDecodable {
         case noBox = "no_box", throttled, outsideHours = "outside_hours"
         case accepted, deadlinePassed = "deadline_passed", refused
         case notFound = "not_found", expired, factorsRefused = "factors_refused", verified
@@ -216,16 +216,8 @@ enum BoxPickup {
 
     private static let expired = AppError.conflict("pickup_expired", "This pickup has expired or was completed; start again with the mobile number and PIN.")
 
-    /// A value the database keeps to a closed set (by CHECK constraint or by the migration's function)
-    /// that this build does not know: a mismatch between schema and server, answered as an opaque 500.
-    struct UnknownValue: Error {}
-
-    private static func closed<T: RawRepresentable>(_ type: T.Type, _ row: PostgresRow, at column: Int) throws -> T where T.RawValue == String {
-        guard let value = T(rawValue: try row.decode(String.self, at: column)) else { throw UnknownValue() }
-        return value
-    }
-
-    private static func outcome(_ row: PostgresRow) throws -> Outcome { try closed(Outcome.self, row, at: 0) }
+    /// An outcome this build does not know is a decoding error (an opaque 500), a schema/server mismatch.
+    private static func outcome(_ row: PostgresRow) throws -> Outcome { try row.decode(Outcome.self, at: 0) }
 
     /// The answers other than success: the gate's, and the one uniform refusal. A refusal that blocked
     /// the box is an alert in the log (with the count, never the input).

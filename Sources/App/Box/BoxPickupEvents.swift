@@ -39,33 +39,33 @@ enum BoxPickupEvents {
         if let given = event.assignmentId, given != assignmentID {
             throw AppError.conflict("assignment_mismatch", "The compartment holds another assignment.", field: "assignmentId")
         }
-        let status = try row.decode(String.self, at: 1)
+        let status = try row.decode(AssignmentStatus.self, at: 1)
         let opened = try row.decode(Bool.self, at: 2)
         let removed = try row.decode(Bool.self, at: 3)
         let destroyed = try row.decode(Bool.self, at: 4)
         let verified = try row.decode(Bool.self, at: 5)
 
         if event.kind == "retrieved" {
-            guard status == "retrieval_due" else { throw outOfOrder("Only a compartment due for retrieval is retrieved.", state: status) }
+            guard status == .retrievalDue else { throw outOfOrder("Only a compartment due for retrieval is retrieved.", state: status.rawValue) }
             return try retrieved(app, c, box: box, assignmentID: assignmentID, event: event, request: request)
         }
-        guard status == "loaded", verified else { throw outOfOrder("No verified pickup is under way at this compartment.", state: status) }
+        guard status == .loaded, verified else { throw outOfOrder("No verified pickup is under way at this compartment.", state: status.rawValue) }
         switch event.kind {
         case "opened":
             try c.execute("UPDATE assignment SET opened_at = coalesce(opened_at, now()) WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
             return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: "ready_in_box", pickupDeadline: nil)
         case "document_removed", "old_document_destroyed":
-            guard opened else { throw outOfOrder("The compartment was not reported open.", state: status) }
+            guard opened else { throw outOfOrder("The compartment was not reported open.", state: status.rawValue) }
             let column = event.kind == "document_removed" ? "document_removed_at" : "old_document_destroyed_at"
             try c.execute("UPDATE assignment SET \(unsafeSQL: column) = coalesce(\(unsafeSQL: column), now()) WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
             return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: "ready_in_box", pickupDeadline: nil)
         default: // closed
-            guard opened, removed else { throw outOfOrder("The door closed before the document was taken.", state: status) }
+            guard opened, removed else { throw outOfOrder("The door closed before the document was taken.", state: status.rawValue) }
             let renewals = try c.query("""
                 SELECT count(*)::int8 FROM application WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND issuance = 'renewal'
                 """).first?.decode(Int.self, at: 0) ?? 0
             if renewals > 0, try row.decode(Bool.self, at: 6), !destroyed {
-                throw outOfOrder("The old document was not reported destroyed.", state: status)
+                throw outOfOrder("The old document was not reported destroyed.", state: status.rawValue)
             }
             return try collected(app, c, box: box, assignmentID: assignmentID, event: event, request: request)
         }
@@ -79,14 +79,11 @@ enum BoxPickupEvents {
             UPDATE assignment SET status = 'collected', collected_at = now(), pin_hmac = NULL WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
             """)
         try c.execute("""
-            UPDATE compartment SET state = 'available'
+            UPDATE compartment SET state = \(CompartmentState.available.rawValue)
             WHERE authority_id = \(box.authorityID) AND id = (SELECT compartment_id FROM assignment WHERE authority_id = \(box.authorityID) AND id = \(assignmentID))
             """)
-        let applications = try c.query("""
-            UPDATE application SET state = 'collected', collected_at = now(), updated_at = now()
-            WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND state = 'ready_in_box'
-            RETURNING id
-            """).map { try $0.decode(UUID.self, at: 0) }
+        let applications = try ApplicationTransitions.apply(.pickedUp, onAssignment: assignmentID, c, authorityID: box.authorityID,
+                                                            effects: .init(collectedNow: true)).map(\.id)
         for id in applications {
             try audit(app, c, box: box, request: request, action: "application.collected", entityType: "application", entityID: id)
             // The handover event the authority's specialist software consumes (e.g. to delete the fingerprints).
@@ -99,23 +96,21 @@ enum BoxPickupEvents {
     private static func retrieved(_ app: Application, _ c: PostgresConnection, box: BoxPrincipal, assignmentID: UUID, event: BoxEvents.Event, request: Request) throws -> BoxEvents.Result {
         try c.execute("UPDATE assignment SET status = 'retrieved', retrieved_at = now(), pin_hmac = NULL WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
         try c.execute("""
-            UPDATE compartment SET state = 'available'
+            UPDATE compartment SET state = \(CompartmentState.available.rawValue)
             WHERE authority_id = \(box.authorityID) AND id = (SELECT compartment_id FROM assignment WHERE authority_id = \(box.authorityID) AND id = \(assignmentID))
             """)
-        let moved = try c.query("""
-            UPDATE application SET state = 'ready_at_counter', assignment_id = NULL, updated_at = now()
-            WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID) AND state IN ('retrieval_due', 'ready_in_box')
-            RETURNING id, mobile_number, sms_language
-            """)
+        // Documents still `ready_in_box` or `retrieval_due` go to the counter (the lifecycle's `retrievedByStaff`);
+        // a cancelled one only leaves the assignment.
+        let moved = try ApplicationTransitions.apply(.retrievedByStaff, onAssignment: assignmentID, c, authorityID: box.authorityID,
+                                                     effects: .init(assignment: .clear))
         try c.execute("UPDATE application SET assignment_id = NULL WHERE authority_id = \(box.authorityID) AND assignment_id = \(assignmentID)")
-        for row in moved {
-            let id = try row.decode(UUID.self, at: 0)
-            try audit(app, c, box: box, request: request, action: "application.retrieved", entityType: "application", entityID: id)
+        for application in moved {
+            try audit(app, c, box: box, request: request, action: "application.retrieved", entityType: "application", entityID: application.id)
         }
-        if let first = moved.first, let mobile = try first.decode(String?.self, at: 1) {
+        if let first = moved.first, let mobile = first.mobileNumber {
             let site = try c.query("SELECT name FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)").first?.decode(String.self, at: 0)
-            try SMSOutbox.enqueue(c, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: try first.decode(UUID.self, at: 0), assignmentID: assignmentID,
-                                  to: mobile, kind: .movedToCounter, language: try first.decode(String.self, at: 2), values: SMSValues(site: site))
+            try SMSOutbox.enqueue(c, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: first.id, assignmentID: assignmentID,
+                                  to: mobile, kind: .movedToCounter, language: first.smsLanguage, values: SMSValues(site: site))
         }
         return BoxEvents.Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.readyAtCounter.rawValue, pickupDeadline: nil)
     }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Logging
 import Postgres
@@ -63,14 +64,9 @@ final class DeadlineScheduler: Sendable {
             for row in due {
                 let authority = try row.decode(UUID.self, at: 0)
                 let assignment = try row.decode(UUID.self, at: 1)
-                let moved = try c.query("""
-                    UPDATE application SET state = 'retrieval_due', updated_at = now()
-                    WHERE authority_id = \(authority) AND assignment_id = \(assignment) AND state = 'ready_in_box'
-                    RETURNING id
-                    """)
-                for a in moved {
+                for a in try ApplicationTransitions.apply(.deadlinePassed, onAssignment: assignment, c, authorityID: authority) {
                     try Audit.record(c, authorityID: authority, actor: .system, action: "application.deadline_passed", entityType: "application",
-                                     entityID: try a.decode(UUID.self, at: 0), requestID: nil, clientAddress: nil)
+                                     entityID: a.id, requestID: nil, clientAddress: nil)
                 }
                 try BoxChanges.record(c, authorityID: authority, compartmentID: try row.decode(UUID.self, at: 2), kind: .toRetrieve, assignmentID: assignment)
             }

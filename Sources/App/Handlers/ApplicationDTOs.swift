@@ -52,7 +52,7 @@ enum ApplicationDTO {
         var boxId: UUID
         var boxName: String
         var compartmentNumber: Int
-        var status: String
+        var status: AssignmentStatus
         /// Failed pickup attempts locked it; a new PIN unlocks it.
         var locked: Bool
     }
@@ -61,8 +61,8 @@ enum ApplicationDTO {
         var id: UUID
         var vorgangsnummer: String
         var siteId: UUID
-        var documentType: String
-        var issuance: String
+        var documentType: DocumentType
+        var issuance: Issuance
         var familyName: String?
         var givenNames: String?
         var dateOfBirth: String?
@@ -71,12 +71,12 @@ enum ApplicationDTO {
         var mobileNumberDisplay: String?
         /// When the mobile number last changed (a new PIN to it within 24 hours needs a second staff member).
         var mobileNumberChangedAt: Date?
-        var pickupMethod: String
+        var pickupMethod: PickupMethod
         var needsAccessibleCompartment: Bool
         var smsLanguage: String
         var hasOldDocumentCan: Bool
         var fee: Fee
-        var state: String
+        var state: ApplicationState
         var cancelReason: String?
         var householdGroup: UUID?
         var pickupDeadline: String?
@@ -93,8 +93,7 @@ enum ApplicationDTO {
     }
 
     struct Handover: Codable {
-        /// `applicant` or `proxy`.
-        var recipient: String
+        var recipient: HandoverRecipient
         var proxyName: String?
     }
 
@@ -134,12 +133,12 @@ enum ApplicationDTO {
         var statusUrl: String
         var familyName: String?
         var givenNames: String?
-        var documentType: String
-        var pickupMethod: String
+        var documentType: DocumentType
+        var pickupMethod: PickupMethod
         var siteName: String
         var siteAddress: String
-        /// `first` or `renewal`: a renewal brings the old document.
-        var issuance: String
+        /// A renewal brings the old document.
+        var issuance: Issuance
         var fee: Fee
         /// What a pickup at the site's boxes asks for: the letter lists what to bring.
         var pickupSettings: SiteDTO.PickupSettings

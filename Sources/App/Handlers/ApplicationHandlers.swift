@@ -96,7 +96,8 @@ enum ApplicationHandlers {
                         fee_settled, state, household_group)
                     VALUES (\(ctx.authorityID), \(id), \(number.value), \(body.siteId), \(documentType.rawValue), \(issuance.rawValue),
                         \(familyName), \(givenNames), \(dateOfBirth.canonical), \(mobile), \(pickup.rawValue), \(body.needsAccessibleCompartment ?? false),
-                        \(language), \(canHash), \(fee), \(exemption?.rawValue), \(body.feeSettled ?? false), 'registered', \(body.householdGroup))
+                        \(language), \(canHash), \(fee), \(exemption?.rawValue), \(body.feeSettled ?? false), \(ApplicationState.registered.rawValue),
+                        \(body.householdGroup))
                     ON CONFLICT (authority_id, vorgangsnummer) DO NOTHING
                     """)
                 if inserted == 1 { break }
@@ -214,7 +215,8 @@ enum ApplicationHandlers {
         let exemption = try exemption(body.feeExemption)
         return try ctx.transaction { connection in
             let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            guard let state = ApplicationState(rawValue: current.state), state.isOpen else {
+            let state = current.state
+            guard state.isOpen else {
                 throw AppError.illegalTransition(current: current.state, action: "changing it")
             }
             // After delivery a new number would redirect the PIN: that needs a second staff member (docs/ARCHITECTURE.md#four-eyes).
@@ -222,27 +224,26 @@ enum ApplicationHandlers {
             if mobileChanged && StaffApproval.mobileNumberChangeNeedsApproval(in: state) {
                 throw AppError.conflict("mobile_number_change_needs_approval",
                                         "After delivery a new mobile number needs a second staff member: ask with POST /api/v1/applications/{id}/mobile-number-changes.",
-                                        field: "mobileNumber", extra: ["state": current.state])
+                                        field: "mobileNumber", extra: ["state": current.state.rawValue])
             }
             let beforeAssignment: Set<ApplicationState> = [.registered, .inProduction, .delivered]
-            if (pickup != nil && pickup?.rawValue != current.pickupMethod) || body.needsAccessibleCompartment != nil || body.householdGroup != nil,
+            if (pickup != nil && pickup != current.pickupMethod) || body.needsAccessibleCompartment != nil || body.householdGroup != nil,
                !beforeAssignment.contains(state) {
                 throw AppError.illegalTransition(current: current.state, action: "changing the pickup method or compartment needs")
             }
-            let newPickup = pickup?.rawValue ?? current.pickupMethod
-            if newPickup == PickupMethod.box.rawValue && (mobile ?? current.mobileNumber) == nil {
+            let newPickup = pickup ?? current.pickupMethod
+            if newPickup == .box && (mobile ?? current.mobileNumber) == nil {
                 throw AppError.invalid("mobileNumber", "missing_field", "Box pickup needs a mobile number for the SMS with the PIN.")
             }
             // A delivered document whose applicant now collects at the counter is ready there at once.
             var newState = state
-            if state == .delivered && newPickup == PickupMethod.counter.rawValue {
+            if state == .delivered && newPickup == .counter {
                 newState = (try? ApplicationLifecycle.next(.delivered, .movedToCounter)) ?? state
             }
             var fee = current.fee.amountCents
             if let exemption {
                 let dob = try current.dateOfBirth.map { text in try domain { () throws(DomainError) in try DateOfBirth(text, today: today(), field: "dateOfBirth") } }
-                let issuance = Issuance(rawValue: current.issuance) ?? .first
-                fee = dob.map { FeeSchedule.feeCents(issuance: issuance, exemption: exemption, dateOfBirth: $0, on: today()) } ?? 0
+                fee = dob.map { FeeSchedule.feeCents(issuance: current.issuance, exemption: exemption, dateOfBirth: $0, on: today()) } ?? 0
             }
             try connection.execute("""
                 UPDATE application SET
@@ -250,7 +251,7 @@ enum ApplicationHandlers {
                     given_names = coalesce(\(givenNames), given_names),
                     mobile_number = coalesce(\(mobile), mobile_number),
                     mobile_number_changed_at = CASE WHEN \(mobileChanged) THEN now() ELSE mobile_number_changed_at END,
-                    pickup_method = \(newPickup),
+                    pickup_method = \(newPickup.rawValue),
                     needs_accessible = coalesce(\(body.needsAccessibleCompartment), needs_accessible),
                     sms_language = coalesce(\(language), sms_language),
                     fee_exemption = coalesce(\(exemption?.rawValue), fee_exemption),
@@ -258,10 +259,12 @@ enum ApplicationHandlers {
                     fee_settled = coalesce(\(body.feeSettled), fee_settled),
                     household_group = coalesce(\(body.householdGroup), household_group),
                     contact_required = coalesce(\(body.contactRequired), contact_required),
-                    state = \(newState.rawValue),
                     updated_at = now()
                 WHERE authority_id = \(ctx.authorityID) AND id = \(id)
                 """)
+            if newState != state {
+                try ApplicationTransitions.apply(.movedToCounter, to: id, from: state, connection, authorityID: ctx.authorityID)
+            }
             // Field names only: the values are personal data.
             let changed = [("familyName", familyName != nil), ("givenNames", givenNames != nil), ("mobileNumber", mobile != nil), ("pickupMethod", pickup != nil),
                            ("needsAccessibleCompartment", body.needsAccessibleCompartment != nil), ("smsLanguage", language != nil),
@@ -285,7 +288,7 @@ enum ApplicationHandlers {
         let reason = try TextField.validate(body.reason, field: "reason", maxLength: 500)
         return try ctx.transaction { connection in
             let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            let state = ApplicationState(rawValue: current.state) ?? .cancelled
+            let state = current.state
             do {
                 _ = try ApplicationLifecycle.next(state, .cancelled)
             } catch {
@@ -293,7 +296,7 @@ enum ApplicationHandlers {
             }
             var keepAssignment = false
             if let assignment = current.assignment {
-                if assignment.status == "assigned" {
+                if assignment.status == .assigned {
                     try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: assignment.id, applicationID: id)
                 } else {
                     let sharing = try connection.query("""
@@ -305,19 +308,16 @@ enum ApplicationHandlers {
                         // for one would strand the others.
                         throw AppError.conflict("household_shares_compartment",
                                                 "Other documents of the household are in the same compartment; hand them out or retrieve the compartment first.",
-                                                extra: ["state": current.state])
+                                                extra: ["state": current.state.rawValue])
                     }
                     // The document is in the box: it stays there until staff retrieve it.
                     try Assignments.markForRetrieval(connection, authorityID: ctx.authorityID, assignmentID: assignment.id)
                     keepAssignment = true
                 }
             }
-            try connection.execute("""
-                UPDATE application SET state = 'cancelled', cancel_reason = \(reason), cancelled_at = now(),
-                    assignment_id = CASE WHEN \(keepAssignment) THEN assignment_id END, updated_at = now()
-                WHERE authority_id = \(ctx.authorityID) AND id = \(id)
-                """)
-            try ctx.audit(connection, "application.cancelled", "application", id, detail: ["from": current.state])
+            try ApplicationTransitions.apply(.cancelled, to: id, from: state, connection, authorityID: ctx.authorityID,
+                                             effects: .init(assignment: keepAssignment ? .keep : .clear, cancelReason: reason))
+            try ctx.audit(connection, "application.cancelled", "application", id, detail: ["from": current.state.rawValue])
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
         }
     }

@@ -22,12 +22,12 @@ enum ApplicationStore {
         if let assignmentID = try row.decode(UUID?.self, at: o + 23) {
             assignment = ApplicationDTO.AssignmentInfo(
                 id: assignmentID, boxId: try row.decode(UUID.self, at: o + 24), boxName: try row.decode(String.self, at: o + 25),
-                compartmentNumber: try row.decode(Int.self, at: o + 26), status: try row.decode(String.self, at: o + 27),
+                compartmentNumber: try row.decode(Int.self, at: o + 26), status: try row.decode(AssignmentStatus.self, at: o + 27),
                 locked: try row.decode(Bool.self, at: o + 33)
             )
         }
         var handover: ApplicationDTO.Handover?
-        if let recipient = try row.decode(String?.self, at: o + 29) {
+        if let recipient = try row.decode(HandoverRecipient?.self, at: o + 29) {
             handover = ApplicationDTO.Handover(recipient: recipient, proxyName: try row.decode(String?.self, at: o + 30))
         }
         let mobile = try row.decode(String?.self, at: o + 8)
@@ -35,20 +35,20 @@ enum ApplicationStore {
             id: try row.decode(UUID.self, at: o + 0),
             vorgangsnummer: try row.decode(String.self, at: o + 1),
             siteId: try row.decode(UUID.self, at: o + 2),
-            documentType: try row.decode(String.self, at: o + 3),
-            issuance: try row.decode(String.self, at: o + 4),
+            documentType: try row.decode(DocumentType.self, at: o + 3),
+            issuance: try row.decode(Issuance.self, at: o + 4),
             familyName: try row.decode(String?.self, at: o + 5),
             givenNames: try row.decode(String?.self, at: o + 6),
             dateOfBirth: try row.decode(String?.self, at: o + 7),
             mobileNumber: mobile,
             mobileNumberDisplay: mobile.flatMap { try? PhoneNumber.parse($0, allowedCountryCodes: nil) }?.grouped,
             mobileNumberChangedAt: try row.decode(Date?.self, at: o + 31),
-            pickupMethod: try row.decode(String.self, at: o + 9),
+            pickupMethod: try row.decode(PickupMethod.self, at: o + 9),
             needsAccessibleCompartment: try row.decode(Bool.self, at: o + 10),
             smsLanguage: try row.decode(String.self, at: o + 11),
             hasOldDocumentCan: try row.decode(Bool.self, at: o + 12),
             fee: ApplicationDTO.Fee(amountCents: try row.decode(Int.self, at: o + 13), exemption: try row.decode(String?.self, at: o + 14), settled: try row.decode(Bool.self, at: o + 15)),
-            state: try row.decode(String.self, at: o + 16),
+            state: try row.decode(ApplicationState.self, at: o + 16),
             cancelReason: try row.decode(String?.self, at: o + 17),
             householdGroup: try row.decode(UUID?.self, at: o + 18),
             pickupDeadline: try row.decode(String?.self, at: o + 19),

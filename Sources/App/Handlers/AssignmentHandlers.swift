@@ -17,10 +17,10 @@ enum AssignmentHandlers {
         let body = ctx.request.body.isEmpty ? Assign() : try ctx.request.decode(Assign.self)
         return try ctx.transaction { connection in
             let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            guard current.pickupMethod == PickupMethod.box.rawValue else {
-                throw AppError.conflict("not_box_pickup", "The applicant collects at the counter; no compartment is needed.", extra: ["state": current.state])
+            guard current.pickupMethod == .box else {
+                throw AppError.conflict("not_box_pickup", "The applicant collects at the counter; no compartment is needed.", extra: ["state": current.state.rawValue])
             }
-            guard current.state == ApplicationState.delivered.rawValue || current.state == ApplicationState.assigned.rawValue else {
+            guard current.state == .delivered || current.state == .assigned else {
                 throw AppError.illegalTransition(current: current.state, action: "assigning a compartment")
             }
             guard FeeSchedule.isSettledForBox(feeCents: current.fee.amountCents, settled: current.fee.settled) else {
@@ -28,6 +28,7 @@ enum AssignmentHandlers {
             }
             if let previous = current.assignment {
                 try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: previous.id, applicationID: id)
+                try ApplicationTransitions.apply(.assignmentReleased, to: id, from: .assigned, connection, authorityID: ctx.authorityID)
             }
             var compartmentID = body.compartmentId
             switch (body.boxId, body.compartmentNumber) {
@@ -66,11 +67,11 @@ enum AssignmentHandlers {
     static func release(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         try ctx.transaction { connection in
             let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            guard current.state == ApplicationState.assigned.rawValue, let assignment = current.assignment else {
+            guard current.state == .assigned, let assignment = current.assignment else {
                 throw AppError.illegalTransition(current: current.state, action: "releasing the compartment")
             }
             try Assignments.release(connection, authorityID: ctx.authorityID, assignmentID: assignment.id, applicationID: id)
-            try connection.execute("UPDATE application SET state = 'delivered', updated_at = now() WHERE authority_id = \(ctx.authorityID) AND id = \(id)")
+            try ApplicationTransitions.apply(.assignmentReleased, to: id, from: .assigned, connection, authorityID: ctx.authorityID)
             try ctx.audit(connection, "application.assignment_released", "application", id)
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
         }

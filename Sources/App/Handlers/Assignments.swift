@@ -15,8 +15,9 @@ enum Assignments {
     }
 
     /// Assigns the best free compartment at the application's site (or joins the household's
-    /// compartment). nil when the box is full. The application must be `delivered`, box pickup,
-    /// fee settled; the caller checked that.
+    /// compartment). nil when the box is full. The application must be `delivered` (a reassignment
+    /// releases the old compartment first: `assigned ─assignmentReleased─▶ delivered`), box pickup, fee
+    /// settled; the caller checked that.
     static func assignAutomatically(_ connection: PostgresConnection, authorityID: UUID, applicationID: UUID, siteID: UUID,
                                     needsAccessible: Bool, householdGroup: UUID?, compartmentID: UUID? = nil, boxID: UUID? = nil) throws -> Assigned? {
         if let group = householdGroup, compartmentID == nil {
@@ -45,17 +46,15 @@ enum Assignments {
             INSERT INTO assignment (authority_id, id, compartment_id, household_group, status)
             VALUES (\(authorityID), \(assignmentID), \(chosen.id), \(householdGroup), 'assigned')
             """)
-        try connection.execute("UPDATE compartment SET state = 'occupied' WHERE authority_id = \(authorityID) AND id = \(chosen.id)")
+        try connection.execute("UPDATE compartment SET state = \(CompartmentState.occupied.rawValue) WHERE authority_id = \(authorityID) AND id = \(chosen.id)")
         try attach(connection, authorityID: authorityID, applicationID: applicationID, assignmentID: assignmentID)
         try BoxChanges.record(connection, authorityID: authorityID, compartmentID: chosen.id, kind: .toLoad, assignmentID: assignmentID)
         return Assigned(assignmentID: assignmentID, compartmentID: chosen.id, boxID: chosen.boxID, number: chosen.number)
     }
 
     private static func attach(_ connection: PostgresConnection, authorityID: UUID, applicationID: UUID, assignmentID: UUID) throws {
-        try connection.execute("""
-            UPDATE application SET state = 'assigned', assignment_id = \(assignmentID), updated_at = now()
-            WHERE authority_id = \(authorityID) AND id = \(applicationID)
-            """)
+        try ApplicationTransitions.apply(.compartmentAssigned, to: applicationID, from: .delivered, connection, authorityID: authorityID,
+                                         effects: .init(assignment: .set(assignmentID)))
     }
 
     /// Cancelling an application whose document is already in the box: the compartment stays
@@ -92,8 +91,8 @@ enum Assignments {
         if let row = rows.first {
             let compartment = try row.decode(UUID.self, at: 0)
             try connection.execute("""
-                UPDATE compartment SET state = 'available'
-                WHERE authority_id = \(authorityID) AND id = \(compartment) AND state = 'occupied'
+                UPDATE compartment SET state = \(CompartmentState.available.rawValue)
+                WHERE authority_id = \(authorityID) AND id = \(compartment) AND state = \(CompartmentState.occupied.rawValue)
                 """)
             try BoxChanges.record(connection, authorityID: authorityID, compartmentID: compartment, kind: .released, assignmentID: assignmentID)
         }

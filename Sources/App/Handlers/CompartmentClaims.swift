@@ -16,7 +16,7 @@ enum CompartmentClaims {
         guard count > 0 else { return [] }
         let candidates = try connection.query("""
             SELECT c.id, c.box_id, c.number, c.size_class, c.floor_height_cm, c.accessible FROM compartment c
-            WHERE c.authority_id = \(authorityID) AND c.state = 'available'
+            WHERE c.authority_id = \(authorityID) AND c.state = \(literal: CompartmentState.available)
               AND c.box_id = ANY (ARRAY(SELECT id FROM box WHERE authority_id = \(authorityID) AND site_id = \(siteID)))
               AND (NOT \(needsAccessible) OR c.accessible)
               AND (\(compartmentID)::uuid IS NULL OR c.id = \(compartmentID))
@@ -36,7 +36,7 @@ enum CompartmentClaims {
             // Still available (a delivery that committed since the read took it) and not held by another.
             let locked = Set(try connection.query("""
                 SELECT id FROM compartment
-                WHERE authority_id = \(authorityID) AND id = ANY(\(batch.map(\.id))) AND state = 'available'
+                WHERE authority_id = \(authorityID) AND id = ANY(\(batch.map(\.id))) AND state = \(CompartmentState.available.rawValue)
                 FOR UPDATE SKIP LOCKED
                 """).map { try $0.decode(UUID.self, at: 0) })
             claimed += batch.filter { locked.contains($0.id) }

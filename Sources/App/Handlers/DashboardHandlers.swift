@@ -104,13 +104,13 @@ enum DashboardHandlers {
                  WHERE i.authority_id = \(a) AND i.result = 'matched' AND dl.received_at >= day.start)::int8,
                 (SELECT count(*) FROM assignment WHERE authority_id = \(a) AND loaded_at >= day.start)::int8,
                 (SELECT count(*) FROM application WHERE authority_id = \(a) AND collected_at >= day.start)::int8,
-                (SELECT count(*) FROM application WHERE authority_id = \(a) AND state = 'ready_in_box' AND pickup_deadline = day.d)::int8,
+                (SELECT count(*) FROM application WHERE authority_id = \(a) AND state = \(ApplicationState.readyInBox.rawValue) AND pickup_deadline = day.d)::int8,
                 (SELECT count(*) FROM application WHERE authority_id = \(a) AND contact_required AND state NOT IN ('collected', 'cancelled'))::int8,
                 (SELECT count(*) FROM assignment WHERE authority_id = \(a) AND locked AND status = 'loaded')::int8,
                 (SELECT count(*) FROM assignment WHERE authority_id = \(a) AND status = 'retrieval_due')::int8,
                 (SELECT count(*) FROM box_event WHERE authority_id = \(a) AND kind = 'fault' AND received_at > now() - interval '24 hours')::int8,
                 (SELECT count(*) FROM sms_message WHERE authority_id = \(a) AND status IN ('failed', 'expired') AND final_at > now() - interval '24 hours')::int8,
-                (SELECT count(*) FROM application WHERE authority_id = \(a) AND state = 'delivered' AND pickup_method = 'box')::int8
+                (SELECT count(*) FROM application WHERE authority_id = \(a) AND state = \(ApplicationState.delivered.rawValue) AND pickup_method = 'box')::int8
             FROM day
             """).first else { throw AppError.notFound("authority") }
         let today = try figures.decode(String.self, at: 0)
@@ -215,9 +215,9 @@ enum DashboardHandlers {
     static func forecast(_ c: PostgresConnection, authorityID a: UUID, boxID: UUID) throws -> Forecast {
         guard let box = try c.query("""
             SELECT b.name, b.site_id, (now() AT TIME ZONE \(timeZone))::date::text,
-                   (SELECT count(*) FROM compartment WHERE authority_id = b.authority_id AND box_id = b.id AND state <> 'blocked')::int8,
+                   (SELECT count(*) FROM compartment WHERE authority_id = b.authority_id AND box_id = b.id AND state <> \(CompartmentState.blocked.rawValue))::int8,
                    (SELECT count(*) FROM compartment c JOIN box o ON o.authority_id = c.authority_id AND o.id = c.box_id
-                    WHERE c.authority_id = b.authority_id AND o.site_id = b.site_id AND c.state <> 'blocked')::int8
+                    WHERE c.authority_id = b.authority_id AND o.site_id = b.site_id AND c.state <> \(CompartmentState.blocked.rawValue))::int8
             FROM box b WHERE b.authority_id = \(a) AND b.id = \(boxID)
             """).first else { throw AppError.notFound("box") }
         let name = try box.decode(String.self, at: 0)
@@ -261,8 +261,8 @@ enum DashboardHandlers {
             ? max(0, try productionDays?.decode(Int?.self, at: 0) ?? defaultProductionDays) : defaultProductionDays
         // Box pickups of the site still to come: in production (by age) and delivered without a compartment (tomorrow).
         let waiting = try c.query("""
-            SELECT state = 'delivered', floor(extract(epoch FROM now() - created_at) / 86400)::int8, count(*)::int8 FROM application
-            WHERE authority_id = \(a) AND site_id = \(siteID) AND pickup_method = 'box' AND state IN ('registered', 'in_production', 'delivered')
+            SELECT state = \(ApplicationState.delivered.rawValue), floor(extract(epoch FROM now() - created_at) / 86400)::int8, count(*)::int8 FROM application
+            WHERE authority_id = \(a) AND site_id = \(siteID) AND pickup_method = 'box' AND state = ANY(\([ApplicationState.registered, .inProduction, .delivered].map(\.rawValue)))
             GROUP BY 1, 2
             """)
         var arrivals: [CapacityForecast.Arrival] = []

@@ -31,11 +31,10 @@ enum DeliveryHandlers {
         var position: Int
         var documentNumber: String
         var vorgangsnummer: String?
-        /// matched, unknown, duplicate, already_delivered, cancelled, invalid
-        var result: String
+        var result: DeliveryResult
         var applicationId: UUID?
         /// The application's state now (matched items): right after the delivery, the state it led to.
-        var state: String?
+        var state: ApplicationState?
         var compartment: CompartmentRef?
     }
 
@@ -127,7 +126,7 @@ enum DeliveryHandlers {
         let rows = try connection.query("""
             SELECT i.position, i.document_number, i.vorgangsnummer, i.result, i.application_id, a.state, a.pickup_method, b.id, c.number
             FROM delivery_item i
-            LEFT JOIN application a ON a.authority_id = i.authority_id AND a.id = i.application_id AND i.result = 'matched'
+            LEFT JOIN application a ON a.authority_id = i.authority_id AND a.id = i.application_id AND i.result = \(DeliveryResult.matched)
             LEFT JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
             LEFT JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
             LEFT JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
@@ -135,21 +134,21 @@ enum DeliveryHandlers {
             """)
         var summary = Summary()
         let items = try rows.map { row -> ItemResult in
-            let result = try row.decode(String.self, at: 3)
-            let state = try row.decode(String?.self, at: 5)
+            let result = try row.decode(DeliveryResult.self, at: 3)
+            let state = try row.decode(ApplicationState?.self, at: 5)
             var compartment: CompartmentRef?
             if let box = try row.decode(UUID?.self, at: 7) { compartment = CompartmentRef(boxId: box, number: try row.decode(Int.self, at: 8)) }
             switch result {
-            case "matched":
+            case .matched:
                 summary.matched += 1
                 if compartment != nil { summary.assigned += 1 }
-                else if try row.decode(String?.self, at: 6) == "box" && state == "delivered" { summary.waitingForCompartment += 1 }
-                if state == "ready_at_counter" { summary.readyAtCounter += 1 }
-            case "unknown": summary.unknown += 1
-            case "duplicate": summary.duplicate += 1
-            case "already_delivered": summary.alreadyDelivered += 1
-            case "cancelled": summary.cancelled += 1
-            default: summary.invalid += 1
+                else if try row.decode(PickupMethod?.self, at: 6) == .box && state == .delivered { summary.waitingForCompartment += 1 }
+                if state == .readyAtCounter { summary.readyAtCounter += 1 }
+            case .unknown: summary.unknown += 1
+            case .duplicate: summary.duplicate += 1
+            case .alreadyDelivered: summary.alreadyDelivered += 1
+            case .cancelled: summary.cancelled += 1
+            case .invalid: summary.invalid += 1
             }
             return ItemResult(position: try row.decode(Int.self, at: 0), documentNumber: try row.decode(String.self, at: 1), vorgangsnummer: try row.decode(String?.self, at: 2),
                               result: result, applicationId: try row.decode(UUID?.self, at: 4), state: state, compartment: compartment)

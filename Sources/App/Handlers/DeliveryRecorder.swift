@@ -30,7 +30,7 @@ struct DeliveryRecorder {
         let position: Int
         let document: String
         let vorgangsnummer: String?
-        let result: String
+        let result: DeliveryResult
         let applicationID: UUID?
     }
 
@@ -52,35 +52,36 @@ struct DeliveryRecorder {
             WHERE authority_id = \(authority) AND vorgangsnummer = ANY(\(Array(Set(numbers.compactMap { $0?.value })))) ORDER BY id FOR UPDATE
             """) {
             targets[try row.decode(String.self, at: 1)] = Target(
-                id: try row.decode(UUID.self, at: 0), state: ApplicationState(rawValue: try row.decode(String.self, at: 2)) ?? .cancelled,
-                pickup: PickupMethod(rawValue: try row.decode(String.self, at: 3)) ?? .counter, siteID: try row.decode(UUID.self, at: 4),
+                id: try row.decode(UUID.self, at: 0), state: try row.decode(ApplicationState.self, at: 2),
+                pickup: try row.decode(PickupMethod.self, at: 3), siteID: try row.decode(UUID.self, at: 4),
                 needsAccessible: try row.decode(Bool.self, at: 5), household: try row.decode(UUID?.self, at: 6),
                 settled: FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, at: 7), settled: try row.decode(Bool.self, at: 8))
             )
         }
 
         var outcomes: [Outcome] = []
-        var delivered: [(target: Target, document: String)] = []
+        var delivered: [(target: Target, from: ApplicationState, document: String)] = []
         var seen = documentsInDelivery
         for (index, item) in items.enumerated() {
             let raw = TextField.prefix(item.documentNumber.isEmpty ? "-" : item.documentNumber, 64)
             let givenNumber = item.vorgangsnummer.map { TextField.prefix($0, 40) }
-            func outcome(_ result: String, _ document: String, _ application: UUID? = nil) {
+            func outcome(_ result: DeliveryResult, _ document: String, _ application: UUID? = nil) {
                 outcomes.append(Outcome(position: firstPosition + index, document: document, vorgangsnummer: givenNumber, result: result, applicationID: application))
             }
-            guard let document = documents[index]?.value else { outcome("invalid", raw); continue }
-            guard seen.insert(document).inserted, !known.contains(document) else { outcome("duplicate", document); continue }
-            guard let number = numbers[index] else { outcome(item.vorgangsnummer == nil ? "unknown" : "invalid", document); continue }
-            guard var target = targets[number.value] else { outcome("unknown", document); continue }
-            if target.state == .cancelled { outcome("cancelled", document, target.id); continue }
-            guard let next = try? ApplicationLifecycle.next(target.state, .deliveryRecorded(pickup: target.pickup)) else {
-                outcome("already_delivered", document, target.id)
+            guard let document = documents[index]?.value else { outcome(.invalid, raw); continue }
+            guard seen.insert(document).inserted, !known.contains(document) else { outcome(.duplicate, document); continue }
+            guard let number = numbers[index] else { outcome(item.vorgangsnummer == nil ? .unknown : .invalid, document); continue }
+            guard var target = targets[number.value] else { outcome(.unknown, document); continue }
+            if target.state == .cancelled { outcome(.cancelled, document, target.id); continue }
+            let from = target.state
+            guard let next = try? ApplicationLifecycle.next(from, .deliveryRecorded(pickup: target.pickup)) else {
+                outcome(.alreadyDelivered, document, target.id)
                 continue
             }
             target.state = next
             targets[number.value] = target   // a second item for the same application is already_delivered
-            outcome("matched", document, target.id)
-            delivered.append((target, document))
+            outcome(.matched, document, target.id)
+            delivered.append((target, from, document))
         }
 
         try connection.execute("""
@@ -95,11 +96,8 @@ struct DeliveryRecorder {
             INSERT INTO document (authority_id, document_number, delivery_id, application_id)
             SELECT \(authority)::uuid, d, \(deliveryID)::uuid, a FROM unnest(\(delivered.map(\.document))::text[], \(ids)::uuid[]) AS t(d, a)
             """)
-        try connection.execute("""
-            UPDATE application a SET state = u.state, updated_at = now()
-            FROM unnest(\(ids)::uuid[], \(delivered.map(\.target.state.rawValue))::text[]) AS u(id, state)
-            WHERE a.authority_id = \(authority) AND a.id = u.id
-            """)
+        try ApplicationTransitions.apply(delivered.map { .init(id: $0.target.id, from: $0.from, event: .deliveryRecorded(pickup: $0.target.pickup)) },
+                                         connection, authorityID: authority)
         try auditEach(ids, action: "application.delivered", detail: ["delivery": deliveryID.uuidString.lowercased()])
         try notifyReadyAtCounter(delivered.filter { $0.target.state == .readyAtCounter }.map(\.target.id))
 
@@ -125,13 +123,10 @@ struct DeliveryRecorder {
             INSERT INTO assignment (authority_id, id, compartment_id, status)
             SELECT \(authority)::uuid, i, c, 'assigned' FROM unnest(\(assignmentIDs)::uuid[], \(assigned.map(\.compartment))::uuid[]) AS t(i, c)
             """)
-        try connection.execute("UPDATE compartment SET state = 'occupied' WHERE authority_id = \(authority) AND id = ANY(\(assigned.map(\.compartment)))")
+        try connection.execute("UPDATE compartment SET state = \(CompartmentState.occupied.rawValue) WHERE authority_id = \(authority) AND id = ANY(\(assigned.map(\.compartment)))")
         try BoxChanges.recordAll(connection, authorityID: authority, compartmentIDs: assigned.map(\.compartment), kind: .toLoad, assignmentIDs: assignmentIDs.map { $0 })
-        try connection.execute("""
-            UPDATE application a SET state = 'assigned', assignment_id = u.assignment, updated_at = now()
-            FROM unnest(\(assigned.map(\.application))::uuid[], \(assignmentIDs)::uuid[]) AS u(id, assignment)
-            WHERE a.authority_id = \(authority) AND a.id = u.id
-            """)
+        try ApplicationTransitions.apply(zip(assigned, assignmentIDs).map { .init(id: $0.application, from: .delivered, event: .compartmentAssigned, assignmentID: $1) },
+                                         connection, authorityID: authority, effects: .init(assignment: .perMove))
         try auditEach(assigned.map(\.application), action: "application.assigned", details: assigned.map { ["compartment": $0.compartment.uuidString.lowercased(), "mode": "automatic"] })
     }
 

@@ -21,35 +21,19 @@ enum HandoverHandlers {
                                        feePaidNow: body.feeSettled ?? false)
         return try ctx.transaction { connection in
             let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
-            guard let state = ApplicationState(rawValue: current.state), let issuance = Issuance(rawValue: current.issuance) else {
-                // The CHECK constraints make this impossible; if it happens, it is a 500 logged with the request id.
-                throw UnknownStoredValue(column: "state or issuance")
-            }
-            let next: ApplicationState
-            do {
-                next = try ApplicationLifecycle.next(state, .handedOverAtCounter)
-            } catch {
+            let state = current.state
+            guard ApplicationLifecycle.sources(of: .handedOverAtCounter).contains(state) else {
                 throw AppError.illegalTransition(current: current.state, action: "handing it over at the counter")
             }
             try ApplicationHandlers.domain { () throws(DomainError) in
-                try handover.validate(issuance: issuance, feeCents: current.fee.amountCents, feeSettledBefore: current.fee.settled)
+                try handover.validate(issuance: current.issuance, feeCents: current.fee.amountCents, feeSettledBefore: current.fee.settled)
             }
-            try connection.execute("""
-                UPDATE application SET state = \(next.rawValue), collected_at = now(), updated_at = now(),
-                    fee_settled = fee_settled OR \(handover.feePaidNow), handover_recipient = \(recipient.rawValue), proxy_name = \(proxyName),
-                    contact_required = false
-                WHERE authority_id = \(ctx.authorityID) AND id = \(id) AND state = \(state.rawValue)
-                """)
+            try ApplicationTransitions.apply(.handedOverAtCounter, to: id, from: state, connection, authorityID: ctx.authorityID, effects: .init(
+                collectedNow: true, handover: .init(feePaidNow: handover.feePaidNow, recipient: recipient.rawValue, proxyName: proxyName)))
             var detail = ["place": "counter", "recipient": recipient.rawValue]
             if handover.feePaidNow && !current.fee.settled && current.fee.amountCents > 0 { detail["feePaid"] = "true" }
             try ctx.audit(connection, "application.handed_over", "application", id, detail: detail)
             return try .json(try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id))
         }
     }
-}
-
-/// A value in the database that this server does not know (a newer migration, or a corrupt row).
-struct UnknownStoredValue: Error, CustomStringConvertible {
-    let column: String
-    var description: String { "unknown stored value in \(column)" }
 }

@@ -43,7 +43,7 @@ enum PinHandlers {
 
     /// The loaded assignment and the number a new PIN would go to, or the refusal.
     private static func reissuable(_ current: ApplicationDTO.Application) throws -> (assignmentID: UUID, mobile: String) {
-        guard current.state == ApplicationState.readyInBox.rawValue, let assignment = current.assignment, assignment.status == "loaded" else {
+        guard current.state == .readyInBox, let assignment = current.assignment, assignment.status == .loaded else {
             throw AppError.illegalTransition(current: current.state, action: "issuing a new PIN")
         }
         guard let mobile = current.mobileNumber else {

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPServer
 import Postgres
@@ -37,7 +38,7 @@ enum RetrievalList {
                 SELECT b.id, b.name, c.number, asg.id,
                        coalesce(array_agg(d.document_number ORDER BY d.document_number) FILTER (WHERE d.document_number IS NOT NULL), '{}'),
                        coalesce(array_agg(DISTINCT a.vorgangsnummer) FILTER (WHERE a.vorgangsnummer IS NOT NULL), '{}'),
-                       bool_and(a.state = 'cancelled'), min(a.pickup_deadline)::text, asg.loaded_at
+                       bool_and(a.state = \(ApplicationState.cancelled.rawValue)), min(a.pickup_deadline)::text, asg.loaded_at
                 FROM assignment asg
                 JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
                 JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id

@@ -59,7 +59,7 @@ enum StatusHandlers {
         // LIMIT 2: an external number used by two authorities is ambiguous and answered as unknown.
         let rows = try app.readPool.query("""
             SELECT a.state, a.pickup_deadline::text, a.authority_id::text, a.site_id::text,
-                   CASE WHEN a.state = 'ready_in_box' THEN (
+                   CASE WHEN a.state = \(ApplicationState.readyInBox.rawValue) THEN (
                        SELECT b.pickups_blocked_until FROM assignment asg
                        JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
                        JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id

@@ -65,7 +65,7 @@ enum ApplicationExport {
         var boxId: UUID
         var boxName: String
         var compartmentNumber: Int
-        var status: String
+        var status: AssignmentStatus
         /// A PIN is stored (only as an HMAC; the PIN itself never).
         var pinStored: Bool
         var pinExpiresAt: Date?
@@ -81,7 +81,7 @@ enum ApplicationExport {
     struct PickupSession: Codable {
         var id: UUID
         var boxId: UUID
-        var factors: [String]
+        var factors: [PickupFactor]
         var createdAt: Date
         var expiresAt: Date
         var verifiedAt: Date?
@@ -91,7 +91,7 @@ enum ApplicationExport {
         var id: UUID
         var kind: String
         var language: String
-        var status: String
+        var status: SMSStatus
         /// The full number (absent once erased).
         var to: String?
         /// The text is stored (encrypted) until the gateway has it; it is not part of the export.
@@ -142,7 +142,7 @@ enum ApplicationExport {
                 ORDER BY s.assigned_at
                 """).map { row in
                 Assignment(id: try row.decode(UUID.self, at: 0), boxId: try row.decode(UUID.self, at: 1), boxName: try row.decode(String.self, at: 2),
-                           compartmentNumber: try row.decode(Int.self, at: 3), status: try row.decode(String.self, at: 4), pinStored: try row.decode(Bool.self, at: 5),
+                           compartmentNumber: try row.decode(Int.self, at: 3), status: try row.decode(AssignmentStatus.self, at: 4), pinStored: try row.decode(Bool.self, at: 5),
                            pinExpiresAt: try row.decode(Date?.self, at: 6), failedAttempts: try row.decode(Int.self, at: 7), locked: try row.decode(Bool.self, at: 8),
                            assignedAt: try row.decode(Date.self, at: 9), loadedAt: try row.decode(Date?.self, at: 10), collectedAt: try row.decode(Date?.self, at: 11),
                            retrievedAt: try row.decode(Date?.self, at: 12), releasedAt: try row.decode(Date?.self, at: 13))
@@ -151,7 +151,7 @@ enum ApplicationExport {
                 SELECT id, box_id, factors, created_at, expires_at, verified_at FROM pickup_session
                 WHERE authority_id = \(a) AND application_id = \(id) ORDER BY created_at
                 """).map { row in
-                PickupSession(id: try row.decode(UUID.self, at: 0), boxId: try row.decode(UUID.self, at: 1), factors: try row.decode([String].self, at: 2),
+                PickupSession(id: try row.decode(UUID.self, at: 0), boxId: try row.decode(UUID.self, at: 1), factors: try row.decode([PickupFactor].self, at: 2),
                               createdAt: try row.decode(Date.self, at: 3), expiresAt: try row.decode(Date.self, at: 4), verifiedAt: try row.decode(Date?.self, at: 5))
             }
             let messages = try c.query("""
@@ -160,7 +160,7 @@ enum ApplicationExport {
                 FROM sms_message WHERE authority_id = \(a) AND application_id = \(id) ORDER BY created_at
                 """).map { row in
                 SMSMessage(id: try row.decode(UUID.self, at: 0), kind: try row.decode(String.self, at: 1), language: try row.decode(String.self, at: 2),
-                           status: try row.decode(String.self, at: 3), to: try row.decode(String?.self, at: 4), textStored: try row.decode(Bool.self, at: 5),
+                           status: try row.decode(SMSStatus.self, at: 3), to: try row.decode(String?.self, at: 4), textStored: try row.decode(Bool.self, at: 5),
                            attempts: try row.decode(Int.self, at: 6), provider: try row.decode(String?.self, at: 7), error: try row.decode(String?.self, at: 8),
                            createdAt: try row.decode(Date.self, at: 9), sentAt: try row.decode(Date?.self, at: 10), finalAt: try row.decode(Date?.self, at: 11))
             }
@@ -190,8 +190,9 @@ enum ApplicationExport {
 
     /// The policy's answer for this application (nil once erased).
     static func erasedBy(_ a: ApplicationDTO.Application, cancelledAt: Date?, assignments: [Assignment], policy: RetentionPolicy) -> Date? {
-        guard a.personalDataErasedAt == nil, let state = ApplicationState(rawValue: a.state) else { return nil }
-        let inBox = assignments.contains { $0.status == "loaded" || $0.status == "retrieval_due" }
+        guard a.personalDataErasedAt == nil else { return nil }
+        let state = a.state
+        let inBox = assignments.contains { $0.status.isInBox }
         return policy.erasureDue(state: state, closedAt: a.collectedAt ?? cancelledAt, registeredAt: a.createdAt, documentInBox: inBox)
     }
 }

@@ -6,7 +6,7 @@ import Postgres
 /// erased of the caller's authority — the receipt the data-protection officer asks for.
 enum ErasureReceipts {
     /// How a pass ended (`erasure_pass.status`).
-    enum Status: String, Codable, Sendable {
+    enum Status: String, Codable, Sendable, PostgresCodable {
         case running, finished, interrupted
     }
 
@@ -65,7 +65,7 @@ enum ErasureReceipts {
     }
 
     static func decode(_ row: PostgresRow) throws -> Item {
-        guard let status = Status(rawValue: try row.decode(String.self, at: 3)) else { throw UnknownStoredValue(column: "erasure_pass.status") }
+        let status = try row.decode(Status.self, at: 3)
         let policy = (try? JSONDecoder().decode([String: Int].self, from: Data(try row.decode(String.self, at: 4).utf8))) ?? [:]
         var audit: AuditRange?
         if let first = try row.decode(Int64?.self, at: 8), let last = try row.decode(Int64?.self, at: 9) { audit = AuditRange(firstId: first, lastId: last) }

@@ -142,22 +142,22 @@ enum SMSDeliveryReports {
         guard let row = rows.first else { return .unknown }
         let authority = try row.decode(UUID.self, at: 0)
         let id = try row.decode(UUID.self, at: 1)
-        let current = try row.decode(String.self, at: 4)
+        let current = try row.decode(SMSStatus.self, at: 4)
         switch report.status {
         case .unknown:
             return .ignored
         case .delivered:
             // Delivered is the final truth, even after we had given up on an unreadable gateway answer.
-            guard current != "delivered" else { return .ignored }
+            guard current != .delivered else { return .ignored }
             try c.execute("""
-                UPDATE sms_message SET status = 'delivered', final_at = now(), body = NULL, body_sealed = NULL, body_key_id = NULL, error = NULL, updated_at = now(),
+                UPDATE sms_message SET status = \(SMSStatus.delivered), final_at = now(), body = NULL, body_sealed = NULL, body_key_id = NULL, error = NULL, updated_at = now(),
                     provider_id = coalesce(provider_id, \(report.providerID))
                 WHERE authority_id = \(authority) AND id = \(id)
                 """)
         case .failed, .expired:
-            guard current == "sending" || current == "sent" || current == "queued" else { return .ignored }
-            let status = report.status == .failed ? "failed" : "expired"
-            let reason = "delivery report: \(status)" + (report.errorCode.map { " (provider code \($0.prefix(20)))" } ?? "")
+            guard current.awaitsReport else { return .ignored }
+            let status: SMSStatus = report.status == .failed ? .failed : .expired
+            let reason = "delivery report: \(status.rawValue)" + (report.errorCode.map { " (provider code \($0.prefix(20)))" } ?? "")
             try c.execute("""
                 UPDATE sms_message SET status = \(status), final_at = now(), body = NULL, body_sealed = NULL, body_key_id = NULL, error = \(reason), claimed_until = NULL, updated_at = now(),
                     provider_id = coalesce(provider_id, \(report.providerID))

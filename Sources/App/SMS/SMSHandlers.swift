@@ -13,7 +13,7 @@ enum SMSHandlers {
         var applicationId: UUID?
         var kind: String
         var language: String
-        var status: String
+        var status: SMSStatus
         var attempts: Int
         var encoding: String?
         var segments: Int?
@@ -34,16 +34,15 @@ enum SMSHandlers {
         var total: Int
     }
 
-    static let statuses = ["queued", "sending", "sent", "delivered", "failed", "expired"]
 
     static func messages(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
         let limit = try ApplicationHandlers.intParameter(query, "limit", default: 50, range: 1...200)
         let offset = try ApplicationHandlers.intParameter(query, "offset", default: 0, range: 0...100_000)
-        let status = try query["status"].map { text -> String in
-            guard statuses.contains(text) else {
-                throw AppError.invalid("status", "invalid_parameter", "status must be one of \(statuses.joined(separator: ", ")).")
+        let status = try query["status"].map { text -> SMSStatus in
+            guard let status = SMSStatus(rawValue: text) else {
+                throw AppError.invalid("status", "invalid_parameter", "status must be one of \(SMSStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
-            return text
+            return status
         }
         let application = try query["applicationId"].map { text -> UUID in
             guard let id = UUID(uuidString: text) else { throw AppError.invalid("applicationId", "invalid_parameter", "applicationId must be a UUID.") }
@@ -68,7 +67,7 @@ enum SMSHandlers {
                 """, "ORDER BY created_at DESC, id LIMIT \(limit) OFFSET \(offset)"))
             let items = try rows.map { row in
                 Message(id: try row.decode(UUID.self, at: 0), applicationId: try row.decode(UUID?.self, at: 1), kind: try row.decode(String.self, at: 2),
-                        language: try row.decode(String.self, at: 3), status: try row.decode(String.self, at: 4), attempts: try row.decode(Int.self, at: 5),
+                        language: try row.decode(String.self, at: 3), status: try row.decode(SMSStatus.self, at: 4), attempts: try row.decode(Int.self, at: 5),
                         encoding: try row.decode(String?.self, at: 6), segments: try row.decode(Int?.self, at: 7), to: try row.decode(String?.self, at: 8).map(mask),
                         error: try row.decode(String?.self, at: 9), createdAt: try row.decode(Date.self, at: 10), nextAttemptAt: try row.decode(Date?.self, at: 11),
                         sentAt: try row.decode(Date?.self, at: 12), finalAt: try row.decode(Date?.self, at: 13))

@@ -22,7 +22,7 @@ enum SMSReminders {
                 SELECT DISTINCT ON (asg.authority_id, asg.id) asg.authority_id, asg.id, a.id, a.mobile_number, a.sms_language, s.name,
                        a.pickup_deadline::text, s.time_zone
                 FROM assignment asg
-                JOIN application a ON a.authority_id = asg.authority_id AND a.assignment_id = asg.id AND a.state = 'ready_in_box'
+                JOIN application a ON a.authority_id = asg.authority_id AND a.assignment_id = asg.id AND a.state = \(ApplicationState.readyInBox.rawValue)
                 JOIN site s ON s.authority_id = a.authority_id AND s.id = a.site_id
                 WHERE asg.status = 'loaded' AND a.mobile_number IS NOT NULL AND a.pickup_deadline IS NOT NULL
                   AND asg.loaded_at < \(now)::timestamptz - interval '12 hours'

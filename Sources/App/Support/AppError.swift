@@ -1,3 +1,4 @@
+import Domain
 import HTTPServer
 
 /// Errors of the application with their HTTP answer, in the one error shape of openapi.yaml.
@@ -37,6 +38,11 @@ public struct AppError: HTTPResponseError, CustomStringConvertible {
     /// 409: the object's state does not allow the action; carries the current state.
     static func illegalTransition(current: String, action: String) -> AppError {
         AppError(.conflict, "illegal_transition", "The application is \(current); \(action) is not possible in that state.", extra: ["state": current])
+    }
+
+    /// 409 for an application: its state does not allow the action.
+    static func illegalTransition(current: ApplicationState, action: String) -> AppError {
+        illegalTransition(current: current.rawValue, action: action)
     }
 
     static func conflict(_ code: String, _ message: String, field: String? = nil, extra: [String: String] = [:]) -> AppError {
