@@ -23,7 +23,8 @@ public final class FaultProxy: Sendable {
     public let port: Int
     private let upstreamPort: Int
     private let script: @Sendable (_ connection: Int) -> Mode
-    private let state = Mutex((listenFD: Int32(-1), connections: 0, refusing: false, stopped: false, open: Set<Int32>()))
+    private let state = Mutex((listenFD: Int32(-1), connections: 0, refusing: false, stopped: false, open: Set<Int32>(),
+                                loops: [Int32: DispatchSemaphore]()))
 
     /// `script(n)` decides for the n-th accepted connection (from 1).
     public init(upstreamPort: Int, script: @escaping @Sendable (_ connection: Int) -> Mode = { _ in .pass }) throws {
@@ -40,7 +41,8 @@ public final class FaultProxy: Sendable {
     /// Breaks every open connection (clients with keep-alive connections must connect again, and meet
     /// the current script or refusal).
     public func disconnectAll() {
-        for fd in state.withLock({ $0.open }) { shutdown(fd, Int32(SHUT_RDWR)) }
+        // Under the lock: a connection still in the set is not closed yet, so its number is its own.
+        state.withLock { for fd in $0.open { shutdown(fd, Int32(SHUT_RDWR)) } }
     }
 
     /// Refuses new connections (the port is closed: connect gets ECONNREFUSED) until `refuse(false)`.
@@ -51,8 +53,7 @@ public final class FaultProxy: Sendable {
             return refusing ? s.listenFD : -1
         }
         if refusing {
-            shutdown(fd, Int32(SHUT_RDWR))
-            Glibc.close(fd)
+            closeListener(fd)
         } else {
             try listen()
         }
@@ -64,10 +65,15 @@ public final class FaultProxy: Sendable {
             defer { s.listenFD = -1 }
             return s.listenFD
         }
-        if fd >= 0 {
-            shutdown(fd, Int32(SHUT_RDWR))
-            Glibc.close(fd)
-        }
+        if fd >= 0 { closeListener(fd) }
+    }
+
+    /// Shuts the listener down and waits until its accept loop has closed it: a number closed here while
+    /// the loop still called `accept` on it could belong to another test's socket by then.
+    private func closeListener(_ fd: Int32) {
+        let done = state.withLock { $0.loops[fd] }
+        shutdown(fd, Int32(SHUT_RDWR))
+        _ = done?.wait(timeout: .now() + 10)
     }
 
     private func listen() throws {
@@ -81,8 +87,14 @@ public final class FaultProxy: Sendable {
             Glibc.close(fd)
             throw SystemError(call: "bind", errno: e)
         }
-        state.withLock { $0.listenFD = fd }
-        let thread = Thread { [self] in acceptLoop(fd) }
+        let done = DispatchSemaphore(value: 0)
+        state.withLock { $0.listenFD = fd; $0.loops[fd] = done }
+        let thread = Thread { [self] in
+            acceptLoop(fd)
+            state.withLock { _ = $0.loops.removeValue(forKey: fd) }
+            Glibc.close(fd)
+            done.signal()
+        }
         thread.name = "fault-proxy"
         thread.start()
     }
@@ -105,8 +117,13 @@ public final class FaultProxy: Sendable {
         }
     }
 
+    /// Leaves the set of open connections, then closes: `disconnectAll` only shuts down what is in the set.
+    private func close(_ client: Int32) {
+        state.withLock { _ = $0.open.remove(client) }
+        Glibc.close(client)
+    }
+
     private func handle(_ client: Int32, _ mode: Mode) {
-        defer { _ = state.withLock { $0.open.remove(client) } }
         var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         switch mode {
@@ -117,23 +134,26 @@ public final class FaultProxy: Sendable {
                 var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
                 setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
             }
-            Glibc.close(client)
+            close(client)
         case .pass, .loseReply:
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(upstreamPort)
             let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
             guard connected == 0 else {
                 Glibc.close(upstream)
-                Glibc.close(client)
+                close(client)
                 return
             }
             setsockopt(upstream, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
             let loseReply: Bool
             if case .loseReply = mode { loseReply = true } else { loseReply = false }
-            // Ends when the client's side is shut down below (recv returns 0).
+            // Ends when the client's side is shut down below (recv returns 0); both sockets are closed only
+            // after it has ended, so it never touches a number that is someone else's by then.
+            let forwarded = DispatchSemaphore(value: 0)
             let forward = Thread {
                 Self.relay(from: client, to: upstream)
                 shutdown(upstream, Int32(SHUT_WR))
+                forwarded.signal()
             }
             forward.start()
             var buffer = [UInt8](repeating: 0, count: 65536)
@@ -146,8 +166,8 @@ public final class FaultProxy: Sendable {
             }
             shutdown(client, Int32(SHUT_RDWR))
             shutdown(upstream, Int32(SHUT_RDWR))
-            Thread.sleep(forTimeInterval: 0.05)
-            Glibc.close(client)
+            forwarded.wait()
+            close(client)
             Glibc.close(upstream)
         }
     }

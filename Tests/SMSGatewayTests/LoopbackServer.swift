@@ -46,6 +46,8 @@ final class LoopbackServer: @unchecked Sendable {
         var openFDs: Set<Int32> = []
         var bytesStreamed = 0
         var stopped = false
+        /// The accept loop has closed the listener: its number may belong to someone else now.
+        var listenerClosed = false
     }
 
     let port: Int
@@ -80,20 +82,26 @@ final class LoopbackServer: @unchecked Sendable {
     var connectionCount: Int { state.withLock { $0.connections } }
     var bytesStreamed: Int { state.withLock { $0.bytesStreamed } }
 
-    /// Closes the listener and every open connection; threads end on their next socket call.
+    /// Shuts the listener and every open connection down; the threads that use them end on their next
+    /// socket call and close them. Nothing is closed here: a descriptor number closed while another thread
+    /// still used it was reused by other tests' sockets (an accept on it stole their connections).
     func stop() {
-        let fds: Set<Int32>? = state.withLock { state in
-            guard !state.stopped else { return nil }
+        state.withLock { state in
+            guard !state.stopped else { return }
             state.stopped = true
-            return state.openFDs
+            // Under the lock: a connection still in the set is not closed yet, so its number is its own.
+            if !state.listenerClosed { shutdown(listenFD, Int32(SHUT_RDWR)) }
+            for fd in state.openFDs { shutdown(fd, Int32(SHUT_RDWR)) }
         }
-        guard let fds else { return }
-        shutdown(listenFD, Int32(SHUT_RDWR))
-        close(listenFD)
-        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop() {
+        defer {
+            state.withLock { state in
+                state.listenerClosed = true
+                close(listenFD)
+            }
+        }
         while true {
             let fd = accept(listenFD, nil, nil)
             guard fd >= 0 else {
