@@ -253,7 +253,8 @@ def test_theLetterOfAnErasedApplication_typedInDirectly_saysThereIsNoneAnyMore(p
     # No sheet greeting nobody, and no print button for it.
     assert not browser.find_elements(By.CSS_SELECTOR, ".letter-sheet")
     assert not browser.find_elements(By.XPATH, "//button[normalize-space()='Drucken']")
+    # The notice itself is checked (axe, console, screenshot): the server's refusal of the letter is the
+    # only thing in the console.
+    check_page(browser, "letter-erased", allow_console=("/letter - Failed to load resource: the server responded with a status of 409",))
     browser.find_element(By.LINK_TEXT, "Zum Antrag").click()
     heading(browser, f"Antrag {grouped(app['vorgangsnummer'])}")
-    # The refusal the server gave for the letter is the only thing in the console.
-    check_page(browser, "letter-erased", allow_console=("/letter - Failed to load resource: the server responded with a status of 409",))
