@@ -47,10 +47,11 @@ public struct AppRoute: Sendable {
 
     /// The operators' scrapers: open, or `Authorization: Bearer <METRICS_TOKEN>` when one is configured.
     static func metrics(_ method: HTTPMethod, _ pattern: String, app: Application, _ handler: @escaping @Sendable () -> Response) -> AppRoute {
-        open(method, pattern, access: .metrics) { request in
-            if let token = app.configuration.metricsToken {
+        let expected = app.configuration.metricsToken.map { Array(("Bearer " + $0).utf8) }
+        return open(method, pattern, access: .metrics) { request in
+            if let expected {
                 let given = request.headers["Authorization"] ?? ""
-                guard constantTimeEquals(Array(given.utf8), Array(("Bearer " + token).utf8)) else {
+                guard constantTimeEquals(Array(given.utf8), expected) else {
                     throw HTTPError(.unauthorized, code: "unauthorized", message: "A valid bearer token is required.", headers: ["WWW-Authenticate": "Bearer"])
                 }
             }
