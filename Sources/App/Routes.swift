@@ -151,8 +151,8 @@ public enum Routes {
             // Deliveries from the Bundesdruckerei
             .staff(.POST, "/api/v1/deliveries", maxBodyBytes: 1 << 20, app: app) { _, c in try DeliveryHandlers.create(c) },
             .staff(.POST, "/api/v1/deliveries/import", maxBodyBytes: 1 << 20, app: app) { _, c in try DeliveryHandlers.importCSV(c) },
-            .staff(.POST, "/api/v1/deliveries/{id}/items", maxBodyBytes: 1 << 20, app: app) { _, c in try DeliveryHandlers.appendItems(c) },
-            .staff(.GET, "/api/v1/deliveries/{id}", app: app) { _, c in try DeliveryHandlers.read(c) },
+            .staff(.POST, "/api/v1/deliveries/{id}/items", maxBodyBytes: 1 << 20, app: app) { r, c in try DeliveryHandlers.appendItems(c, try r.deliveryID()) },
+            .staff(.GET, "/api/v1/deliveries/{id}", app: app) { r, c in try DeliveryHandlers.read(c, try r.deliveryID()) },
             // Box controllers
             .box(.GET, "/api/v1/box/assignments", app: app, deferred: BoxControllerHandlers.poll),
             .box(.POST, "/api/v1/box/loading", app: app, BoxLoading.load),
@@ -210,4 +210,5 @@ private extension Request {
     func boxID() throws -> UUID { try AdminInput.id(parameter("id"), "box") }
     func siteID() throws -> UUID { try AdminInput.id(parameter("id"), "site") }
     func userID() throws -> UUID { try AdminInput.id(parameter("id"), "user") }
+    func deliveryID() throws -> UUID { try AdminInput.id(parameter("id"), "delivery") }
 }

@@ -68,7 +68,7 @@ enum AdminInput {
 
 extension PostgresConnection {
     /// Runs `body` in a savepoint and turns a unique violation into `conflict`: the insert is undone and
-    /// the transaction goes on (an idempotent request stores its 409 in it).
+    /// the transaction stays usable.
     @discardableResult
     func unique<T>(_ conflict: @autoclosure () -> AppError, _ body: () throws -> T) throws -> T {
         try AdminInput.unique(conflict()) { try savepoint(body) }

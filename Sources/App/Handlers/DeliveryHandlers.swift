@@ -68,14 +68,12 @@ enum DeliveryHandlers {
     }
 
     /// A scanning session: the first scan creates the delivery, every further scan adds to it.
-    static func appendItems(_ ctx: StaffContext) throws -> Response {
-        guard let id = UUID(uuidString: ctx.request.parameter("id")) else { throw AppError.notFound("delivery") }
-        return try append(ctx, deliveryID: id, items: try ctx.request.decode(Append.self).items)
+    static func appendItems(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        try append(ctx, deliveryID: id, items: try ctx.request.decode(Append.self).items)
     }
 
-    static func read(_ ctx: StaffContext) throws -> Response {
-        guard let id = UUID(uuidString: ctx.request.parameter("id")) else { throw AppError.notFound("delivery") }
-        return try .json(try ctx.app.pool.withConnection { try fetch($0, authorityID: ctx.authorityID, id: id) })
+    static func read(_ ctx: StaffContext, _ id: UUID) throws -> Response {
+        try .json(try ctx.app.pool.withConnection { try fetch($0, authorityID: ctx.authorityID, id: id) })
     }
 
     static func record(_ ctx: StaffContext, noteNumber: String, items: [Item], route: String) throws -> Response {
