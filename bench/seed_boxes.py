@@ -5,7 +5,7 @@ the demo authority of a running bench server (through psql and COPY). Part of ma
 Creating 10,000 boxes through the API takes three requests each (POST /boxes, POST /boxes/{id}/token,
 POST /boxes/{id}/compartments, every one a transaction with an fsync'd commit), and `pickupbox box
 create` starts a process per box; COPY takes a second or two. The rows are what the server itself
-stores (Sources/App/Admin/BoxAdmin.swift, BoxAdmin+Layout.swift):
+stores (Sources/App/Boxes/BoxAdmin.swift, BoxAdmin+Layout.swift):
 - the token: 32 random bytes in base64url without padding (43 characters, as Crypto.token()); the box
   row keeps only SHA-256 of its UTF-8 bytes in token_hash (what BoxAuth.principal looks up), plus
   token_created_at;
