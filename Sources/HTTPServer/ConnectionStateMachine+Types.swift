@@ -68,7 +68,7 @@ extension ConnectionStateMachine {
         case read
         /// Read and drop (`discarded`, …).
         case discard
-        /// Write `pendingOutput` (`wrote`, `writeWouldBlock` or `ioFailed`).
+        /// Write the pending output (`withPendingOutput`; `wrote`, `writeWouldBlock` or `ioFailed`).
         case write
         /// Shut down our sending side, then `discard`.
         case linger

@@ -28,7 +28,7 @@ struct ConnectionStateMachine {
     /// The request was answered before its input was read: linger instead of closing at once.
     private var lingerOnClose = false
     private var lingerDrained = 0
-    private var draining = false
+    private(set) var draining = false
     /// The current request's handler answers later from elsewhere (a long poll).
     private var parked = false
     private var head = RequestFlags()
@@ -64,21 +64,14 @@ struct ConnectionStateMachine {
     mutating func receive(_ event: Event) -> Action {
         switch event {
         case .socketReady(let readable, let writable, let now):
-            if phase == .handshake { return .handshake }
-            if readable { self.readable = true }
-            if writable { self.writable = true }
-            return advance(now: now)
+            return socketReady(readable: readable, writable: writable, now: now)
         case .socketFailed, .ioFailed:
             return .close
         case .handshakeProgressed(let now):
             lastProgress = now
             return .wait
         case .handshakeFinished(let now):
-            enter(.idle, now: now)
-            lastProgress = now
-            // The client may have sent its first request with the end of the handshake.
-            readable = true
-            return advance(now: now)
+            return handshakeFinished(now: now)
         case .received(let chunk, let drained, let now):
             input.append(chunk)
             lastProgress = now
@@ -111,12 +104,27 @@ struct ConnectionStateMachine {
         case .responseQueued(let bytes, let kind, let now):
             return responseQueued(bytes, kind, now: now)
         case .timerFired(let now):
-            return timerFired(now: now)
+            return timeoutAction(now: now)
         case .serverDraining:
             draining = true
             let unused = (phase == .idle || phase == .handshake) && !hasPendingOutput && input.isEmpty
             return unused ? .close : .wait
         }
+    }
+
+    private mutating func socketReady(readable: Bool, writable: Bool, now: UInt64) -> Action {
+        if phase == .handshake { return .handshake }
+        if readable { self.readable = true }
+        if writable { self.writable = true }
+        return advance(now: now)
+    }
+
+    private mutating func handshakeFinished(now: UInt64) -> Action {
+        enter(.idle, now: now)
+        lastProgress = now
+        // The client may have sent its first request with the end of the handshake.
+        readable = true
+        return advance(now: now)
     }
 
     private mutating func enter(_ next: Phase, now: UInt64) {
@@ -245,34 +253,5 @@ struct ConnectionStateMachine {
         input = InputBuffer()
         readable = true
         return .linger
-    }
-
-    private mutating func timerFired(now: UInt64) -> Action {
-        let c = configuration
-        if hasPendingOutput {
-            return now &- lastProgress > c.bodyIdleTimeout ? .close : .wait
-        }
-        switch phase {
-        case .handshake:
-            // No HTTP answer is possible before the handshake: a client that does not finish it is dropped.
-            return draining || now &- phaseStarted > c.headerTimeout ? .close : .wait
-        case .idle:
-            return draining || now &- phaseStarted > c.keepAliveTimeout ? .close : .wait
-        case .head where now &- phaseStarted > c.headerTimeout:
-            return .answerError(Self.timeout("The request headers did not arrive in time."))
-        case .body where now &- lastProgress > c.bodyIdleTimeout:
-            return .answerError(Self.timeout("The request body stalled."))
-        case .body where now &- phaseStarted > c.bodyTimeout:
-            // An absolute deadline: a body trickling a byte at a time would otherwise hold the connection for ever.
-            return .answerError(Self.timeout("The request body did not arrive in time."))
-        case .lingering where now &- phaseStarted > c.lingerTimeout:
-            return .close
-        case .head, .body, .processing, .admitting, .closing, .lingering:
-            return .wait
-        }
-    }
-
-    private static func timeout(_ message: String) -> HTTPParseError {
-        HTTPParseError(status: .requestTimeout, code: "request_timeout", message: message)
     }
 }
