@@ -94,6 +94,20 @@ struct ConnectionStateMachineTests {
         #expect(h.received("hello") == "dispatch 5 bytes")
     }
 
+    @Test func servesABodyThatCameBeforeTheClientClosed_onceAdmitted_thenCloses() {
+        var h = MachineHarness.make()
+        _ = h.readable()
+        #expect(h.received("POST /u HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello") == "route POST /u")
+        #expect(h.routed() == "decideAccess")
+        #expect(h.send(.admissionStarted) == "wait")
+        #expect(h.send(.endOfStream(now: h.now)) == "wait")
+        #expect(h.send(.accessGranted(now: h.now)) == "dispatch 5 bytes")
+        #expect(h.send(.handlerStarted(parked: false)) == "wait")
+        #expect(!h.machine.keepsAlive(after: .answer))
+        #expect(h.answered() == "write")
+        #expect(h.wroteAll() == "close")
+    }
+
     @Test func refusesAnOversizeBody_fromItsContentLength_withoutReadingIt() {
         var h = MachineHarness.make()
         _ = h.readable()
