@@ -10,10 +10,10 @@ import Postgres
 /// Every refusal — unknown number, wrong PIN, locked assignment, wrong date of birth or CAN — has the
 /// same status and body, and is committed before it is answered, so the counters cannot be rolled back.
 ///
-/// Each step: the route table's admission reads the box and what the step decides on (`BoxPickupStore`,
-/// one round trip), the handler decodes the body, compares the PIN or checks the factors here with the
-/// server's key and the Domain rule (`PickupFactorPolicy`, `PickupAnswers`), the store writes the
-/// outcome (one round trip), and the outcome becomes the answer.
+/// Each step: the route table's admission authenticates the box (for the factors, reading the session
+/// with it), the handler decodes the body, the store reads (`BoxPickupStore`), the PIN is compared or
+/// the factors checked here with the server's key and the Domain rule decides (`PickupFactorPolicy`,
+/// `PickupAnswers`), the store writes the outcome, and the outcome becomes the answer.
 enum BoxPickup {
     struct Start: Codable {
         var mobileNumber: String
@@ -46,20 +46,23 @@ enum BoxPickup {
     // MARK: - Mobile number and PIN
 
     /// The PIN is compared here, with the server's key, in constant time. With an `Idempotency-Key` the
-    /// write runs in the key's transaction, so the stored answer and the outcome it reports commit together.
-    static func start(_ app: Application, _ request: Request, _ read: BoxPickupStore.StartRead) throws -> Response {
+    /// read and the write run in the key's transaction, so the stored answer and the outcome it reports
+    /// commit together. The box comes from the route table (`AppRoute.box`, from the head when a body
+    /// came): an unknown token is answered 401 before bad input.
+    static func start(_ app: Application, _ request: Request, _ box: BoxPrincipal) throws -> Response {
         let (mobile, pin) = try startInput(request)
-        return try steps(app, box: read.box, request: request, route: "POST /api/v1/box/pickups") { c in
-            let candidates = read.candidates(of: mobile)
+        return try steps(app, box: box, request: request, route: "POST /api/v1/box/pickups") { c in
+            guard let read = try BoxPickupStore.readStart(c, box: box, mobile: mobile) else { throw BoxAuth.invalid }
+            let candidates = read.candidates
             let matched = match(pin, among: candidates) { Pin.hmac($0, assignmentID: $1, key: app.secretKey) }.candidate
             let factors = matched.map { read.policy.factors(issuance: $0.issuance, hasCAN: $0.hasCAN) } ?? []
             let session = Session(pickupId: UUID(), factors: factors, expiresAt: Date(timeIntervalSinceNow: 120))
-            guard let written = try BoxPickupStore.start(c, box: read.box, candidates: candidates, matched: matched, session: session,
+            guard let written = try BoxPickupStore.start(c, box: box, candidates: candidates, matched: matched, session: session,
                                                          limits: app.configuration.pickupLimits) else { throw BoxAuth.invalid }
             switch written.outcome {
             case .accepted: return .json(bytes: session.json, status: .created)
             case .deadlinePassed: return .error(.conflict, code: "deadline_passed", message: "The pickup period has ended; the document is being moved to the counter.")
-            default: return try refusal(app, written, box: read.box)
+            default: return try refusal(app, written, box: box)
             }
         }
     }
@@ -77,8 +80,8 @@ enum BoxPickup {
         return (mobile, body.pin)
     }
 
-    /// An open assignment of the mobile number at this box, as the admission read it.
-    struct Candidate: Sendable {
+    /// An open assignment of the mobile number at this box, as `pickup_candidates` reads it.
+    struct Candidate {
         let id: UUID, stored: [UInt8], locked: Bool, applicationID: UUID, issuance: Issuance, hasCAN: Bool
     }
 

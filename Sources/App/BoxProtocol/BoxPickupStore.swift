@@ -3,25 +3,25 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// The pickup's SQL, rows decoded by column name. Each step is two round trips whatever its outcome: the
-/// read, in the box's admission (Migrations/0023: the token's box and what the step decides on, before
-/// the body is read), then the write (Migrations/0021: the gate, the counters, the outcome, under the
-/// box's lock, checking again what was read). The decisions in between are the server's (`BoxPickup`).
+/// The pickup's SQL, rows decoded by column name. The first step is three round trips whatever its
+/// outcome: the box's admission (the token, from the head), the read by mobile number (Migrations/0021),
+/// the write. The second is two: the read in the admission (Migrations/0023: the token's box and its
+/// session, before the body is read), the write. The writes (Migrations/0021) pass the gate, count and
+/// record the outcome under the box's lock, checking again what was read. The decisions in between
+/// are the server's (`BoxPickup`).
 enum BoxPickupStore {
-    // MARK: - Reads, with the token
+    // MARK: - Reads
 
-    /// What step 1 decides on: the box, its site's factors, and every loaded compartment at the box with
-    /// its application(s).
-    struct StartRead: Sendable {
-        let box: BoxPrincipal
+    /// What step 1 decides on: the site's factors, and the number's loaded compartments at the box with
+    /// the application of each.
+    struct StartRead {
         let policy: PickupFactorPolicy
-        let loaded: [(mobileNumber: String?, candidate: BoxPickup.Candidate)]
+        let rows: [BoxPickup.Candidate]
 
-        /// The open assignments of `mobile` at this box: in assignment order, and of a household (one
-        /// assignment, several applications) the first application — uuid order in PostgreSQL is the
-        /// order of the lowercase text.
-        func candidates(of mobile: String) -> [BoxPickup.Candidate] {
-            let ordered = loaded.filter { $0.mobileNumber == mobile }.map(\.candidate).sorted {
+        /// In assignment order, and of a household (one assignment, several applications) the first
+        /// application: uuid order in PostgreSQL is the order of the lowercase text.
+        var candidates: [BoxPickup.Candidate] {
+            let ordered = rows.sorted {
                 ($0.id.uuidString.lowercased(), $0.applicationID.uuidString.lowercased()) < ($1.id.uuidString.lowercased(), $1.applicationID.uuidString.lowercased())
             }
             var candidates: [BoxPickup.Candidate] = []
@@ -30,26 +30,25 @@ enum BoxPickupStore {
         }
     }
 
-    /// The admission of `POST /api/v1/box/pickups`; nil when no box has the token.
-    static func readStart(_ app: Application, _ request: Request, tokenHash: [UInt8]) throws -> StartRead? {
-        let rows = try app.pool.query("""
-            SELECT authority_id, box_id, site_id, requires_pin_letter, second_factor, requires_old_document,
-                   assignment_id, pin_hmac, locked, application_id, mobile_number, issuance, has_can
-            FROM pickup_admit_start(\(tokenHash))
+    /// Step 1's read, without a lock; nil when the box is gone.
+    static func readStart(_ c: any PickupQueries, box: BoxPrincipal, mobile: String) throws -> StartRead? {
+        let rows = try c.query("""
+            SELECT requires_pin_letter, second_factor, requires_old_document, assignment_id, pin_hmac, locked, application_id, issuance, has_can
+            FROM pickup_candidates(\(box.authorityID), \(box.boxID), \(mobile))
             """)
         guard let head = rows.first else { return nil }
         let policy = PickupFactorPolicy(
             requiresPinLetter: try head.decode(Bool.self, column: "requires_pin_letter"),
             secondFactor: try head.decode(PickupSecondFactor.self, column: "second_factor"),
             requiresOldDocument: try head.decode(Bool.self, column: "requires_old_document"))
-        let loaded = try rows.compactMap { row -> (mobileNumber: String?, candidate: BoxPickup.Candidate)? in
+        let candidates = try rows.compactMap { row -> BoxPickup.Candidate? in
             guard let id = try row.decode(UUID?.self, column: "assignment_id") else { return nil }
-            return (try row.decode(String?.self, column: "mobile_number"), BoxPickup.Candidate(
+            return BoxPickup.Candidate(
                 id: id, stored: try row.decode([UInt8]?.self, column: "pin_hmac") ?? [], locked: try row.decode(Bool.self, column: "locked"),
                 applicationID: try row.decode(UUID.self, column: "application_id"), issuance: try row.decode(Issuance.self, column: "issuance"),
-                hasCAN: try row.decode(Bool.self, column: "has_can")))
+                hasCAN: try row.decode(Bool.self, column: "has_can"))
         }
-        return StartRead(box: try box(head), policy: policy, loaded: loaded)
+        return StartRead(policy: policy, rows: candidates)
     }
 
     /// What step 2 decides on: the box, and its session of the path's pickup id (nil when it has none).
