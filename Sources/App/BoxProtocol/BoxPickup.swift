@@ -132,7 +132,7 @@ enum BoxPickup {
         var answers = PickupAnswers(pinLetterConfirmed: body.pinLetterConfirmed, oldDocumentInserted: body.oldDocumentInserted,
                                     dateOfBirthMatches: false, canMatches: false)
         if session.required.contains(.dateOfBirth) {
-            let given = body.dateOfBirth.flatMap { try? DateOfBirth($0, today: ApplicationHandlers.today()) }
+            let given = body.dateOfBirth.flatMap { try? DateOfBirth($0, today: CivilDate(date: Date(), timeZone: germany)) }
             answers.dateOfBirthMatches = given != nil && given?.canonical == session.dateOfBirth
         }
         if session.required.contains(.can) {
@@ -140,6 +140,9 @@ enum BoxPickup {
         }
         return answers
     }
+
+    /// Dates of birth are read as at registration: today in Germany.
+    private static let germany = TimeZone(identifier: "Europe/Berlin") ?? .gmt
 
     // MARK: - Idempotency
 
