@@ -7,7 +7,7 @@
 --
 -- The first step cannot do the same: its read needs the mobile number, which is in the body. Read
 -- before the body, box-wide (every loaded compartment at the box with its applications' numbers), it
--- cost the database about 2.5 times the read by number and the round trip it saved (BENCHMARKS.md).
+-- cost the database about three times the read by number and the token look-up it replaced (BENCHMARKS.md).
 --
 -- First what the box's admission does (Sources/App/BoxProtocol/BoxAuth.swift): the box of the token's
 -- SHA-256, and "seen" noted at most every 10 seconds; no row when no box has the token. No SET clause
