@@ -28,6 +28,19 @@ public struct AppRoute: Sendable {
         })
     }
 
+    /// A box route whose admission reads, with the token, what the handler decides on (`reading`: nil when
+    /// no box has the token), in one round trip before the body is read; the handler gets what it read
+    /// (a request without a body reads it then).
+    static func box<Read: Sendable>(_ method: HTTPMethod, _ pattern: String, app: Application,
+                                    reading: @escaping @Sendable (Application, Request, _ tokenHash: [UInt8]) throws -> Read?,
+                                    _ handler: @escaping @Sendable (Application, Request, Read) throws -> Response) -> AppRoute {
+        @Sendable func admit(_ request: Request) throws -> Read { try BoxAuth.admit(request, app) { try reading(app, request, $0) } }
+        let admission = Admission(screen: { request in BoxAuth.bearerToken(request) == nil ? BoxAuth.invalid.response : nil }, admit: admit)
+        return AppRoute(access: .box, route: Route(method, pattern, maxBodyBytes: openBodyLimit, admission: admission, handler: .respond { request in
+            try handler(app, request, try (request.admitted as? Read) ?? admit(request))
+        }))
+    }
+
     /// A box route whose answer may come later (the long poll): as `box`, with the responder.
     static func box(_ method: HTTPMethod, _ pattern: String, app: Application,
                     deferred handler: @escaping @Sendable (Application, Request, BoxPrincipal, Responder) throws -> Void) -> AppRoute {
@@ -158,7 +171,7 @@ public enum Routes {
             .box(.POST, "/api/v1/box/loading", app: app, BoxLoading.load),
             .box(.POST, "/api/v1/box/events", app: app, BoxEvents.report),
             .box(.POST, "/api/v1/box/pickups", app: app, BoxPickup.start),
-            .box(.POST, "/api/v1/box/pickups/{id}/factors", app: app, BoxPickup.factors),
+            .box(.POST, "/api/v1/box/pickups/{id}/factors", app: app, reading: BoxPickupStore.readFactors, BoxPickup.factors),
             // Sites
             .staff(.GET, "/api/v1/sites", app: app) { _, c in try SiteHandlers.list(c) },
             .staff(.POST, "/api/v1/sites", access: .supervisor, maxBodyBytes: 16 * kb, app: app) { _, c in try SiteHandlers.create(c) },

@@ -73,7 +73,7 @@ enum ApplicationHandlers {
             guard can.utf8.count == 6, can.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
                 throw AppError.invalid("oldDocumentCan", "invalid_can", "The CAN is the 6-digit number on the front of the old card.")
             }
-            canHash = Crypto.hmacSHA256(key: ctx.app.secretKey, Array("can:\(ctx.authorityID.uuidString.lowercased()):\(can)".utf8))
+            canHash = CANHash.hmac(can, authorityID: ctx.authorityID, key: ctx.app.secretKey)
         }
         var external: Vorgangsnummer?
         if let given = body.vorgangsnummer {

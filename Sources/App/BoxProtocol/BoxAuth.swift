@@ -24,12 +24,24 @@ enum BoxAuth {
     /// (`TLS_CLIENT_CA_FILE`, README.md#tls-without-a-proxy) the connection must also carry a client certificate that
     /// verified against the authority's CA: a stolen token alone is not enough.
     static func principal(_ request: Request, _ app: Application) throws -> BoxPrincipal {
-        if app.configuration.tls?.clientCAFile != nil && request.transport.clientCertificate == nil { throw certificateRequired }
         // A request with a body was authenticated from its head already (see `AppRoute.box`).
         if let admitted = request.admitted as? BoxPrincipal { return admitted }
-        guard let hash = tokenHash(request) else { throw invalid }
-        // "Seen" is written at most every 10 seconds per box (offline means 2 minutes without a call):
-        // most box calls then read only, and commit without a WAL flush.
+        return try admit(request, app) { hash in try lookUp(app, tokenHash: hash) }
+    }
+
+    /// What `read` finds with the SHA-256 of the request's bearer token (the box, and what a route reads
+    /// with it in the same round trip); `invalid` when it finds nothing. With mutual TLS the connection's
+    /// client certificate is required first.
+    static func admit<Read>(_ request: Request, _ app: Application, _ read: ([UInt8]) throws -> Read?) throws -> Read {
+        if app.configuration.tls?.clientCAFile != nil && request.transport.clientCertificate == nil { throw certificateRequired }
+        guard let hash = tokenHash(request), let found = try read(hash) else { throw invalid }
+        return found
+    }
+
+    /// The box of a token hash, nil for none. "Seen" is written at most every 10 seconds per box (offline
+    /// means 2 minutes without a call): most box calls then read only, and commit without a WAL flush.
+    /// The pickup steps' reads (`BoxPickupStore`) do the same in their functions.
+    private static func lookUp(_ app: Application, tokenHash hash: [UInt8]) throws -> BoxPrincipal? {
         let rows = try app.pool.query("""
             WITH b AS (SELECT authority_id, id, site_id, last_seen_at FROM box WHERE token_hash = \(hash)),
                  seen AS (UPDATE box SET last_seen_at = now() FROM b
@@ -38,7 +50,7 @@ enum BoxAuth {
                           RETURNING box.id)
             SELECT authority_id, id, site_id FROM b
             """)
-        guard let row = rows.first else { throw invalid }
+        guard let row = rows.first else { return nil }
         return BoxPrincipal(authorityID: try row.decode(UUID.self, at: 0), boxID: try row.decode(UUID.self, at: 1), siteID: try row.decode(UUID.self, at: 2))
     }
 

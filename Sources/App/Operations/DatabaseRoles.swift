@@ -37,6 +37,7 @@ public enum DatabaseRoles {
     /// The functions that run as the server's own role (the pickup steps of migration 0021): callable
     /// by it, and by no one else but the owner.
     static let invokerFunctions = [
+        "pickup_admit_factors(bytea, uuid)",
         "pickup_candidates(uuid, uuid, text)",
         "pickup_count_failure(uuid, uuid, uuid[], text, integer, integer, integer, integer)",
         "pickup_start(uuid, uuid, uuid[], uuid, bytea, uuid, uuid, text[], timestamptz, integer, integer, integer, integer)",

@@ -1,0 +1,152 @@
+import Domain
+import Foundation
+import HTTPServer
+import Postgres
+
+/// The pickup's SQL, rows decoded by column name. The first step is three round trips whatever its
+/// outcome: the box's admission (the token, from the head), the read by mobile number (Migrations/0021),
+/// the write. The second is two: the read in the admission (Migrations/0023: the token's box and its
+/// session, before the body is read), the write. The writes (Migrations/0021) pass the gate, count and
+/// record the outcome under the box's lock, checking again what was read. The decisions in between
+/// are the server's (`BoxPickup`).
+enum BoxPickupStore {
+    // MARK: - Reads
+
+    /// What step 1 decides on: the site's factors, and the number's loaded compartments at the box with
+    /// the application of each.
+    struct StartRead {
+        let policy: PickupFactorPolicy
+        let rows: [BoxPickup.Candidate]
+
+        /// In assignment order, and of a household (one assignment, several applications) the first
+        /// application: uuid order in PostgreSQL is the order of the lowercase text.
+        var candidates: [BoxPickup.Candidate] {
+            let ordered = rows.sorted {
+                ($0.id.uuidString.lowercased(), $0.applicationID.uuidString.lowercased()) < ($1.id.uuidString.lowercased(), $1.applicationID.uuidString.lowercased())
+            }
+            var candidates: [BoxPickup.Candidate] = []
+            for candidate in ordered where candidates.last?.id != candidate.id { candidates.append(candidate) }
+            return candidates
+        }
+    }
+
+    /// Step 1's read, without a lock; nil when the box is gone.
+    static func readStart(_ c: any PickupQueries, box: BoxPrincipal, mobile: String) throws -> StartRead? {
+        let rows = try c.query("""
+            SELECT requires_pin_letter, second_factor, requires_old_document, assignment_id, pin_hmac, locked, application_id, issuance, has_can
+            FROM pickup_candidates(\(box.authorityID), \(box.boxID), \(mobile))
+            """)
+        guard let head = rows.first else { return nil }
+        let policy = PickupFactorPolicy(
+            requiresPinLetter: try head.decode(Bool.self, column: "requires_pin_letter"),
+            secondFactor: try head.decode(PickupSecondFactor.self, column: "second_factor"),
+            requiresOldDocument: try head.decode(Bool.self, column: "requires_old_document"))
+        let candidates = try rows.compactMap { row -> BoxPickup.Candidate? in
+            guard let id = try row.decode(UUID?.self, column: "assignment_id") else { return nil }
+            return BoxPickup.Candidate(
+                id: id, stored: try row.decode([UInt8]?.self, column: "pin_hmac") ?? [], locked: try row.decode(Bool.self, column: "locked"),
+                applicationID: try row.decode(UUID.self, column: "application_id"), issuance: try row.decode(Issuance.self, column: "issuance"),
+                hasCAN: try row.decode(Bool.self, column: "has_can"))
+        }
+        return StartRead(policy: policy, rows: candidates)
+    }
+
+    /// What step 2 decides on: the box, and its session of the path's pickup id (nil when it has none).
+    struct FactorsRead: Sendable {
+        struct Session: Sendable {
+            /// The factors step 1 asked for.
+            let required: [PickupFactor]
+            /// Expired, or verified already.
+            let done: Bool
+            let dateOfBirth: String?
+            let canHash: [UInt8]?
+        }
+        let box: BoxPrincipal
+        let pickupID: UUID?
+        let session: Session?
+    }
+
+    /// The admission of `POST /api/v1/box/pickups/{id}/factors`; nil when no box has the token. A factor
+    /// the server does not know (never written by step 1) is a decoding error: an opaque 500, never a
+    /// factor silently dropped.
+    static func readFactors(_ app: Application, _ request: Request, tokenHash: [UInt8]) throws -> FactorsRead? {
+        let pickupID = UUID(uuidString: request.parameter("id"))
+        guard let row = try app.pool.query("""
+            SELECT authority_id, box_id, site_id, factors, done, date_of_birth, old_can_hash FROM pickup_admit_factors(\(tokenHash), \(pickupID))
+            """).first else { return nil }
+        var session: FactorsRead.Session?
+        if let required = try row.decode([PickupFactor]?.self, column: "factors") {
+            session = .init(required: required, done: try row.decode(Bool.self, column: "done"),
+                            dateOfBirth: try row.decode(String?.self, column: "date_of_birth"), canHash: try row.decode([UInt8]?.self, column: "old_can_hash"))
+        }
+        return FactorsRead(box: try box(row), pickupID: pickupID, session: session)
+    }
+
+    private static func box(_ row: PostgresRow) throws -> BoxPrincipal {
+        BoxPrincipal(authorityID: try row.decode(UUID.self, column: "authority_id"), boxID: try row.decode(UUID.self, column: "box_id"),
+                     siteID: try row.decode(UUID.self, column: "site_id"))
+    }
+
+    // MARK: - Writes, under the box's lock
+
+    /// What `pickup_start` and `pickup_verify` answer.
+    struct Written {
+        enum Outcome: String, PostgresDecodable {
+            case noBox = "no_box", throttled, outsideHours = "outside_hours"
+            case accepted, deadlinePassed = "deadline_passed", refused
+            case notFound = "not_found", expired, factorsRefused = "factors_refused", verified
+        }
+        /// An outcome this build does not know is a decoding error (an opaque 500), a schema/server mismatch.
+        let outcome: Outcome
+        /// `throttled`: seconds until the box takes pickups again.
+        let waitSeconds: Int?
+        /// A refusal that blocked the box, and the failures counted at it.
+        let boxBlocked: Bool
+        let failures: Int?
+        /// `verified`: the compartment to open.
+        let opened: BoxPickup.Open?
+    }
+
+    /// Step 1's write: a guess counts against every open assignment of this number at this box
+    /// (`candidates`); a locked one stays locked.
+    static func start(_ c: any PickupQueries, box: BoxPrincipal, candidates: [BoxPickup.Candidate], matched: BoxPickup.Candidate?,
+                      session: BoxPickup.Session, limits: PickupLimits) throws -> Written? {
+        try c.query("""
+            SELECT outcome, wait_seconds, failures, box_blocked FROM pickup_start(
+                \(box.authorityID), \(box.boxID), \(candidates.map(\.id))::uuid[], \(matched?.id), \(matched?.stored),
+                \(session.pickupId), \(matched?.applicationID), \(session.factors)::text[], \(session.expiresAt),
+                \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
+            """).first.map(written)
+    }
+
+    /// Step 2's write: `satisfied` is whether every factor the session asks for was given and right.
+    static func verify(_ c: any PickupQueries, box: BoxPrincipal, pickupID: UUID, satisfied: Bool, requestID: String, clientAddress: String,
+                       limits: PickupLimits) throws -> Written? {
+        try c.query("""
+            SELECT outcome, wait_seconds, failures, box_blocked, assignment_id, compartment_number FROM pickup_verify(
+                \(box.authorityID), \(box.boxID), \(pickupID), \(satisfied), \(requestID), \(clientAddress),
+                \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
+            """).first.map(written)
+    }
+
+    private static func written(_ row: PostgresRow) throws -> Written {
+        let outcome = try row.decode(Written.Outcome.self, column: "outcome")
+        var opened: BoxPickup.Open?
+        if outcome == .verified {
+            opened = BoxPickup.Open(assignmentId: try row.decode(UUID.self, column: "assignment_id"),
+                                    compartmentNumbers: [try row.decode(Int.self, column: "compartment_number")])
+        }
+        return Written(outcome: outcome, waitSeconds: try row.decode(Int?.self, column: "wait_seconds"),
+                       boxBlocked: try row.decode(Bool?.self, column: "box_blocked") == true,
+                       failures: try row.decode(Int?.self, column: "failures"), opened: opened)
+    }
+}
+
+/// A pickup step's write runs on the pool (the function's call is its own transaction) or on one
+/// connection inside the idempotency key's transaction.
+protocol PickupQueries {
+    func query(_ query: PostgresQuery) throws -> PostgresRows
+}
+
+extension PostgresPool: PickupQueries {}
+extension PostgresConnection: PickupQueries {}
