@@ -18,8 +18,6 @@ public final class WorkerPool: Sendable {
         var running = true
         var busy = 0
         var threadsAlive = 0
-        /// Threads waiting for a job: a submit wakes one only when there is one.
-        var idle = 0
     }
 
     public init(threads: Int, maxQueue: Int, name: String = "pickupbox-worker") {
@@ -40,16 +38,10 @@ public final class WorkerPool: Sendable {
     /// Queues a job; false when the queue is full or the pool is stopping.
     public func trySubmit(_ job: @escaping Job) -> Bool {
         condition.lock()
-        guard state.running, state.jobs.count - state.head < maxQueue else {
-            condition.unlock()
-            return false
-        }
+        defer { condition.unlock() }
+        guard state.running, state.jobs.count - state.head < maxQueue else { return false }
         state.jobs.append(job)
-        let wake = state.idle > 0
-        condition.unlock()
-        // After unlocking, so that the woken thread does not block on the lock still held here; a thread
-        // that is not waiting looks at the queue under the lock before it waits, so it finds the job.
-        if wake { condition.signal() }
+        condition.signal()
         return true
     }
 
@@ -79,13 +71,10 @@ public final class WorkerPool: Sendable {
     }
 
     private func run() {
-        // The lock is held from here to each job and taken once after it (to count it done and take the next).
-        condition.lock()
         while true {
+            condition.lock()
             while state.running && state.head == state.jobs.count {
-                state.idle += 1
                 condition.wait()
-                state.idle -= 1
             }
             if state.head == state.jobs.count {
                 // Stopping and nothing left.
@@ -108,6 +97,7 @@ public final class WorkerPool: Sendable {
             job()
             condition.lock()
             state.busy -= 1
+            condition.unlock()
         }
     }
 }

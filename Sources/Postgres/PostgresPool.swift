@@ -206,18 +206,16 @@ public final class PostgresPool: Sendable {
     private func release(_ connection: PostgresConnection, keep: Bool) {
         // One lock per checkin, and a signal only when someone waits (`waiting` changes under the same
         // lock): every query comes through here, and a second lock round cost ~3 % of a pickup's CPU.
-        let (reuse, wake) = state.withLock { state -> (Bool, Bool) in
+        let reuse = state.withLock { state -> Bool in
             state.inUse -= 1
+            defer { if state.waiting > 0 { state.condition.signal() } }
             guard keep, !state.closed else {
                 state.open -= 1
-                return (false, state.waiting > 0)
+                return false
             }
             state.idle.append(connection)
-            return (true, state.waiting > 0)
+            return true
         }
-        // After unlocking, so that the woken caller does not block at once on the lock still held here (a
-        // caller that has not yet waited checks `idle` under the lock first, so no wake-up is lost).
-        if wake { state.condition.signal() }
         if !reuse { connection.close() }
     }
 }

@@ -5,8 +5,8 @@ import Testing
 
 @Suite("Worker pool")
 struct WorkerPoolTests {
-    /// A submit wakes a thread only when one waits: jobs queued while every thread is busy, or while a woken
-    /// thread has not yet taken its job, are still all run.
+    /// Jobs queued in bursts from several threads, while every thread is busy or while a woken thread has not
+    /// yet taken its job, are all run; an idle pool wakes for a single job; after shutdown nothing is taken.
     @Test func runsEveryJob_whenSubmittedInBurstsFromSeveralThreads() throws {
         let pool = WorkerPool(threads: 3, maxQueue: 100_000, name: "test-worker")
         let done = Atomic<Int>(0)
