@@ -225,7 +225,7 @@ cpu_wrk_of() {
   fi
   if want applications; then
     echo "## POST /api/v1/applications (logged-in caseworker) — wrk -t2 -c64 -d$DURATION --latency -s bench/create_application.lua"
-    wrk -t2 -c64 -d"$DURATION" --latency -s bench/create_application.lua "http://127.0.0.1:$PORT/api/v1/applications"
+    cpu_wrk -t2 -c64 -d"$DURATION" --latency -s bench/create_application.lua "http://127.0.0.1:$PORT/api/v1/applications"
     echo "applications created: $("${PSQL[@]}" -Atc "SELECT count(*) FROM application WHERE family_name = 'Bench' AND pickup_method = 'box' AND created_at > now() - interval '5 minutes'")"
     echo
   fi

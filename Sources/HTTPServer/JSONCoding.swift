@@ -1,14 +1,30 @@
 import Foundation
+import Synchronization
 
 /// JSON helpers shared by every route: one encoder configuration, one strict decoder.
 public enum JSONCoding {
-    /// Encodes with ISO 8601 dates, sorted keys (stable output for ETags and tests) and ids in lower case
-    /// (`JSONCoding+UUID.swift`).
+    /// Encodes with ISO 8601 dates, sorted keys (stable output for ETags and tests) and ids in lower case,
+    /// in one walk of the value (`JSONWriter`, in `JSONCoding+Writer.swift`).
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return lowercasingIDs(Array(try encoder.encode(value)), of: value)
+        let bytes = try JSONWriter.encode(value)
+        if referenceCheckInstalled.load(ordering: .acquiring), let check = referenceCheck.withLock({ $0 }) {
+            try check(value, bytes)
+        }
+        return bytes
+    }
+
+    /// Tests only: a check handed every value `encode` writes and its bytes, which may throw to fail the
+    /// request (`HTTPTestSupport.ReferenceJSON` compares them with JSONEncoder's). Never installed by the
+    /// server; while none is, `encode` pays one atomic load for it.
+    public typealias ReferenceCheck = @Sendable (any Encodable, [UInt8]) throws -> Void
+
+    private static let referenceCheck = Mutex<ReferenceCheck?>(nil)
+    private static let referenceCheckInstalled = Atomic<Bool>(false)
+
+    /// Installs (or, with nil, removes) the check for the whole process.
+    public static func setReferenceCheck(_ check: ReferenceCheck?) {
+        referenceCheck.withLock { $0 = check }
+        referenceCheckInstalled.store(check != nil, ordering: .releasing)
     }
 
     /// Decodes a request body strictly: the JSON must be well-formed (no duplicate keys, bounded depth,

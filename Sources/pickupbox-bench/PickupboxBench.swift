@@ -10,7 +10,7 @@ struct PickupboxBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pickupbox-bench",
         abstract: "Benchmark helpers for make bench (loopback only).",
-        subcommands: [SMSGatewayCommand.self, AccessLogCommand.self]
+        subcommands: [SMSGatewayCommand.self, AccessLogCommand.self, JSONCommand.self]
     )
 }
 

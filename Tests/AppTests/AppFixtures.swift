@@ -15,6 +15,9 @@ let packageRoot: String = {
 }()
 
 enum AppFixture {
+    /// Every answer the servers of these tests encode is held to JSONEncoder's bytes (`ReferenceJSON`).
+    static let referenceJSONCheck: Void = ReferenceJSON.installCheck()
+
     /// A configuration for tests: port 0, loopback, the package's migrations.
     static func makeConfiguration(_ configure: (inout AppConfiguration) -> Void = { _ in }) -> AppConfiguration {
         var c = AppConfiguration()
@@ -59,6 +62,7 @@ enum AppFixture {
     }
 
     static func make(_ config: AppConfiguration, connectionString: String) throws -> Application {
+        _ = referenceJSONCheck
         let app = try Application(configuration: config, connectionString: connectionString, logger: logger)
         try app.start()
         return app

@@ -2,6 +2,7 @@
 import Foundation
 import HTTPServer
 import HTTPTestSupport
+import Synchronization
 import Testing
 
 @Suite("Ids in lower case")
@@ -58,6 +59,16 @@ struct IDCaseTests {
         // Ids in requests are taken in either case.
         #expect(anna.call("GET", "/api/v1/applications/\(doc.applicationID.uppercased())")?.status == 200)
         #expect(anna.call("GET", "/api/v1/boxes/\(box.uuidString.uppercased())")?.status == 200)
+    }
+
+    @Test func everyAnswerTheServerEncodes_isHeldToJSONEncodersBytes() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        // Installed for the whole test process by `AppFixture.make` (the server's answers go through the same call).
+        let before = ReferenceJSON.checked.load(ordering: .relaxed)
+        struct Answer: Encodable { let id = UUID(); let at = Date(); let note = "a/b \"c\"" }
+        _ = try JSONCoding.encode(Answer())
+        #expect(ReferenceJSON.checked.load(ordering: .relaxed) > before, "the reference check is not installed")
     }
 
     @Test func encodedUUIDs_areLowerCase_butStringsThatLookLikeOneAreLeftAlone() throws {

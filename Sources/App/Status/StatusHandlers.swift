@@ -117,10 +117,17 @@ enum StatusHandlers {
 /// Sites with their hours, exceptions and pickup settings change rarely and are public: they are
 /// kept for a minute (with the API's JSON of them).
 final class SiteHoursCache: Sendable {
-    struct Entry: Sendable {
+    /// A class, so that a hit copies one reference out of the lock, not every field of the site.
+    final class Entry: Sendable {
         let fetched: Date
         let site: SiteDTO.Site
         let json: [UInt8]
+
+        init(fetched: Date, site: SiteDTO.Site, json: [UInt8]) {
+            self.fetched = fetched
+            self.site = site
+            self.json = json
+        }
     }
 
     private let entries = Mutex<[String: Entry]>([:])

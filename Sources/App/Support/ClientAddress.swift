@@ -77,7 +77,8 @@ public struct TrustedProxies: Sendable {
 
     /// The rate-limit key: IPv6 clients by their /64 (one host usually owns a whole /64).
     static func limiterKey(_ address: String) -> String {
-        guard address.contains(":"), let bytes = ipBytes(address) else { return address }
+        // Bytes, not `contains(":")` (Foundation's substring search): this runs on every status check.
+        guard address.utf8.contains(UInt8(ascii: ":")), let bytes = ipBytes(address) else { return address }
         return bytes.prefix(8).map { String(format: "%02x", $0) }.joined() + "::/64"
     }
 

@@ -40,15 +40,18 @@ final class RateLimiter: Sendable {
                 s.buckets = s.buckets.filter { $0.value.tokens + now.timeIntervalSince($0.value.updated) * refillPerSecond < capacity }
                 s.lastPrune = now
             }
-            var bucket = s.buckets[key] ?? Bucket(tokens: capacity, updated: now)
-            bucket.tokens = min(capacity, bucket.tokens + now.timeIntervalSince(bucket.updated) * refillPerSecond)
-            bucket.updated = now
-            defer { s.buckets[key] = bucket }
-            if bucket.tokens >= 1 {
-                bucket.tokens -= 1
-                return nil
-            }
-            return max(1, Int(((1 - bucket.tokens) / refillPerSecond).rounded(.up)))
+            // Updated in place: one hash of the key under the lock (every request from one address takes this shard).
+            return Self.take(&s.buckets[key, default: Bucket(tokens: capacity, updated: now)], now: now, capacity: capacity, refillPerSecond: refillPerSecond)
         }
+    }
+
+    private static func take(_ bucket: inout Bucket, now: Date, capacity: Double, refillPerSecond: Double) -> Int? {
+        bucket.tokens = min(capacity, bucket.tokens + now.timeIntervalSince(bucket.updated) * refillPerSecond)
+        bucket.updated = now
+        if bucket.tokens >= 1 {
+            bucket.tokens -= 1
+            return nil
+        }
+        return max(1, Int(((1 - bucket.tokens) / refillPerSecond).rounded(.up)))
     }
 }

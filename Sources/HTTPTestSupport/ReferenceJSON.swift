@@ -1,15 +1,49 @@
 import Foundation
+import HTTPServer
+import Synchronization
 
-/// Ids go out in lower case, as in `Location` headers, cookies and the command line. JSONEncoder writes a
-/// `UUID` in upper case and has no strategy for it, so `JSONCoding.encode` walks the value once with
-/// ``UUIDCollector`` to learn which strings are `UUID` values, and lower-cases exactly those in its output:
-/// a string field that merely looks like an id (a delivery note number, a box's event id) is left alone.
-/// Input accepts both cases (`UUID(uuidString:)` does).
-extension JSONCoding {
+/// What `JSONCoding.encode` wrote before it had its own writer, kept as the reference its bytes are held
+/// to: Foundation's `JSONEncoder` (ISO 8601 dates, sorted keys, slashes unescaped), then every string that is
+/// the `uuidString` of a `UUID` in the value lower-cased in the output (found by walking the value a second
+/// time with ``UUIDCollector``).
+public enum ReferenceJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return lowercasingIDs(Array(try encoder.encode(value)), of: value)
+    }
+
+    /// A value whose bytes from `JSONCoding.encode` differ from the reference's.
+    public struct Mismatch: Error, CustomStringConvertible {
+        public let type: String
+        public let written: String
+        public let expected: String
+        public var description: String { "JSONCoding.encode(\(type)) wrote\n\(written)\nJSONEncoder writes\n\(expected)" }
+    }
+
+    /// Values compared since `installCheck()`.
+    public static let checked = Atomic<Int>(0)
+
+    /// Has every value `JSONCoding.encode` writes in this process encoded again by the reference;
+    /// a difference is written to standard error and thrown, so the request that wrote it fails.
+    public static func installCheck() {
+        JSONCoding.setReferenceCheck { value, bytes in
+            checked.add(1, ordering: .relaxed)
+            let expected = try encode(value)
+            guard expected != bytes else { return }
+            let mismatch = Mismatch(type: String(reflecting: type(of: value)), written: String(decoding: bytes, as: UTF8.self),
+                                    expected: String(decoding: expected, as: UTF8.self))
+            FileHandle.standardError.write(Data("reference JSON check failed: \(mismatch)\n".utf8))
+            throw mismatch
+        }
+    }
+
     static func lowercasingIDs(_ encoded: [UInt8], of value: some Encodable) -> [UInt8] {
         let collector = UUIDCollector()
         // The walk cannot fail where JSONEncoder did not: it encodes nothing.
-        guard (try? value.encode(to: collector)) != nil, !collector.ids.isEmpty else { return encoded }
+        // The value itself is visited too: a bare `UUID` at the top is an id as well (JSONEncoder alone wrote it in upper case).
+        guard (try? collector.visit(value)) != nil, !collector.ids.isEmpty else { return encoded }
         var out = encoded
         // A UUID is written as `"` + 36 characters + `"`; only those quoted strings are candidates.
         var i = 0
