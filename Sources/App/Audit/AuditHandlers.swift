@@ -46,7 +46,7 @@ enum AuditHandlers {
     }
 
     static func list(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
-        let limit = try ApplicationHandlers.intParameter(query, "limit", default: 50, range: 1...200)
+        let limit = try Input.intParameter(query, "limit", default: 50, range: 1...200)
         let before = try query["before"].map { text -> Int64 in
             guard text.utf8.count <= 18, let n = Int64(decimal: text, allowingSign: true), n > 0 else {
                 throw AppError.invalid("before", "invalid_parameter", "before is an event id (a positive whole number).")
@@ -57,9 +57,9 @@ enum AuditHandlers {
         let action = try query["action"].map { try pattern($0, field: "action", maxLength: 64, extra: "_.") }
         let entityID = try query["entityId"].map { try uuid($0, field: "entityId") }
         let actorID = try query["actorId"].map { try uuid($0, field: "actorId") }
-        let actorKind = try query["actorKind"].map { try ApplicationHandlers.enumValue(ActorKind.self, $0, field: "actorKind").rawValue }
-        let from = try query["from"].map { try ApplicationHandlers.date($0, field: "from") }
-        let to = try query["to"].map { try ApplicationHandlers.date($0, field: "to") }
+        let actorKind = try query["actorKind"].map { try Input.enumValue(ActorKind.self, $0, field: "actorKind").rawValue }
+        let from = try query["from"].map { try Input.date($0, field: "from") }
+        let to = try query["to"].map { try Input.date($0, field: "to") }
         return try ctx.transaction { c in
             // Days in Europe/Berlin, like every other date filter of the API.
             let rows = try c.query("""

@@ -48,8 +48,8 @@ enum ErasureReceipts {
     }
 
     static func list(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
-        let limit = try ApplicationHandlers.intParameter(query, "limit", default: 50, range: 1...200)
-        let offset = try ApplicationHandlers.intParameter(query, "offset", default: 0, range: 0...100_000)
+        let limit = try Input.intParameter(query, "limit", default: 50, range: 1...200)
+        let offset = try Input.intParameter(query, "offset", default: 0, range: 0...100_000)
         return try ctx.app.pool.withConnection { c in
             let total = try c.query("SELECT count(*)::int8 FROM erasure_pass").first?.decode(Int.self, at: 0) ?? 0
             let rows = try c.query("""

@@ -43,7 +43,7 @@ public enum SiteAdmin {
     static func validate(_ body: SiteDTO.Create) throws -> NewSite {
         let name = try TextField.validate(body.name, field: "name")
         let address = try TextField.validate(body.address, field: "address", maxLength: 500)
-        let land = try ApplicationHandlers.enumValue(Bundesland.self, body.land, field: "land")
+        let land = try Input.enumValue(Bundesland.self, body.land, field: "land")
         let zone = body.timeZone ?? "Europe/Berlin"
         // IANA names are ASCII (`Area/Location`, `UTC`); checking that first keeps NUL, RTL and
         // 64 KiB strings away from Foundation. PostgreSQL must know the name too: see `insert`.
@@ -51,7 +51,7 @@ public enum SiteAdmin {
               zone.utf8.allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || "/_+-".utf8.contains($0) }),
               TimeZone(identifier: zone) != nil
         else { throw invalidTimeZone }
-        let kind = try body.deadlineKind.map { try ApplicationHandlers.enumValue(DeadlineKind.self, $0, field: "deadlineKind") } ?? .workingDays
+        let kind = try body.deadlineKind.map { try Input.enumValue(DeadlineKind.self, $0, field: "deadlineKind") } ?? .workingDays
         let days = body.deadlineDays ?? 10
         guard PickupDeadlinePolicy.allowedLength.contains(days) else {
             throw AppError.invalid("deadlineDays", "out_of_range", "The pickup deadline must be 1 to 60 days.")
@@ -137,7 +137,7 @@ public enum SiteAdmin {
 
     /// Inserts or replaces the exception for one day; true when it was new.
     static func upsertException(_ connection: PostgresConnection, _ actor: AdminActor, siteID: UUID, _ body: SiteDTO.ExceptionUpsert) throws -> (SiteDTO.Exception, inserted: Bool) {
-        let day = try ApplicationHandlers.domain { () throws(DomainError) in try CivilDate(iso: body.day, field: "day") }
+        let day = try Input.domain { () throws(DomainError) in try CivilDate(iso: body.day, field: "day") }
         var opens: TimeOfDay?, closes: TimeOfDay?
         if body.closed {
             if body.opens != nil { throw AppError.invalid("opens", "not_applicable", "A closed day has no opening hours.") }

@@ -26,7 +26,7 @@ public enum UserAdmin {
             throw AppError.invalid("username", "invalid_username", "Use 2 to 63 characters: a-z, 0-9, '.', '_' and '-', starting with a letter or digit.")
         }
         let displayName = try TextField.validate(body.displayName, field: "displayName")
-        let role = try ApplicationHandlers.enumValue(Role.self, body.role, field: "role")
+        let role = try Input.enumValue(Role.self, body.role, field: "role")
         guard body.password.utf8.count <= PasswordHasher.maxPasswordBytes else {
             throw AppError.invalid("password", "password_too_long", "The password must not be longer than \(PasswordHasher.maxPasswordBytes) bytes.")
         }
