@@ -10,16 +10,17 @@ extension ApplicationHandlers {
         try ctx.app.pool.withConnection { connection in
             _ = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id)
             let rows = try connection.query("""
-                SELECT at, action, actor_kind, actor_id, request_id, detail::text FROM audit_event
+                SELECT at, action, actor_kind, actor_id, request_id, detail::text AS detail FROM audit_event
                 WHERE authority_id = \(ctx.authorityID) AND entity_type = 'application' AND entity_id = \(id)
                   AND action <> ALL(\(Audit.readActions)::text[])
                 ORDER BY at, id LIMIT 1000
                 """)
             let events = try rows.map { row in
                 ApplicationDTO.Event(
-                    at: try row.decode(Date.self, at: 0), action: try row.decode(String.self, at: 1), actorKind: try row.decode(String.self, at: 2),
-                    actorId: try row.decode(UUID?.self, at: 3), requestId: try row.decode(String?.self, at: 4),
-                    detail: try row.decode(String?.self, at: 5).flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
+                    at: try row.decode(Date.self, column: "at"), action: try row.decode(String.self, column: "action"),
+                    actorKind: try row.decode(String.self, column: "actor_kind"), actorId: try row.decode(UUID?.self, column: "actor_id"),
+                    requestId: try row.decode(String?.self, column: "request_id"),
+                    detail: try row.decode(String?.self, column: "detail").flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
                 )
             }
             return try .json(events)
@@ -69,8 +70,8 @@ extension ApplicationHandlers {
             return try .json(ApplicationDTO.Letter(
                 vorgangsnummer: a.vorgangsnummer, vorgangsnummerDisplay: display, statusUrl: statusURL(ctx, vorgangsnummer: a.vorgangsnummer, language: a.smsLanguage),
                 familyName: a.familyName, givenNames: a.givenNames, documentType: a.documentType, pickupMethod: a.pickupMethod,
-                siteName: try s.decode(String.self, at: 0), siteAddress: try s.decode(String.self, at: 1),
-                issuance: a.issuance, fee: a.fee, pickupSettings: try SiteStore.pickupSettings(s, at: 2), smsLanguage: a.smsLanguage
+                siteName: try s.decode(String.self, column: "name"), siteAddress: try s.decode(String.self, column: "address"),
+                issuance: a.issuance, fee: a.fee, pickupSettings: try SiteStore.pickupSettings(s), smsLanguage: a.smsLanguage
             ))
         }
     }

@@ -55,6 +55,6 @@ extension BoxAdmin {
             SELECT id, state FROM compartment WHERE authority_id = \(authorityID) AND box_id = \(boxID) AND number = \(number) FOR UPDATE
             """)
         guard let row = rows.first else { throw AppError.notFound("compartment") }
-        return (try row.decode(UUID.self, at: 0), try row.decode(String.self, at: 1))
+        return (try row.decode(UUID.self, column: "id"), try row.decode(String.self, column: "state"))
     }
 }

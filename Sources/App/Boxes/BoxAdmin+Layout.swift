@@ -66,16 +66,16 @@ extension BoxAdmin {
         try lock(connection, authorityID: actor.authorityID, boxID: boxID)
         let a = actor.authorityID
         let taken = try connection.query("""
-            SELECT min(number) FILTER (WHERE number BETWEEN \(layout.startNumber) AND \(layout.lastNumber)),
+            SELECT min(number) FILTER (WHERE number BETWEEN \(layout.startNumber) AND \(layout.lastNumber)) AS first_taken_number,
                    count(*) FILTER (WHERE row_index BETWEEN \(layout.firstRow) AND \(layout.firstRow + layout.rows - 1)
-                                      AND column_index BETWEEN \(layout.firstColumn) AND \(layout.firstColumn + layout.columns - 1))::int8
+                                      AND column_index BETWEEN \(layout.firstColumn) AND \(layout.firstColumn + layout.columns - 1))::int8 AS positions_taken
             FROM compartment WHERE authority_id = \(a) AND box_id = \(boxID)
             """)
-        if let number = try taken.first?.decode(Int?.self, at: 0) {
+        if let number = try taken.first?.decode(Int?.self, column: "first_taken_number") {
             throw AppError.conflict("compartment_numbers_taken", "The box already has compartments with some of these numbers.",
                                     field: "startNumber", extra: ["firstTakenNumber": String(number)])
         }
-        if try taken.first?.decode(Int.self, at: 1) ?? 0 > 0 {
+        if try taken.first?.decode(Int.self, column: "positions_taken") ?? 0 > 0 {
             throw AppError.conflict("compartment_positions_taken", "The box already has compartments at some of these grid positions.", field: "firstRow")
         }
         let accessible = layout.heightsCm.map { CompartmentCandidate.isAccessible(floorHeightCm: $0) ? "t" : "f" }

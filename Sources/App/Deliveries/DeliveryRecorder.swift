@@ -165,13 +165,13 @@ struct DeliveryRecorder {
     private func notifyReadyAtCounter(_ ids: [UUID]) throws {
         guard !ids.isEmpty else { return }
         for row in try connection.query("""
-            SELECT a.id, a.mobile_number, a.sms_language, s.name FROM application a
+            SELECT a.id, a.mobile_number, a.sms_language, s.name AS site_name FROM application a
             JOIN site s ON s.authority_id = a.authority_id AND s.id = a.site_id
             WHERE a.authority_id = \(ctx.authorityID) AND a.id = ANY(\(ids)) AND a.mobile_number IS NOT NULL
             """) {
-            try SMSOutbox.enqueue(connection, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: try row.decode(UUID.self, at: 0), assignmentID: nil,
-                                  to: try row.decode(String.self, at: 1), kind: .readyAtCounter, language: try row.decode(String.self, at: 2),
-                                  values: SMSValues(site: try row.decode(String.self, at: 3)))
+            try SMSOutbox.enqueue(connection, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: try row.decode(UUID.self, column: "id"),
+                                  assignmentID: nil, to: try row.decode(String.self, column: "mobile_number"), kind: .readyAtCounter,
+                                  language: try row.decode(String.self, column: "sms_language"), values: SMSValues(site: try row.decode(String.self, column: "site_name")))
         }
     }
 
