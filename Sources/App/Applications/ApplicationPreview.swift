@@ -49,7 +49,9 @@ enum ApplicationPreview {
         var list: [ValidationProblem] = []
 
         mutating func check<T>(_ body: () throws -> T) -> T? {
-            do { return try body() } catch let error as AppError {
+            do { return try body() } catch let error as ServiceError {
+                list.append(ValidationProblem(AppError(error)))
+            } catch let error as AppError {
                 list.append(ValidationProblem(error))
             } catch {
                 list.append(ValidationProblem(field: nil, error: "invalid_field", message: "The input could not be checked."))

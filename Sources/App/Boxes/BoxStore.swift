@@ -40,7 +40,7 @@ enum BoxStore {
 
     /// One box with its grid, or 404 (also for another authority's).
     static func fetch(_ connection: PostgresConnection, authorityID: UUID, id: UUID) throws -> BoxDTO.Box {
-        guard var box = try list(connection, authorityID: authorityID, boxID: id).first else { throw AppError.notFound("box") }
+        guard var box = try list(connection, authorityID: authorityID, boxID: id).first else { throw ServiceError.notFound("box") }
         box.compartments = try compartments(connection, authorityID: authorityID, boxID: id)
         return box
     }

@@ -57,7 +57,7 @@ enum SiteStore {
 
     /// One site, or 404 (also for another authority's).
     static func fetch(_ connection: PostgresConnection, authorityID: UUID, id: UUID) throws -> SiteDTO.Site {
-        guard let site = try list(connection, authorityID: authorityID, siteID: id).first else { throw AppError.notFound("site") }
+        guard let site = try list(connection, authorityID: authorityID, siteID: id).first else { throw ServiceError.notFound("site") }
         return site
     }
 }

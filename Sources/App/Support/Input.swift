@@ -3,12 +3,12 @@ import Domain
 import Foundation
 import HTTPServer
 
-/// Checks of untrusted input shared by the handlers: each either returns the typed value or throws the
-/// 400 answer that names the field.
+/// Checks of untrusted input shared by the handlers and the services: each either returns the typed value
+/// or throws a ``ServiceError`` (`invalid`, a 400 over HTTP) that names the field.
 enum Input {
-    /// Runs a Domain check and answers its `DomainError` as a 400 for the same field and code.
+    /// Runs a Domain check and refuses its `DomainError` for the same field and code.
     static func domain<T>(_ body: () throws(DomainError) -> T) throws -> T {
-        do { return try body() } catch { throw AppError.invalid(error.field, error.code, error.message) }
+        do { return try body() } catch { throw ServiceError.invalid(error.field, error.code, error.message) }
     }
 
     static func phone(_ text: String) throws -> String {
@@ -18,7 +18,7 @@ enum Input {
     static func smsLanguage(_ text: String?) throws -> String {
         guard let text else { return "de" }
         guard text.utf8.count == 2, text.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else {
-            throw AppError.invalid("smsLanguage", "invalid_language", "Use a two-letter ISO 639-1 code in lower case, e.g. de or en.")
+            throw ServiceError.invalid("smsLanguage", "invalid_language", "Use a two-letter ISO 639-1 code in lower case, e.g. de or en.")
         }
         return text
     }
@@ -26,14 +26,14 @@ enum Input {
     static func exemption(_ text: String?) throws -> FeeExemption? {
         guard let text else { return nil }
         guard let value = FeeExemption(rawValue: text) else {
-            throw AppError.invalid("feeExemption", "invalid_value", "Use one of: " + FeeExemption.allCases.map(\.rawValue).joined(separator: ", ") + ".")
+            throw ServiceError.invalid("feeExemption", "invalid_value", "Use one of: " + FeeExemption.allCases.map(\.rawValue).joined(separator: ", ") + ".")
         }
         return value
     }
 
     static func enumValue<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ text: String, field: String) throws -> E where E.RawValue == String {
         guard let value = E(rawValue: text) else {
-            throw AppError.invalid(field, "invalid_value", "Use one of: " + E.allCases.map(\.rawValue).joined(separator: ", ") + ".")
+            throw ServiceError.invalid(field, "invalid_value", "Use one of: " + E.allCases.map(\.rawValue).joined(separator: ", ") + ".")
         }
         return value
     }
@@ -44,7 +44,7 @@ enum Input {
     static func intParameter(_ query: QueryParameters, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = query[name] else { return value }
         guard text.utf8.count <= 7, let n = Int(decimal: text, allowingSign: true), range.contains(n) else {
-            throw AppError.invalid(name, "invalid_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+            throw ServiceError.invalid(name, "invalid_parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
         }
         return n
     }
@@ -53,7 +53,7 @@ enum Input {
         switch text {
         case "true": return true
         case "false": return false
-        default: throw AppError.invalid(field, "invalid_parameter", "\(field) must be true or false.")
+        default: throw ServiceError.invalid(field, "invalid_parameter", "\(field) must be true or false.")
         }
     }
 

@@ -30,7 +30,7 @@ enum UserStore {
 
     /// One account, or 404 (also for another authority's).
     static func fetch(_ connection: PostgresConnection, authorityID: UUID, id: UUID) throws -> UserDTO.User {
-        guard let user = try list(connection, authorityID: authorityID, userID: id).first else { throw AppError.notFound("user") }
+        guard let user = try list(connection, authorityID: authorityID, userID: id).first else { throw ServiceError.notFound("user") }
         return user
     }
 }
