@@ -117,7 +117,7 @@ enum ApplicationExport {
             // The export is an event about the application too (written first, so that it is in the export).
             try ctx.auditRead(c, "application.exported", applications: [id])
             let events = try c.query("""
-                SELECT id, chain_seq, hash, at, actor_kind, actor_id, action, entity_type, entity_id, request_id, client_address, detail::text
+                SELECT id, chain_seq, hash, at, actor_kind, actor_id, action, entity_type, entity_id, request_id, client_address, detail::text AS detail
                 FROM audit_event WHERE authority_id = \(a) AND entity_id = \(id) ORDER BY id
                 """).map(AuditHandlers.event)
             let policy = ctx.app.configuration.retention
