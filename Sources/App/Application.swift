@@ -72,23 +72,7 @@ public final class Application: Sendable {
         self.erasurePass = ErasurePass(pool: pool, configuration: configuration, cipher: smsCipher, logger: logger)
         self.erasure = ErasureScheduler(pass: erasurePass, interval: configuration.erasureIntervalSeconds, logger: logger)
         self.auditSealer = AuditSealer(pool: pool, logger: logger)
-        // The provider is built (and its configuration checked) even when this process does not send.
-        let gateway = configuration.sms.gateway
-        let makeProvider = { () throws(SMSError) -> any SMSProvider in
-            try SMSProviderFactory.make(name: gateway.provider.rawValue, configuration: gateway.configuration,
-                                        client: CurlHTTPClient(configuration: gateway.configuration), logger: logger)
-        }
-        do throws(SMSError) {
-            // Without a dispatcher here, the configuration is still checked (another process may send).
-            if !configuration.sms.dispatcherEnabled { _ = try makeProvider() }
-            self.smsDispatcher = configuration.sms.dispatcherEnabled
-                ? try SMSDispatcher(pool: PostgresPool(configuration: PostgresConfiguration(
-                    connectionString: connectionString, poolSize: configuration.sms.threads + 1, checkoutTimeout: configuration.databasePoolTimeout,
-                    applicationName: "pickupbox-sms", synchronousCommit: false), logger: logger),
-                    settings: configuration.sms, cipher: smsCipher, logger: logger, metrics: metrics, makeProvider: makeProvider) : nil
-        } catch {
-            throw AppConfiguration.Invalid(problems: ["SMS: \(error.reason)"])
-        }
+        self.smsDispatcher = try Application.makeSMSDispatcher(configuration, connectionString: connectionString, cipher: smsCipher, logger: logger, metrics: metrics)
         self.web = try WebAssets.load(override: configuration.webDirectory)
         self.latestMigration = try MigrationRunner(directory: configuration.migrationsDirectory, logger: logger).load().map(\.version).max() ?? 0
         self.serverBox = ServerBox()
@@ -100,6 +84,28 @@ public final class Application: Sendable {
             errorMapper: { error, request in ErrorMapping.response(for: error, request: request, logger: logger) },
             observer: { metrics.record($0) }
         )
+    }
+
+    /// The SMS dispatcher when this process sends (its own pool, `synchronous_commit=off`). The provider is
+    /// built (and its configuration checked) even when this process does not send.
+    private static func makeSMSDispatcher(_ configuration: AppConfiguration, connectionString: String, cipher smsCipher: TextCipher, logger: Logger,
+                                          metrics: AppMetrics) throws -> SMSDispatcher? {
+        let gateway = configuration.sms.gateway
+        let makeProvider = { () throws(SMSError) -> any SMSProvider in
+            try SMSProviderFactory.make(name: gateway.provider.rawValue, configuration: gateway.configuration,
+                                        client: CurlHTTPClient(configuration: gateway.configuration), logger: logger)
+        }
+        do throws(SMSError) {
+            // Without a dispatcher here, the configuration is still checked (another process may send).
+            if !configuration.sms.dispatcherEnabled { _ = try makeProvider() }
+            return configuration.sms.dispatcherEnabled
+                ? try SMSDispatcher(pool: PostgresPool(configuration: PostgresConfiguration(
+                    connectionString: connectionString, poolSize: configuration.sms.threads + 1, checkoutTimeout: configuration.databasePoolTimeout,
+                    applicationName: "pickupbox-sms", synchronousCommit: false), logger: logger),
+                    settings: configuration.sms, cipher: smsCipher, logger: logger, metrics: metrics, makeProvider: makeProvider) : nil
+        } catch {
+            throw AppConfiguration.Invalid(problems: ["SMS: \(error.reason)"])
+        }
     }
 
     public var server: HTTPServer {

@@ -22,8 +22,10 @@ enum OperatorDatabase {
         defer { pool.shutdown() }
         do {
             return try body(pool, config, logger)
+        } catch let error as ServiceError {
+            throw OperatorError(message: error.message, field: error.field)
         } catch let error as AppError {
-            throw OperatorError(error)
+            throw OperatorError(message: error.message, field: error.field)
         }
     }
 
@@ -33,12 +35,12 @@ enum OperatorDatabase {
     }
 }
 
-/// A refused operator command: the API's error message, with the field as the option it came from.
+/// A refused operator command: the service's message, with the field as the option it came from.
 struct OperatorError: Error, CustomStringConvertible {
     let description: String
 
-    init(_ error: AppError) {
-        let option = error.field.map { " (" + $0.replacing(/[A-Z]/) { "-" + $0.output.lowercased() } + ")" } ?? ""
-        description = error.message + option
+    init(message: String, field: String?) {
+        let option = field.map { " (" + $0.replacing(/[A-Z]/) { "-" + $0.output.lowercased() } + ")" } ?? ""
+        description = message + option
     }
 }

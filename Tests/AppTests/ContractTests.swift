@@ -50,12 +50,13 @@ struct ContractTests {
     }
 
     /// The machine codes the server can answer with, read from its sources: `AppError(…, "code"`,
-    /// `AppError.invalid(field, "code"`, `AppError.conflict("code"`, `code: "code"` (HTTPError,
+    /// `AppError.invalid(field, "code"`, `AppError.conflict("code"` (and the same of `ServiceError`), `code: "code"` (HTTPError,
     /// Response.error, the parser's errors), `code: test ? "code" : "code"`, `.bad("code"` (the HTTP
     /// parser) and the Domain's codes.
     static func servedCodes() throws -> Set<String> {
         let patterns = [
-            #"AppError\(\.[a-zA-Z]+, "([a-z_]+)""#, #"AppError\.invalid\((?:"(?:[^"\\]|\\.)*"|[A-Za-z_.]+), "([a-z_]+)""#, #"_ code: String = "([a-z_]+)""#, #"AppError\.conflict\("([a-z_]+)""#,
+            #"(?:AppError|ServiceError)\(\.[a-zA-Z]+, "([a-z_]+)""#, #"(?:AppError|ServiceError)\.invalid\((?:"(?:[^"\\]|\\.)*"|[A-Za-z_.]+), "([a-z_]+)""#,
+            #"_ code: String = "([a-z_]+)""#, #"(?:AppError|ServiceError)\.conflict\("([a-z_]+)""#,
             #"code: "([a-z_]+)""#, #"\.bad\("([a-z_]+)""#,
             #"code: [^,"]+\? "([a-z_]+)" : "[a-z_]+""#, #"code: [^,"]+\? "[a-z_]+" : "([a-z_]+)""#,
         ]

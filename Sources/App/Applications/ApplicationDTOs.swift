@@ -152,13 +152,13 @@ enum ApplicationDTO {
 enum TextField {
     static func validate(_ value: String, field: String, maxLength: Int = 200) throws -> String {
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw AppError.invalid(field, "missing_field", "The field must not be empty.") }
+        guard !trimmed.isEmpty else { throw ServiceError.invalid(field, "missing_field", "The field must not be empty.") }
         // Unicode scalars, as PostgreSQL's length() counts them (the CHECK constraints use it).
-        guard trimmed.unicodeScalars.count <= maxLength else { throw AppError.invalid(field, "too_long", "The field is longer than \(maxLength) characters.") }
+        guard trimmed.unicodeScalars.count <= maxLength else { throw ServiceError.invalid(field, "too_long", "The field is longer than \(maxLength) characters.") }
         for scalar in trimmed.unicodeScalars {
             switch scalar.value {
             case 0..<0x20, 0x7F..<0xA0, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0xFEFF, 0xFFF9...0xFFFB:
-                throw AppError.invalid(field, "invalid_characters", "The field contains control or text-direction characters.")
+                throw ServiceError.invalid(field, "invalid_characters", "The field contains control or text-direction characters.")
             default:
                 continue
             }

@@ -44,59 +44,61 @@ enum ApplicationPreview {
         var fee: Fee?
     }
 
-    static func preview(_ draft: Draft) throws -> Response {
-        var problems: [ValidationProblem] = []
-        /// Runs one field's check; a refusal becomes a problem and the value nil.
-        func check<T>(_ body: () throws -> T) -> T? {
-            do { return try body() } catch let error as AppError {
-                problems.append(ValidationProblem(error))
+    /// The problems of a draft, each field checked on its own: a refusal is noted and the value is nil.
+    struct Problems {
+        var list: [ValidationProblem] = []
+
+        mutating func check<T>(_ body: () throws -> T) -> T? {
+            do { return try body() } catch let error as ServiceError {
+                list.append(ValidationProblem(AppError(error)))
+            } catch let error as AppError {
+                list.append(ValidationProblem(error))
             } catch {
-                problems.append(ValidationProblem(field: nil, error: "invalid_field", message: "The input could not be checked."))
+                list.append(ValidationProblem(field: nil, error: "invalid_field", message: "The input could not be checked."))
             }
             return nil
         }
-        func domain<T>(_ body: () throws(DomainError) -> T) -> T? {
+
+        mutating func domain<T>(_ body: () throws(DomainError) -> T) -> T? {
             do { return try body() } catch {
-                problems.append(ValidationProblem(field: error.field, error: error.code, message: error.message))
+                list.append(ValidationProblem(field: error.field, error: error.code, message: error.message))
                 return nil
             }
         }
-        let today = ApplicationHandlers.today()
-        if let site = draft.siteId, UUID(uuidString: site) == nil {
-            problems.append(ValidationProblem(field: "siteId", error: "unknown_site", message: "No such site."))
+
+        mutating func add(_ field: String, _ code: String, _ message: String) {
+            list.append(ValidationProblem(field: field, error: code, message: message))
         }
-        _ = draft.documentType.flatMap { t in check { try ApplicationHandlers.enumValue(DocumentType.self, t, field: "documentType") } }
-        let issuance = draft.issuance.flatMap { t in check { try ApplicationHandlers.enumValue(Issuance.self, t, field: "issuance") } }
-        let pickup = draft.pickupMethod.flatMap { t in check { try ApplicationHandlers.enumValue(PickupMethod.self, t, field: "pickupMethod") } }
-        _ = draft.familyName.flatMap { t in check { try TextField.validate(t, field: "familyName") } }
-        _ = draft.givenNames.flatMap { t in check { try TextField.validate(t, field: "givenNames") } }
-        let dateOfBirth = draft.dateOfBirth.flatMap { text in domain { () throws(DomainError) in try DateOfBirth(text, today: today, field: "dateOfBirth") } }
+    }
+
+    static func preview(_ draft: Draft) throws -> Response {
+        var p = Problems()
+        let today = Input.today()
+        if let site = draft.siteId, UUID(uuidString: site) == nil { p.add("siteId", "unknown_site", "No such site.") }
+        _ = draft.documentType.flatMap { t in p.check { try Input.enumValue(DocumentType.self, t, field: "documentType") } }
+        let issuance = draft.issuance.flatMap { t in p.check { try Input.enumValue(Issuance.self, t, field: "issuance") } }
+        let pickup = draft.pickupMethod.flatMap { t in p.check { try Input.enumValue(PickupMethod.self, t, field: "pickupMethod") } }
+        _ = draft.familyName.flatMap { t in p.check { try TextField.validate(t, field: "familyName") } }
+        _ = draft.givenNames.flatMap { t in p.check { try TextField.validate(t, field: "givenNames") } }
+        let dateOfBirth = draft.dateOfBirth.flatMap { text in p.domain { () throws(DomainError) in try DateOfBirth(text, today: today, field: "dateOfBirth") } }
         let blankMobile = draft.mobileNumber?.trimmingCharacters(in: .whitespaces).isEmpty ?? true
-        let mobile = blankMobile ? nil : draft.mobileNumber.flatMap { text in domain { () throws(DomainError) in try PhoneNumber.parse(text, field: "mobileNumber") } }
-        if pickup == .box && blankMobile {
-            problems.append(ValidationProblem(field: "mobileNumber", error: "missing_field", message: "Box pickup needs a mobile number for the SMS with the PIN."))
-        }
-        _ = draft.smsLanguage.flatMap { t in check { try ApplicationHandlers.smsLanguage(t) } }
-        let exemption = check { try ApplicationHandlers.exemption(draft.feeExemption?.isEmpty == true ? nil : draft.feeExemption) } ?? nil
-        if let can = draft.oldDocumentCan, !can.isEmpty {
-            if issuance != .renewal {
-                problems.append(ValidationProblem(field: "oldDocumentCan", error: "not_applicable", message: "A CAN belongs to the old card of a renewal."))
-            } else if !(can.utf8.count == 6 && can.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }) {
-                problems.append(ValidationProblem(field: "oldDocumentCan", error: "invalid_can", message: "The CAN is the 6-digit number on the front of the old card."))
-            }
-        }
+        let mobile = blankMobile ? nil : draft.mobileNumber.flatMap { text in p.domain { () throws(DomainError) in try PhoneNumber.parse(text, field: "mobileNumber") } }
+        if pickup == .box && blankMobile { p.add("mobileNumber", "missing_field", "Box pickup needs a mobile number for the SMS with the PIN.") }
+        _ = draft.smsLanguage.flatMap { t in p.check { try Input.smsLanguage(t) } }
+        let exemption = p.check { try Input.exemption(draft.feeExemption?.isEmpty == true ? nil : draft.feeExemption) } ?? nil
+        if let can = draft.oldDocumentCan, !can.isEmpty { _ = p.check { try ApplicationRegistration.checkCAN(can, issuance: issuance) } }
         if let given = draft.vorgangsnummer, !given.isEmpty {
-            _ = domain { () throws(DomainError) in try Vorgangsnummer.parse(given, allowExternal: true, field: "vorgangsnummer") }
+            _ = p.domain { () throws(DomainError) in try Vorgangsnummer.parse(given, allowExternal: true, field: "vorgangsnummer") }
         }
         if let group = draft.householdGroup, !group.isEmpty, UUID(uuidString: group) == nil {
-            problems.append(ValidationProblem(field: "householdGroup", error: "invalid_field", message: "The household group is a UUID."))
+            p.add("householdGroup", "invalid_field", "The household group is a UUID.")
         }
         var fee: Fee?
         if let issuance, let dateOfBirth {
             fee = Fee(amountCents: FeeSchedule.feeCents(issuance: issuance, exemption: exemption, dateOfBirth: dateOfBirth, on: today),
                       exemption: exemption?.rawValue, minor: FeeSchedule.isMinor(dateOfBirth, on: today))
         }
-        return try .json(Result(problems: problems, mobileNumber: mobile?.e164, mobileNumberDisplay: mobile?.grouped,
+        return try .json(Result(problems: p.list, mobileNumber: mobile?.e164, mobileNumberDisplay: mobile?.grouped,
                                 dateOfBirth: dateOfBirth?.canonical, fee: fee))
     }
 }

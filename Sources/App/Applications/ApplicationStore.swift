@@ -4,61 +4,64 @@ import Postgres
 
 /// The SQL that reads applications, beside the code that decodes its rows.
 enum ApplicationStore {
+    /// Every column ``decode(_:)`` reads, named: the joined assignment's, box's and compartment's carry prefixes.
     static let select = """
         SELECT a.id, a.vorgangsnummer, a.site_id, a.document_type, a.issuance, a.family_name, a.given_names, a.date_of_birth,
-               a.mobile_number, a.pickup_method, a.needs_accessible, a.sms_language, a.old_can_hash IS NOT NULL, a.fee_cents,
-               a.fee_exemption, a.fee_settled, a.state, a.cancel_reason, a.household_group, a.pickup_deadline::text,
-               a.created_at, a.updated_at, a.collected_at, asg.id, b.id, b.name, c.number, asg.status, a.contact_required,
-               a.handover_recipient, a.proxy_name, a.mobile_number_changed_at, a.personal_data_erased_at, coalesce(asg.locked, false)
+               a.mobile_number, a.pickup_method, a.needs_accessible, a.sms_language, a.old_can_hash IS NOT NULL AS has_old_can, a.fee_cents,
+               a.fee_exemption, a.fee_settled, a.state, a.cancel_reason, a.household_group, a.pickup_deadline::text AS pickup_deadline,
+               a.created_at, a.updated_at, a.collected_at, asg.id AS assignment_id, b.id AS box_id, b.name AS box_name,
+               c.number AS compartment_number, asg.status AS assignment_status, a.contact_required, a.handover_recipient, a.proxy_name,
+               a.mobile_number_changed_at, a.personal_data_erased_at, coalesce(asg.locked, false) AS assignment_locked
         FROM application a
         LEFT JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
         LEFT JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
         LEFT JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
         """
 
-    /// `offset`: columns before the application's (a window count, for lists).
-    static func decode(_ row: PostgresRow, offset o: Int = 0) throws -> ApplicationDTO.Application {
+    /// A row of ``select``, by column name.
+    static func decode(_ row: PostgresRow) throws -> ApplicationDTO.Application {
         var assignment: ApplicationDTO.AssignmentInfo?
-        if let assignmentID = try row.decode(UUID?.self, at: o + 23) {
+        if let assignmentID = try row.decode(UUID?.self, column: "assignment_id") {
             assignment = ApplicationDTO.AssignmentInfo(
-                id: assignmentID, boxId: try row.decode(UUID.self, at: o + 24), boxName: try row.decode(String.self, at: o + 25),
-                compartmentNumber: try row.decode(Int.self, at: o + 26), status: try row.decode(AssignmentStatus.self, at: o + 27),
-                locked: try row.decode(Bool.self, at: o + 33)
+                id: assignmentID, boxId: try row.decode(UUID.self, column: "box_id"), boxName: try row.decode(String.self, column: "box_name"),
+                compartmentNumber: try row.decode(Int.self, column: "compartment_number"),
+                status: try row.decode(AssignmentStatus.self, column: "assignment_status"), locked: try row.decode(Bool.self, column: "assignment_locked")
             )
         }
         var handover: ApplicationDTO.Handover?
-        if let recipient = try row.decode(HandoverRecipient?.self, at: o + 29) {
-            handover = ApplicationDTO.Handover(recipient: recipient, proxyName: try row.decode(String?.self, at: o + 30))
+        if let recipient = try row.decode(HandoverRecipient?.self, column: "handover_recipient") {
+            handover = ApplicationDTO.Handover(recipient: recipient, proxyName: try row.decode(String?.self, column: "proxy_name"))
         }
-        let mobile = try row.decode(String?.self, at: o + 8)
+        let mobile = try row.decode(String?.self, column: "mobile_number")
         return ApplicationDTO.Application(
-            id: try row.decode(UUID.self, at: o + 0),
-            vorgangsnummer: try row.decode(String.self, at: o + 1),
-            siteId: try row.decode(UUID.self, at: o + 2),
-            documentType: try row.decode(DocumentType.self, at: o + 3),
-            issuance: try row.decode(Issuance.self, at: o + 4),
-            familyName: try row.decode(String?.self, at: o + 5),
-            givenNames: try row.decode(String?.self, at: o + 6),
-            dateOfBirth: try row.decode(String?.self, at: o + 7),
+            id: try row.decode(UUID.self, column: "id"),
+            vorgangsnummer: try row.decode(String.self, column: "vorgangsnummer"),
+            siteId: try row.decode(UUID.self, column: "site_id"),
+            documentType: try row.decode(DocumentType.self, column: "document_type"),
+            issuance: try row.decode(Issuance.self, column: "issuance"),
+            familyName: try row.decode(String?.self, column: "family_name"),
+            givenNames: try row.decode(String?.self, column: "given_names"),
+            dateOfBirth: try row.decode(String?.self, column: "date_of_birth"),
             mobileNumber: mobile,
             mobileNumberDisplay: mobile.flatMap { try? PhoneNumber.parse($0, allowedCountryCodes: nil) }?.grouped,
-            mobileNumberChangedAt: try row.decode(Date?.self, at: o + 31),
-            pickupMethod: try row.decode(PickupMethod.self, at: o + 9),
-            needsAccessibleCompartment: try row.decode(Bool.self, at: o + 10),
-            smsLanguage: try row.decode(String.self, at: o + 11),
-            hasOldDocumentCan: try row.decode(Bool.self, at: o + 12),
-            fee: ApplicationDTO.Fee(amountCents: try row.decode(Int.self, at: o + 13), exemption: try row.decode(String?.self, at: o + 14), settled: try row.decode(Bool.self, at: o + 15)),
-            state: try row.decode(ApplicationState.self, at: o + 16),
-            cancelReason: try row.decode(String?.self, at: o + 17),
-            householdGroup: try row.decode(UUID?.self, at: o + 18),
-            pickupDeadline: try row.decode(String?.self, at: o + 19),
-            contactRequired: try row.decode(Bool.self, at: o + 28),
+            mobileNumberChangedAt: try row.decode(Date?.self, column: "mobile_number_changed_at"),
+            pickupMethod: try row.decode(PickupMethod.self, column: "pickup_method"),
+            needsAccessibleCompartment: try row.decode(Bool.self, column: "needs_accessible"),
+            smsLanguage: try row.decode(String.self, column: "sms_language"),
+            hasOldDocumentCan: try row.decode(Bool.self, column: "has_old_can"),
+            fee: ApplicationDTO.Fee(amountCents: try row.decode(Int.self, column: "fee_cents"), exemption: try row.decode(String?.self, column: "fee_exemption"),
+                                    settled: try row.decode(Bool.self, column: "fee_settled")),
+            state: try row.decode(ApplicationState.self, column: "state"),
+            cancelReason: try row.decode(String?.self, column: "cancel_reason"),
+            householdGroup: try row.decode(UUID?.self, column: "household_group"),
+            pickupDeadline: try row.decode(String?.self, column: "pickup_deadline"),
+            contactRequired: try row.decode(Bool.self, column: "contact_required"),
             assignment: assignment,
-            createdAt: try row.decode(Date.self, at: o + 20),
-            updatedAt: try row.decode(Date.self, at: o + 21),
-            collectedAt: try row.decode(Date?.self, at: o + 22),
+            createdAt: try row.decode(Date.self, column: "created_at"),
+            updatedAt: try row.decode(Date.self, column: "updated_at"),
+            collectedAt: try row.decode(Date?.self, column: "collected_at"),
             handover: handover,
-            personalDataErasedAt: try row.decode(Date?.self, at: o + 32)
+            personalDataErasedAt: try row.decode(Date?.self, column: "personal_data_erased_at")
         )
     }
 

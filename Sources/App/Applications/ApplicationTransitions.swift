@@ -120,7 +120,8 @@ enum ApplicationTransitions {
             RETURNING a.id, a.mobile_number, a.sms_language
             """
         return try connection.query(statement.query(sql)).map { row in
-            Moved(id: try row.decode(UUID.self, at: 0), mobileNumber: try row.decode(String?.self, at: 1), smsLanguage: try row.decode(String.self, at: 2))
+            Moved(id: try row.decode(UUID.self, column: "id"), mobileNumber: try row.decode(String?.self, column: "mobile_number"),
+                  smsLanguage: try row.decode(String.self, column: "sms_language"))
         }
     }
 

@@ -11,7 +11,7 @@ import Postgres
 enum HandoverHandlers {
     static func handOver(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         let body = try ctx.request.decode(ApplicationDTO.HandoverInput.self)
-        let recipient = try ApplicationHandlers.enumValue(HandoverRecipient.self, body.collectedBy, field: "collectedBy")
+        let recipient = try Input.enumValue(HandoverRecipient.self, body.collectedBy, field: "collectedBy")
         var proxyName: String?
         if recipient == .proxy, let given = body.proxyName, !given.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             proxyName = try TextField.validate(given, field: "proxyName")
@@ -25,7 +25,7 @@ enum HandoverHandlers {
             guard ApplicationLifecycle.sources(of: .handedOverAtCounter).contains(state) else {
                 throw AppError.illegalTransition(current: current.state, action: "handing it over at the counter")
             }
-            try ApplicationHandlers.domain { () throws(DomainError) in
+            try Input.domain { () throws(DomainError) in
                 try handover.validate(issuance: current.issuance, feeCents: current.fee.amountCents, feeSettledBefore: current.fee.settled)
             }
             try ApplicationTransitions.apply(.handedOverAtCounter, to: id, from: state, connection, authorityID: ctx.authorityID, effects: .init(

@@ -18,9 +18,9 @@ enum ApprovalHandlers {
     }
 
     static func list(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
-        let limit = try ApplicationHandlers.intParameter(query, "limit", default: 50, range: 1...200)
-        let offset = try ApplicationHandlers.intParameter(query, "offset", default: 0, range: 0...100_000)
-        let state = try query["state"].map { try ApplicationHandlers.enumValue(ApprovalState.self, $0, field: "state") }
+        let limit = try Input.intParameter(query, "limit", default: 50, range: 1...200)
+        let offset = try Input.intParameter(query, "offset", default: 0, range: 0...100_000)
+        let state = try query["state"].map { try Input.enumValue(ApprovalState.self, $0, field: "state") }
         let applicationID = try query["applicationId"].map { text -> UUID in
             guard let id = UUID(uuidString: text) else { throw AppError.invalid("applicationId", "invalid_parameter", "applicationId must be a UUID.") }
             return id
@@ -32,7 +32,7 @@ enum ApprovalHandlers {
 
     static func requestMobileNumberChange(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         let body = try ctx.request.decode(ApprovalDTO.MobileNumberChangeInput.self)
-        let number = try ApplicationHandlers.phone(body.mobileNumber)
+        let number = try Input.phone(body.mobileNumber)
         return try ctx.transaction { c in
             let current = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)
             let state = current.state

@@ -23,17 +23,17 @@ enum Assignments {
         if let group = householdGroup, compartmentID == nil {
             // Documents of one family share one compartment and one PIN while it has not been loaded.
             let shared = try connection.query("""
-                SELECT asg.id, c.id, c.box_id, c.number FROM application a
+                SELECT asg.id AS assignment_id, c.id AS compartment_id, c.box_id, c.number FROM application a
                 JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
                 JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
                 JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id AND b.site_id = \(siteID)
                 WHERE a.authority_id = \(authorityID) AND a.household_group = \(group) AND a.id <> \(applicationID)
-                  AND asg.status = 'assigned' AND (NOT \(needsAccessible) OR c.accessible)
+                  AND asg.status = \(AssignmentStatus.assigned) AND (NOT \(needsAccessible) OR c.accessible)
                 LIMIT 1 FOR UPDATE OF asg
                 """)
             if let row = shared.first {
-                let assigned = Assigned(assignmentID: try row.decode(UUID.self, at: 0), compartmentID: try row.decode(UUID.self, at: 1),
-                                        boxID: try row.decode(UUID.self, at: 2), number: try row.decode(Int.self, at: 3))
+                let assigned = Assigned(assignmentID: try row.decode(UUID.self, column: "assignment_id"), compartmentID: try row.decode(UUID.self, column: "compartment_id"),
+                                        boxID: try row.decode(UUID.self, column: "box_id"), number: try row.decode(Int.self, column: "number"))
                 try attach(connection, authorityID: authorityID, applicationID: applicationID, assignmentID: assigned.assignmentID)
                 try BoxChanges.record(connection, authorityID: authorityID, compartmentID: assigned.compartmentID, kind: .toLoad, assignmentID: assigned.assignmentID)
                 return assigned
@@ -44,7 +44,7 @@ enum Assignments {
         let assignmentID = UUID()
         try connection.execute("""
             INSERT INTO assignment (authority_id, id, compartment_id, household_group, status)
-            VALUES (\(authorityID), \(assignmentID), \(chosen.id), \(householdGroup), 'assigned')
+            VALUES (\(authorityID), \(assignmentID), \(chosen.id), \(householdGroup), \(AssignmentStatus.assigned))
             """)
         try connection.execute("UPDATE compartment SET state = \(CompartmentState.occupied.rawValue) WHERE authority_id = \(authorityID) AND id = \(chosen.id)")
         try attach(connection, authorityID: authorityID, applicationID: applicationID, assignmentID: assignmentID)
@@ -61,13 +61,14 @@ enum Assignments {
     /// occupied and the assignment becomes `retrieval_due` (its PIN dies) until staff take it out.
     static func markForRetrieval(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID) throws {
         let marked = try connection.query("""
-            UPDATE assignment SET status = 'retrieval_due', pin_hmac = NULL
-            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status = 'loaded'
+            UPDATE assignment SET status = \(AssignmentStatus.retrievalDue), pin_hmac = NULL
+            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status = \(AssignmentStatus.loaded)
             RETURNING compartment_id
             """)
         // The box shows it in service mode, as after a passed deadline.
         for row in marked {
-            try BoxChanges.record(connection, authorityID: authorityID, compartmentID: try row.decode(UUID.self, at: 0), kind: .toRetrieve, assignmentID: assignmentID)
+            try BoxChanges.record(connection, authorityID: authorityID, compartmentID: try row.decode(UUID.self, column: "compartment_id"), kind: .toRetrieve,
+                                  assignmentID: assignmentID)
         }
     }
 
@@ -78,18 +79,18 @@ enum Assignments {
         // concurrently (which locks it too) is then either counted or attaches after us.
         try connection.execute("SELECT 1 FROM assignment WHERE authority_id = \(authorityID) AND id = \(assignmentID) FOR UPDATE")
         let others = try connection.query("""
-            SELECT count(*)::int8 FROM application
+            SELECT count(*)::int8 AS others FROM application
             WHERE authority_id = \(authorityID) AND assignment_id = \(assignmentID) AND id <> \(applicationID)
-            """).first?.decode(Int.self, at: 0) ?? 0
+            """).first?.decode(Int.self, column: "others") ?? 0
         try connection.execute("UPDATE application SET assignment_id = NULL WHERE authority_id = \(authorityID) AND id = \(applicationID)")
         guard others == 0 else { return }
         let rows = try connection.query("""
-            UPDATE assignment SET status = 'released', released_at = now()
-            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status = 'assigned'
+            UPDATE assignment SET status = \(AssignmentStatus.released), released_at = now()
+            WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status = \(AssignmentStatus.assigned)
             RETURNING compartment_id
             """)
         if let row = rows.first {
-            let compartment = try row.decode(UUID.self, at: 0)
+            let compartment = try row.decode(UUID.self, column: "compartment_id")
             try connection.execute("""
                 UPDATE compartment SET state = \(CompartmentState.available.rawValue)
                 WHERE authority_id = \(authorityID) AND id = \(compartment) AND state = \(CompartmentState.occupied.rawValue)

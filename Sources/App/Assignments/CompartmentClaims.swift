@@ -23,9 +23,10 @@ enum CompartmentClaims {
               AND (\(boxID)::uuid IS NULL OR c.box_id = \(boxID))
               AND c.id <> ALL(\(excluding)::uuid[])
             """).map { row in
-            CompartmentCandidate(id: try row.decode(UUID.self, at: 0), boxID: try row.decode(UUID.self, at: 1), number: try row.decode(Int.self, at: 2),
-                                 sizeClass: try row.decode(Int.self, at: 3), floorHeightCm: try row.decode(Int.self, at: 4),
-                                 accessible: try row.decode(Bool.self, at: 5), state: .available)
+            CompartmentCandidate(id: try row.decode(UUID.self, column: "id"), boxID: try row.decode(UUID.self, column: "box_id"),
+                                 number: try row.decode(Int.self, column: "number"), sizeClass: try row.decode(Int.self, column: "size_class"),
+                                 floorHeightCm: try row.decode(Int.self, column: "floor_height_cm"), accessible: try row.decode(Bool.self, column: "accessible"),
+                                 state: .available)
         }
         let ranked = CompartmentCandidate.ranked(candidates, minimumSize: CompartmentCandidate.anyDocument, needsAccessible: needsAccessible)
         var claimed: [CompartmentCandidate] = []
@@ -38,7 +39,7 @@ enum CompartmentClaims {
                 SELECT id FROM compartment
                 WHERE authority_id = \(authorityID) AND id = ANY(\(batch.map(\.id))) AND state = \(CompartmentState.available.rawValue)
                 FOR UPDATE SKIP LOCKED
-                """).map { try $0.decode(UUID.self, at: 0) })
+                """).map { try $0.decode(UUID.self, column: "id") })
             claimed += batch.filter { locked.contains($0.id) }
         }
         return claimed

@@ -46,7 +46,7 @@ enum AuditHandlers {
     }
 
     static func list(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
-        let limit = try ApplicationHandlers.intParameter(query, "limit", default: 50, range: 1...200)
+        let limit = try Input.intParameter(query, "limit", default: 50, range: 1...200)
         let before = try query["before"].map { text -> Int64 in
             guard text.utf8.count <= 18, let n = Int64(decimal: text, allowingSign: true), n > 0 else {
                 throw AppError.invalid("before", "invalid_parameter", "before is an event id (a positive whole number).")
@@ -57,13 +57,13 @@ enum AuditHandlers {
         let action = try query["action"].map { try pattern($0, field: "action", maxLength: 64, extra: "_.") }
         let entityID = try query["entityId"].map { try uuid($0, field: "entityId") }
         let actorID = try query["actorId"].map { try uuid($0, field: "actorId") }
-        let actorKind = try query["actorKind"].map { try ApplicationHandlers.enumValue(ActorKind.self, $0, field: "actorKind").rawValue }
-        let from = try query["from"].map { try ApplicationHandlers.date($0, field: "from") }
-        let to = try query["to"].map { try ApplicationHandlers.date($0, field: "to") }
+        let actorKind = try query["actorKind"].map { try Input.enumValue(ActorKind.self, $0, field: "actorKind").rawValue }
+        let from = try query["from"].map { try Input.date($0, field: "from") }
+        let to = try query["to"].map { try Input.date($0, field: "to") }
         return try ctx.transaction { c in
             // Days in Europe/Berlin, like every other date filter of the API.
             let rows = try c.query("""
-                SELECT id, chain_seq, hash, at, actor_kind, actor_id, action, entity_type, entity_id, request_id, client_address, detail::text
+                SELECT id, chain_seq, hash, at, actor_kind, actor_id, action, entity_type, entity_id, request_id, client_address, detail::text AS detail
                 FROM audit_event
                 WHERE authority_id = \(ctx.authorityID)
                   AND (\(before)::int8 IS NULL OR id < \(before))
@@ -84,7 +84,8 @@ enum AuditHandlers {
                 next = items.last?.id
             }
             let head = try c.query("SELECT seq, head, sealed_at FROM audit_chain WHERE authority_id = \(ctx.authorityID)").first.map { row in
-                Head(seq: try row.decode(Int64.self, at: 0), hash: Crypto.hex(try row.decode([UInt8].self, at: 1)), sealedAt: try row.decode(Date.self, at: 2))
+                Head(seq: try row.decode(Int64.self, column: "seq"), hash: Crypto.hex(try row.decode([UInt8].self, column: "head")),
+                     sealedAt: try row.decode(Date.self, column: "sealed_at"))
             }
             // Reading the log is itself recorded (it shows staff addresses): which filters, never their values.
             let filters = ["before", "entityType", "entityId", "action", "actorKind", "actorId", "from", "to"].filter { query[$0] != nil }
@@ -93,14 +94,16 @@ enum AuditHandlers {
         }
     }
 
-    /// A row of `id, chain_seq, hash, at, actor_kind, actor_id, action, entity_type, entity_id, request_id,
-    /// client_address, detail::text`.
+    /// A row with the columns `id, chain_seq, hash, at, actor_kind, actor_id, action, entity_type, entity_id,
+    /// request_id, client_address` and `detail` (as text), read by name.
     static func event(_ row: PostgresRow) throws -> Event {
-        Event(id: try row.decode(Int64.self, at: 0), chainSeq: try row.decode(Int64?.self, at: 1), hash: try row.decode([UInt8]?.self, at: 2).map(Crypto.hex),
-              at: try row.decode(Date.self, at: 3), actorKind: try row.decode(String.self, at: 4), actorId: try row.decode(UUID?.self, at: 5),
-              action: try row.decode(String.self, at: 6), entityType: try row.decode(String.self, at: 7), entityId: try row.decode(UUID?.self, at: 8),
-              requestId: try row.decode(String?.self, at: 9), clientAddress: try row.decode(String?.self, at: 10),
-              detail: try row.decode(String?.self, at: 11).flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) })
+        Event(id: try row.decode(Int64.self, column: "id"), chainSeq: try row.decode(Int64?.self, column: "chain_seq"),
+              hash: try row.decode([UInt8]?.self, column: "hash").map(Crypto.hex), at: try row.decode(Date.self, column: "at"),
+              actorKind: try row.decode(String.self, column: "actor_kind"), actorId: try row.decode(UUID?.self, column: "actor_id"),
+              action: try row.decode(String.self, column: "action"), entityType: try row.decode(String.self, column: "entity_type"),
+              entityId: try row.decode(UUID?.self, column: "entity_id"), requestId: try row.decode(String?.self, column: "request_id"),
+              clientAddress: try row.decode(String?.self, column: "client_address"),
+              detail: try row.decode(String?.self, column: "detail").flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) })
     }
 
     /// `^[a-z<extra>]{1,maxLength}$` (the CHECKs of `audit_event`), else 400 `invalid_parameter`.

@@ -59,20 +59,8 @@ enum AuthHandlers {
         }
         // Look the account up — and whether its user logged in from this address recently — and check the
         // throttle before spending time on the hash.
-        let account = try app.pool.withConnection { connection -> (authority: UUID, user: UUID?, hash: String?, role: String?, name: String?, disabled: Bool, knownAddress: Bool)? in
-            let rows = try connection.query("""
-                SELECT a.id, u.id, u.password_hash, u.role, u.display_name, u.disabled_at IS NOT NULL,
-                       EXISTS (SELECT 1 FROM audit_event e
-                               WHERE e.authority_id = a.id AND e.entity_type = 'app_user' AND e.entity_id = u.id AND e.action = 'auth.login'
-                                 AND e.client_address = \(clientAddress)
-                                 AND e.at > now() - make_interval(days => \(LoginThrottle.knownAddressDays)))
-                FROM authority a LEFT JOIN app_user u ON u.authority_id = a.id AND u.username = \(username)
-                WHERE a.slug = \(body.authority.lowercased())
-                """)
-            guard let row = rows.first else { return nil }
-            return (try row.decode(UUID.self, at: 0), try row.decode(UUID?.self, at: 1), try row.decode(String?.self, at: 2),
-                    try row.decode(String?.self, at: 3), try row.decode(String?.self, at: 4), try row.decode(Bool?.self, at: 5) ?? false,
-                    try row.decode(Bool.self, at: 6))
+        let account = try app.pool.withConnection {
+            try LoginAccount.find($0, authority: body.authority.lowercased(), username: username, clientAddress: clientAddress)
         }
         // Unknown authorities and users count on the address only: they leave no rows behind.
         var accountKey: String?
@@ -84,14 +72,9 @@ enum AuthHandlers {
         }
         // Unknown authority or user: verify against a dummy hash so the answer takes as long.
         let verified = PasswordHasher.verify(body.password, against: account?.hash ?? PasswordHasher.dummyHash)
-        guard verified, let account, let userID = account.user, let accountKey, !account.disabled, let roleName = account.role, let role = Role(rawValue: roleName) else {
+        guard verified, let account, let userID = account.user, let accountKey, !account.disabled, let role = account.role else {
             // The attempt was counted already; only the audit event is left to write.
-            if let account {
-                _ = try app.pool.transaction { connection in
-                    try Audit.record(connection, authorityID: account.authority, actor: .system, action: "auth.login_failed", entityType: "app_user",
-                                     entityID: account.user, requestID: request.requestID, clientAddress: app.auditAddress(request))
-                }
-            }
+            if let account { try auditFailure(app, request, account) }
             throw invalidCredentials
         }
         let session = try app.pool.transaction { connection in
@@ -109,6 +92,13 @@ enum AuthHandlers {
         return response
     }
 
+    private static func auditFailure(_ app: Application, _ request: Request, _ account: LoginAccount) throws {
+        _ = try app.pool.transaction { connection in
+            try Audit.record(connection, authorityID: account.authority, actor: .system, action: "auth.login_failed", entityType: "app_user",
+                             entityID: account.user, requestID: request.requestID, clientAddress: app.auditAddress(request))
+        }
+    }
+
     static func logout(_ ctx: StaffContext) throws -> Response {
         try ctx.transaction { connection in
             try ctx.app.sessions.delete(on: connection, ctx.user)
@@ -117,6 +107,37 @@ enum AuthHandlers {
         var response = Response(status: .noContent)
         response.headers.add("Set-Cookie", ctx.app.sessions.clearCookie())
         return response
+    }
+}
+
+/// An account as the login looks it up: the authority of the slug, its user of the name (if any), and
+/// whether that user logged in from the client's address recently.
+struct LoginAccount {
+    let authority: UUID
+    let user: UUID?
+    let hash: String?
+    /// nil for an unknown user, and for a role this server does not know (refused like a wrong password).
+    let role: Role?
+    let name: String?
+    let disabled: Bool
+    let knownAddress: Bool
+
+    /// nil: no authority has this slug.
+    static func find(_ connection: PostgresConnection, authority slug: String, username: String, clientAddress: String) throws -> LoginAccount? {
+        guard let row = try connection.query("""
+            SELECT a.id AS authority_id, u.id AS user_id, u.password_hash, u.role, u.display_name, u.disabled_at IS NOT NULL AS disabled,
+                   EXISTS (SELECT 1 FROM audit_event e
+                           WHERE e.authority_id = a.id AND e.entity_type = 'app_user' AND e.entity_id = u.id AND e.action = 'auth.login'
+                             AND e.client_address = \(clientAddress)
+                             AND e.at > now() - make_interval(days => \(LoginThrottle.knownAddressDays))) AS known_address
+            FROM authority a LEFT JOIN app_user u ON u.authority_id = a.id AND u.username = \(username)
+            WHERE a.slug = \(slug)
+            """).first else { return nil }
+        return LoginAccount(
+            authority: try row.decode(UUID.self, column: "authority_id"), user: try row.decode(UUID?.self, column: "user_id"),
+            hash: try row.decode(String?.self, column: "password_hash"), role: try row.decode(String?.self, column: "role").flatMap(Role.init(rawValue:)),
+            name: try row.decode(String?.self, column: "display_name"), disabled: try row.decode(Bool?.self, column: "disabled") ?? false,
+            knownAddress: try row.decode(Bool.self, column: "known_address"))
     }
 }
 

@@ -47,14 +47,15 @@ struct SessionStore: Sendable {
             """)
         guard let row = rows.first else { return nil }
         // An unknown role is a decoding error (500), never a caseworker by default.
-        let role = try row.decode(Role.self, at: 3)
-        if try row.decode(Bool.self, at: 5) {
+        let role = try row.decode(Role.self, column: "role")
+        if try row.decode(Bool.self, column: "stale") {
             // Sliding idle expiry, written at most twice a minute per session.
             try pool.execute("UPDATE session SET last_seen_at = now() WHERE authority_id = \(authorityID) AND token_hash = \(hash)")
         }
         return UserPrincipal(
-            authorityID: authorityID, userID: try row.decode(UUID.self, at: 0), username: try row.decode(String.self, at: 1),
-            displayName: try row.decode(String.self, at: 2), role: role, csrfToken: try row.decode(String.self, at: 4), sessionTokenHash: hash
+            authorityID: authorityID, userID: try row.decode(UUID.self, column: "id"), username: try row.decode(String.self, column: "username"),
+            displayName: try row.decode(String.self, column: "display_name"), role: role, csrfToken: try row.decode(String.self, column: "csrf_token"),
+            sessionTokenHash: hash
         )
     }
 

@@ -87,7 +87,7 @@ enum BoxEvents {
         app.logger.warning("loaded report without four-eyes authorisation refused", metadata: [
             "box.id": "\(box.key)", "assignment.id": "\(refused.assignmentID.uuidString.lowercased())", "request.id": "\(request.requestID)",
         ])
-        try app.pool.transaction { c in
+        _ = try app.pool.transaction { c in
             try Audit.record(c, authorityID: box.authorityID, actor: .box(box.boxID), action: "assignment.loaded_refused_four_eyes", entityType: "assignment",
                              entityID: refused.assignmentID, requestID: request.requestID, clientAddress: app.clientAddress(request),
                              detail: ["compartment": String(refused.compartmentNumber)])
@@ -101,40 +101,32 @@ enum BoxEvents {
     /// drawn and stored only as an HMAC, and the "ready" SMS goes into the outbox — one transaction.
     /// At a four-eyes site the assignment must carry the two staff members who authorised the loading.
     static func loaded(_ app: Application, _ connection: PostgresConnection, box: BoxPrincipal, event: BoxEvents.Event, request: Request) throws -> Result {
-        let rows = try connection.query("""
-            SELECT asg.id, asg.status, coalesce(cardinality(asg.loading_authorised_by), 0) FROM compartment c
-            JOIN assignment asg ON asg.authority_id = c.authority_id AND asg.compartment_id = c.id AND asg.status IN ('assigned', 'loaded', 'retrieval_due')
+        guard let row = try connection.query("""
+            SELECT asg.id, asg.status, coalesce(cardinality(asg.loading_authorised_by), 0) AS authorised_by FROM compartment c
+            JOIN assignment asg ON asg.authority_id = c.authority_id AND asg.compartment_id = c.id
+                AND asg.status = ANY(\(AssignmentStatus.allCases.filter(\.isLive)))
             WHERE c.authority_id = \(box.authorityID) AND c.box_id = \(box.boxID) AND c.number = \(event.compartmentNumber)
             FOR UPDATE OF asg
-            """)
-        guard let row = rows.first else { throw AppError.conflict("no_assignment", "Nothing is to be loaded into this compartment.", field: "compartmentNumber") }
-        let assignmentID = try row.decode(UUID.self, at: 0)
+            """).first else { throw AppError.conflict("no_assignment", "Nothing is to be loaded into this compartment.", field: "compartmentNumber") }
+        let assignmentID = try row.decode(UUID.self, column: "id")
         if let given = event.assignmentId, given != assignmentID {
             throw AppError.conflict("assignment_mismatch", "The compartment holds another assignment.", field: "assignmentId")
         }
-        let status = try row.decode(AssignmentStatus.self, at: 1)
+        let status = try row.decode(AssignmentStatus.self, column: "status")
         guard status == .assigned else {
             app.logger.warning("out-of-order box event", metadata: ["box.id": "\(box.key)", "event.kind": "loaded"])
             throw AppError.conflict("out_of_order", "The compartment was reported loaded already.", extra: ["state": status.rawValue])
         }
-        let site = try connection.query("""
-            SELECT name, land, time_zone, deadline_kind, deadline_days, loading_requires_two_staff FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)
-            """)
-        guard let s = site.first else { throw AppError.notFound("site") }
-        if try s.decode(Bool.self, at: 5) && row.decode(Int.self, at: 2) < 2 {
+        let site = try LoadingSite.find(connection, box: box)
+        if try site.requiresTwoStaff && row.decode(Int.self, column: "authorised_by") < 2 {
             throw FourEyesMissing(assignmentID: assignmentID, compartmentNumber: event.compartmentNumber)
         }
-        let zone = TimeZone(identifier: try s.decode(String.self, at: 2)) ?? TimeZone(identifier: "Europe/Berlin") ?? .gmt
-        let days = try s.decode(Int.self, at: 4)
-        let kind = try s.decode(SiteAdmin.DeadlineKind.self, at: 3)
-        // The site's CHECK keeps the days in range; a value the policy refuses falls back to the standard.
-        let policy = (try? PickupDeadlinePolicy(kind == .calendarDays ? .calendarDays(days) : .workingDays(days))) ?? .standard
-        let land = try s.decode(Bundesland.self, at: 1)
-        let deadline = policy.deadline(from: CivilDate(date: Date(), timeZone: zone), in: land)
+        let zone = site.timeZone
+        let deadline = site.policy.deadline(from: CivilDate(date: Date(), timeZone: zone), in: site.land)
 
         let pin = Pin.draw()
         try connection.execute("""
-            UPDATE assignment SET status = 'loaded', loaded_at = now(), pin_hmac = \(Pin.hmac(pin, assignmentID: assignmentID, key: app.secretKey)),
+            UPDATE assignment SET status = \(AssignmentStatus.loaded), loaded_at = now(), pin_hmac = \(Pin.hmac(pin, assignmentID: assignmentID, key: app.secretKey)),
                 pin_expires_at = ((\(deadline.iso)::date + 1)::timestamp AT TIME ZONE \(zone.identifier)), failed_attempts = 0, locked = false
             WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
             """)
@@ -150,8 +142,31 @@ enum BoxEvents {
         if let mobile = first.mobileNumber {
             try SMSOutbox.enqueue(connection, cipher: app.smsCipher, authorityID: box.authorityID, applicationID: first.id, assignmentID: assignmentID,
                                   to: mobile, kind: .readyInBox, language: first.smsLanguage,
-                                  values: SMSValues(pin: pin, site: try s.decode(String.self, at: 0), deadline: deadline))
+                                  values: SMSValues(pin: pin, site: site.name, deadline: deadline))
         }
         return Result(eventId: event.eventId, kind: event.kind, state: ApplicationState.readyInBox.rawValue, pickupDeadline: deadline.iso)
+    }
+}
+
+/// What loading needs of the box's site: its name for the SMS, whether two staff load, and its deadline rule.
+struct LoadingSite {
+    let name: String
+    let requiresTwoStaff: Bool
+    let timeZone: TimeZone
+    let land: Bundesland
+    let policy: PickupDeadlinePolicy
+
+    static func find(_ connection: PostgresConnection, box: BoxPrincipal) throws -> LoadingSite {
+        guard let s = try connection.query("""
+            SELECT name, land, time_zone, deadline_kind, deadline_days, loading_requires_two_staff FROM site WHERE authority_id = \(box.authorityID) AND id = \(box.siteID)
+            """).first else { throw AppError.notFound("site") }
+        let days = try s.decode(Int.self, column: "deadline_days")
+        let kind = try s.decode(SiteAdmin.DeadlineKind.self, column: "deadline_kind")
+        return LoadingSite(
+            name: try s.decode(String.self, column: "name"), requiresTwoStaff: try s.decode(Bool.self, column: "loading_requires_two_staff"),
+            timeZone: TimeZone(identifier: try s.decode(String.self, column: "time_zone")) ?? TimeZone(identifier: "Europe/Berlin") ?? .gmt,
+            land: try s.decode(Bundesland.self, column: "land"),
+            // The site's CHECK keeps the days in range; a value the policy refuses falls back to the standard.
+            policy: (try? PickupDeadlinePolicy(kind == .calendarDays ? .calendarDays(days) : .workingDays(days))) ?? .standard)
     }
 }

@@ -36,7 +36,7 @@ struct BoxFeed: Codable, Sendable {
     static func read(_ pool: PostgresPool, box: BoxPrincipal, since: Int64) throws -> BoxFeed {
         try pool.withConnection { connection in
             let head = try connection.query("""
-                SELECT b.change_seq, s.name, s.time_zone, b.panel_languages,
+                SELECT b.change_seq, s.name AS site_name, s.time_zone, b.panel_languages,
                        s.pickup_requires_pin_letter, s.pickup_second_factor, s.pickup_requires_old_document, s.loading_requires_two_staff FROM box b
                 JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
                 WHERE b.authority_id = \(box.authorityID) AND b.id = \(box.boxID)
@@ -47,26 +47,27 @@ struct BoxFeed: Codable, Sendable {
                        CASE WHEN ch.kind = 'to_load' THEN (
                            SELECT string_agg(d.document_number, ',' ORDER BY d.document_number) FROM application a
                            JOIN document d ON d.authority_id = a.authority_id AND d.application_id = a.id
-                           WHERE a.authority_id = ch.authority_id AND a.assignment_id = ch.assignment_id) END
+                           WHERE a.authority_id = ch.authority_id AND a.assignment_id = ch.assignment_id) END AS document_numbers
                 FROM box_change ch
                 WHERE ch.authority_id = \(box.authorityID) AND ch.box_id = \(box.boxID) AND ch.seq > \(since)
                 ORDER BY ch.seq LIMIT \(maxChanges)
                 """)
             let changes = try rows.map { row in
-                Change(seq: try row.decode(Int64.self, at: 0), kind: try row.decode(String.self, at: 1), compartmentNumber: try row.decode(Int.self, at: 2),
-                       assignmentId: try row.decode(UUID?.self, at: 3),
-                       documentNumbers: try row.decode(String?.self, at: 4).map { $0.split(separator: ",").map(String.init) })
+                Change(seq: try row.decode(Int64.self, column: "seq"), kind: try row.decode(String.self, column: "kind"),
+                       compartmentNumber: try row.decode(Int.self, column: "compartment_number"), assignmentId: try row.decode(UUID?.self, column: "assignment_id"),
+                       documentNumbers: try row.decode(String?.self, column: "document_numbers").map { $0.split(separator: ",").map(String.init) })
             }
             let hours = try StatusHandlers.PickupHours.load(connection, authorityID: box.authorityID, siteID: box.siteID)
-            let languages = try h.decode([String].self, at: 3)
+            let languages = try h.decode([String].self, column: "panel_languages")
             // A cursor above the box's number (a restored database) is brought back down, so nothing is skipped.
-            let boxSeq = try h.decode(Int64.self, at: 0)
+            let boxSeq = try h.decode(Int64.self, column: "change_seq")
             let cursor = changes.last?.seq ?? min(since, boxSeq)
             return BoxFeed(
                 cursor: cursor,
                 changes: changes,
-                configuration: Configuration(boxId: box.boxID, siteName: try h.decode(String.self, at: 1), timeZone: try h.decode(String.self, at: 2),
-                                             panelLanguages: languages, pickupHours: hours, pickupSettings: try SiteStore.pickupSettings(h, at: 4),
+                configuration: Configuration(boxId: box.boxID, siteName: try h.decode(String.self, column: "site_name"),
+                                             timeZone: try h.decode(String.self, column: "time_zone"),
+                                             panelLanguages: languages, pickupHours: hours, pickupSettings: try SiteStore.pickupSettings(h),
                                              panelTexts: BoxPanelTexts.forLanguages(languages))
             )
         }

@@ -28,25 +28,32 @@ enum BoxLoading {
         var contents: [String]
     }
 
+    /// A document found for loading at the box's site, its application locked.
+    struct Loadable {
+        let applicationID: UUID
+        let state: ApplicationState
+        let pickupMethod: PickupMethod
+        let needsAccessible: Bool
+        let household: UUID?
+        let feeSettled: Bool
+        let documentType: DocumentType
+    }
+
+    /// The compartment the document goes into.
+    struct Target {
+        let assignmentID: UUID
+        let number: Int
+        let boxID: UUID
+    }
+
     static func load(_ app: Application, _ request: Request, _ box: BoxPrincipal) throws -> Response {
         let scan = try request.decode(Scan.self)
-        let document: DocumentNumber
-        do { document = try DocumentNumber(scan.documentNumber, field: "documentNumber") } catch {
-            throw AppError.invalid(error.field, error.code, error.message)
-        }
+        let document = try Input.domain { () throws(DomainError) in try DocumentNumber(scan.documentNumber, field: "documentNumber") }
         if let badges = scan.staffBadges, badges.count > 2 || !badges.allSatisfy(UserStore.validBadge) {
             throw AppError.invalid("staffBadges", "invalid_badge", "Two badge numbers of 4 to 64 visible ASCII characters.")
         }
         return try Idempotency.run(app, box: box, request: request, route: "POST /api/v1/box/loading") { connection in
-            if let wait = try connection.query("""
-                SELECT ceil(extract(epoch FROM loading_blocked_until - now()))::int8 FROM box
-                WHERE authority_id = \(box.authorityID) AND id = \(box.boxID) FOR UPDATE
-                """).first?.decode(Int?.self, at: 0), wait > 0 {
-                try record(connection, box: box, "throttled")
-                var refused = Response.error(.tooManyRequests, code: "box_throttled", message: "Too many refused scans at this box; loading resumes later.")
-                refused.headers.set("Retry-After", String(wait))
-                return refused
-            }
+            if let refused = try throttled(connection, box: box) { return refused }
             let authorisedBy: [UUID]?
             switch try fourEyes(connection, box: box, badges: scan.staffBadges ?? [], key: app.secretKey) {
             case .notRequired: authorisedBy = nil
@@ -55,65 +62,97 @@ enum BoxLoading {
                 try countFailure(connection, box: box, "badge_refused", app: app)
                 return .error(.forbidden, code: "unknown_badge", message: "A badge is not registered to an active staff member of this authority.")
             }
-            let rows = try connection.query("""
-                SELECT a.id, a.state, a.site_id, a.pickup_method, a.needs_accessible, a.household_group, a.fee_cents, a.fee_settled, a.document_type
-                FROM document d JOIN application a ON a.authority_id = d.authority_id AND a.id = d.application_id
-                WHERE d.authority_id = \(box.authorityID) AND d.document_number = \(document.value) FOR UPDATE OF a
-                """)
             // Unknown, or at another site: the same answer, so the token tells nothing beyond its own site.
-            guard let row = rows.first, try row.decode(UUID.self, at: 2) == box.siteID else {
+            guard let loadable = try find(connection, box: box, document: document) else {
                 try countFailure(connection, box: box, "unknown_document", app: app)
                 return .error(.notFound, code: "unknown_document", message: "No document with this number is to be loaded at this site.")
             }
-            let applicationID = try row.decode(UUID.self, at: 0)
-            let state = try row.decode(String.self, at: 1)
-            guard try row.decode(String.self, at: 3) == PickupMethod.box.rawValue else {
-                throw AppError.conflict("counter_pickup", "The applicant collects this document at the counter.", extra: ["state": state])
-            }
-            guard state == ApplicationState.delivered.rawValue || state == ApplicationState.assigned.rawValue else {
-                throw AppError.illegalTransition(current: state, action: "loading it into the box")
-            }
-            if state == ApplicationState.delivered.rawValue {
-                guard FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, at: 6), settled: try row.decode(Bool.self, at: 7)) else {
-                    throw AppError.conflict("fee_not_settled", "The fee must be paid before box pickup.")
-                }
-                guard let assigned = try Assignments.assignAutomatically(
-                    connection, authorityID: box.authorityID, applicationID: applicationID, siteID: box.siteID,
-                    needsAccessible: try row.decode(Bool.self, at: 4), householdGroup: try row.decode(UUID?.self, at: 5), boxID: box.boxID
-                ) else {
-                    throw AppError.conflict("box_full", "No suitable compartment of this box is free.")
-                }
-                try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.assigned", entityType: "application",
-                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.auditAddress(request),
-                                 detail: ["compartment": assigned.compartmentID.uuidString.lowercased(), "mode": "at_loading"])
-            }
-            let target = try connection.query("""
-                SELECT asg.id, c.number, c.box_id FROM application a
-                JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
-                JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
-                WHERE a.authority_id = \(box.authorityID) AND a.id = \(applicationID)
-                """)
-            guard let t = target.first else { throw AppError.conflict("not_assigned", "The document has no compartment.") }
-            guard try t.decode(UUID.self, at: 2) == box.boxID else {
-                throw AppError.conflict("assigned_to_another_box", "The document's compartment is in another box of this site; reassign it or load it there.")
-            }
-            let assignmentID = try t.decode(UUID.self, at: 0)
+            try assignIfNeeded(loadable, connection, app: app, request: request, box: box)
+            let target = try target(connection, box: box, applicationID: loadable.applicationID)
             if let authorisedBy {
-                try connection.execute("""
-                    UPDATE assignment SET loading_authorised_by = \(authorisedBy)::uuid[] WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
-                    """)
-                try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loading_authorised", entityType: "application",
-                                 entityID: applicationID, requestID: request.requestID, clientAddress: app.auditAddress(request),
-                                 detail: ["users": authorisedBy.map { $0.uuidString.lowercased() }.joined(separator: ",")])
+                try recordAuthorisation(authorisedBy, target: target, loadable, connection, app: app, request: request, box: box)
             }
             let documents = try connection.query("""
                 SELECT d.document_number FROM application a JOIN document d ON d.authority_id = a.authority_id AND d.application_id = a.id
-                WHERE a.authority_id = \(box.authorityID) AND a.assignment_id = \(assignmentID) ORDER BY d.document_number
-                """).map { try $0.decode(String.self, at: 0) }
-            var contents = ["document"]
-            if try row.decode(String.self, at: 8) == DocumentType.eat.rawValue { contents.append("supplementary_sheet") }
-            return try .json(Instruction(compartmentNumber: try t.decode(Int.self, at: 1), assignmentId: assignmentID, documentNumbers: documents, contents: contents))
+                WHERE a.authority_id = \(box.authorityID) AND a.assignment_id = \(target.assignmentID) ORDER BY d.document_number
+                """).map { try $0.decode(String.self, column: "document_number") }
+            let contents = loadable.documentType == .eat ? ["document", "supplementary_sheet"] : ["document"]
+            return try .json(Instruction(compartmentNumber: target.number, assignmentId: target.assignmentID, documentNumbers: documents, contents: contents))
         }
+    }
+
+    /// The 429 while loading at this box is blocked (its row locked, so attempts at one box are serialized).
+    static func throttled(_ connection: PostgresConnection, box: BoxPrincipal) throws -> Response? {
+        guard let wait = try connection.query("""
+            SELECT ceil(extract(epoch FROM loading_blocked_until - now()))::int8 AS wait FROM box
+            WHERE authority_id = \(box.authorityID) AND id = \(box.boxID) FOR UPDATE
+            """).first?.decode(Int?.self, column: "wait"), wait > 0 else { return nil }
+        try record(connection, box: box, "throttled")
+        var refused = Response.error(.tooManyRequests, code: "box_throttled", message: "Too many refused scans at this box; loading resumes later.")
+        refused.headers.set("Retry-After", String(wait))
+        return refused
+    }
+
+    /// The document's application, locked; nil when the authority has no such document at the box's site.
+    static func find(_ connection: PostgresConnection, box: BoxPrincipal, document: DocumentNumber) throws -> Loadable? {
+        guard let row = try connection.query("""
+            SELECT a.id, a.state, a.site_id, a.pickup_method, a.needs_accessible, a.household_group, a.fee_cents, a.fee_settled, a.document_type
+            FROM document d JOIN application a ON a.authority_id = d.authority_id AND a.id = d.application_id
+            WHERE d.authority_id = \(box.authorityID) AND d.document_number = \(document.value) FOR UPDATE OF a
+            """).first, try row.decode(UUID.self, column: "site_id") == box.siteID else { return nil }
+        return Loadable(
+            applicationID: try row.decode(UUID.self, column: "id"), state: try row.decode(ApplicationState.self, column: "state"),
+            pickupMethod: try row.decode(PickupMethod.self, column: "pickup_method"), needsAccessible: try row.decode(Bool.self, column: "needs_accessible"),
+            household: try row.decode(UUID?.self, column: "household_group"),
+            feeSettled: FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, column: "fee_cents"), settled: try row.decode(Bool.self, column: "fee_settled")),
+            documentType: try row.decode(DocumentType.self, column: "document_type"))
+    }
+
+    /// A delivered document gets a compartment of this box now; an assigned one keeps its own.
+    static func assignIfNeeded(_ loadable: Loadable, _ connection: PostgresConnection, app: Application, request: Request, box: BoxPrincipal) throws {
+        guard loadable.pickupMethod == .box else {
+            throw AppError.conflict("counter_pickup", "The applicant collects this document at the counter.", extra: ["state": loadable.state.rawValue])
+        }
+        guard loadable.state == .delivered || loadable.state == .assigned else {
+            throw AppError.illegalTransition(current: loadable.state, action: "loading it into the box")
+        }
+        guard loadable.state == .delivered else { return }
+        guard loadable.feeSettled else { throw AppError.conflict("fee_not_settled", "The fee must be paid before box pickup.") }
+        guard let assigned = try Assignments.assignAutomatically(
+            connection, authorityID: box.authorityID, applicationID: loadable.applicationID, siteID: box.siteID,
+            needsAccessible: loadable.needsAccessible, householdGroup: loadable.household, boxID: box.boxID
+        ) else {
+            throw AppError.conflict("box_full", "No suitable compartment of this box is free.")
+        }
+        try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.assigned", entityType: "application",
+                         entityID: loadable.applicationID, requestID: request.requestID, clientAddress: app.auditAddress(request),
+                         detail: ["compartment": assigned.compartmentID.uuidString.lowercased(), "mode": "at_loading"])
+    }
+
+    static func target(_ connection: PostgresConnection, box: BoxPrincipal, applicationID: UUID) throws -> Target {
+        guard let row = try connection.query("""
+            SELECT asg.id AS assignment_id, c.number, c.box_id FROM application a
+            JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
+            JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+            WHERE a.authority_id = \(box.authorityID) AND a.id = \(applicationID)
+            """).first else { throw AppError.conflict("not_assigned", "The document has no compartment.") }
+        let target = Target(assignmentID: try row.decode(UUID.self, column: "assignment_id"), number: try row.decode(Int.self, column: "number"),
+                            boxID: try row.decode(UUID.self, column: "box_id"))
+        guard target.boxID == box.boxID else {
+            throw AppError.conflict("assigned_to_another_box", "The document's compartment is in another box of this site; reassign it or load it there.")
+        }
+        return target
+    }
+
+    /// The two staff members who authorised the loading, on the assignment and in the audit log.
+    static func recordAuthorisation(_ users: [UUID], target: Target, _ loadable: Loadable, _ connection: PostgresConnection, app: Application,
+                                    request: Request, box: BoxPrincipal) throws {
+        try connection.execute("""
+            UPDATE assignment SET loading_authorised_by = \(users)::uuid[] WHERE authority_id = \(box.authorityID) AND id = \(target.assignmentID)
+            """)
+        try Audit.record(connection, authorityID: box.authorityID, actor: .box(box.boxID), action: "application.loading_authorised", entityType: "application",
+                         entityID: loadable.applicationID, requestID: request.requestID, clientAddress: app.auditAddress(request),
+                         detail: ["users": users.map { $0.uuidString.lowercased() }.joined(separator: ",")])
     }
 
     enum FourEyes {

@@ -55,20 +55,20 @@ final class DeadlineScheduler: Sendable {
     @discardableResult
     func runOnce() throws -> Int {
         try pool.transaction { c in
-            guard try c.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))").first?.decode(Bool.self, at: 0) == true else { return 0 }
+            guard try c.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey)) AS locked").first?.decode(Bool.self, column: "locked") == true else { return 0 }
             let due = try c.query("""
-                UPDATE assignment SET status = 'retrieval_due', pin_hmac = NULL
-                WHERE status = 'loaded' AND pin_expires_at < now()
+                UPDATE assignment SET status = \(AssignmentStatus.retrievalDue), pin_hmac = NULL
+                WHERE status = \(literal: AssignmentStatus.loaded) AND pin_expires_at < now()
                 RETURNING authority_id, id, compartment_id
                 """)
             for row in due {
-                let authority = try row.decode(UUID.self, at: 0)
-                let assignment = try row.decode(UUID.self, at: 1)
+                let authority = try row.decode(UUID.self, column: "authority_id")
+                let assignment = try row.decode(UUID.self, column: "id")
                 for a in try ApplicationTransitions.apply(.deadlinePassed, onAssignment: assignment, c, authorityID: authority) {
                     try Audit.record(c, authorityID: authority, actor: .system, action: "application.deadline_passed", entityType: "application",
                                      entityID: a.id, requestID: nil, clientAddress: nil)
                 }
-                try BoxChanges.record(c, authorityID: authority, compartmentID: try row.decode(UUID.self, at: 2), kind: .toRetrieve, assignmentID: assignment)
+                try BoxChanges.record(c, authorityID: authority, compartmentID: try row.decode(UUID.self, column: "compartment_id"), kind: .toRetrieve, assignmentID: assignment)
             }
             if !due.isEmpty { logger.info("pickup deadlines passed", metadata: ["assignments": "\(due.count)"]) }
             return due.count

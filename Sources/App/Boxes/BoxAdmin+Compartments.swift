@@ -18,9 +18,9 @@ extension BoxAdmin {
         case "available":
             break
         case "occupied":
-            throw AppError.conflict("compartment_occupied", "The compartment holds a document; it can be blocked once it is empty.", extra: ["state": state])
+            throw ServiceError.conflict("compartment_occupied", "The compartment holds a document; it can be blocked once it is empty.", extra: ["state": state])
         default:
-            throw AppError.conflict("compartment_already_blocked", "The compartment is already blocked; unblock it first to change the reason.", extra: ["state": state])
+            throw ServiceError.conflict("compartment_already_blocked", "The compartment is already blocked; unblock it first to change the reason.", extra: ["state": state])
         }
         try connection.execute("""
             UPDATE compartment SET state = \(CompartmentState.blocked.rawValue), block_reason = \(reason.rawValue), block_note = \(note)
@@ -36,7 +36,7 @@ extension BoxAdmin {
     static func unblock(_ connection: PostgresConnection, _ actor: AdminActor, boxID: UUID, number: Int) throws {
         let (id, state) = try lockCompartment(connection, actor.authorityID, boxID: boxID, number: number)
         guard state == "blocked" else {
-            throw AppError.conflict("compartment_not_blocked", "The compartment is not blocked.", extra: ["state": state])
+            throw ServiceError.conflict("compartment_not_blocked", "The compartment is not blocked.", extra: ["state": state])
         }
         try connection.execute("""
             UPDATE compartment SET state = \(CompartmentState.available.rawValue), block_reason = NULL, block_note = NULL
@@ -50,11 +50,11 @@ extension BoxAdmin {
     /// `FOR UPDATE SKIP LOCKED`) either committed first, and then we see `occupied`, or skips this one.
     private static func lockCompartment(_ connection: PostgresConnection, _ authorityID: UUID, boxID: UUID, number: Int) throws -> (UUID, String) {
         let box = try connection.query("SELECT 1 FROM box WHERE authority_id = \(authorityID) AND id = \(boxID)")
-        guard !box.isEmpty else { throw AppError.notFound("box") }
+        guard !box.isEmpty else { throw ServiceError.notFound("box") }
         let rows = try connection.query("""
             SELECT id, state FROM compartment WHERE authority_id = \(authorityID) AND box_id = \(boxID) AND number = \(number) FOR UPDATE
             """)
-        guard let row = rows.first else { throw AppError.notFound("compartment") }
-        return (try row.decode(UUID.self, at: 0), try row.decode(String.self, at: 1))
+        guard let row = rows.first else { throw ServiceError.notFound("compartment") }
+        return (try row.decode(UUID.self, column: "id"), try row.decode(String.self, column: "state"))
     }
 }

@@ -39,14 +39,14 @@ public enum BoxAdmin {
         let name = try TextField.validate(body.name, field: "name", maxLength: 100)
         let languages = body.panelLanguages ?? ["de", "en"]
         guard (1...10).contains(languages.count) else {
-            throw AppError.invalid("panelLanguages", "invalid_languages", "List 1 to 10 languages.")
+            throw ServiceError.invalid("panelLanguages", "invalid_languages", "List 1 to 10 languages.")
         }
         for (i, language) in languages.enumerated() {
             guard language.utf8.count == 2, language.utf8.allSatisfy({ $0 >= 0x61 && $0 <= 0x7A }) else {
-                throw AppError.invalid("panelLanguages[\(i)]", "invalid_language", "Use two-letter ISO 639-1 codes in lower case, e.g. de or en.")
+                throw ServiceError.invalid("panelLanguages[\(i)]", "invalid_language", "Use two-letter ISO 639-1 codes in lower case, e.g. de or en.")
             }
             guard !languages[..<i].contains(language) else {
-                throw AppError.invalid("panelLanguages[\(i)]", "duplicate_language", "Each language only once.")
+                throw ServiceError.invalid("panelLanguages[\(i)]", "duplicate_language", "Each language only once.")
             }
         }
         return NewBox(siteID: body.siteId, name: name, panelLanguages: languages)
@@ -54,9 +54,9 @@ public enum BoxAdmin {
 
     static func insert(_ connection: PostgresConnection, _ actor: AdminActor, _ box: NewBox) throws -> UUID {
         let site = try connection.query("SELECT 1 FROM site WHERE authority_id = \(actor.authorityID) AND id = \(box.siteID)")
-        guard !site.isEmpty else { throw AppError.invalid("siteId", "unknown_site", "No such site.") }
+        guard !site.isEmpty else { throw ServiceError.invalid("siteId", "unknown_site", "No such site.") }
         let id = UUID()
-        try connection.unique(AppError.conflict("box_name_taken", "A box with this name exists.", field: "name")) {
+        try connection.unique(ServiceError.conflict("box_name_taken", "A box with this name exists.", field: "name")) {
             try connection.execute("""
                 INSERT INTO box (authority_id, id, site_id, name, panel_languages)
                 VALUES (\(actor.authorityID), \(id), \(box.siteID), \(box.name), \(box.panelLanguages)::text[])
@@ -71,7 +71,7 @@ public enum BoxAdmin {
     @discardableResult
     static func lock(_ connection: PostgresConnection, authorityID: UUID, boxID: UUID) throws -> Bool {
         let rows = try connection.query("SELECT token_hash IS NOT NULL FROM box WHERE authority_id = \(authorityID) AND id = \(boxID) FOR NO KEY UPDATE")
-        guard let row = rows.first else { throw AppError.notFound("box") }
+        guard let row = rows.first else { throw ServiceError.notFound("box") }
         return try row.decode(Bool.self, at: 0)
     }
 

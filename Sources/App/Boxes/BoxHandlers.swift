@@ -55,7 +55,7 @@ enum BoxHandlers {
 
     static func block(_ ctx: StaffContext, _ id: UUID, _ n: Int) throws -> Response {
         let body = try ctx.request.decode(BoxDTO.Block.self)
-        let reason = try ApplicationHandlers.enumValue(BoxAdmin.BlockReason.self, body.reason, field: "reason")
+        let reason = try Input.enumValue(BoxAdmin.BlockReason.self, body.reason, field: "reason")
         let note = try body.note.map { try TextField.validate($0, field: "note") }
         if reason == .other && note == nil {
             throw AppError.invalid("note", "missing_field", "Say in the note why the compartment is blocked.")

@@ -10,14 +10,14 @@ enum BoxStore {
     /// All boxes of the authority (or the one with `boxID`) with compartment counts, by name.
     static func list(_ connection: PostgresConnection, authorityID: UUID, boxID: UUID? = nil) throws -> [BoxDTO.Box] {
         let rows = try connection.query("""
-            SELECT b.id, b.name, b.site_id, s.name, b.panel_languages, b.token_hash IS NOT NULL, b.token_created_at, b.last_seen_at,
-                   coalesce(b.last_seen_at > now() - make_interval(secs => \(onlineWindowSeconds)), false), b.created_at,
-                   count(c.id)::int8,
-                   count(c.id) FILTER (WHERE c.state = \(CompartmentState.available.rawValue))::int8,
-                   count(c.id) FILTER (WHERE c.state = \(CompartmentState.occupied.rawValue))::int8,
-                   count(c.id) FILTER (WHERE c.state = \(CompartmentState.blocked.rawValue))::int8,
-                   CASE WHEN b.pickups_blocked_until > now() THEN b.pickups_blocked_until END,
-                   CASE WHEN b.loading_blocked_until > now() THEN b.loading_blocked_until END
+            SELECT b.id, b.name, b.site_id, s.name AS site_name, b.panel_languages, b.token_hash IS NOT NULL AS has_token, b.token_created_at,
+                   b.last_seen_at, coalesce(b.last_seen_at > now() - make_interval(secs => \(onlineWindowSeconds)), false) AS online, b.created_at,
+                   count(c.id)::int8 AS total,
+                   count(c.id) FILTER (WHERE c.state = \(CompartmentState.available.rawValue))::int8 AS available,
+                   count(c.id) FILTER (WHERE c.state = \(CompartmentState.occupied.rawValue))::int8 AS occupied,
+                   count(c.id) FILTER (WHERE c.state = \(CompartmentState.blocked.rawValue))::int8 AS blocked,
+                   CASE WHEN b.pickups_blocked_until > now() THEN b.pickups_blocked_until END AS pickups_blocked_until,
+                   CASE WHEN b.loading_blocked_until > now() THEN b.loading_blocked_until END AS loading_blocked_until
             FROM box b
             JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
             LEFT JOIN compartment c ON c.authority_id = b.authority_id AND c.box_id = b.id
@@ -27,19 +27,20 @@ enum BoxStore {
             """)
         return try rows.map { row in
             BoxDTO.Box(
-                id: try row.decode(UUID.self, at: 0), name: try row.decode(String.self, at: 1), siteId: try row.decode(UUID.self, at: 2),
-                siteName: try row.decode(String.self, at: 3), panelLanguages: try row.decode([String].self, at: 4),
-                compartmentCounts: BoxDTO.Counts(total: try row.decode(Int.self, at: 10), available: try row.decode(Int.self, at: 11),
-                                                 occupied: try row.decode(Int.self, at: 12), blocked: try row.decode(Int.self, at: 13)),
-                online: try row.decode(Bool.self, at: 8), lastSeenAt: try row.decode(Date?.self, at: 7), hasToken: try row.decode(Bool.self, at: 5),
-                tokenCreatedAt: try row.decode(Date?.self, at: 6), createdAt: try row.decode(Date.self, at: 9),
-                pickupsBlockedUntil: try row.decode(Date?.self, at: 14), loadingBlockedUntil: try row.decode(Date?.self, at: 15), compartments: nil)
+                id: try row.decode(UUID.self, column: "id"), name: try row.decode(String.self, column: "name"), siteId: try row.decode(UUID.self, column: "site_id"),
+                siteName: try row.decode(String.self, column: "site_name"), panelLanguages: try row.decode([String].self, column: "panel_languages"),
+                compartmentCounts: BoxDTO.Counts(total: try row.decode(Int.self, column: "total"), available: try row.decode(Int.self, column: "available"),
+                                                 occupied: try row.decode(Int.self, column: "occupied"), blocked: try row.decode(Int.self, column: "blocked")),
+                online: try row.decode(Bool.self, column: "online"), lastSeenAt: try row.decode(Date?.self, column: "last_seen_at"),
+                hasToken: try row.decode(Bool.self, column: "has_token"), tokenCreatedAt: try row.decode(Date?.self, column: "token_created_at"),
+                createdAt: try row.decode(Date.self, column: "created_at"), pickupsBlockedUntil: try row.decode(Date?.self, column: "pickups_blocked_until"),
+                loadingBlockedUntil: try row.decode(Date?.self, column: "loading_blocked_until"), compartments: nil)
         }
     }
 
     /// One box with its grid, or 404 (also for another authority's).
     static func fetch(_ connection: PostgresConnection, authorityID: UUID, id: UUID) throws -> BoxDTO.Box {
-        guard var box = try list(connection, authorityID: authorityID, boxID: id).first else { throw AppError.notFound("box") }
+        guard var box = try list(connection, authorityID: authorityID, boxID: id).first else { throw ServiceError.notFound("box") }
         box.compartments = try compartments(connection, authorityID: authorityID, boxID: id)
         return box
     }
@@ -47,10 +48,11 @@ enum BoxStore {
     /// The compartments of a box by number (or only `number`), with the Vorgangsnummern of live assignments.
     static func compartments(_ connection: PostgresConnection, authorityID: UUID, boxID: UUID, number: Int? = nil) throws -> [BoxDTO.Compartment] {
         let rows = try connection.query("""
-            SELECT c.number, c.row_index, c.column_index, c.size_class, c.floor_height_cm, c.accessible, c.state, c.block_reason, c.block_note, asg.status
+            SELECT c.number, c.row_index, c.column_index, c.size_class, c.floor_height_cm, c.accessible, c.state, c.block_reason, c.block_note,
+                   asg.status AS assignment_status
             FROM compartment c
             LEFT JOIN assignment asg ON asg.authority_id = c.authority_id AND asg.compartment_id = c.id
-                                    AND asg.status IN ('assigned', 'loaded', 'retrieval_due')
+                                    AND asg.status = ANY(\(AssignmentStatus.allCases.filter(\.isLive)))
             WHERE c.authority_id = \(authorityID) AND c.box_id = \(boxID) AND (\(number)::int IS NULL OR c.number = \(number))
             ORDER BY c.number
             """)
@@ -60,20 +62,21 @@ enum BoxStore {
             SELECT c.number, a.vorgangsnummer
             FROM compartment c
             JOIN assignment asg ON asg.authority_id = c.authority_id AND asg.compartment_id = c.id
-                               AND asg.status IN ('assigned', 'loaded', 'retrieval_due')
+                               AND asg.status = ANY(\(AssignmentStatus.allCases.filter(\.isLive)))
             JOIN application a ON a.authority_id = asg.authority_id AND a.assignment_id = asg.id
             WHERE c.authority_id = \(authorityID) AND c.box_id = \(boxID) AND (\(number)::int IS NULL OR c.number = \(number))
             ORDER BY c.number, a.vorgangsnummer
             """) {
-            numbers[try row.decode(Int.self, at: 0), default: []].append(try row.decode(String.self, at: 1))
+            numbers[try row.decode(Int.self, column: "number"), default: []].append(try row.decode(String.self, column: "vorgangsnummer"))
         }
         return try rows.map { row in
-            let n = try row.decode(Int.self, at: 0)
+            let n = try row.decode(Int.self, column: "number")
             return BoxDTO.Compartment(
-                number: n, row: try row.decode(Int.self, at: 1), column: try row.decode(Int.self, at: 2), sizeClass: try row.decode(Int.self, at: 3),
-                floorHeightCm: try row.decode(Int.self, at: 4), accessible: try row.decode(Bool.self, at: 5), state: try row.decode(String.self, at: 6),
-                blockReason: try row.decode(String?.self, at: 7), blockNote: try row.decode(String?.self, at: 8),
-                assignmentStatus: try row.decode(String?.self, at: 9), vorgangsnummern: numbers[n] ?? [])
+                number: n, row: try row.decode(Int.self, column: "row_index"), column: try row.decode(Int.self, column: "column_index"),
+                sizeClass: try row.decode(Int.self, column: "size_class"), floorHeightCm: try row.decode(Int.self, column: "floor_height_cm"),
+                accessible: try row.decode(Bool.self, column: "accessible"), state: try row.decode(String.self, column: "state"),
+                blockReason: try row.decode(String?.self, column: "block_reason"), blockNote: try row.decode(String?.self, column: "block_note"),
+                assignmentStatus: try row.decode(String?.self, column: "assignment_status"), vorgangsnummern: numbers[n] ?? [])
         }
     }
 }

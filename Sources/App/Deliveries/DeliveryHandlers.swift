@@ -103,14 +103,15 @@ enum DeliveryHandlers {
                 SELECT 1 FROM delivery WHERE authority_id = \(ctx.authorityID) AND id = \(deliveryID) FOR UPDATE
                 """).isEmpty else { throw AppError.notFound("delivery") }
             let existing = try connection.query("""
-                SELECT coalesce(max(position), 0)::int8, coalesce(array_agg(document_number), '{}')::text[], count(*)::int8
+                SELECT coalesce(max(position), 0)::int8 AS last_position, coalesce(array_agg(document_number), '{}')::text[] AS documents,
+                       count(*)::int8 AS items
                 FROM delivery_item WHERE authority_id = \(ctx.authorityID) AND delivery_id = \(deliveryID)
                 """).first
-            let count = try existing?.decode(Int.self, at: 2) ?? 0
+            let count = try existing?.decode(Int.self, column: "items") ?? 0
             guard count + items.count <= maxItems else { throw AppError.invalid("items", "too_many", "At most \(maxItems) items per delivery.") }
             try DeliveryRecorder(connection: connection, ctx: ctx, deliveryID: deliveryID,
-                                 firstPosition: (try existing?.decode(Int.self, at: 0) ?? 0) + 1,
-                                 documentsInDelivery: Set(try existing?.decode([String].self, at: 1) ?? [])).record(items)
+                                 firstPosition: (try existing?.decode(Int.self, column: "last_position") ?? 0) + 1,
+                                 documentsInDelivery: Set(try existing?.decode([String].self, column: "documents") ?? [])).record(items)
             try ctx.audit(connection, "delivery.items_added", "delivery", deliveryID, detail: ["items": String(items.count)])
             return try .json(try fetch(connection, authorityID: ctx.authorityID, id: deliveryID))
         }
@@ -122,7 +123,8 @@ enum DeliveryHandlers {
             """)
         guard let h = head.first else { throw AppError.notFound("delivery") }
         let rows = try connection.query("""
-            SELECT i.position, i.document_number, i.vorgangsnummer, i.result, i.application_id, a.state, a.pickup_method, b.id, c.number
+            SELECT i.position, i.document_number, i.vorgangsnummer, i.result, i.application_id, a.state, a.pickup_method, b.id AS box_id,
+                   c.number AS compartment_number
             FROM delivery_item i
             LEFT JOIN application a ON a.authority_id = i.authority_id AND a.id = i.application_id AND i.result = \(DeliveryResult.matched)
             LEFT JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
@@ -132,15 +134,17 @@ enum DeliveryHandlers {
             """)
         var summary = Summary()
         let items = try rows.map { row -> ItemResult in
-            let result = try row.decode(DeliveryResult.self, at: 3)
-            let state = try row.decode(ApplicationState?.self, at: 5)
+            let result = try row.decode(DeliveryResult.self, column: "result")
+            let state = try row.decode(ApplicationState?.self, column: "state")
             var compartment: CompartmentRef?
-            if let box = try row.decode(UUID?.self, at: 7) { compartment = CompartmentRef(boxId: box, number: try row.decode(Int.self, at: 8)) }
+            if let box = try row.decode(UUID?.self, column: "box_id") {
+                compartment = CompartmentRef(boxId: box, number: try row.decode(Int.self, column: "compartment_number"))
+            }
             switch result {
             case .matched:
                 summary.matched += 1
                 if compartment != nil { summary.assigned += 1 }
-                else if try row.decode(PickupMethod?.self, at: 6) == .box && state == .delivered { summary.waitingForCompartment += 1 }
+                else if try row.decode(PickupMethod?.self, column: "pickup_method") == .box && state == .delivered { summary.waitingForCompartment += 1 }
                 if state == .readyAtCounter { summary.readyAtCounter += 1 }
             case .unknown: summary.unknown += 1
             case .duplicate: summary.duplicate += 1
@@ -148,11 +152,12 @@ enum DeliveryHandlers {
             case .cancelled: summary.cancelled += 1
             case .invalid: summary.invalid += 1
             }
-            return ItemResult(position: try row.decode(Int.self, at: 0), documentNumber: try row.decode(String.self, at: 1), vorgangsnummer: try row.decode(String?.self, at: 2),
-                              result: result, applicationId: try row.decode(UUID?.self, at: 4), state: state, compartment: compartment)
+            return ItemResult(position: try row.decode(Int.self, column: "position"), documentNumber: try row.decode(String.self, column: "document_number"),
+                              vorgangsnummer: try row.decode(String?.self, column: "vorgangsnummer"), result: result,
+                              applicationId: try row.decode(UUID?.self, column: "application_id"), state: state, compartment: compartment)
         }
-        return Delivery(id: id, deliveryNoteNumber: try h.decode(String.self, at: 0), receivedAt: try h.decode(Date.self, at: 1),
-                        receivedBy: try h.decode(UUID.self, at: 2), items: items, summary: summary)
+        return Delivery(id: id, deliveryNoteNumber: try h.decode(String.self, column: "delivery_note_number"), receivedAt: try h.decode(Date.self, column: "received_at"),
+                        receivedBy: try h.decode(UUID.self, column: "received_by"), items: items, summary: summary)
     }
 }
 

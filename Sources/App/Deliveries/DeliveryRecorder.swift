@@ -34,33 +34,56 @@ struct DeliveryRecorder {
         let applicationID: UUID?
     }
 
+    /// A matched item: the application (its state already moved on) and the state it left.
+    private typealias Delivered = (target: Target, from: ApplicationState, document: String)
+
     func record(_ items: [DeliveryHandlers.Item]) throws {
-        let authority = ctx.authorityID
         let documents = items.map { try? DocumentNumber($0.documentNumber, field: "documentNumber") }
         let numbers = items.map { item in item.vorgangsnummer.flatMap { try? Vorgangsnummer.parse($0, allowExternal: true) } }
+        let known = try lockDocuments(documents.compactMap { $0?.value })
+        var targets = try lockApplications(Array(Set(numbers.compactMap { $0?.value })))
+        let (outcomes, delivered) = match(items, documents: documents, numbers: numbers, known: known, targets: &targets)
+        try insertItems(outcomes)
+        guard !delivered.isEmpty else { return }
+        try deliver(delivered)
+        try assignCompartments(delivered.map(\.target).filter { $0.pickup == .box && $0.settled && $0.state == .delivered })
+    }
+
+    /// Locks the documents' numbers and returns those the authority has already received.
+    private func lockDocuments(_ documents: [String]) throws -> Set<String> {
         // Two deliveries naming the same document serialize here, so the second sees the first's row.
         try connection.execute("""
-            SELECT pg_advisory_xact_lock(hashtextextended('document:' || \(authority.uuidString) || ':' || d, 0))
-            FROM (SELECT DISTINCT d FROM unnest(\(documents.compactMap { $0?.value })::text[]) AS t(d) ORDER BY d) AS s
+            SELECT pg_advisory_xact_lock(hashtextextended('document:' || \(ctx.authorityID.uuidString) || ':' || d, 0))
+            FROM (SELECT DISTINCT d FROM unnest(\(documents)::text[]) AS t(d) ORDER BY d) AS s
             """)
-        let known = Set(try connection.query("""
-            SELECT document_number FROM document WHERE authority_id = \(authority) AND document_number = ANY(\(documents.compactMap { $0?.value }))
-            """).map { try $0.decode(String.self, at: 0) })
+        return Set(try connection.query("""
+            SELECT document_number FROM document WHERE authority_id = \(ctx.authorityID) AND document_number = ANY(\(documents))
+            """).map { try $0.decode(String.self, column: "document_number") })
+    }
+
+    /// The applications the items name, by Vorgangsnummer, locked in id order.
+    private func lockApplications(_ numbers: [String]) throws -> [String: Target] {
         var targets: [String: Target] = [:]
         for row in try connection.query("""
             SELECT id, vorgangsnummer, state, pickup_method, site_id, needs_accessible, household_group, fee_cents, fee_settled FROM application
-            WHERE authority_id = \(authority) AND vorgangsnummer = ANY(\(Array(Set(numbers.compactMap { $0?.value })))) ORDER BY id FOR UPDATE
+            WHERE authority_id = \(ctx.authorityID) AND vorgangsnummer = ANY(\(numbers)) ORDER BY id FOR UPDATE
             """) {
-            targets[try row.decode(String.self, at: 1)] = Target(
-                id: try row.decode(UUID.self, at: 0), state: try row.decode(ApplicationState.self, at: 2),
-                pickup: try row.decode(PickupMethod.self, at: 3), siteID: try row.decode(UUID.self, at: 4),
-                needsAccessible: try row.decode(Bool.self, at: 5), household: try row.decode(UUID?.self, at: 6),
-                settled: FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, at: 7), settled: try row.decode(Bool.self, at: 8))
+            targets[try row.decode(String.self, column: "vorgangsnummer")] = Target(
+                id: try row.decode(UUID.self, column: "id"), state: try row.decode(ApplicationState.self, column: "state"),
+                pickup: try row.decode(PickupMethod.self, column: "pickup_method"), siteID: try row.decode(UUID.self, column: "site_id"),
+                needsAccessible: try row.decode(Bool.self, column: "needs_accessible"), household: try row.decode(UUID?.self, column: "household_group"),
+                settled: FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, column: "fee_cents"), settled: try row.decode(Bool.self, column: "fee_settled"))
             )
         }
+        return targets
+    }
 
+    /// Each item's result, in order, without I/O: a matched item moves its application on (in `targets`),
+    /// so a second item for the same application is `already_delivered`.
+    private func match(_ items: [DeliveryHandlers.Item], documents: [DocumentNumber?], numbers: [Vorgangsnummer?], known: Set<String>,
+                       targets: inout [String: Target]) -> ([Outcome], [Delivered]) {
         var outcomes: [Outcome] = []
-        var delivered: [(target: Target, from: ApplicationState, document: String)] = []
+        var delivered: [Delivered] = []
         var seen = documentsInDelivery
         for (index, item) in items.enumerated() {
             let raw = TextField.prefix(item.documentNumber.isEmpty ? "-" : item.documentNumber, 64)
@@ -79,37 +102,45 @@ struct DeliveryRecorder {
                 continue
             }
             target.state = next
-            targets[number.value] = target   // a second item for the same application is already_delivered
+            targets[number.value] = target
             outcome(.matched, document, target.id)
             delivered.append((target, from, document))
         }
+        return (outcomes, delivered)
+    }
 
+    private func insertItems(_ outcomes: [Outcome]) throws {
         try connection.execute("""
             INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
-            SELECT \(authority)::uuid, \(deliveryID)::uuid, p, d, NULLIF(v, ''), r, NULLIF(a, '')::uuid
+            SELECT \(ctx.authorityID)::uuid, \(deliveryID)::uuid, p, d, NULLIF(v, ''), r, NULLIF(a, '')::uuid
             FROM unnest(\(outcomes.map(\.position))::int[], \(outcomes.map(\.document))::text[], \(outcomes.map { $0.vorgangsnummer ?? "" })::text[],
                         \(outcomes.map(\.result))::text[], \(outcomes.map { $0.applicationID?.uuidString ?? "" })::text[]) AS t(p, d, v, r, a)
             """)
-        guard !delivered.isEmpty else { return }
+    }
+
+    /// The matched documents: stored, their applications moved on, audited, and counter pickups told by SMS.
+    private func deliver(_ delivered: [Delivered]) throws {
         let ids = delivered.map(\.target.id)
         try connection.execute("""
             INSERT INTO document (authority_id, document_number, delivery_id, application_id)
-            SELECT \(authority)::uuid, d, \(deliveryID)::uuid, a FROM unnest(\(delivered.map(\.document))::text[], \(ids)::uuid[]) AS t(d, a)
+            SELECT \(ctx.authorityID)::uuid, d, \(deliveryID)::uuid, a FROM unnest(\(delivered.map(\.document))::text[], \(ids)::uuid[]) AS t(d, a)
             """)
         try ApplicationTransitions.apply(delivered.map { .init(id: $0.target.id, from: $0.from, event: .deliveryRecorded(pickup: $0.target.pickup)) },
-                                         connection, authorityID: authority)
+                                         connection, authorityID: ctx.authorityID)
         try auditEach(ids, action: "application.delivered", detail: ["delivery": deliveryID.uuidString.lowercased()])
         try notifyReadyAtCounter(delivered.filter { $0.target.state == .readyAtCounter }.map(\.target.id))
+    }
 
-        // Compartments: household members one by one (they may join a sibling's compartment), the rest in bulk per kind.
-        let waiting = delivered.map(\.target).filter { $0.pickup == .box && $0.settled && $0.state == .delivered }
-        var assigned: [(application: UUID, compartment: UUID)] = []
+    /// Compartments: household members one by one (they may join a sibling's compartment), the rest in bulk per kind.
+    private func assignCompartments(_ waiting: [Target]) throws {
+        let authority = ctx.authorityID
         for target in waiting where target.household != nil {
             if let a = try Assignments.assignAutomatically(connection, authorityID: authority, applicationID: target.id, siteID: target.siteID,
                                                            needsAccessible: target.needsAccessible, householdGroup: target.household) {
                 try ctx.audit(connection, "application.assigned", "application", target.id, detail: ["compartment": a.compartmentID.uuidString.lowercased(), "mode": "automatic"])
             }
         }
+        var assigned: [(application: UUID, compartment: UUID)] = []
         let groups = Dictionary(grouping: waiting.filter { $0.household == nil }) { "\($0.siteID)|\($0.needsAccessible)" }
         for (_, group) in groups.sorted(by: { $0.key < $1.key }) {
             guard let first = group.first else { continue }
@@ -121,30 +152,30 @@ struct DeliveryRecorder {
         let assignmentIDs = assigned.map { _ in UUID() }
         try connection.execute("""
             INSERT INTO assignment (authority_id, id, compartment_id, status)
-            SELECT \(authority)::uuid, i, c, 'assigned' FROM unnest(\(assignmentIDs)::uuid[], \(assigned.map(\.compartment))::uuid[]) AS t(i, c)
+            SELECT \(authority)::uuid, i, c, \(AssignmentStatus.assigned.rawValue) FROM unnest(\(assignmentIDs)::uuid[], \(assigned.map(\.compartment))::uuid[]) AS t(i, c)
             """)
         try connection.execute("UPDATE compartment SET state = \(CompartmentState.occupied.rawValue) WHERE authority_id = \(authority) AND id = ANY(\(assigned.map(\.compartment)))")
-        try BoxChanges.recordAll(connection, authorityID: authority, compartmentIDs: assigned.map(\.compartment), kind: .toLoad, assignmentIDs: assignmentIDs.map { $0 })
+        try BoxChanges.recordAll(connection, authorityID: authority, compartmentIDs: assigned.map(\.compartment), kind: .toLoad, assignmentIDs: assignmentIDs)
         try ApplicationTransitions.apply(zip(assigned, assignmentIDs).map { .init(id: $0.application, from: .delivered, event: .compartmentAssigned, assignmentID: $1) },
                                          connection, authorityID: authority, effects: .init(assignment: .perMove))
         try auditEach(assigned.map(\.application), action: "application.assigned", details: assigned.map { ["compartment": $0.compartment.uuidString.lowercased(), "mode": "automatic"] })
     }
 
-    /// One audit event per entity, in one statement.
     /// Counter pickups are ready as soon as the document arrives: the applicant is told by SMS (when they gave a number).
     private func notifyReadyAtCounter(_ ids: [UUID]) throws {
         guard !ids.isEmpty else { return }
         for row in try connection.query("""
-            SELECT a.id, a.mobile_number, a.sms_language, s.name FROM application a
+            SELECT a.id, a.mobile_number, a.sms_language, s.name AS site_name FROM application a
             JOIN site s ON s.authority_id = a.authority_id AND s.id = a.site_id
             WHERE a.authority_id = \(ctx.authorityID) AND a.id = ANY(\(ids)) AND a.mobile_number IS NOT NULL
             """) {
-            try SMSOutbox.enqueue(connection, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: try row.decode(UUID.self, at: 0), assignmentID: nil,
-                                  to: try row.decode(String.self, at: 1), kind: .readyAtCounter, language: try row.decode(String.self, at: 2),
-                                  values: SMSValues(site: try row.decode(String.self, at: 3)))
+            try SMSOutbox.enqueue(connection, cipher: ctx.app.smsCipher, authorityID: ctx.authorityID, applicationID: try row.decode(UUID.self, column: "id"),
+                                  assignmentID: nil, to: try row.decode(String.self, column: "mobile_number"), kind: .readyAtCounter,
+                                  language: try row.decode(String.self, column: "sms_language"), values: SMSValues(site: try row.decode(String.self, column: "site_name")))
         }
     }
 
+    /// One audit event per entity, in one statement.
     private func auditEach(_ ids: [UUID], action: String, detail: [String: String] = [:], details: [[String: String]]? = nil) throws {
         let json = try (details ?? Array(repeating: detail, count: ids.count)).map { String(decoding: try JSONCoding.encode($0), as: UTF8.self) }
         try connection.execute("""

@@ -146,38 +146,7 @@ final class AppMetrics: Sendable {
         }
         longPolls.set(Double(longPollsWaiting))
         // Read at scrape time; if the database is unreachable the other metrics are still served.
-        var reachable = false
-        if let row = try? pool.query("""
-            SELECT count(*) FILTER (WHERE token_hash IS NOT NULL AND (last_seen_at IS NULL OR last_seen_at < now() - interval '2 minutes'))::int8,
-                   count(*) FILTER (WHERE pickups_blocked_until > now())::int8,
-                   count(*) FILTER (WHERE loading_blocked_until > now())::int8
-            FROM box
-            """).first {
-            boxesOffline.set(Double((try? row.decode(Int.self, at: 0)) ?? 0))
-            boxesThrottled.set(Double((try? row.decode(Int.self, at: 1)) ?? 0))
-            boxesLoadingBlocked.set(Double((try? row.decode(Int.self, at: 2)) ?? 0))
-            reachable = true
-        }
-        databaseReachable.set(to: reachable ? 1.0 : 0.0)
-        if let readPool {
-            // How far the read standby is behind: 0 when it has replayed all it received (an idle primary
-            // sends nothing, so the age of the last replayed commit alone would grow without any lag),
-            // else the age of its last replayed commit; -1 when it does not answer.
-            let lag = try? readPool.query("""
-                SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-                            ELSE COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8
-                """).first?.decode(Double.self, at: 0)
-            databaseReplicaLag.set(lag ?? -1)
-        }
-        if let row = try? pool.query("""
-            SELECT (SELECT count(*) FROM sms_message WHERE status IN ('queued', 'sending'))::int8,
-                   (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')::int8,
-                   (SELECT count(*) FROM sms_message WHERE status IN ('failed', 'expired') AND final_at > now() - interval '24 hours')::int8
-            """).first {
-            smsQueued.set(Double((try? row.decode(Int.self, at: 0)) ?? 0))
-            smsSentLastHour.set(Double((try? row.decode(Int.self, at: 1)) ?? 0))
-            smsFailedLastDay.set(Double((try? row.decode(Int.self, at: 2)) ?? 0))
-        }
+        readDatabaseGauges(pool: pool, readPool: readPool)
         let now = Date()
         if let preview = try? pool.withConnection({ try ErasurePreview.load($0, pass: erasure, now: now) }) {
             for (table, gauge) in erasureWaiting { gauge.set(Double(preview.rows[table] ?? 0)) }
@@ -194,5 +163,43 @@ final class AppMetrics: Sendable {
         poolInUse.set(Double(stats.inUse))
         poolWaiting.set(Double(stats.waiting))
         return registry.emitToBuffer()
+    }
+
+    /// Boxes, the read standby's lag and the SMS queue, each query on its own: one that fails leaves its
+    /// gauges as they were (and `database_reachable` says why).
+    private func readDatabaseGauges(pool: PostgresPool, readPool: PostgresPool?) {
+        var reachable = false
+        if let row = try? pool.query("""
+            SELECT count(*) FILTER (WHERE token_hash IS NOT NULL AND (last_seen_at IS NULL OR last_seen_at < now() - interval '2 minutes'))::int8 AS offline,
+                   count(*) FILTER (WHERE pickups_blocked_until > now())::int8 AS throttled,
+                   count(*) FILTER (WHERE loading_blocked_until > now())::int8 AS loading_blocked
+            FROM box
+            """).first {
+            boxesOffline.set(Double((try? row.decode(Int.self, column: "offline")) ?? 0))
+            boxesThrottled.set(Double((try? row.decode(Int.self, column: "throttled")) ?? 0))
+            boxesLoadingBlocked.set(Double((try? row.decode(Int.self, column: "loading_blocked")) ?? 0))
+            reachable = true
+        }
+        databaseReachable.set(to: reachable ? 1.0 : 0.0)
+        if let readPool {
+            // How far the read standby is behind: 0 when it has replayed all it received (an idle primary
+            // sends nothing, so the age of the last replayed commit alone would grow without any lag),
+            // else the age of its last replayed commit; -1 when it does not answer.
+            let lag = try? readPool.query("""
+                SELECT CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                            ELSE COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8 AS lag
+                """).first?.decode(Double.self, column: "lag")
+            databaseReplicaLag.set(lag ?? -1)
+        }
+        if let row = try? pool.query("""
+            SELECT (SELECT count(*) FROM sms_message WHERE status = ANY(\([SMSStatus.queued, .sending].map(\.rawValue))))::int8 AS queued,
+                   (SELECT count(*) FROM sms_message WHERE sent_at > now() - interval '1 hour')::int8 AS sent,
+                   (SELECT count(*) FROM sms_message WHERE status = ANY(\([SMSStatus.failed, .expired].map(\.rawValue)))
+                        AND final_at > now() - interval '24 hours')::int8 AS failed
+            """).first {
+            smsQueued.set(Double((try? row.decode(Int.self, column: "queued")) ?? 0))
+            smsSentLastHour.set(Double((try? row.decode(Int.self, column: "sent")) ?? 0))
+            smsFailedLastDay.set(Double((try? row.decode(Int.self, column: "failed")) ?? 0))
+        }
     }
 }

@@ -51,39 +51,50 @@ public enum DemoSeed {
                 INSERT INTO box (authority_id, id, site_id, name, token_hash, token_created_at)
                 VALUES (\(authority), \(box), \(site), \(boxName), \(Crypto.sha256(Array(token.utf8))), now())
                 """)
-            let rows = 19, columns = 24
-            var numbers: [Int] = [], rowIndexes: [Int] = [], columnIndexes: [Int] = [], heights: [Int] = [], accessible: [String] = []
-            for row in 1...rows {
-                // Row 1 is the top row (as in POST /boxes/{id}/compartments); the bottom row's floor is 40 cm above
-                // the ground, 8 cm per row: the lowest nine rows (40–104 cm) are accessible.
-                let height = 40 + (rows - row) * 8
-                for column in 1...columns {
-                    numbers.append((row - 1) * columns + column)
-                    rowIndexes.append(row)
-                    columnIndexes.append(column)
-                    heights.append(height)
-                    accessible.append(CompartmentCandidate.isAccessible(floorHeightCm: height) ? "t" : "f")
-                }
-            }
-            try c.execute("""
-                INSERT INTO compartment (authority_id, id, box_id, number, row_index, column_index, size_class, floor_height_cm, accessible)
-                SELECT \(authority), gen_random_uuid(), \(box), n, r, col, 1, h, a::boolean
-                FROM unnest(\(numbers)::int[], \(rowIndexes)::int[], \(columnIndexes)::int[], \(heights)::int[], \(accessible)::text[]) AS t(n, r, col, h, a)
-                """)
-            var credentials: [Credentials] = []
-            for (username, name, role) in [("chef", "Dana Vorgesetzt", "supervisor"), ("sachbearbeitung", "Sam Sachbearbeitung", "caseworker")] {
-                let password = Crypto.base64URL(Crypto.randomBytes(12))
-                try c.execute("""
-                    INSERT INTO app_user (authority_id, id, username, display_name, role, password_hash)
-                    VALUES (\(authority), \(UUID()), \(username), \(name), \(role), \(PasswordHasher.hash(password)))
-                    """)
-                credentials.append(Credentials(username: username, role: role, password: password))
-            }
-            let supervisor = try c.query("SELECT id FROM app_user WHERE authority_id = \(authority) AND username = 'chef'").first?.decode(UUID.self, at: 0)
+            try seedCompartments(c, authority: authority, box: box)
+            let credentials = try seedUsers(c, authority: authority)
+            let supervisor = try c.query("SELECT id FROM app_user WHERE authority_id = \(authority) AND username = 'chef'").first?.decode(UUID.self, column: "id")
             try seedApplications(c, authority: authority, site: site, box: box, receivedBy: supervisor ?? UUID())
             try Audit.record(c, authorityID: authority, actor: .system, action: "demo.seeded", entityType: "authority", entityID: authority, requestID: nil, clientAddress: nil)
             return Created(credentials: credentials, boxName: boxName, boxToken: token)
         }
+    }
+
+    /// 19 rows of 24 compartments of one size.
+    private static func seedCompartments(_ c: PostgresConnection, authority: UUID, box: UUID) throws {
+        let rows = 19, columns = 24
+        var numbers: [Int] = [], rowIndexes: [Int] = [], columnIndexes: [Int] = [], heights: [Int] = [], accessible: [String] = []
+        for row in 1...rows {
+            // Row 1 is the top row (as in POST /boxes/{id}/compartments); the bottom row's floor is 40 cm above
+            // the ground, 8 cm per row: the lowest nine rows (40–104 cm) are accessible.
+            let height = 40 + (rows - row) * 8
+            for column in 1...columns {
+                numbers.append((row - 1) * columns + column)
+                rowIndexes.append(row)
+                columnIndexes.append(column)
+                heights.append(height)
+                accessible.append(CompartmentCandidate.isAccessible(floorHeightCm: height) ? "t" : "f")
+            }
+        }
+        try c.execute("""
+            INSERT INTO compartment (authority_id, id, box_id, number, row_index, column_index, size_class, floor_height_cm, accessible)
+            SELECT \(authority), gen_random_uuid(), \(box), n, r, col, 1, h, a::boolean
+            FROM unnest(\(numbers)::int[], \(rowIndexes)::int[], \(columnIndexes)::int[], \(heights)::int[], \(accessible)::text[]) AS t(n, r, col, h, a)
+            """)
+    }
+
+    /// A supervisor and a caseworker, each with a random password.
+    private static func seedUsers(_ c: PostgresConnection, authority: UUID) throws -> [Credentials] {
+        var credentials: [Credentials] = []
+        for (username, name, role) in [("chef", "Dana Vorgesetzt", "supervisor"), ("sachbearbeitung", "Sam Sachbearbeitung", "caseworker")] {
+            let password = Crypto.base64URL(Crypto.randomBytes(12))
+            try c.execute("""
+                INSERT INTO app_user (authority_id, id, username, display_name, role, password_hash)
+                VALUES (\(authority), \(UUID()), \(username), \(name), \(role), \(PasswordHasher.hash(password)))
+                """)
+            credentials.append(Credentials(username: username, role: role, password: password))
+        }
+        return credentials
     }
 
     static let families = ["Yılmaz", "Kowalski", "Nguyen", "Haddad", "Petrenko", "Okafor", "Rossi", "Popescu", "Ahmadi", "García"]
@@ -104,7 +115,7 @@ public enum DemoSeed {
         var rng = SystemRandomNumberGenerator()
         let freeCompartments = try c.query("""
             SELECT id FROM compartment WHERE authority_id = \(authority) AND box_id = \(box) AND NOT accessible ORDER BY number LIMIT 15
-            """).map { try $0.decode(UUID.self, at: 0) }
+            """).map { try $0.decode(UUID.self, column: "id") }
         var compartmentIndex = 0
         var i = 0
         for (state, count) in plan {
@@ -117,52 +128,70 @@ public enum DemoSeed {
                 // `delivered`, a counter one `ready_at_counter`.
                 let compartment = inBox && boxPickup && compartmentIndex < freeCompartments.count ? freeCompartments[compartmentIndex] : nil
                 let seeded: ApplicationState = !inBox || compartment != nil ? state : boxPickup ? .delivered : .readyAtCounter
-                let mobile = "+49151" + String(format: "%08d", 10_000 + i)   // fictitious
-                try c.execute("""
-                    INSERT INTO application (authority_id, id, vorgangsnummer, site_id, document_type, issuance, family_name, given_names, date_of_birth,
-                        mobile_number, pickup_method, fee_cents, fee_settled, state, cancel_reason, cancelled_at, created_at)
-                    VALUES (\(authority), \(id), \(Vorgangsnummer.generate(using: &rng).value), \(site), \(i % 5 == 0 ? "travel_document" : "eat"),
-                        \(i % 3 == 0 ? "renewal" : "first"), \(families[i % families.count]), \(givenNames[(i * 7) % givenNames.count]),
-                        \(String(format: "%04d-%02d-%02d", 1960 + i % 45, 1 + i % 12, 1 + i % 28)), \(mobile), \(boxPickup ? "box" : "counter"),
-                        \(i % 3 == 0 ? 9300 : 10000), true, \(seeded.rawValue),
-                        \(state == .cancelled ? "Antrag zurückgenommen" : nil),
-                        \(state == .cancelled ? Date().addingTimeInterval(-86_400 * Double(49 - i)) : nil), now() - make_interval(days => \(50 - i)))
-                    """)
+                try seedApplication(c, authority: authority, site: site, id: id, index: i, state: state, seeded: seeded, boxPickup: boxPickup, rng: &rng)
                 if let compartment {
-                    let assignment = UUID()
                     compartmentIndex += 1
-                    let status = state == .assigned ? "assigned" : "loaded"
-                    try c.execute("""
-                        INSERT INTO assignment (authority_id, id, compartment_id, status, loaded_at)
-                        VALUES (\(authority), \(assignment), \(compartment), \(status), \(status == "loaded" ? Date() : nil))
-                        """)
-                    try c.execute("UPDATE compartment SET state = \(CompartmentState.occupied.rawValue) WHERE authority_id = \(authority) AND id = \(compartment)")
-                    if status == "assigned" { toLoad.append((compartment, assignment)) }
-                    try c.execute("""
-                        UPDATE application SET assignment_id = \(assignment),
-                            pickup_deadline = CASE WHEN \(status) = 'loaded' THEN current_date + 14 END
-                        WHERE authority_id = \(authority) AND id = \(id)
-                        """)
+                    let assignment = try seedAssignment(c, authority: authority, application: id, compartment: compartment, loaded: state != .assigned)
+                    if state == .assigned { toLoad.append((compartment, assignment)) }
                 }
                 if [.assigned, .readyInBox, .readyAtCounter, .collected].contains(state) {
-                    // Demo document numbers: T + 8 digits (valid ICAO document numbers, fictitious).
                     position += 1
-                    let document = "T" + String(format: "%08d", 90_000 + i)
-                    try c.execute("""
-                        INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
-                        SELECT \(authority), \(delivery), \(position), \(document), vorgangsnummer, 'matched', id FROM application
-                        WHERE authority_id = \(authority) AND id = \(id)
-                        """)
-                    try c.execute("""
-                        INSERT INTO document (authority_id, document_number, delivery_id, application_id) VALUES (\(authority), \(document), \(delivery), \(id))
-                        """)
-                    if state == .collected {
-                        try c.execute("UPDATE application SET collected_at = now() - make_interval(days => \(i % 7)) WHERE authority_id = \(authority) AND id = \(id)")
-                    }
+                    try seedDocument(c, authority: authority, application: id, delivery: delivery, position: position, index: i, collected: state == .collected)
                 }
             }
         }
         // The box's feed names the compartments to load, as a delivery would have.
         try BoxChanges.recordAll(c, authorityID: authority, compartmentIDs: toLoad.map(\.compartment), kind: .toLoad, assignmentIDs: toLoad.map(\.assignment))
+    }
+
+    /// Application number `i` of the plan (`state`), stored as `seeded`: names, dates and numbers are fictitious.
+    private static func seedApplication(_ c: PostgresConnection, authority: UUID, site: UUID, id: UUID, index i: Int, state: ApplicationState,
+                                        seeded: ApplicationState, boxPickup: Bool, rng: inout SystemRandomNumberGenerator) throws {
+        let mobile = "+49151" + String(format: "%08d", 10_000 + i)   // fictitious
+        try c.execute("""
+            INSERT INTO application (authority_id, id, vorgangsnummer, site_id, document_type, issuance, family_name, given_names, date_of_birth,
+                mobile_number, pickup_method, fee_cents, fee_settled, state, cancel_reason, cancelled_at, created_at)
+            VALUES (\(authority), \(id), \(Vorgangsnummer.generate(using: &rng).value), \(site), \(i % 5 == 0 ? "travel_document" : "eat"),
+                \(i % 3 == 0 ? "renewal" : "first"), \(families[i % families.count]), \(givenNames[(i * 7) % givenNames.count]),
+                \(String(format: "%04d-%02d-%02d", 1960 + i % 45, 1 + i % 12, 1 + i % 28)), \(mobile), \(boxPickup ? "box" : "counter"),
+                \(i % 3 == 0 ? 9300 : 10000), true, \(seeded.rawValue),
+                \(state == .cancelled ? "Antrag zurückgenommen" : nil),
+                \(state == .cancelled ? Date().addingTimeInterval(-86_400 * Double(49 - i)) : nil), now() - make_interval(days => \(50 - i)))
+            """)
+    }
+
+    /// The application's compartment, assigned or already loaded (with a pickup deadline in 14 days).
+    private static func seedAssignment(_ c: PostgresConnection, authority: UUID, application id: UUID, compartment: UUID, loaded: Bool) throws -> UUID {
+        let assignment = UUID()
+        let status: AssignmentStatus = loaded ? .loaded : .assigned
+        try c.execute("""
+            INSERT INTO assignment (authority_id, id, compartment_id, status, loaded_at)
+            VALUES (\(authority), \(assignment), \(compartment), \(status), \(loaded ? Date() : nil))
+            """)
+        try c.execute("UPDATE compartment SET state = \(CompartmentState.occupied.rawValue) WHERE authority_id = \(authority) AND id = \(compartment)")
+        try c.execute("""
+            UPDATE application SET assignment_id = \(assignment),
+                pickup_deadline = CASE WHEN \(loaded) THEN current_date + 14 END
+            WHERE authority_id = \(authority) AND id = \(id)
+            """)
+        return assignment
+    }
+
+    /// The application's document, received with the demo's delivery note (and collected, for `collected`).
+    private static func seedDocument(_ c: PostgresConnection, authority: UUID, application id: UUID, delivery: UUID, position: Int, index i: Int,
+                                     collected: Bool) throws {
+        // Demo document numbers: T + 8 digits (valid ICAO document numbers, fictitious).
+        let document = "T" + String(format: "%08d", 90_000 + i)
+        try c.execute("""
+            INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
+            SELECT \(authority), \(delivery), \(position), \(document), vorgangsnummer, \(DeliveryResult.matched), id FROM application
+            WHERE authority_id = \(authority) AND id = \(id)
+            """)
+        try c.execute("""
+            INSERT INTO document (authority_id, document_number, delivery_id, application_id) VALUES (\(authority), \(document), \(delivery), \(id))
+            """)
+        if collected {
+            try c.execute("UPDATE application SET collected_at = now() - make_interval(days => \(i % 7)) WHERE authority_id = \(authority) AND id = \(id)")
+        }
     }
 }

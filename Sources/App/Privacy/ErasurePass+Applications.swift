@@ -6,7 +6,29 @@ extension ErasurePass {
     /// Erases one batch of applications due for `reason`, with their documents, delivery items and SMS,
     /// and writes one audit event per application. Returns how many applications.
     func eraseApplications(_ c: PostgresConnection, reason: RetentionPolicy.Reason, cutoffs: RetentionPolicy.Cutoffs, passID: UUID,
-                                   into outcome: inout Outcome) throws -> Int {
+                           into outcome: inout Outcome) throws -> Int {
+        // The rows stay locked until the batch commits.
+        let (authorities, ids) = try due(c, reason: reason, cutoffs: cutoffs)
+        guard !ids.isEmpty else { return 0 }
+        try c.execute("""
+            UPDATE application a SET family_name = NULL, given_names = NULL, date_of_birth = NULL, mobile_number = NULL,
+                old_can_hash = NULL, proxy_name = NULL, cancel_reason = NULL, household_group = NULL, fee_exemption = NULL,
+                needs_accessible = false, contact_required = false, personal_data_erased_at = now()
+            FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
+            WHERE a.authority_id = t.authority_id AND a.id = t.id
+            """)
+        for authority in authorities {
+            outcome.receipts[authority, default: Receipt()].applications += 1
+            outcome.receipts[authority, default: Receipt()].add(.application, 1)
+        }
+        try eraseLinkedRows(c, authorities: authorities, ids: ids, into: &outcome)
+        try audit(c, authorities: authorities, ids: ids, reason: reason, passID: passID, into: &outcome)
+        return ids.count
+    }
+
+    /// One batch of applications due for `reason`, locked (`SKIP LOCKED`: a concurrent pass takes others).
+    private func due(_ c: PostgresConnection, reason: RetentionPolicy.Reason, cutoffs: RetentionPolicy.Cutoffs) throws -> (authorities: [UUID], ids: [UUID]) {
+        let inBox = AssignmentStatus.allCases.filter(\.isInBox)
         let due: PostgresQuery = switch reason {
         case .maxAge: """
             SELECT a.authority_id, a.id FROM application a
@@ -18,30 +40,22 @@ extension ErasurePass {
             WHERE a.personal_data_erased_at IS NULL AND a.state IN \(unsafeSQL: Self.closingStates)
               AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
               AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
-                              AND s.status IN ('loaded', 'retrieval_due'))
+                              AND s.status = ANY(\(inBox)))
             ORDER BY coalesce(a.collected_at, a.cancelled_at) LIMIT \(batchSize) FOR UPDATE OF a SKIP LOCKED
             """
         }
-        // The rows stay locked until the batch commits.
         let picked = try c.query(due)
-        guard !picked.isEmpty else { return 0 }
-        let authorities = try picked.map { try $0.decode(UUID.self, at: 0) }
-        let ids = try picked.map { try $0.decode(UUID.self, at: 1) }
-        try c.execute("""
-            UPDATE application a SET family_name = NULL, given_names = NULL, date_of_birth = NULL, mobile_number = NULL,
-                old_can_hash = NULL, proxy_name = NULL, cancel_reason = NULL, household_group = NULL, fee_exemption = NULL,
-                needs_accessible = false, contact_required = false, personal_data_erased_at = now()
-            FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
-            WHERE a.authority_id = t.authority_id AND a.id = t.id
-            """)
+        return (try picked.map { try $0.decode(UUID.self, column: "authority_id") }, try picked.map { try $0.decode(UUID.self, column: "id") })
+    }
+
+    /// The application's documents, delivery items and SMS: numbers replaced, texts and phone numbers cleared,
+    /// unsent messages failed; counted per authority for the receipts.
+    private func eraseLinkedRows(_ c: PostgresConnection, authorities: [UUID], ids: [UUID], into outcome: inout Outcome) throws {
+        let unsent = [SMSStatus.queued, .sending].map(\.rawValue)
         func count(_ table: ErasedTable, _ statement: PostgresQuery) throws {
             for (authority, rows) in try Self.countsByAuthority(c, statement) {
                 if let authority { outcome.receipts[authority, default: Receipt()].add(table, rows) }
             }
-        }
-        for authority in authorities {
-            outcome.receipts[authority, default: Receipt()].applications += 1
-            outcome.receipts[authority, default: Receipt()].add(.application, 1)
         }
         try count(.document, """
             UPDATE document d SET document_number = 'erased-' || gen_random_uuid()
@@ -57,14 +71,19 @@ extension ErasurePass {
             """)
         try count(.smsMessage, """
             UPDATE sms_message m SET to_number = NULL, body = NULL, body_sealed = NULL, body_key_id = NULL, claimed_until = NULL, updated_at = now(),
-                error = CASE WHEN m.status IN ('queued', 'sending') THEN 'not sent: personal data erased' END,
-                final_at = CASE WHEN m.status IN ('queued', 'sending') THEN now() ELSE m.final_at END,
-                status = CASE WHEN m.status IN ('queued', 'sending') THEN 'failed' ELSE m.status END
+                error = CASE WHEN m.status = ANY(\(unsent)) THEN 'not sent: personal data erased' END,
+                final_at = CASE WHEN m.status = ANY(\(unsent)) THEN now() ELSE m.final_at END,
+                status = CASE WHEN m.status = ANY(\(unsent)) THEN \(SMSStatus.failed) ELSE m.status END
             FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
             WHERE m.authority_id = t.authority_id AND m.application_id = t.id
               AND (m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)
             RETURNING m.authority_id
             """)
+    }
+
+    /// One audit event per erased application; the receipts name the range of their ids per authority.
+    private func audit(_ c: PostgresConnection, authorities: [UUID], ids: [UUID], reason: RetentionPolicy.Reason, passID: UUID,
+                       into outcome: inout Outcome) throws {
         let events = try c.query("""
             WITH written AS (
                 INSERT INTO audit_event (authority_id, actor_kind, action, entity_type, entity_id, detail)
@@ -73,17 +92,16 @@ extension ErasurePass {
                 FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
                 RETURNING authority_id, id
             )
-            SELECT authority_id, min(id), max(id) FROM written GROUP BY authority_id
+            SELECT authority_id, min(id) AS first_id, max(id) AS last_id FROM written GROUP BY authority_id
             """)
         for row in events {
-            let authority = try row.decode(UUID.self, at: 0)
+            let authority = try row.decode(UUID.self, column: "authority_id")
             var receipt = outcome.receipts[authority, default: Receipt()]
-            let first = try row.decode(Int64.self, at: 1), last = try row.decode(Int64.self, at: 2)
+            let first = try row.decode(Int64.self, column: "first_id"), last = try row.decode(Int64.self, column: "last_id")
             receipt.firstAuditEventID = min(receipt.firstAuditEventID ?? first, first)
             receipt.lastAuditEventID = max(receipt.lastAuditEventID ?? last, last)
             outcome.receipts[authority] = receipt
         }
-        return picked.count
     }
 
     /// `('cancelled', 'collected')`: the Domain's closing states as an SQL list (constants, not input).

@@ -54,14 +54,19 @@ extension ErasurePass {
 
     /// Erased address by address, message by message: every statement picks at most `batchSize` rows.
     func sideSteps(now: Date, cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
+        personalDataSteps(cutoffs) + expirySteps(sideCutoffs(at: now))
+    }
+
+    /// Numbers and addresses left behind without an application: the retention policy's cutoffs.
+    private func personalDataSteps(_ cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
         let n = batchSize
-        let side = sideCutoffs(at: now)
+        let done = [SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue)
         return [
             SideStep(table: .smsMessage, statement: """
                 WITH due AS (
                     SELECT authority_id, id FROM sms_message
                     WHERE application_id IS NULL AND to_number IS NOT NULL AND created_at < \(cutoffs.closedBefore)
-                      AND status IN ('sent', 'delivered', 'failed', 'expired')
+                      AND status = ANY(\(done))
                     LIMIT \(n) FOR UPDATE SKIP LOCKED)
                 UPDATE sms_message m SET to_number = NULL, body = NULL, body_sealed = NULL, body_key_id = NULL, error = NULL, updated_at = now()
                 FROM due WHERE m.authority_id = due.authority_id AND m.id = due.id
@@ -80,6 +85,13 @@ extension ErasurePass {
             SideStep(table: .auditEvent, statement: """
                 SELECT authority, forgotten FROM audit_event_forget_addresses(\(cutoffs.auditAddressesBefore), \(n))
                 """, counted: true),
+        ]
+    }
+
+    /// Rows that only live for a while: stored answers, throttles, pickup attempts and sessions, logins.
+    private func expirySteps(_ side: SideCutoffs) -> [SideStep] {
+        let n = batchSize
+        return [
             SideStep(table: .idempotencyKey, statement: """
                 WITH due AS (
                     SELECT authority_id, key, route FROM idempotency_key WHERE created_at < \(side.idempotencyKeys)

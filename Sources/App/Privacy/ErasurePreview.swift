@@ -31,45 +31,54 @@ struct ErasurePreview: Sendable, Equatable {
                 WHERE a.personal_data_erased_at IS NULL AND a.state IN \(unsafeSQL: ErasurePass.closingStates)
                   AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore) AND a.created_at >= \(cutoffs.registeredBefore)
                   AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
-                                  AND s.status IN ('loaded', 'retrieval_due'))
+                                  AND s.status = ANY(\(AssignmentStatus.allCases.filter(\.isInBox))))
             ), aged AS (
                 SELECT a.authority_id, a.id, a.created_at AS since FROM application a
                 WHERE a.personal_data_erased_at IS NULL AND a.created_at < \(cutoffs.registeredBefore)
             ), due AS (
                 SELECT authority_id, id FROM closed UNION ALL SELECT authority_id, id FROM aged
             )
-            SELECT (SELECT count(*) FROM closed)::int8, (SELECT count(*) FROM aged)::int8,
-                (SELECT count(*) FROM document d JOIN due ON d.authority_id = due.authority_id AND d.application_id = due.id)::int8,
+            SELECT (SELECT count(*) FROM closed)::int8 AS closed, (SELECT count(*) FROM aged)::int8 AS aged,
+                (SELECT count(*) FROM document d JOIN due ON d.authority_id = due.authority_id AND d.application_id = due.id)::int8 AS document,
                 (SELECT count(*) FROM delivery_item i JOIN due ON i.authority_id = due.authority_id AND i.application_id = due.id
                  WHERE i.document_number NOT LIKE 'erased-%')::int8
                   + (SELECT count(*) FROM delivery_item i JOIN delivery d ON d.authority_id = i.authority_id AND d.id = i.delivery_id
-                     WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore))::int8,
+                     WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore))::int8 AS delivery_item,
                 (SELECT count(*) FROM sms_message m JOIN due ON m.authority_id = due.authority_id AND m.application_id = due.id
                  WHERE m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)::int8
                   + (SELECT count(*) FROM sms_message WHERE application_id IS NULL AND to_number IS NOT NULL AND created_at < \(cutoffs.closedBefore)
-                     AND status IN ('sent', 'delivered', 'failed', 'expired'))::int8,
-                (SELECT count(*) FROM audit_event WHERE client_address IS NOT NULL AND at < \(cutoffs.auditAddressesBefore))::int8,
-                (SELECT count(*) FROM idempotency_key WHERE created_at < \(side.idempotencyKeys))::int8,
-                (SELECT count(*) FROM login_throttle WHERE expires_at < \(side.loginThrottle) AND (blocked_until IS NULL OR blocked_until < \(side.now)))::int8,
-                (SELECT count(*) FROM pickup_attempt WHERE at < \(side.pickupAttempts))::int8,
-                (SELECT count(*) FROM pickup_session WHERE expires_at < \(side.pickupSessions))::int8,
-                (SELECT count(*) FROM session WHERE expires_at < \(side.sessions))::int8,
-                (SELECT min(since) FROM closed), (SELECT min(since) FROM aged),
-                (SELECT min(at) FROM audit_event WHERE client_address IS NOT NULL AND at < \(cutoffs.auditAddressesBefore)),
-                (SELECT max(finished_at) FROM erasure_pass WHERE status = 'finished')
+                     AND status = ANY(\([SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue))))::int8 AS sms_message,
+                (SELECT count(*) FROM audit_event WHERE client_address IS NOT NULL AND at < \(cutoffs.auditAddressesBefore))::int8 AS audit_event,
+                (SELECT count(*) FROM idempotency_key WHERE created_at < \(side.idempotencyKeys))::int8 AS idempotency_key,
+                (SELECT count(*) FROM login_throttle WHERE expires_at < \(side.loginThrottle) AND (blocked_until IS NULL OR blocked_until < \(side.now)))::int8
+                    AS login_throttle,
+                (SELECT count(*) FROM pickup_attempt WHERE at < \(side.pickupAttempts))::int8 AS pickup_attempt,
+                (SELECT count(*) FROM pickup_session WHERE expires_at < \(side.pickupSessions))::int8 AS pickup_session,
+                (SELECT count(*) FROM session WHERE expires_at < \(side.sessions))::int8 AS session,
+                (SELECT min(since) FROM closed) AS closed_since, (SELECT min(since) FROM aged) AS aged_since,
+                (SELECT min(at) FROM audit_event WHERE client_address IS NOT NULL AND at < \(cutoffs.auditAddressesBefore)) AS addresses_since,
+                (SELECT max(finished_at) FROM erasure_pass WHERE status = 'finished') AS last_pass
             """).first else { return ErasurePreview(rows: [:], applicationsClosed: 0, applicationsMaxAge: 0) }
-        let closed = try row.decode(Int.self, at: 0), aged = try row.decode(Int.self, at: 1)
-        let tables: [ErasedTable] = [.document, .deliveryItem, .smsMessage, .auditEvent, .idempotencyKey, .loginThrottle, .pickupAttempt, .pickupSession, .session]
+        return try ErasurePreview(row, policy: policy)
+    }
+}
+
+extension ErasurePreview {
+    /// The counts and oldest times of ``load(_:pass:now:)``'s one row.
+    fileprivate init(_ row: PostgresRow, policy: RetentionPolicy) throws {
+        let closed = try row.decode(Int.self, column: "closed"), aged = try row.decode(Int.self, column: "aged")
         var rows: ErasedTable.Counts = [.application: closed + aged]
-        for (offset, table) in tables.enumerated() { rows[table] = try row.decode(Int.self, at: 2 + offset) }
+        for table in [ErasedTable.document, .deliveryItem, .smsMessage, .auditEvent, .idempotencyKey, .loginThrottle, .pickupAttempt, .pickupSession, .session] {
+            rows[table] = try row.decode(Int.self, column: table.rawValue)
+        }
         // Each kind of row became due one period after its own clock started.
         let day: TimeInterval = 86_400
         let dueSince = [
-            try row.decode(Date?.self, at: 11).map { $0.addingTimeInterval(day * Double(policy.daysAfterClose)) },
-            try row.decode(Date?.self, at: 12).map { $0.addingTimeInterval(day * Double(policy.maxAgeDays)) },
-            try row.decode(Date?.self, at: 13).map { $0.addingTimeInterval(day * Double(policy.auditAddressDays)) },
+            try row.decode(Date?.self, column: "closed_since").map { $0.addingTimeInterval(day * Double(policy.daysAfterClose)) },
+            try row.decode(Date?.self, column: "aged_since").map { $0.addingTimeInterval(day * Double(policy.maxAgeDays)) },
+            try row.decode(Date?.self, column: "addresses_since").map { $0.addingTimeInterval(day * Double(policy.auditAddressDays)) },
         ].compactMap { $0 }.min()
-        return ErasurePreview(rows: rows, applicationsClosed: closed, applicationsMaxAge: aged, oldestDueSince: dueSince,
-                              lastPassFinishedAt: try row.decode(Date?.self, at: 14))
+        self.init(rows: rows, applicationsClosed: closed, applicationsMaxAge: aged, oldestDueSince: dueSince,
+                  lastPassFinishedAt: try row.decode(Date?.self, column: "last_pass"))
     }
 }

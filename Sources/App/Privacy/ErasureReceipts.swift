@@ -48,13 +48,14 @@ enum ErasureReceipts {
     }
 
     static func list(_ ctx: StaffContext, _ query: QueryParameters) throws -> Response {
-        let limit = try ApplicationHandlers.intParameter(query, "limit", default: 50, range: 1...200)
-        let offset = try ApplicationHandlers.intParameter(query, "offset", default: 0, range: 0...100_000)
+        let limit = try Input.intParameter(query, "limit", default: 50, range: 1...200)
+        let offset = try Input.intParameter(query, "offset", default: 0, range: 0...100_000)
         return try ctx.app.pool.withConnection { c in
             let total = try c.query("SELECT count(*)::int8 FROM erasure_pass").first?.decode(Int.self, at: 0) ?? 0
             let rows = try c.query("""
-                SELECT p.id, p.started_at, p.finished_at, p.status, p.policy::text, p.counts::text,
-                       coalesce(r.applications, 0), r.counts::text, r.first_audit_event_id, r.last_audit_event_id, r.audit_event_id
+                SELECT p.id, p.started_at, p.finished_at, p.status, p.policy::text AS policy, p.counts::text AS installation_counts,
+                       coalesce(r.applications, 0) AS applications, r.counts::text AS counts, r.first_audit_event_id, r.last_audit_event_id,
+                       r.audit_event_id
                 FROM erasure_pass p
                 LEFT JOIN erasure_receipt r ON r.pass_id = p.id AND r.authority_id = \(ctx.authorityID)
                 ORDER BY p.started_at DESC, p.id
@@ -65,19 +66,22 @@ enum ErasureReceipts {
     }
 
     static func decode(_ row: PostgresRow) throws -> Item {
-        let status = try row.decode(Status.self, at: 3)
-        let policy = (try? JSONDecoder().decode([String: Int].self, from: Data(try row.decode(String.self, at: 4).utf8))) ?? [:]
+        let status = try row.decode(Status.self, column: "status")
+        let policy = (try? JSONDecoder().decode([String: Int].self, from: Data(try row.decode(String.self, column: "policy").utf8))) ?? [:]
         var audit: AuditRange?
-        if let first = try row.decode(Int64?.self, at: 8), let last = try row.decode(Int64?.self, at: 9) { audit = AuditRange(firstId: first, lastId: last) }
+        if let first = try row.decode(Int64?.self, column: "first_audit_event_id"), let last = try row.decode(Int64?.self, column: "last_audit_event_id") {
+            audit = AuditRange(firstId: first, lastId: last)
+        }
         return Item(
-            passId: try row.decode(UUID.self, at: 0), startedAt: try row.decode(Date.self, at: 1), finishedAt: try row.decode(Date?.self, at: 2),
+            passId: try row.decode(UUID.self, column: "id"), startedAt: try row.decode(Date.self, column: "started_at"),
+            finishedAt: try row.decode(Date?.self, column: "finished_at"),
             status: status,
             policy: Policy(retentionDaysAfterClose: policy["retentionDaysAfterClose"] ?? 0, retentionDaysMax: policy["retentionDaysMax"] ?? 0,
                            auditIpDays: policy["auditIpDays"] ?? 0, auditIpTruncate: policy["auditIpTruncate"] == 1),
-            applications: try row.decode(Int.self, at: 6),
-            rows: ErasedTable.Counts(jsonText: try row.decode(String?.self, at: 7)).byName,
-            installationRows: ErasedTable.Counts(jsonText: try row.decode(String.self, at: 5)).byName,
-            auditEvents: audit, receiptEventId: try row.decode(Int64?.self, at: 10)
+            applications: try row.decode(Int.self, column: "applications"),
+            rows: ErasedTable.Counts(jsonText: try row.decode(String?.self, column: "counts")).byName,
+            installationRows: ErasedTable.Counts(jsonText: try row.decode(String.self, column: "installation_counts")).byName,
+            auditEvents: audit, receiptEventId: try row.decode(Int64?.self, column: "audit_event_id")
         )
     }
 }

@@ -140,9 +140,9 @@ enum SMSDeliveryReports {
             return .unknown
         }
         guard let row = rows.first else { return .unknown }
-        let authority = try row.decode(UUID.self, at: 0)
-        let id = try row.decode(UUID.self, at: 1)
-        let current = try row.decode(SMSStatus.self, at: 4)
+        let authority = try row.decode(UUID.self, column: "authority_id")
+        let id = try row.decode(UUID.self, column: "id")
+        let current = try row.decode(SMSStatus.self, column: "status")
         switch report.status {
         case .unknown:
             return .ignored
@@ -163,7 +163,8 @@ enum SMSDeliveryReports {
                     provider_id = coalesce(provider_id, \(report.providerID))
                 WHERE authority_id = \(authority) AND id = \(id)
                 """)
-            try SMSFailures.flag(c, authorityID: authority, applicationID: try row.decode(UUID?.self, at: 2), kind: try row.decode(String.self, at: 3), messageID: id)
+            try SMSFailures.flag(c, authorityID: authority, applicationID: try row.decode(UUID?.self, column: "application_id"),
+                                 kind: try row.decode(String.self, column: "template"), messageID: id)
         }
         return .applied
     }

@@ -68,8 +68,8 @@ enum SMSOutbox {
                     LIMIT \(batch) FOR UPDATE SKIP LOCKED
                     """)
                 for row in rows {
-                    let authority = try row.decode(UUID.self, at: 0), id = try row.decode(UUID.self, at: 1)
-                    let box = cipher.seal(Array(try row.decode(String.self, at: 2).utf8), context: context(authorityID: authority, messageID: id))
+                    let authority = try row.decode(UUID.self, column: "authority_id"), id = try row.decode(UUID.self, column: "id")
+                    let box = cipher.seal(Array(try row.decode(String.self, column: "body").utf8), context: context(authorityID: authority, messageID: id))
                     try c.execute("""
                         UPDATE sms_message SET body = NULL, body_sealed = \(box.sealed), body_key_id = \(box.keyID)
                         WHERE authority_id = \(authority) AND id = \(id)

@@ -35,27 +35,28 @@ enum RetrievalList {
                 throw AppError.notFound("site")
             }
             let rows = try c.query("""
-                SELECT b.id, b.name, c.number, asg.id,
-                       coalesce(array_agg(d.document_number ORDER BY d.document_number) FILTER (WHERE d.document_number IS NOT NULL), '{}'),
-                       coalesce(array_agg(DISTINCT a.vorgangsnummer) FILTER (WHERE a.vorgangsnummer IS NOT NULL), '{}'),
-                       bool_and(a.state = \(ApplicationState.cancelled.rawValue)), min(a.pickup_deadline)::text, asg.loaded_at
+                SELECT b.id AS box_id, b.name AS box_name, c.number, asg.id AS assignment_id,
+                       coalesce(array_agg(d.document_number ORDER BY d.document_number) FILTER (WHERE d.document_number IS NOT NULL), '{}') AS documents,
+                       coalesce(array_agg(DISTINCT a.vorgangsnummer) FILTER (WHERE a.vorgangsnummer IS NOT NULL), '{}') AS vorgangsnummern,
+                       bool_and(a.state = \(ApplicationState.cancelled.rawValue)) AS cancelled, min(a.pickup_deadline)::text AS pickup_deadline, asg.loaded_at
                 FROM assignment asg
                 JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
                 JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
                 LEFT JOIN application a ON a.authority_id = asg.authority_id AND a.assignment_id = asg.id
                 LEFT JOIN document d ON d.authority_id = a.authority_id AND d.application_id = a.id
-                WHERE asg.authority_id = \(ctx.authorityID) AND asg.status = 'retrieval_due' AND b.site_id = \(siteID)
+                WHERE asg.authority_id = \(ctx.authorityID) AND asg.status = \(AssignmentStatus.retrievalDue) AND b.site_id = \(siteID)
                 GROUP BY b.id, b.name, c.number, asg.id, asg.loaded_at
                 ORDER BY b.name, b.id, c.number
                 LIMIT 5000
                 """)
             let items = try rows.map { row in
-                Item(boxId: try row.decode(UUID.self, at: 0), boxName: try row.decode(String.self, at: 1), compartmentNumber: try row.decode(Int.self, at: 2),
-                     assignmentId: try row.decode(UUID.self, at: 3), documentNumbers: try row.decode([String].self, at: 4),
-                     vorgangsnummern: try row.decode([String].self, at: 5), reason: try row.decode(Bool?.self, at: 6) == true ? "cancelled" : "deadline_passed",
-                     pickupDeadline: try row.decode(String?.self, at: 7), loadedAt: try row.decode(Date?.self, at: 8))
+                Item(boxId: try row.decode(UUID.self, column: "box_id"), boxName: try row.decode(String.self, column: "box_name"),
+                     compartmentNumber: try row.decode(Int.self, column: "number"), assignmentId: try row.decode(UUID.self, column: "assignment_id"),
+                     documentNumbers: try row.decode([String].self, column: "documents"), vorgangsnummern: try row.decode([String].self, column: "vorgangsnummern"),
+                     reason: try row.decode(Bool?.self, column: "cancelled") == true ? "cancelled" : "deadline_passed",
+                     pickupDeadline: try row.decode(String?.self, column: "pickup_deadline"), loadedAt: try row.decode(Date?.self, column: "loaded_at"))
             }
-            let page = Page(siteId: siteID, siteName: try site.decode(String.self, at: 0), generatedAt: Date(), items: items)
+            let page = Page(siteId: siteID, siteName: try site.decode(String.self, column: "name"), generatedAt: Date(), items: items)
             guard format == .csv else { return try .json(page) }
             return PrintableList.csv(filename: "retrieval-list.csv", header: ["box", "compartment", "documents", "vorgangsnummern", "reason", "pickup_deadline"],
                                      rows: items.map { [$0.boxName, String($0.compartmentNumber), $0.documentNumbers.joined(separator: " "),

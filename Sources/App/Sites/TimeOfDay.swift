@@ -10,10 +10,10 @@ struct TimeOfDay: Comparable {
     static func parse(_ text: String, field: String, allowEndOfDay: Bool) throws -> TimeOfDay {
         let b = Array(text.utf8.prefix(6))
         guard b.count == 5, b[2] == UInt8(ascii: ":"), let hour = Int(decimal: b[0..<2]), let minute = Int(decimal: b[3..<5]) else {
-            throw AppError.invalid(field, "invalid_time", "Use the 24-hour form HH:MM, e.g. 07:30.")
+            throw ServiceError.invalid(field, "invalid_time", "Use the 24-hour form HH:MM, e.g. 07:30.")
         }
         let valid = (hour < 24 && minute < 60) || (allowEndOfDay && hour == 24 && minute == 0)
-        guard valid else { throw AppError.invalid(field, "invalid_time", "Use the 24-hour form HH:MM, e.g. 07:30.") }
+        guard valid else { throw ServiceError.invalid(field, "invalid_time", "Use the 24-hour form HH:MM, e.g. 07:30.") }
         return TimeOfDay(minutes: hour * 60 + minute)
     }
 

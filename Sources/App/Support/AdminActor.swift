@@ -35,7 +35,7 @@ extension StaffContext {
 enum AdminInput {
     /// A path `{id}`: anything that is not a UUID names nothing, so it is a 404 like an unknown id.
     static func id(_ text: String, _ what: String) throws -> UUID {
-        guard let id = UUID(uuidString: text) else { throw AppError.notFound(what) }
+        guard let id = UUID(uuidString: text) else { throw ServiceError.notFound(what) }
         return id
     }
 
@@ -54,10 +54,11 @@ enum AdminInput {
         return bytes.dropFirst().allSatisfy { isAlnum($0) || extra.contains($0) }
     }
 
-    /// Runs `body` and turns a unique violation into the given 409 — the one place where SQLSTATE
-    /// 23505 becomes an answer. Inside a transaction that must go on, use `PostgresConnection.unique`.
+    /// Runs `body` and turns a unique violation into the given conflict (a ``ServiceError``, or an
+    /// ``AppError`` in a handler) — the one place where SQLSTATE 23505 becomes a domain error. Inside a
+    /// transaction that must go on, use `PostgresConnection.unique`.
     @discardableResult
-    static func unique<T>(_ conflict: @autoclosure () -> AppError, _ body: () throws -> T) throws -> T {
+    static func unique<T>(_ conflict: @autoclosure () -> any Error, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as PostgresError where error.sqlState == SQLState.uniqueViolation {
@@ -70,7 +71,7 @@ extension PostgresConnection {
     /// Runs `body` in a savepoint and turns a unique violation into `conflict`: the insert is undone and
     /// the transaction stays usable.
     @discardableResult
-    func unique<T>(_ conflict: @autoclosure () -> AppError, _ body: () throws -> T) throws -> T {
+    func unique<T>(_ conflict: @autoclosure () -> any Error, _ body: () throws -> T) throws -> T {
         try AdminInput.unique(conflict()) { try savepoint(body) }
     }
 }

@@ -23,22 +23,22 @@ public enum UserAdmin {
     static func validate(_ body: UserDTO.Create) throws -> NewUser {
         // ASCII only, then folded: no look-alike letters (Kelvin sign, dotless i) in a login name.
         guard body.username.utf8.allSatisfy({ $0 < 0x80 }), AdminInput.isIdentifier(body.username.lowercased(), extra: Set("._-".utf8)) else {
-            throw AppError.invalid("username", "invalid_username", "Use 2 to 63 characters: a-z, 0-9, '.', '_' and '-', starting with a letter or digit.")
+            throw ServiceError.invalid("username", "invalid_username", "Use 2 to 63 characters: a-z, 0-9, '.', '_' and '-', starting with a letter or digit.")
         }
         let displayName = try TextField.validate(body.displayName, field: "displayName")
-        let role = try ApplicationHandlers.enumValue(Role.self, body.role, field: "role")
+        let role = try Input.enumValue(Role.self, body.role, field: "role")
         guard body.password.utf8.count <= PasswordHasher.maxPasswordBytes else {
-            throw AppError.invalid("password", "password_too_long", "The password must not be longer than \(PasswordHasher.maxPasswordBytes) bytes.")
+            throw ServiceError.invalid("password", "password_too_long", "The password must not be longer than \(PasswordHasher.maxPasswordBytes) bytes.")
         }
         guard body.password.count >= minPasswordCharacters else {
-            throw AppError.invalid("password", "password_too_short", "The password must have at least \(minPasswordCharacters) characters.")
+            throw ServiceError.invalid("password", "password_too_short", "The password must have at least \(minPasswordCharacters) characters.")
         }
         return NewUser(username: body.username.lowercased(), displayName: displayName, role: role, passwordHash: PasswordHasher.hash(body.password))
     }
 
     static func insert(_ connection: PostgresConnection, _ actor: AdminActor, _ user: NewUser) throws -> UUID {
         let id = UUID()
-        try connection.unique(AppError.conflict("username_taken", "This username is taken.", field: "username")) {
+        try connection.unique(ServiceError.conflict("username_taken", "This username is taken.", field: "username")) {
             try connection.execute("""
                 INSERT INTO app_user (authority_id, id, username, display_name, role, password_hash)
                 VALUES (\(actor.authorityID), \(id), \(user.username), \(user.displayName), \(user.role.rawValue), \(user.passwordHash))
@@ -53,12 +53,12 @@ public enum UserAdmin {
     /// keeps at least one supervisor (the caller) able to log in.
     static func disable(_ connection: PostgresConnection, _ actor: AdminActor, userID: UUID) throws {
         if case .user(let me) = actor.actor, me == userID {
-            throw AppError.conflict("cannot_disable_self", "You cannot disable your own account.")
+            throw ServiceError.conflict("cannot_disable_self", "You cannot disable your own account.")
         }
         let rows = try connection.query("""
             SELECT disabled_at IS NOT NULL FROM app_user WHERE authority_id = \(actor.authorityID) AND id = \(userID) FOR UPDATE
             """)
-        guard let row = rows.first else { throw AppError.notFound("user") }
+        guard let row = rows.first else { throw ServiceError.notFound("user") }
         let alreadyDisabled = try row.decode(Bool.self, at: 0)
         let ended = try connection.execute("DELETE FROM session WHERE authority_id = \(actor.authorityID) AND user_id = \(userID)")
         guard !alreadyDisabled else { return }

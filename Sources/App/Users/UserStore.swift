@@ -6,15 +6,15 @@ import Postgres
 enum UserStore {
     static func list(_ connection: PostgresConnection, authorityID: UUID, userID: UUID? = nil) throws -> [UserDTO.User] {
         try connection.query("""
-            SELECT id, username, display_name, role, disabled_at, created_at, badge_hash IS NOT NULL FROM app_user
+            SELECT id, username, display_name, role, disabled_at, created_at, badge_hash IS NOT NULL AS has_badge FROM app_user
             WHERE authority_id = \(authorityID) AND (\(userID)::uuid IS NULL OR id = \(userID))
             ORDER BY username
             """).map { row in
-            let disabledAt = try row.decode(Date?.self, at: 4)
-            return UserDTO.User(id: try row.decode(UUID.self, at: 0), username: try row.decode(String.self, at: 1),
-                                displayName: try row.decode(String.self, at: 2), role: try row.decode(String.self, at: 3),
-                                disabled: disabledAt != nil, disabledAt: disabledAt, hasBadge: try row.decode(Bool.self, at: 6),
-                                createdAt: try row.decode(Date.self, at: 5))
+            let disabledAt = try row.decode(Date?.self, column: "disabled_at")
+            return UserDTO.User(id: try row.decode(UUID.self, column: "id"), username: try row.decode(String.self, column: "username"),
+                                displayName: try row.decode(String.self, column: "display_name"), role: try row.decode(String.self, column: "role"),
+                                disabled: disabledAt != nil, disabledAt: disabledAt, hasBadge: try row.decode(Bool.self, column: "has_badge"),
+                                createdAt: try row.decode(Date.self, column: "created_at"))
         }
     }
 
@@ -30,7 +30,7 @@ enum UserStore {
 
     /// One account, or 404 (also for another authority's).
     static func fetch(_ connection: PostgresConnection, authorityID: UUID, id: UUID) throws -> UserDTO.User {
-        guard let user = try list(connection, authorityID: authorityID, userID: id).first else { throw AppError.notFound("user") }
+        guard let user = try list(connection, authorityID: authorityID, userID: id).first else { throw ServiceError.notFound("user") }
         return user
     }
 }
