@@ -7,8 +7,8 @@ public enum JSONCoding {
     /// in one walk of the value (`JSONWriter`, in `JSONCoding+Writer.swift`).
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let bytes = try JSONWriter.encode(value)
-        if referenceCheckInstalled.load(ordering: .acquiring), let check = referenceCheck.withLock({ $0 }) {
-            try check(value, bytes)
+        if referenceCheckInstalled.load(ordering: .acquiring), let installed = referenceCheck.withLock({ $0 }) {
+            try installed.check(value, bytes)
         }
         return bytes
     }
@@ -18,12 +18,20 @@ public enum JSONCoding {
     /// server; while none is, `encode` pays one atomic load for it.
     public typealias ReferenceCheck = @Sendable (any Encodable, [UInt8]) throws -> Void
 
-    private static let referenceCheck = Mutex<ReferenceCheck?>(nil)
+    /// The check in a class: a closure kept in the `Mutex` itself would be re-abstracted on every
+    /// `withLock` (its `inout` access converts it to the generic representation and back, and stores the
+    /// result), one more pair of thunks per call, until calling it overflowed the worker's stack.
+    private final class InstalledCheck: Sendable {
+        let check: ReferenceCheck
+        init(_ check: @escaping ReferenceCheck) { self.check = check }
+    }
+
+    private static let referenceCheck = Mutex<InstalledCheck?>(nil)
     private static let referenceCheckInstalled = Atomic<Bool>(false)
 
     /// Installs (or, with nil, removes) the check for the whole process.
     public static func setReferenceCheck(_ check: ReferenceCheck?) {
-        referenceCheck.withLock { $0 = check }
+        referenceCheck.withLock { $0 = check.map(InstalledCheck.init) }
         referenceCheckInstalled.store(check != nil, ordering: .releasing)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTestSupport
+import Synchronization
 import Testing
 @testable import HTTPServer
 
@@ -179,6 +180,25 @@ struct JSONWriterTests {
     @Test func writesHandWrittenCodableAsJSONEncoder() throws {
         try expectSame(HandWritten())
         try expectSame([HandWritten(), HandWritten()])
+    }
+
+    /// The installed check is called as often as the server answers: calling it must not cost stack that
+    /// grows with the number of calls (a closure kept in the `Mutex` itself gained a pair of thunks per
+    /// call and overflowed a worker's 1 MiB stack after some 12,000 answers). 50,000 answers on a thread
+    /// with 512 KiB of stack; the check installed is the App tests' own, so they keep theirs.
+    @Test func theReferenceCheck_costsTheSameStackOnTheLastCallAsOnTheFirst() throws {
+        ReferenceJSON.installCheck()
+        let before = ReferenceJSON.checked.load(ordering: .relaxed)
+        let done = Atomic<Int>(0)
+        let thread = Thread {
+            for i in 0..<50_000 where (try? JSONCoding.encode([i])) != nil { done.add(1, ordering: .relaxed) }
+        }
+        thread.stackSize = 512 << 10
+        thread.start()
+        let deadline = Date().addingTimeInterval(120)
+        while done.load(ordering: .relaxed) < 50_000 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(done.load(ordering: .relaxed) == 50_000)
+        #expect(ReferenceJSON.checked.load(ordering: .relaxed) - before >= 50_000)
     }
 
     @Test func refusesWhatJSONEncoderRefuses() {
