@@ -153,17 +153,6 @@ struct PickupRoundTripTests {
         }
     }
 
-    @Test func theAnswers_areTheBytesJSONEncoderWrites() throws {
-        for seconds in [0.0, 1_764_473_467.9, 1_764_473_467.2, 4_102_444_799.5] {
-            let session = BoxPickup.Session(pickupId: UUID(), factors: PickupFactor.allCases, expiresAt: Date(timeIntervalSince1970: seconds))
-            #expect(session.json == (try JSONCoding.encode(session)), "\(seconds)")
-        }
-        let none = BoxPickup.Session(pickupId: UUID(), factors: [], expiresAt: Date())
-        #expect(none.json == (try JSONCoding.encode(none)))
-        let open = BoxPickup.Open(assignmentId: UUID(), compartmentNumbers: [17])
-        #expect(open.json == (try JSONCoding.encode(open)))
-    }
-
     @Test func bodiesOfAnotherShape_areAnsweredAsBefore() throws {
         let (app, town, box, token) = try PickupTests.setUp()
         defer { app.shutdown() }

@@ -60,7 +60,7 @@ enum BoxPickup {
             guard let written = try BoxPickupStore.start(c, box: box, candidates: candidates, matched: matched, session: session,
                                                          limits: app.configuration.pickupLimits) else { throw BoxAuth.invalid }
             switch written.outcome {
-            case .accepted: return .json(bytes: session.json, status: .created)
+            case .accepted: return try .json(session, status: .created)
             case .deadlinePassed: return .error(.conflict, code: "deadline_passed", message: "The pickup period has ended; the document is being moved to the counter.")
             default: return try refusal(app, written, box: box)
             }
@@ -118,7 +118,7 @@ enum BoxPickup {
             let satisfied = answers(body, session: session, authorityID: read.box.authorityID, key: app.secretKey).satisfy(session.required)
             guard let written = try BoxPickupStore.verify(c, box: read.box, pickupID: pickupID, satisfied: satisfied, requestID: request.requestID,
                                                           clientAddress: app.auditAddress(request), limits: app.configuration.pickupLimits) else { throw notFound }
-            if let opened = written.opened { return .json(bytes: opened.json) }
+            if let opened = written.opened { return try .json(opened) }
             switch written.outcome {
             case .notFound: throw notFound
             case .expired: throw expired

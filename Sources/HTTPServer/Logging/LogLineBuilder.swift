@@ -125,41 +125,14 @@ public struct LogLineBuilder {
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     private mutating func appendPadded(_ value: Int, width: Int) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
-        var v = value
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
-            v %= divisor
-            divisor /= 10
-        }
+        UTCDateTime.appendDigits(value, width: width, to: &bytes)
     }
 
-    /// "YYYY-MM-DDTHH:MM:SS" of a Unix time in UTC (days to civil date: H. Hinnant's algorithm).
+    /// "YYYY-MM-DDTHH:MM:SS" of a Unix time in UTC.
     static func dateTime(_ unixSeconds: Int) -> [UInt8] {
-        let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
-        let secondOfDay = unixSeconds - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        var b = LogLineBuilder()
-        b.appendPadded(year, width: 4)
-        b.bytes.append(UInt8(ascii: "-"))
-        b.appendPadded(month, width: 2)
-        b.bytes.append(UInt8(ascii: "-"))
-        b.appendPadded(day, width: 2)
-        b.bytes.append(UInt8(ascii: "T"))
-        b.appendPadded(secondOfDay / 3600, width: 2)
-        b.bytes.append(UInt8(ascii: ":"))
-        b.appendPadded(secondOfDay / 60 % 60, width: 2)
-        b.bytes.append(UInt8(ascii: ":"))
-        b.appendPadded(secondOfDay % 60, width: 2)
-        return b.bytes
+        var out: [UInt8] = []
+        out.reserveCapacity(19)
+        UTCDateTime.append(unixSeconds, to: &out)
+        return out
     }
 }
