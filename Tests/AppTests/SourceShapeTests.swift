@@ -110,4 +110,21 @@ struct SourceShapeTests {
         #expect(measured > 500)
         #expect(long == [], "split these functions (decode → call → encode; rules and SQL in their own functions)")
     }
+
+    /// A row of several columns is decoded by column name, so adding or moving a column in the SQL
+    /// cannot shift what another line reads; only a single-column result may be read at position 0.
+    @Test func rowsOfSeveralColumnsAreDecodedByName() throws {
+        let positional = try NSRegularExpression(pattern: #"decode\([^()]*\.self, at: (?!0\))"#)
+        var found: [String] = []
+        for (path, text) in try Self.appSources() {
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = String(line)
+                if positional.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil { found.append("\(path):\(number + 1)") }
+            }
+        }
+        #expect(found == [], "decode these by column name (`row.decode(_:column:)`)")
+        // The pattern itself finds what it is meant to.
+        let sample = "let x = try row.decode(Int.self, at: 2)"
+        #expect(positional.firstMatch(in: sample, range: NSRange(sample.startIndex..., in: sample)) != nil)
+    }
 }

@@ -30,25 +30,24 @@ enum AuditChain {
         /// Present until the address is forgotten (`AUDIT_IP_DAYS`); the chain covers its digest.
         let clientAddress: String?
 
-        /// The columns, in the order ``init(_:)`` reads them.
+        /// The columns ``init(_:)`` reads, by name: a query may add more (``Row``) in any place.
         static let columns = """
-            id, authority_id::text, (extract(epoch FROM at) * 1000000)::bigint, actor_kind, actor_id::text, action, entity_type,
-            entity_id::text, request_id, detail::text, client_address
+            id, authority_id::text AS authority_id, (extract(epoch FROM at) * 1000000)::bigint AS at_us, actor_kind,
+            actor_id::text AS actor_id, action, entity_type, entity_id::text AS entity_id, request_id, detail::text AS detail, client_address
             """
-        static let columnCount = 11
 
         init(_ row: PostgresRow) throws {
-            id = try row.decode(Int64.self, at: 0)
-            authority = try row.decode(String.self, at: 1)
-            atMicroseconds = try row.decode(Int64.self, at: 2)
-            actorKind = try row.decode(String.self, at: 3)
-            actorID = try row.decode(String?.self, at: 4)
-            action = try row.decode(String.self, at: 5)
-            entityType = try row.decode(String.self, at: 6)
-            entityID = try row.decode(String?.self, at: 7)
-            requestID = try row.decode(String?.self, at: 8)
-            detail = try row.decode(String?.self, at: 9)
-            clientAddress = try row.decode(String?.self, at: 10)
+            id = try row.decode(Int64.self, column: "id")
+            authority = try row.decode(String.self, column: "authority_id")
+            atMicroseconds = try row.decode(Int64.self, column: "at_us")
+            actorKind = try row.decode(String.self, column: "actor_kind")
+            actorID = try row.decode(String?.self, column: "actor_id")
+            action = try row.decode(String.self, column: "action")
+            entityType = try row.decode(String.self, column: "entity_type")
+            entityID = try row.decode(String?.self, column: "entity_id")
+            requestID = try row.decode(String?.self, column: "request_id")
+            detail = try row.decode(String?.self, column: "detail")
+            clientAddress = try row.decode(String?.self, column: "client_address")
         }
 
         func canonical(position: Int64, addressDigest: [UInt8]?) -> [UInt8] {
@@ -83,11 +82,10 @@ enum AuditChain {
 
         init(_ row: PostgresRow) throws {
             event = try Event(row)
-            let o = Event.columnCount
-            seq = try row.decode(Int64.self, at: o)
-            hash = try row.decode([UInt8].self, at: o + 1)
-            addressDigest = try row.decode([UInt8]?.self, at: o + 2)
-            addressSalt = try row.decode([UInt8]?.self, at: o + 3)
+            seq = try row.decode(Int64.self, column: "chain_seq")
+            hash = try row.decode([UInt8].self, column: "hash")
+            addressDigest = try row.decode([UInt8]?.self, column: "client_address_digest")
+            addressSalt = try row.decode([UInt8]?.self, column: "client_address_salt")
         }
     }
 
@@ -144,14 +142,14 @@ enum AuditChain {
     static func verify(_ c: PostgresConnection, authorityID: UUID, pageSize: Int = 5000) throws -> Result {
         var result = Result(authorityID: authorityID)
         if let head = try c.query("SELECT seq, head FROM audit_chain WHERE authority_id = \(authorityID)").first {
-            result.headSeq = try head.decode(Int64.self, at: 0)
-            result.headHash = try head.decode([UInt8].self, at: 1)
+            result.headSeq = try head.decode(Int64.self, column: "seq")
+            result.headHash = try head.decode([UInt8].self, column: "head")
         }
         if let pending = try c.query("""
-            SELECT count(*)::int8, min(at) FROM audit_event WHERE authority_id = \(authorityID) AND hash IS NULL
+            SELECT count(*)::int8 AS unsealed, min(at) AS oldest FROM audit_event WHERE authority_id = \(authorityID) AND hash IS NULL
             """).first {
-            result.unsealed = try pending.decode(Int.self, at: 0)
-            result.oldestUnsealed = try pending.decode(Date?.self, at: 1)
+            result.unsealed = try pending.decode(Int.self, column: "unsealed")
+            result.oldestUnsealed = try pending.decode(Date?.self, column: "oldest")
         }
         var previous = genesis
         var expected: Int64 = 1
@@ -194,6 +192,6 @@ enum AuditChain {
 
     /// The hash at `position` of the authority's chain (an anchor to compare), nil when there is none.
     static func hash(_ c: PostgresConnection, authorityID: UUID, position: Int64) throws -> [UInt8]? {
-        try c.query("SELECT hash FROM audit_event WHERE authority_id = \(authorityID) AND chain_seq = \(position)").first?.decode([UInt8].self, at: 0)
+        try c.query("SELECT hash FROM audit_event WHERE authority_id = \(authorityID) AND chain_seq = \(position)").first?.decode([UInt8].self, column: "hash")
     }
 }

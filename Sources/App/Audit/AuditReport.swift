@@ -44,12 +44,12 @@ public enum AuditReport {
     /// authority row is gone.
     static func authorities(_ c: PostgresConnection, slug: String?) throws -> [(UUID, String)] {
         let rows = try c.query("""
-            SELECT coalesce(a.id, ch.authority_id), coalesce(a.slug, ch.authority_id::text)
+            SELECT coalesce(a.id, ch.authority_id) AS id, coalesce(a.slug, ch.authority_id::text) AS slug
             FROM authority a FULL JOIN audit_chain ch ON ch.authority_id = a.id
             WHERE \(slug)::text IS NULL OR a.slug = \(slug)
-            ORDER BY 2
+            ORDER BY slug
             """)
-        return try rows.map { (try $0.decode(UUID.self, at: 0), try $0.decode(String.self, at: 1)) }
+        return try rows.map { (try $0.decode(UUID.self, column: "id"), try $0.decode(String.self, column: "slug")) }
     }
 
     /// Checks every chain (and the given anchors); the report, and whether everything fits.
@@ -98,13 +98,13 @@ public enum AuditReport {
         _ = try AuditSealer.sealPending(pool, wait: true)
         return try pool.withConnection { c in
             let rows = try c.query("""
-                SELECT coalesce(a.slug, ch.authority_id::text), ch.seq, ch.head, ch.sealed_at
+                SELECT coalesce(a.slug, ch.authority_id::text) AS authority, ch.seq, ch.head, ch.sealed_at
                 FROM audit_chain ch LEFT JOIN authority a ON a.id = ch.authority_id
-                ORDER BY 1
+                ORDER BY authority
                 """)
             let lines = try rows.map { row in
-                "\(try row.decode(String.self, at: 0)):\(try row.decode(Int64.self, at: 1)):\(Crypto.hex(try row.decode([UInt8].self, at: 2))) "
-                    + (try row.decode(Date.self, at: 3)).formatted(.iso8601)
+                "\(try row.decode(String.self, column: "authority")):\(try row.decode(Int64.self, column: "seq")):\(Crypto.hex(try row.decode([UInt8].self, column: "head"))) "
+                    + (try row.decode(Date.self, column: "sealed_at")).formatted(.iso8601)
             }
             return lines.isEmpty ? "no sealed events yet" : lines.joined(separator: "\n")
         }

@@ -64,7 +64,7 @@ final class AuditSealer: Sendable {
                 }
                 var sealed = 0, full = false
                 for row in try c.query("SELECT DISTINCT authority_id FROM audit_event WHERE hash IS NULL") {
-                    let count = try seal(c, authorityID: try row.decode(UUID.self, at: 0))
+                    let count = try seal(c, authorityID: try row.decode(UUID.self, column: "authority_id"))
                     sealed += count
                     full = full || count == batch
                 }
@@ -82,8 +82,8 @@ final class AuditSealer: Sendable {
         var position: Int64 = 0
         var head = AuditChain.genesis
         if let row = try c.query("SELECT seq, head FROM audit_chain WHERE authority_id = \(authorityID)").first {
-            position = try row.decode(Int64.self, at: 0)
-            head = try row.decode([UInt8].self, at: 1)
+            position = try row.decode(Int64.self, column: "seq")
+            head = try row.decode([UInt8].self, column: "head")
         }
         let from = (position, head)
         let events = try c.query("""

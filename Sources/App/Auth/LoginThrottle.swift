@@ -78,10 +78,10 @@ final class LoginThrottle: Sendable {
                 window_start = CASE WHEN t.window_start < now() - make_interval(secs => \(Self.addressWindow)) AND coalesce(t.blocked_until, now()) <= now()
                                     THEN now() ELSE t.window_start END,
                 expires_at = greatest(t.expires_at, now() + make_interval(secs => \(Self.addressWindow)))
-            RETURNING failures, ceil(extract(epoch FROM coalesce(blocked_until, now()) - now()))::int8
+            RETURNING failures, ceil(extract(epoch FROM coalesce(blocked_until, now()) - now()))::int8 AS blocked_seconds
             """).first
-        let addressFailures = try row?.decode(Int.self, at: 0) ?? 0
-        var blockedFor = try row?.decode(Int.self, at: 1) ?? 0
+        let addressFailures = try row?.decode(Int.self, column: "failures") ?? 0
+        var blockedFor = try row?.decode(Int.self, column: "blocked_seconds") ?? 0
         if blockedFor <= 0 {
             blockedFor = address.addressBlockSeconds(afterFailures: addressFailures)
             if blockedFor > 0 { try block(addressKey, seconds: blockedFor, on: connection) }
@@ -101,11 +101,11 @@ final class LoginThrottle: Sendable {
                                 ELSE t.failures + 1 END,
                 window_start = CASE WHEN t.blocked_until > now() THEN t.window_start ELSE now() END,
                 expires_at = greatest(t.expires_at, now() + make_interval(secs => \(Self.accountMemory)))
-            RETURNING failures, ceil(extract(epoch FROM coalesce(blocked_until, now()) - now()))::int8
+            RETURNING failures, ceil(extract(epoch FROM coalesce(blocked_until, now()) - now()))::int8 AS blocked_seconds
             """).first
-        let wait = try counted?.decode(Int.self, at: 1) ?? 0
+        let wait = try counted?.decode(Int.self, column: "blocked_seconds") ?? 0
         if wait > 0 { return wait }
-        let delay = self.account.accountDelaySeconds(afterFailures: try counted?.decode(Int.self, at: 0) ?? 0)
+        let delay = self.account.accountDelaySeconds(afterFailures: try counted?.decode(Int.self, column: "failures") ?? 0)
         guard delay > 0 else { return nil }
         try block(accountKey, seconds: delay, on: connection)
         return delay

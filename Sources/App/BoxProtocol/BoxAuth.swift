@@ -51,7 +51,8 @@ enum BoxAuth {
             SELECT authority_id, id, site_id FROM b
             """)
         guard let row = rows.first else { return nil }
-        return BoxPrincipal(authorityID: try row.decode(UUID.self, at: 0), boxID: try row.decode(UUID.self, at: 1), siteID: try row.decode(UUID.self, at: 2))
+        return BoxPrincipal(authorityID: try row.decode(UUID.self, column: "authority_id"), boxID: try row.decode(UUID.self, column: "id"),
+                            siteID: try row.decode(UUID.self, column: "site_id"))
     }
 
     /// The bearer token of a plausible length, or nil (checked without the database).

@@ -114,19 +114,19 @@ public enum DatabaseRoles {
     static func check(_ c: PostgresConnection, role: String) throws -> [String] {
         guard let row = try c.query("""
             SELECT r.rolsuper, r.rolbypassrls,
-                   has_table_privilege(r.oid, 'audit_event', 'UPDATE'), has_table_privilege(r.oid, 'audit_event', 'DELETE'),
-                   has_table_privilege(r.oid, 'audit_event', 'TRUNCATE'),
+                   has_table_privilege(r.oid, 'audit_event', 'UPDATE') AS may_update, has_table_privilege(r.oid, 'audit_event', 'DELETE') AS may_delete,
+                   has_table_privilege(r.oid, 'audit_event', 'TRUNCATE') AS may_truncate,
                    (SELECT count(*) FROM pg_class k JOIN pg_namespace n ON n.oid = k.relnamespace
-                    WHERE k.relowner = r.oid AND n.nspname NOT IN ('pg_catalog', 'information_schema'))::int8
+                    WHERE k.relowner = r.oid AND n.nspname NOT IN ('pg_catalog', 'information_schema'))::int8 AS owned_tables
             FROM pg_roles r WHERE r.rolname = \(role)
             """).first else { return ["does not exist"] }
         var problems: [String] = []
-        if try row.decode(Bool.self, at: 0) { problems.append("is a superuser") }
-        if try row.decode(Bool.self, at: 1) { problems.append("bypasses row-level security") }
-        if try row.decode(Bool.self, at: 2) { problems.append("may UPDATE the audit log") }
-        if try row.decode(Bool.self, at: 3) { problems.append("may DELETE from the audit log") }
-        if try row.decode(Bool.self, at: 4) { problems.append("may TRUNCATE the audit log") }
-        if try row.decode(Int.self, at: 5) > 0 { problems.append("owns tables (and could switch their triggers off)") }
+        if try row.decode(Bool.self, column: "rolsuper") { problems.append("is a superuser") }
+        if try row.decode(Bool.self, column: "rolbypassrls") { problems.append("bypasses row-level security") }
+        if try row.decode(Bool.self, column: "may_update") { problems.append("may UPDATE the audit log") }
+        if try row.decode(Bool.self, column: "may_delete") { problems.append("may DELETE from the audit log") }
+        if try row.decode(Bool.self, column: "may_truncate") { problems.append("may TRUNCATE the audit log") }
+        if try row.decode(Int.self, column: "owned_tables") > 0 { problems.append("owns tables (and could switch their triggers off)") }
         return problems
     }
 

@@ -5,7 +5,7 @@ import Postgres
 /// The side tables that hold personal data, each trimmed by its own clock, a batch at a time.
 extension ErasurePass {
     /// A side table's batch: a statement that changes at most `batchSize` rows and returns their
-    /// `authority_id` (NULL for installation-wide tables) — or, when `counted`, `authority_id, count` itself.
+    /// `authority_id` (NULL for installation-wide tables) — or, when `counted`, `authority_id` and the count as `changed`.
     struct SideStep {
         let table: ErasedTable
         let statement: PostgresQuery
@@ -15,7 +15,7 @@ extension ErasurePass {
     func trim(_ c: PostgresConnection, _ step: SideStep, into outcome: inout Outcome) throws -> Int {
         var total = 0
         let counts = step.counted
-            ? try c.query(step.statement).map { (try $0.decode(UUID?.self, at: 0), try $0.decode(Int.self, at: 1)) }
+            ? try c.query(step.statement).map { (try $0.decode(UUID?.self, column: "authority_id"), try $0.decode(Int.self, column: "changed")) }
             : try Self.countsByAuthority(c, step.statement)
         for (authority, rows) in counts {
             total += rows
@@ -83,7 +83,7 @@ extension ErasurePass {
                 RETURNING i.authority_id
                 """),
             SideStep(table: .auditEvent, statement: """
-                SELECT authority, forgotten FROM audit_event_forget_addresses(\(cutoffs.auditAddressesBefore), \(n))
+                SELECT authority AS authority_id, forgotten AS changed FROM audit_event_forget_addresses(\(cutoffs.auditAddressesBefore), \(n))
                 """, counted: true),
         ]
     }

@@ -31,9 +31,10 @@ enum StatusHandlers {
         /// A site's weekly pickup hours, by weekday and opening time (the status page and the box both show them).
         static func load(_ connection: PostgresConnection, authorityID: UUID, siteID: UUID) throws -> [PickupHours] {
             try connection.query("""
-                SELECT weekday, to_char(opens, 'HH24:MI'), to_char(closes, 'HH24:MI') FROM site_pickup_hours
-                WHERE authority_id = \(authorityID) AND site_id = \(siteID) ORDER BY weekday, opens
-                """).map { PickupHours(weekday: try $0.decode(Int.self, at: 0), opens: try $0.decode(String.self, at: 1), closes: try $0.decode(String.self, at: 2)) }
+                SELECT weekday, to_char(opens, 'HH24:MI') AS opens, to_char(closes, 'HH24:MI') AS closes FROM site_pickup_hours
+                WHERE authority_id = \(authorityID) AND site_id = \(siteID) ORDER BY weekday, site_pickup_hours.opens
+                """).map { PickupHours(weekday: try $0.decode(Int.self, column: "weekday"), opens: try $0.decode(String.self, column: "opens"),
+                                   closes: try $0.decode(String.self, column: "closes")) }
         }
     }
 
@@ -58,22 +59,22 @@ enum StatusHandlers {
         guard let number = try? Vorgangsnummer.parse(text, allowExternal: true) else { return nil }
         // LIMIT 2: an external number used by two authorities is ambiguous and answered as unknown.
         let rows = try app.readPool.query("""
-            SELECT a.state, a.pickup_deadline::text, a.authority_id::text, a.site_id::text,
+            SELECT a.state, a.pickup_deadline::text AS pickup_deadline, a.authority_id::text AS authority_id, a.site_id::text AS site_id,
                    CASE WHEN a.state = \(ApplicationState.readyInBox.rawValue) THEN (
                        SELECT b.pickups_blocked_until FROM assignment asg
                        JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
                        JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
                        WHERE asg.authority_id = a.authority_id AND asg.id = a.assignment_id AND b.pickups_blocked_until > now())
-                   END
+                   END AS pickups_blocked_until
             FROM application a
             WHERE a.vorgangsnummer = \(number.value) LIMIT 2
             """)
-        guard rows.count == 1, let row = rows.first, let state = ApplicationState(rawValue: try row.decode(String.self, at: 0)) else { return nil }
+        guard rows.count == 1, let row = rows.first, let state = ApplicationState(rawValue: try row.decode(String.self, column: "state")) else { return nil }
         let status = PublicStatus(state)
         guard status != .unknown else { return nil }
-        return Found(status: status, readyUntil: status == .readyInBox ? try row.decode(String?.self, at: 1) : nil,
-                     authorityID: try row.decode(String.self, at: 2), siteID: try row.decode(String.self, at: 3),
-                     pickupsBlockedUntil: try row.decode(Date?.self, at: 4))
+        return Found(status: status, readyUntil: status == .readyInBox ? try row.decode(String?.self, column: "pickup_deadline") : nil,
+                     authorityID: try row.decode(String.self, column: "authority_id"), siteID: try row.decode(String.self, column: "site_id"),
+                     pickupsBlockedUntil: try row.decode(Date?.self, column: "pickups_blocked_until"))
     }
 
     /// RFC 3339 in UTC to the second, as JSONEncoder's `.iso8601` writes it.

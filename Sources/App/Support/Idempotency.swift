@@ -15,9 +15,9 @@ enum Idempotency {
     /// The stored answer of a row `(request_hash, response_status, response_body)`, marked as a replay;
     /// `refusal` when the stored request differs from this one.
     static func replay(_ row: PostgresRow, requestHash: [UInt8], orRefuse refusal: AppError) throws -> Response {
-        guard try row.decode([UInt8].self, at: 0) == requestHash else { throw refusal }
-        let status = try row.decode(Int.self, at: 1)
-        var response = Response.json(bytes: try row.decode([UInt8].self, at: 2), status: HTTPStatus(code: status, reason: status == 201 ? "Created" : "OK"))
+        guard try row.decode([UInt8].self, column: "request_hash") == requestHash else { throw refusal }
+        let status = try row.decode(Int.self, column: "response_status")
+        var response = Response.json(bytes: try row.decode([UInt8].self, column: "response_body"), status: HTTPStatus(code: status, reason: status == 201 ? "Created" : "OK"))
         response.headers.set("Idempotent-Replayed", "true")
         return response
     }
