@@ -70,10 +70,7 @@ enum BoxPickup {
     /// The mobile number in E.164 and the 6-digit PIN, or the input's 400.
     private static func startInput(_ request: Request) throws -> (mobile: String, pin: String) {
         let body = try decodeStart(request)
-        let mobile: String
-        do { mobile = try PhoneNumber.parse(body.mobileNumber, field: "mobileNumber").e164 } catch {
-            throw AppError.invalid(error.field, error.code, error.message)
-        }
+        let mobile = try Input.phone(body.mobileNumber)
         guard body.pin.utf8.count == 6, body.pin.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             throw AppError.invalid("pin", "invalid_pin", "The PIN is 6 digits.")
         }

@@ -24,11 +24,7 @@ enum Input {
     }
 
     static func exemption(_ text: String?) throws -> FeeExemption? {
-        guard let text else { return nil }
-        guard let value = FeeExemption(rawValue: text) else {
-            throw ServiceError.invalid("feeExemption", "invalid_value", "Use one of: " + FeeExemption.allCases.map(\.rawValue).joined(separator: ", ") + ".")
-        }
-        return value
+        try text.map { try enumValue(FeeExemption.self, $0, field: "feeExemption") }
     }
 
     static func enumValue<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ text: String, field: String) throws -> E where E.RawValue == String {
