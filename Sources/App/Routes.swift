@@ -170,7 +170,7 @@ public enum Routes {
             .box(.GET, "/api/v1/box/assignments", app: app, deferred: BoxControllerHandlers.poll),
             .box(.POST, "/api/v1/box/loading", app: app, BoxLoading.load),
             .box(.POST, "/api/v1/box/events", app: app, BoxEvents.report),
-            .box(.POST, "/api/v1/box/pickups", app: app, BoxPickup.start),
+            .box(.POST, "/api/v1/box/pickups", app: app, reading: BoxPickupStore.admitStart, BoxPickup.start),
             .box(.POST, "/api/v1/box/pickups/{id}/factors", app: app, reading: BoxPickupStore.readFactors, BoxPickup.factors),
             // Sites
             .staff(.GET, "/api/v1/sites", app: app) { _, c in try SiteHandlers.list(c) },

@@ -43,6 +43,22 @@ public struct PickupFactorPolicy: Sendable, Equatable {
         if issuance == .renewal && requiresOldDocument { factors.append(.oldDocumentDestroyed) }
         return factors
     }
+
+    /// The factors for each kind of application a mobile number may turn out to hold, decided before the
+    /// number is looked up (the database picks the one of the application the PIN opens; Migrations/0024).
+    public var choices: PickupFactorChoices {
+        PickupFactorChoices(first: factors(issuance: .first, hasCAN: false),
+                            renewalWithCAN: factors(issuance: .renewal, hasCAN: true),
+                            renewalWithoutCAN: factors(issuance: .renewal, hasCAN: false))
+    }
+}
+
+/// `PickupFactorPolicy.factors` for every application: a first issuance (with or without a CAN on file,
+/// alike), a renewal whose old card's CAN is on file, and one without.
+public struct PickupFactorChoices: Sendable, Equatable {
+    public var first: [PickupFactor]
+    public var renewalWithCAN: [PickupFactor]
+    public var renewalWithoutCAN: [PickupFactor]
 }
 
 /// What the panel answered, each factor already checked against the stored value (the date of birth as

@@ -44,10 +44,15 @@ struct BoxLoadingTests {
         #expect(try sms.decode(String.self, at: 2) == "queued")
         #expect(!text.contains("Yılmaz") && !text.contains(number) && !text.contains("eAT"))
         let pin = try #require(text.range(of: #"PIN: [0-9]{6}"#, options: .regularExpression).map { String(text[$0].suffix(6)) })
-        let stored = try #require(try app.pool.query("SELECT id, pin_hmac FROM assignment WHERE status = 'loaded'").first)
-        let hmac = try stored.decode([UInt8].self, at: 1)
-        #expect(hmac == Pin.hmac(pin, assignmentID: try stored.decode(UUID.self, at: 0), key: app.secretKey))
-        #expect(!hmac.isEmpty && hmac != Array(pin.utf8))
+        let stored = try #require(try app.pool.query("SELECT id, pin_digest, pin_hmac FROM assignment WHERE status = 'loaded'").first)
+        let digest = try stored.decode([UInt8].self, column: "pin_digest")
+        let assignmentID = try stored.decode(UUID.self, column: "id")
+        #expect(digest == Pin.digest(pin, authorityID: town.authorityID, assignmentID: assignmentID, key: app.secretKey))
+        #expect(digest.count == 32 && digest != Array(pin.utf8))
+        #expect(try stored.decode([UInt8]?.self, column: "pin_hmac") == nil, "new PINs are stored in the new form only")
+        // PostgreSQL computes the same digest from the PIN key (what pickup_start_keyed compares).
+        let pinKey = Pin.key(pin, authorityID: town.authorityID, key: app.secretKey)
+        #expect(try app.pool.query("SELECT sha256(\(pinKey) || uuid_send(id)) = pin_digest FROM assignment WHERE id = \(assignmentID)").first?.decode(Bool.self, at: 0) == true)
 
         // A retry of the same event changes nothing; the same id with another event is refused; a new event is out of order.
         let (again, replay, reply) = boxPost(app.port, token: token, "/api/v1/box/events", json: event)

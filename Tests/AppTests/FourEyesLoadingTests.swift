@@ -31,7 +31,7 @@ struct FourEyesLoadingTests {
         #expect(error["error"] as? String == "four_eyes_missing")
         #expect(chef.json("GET", "/api/v1/applications/\(applicationID)").1["state"] as? String == "assigned")
         #expect(try town.count(app, "SELECT count(*)::int8 FROM sms_message") == 0)
-        #expect(try town.count(app, "SELECT count(*)::int8 FROM assignment WHERE pin_hmac IS NOT NULL") == 0)
+        #expect(try town.count(app, "SELECT count(*)::int8 FROM assignment WHERE pin_digest IS NOT NULL OR pin_hmac IS NOT NULL") == 0)
         #expect(try town.auditActions(app).contains("assignment.loaded_refused_four_eyes"))
         let metrics = try TestClient(port: app.port).request("GET", "/metrics")?.text ?? ""
         #expect(metrics.contains("box_loading_four_eyes_refused_total 1"))

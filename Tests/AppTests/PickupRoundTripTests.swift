@@ -7,20 +7,29 @@ import Postgres
 import Synchronization
 import Testing
 
-/// The pickup steps read without a lock and write through `pickup_start` / `pickup_verify` (migration
-/// 0021) under the box's lock: what changed between the read and the write decides as if it had been
-/// read under the lock.
+/// The pickup steps write through `pickup_start_keyed` (migration 0024), or for a PIN of the old form
+/// read without a lock and write through `pickup_start` (migration 0021), and `pickup_verify`, under the
+/// box's lock: what changed between the read and the write decides as if it had been read under the lock.
 @Suite("Pickup at the box: read, then write under the lock")
 struct PickupRoundTripTests {
-    /// The loaded assignment and its stored PIN HMAC.
-    static func loaded(_ app: Application) throws -> (id: UUID, hmac: [UInt8], application: UUID) {
+    /// The loaded assignment.
+    static func loaded(_ app: Application) throws -> (id: UUID, application: UUID) {
         let row = try #require(try app.pool.query("""
-            SELECT asg.id, asg.pin_hmac, a.id FROM assignment asg JOIN application a ON a.assignment_id = asg.id WHERE asg.status = 'loaded'
+            SELECT asg.id, a.id AS application_id FROM assignment asg JOIN application a ON a.assignment_id = asg.id WHERE asg.status = 'loaded'
             """).first)
-        return (try row.decode(UUID.self, at: 0), try row.decode([UInt8].self, at: 1), try row.decode(UUID.self, at: 2))
+        return (try row.decode(UUID.self, column: "id"), try row.decode(UUID.self, column: "application_id"))
     }
 
-    /// `pickup_start` as the server calls it after its read, on the server's own database role.
+    /// The loaded assignment, its PIN stored again in the form of before migration 0024 (as a PIN sent
+    /// before the upgrade is), and that HMAC.
+    static func legacy(_ app: Application, pin: String) throws -> (id: UUID, hmac: [UInt8], application: UUID) {
+        let assignment = try loaded(app)
+        let hmac = Pin.legacyHMAC(pin, assignmentID: assignment.id, key: app.secretKey)
+        try app.pool.execute("UPDATE assignment SET pin_hmac = \(hmac), pin_digest = NULL WHERE id = \(assignment.id)")
+        return (assignment.id, hmac, assignment.application)
+    }
+
+    /// `pickup_start` as the server calls it after its old read, on the server's own database role.
     static func start(_ app: Application, _ town: AuthorityFixture, box: UUID, matched: UUID?, hmac: [UInt8]?, application: UUID?, candidates: [UUID]) throws -> String {
         let limits = app.configuration.pickupLimits
         let row = try #require(try app.pool.query("""
@@ -37,8 +46,8 @@ struct PickupRoundTripTests {
     @Test func aMatchWhosePinWasReissuedMeanwhile_isRefusedAndCounted() throws {
         let (app, town, box, token) = try PickupTests.setUp()
         defer { app.shutdown() }
-        _ = try LoadedDocument.make(app, town, box: box, token: token, document: 201)
-        let assignment = try Self.loaded(app)
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 201)
+        let assignment = try Self.legacy(app, pin: doc.pin)
         // The server compared against the HMAC it read; a new PIN was stored before its write.
         let before = Array(repeating: UInt8(7), count: 32)
         #expect(try Self.start(app, town, box: box, matched: assignment.id, hmac: before, application: assignment.application, candidates: [assignment.id]) == "refused")
@@ -52,8 +61,8 @@ struct PickupRoundTripTests {
     @Test func aMatchLockedMeanwhile_isRefused_andNotCountedAgain() throws {
         let (app, town, box, token) = try PickupTests.setUp()
         defer { app.shutdown() }
-        _ = try LoadedDocument.make(app, town, box: box, token: token, document: 202)
-        let assignment = try Self.loaded(app)
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 202)
+        let assignment = try Self.legacy(app, pin: doc.pin)
         try app.pool.execute("UPDATE assignment SET failed_attempts = 5, locked = true WHERE id = \(assignment.id)")
         #expect(try Self.start(app, town, box: box, matched: assignment.id, hmac: assignment.hmac, application: assignment.application, candidates: [assignment.id]) == "refused")
         #expect(try Self.failedAttempts(app, assignment.id) == 5)

@@ -22,6 +22,21 @@ struct PickupFactorsTests {
         #expect(Self.policy(pinLetter: false, second: .none, oldDocument: false).factors(issuance: .renewal, hasCAN: true) == [])
     }
 
+    @Test func theChoices_areTheFactorsOfEachKindOfApplication_forEverySite() {
+        for pinLetter in [true, false] {
+            for second in PickupSecondFactor.allCases {
+                for oldDocument in [true, false] {
+                    let policy = Self.policy(pinLetter: pinLetter, second: second, oldDocument: oldDocument)
+                    #expect(policy.choices.first == policy.factors(issuance: .first, hasCAN: true))
+                    #expect(policy.choices.first == policy.factors(issuance: .first, hasCAN: false))
+                    #expect(policy.choices.renewalWithCAN == policy.factors(issuance: .renewal, hasCAN: true))
+                    #expect(policy.choices.renewalWithoutCAN == policy.factors(issuance: .renewal, hasCAN: false))
+                }
+            }
+        }
+        #expect(Self.policy().choices.renewalWithCAN == [.pinLetter, .can, .oldDocumentDestroyed])
+    }
+
     @Test func factorNames_areTheOnesTheDatabaseAndPanelUse() {
         #expect(PickupFactor.allCases.map(\.rawValue) == ["pin_letter", "date_of_birth", "can", "old_document_destroyed"])
         #expect(PickupSecondFactor.allCases.map(\.rawValue) == ["date_of_birth_or_can", "date_of_birth", "none"])

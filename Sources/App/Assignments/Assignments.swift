@@ -61,7 +61,7 @@ enum Assignments {
     /// occupied and the assignment becomes `retrieval_due` (its PIN dies) until staff take it out.
     static func markForRetrieval(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID) throws {
         let marked = try connection.query("""
-            UPDATE assignment SET status = \(AssignmentStatus.retrievalDue), pin_hmac = NULL
+            UPDATE assignment SET status = \(AssignmentStatus.retrievalDue), pin_hmac = NULL, pin_digest = NULL
             WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status = \(AssignmentStatus.loaded)
             RETURNING compartment_id
             """)

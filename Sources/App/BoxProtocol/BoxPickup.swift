@@ -10,10 +10,10 @@ import Postgres
 /// Every refusal — unknown number, wrong PIN, locked assignment, wrong date of birth or CAN — has the
 /// same status and body, and is committed before it is answered, so the counters cannot be rolled back.
 ///
-/// Each step: the route table's admission authenticates the box (for the factors, reading the session
-/// with it), the handler decodes the body, the store reads (`BoxPickupStore`), the PIN is compared or
-/// the factors checked here with the server's key and the Domain rule decides (`PickupFactorPolicy`,
-/// `PickupAnswers`), the store writes the outcome, and the outcome becomes the answer.
+/// Each step: the route table's admission authenticates the box and reads what the step decides on (the
+/// site's factors; the session), the handler decodes the body, the PIN becomes its key or the factors are
+/// checked here with the server's key and the Domain rule decides (`PickupFactorPolicy`, `PickupAnswers`),
+/// the store writes the outcome (`BoxPickupStore`), and the outcome becomes the answer.
 enum BoxPickup {
     struct Start: Codable {
         var mobileNumber: String
@@ -45,26 +45,43 @@ enum BoxPickup {
 
     // MARK: - Mobile number and PIN
 
-    /// The PIN is compared here, with the server's key, in constant time. With an `Idempotency-Key` the
-    /// read and the write run in the key's transaction, so the stored answer and the outcome it reports
-    /// commit together. The box comes from the route table (`AppRoute.box`, from the head when a body
-    /// came): an unknown token is answered 401 before bad input.
-    static func start(_ app: Application, _ request: Request, _ box: BoxPrincipal) throws -> Response {
+    /// The PIN becomes its PIN key here, with the server's key, and the database compares it with each
+    /// candidate's digest under the box's lock (`BoxPickupStore.start`); the session asks for the factors
+    /// the Domain rule gives the application matched. With an `Idempotency-Key` the call runs in the key's
+    /// transaction, so the stored answer and the outcome it reports commit together. The box and its
+    /// site's factors come from the route table's admission (from the head): an unknown token is answered
+    /// 401 before bad input.
+    static func start(_ app: Application, _ request: Request, _ admitted: BoxPickupStore.StartAdmission) throws -> Response {
         let (mobile, pin) = try startInput(request)
+        let box = admitted.box
         return try steps(app, box: box, request: request, route: "POST /api/v1/box/pickups") { c in
-            guard let read = try BoxPickupStore.readStart(c, box: box, mobile: mobile) else { throw BoxAuth.invalid }
-            let candidates = read.candidates
-            let matched = match(pin, among: candidates) { Pin.hmac($0, assignmentID: $1, key: app.secretKey) }.candidate
-            let factors = matched.map { read.policy.factors(issuance: $0.issuance, hasCAN: $0.hasCAN) } ?? []
-            let session = Session(pickupId: UUID(), factors: factors, expiresAt: Date(timeIntervalSinceNow: 120))
-            guard let written = try BoxPickupStore.start(c, box: box, candidates: candidates, matched: matched, session: session,
-                                                         limits: app.configuration.pickupLimits) else { throw BoxAuth.invalid }
+            var session = Session(pickupId: UUID(), factors: [], expiresAt: Date(timeIntervalSinceNow: 120))
+            let pinKey = Pin.key(pin, authorityID: box.authorityID, key: app.secretKey)
+            guard var written = try BoxPickupStore.start(c, box: box, mobile: mobile, pinKey: pinKey, session: session,
+                                                         choices: admitted.policy.choices, limits: app.configuration.pickupLimits) else { throw BoxAuth.invalid }
+            if written.outcome == .legacy { written = try startLegacy(app, c, box: box, mobile: mobile, pin: pin, session: session) }
             switch written.outcome {
-            case .accepted: return try .json(session, status: .created)
+            case .accepted:
+                session.factors = written.factors ?? []
+                return try .json(session, status: .created)
             case .deadlinePassed: return .error(.conflict, code: "deadline_passed", message: "The pickup period has ended; the document is being moved to the counter.")
             default: return try refusal(app, written, box: box)
             }
         }
+    }
+
+    /// The old path, for a number whose compartments here hold a PIN of the old form (sent before
+    /// Migrations/0024): read, compare each candidate's HMAC here in constant time, write.
+    private static func startLegacy(_ app: Application, _ c: any PickupQueries, box: BoxPrincipal, mobile: String, pin: String,
+                                    session: Session) throws -> BoxPickupStore.Written {
+        guard let read = try BoxPickupStore.readStart(c, box: box, mobile: mobile) else { throw BoxAuth.invalid }
+        let candidates = read.candidates
+        let matched = match(pin, among: candidates) { Pin.legacyHMAC($0, assignmentID: $1, key: app.secretKey) }.candidate
+        var session = session
+        session.factors = matched.map { read.policy.factors(issuance: $0.issuance, hasCAN: $0.hasCAN) } ?? []
+        guard let written = try BoxPickupStore.startLegacy(c, box: box, candidates: candidates, matched: matched, session: session,
+                                                           limits: app.configuration.pickupLimits) else { throw BoxAuth.invalid }
+        return written
     }
 
     /// The mobile number in E.164 and the 6-digit PIN, or the input's 400.
@@ -77,7 +94,7 @@ enum BoxPickup {
         return (mobile, body.pin)
     }
 
-    /// An open assignment of the mobile number at this box, as `pickup_candidates` reads it.
+    /// An open assignment of the mobile number at this box, as `pickup_candidates` reads it (the old path).
     struct Candidate {
         let id: UUID, stored: [UInt8], locked: Bool, applicationID: UUID, issuance: Issuance, hasCAN: Bool
     }

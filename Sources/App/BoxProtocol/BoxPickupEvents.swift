@@ -112,7 +112,7 @@ enum BoxPickupEvents {
     /// (`collected_at`).
     private static func collected(_ app: Application, _ c: PostgresConnection, box: BoxPrincipal, assignmentID: UUID, event: BoxEvents.Event, request: Request) throws -> BoxEvents.Result {
         try c.execute("""
-            UPDATE assignment SET status = \(AssignmentStatus.collected), collected_at = now(), pin_hmac = NULL WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
+            UPDATE assignment SET status = \(AssignmentStatus.collected), collected_at = now(), pin_hmac = NULL, pin_digest = NULL WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
             """)
         try c.execute("""
             UPDATE compartment SET state = \(CompartmentState.available.rawValue)
@@ -130,7 +130,7 @@ enum BoxPickupEvents {
 
     /// Staff took an uncollected document out: the applications move to the counter, the applicant is told.
     private static func retrieved(_ app: Application, _ c: PostgresConnection, box: BoxPrincipal, assignmentID: UUID, event: BoxEvents.Event, request: Request) throws -> BoxEvents.Result {
-        try c.execute("UPDATE assignment SET status = \(AssignmentStatus.retrieved), retrieved_at = now(), pin_hmac = NULL WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
+        try c.execute("UPDATE assignment SET status = \(AssignmentStatus.retrieved), retrieved_at = now(), pin_hmac = NULL, pin_digest = NULL WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)")
         try c.execute("""
             UPDATE compartment SET state = \(CompartmentState.available.rawValue)
             WHERE authority_id = \(box.authorityID) AND id = (SELECT compartment_id FROM assignment WHERE authority_id = \(box.authorityID) AND id = \(assignmentID))

@@ -3,14 +3,44 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// The pickup's SQL, rows decoded by column name. The first step is three round trips whatever its
-/// outcome: the box's admission (the token, from the head), the read by mobile number (Migrations/0021),
-/// the write. The second is two: the read in the admission (Migrations/0023: the token's box and its
-/// session, before the body is read), the write. The writes (Migrations/0021) pass the gate, count and
-/// record the outcome under the box's lock, checking again what was read. The decisions in between
-/// are the server's (`BoxPickup`).
+/// The pickup's SQL, rows decoded by column name. Each step is two round trips whatever its outcome.
+/// The first: the box's admission (the token, from the head, with its site's factors), then one call
+/// that reads the number's compartments, compares the PIN key and writes the outcome (Migrations/0024).
+/// The second: the read in the admission (Migrations/0023: the token's box and its session, before the
+/// body is read), then the write (Migrations/0021). The writes pass the gate, count and record the
+/// outcome under the box's lock. The decisions are the server's (`BoxPickup`, the Domain rules); a PIN
+/// of the old form takes the first step's old path, three round trips (`readStart`, `startLegacy`).
 enum BoxPickupStore {
     // MARK: - Reads
+
+    /// What step 1 decides on before the body is read: the box, and its site's factors.
+    struct StartAdmission: Sendable {
+        let box: BoxPrincipal
+        let policy: PickupFactorPolicy
+    }
+
+    /// The admission of `POST /api/v1/box/pickups`; nil when no box has the token. "Seen" is written at
+    /// most every 10 seconds, as `BoxAuth` does.
+    static func admitStart(_ app: Application, _ request: Request, tokenHash: [UInt8]) throws -> StartAdmission? {
+        guard let row = try app.pool.query("""
+            WITH b AS (SELECT authority_id, id, site_id, last_seen_at FROM box WHERE token_hash = \(tokenHash)),
+                 seen AS (UPDATE box SET last_seen_at = now() FROM b
+                          WHERE box.authority_id = b.authority_id AND box.id = b.id
+                            AND (b.last_seen_at IS NULL OR b.last_seen_at < now() - interval '10 seconds')
+                          RETURNING box.id)
+            SELECT b.authority_id, b.id AS box_id, b.site_id, s.pickup_requires_pin_letter AS requires_pin_letter,
+                   s.pickup_second_factor AS second_factor, s.pickup_requires_old_document AS requires_old_document
+            FROM b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
+            """).first else { return nil }
+        return StartAdmission(box: try box(row), policy: try policy(row))
+    }
+
+    private static func policy(_ row: PostgresRow) throws -> PickupFactorPolicy {
+        PickupFactorPolicy(
+            requiresPinLetter: try row.decode(Bool.self, column: "requires_pin_letter"),
+            secondFactor: try row.decode(PickupSecondFactor.self, column: "second_factor"),
+            requiresOldDocument: try row.decode(Bool.self, column: "requires_old_document"))
+    }
 
     /// What step 1 decides on: the site's factors, and the number's loaded compartments at the box with
     /// the application of each.
@@ -30,17 +60,14 @@ enum BoxPickupStore {
         }
     }
 
-    /// Step 1's read, without a lock; nil when the box is gone.
+    /// Step 1's old read (PINs of the old form), without a lock; nil when the box is gone.
     static func readStart(_ c: any PickupQueries, box: BoxPrincipal, mobile: String) throws -> StartRead? {
         let rows = try c.query("""
             SELECT requires_pin_letter, second_factor, requires_old_document, assignment_id, pin_hmac, locked, application_id, issuance, has_can
             FROM pickup_candidates(\(box.authorityID), \(box.boxID), \(mobile))
             """)
         guard let head = rows.first else { return nil }
-        let policy = PickupFactorPolicy(
-            requiresPinLetter: try head.decode(Bool.self, column: "requires_pin_letter"),
-            secondFactor: try head.decode(PickupSecondFactor.self, column: "second_factor"),
-            requiresOldDocument: try head.decode(Bool.self, column: "requires_old_document"))
+        let policy = try policy(head)
         let candidates = try rows.compactMap { row -> BoxPickup.Candidate? in
             guard let id = try row.decode(UUID?.self, column: "assignment_id") else { return nil }
             return BoxPickup.Candidate(
@@ -94,6 +121,8 @@ enum BoxPickupStore {
         enum Outcome: String, PostgresDecodable {
             case noBox = "no_box", throttled, outsideHours = "outside_hours"
             case accepted, deadlinePassed = "deadline_passed", refused
+            /// `pickup_start_keyed`: no match, and a PIN of the old form among the candidates.
+            case legacy
             case notFound = "not_found", expired, factorsRefused = "factors_refused", verified
         }
         /// An outcome this build does not know is a decoding error (an opaque 500), a schema/server mismatch.
@@ -105,14 +134,29 @@ enum BoxPickupStore {
         let failures: Int?
         /// `verified`: the compartment to open.
         let opened: BoxPickup.Open?
+        /// `accepted`: the factors the session asks for.
+        var factors: [PickupFactor]?
     }
 
-    /// Step 1's write: a guess counts against every open assignment of this number at this box
-    /// (`candidates`); a locked one stays locked.
-    static func start(_ c: any PickupQueries, box: BoxPrincipal, candidates: [BoxPickup.Candidate], matched: BoxPickup.Candidate?,
-                      session: BoxPickup.Session, limits: PickupLimits) throws -> Written? {
+    /// Step 1 in one call: the number's compartments read under the box's lock, the PIN key compared, the
+    /// outcome written; the session asks for the factors of `choices` that fit the application matched.
+    /// A guess counts against every open assignment of this number at this box; a locked one stays locked.
+    static func start(_ c: any PickupQueries, box: BoxPrincipal, mobile: String, pinKey: [UInt8], session: BoxPickup.Session,
+                      choices: PickupFactorChoices, limits: PickupLimits) throws -> Written? {
         try c.query("""
-            SELECT outcome, wait_seconds, failures, box_blocked FROM pickup_start(
+            SELECT outcome, wait_seconds, failures, box_blocked, factors FROM pickup_start_keyed(
+                \(box.authorityID), \(box.boxID), \(mobile), \(pinKey), \(session.pickupId),
+                \(choices.first)::text[], \(choices.renewalWithCAN)::text[], \(choices.renewalWithoutCAN)::text[], \(session.expiresAt),
+                \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
+            """).first.map(written)
+    }
+
+    /// Step 1's old write, after `readStart` (PINs of the old form): a guess counts against every open
+    /// assignment of this number at this box (`candidates`); a locked one stays locked.
+    static func startLegacy(_ c: any PickupQueries, box: BoxPrincipal, candidates: [BoxPickup.Candidate], matched: BoxPickup.Candidate?,
+                            session: BoxPickup.Session, limits: PickupLimits) throws -> Written? {
+        try c.query("""
+            SELECT outcome, wait_seconds, failures, box_blocked, \(session.factors)::text[] AS factors FROM pickup_start(
                 \(box.authorityID), \(box.boxID), \(candidates.map(\.id))::uuid[], \(matched?.id), \(matched?.stored),
                 \(session.pickupId), \(matched?.applicationID), \(session.factors)::text[], \(session.expiresAt),
                 \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
@@ -136,9 +180,10 @@ enum BoxPickupStore {
             opened = BoxPickup.Open(assignmentId: try row.decode(UUID.self, column: "assignment_id"),
                                     compartmentNumbers: [try row.decode(Int.self, column: "compartment_number")])
         }
+        let factors = outcome == .accepted ? try row.decode([PickupFactor].self, column: "factors") : nil
         return Written(outcome: outcome, waitSeconds: try row.decode(Int?.self, column: "wait_seconds"),
                        boxBlocked: try row.decode(Bool?.self, column: "box_blocked") == true,
-                       failures: try row.decode(Int?.self, column: "failures"), opened: opened)
+                       failures: try row.decode(Int?.self, column: "failures"), opened: opened, factors: factors)
     }
 }
 

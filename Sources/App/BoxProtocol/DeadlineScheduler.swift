@@ -57,7 +57,7 @@ final class DeadlineScheduler: Sendable {
         try pool.transaction { c in
             guard try c.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey)) AS locked").first?.decode(Bool.self, column: "locked") == true else { return 0 }
             let due = try c.query("""
-                UPDATE assignment SET status = \(AssignmentStatus.retrievalDue), pin_hmac = NULL
+                UPDATE assignment SET status = \(AssignmentStatus.retrievalDue), pin_hmac = NULL, pin_digest = NULL
                 WHERE status = \(literal: AssignmentStatus.loaded) AND pin_expires_at < now()
                 RETURNING authority_id, id, compartment_id
                 """)

@@ -34,13 +34,14 @@ public enum DatabaseRoles {
         "audit_event_seal(uuid, bigint, bytea, bigint[], bytea[], bytea[], bytea[])",
         "audit_event_forget_addresses(timestamptz, integer)",
     ]
-    /// The functions that run as the server's own role (the pickup steps of migration 0021): callable
+    /// The functions that run as the server's own role (the pickup steps of migrations 0021–0024): callable
     /// by it, and by no one else but the owner.
     static let invokerFunctions = [
         "pickup_admit_factors(bytea, uuid)",
         "pickup_candidates(uuid, uuid, text)",
         "pickup_count_failure(uuid, uuid, uuid[], text, integer, integer, integer, integer)",
         "pickup_start(uuid, uuid, uuid[], uuid, bytea, uuid, uuid, text[], timestamptz, integer, integer, integer, integer)",
+        "pickup_start_keyed(uuid, uuid, text, bytea, uuid, text[], text[], text[], timestamptz, integer, integer, integer, integer)",
         "pickup_verify(uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer)",
     ]
 

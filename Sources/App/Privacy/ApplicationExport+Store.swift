@@ -29,7 +29,7 @@ extension ApplicationExport {
     /// Its assignment now, and those its SMS and pickup sessions name (a released or retrieved one).
     static func assignments(_ c: PostgresConnection, authorityID a: UUID, applicationID id: UUID) throws -> [Assignment] {
         try c.query("""
-            SELECT s.id, b.id AS box_id, b.name AS box_name, cp.number, s.status, s.pin_hmac IS NOT NULL AS pin_stored, s.pin_expires_at,
+            SELECT s.id, b.id AS box_id, b.name AS box_name, cp.number, s.status, (s.pin_digest IS NOT NULL OR s.pin_hmac IS NOT NULL) AS pin_stored, s.pin_expires_at,
                    s.failed_attempts, s.locked, s.assigned_at, s.loaded_at, s.collected_at, s.retrieved_at, s.released_at
             FROM assignment s
             JOIN compartment cp ON cp.authority_id = s.authority_id AND cp.id = s.compartment_id
