@@ -10,10 +10,12 @@
 -- SHA-256(PIN key ‖ the assignment id's 16 bytes). A dump of the database alone still cannot be tried
 -- against the million PINs (the key is not in it), and equal PINs of two assignments still look unlike.
 --
--- PINs sent before this migration keep their old form (pin_hmac) until they are collected, retrieved or
--- replaced; for a number whose compartments at the box hold one, the function answers 'legacy' and the
--- server takes the old path (pickup_candidates and pickup_start, migration 0021). New PINs are written
--- in the new form only.
+-- PINs sent before this migration have only the old form (pin_hmac) until they are collected, retrieved
+-- or replaced; for a number whose compartments at the box hold one, the function answers 'legacy' and
+-- the server takes the old path (pickup_candidates and pickup_start, migration 0021). New PINs are
+-- written in both forms, so that a replica of the previous release, still running during a rolling
+-- upgrade (OPERATIONS.md: a migration only adds), opens them too; so is pickup_admit_factors (migration
+-- 0023) kept, which this release no longer calls.
 ALTER TABLE assignment ADD COLUMN pin_digest bytea;
 COMMENT ON COLUMN assignment.pin_hmac IS 'PINs sent before migration 0024: HMAC-SHA256(server key, assignment id || PIN)';
 COMMENT ON COLUMN assignment.pin_digest IS 'SHA-256(HMAC-SHA256(server key, ''pin:'' || authority id || '':'' || PIN) || assignment id); never the PIN';

@@ -1,5 +1,6 @@
 @testable import App
 import Domain
+import Crypto
 import Foundation
 import HTTPServer
 import HTTPTestSupport
@@ -35,6 +36,24 @@ struct PickupKeyedStartTests {
         #expect(opened == 200)
         #expect(open["compartmentNumbers"] as? [Int] == [doc.compartment])
         #expect(try Self.outcomes(app, box: box) == ["refused"], "successful steps are not recorded as attempts")
+    }
+
+    /// During a rolling upgrade a replica of the previous release may take the pickup: it reads with
+    /// `pickup_candidates`, compares the old form in the server and reads the session with
+    /// `pickup_admit_factors`. A PIN this release sent opens there too.
+    @Test func aPinOfThisRelease_opensOnThePreviousReleasesPath() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 406)
+        let principal = BoxPrincipal(authorityID: town.authorityID, boxID: box, siteID: town.siteID)
+        let read = try #require(try BoxPickupStore.readStart(app.pool, box: principal, mobile: "+491711234567"))
+        let matched = BoxPickup.match(doc.pin, among: read.candidates) { Pin.legacyHMAC($0, assignmentID: $1, key: app.secretKey) }.candidate
+        #expect(matched?.applicationID.uuidString.lowercased() == doc.applicationID.lowercased())
+        let (_, session, _) = boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": Self.number, "pin": doc.pin])
+        let pickup = try #require(session["pickupId"] as? String)
+        let hash = Crypto.sha256(Array(token.utf8))
+        let row = try #require(try app.pool.query("SELECT factors FROM pickup_admit_factors(\(hash), \(UUID(uuidString: pickup)))").first)
+        #expect(try row.decode([PickupFactor].self, column: "factors") == [.pinLetter, .dateOfBirth])
     }
 
     /// One number, two compartments at the box: one PIN of the old form, one of the new. Each opens its

@@ -6,8 +6,8 @@ import Postgres
 /// The pickup's SQL, rows decoded by column name. Each step is two round trips whatever its outcome.
 /// The first: the box's admission (the token, from the head, with its site's factors), then one call
 /// that reads the number's compartments, compares the PIN key and writes the outcome (Migrations/0024).
-/// The second: the read in the admission (Migrations/0023: the token's box and its session, before the
-/// body is read), then the write (Migrations/0021). The writes pass the gate, count and record the
+/// The second: the read in the admission (the token's box and its session, before the body is read),
+/// then the write (`pickup_verify`). The writes pass the gate, count and record the
 /// outcome under the box's lock. The decisions are the server's (`BoxPickup`, the Domain rules); a PIN
 /// of the old form takes the first step's old path, three round trips (`readStart`, `startLegacy`).
 enum BoxPickupStore {
@@ -93,13 +93,24 @@ enum BoxPickupStore {
         let session: Session?
     }
 
-    /// The admission of `POST /api/v1/box/pickups/{id}/factors`; nil when no box has the token. A factor
-    /// the server does not know (never written by step 1) is a decoding error: an opaque 500, never a
-    /// factor silently dropped.
+    /// The admission of `POST /api/v1/box/pickups/{id}/factors`; nil when no box has the token. One
+    /// statement ("seen" as `admitStart` writes it): it costs PostgreSQL half of what the function of
+    /// Migrations/0023 did (49 against 103–126 µs a call, BENCHMARKS.md), which stays for the previous
+    /// release. A factor the server does not know (never written by step 1) is a decoding error: an
+    /// opaque 500, never a factor silently dropped.
     static func readFactors(_ app: Application, _ request: Request, tokenHash: [UInt8]) throws -> FactorsRead? {
         let pickupID = UUID(uuidString: request.parameter("id"))
         guard let row = try app.pool.query("""
-            SELECT authority_id, box_id, site_id, factors, done, date_of_birth, old_can_hash FROM pickup_admit_factors(\(tokenHash), \(pickupID))
+            WITH b AS (SELECT authority_id, id, site_id, last_seen_at FROM box WHERE token_hash = \(tokenHash)),
+                 seen AS (UPDATE box SET last_seen_at = now() FROM b
+                          WHERE box.authority_id = b.authority_id AND box.id = b.id
+                            AND (b.last_seen_at IS NULL OR b.last_seen_at < now() - interval '10 seconds')
+                          RETURNING box.id)
+            SELECT b.authority_id, b.id AS box_id, b.site_id, ps.factors, ps.expires_at < now() OR ps.verified_at IS NOT NULL AS done,
+                   a.date_of_birth, a.old_can_hash
+            FROM b
+            LEFT JOIN pickup_session ps ON ps.authority_id = b.authority_id AND ps.id = \(pickupID) AND ps.box_id = b.id
+            LEFT JOIN application a ON a.authority_id = ps.authority_id AND a.id = ps.application_id
             """).first else { return nil }
         var session: FactorsRead.Session?
         if let required = try row.decode([PickupFactor]?.self, column: "factors") {

@@ -9,7 +9,9 @@ import Foundation
 /// becomes its PIN key, HMAC-SHA256(key, "pin:" ‖ authority id ‖ ":" ‖ PIN), which the server can
 /// compute before it knows any assignment; the assignment keeps SHA-256(PIN key ‖ its id's 16 bytes),
 /// which `pickup_start_keyed` computes again for each candidate. PINs sent before that migration are
-/// HMAC-SHA256(key, assignment id ‖ PIN) (`legacyHMAC`) until they are collected or replaced.
+/// only HMAC-SHA256(key, assignment id ‖ PIN) (`legacyHMAC`) until they are collected or replaced; new
+/// PINs are stored in both forms, so that replicas of the previous release open them during a rolling
+/// upgrade.
 enum Pin {
     static func draw() -> String {
         // 4,294,000,000 is the largest multiple of 10^6 below 2^32: values above it are drawn again.
@@ -38,7 +40,8 @@ enum Pin {
         Crypto.sha256(pinKey + withUnsafeBytes(of: assignmentID.uuid) { Array($0) })
     }
 
-    /// A PIN of the old form (`assignment.pin_hmac`), compared on the old path only.
+    /// A PIN of the old form (`assignment.pin_hmac`): compared on the old path only, written for the
+    /// previous release's replicas.
     static func legacyHMAC(_ pin: String, assignmentID: UUID, key: [UInt8]) -> [UInt8] {
         Crypto.hmacSHA256(key: key, Array((assignmentID.uuidString.lowercased() + pin).utf8))
     }
