@@ -114,6 +114,7 @@ extension EventLoop {
         return submitted ? .handlerStarted(parked: false) : answer(connection, Self.busy, .refusal, now: now)
     }
 
+    /// The current request as a handler (or, with an empty body, an admission) sees it.
     func makeRequest(_ connection: Connection, _ current: Connection.Current, route: Route, parameters: [String: String],
                      body: [UInt8], admitted: (any Sendable)?) -> Request {
         let head = current.head
