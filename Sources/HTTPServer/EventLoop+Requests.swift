@@ -86,9 +86,10 @@ extension EventLoop {
 
     /// The route's admission and its handler in one worker job, for a body that came with its head: one
     /// hand-off to a worker instead of two. The admission sees the head alone, as on its own; its refusal
-    /// is answered as then (a `.refusal`: the connection closes), and so is a full queue.
+    /// is answered as then (a `.refusal`: the connection closes), and so is a full queue. A connection
+    /// closed while the admission decides gets no handler, as when the admission runs alone.
     func admitAndDispatch(_ connection: Connection, body: [UInt8], now: UInt64) -> Event? {
-        guard let current = connection.current, case .found(let index, let parameters) = current.match else { return nil }
+        guard var current = connection.current, case .found(let index, let parameters) = current.match else { return nil }
         let route = core.router.routes[index]
         guard let admit = route.admission?.admit, case .respond(let respond) = route.handler else {
             preconditionFailure("only a worker route with an admission and an immediate handler admits with its body")
@@ -98,6 +99,10 @@ extension EventLoop {
         let ref = ConnectionRef(connection: connection)
         let sequence = connection.machine.sequence
         let renderer = core.renderer
+        // Closing the connection cancels it, which the job sees after the admission.
+        let responder = Responder(request: head, loop: self, connection: ref, sequence: sequence, renderer: renderer)
+        current.responder = responder
+        connection.current = current
         let submitted = core.workers.trySubmit { [self] in
             let admitted: (any Sendable)?
             do {
@@ -106,10 +111,11 @@ extension EventLoop {
                 submit(.refused(ref, sequence, renderer.response(for: error, request: head)))
                 return
             }
+            guard !responder.isFinished else { return }
             let request = head.with(body: body, admitted: admitted)
             let response: Response
             do { response = try respond(request) } catch { response = renderer.response(for: error, request: request) }
-            submit(.complete(ref, sequence, response))
+            responder.respond(response)
         }
         return submitted ? .handlerStarted(parked: false) : answer(connection, Self.busy, .refusal, now: now)
     }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import Synchronization
 import Testing
@@ -14,11 +17,13 @@ struct AdmissionLiveTests {
         let handlers = Atomic<Int>(0)
     }
 
-    static func make(_ counts: Counts) throws -> HTTPServer {
+    /// - Parameter gate: the admission waits for it (at most 5 s) before it decides.
+    static func make(_ counts: Counts, gate: DispatchSemaphore? = nil) throws -> HTTPServer {
         let admission = Admission(
             screen: { $0.headers["Authorization"] == nil ? .error(.unauthorized, code: "no_token", message: "No token.") : nil },
             admit: { request in
                 counts.admissions.add(1, ordering: .relaxed)
+                _ = gate?.wait(timeout: .now() + 5)
                 guard request.headers["Authorization"] == "Bearer good", request.body.isEmpty else {
                     throw HTTPError(.unauthorized, code: "bad_token", message: "Unknown token.")
                 }
@@ -100,6 +105,27 @@ struct AdmissionLiveTests {
         #expect(refusal.header("Connection") == "close")
         #expect(together.isClosedByPeer())
         #expect(counts.admissions.load(ordering: .relaxed) == 2)
+        #expect(counts.handlers.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func runsNoHandler_whenTheClientResetTheConnectionWhileTheAdmissionDecided() throws {
+        let counts = Counts()
+        let gate = DispatchSemaphore(value: 0)
+        let server = try Self.make(counts, gate: gate)
+        defer { server.shutdown() }
+        do {
+            let client = try TestClient(port: server.port)
+            // Closing with a zero linger time resets the connection.
+            var reset = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+            client.send(Self.head(token: "good") + "hello")
+            Self.waitUntil { counts.admissions.load(ordering: .relaxed) == 1 }
+        }
+        Self.waitUntil { server.openConnections == 0 }
+        #expect(server.openConnections == 0)
+        gate.signal()
+        Self.waitUntil { server.busyWorkers == 0 }
+        #expect(counts.admissions.load(ordering: .relaxed) == 1)
         #expect(counts.handlers.load(ordering: .relaxed) == 0)
     }
 }
