@@ -21,7 +21,7 @@ extension ConnectionStateMachine {
             return .answerError(Self.timeout("The request body did not arrive in time."))
         case .lingering where now &- phaseStarted > c.lingerTimeout:
             return .close
-        case .head, .body, .processing, .admitting, .closing, .lingering:
+        case .head, .body, .processing, .admitting, .admittingWithBody, .closing, .lingering:
             return .wait
         }
     }

@@ -9,6 +9,9 @@ extension ConnectionStateMachine {
         case head
         /// The route's admission decides on the head on a worker; nothing more is read until it has.
         case admitting
+        /// The body came with the head: the route's admission and then its handler run in one worker job.
+        /// As in `admitting`, nothing more is read until it answers; as in `processing`, no time-out.
+        case admittingWithBody
         /// Receiving a body (idle time-out and the body deadline apply).
         case body
         /// A handler owns the request; no time-out (long polls wait up to their own limit).
@@ -44,6 +47,9 @@ extension ConnectionStateMachine {
         case routed(bodyLimit: Int, now: UInt64)
         /// The route's admission runs on a worker; its outcome comes back as `accessGranted` or a refusal.
         case admissionStarted
+        /// The route's admission is to run with its handler in one worker job, on the body that came with
+        /// the head (`bodyArrivedWithHead`): the machine takes the body (`admitAndDispatch`).
+        case admissionWithHandler(now: UInt64)
         /// The body may come (no admission, or it admitted).
         case accessGranted(now: UInt64)
         /// A handler owns the request; `parked` when it answers later from elsewhere (a long poll).
@@ -78,6 +84,9 @@ extension ConnectionStateMachine {
         case decideAccess
         /// Hand the complete request to its handler (`handlerStarted`, or an answer).
         case dispatch(body: [UInt8])
+        /// Run the route's admission and, if it admits, the handler on this body, in one worker job
+        /// (`handlerStarted`, or an answer; an admission's refusal is answered as a `.refusal`).
+        case admitAndDispatch(body: [UInt8])
         /// Answer with this error without reading the rest of the input (`responseQueued` with `.refusal`).
         case answerError(HTTPParseError)
     }

@@ -96,6 +96,8 @@ struct ConnectionStateMachine {
         case .admissionStarted:
             phase = .admitting
             return .wait
+        case .admissionWithHandler(let now):
+            return admissionWithHandler(now: now)
         case .accessGranted(let now):
             return accessGranted(now: now)
         case .handlerStarted(let parked):
@@ -139,8 +141,8 @@ struct ConnectionStateMachine {
         if pending && writable { return .write }
         let roomForInput = input.count < configuration.maxBufferedInput
         switch phase {
-        case .handshake, .admitting:
-            // Nothing of the body is taken in before the route's admission has decided.
+        case .handshake, .admitting, .admittingWithBody:
+            // Nothing more is taken in before the route's admission has decided.
             return .wait
         case .lingering:
             return readable ? .discard : .wait
@@ -193,6 +195,22 @@ struct ConnectionStateMachine {
         return .decideAccess
     }
 
+    /// The current request's whole `Content-Length` body is in the input and the client did not ask for
+    /// "100 Continue": holding it back while the admission decides gains nothing, so the admission may run
+    /// with the handler (`admissionWithHandler`).
+    var bodyArrivedWithHead: Bool {
+        guard phase == .body, !head.expectContinue, let length = parser.unreadBodyLength, length > 0 else { return false }
+        return input.count >= length
+    }
+
+    private mutating func admissionWithHandler(now: UInt64) -> Action {
+        precondition(bodyArrivedWithHead, "the admission runs with the handler only on a body that came with the head")
+        guard case .complete(let body) = parser.next(&input) else { preconditionFailure("a buffered Content-Length body did not complete") }
+        enter(.admittingWithBody, now: now)
+        parked = false
+        return .admitAndDispatch(body: body)
+    }
+
     /// The body may come: its deadline starts now, and a client that asked gets "100 Continue".
     private mutating func accessGranted(now: UInt64) -> Action {
         enter(.body, now: now)
@@ -234,7 +252,7 @@ struct ConnectionStateMachine {
         // long-polling client that stops waiting closes the connection. Closing now frees the socket and
         // cancels the responder (the handler's `onCancel` runs) instead of holding both until the wait ends.
         if phase == .processing && !pending && parked { return .close }
-        if phase == .processing || pending {
+        if phase == .processing || phase == .admittingWithBody || pending {
             // A request being answered still gets its answer, and then the connection closes.
             closeAfterWrite = true
             if phase == .idle { phase = .closing }

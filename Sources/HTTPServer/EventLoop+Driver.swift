@@ -60,6 +60,8 @@ extension EventLoop {
             return decideAccess(connection, now: now)
         case .dispatch(let body):
             return dispatch(connection, body: body, now: now)
+        case .admitAndDispatch(let body):
+            return admitAndDispatch(connection, body: body, now: now)
         case .answerError(let error):
             return answerProtocolError(connection, error, now: now)
         }

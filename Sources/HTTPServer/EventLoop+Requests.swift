@@ -21,16 +21,14 @@ extension EventLoop {
         }
         let route = core.router.routes[index]
         guard let admission = route.admission else { return .accessGranted(now: now) }
-        let head = current.head
-        let request = Request(
-            method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: [],
-            parameters: parameters, route: route.pattern, requestID: current.requestID, remoteAddress: connection.remoteAddress,
-            transport: connection.transport
-        )
+        let request = makeRequest(connection, current, route: route, parameters: parameters, body: [], admitted: nil)
         if let refusal = admission.screen?(request) {
             return answer(connection, refusal, .refusal, now: now)
         }
         guard let admit = admission.admit else { return .accessGranted(now: now) }
+        if route.execution == .worker, case .respond = route.handler, connection.machine.bodyArrivedWithHead {
+            return .admissionWithHandler(now: now)
+        }
         let ref = ConnectionRef(connection: connection)
         let sequence = connection.machine.sequence
         let renderer = core.renderer
@@ -53,12 +51,7 @@ extension EventLoop {
             return answer(connection, unmatchedResponse(current.match), .answer, now: now)
         }
         let route = core.router.routes[routeIndex]
-        let head = current.head
-        let request = Request(
-            method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: body,
-            parameters: parameters, route: route.pattern, requestID: current.requestID, remoteAddress: connection.remoteAddress,
-            admitted: current.admitted, transport: connection.transport
-        )
+        let request = makeRequest(connection, current, route: route, parameters: parameters, body: body, admitted: current.admitted)
         let handler = route.handler
         if route.execution == .eventLoop, case .respond(let respond) = handler {
             // Inline: no responder, no wake-up, no thread hop.
@@ -89,6 +82,53 @@ extension EventLoop {
         }
         if case .deferred = handler { return .handlerStarted(parked: true) }
         return .handlerStarted(parked: false)
+    }
+
+    /// The route's admission and its handler in one worker job, for a body that came with its head: one
+    /// hand-off to a worker instead of two. The admission sees the head alone, as on its own; its refusal
+    /// is answered as then (a `.refusal`: the connection closes), and so is a full queue. A connection
+    /// closed while the admission decides gets no handler, as when the admission runs alone.
+    func admitAndDispatch(_ connection: Connection, body: [UInt8], now: UInt64) -> Event? {
+        guard var current = connection.current, case .found(let index, let parameters) = current.match else { return nil }
+        let route = core.router.routes[index]
+        guard let admit = route.admission?.admit, case .respond(let respond) = route.handler else {
+            preconditionFailure("only a worker route with an admission and an immediate handler admits with its body")
+        }
+        if body.count >= 64 * 1024 { core.largeBodies.wrappingAdd(1, ordering: .relaxed) }
+        let head = makeRequest(connection, current, route: route, parameters: parameters, body: [], admitted: nil)
+        let ref = ConnectionRef(connection: connection)
+        let sequence = connection.machine.sequence
+        let renderer = core.renderer
+        // Closing the connection cancels it, which the job sees after the admission.
+        let responder = Responder(request: head, loop: self, connection: ref, sequence: sequence, renderer: renderer)
+        current.responder = responder
+        connection.current = current
+        let submitted = core.workers.trySubmit { [self] in
+            let admitted: (any Sendable)?
+            do {
+                admitted = try admit(head)
+            } catch {
+                submit(.refused(ref, sequence, renderer.response(for: error, request: head)))
+                return
+            }
+            guard !responder.isFinished else { return }
+            let request = head.with(body: body, admitted: admitted)
+            let response: Response
+            do { response = try respond(request) } catch { response = renderer.response(for: error, request: request) }
+            responder.respond(response)
+        }
+        return submitted ? .handlerStarted(parked: false) : answer(connection, Self.busy, .refusal, now: now)
+    }
+
+    /// The current request as a handler (or, with an empty body, an admission) sees it.
+    func makeRequest(_ connection: Connection, _ current: Connection.Current, route: Route, parameters: [String: String],
+                     body: [UInt8], admitted: (any Sendable)?) -> Request {
+        let head = current.head
+        return Request(
+            method: head.method, target: head.target, minorVersion: head.minorVersion, headers: head.headers, body: body,
+            parameters: parameters, route: route.pattern, requestID: current.requestID, remoteAddress: connection.remoteAddress,
+            admitted: admitted, transport: connection.transport
+        )
     }
 
     /// After a framing error or a time-out the rest of the stream cannot be trusted: answer and close

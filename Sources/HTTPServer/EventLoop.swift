@@ -14,6 +14,8 @@ import Synchronization
 final class EventLoop: @unchecked Sendable {
     enum Task {
         case complete(ConnectionRef, UInt64, Response)
+        /// The route's admission, run with its handler, refused: answered as a refusal.
+        case refused(ConnectionRef, UInt64, Response)
         /// The route's admission decided on a head (see `Admission`).
         case admitted(ConnectionRef, UInt64, AdmissionOutcome)
         case shutdown(deadline: UInt64)
@@ -153,6 +155,10 @@ final class EventLoop: @unchecked Sendable {
                 let connection = ref.connection
                 guard !connection.isClosed, connection.machine.sequence == sequence, connection.current != nil else { continue }
                 drive(connection, answer(connection, response, .answer, now: now), now: now)
+            case .refused(let ref, let sequence, let response):
+                let connection = ref.connection
+                guard !connection.isClosed, connection.machine.sequence == sequence, connection.current != nil else { continue }
+                drive(connection, answer(connection, response, .refusal, now: now), now: now)
             case .admitted(let ref, let sequence, let outcome):
                 let connection = ref.connection
                 guard !connection.isClosed, connection.machine.sequence == sequence, connection.machine.phase == .admitting,

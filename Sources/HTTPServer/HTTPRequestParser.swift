@@ -83,6 +83,12 @@ struct HTTPRequestParser {
         return false
     }
 
+    /// The bytes of a `Content-Length` body still to come, once its head is parsed; nil otherwise.
+    var unreadBodyLength: Int? {
+        if case .lengthBody(let remaining) = state { return remaining }
+        return nil
+    }
+
     mutating func next(_ buffer: inout InputBuffer) -> Event {
         switch state {
         case .head:

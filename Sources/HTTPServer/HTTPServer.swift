@@ -89,6 +89,9 @@ public final class HTTPServer: Sendable {
     public var rejectedConnections: Int { core.rejectedConnections.load(ordering: .relaxed) }
     /// Requests waiting for a worker thread.
     public var queuedRequests: Int { core.workers.queued }
+    /// Jobs handed to the worker threads since start: admissions and handlers (one job for both when a
+    /// body came with its head).
+    public var workerJobs: Int { core.workers.submitted }
     /// Worker threads running a handler now.
     public var busyWorkers: Int { core.workers.busy }
     /// Request bodies of 64 KiB or more received since start (the memory trimmer looks at it).

@@ -81,6 +81,16 @@ public struct Request: Sendable {
     }
 }
 
+extension Request {
+    /// The same request with its body and what the route's admission returned (the admission sees the head alone).
+    func with(body: [UInt8], admitted: (any Sendable)?) -> Request {
+        Request(
+            method: method, target: target, minorVersion: minorVersion, headers: headers, body: body, parameters: parameters,
+            route: route, requestID: requestID, remoteAddress: remoteAddress, admitted: admitted, transport: transport
+        )
+    }
+}
+
 /// Decoded query parameters in order.
 public struct QueryParameters: Sendable {
     public private(set) var items: [(name: String, value: String)] = []

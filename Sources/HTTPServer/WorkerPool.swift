@@ -18,6 +18,7 @@ public final class WorkerPool: Sendable {
         var running = true
         var busy = 0
         var threadsAlive = 0
+        var submitted = 0
     }
 
     public init(threads: Int, maxQueue: Int, name: String = "pickupbox-worker") {
@@ -41,6 +42,7 @@ public final class WorkerPool: Sendable {
         defer { condition.unlock() }
         guard state.running, state.jobs.count - state.head < maxQueue else { return false }
         state.jobs.append(job)
+        state.submitted += 1
         condition.signal()
         return true
     }
@@ -50,6 +52,13 @@ public final class WorkerPool: Sendable {
         condition.lock()
         defer { condition.unlock() }
         return state.jobs.count - state.head
+    }
+
+    /// Jobs accepted since the pool started.
+    public var submitted: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return state.submitted
     }
 
     /// Threads running a job now.

@@ -52,7 +52,7 @@ struct MachineHarness {
         machine.withPendingOutput { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// "route GET /a", "dispatch 5 bytes", "answerError 413 body_too_large", or the action's name.
+    /// "route GET /a", "dispatch 5 bytes", "admitAndDispatch 5 bytes", "answerError 413 body_too_large", or the action's name.
     static func name(_ action: Machine.Action) -> String {
         switch action {
         case .wait: return "wait"
@@ -65,6 +65,7 @@ struct MachineHarness {
         case .route(let head): return "route \(head.method.rawValue) \(head.target)"
         case .decideAccess: return "decideAccess"
         case .dispatch(let body): return "dispatch \(body.count) bytes"
+        case .admitAndDispatch(let body): return "admitAndDispatch \(body.count) bytes"
         case .answerError(let error): return "answerError \(error.status.code) \(error.code)"
         }
     }
