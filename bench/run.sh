@@ -67,7 +67,9 @@ MAXCONN=$(( (IDLE > BOXES ? IDLE : BOXES) + 500 ))
 # SMS_DISPATCHER=off: the pickup benchmark reads the PINs from the outbox; a dispatcher would
 # erase them once sent. Builds without a dispatcher ignore it.
 export ACCESS_LOG=off LOG_LEVEL=warning HTTP_MAX_CONNECTIONS=$MAXCONN STATUS_RATE_LIMIT=1000000000 SMS_DISPATCHER=off
-export DB_POOL_SIZE=${DB_POOL_SIZE:-8} HTTP_WORKER_THREADS=${HTTP_WORKER_THREADS:-16}
+export DB_POOL_SIZE=${DB_POOL_SIZE:-8}
+# As many workers as connections, as the server does by default (BENCHMARKS.md; 16 until 2026-11-30).
+export HTTP_WORKER_THREADS=${HTTP_WORKER_THREADS:-$DB_POOL_SIZE}
 "$BIN" serve --demo --port "$PORT" ${BENCH_MIGRATIONS:+--migrations "$BENCH_MIGRATIONS"} > "$OUT/server.log" 2>&1 &
 SERVER=$!
 TLS_SERVER=""

@@ -102,7 +102,8 @@ extension AppConfiguration {
 
     mutating func readHTTPLimits(_ r: EnvironmentReader) {
         if let n = r.integer("HTTP_EVENT_LOOPS", 1...256) { eventLoops = n }
-        if let n = r.integer("HTTP_WORKER_THREADS", 1...1024) { workerThreads = n }
+        // Read after the database's section: unset, as many as database connections.
+        workerThreads = r.integer("HTTP_WORKER_THREADS", 1...1024) ?? databasePoolSize
         if let n = r.integer("HTTP_MAX_CONNECTIONS", 1...1_000_000) { maxConnections = n }
         if let n = r.integer("HTTP_MAX_CONNECTIONS_PER_ADDRESS", 0...1_000_000) { maxConnectionsPerAddress = n }
         if let n = r.integer("HTTP_MAX_BODY_BYTES", 1...(256 << 20)) { maxBodyBytes = n }

@@ -17,7 +17,7 @@ extension AppConfiguration {
         ("DB_POOL_SIZE", "database connections per process, default 16"),
         ("DB_POOL_TIMEOUT_MS", "wait for a free connection before 503, default 5000"),
         ("HTTP_EVENT_LOOPS", "event loop threads, default: number of cores"),
-        ("HTTP_WORKER_THREADS", "handler threads, default 32"),
+        ("HTTP_WORKER_THREADS", "handler threads, default: DB_POOL_SIZE"),
         ("HTTP_MAX_CONNECTIONS", "open connections at most, default 10000"),
         ("HTTP_MAX_CONNECTIONS_PER_ADDRESS", "open connections per client address (IPv6: per /64) at most, TRUSTED_PROXIES exempt; 0 = no limit; default 512"),
         ("HTTP_MAX_BODY_BYTES", "default request body limit, default 1048576"),

@@ -33,7 +33,11 @@ public struct AppConfiguration: Sendable {
     public var databasePoolSize = 16
     public var databasePoolTimeout: Duration = .seconds(5)
     public var eventLoops = max(1, ProcessInfo.processInfo.activeProcessorCount)
-    public var workerThreads = 32
+    /// As many as database connections by default (`HTTP_WORKER_THREADS` unset: `DB_POOL_SIZE`): nearly
+    /// every handler on a worker queries the database, so more workers would only wait for a connection,
+    /// and waking them costs CPU — 413 against 477–513 µs of server CPU per pickup pair with 8 workers
+    /// against 16 on 8 connections (BENCHMARKS.md). A full queue sheds load with 503 either way.
+    public var workerThreads = 16
     public var maxConnections = 10_000
     /// Open connections per client address (IPv6: per /64); `TRUSTED_PROXIES` have none. 0: no limit.
     public var maxConnectionsPerAddress = 512

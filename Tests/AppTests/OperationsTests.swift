@@ -125,6 +125,15 @@ struct ConfigurationTests {
         #expect(c.logLevel == .debug)
     }
 
+    /// Nearly every handler on a worker queries the database: unset, the workers are as many as its
+    /// connections (more would only wait for one).
+    @Test func workerThreads_areAsManyAsDatabaseConnections_unlessSet() throws {
+        #expect(try AppConfiguration.load(from: [:]).workerThreads == AppConfiguration.load(from: [:]).databasePoolSize)
+        #expect(try AppConfiguration.load(from: ["DB_POOL_SIZE": "8"]).workerThreads == 8)
+        #expect(try AppConfiguration.load(from: ["DB_POOL_SIZE": "8", "HTTP_WORKER_THREADS": "24"]).workerThreads == 24)
+        #expect(throws: AppConfiguration.Invalid.self) { try AppConfiguration.load(from: ["DB_POOL_SIZE": "8", "HTTP_WORKER_THREADS": "4"]) }
+    }
+
     @Test func listsEveryProblemInOneMessage() {
         do {
             _ = try AppConfiguration.load(from: ["PICKUPBOX_PORT": "http", "DB_POOL_SIZE": "-1", "LOG_LEVEL": "loud", "PICKUPBOX_ENV": "production"])
