@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import HTTPServer
 import Postgres
-import Synchronization
 
 /// The public status check (docs/ARCHITECTURE.md#status-check): coarse state only, no personal data, the same answer shape
 /// for unknown and malformed numbers, rate-limited per client address. `GET /status` (the page) and
@@ -131,12 +130,12 @@ final class SiteHoursCache: Sendable {
         }
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = ReadMostly<[String: Entry]>([:])
     static let lifetime: TimeInterval = 60
 
     func site(authorityID authorityText: String, siteID siteText: String, pool: PostgresPool) throws -> Entry {
         let now = Date()
-        if let hit = entries.withLock({ $0[siteText] }), now.timeIntervalSince(hit.fetched) < Self.lifetime {
+        if let hit = entries.read({ $0[siteText] }), now.timeIntervalSince(hit.fetched) < Self.lifetime {
             return hit
         }
         guard let authorityID = UUID(uuidString: authorityText), let siteID = UUID(uuidString: siteText) else { throw AppError.notFound("site") }
@@ -145,7 +144,7 @@ final class SiteHoursCache: Sendable {
             name: site.name, address: site.address,
             pickupHours: site.hours.map { StatusHandlers.PickupHours(weekday: $0.weekday, opens: $0.opens, closes: $0.closes) }))
         let entry = Entry(fetched: now, site: site, json: json)
-        entries.withLock { $0[siteText] = entry }
+        entries.write { $0[siteText] = entry }
         return entry
     }
 }
