@@ -88,19 +88,25 @@ extension UInt8: PostgresArrayElement {
 }
 
 extension String: PostgresArrayElement {
-    /// Every element double-quoted, with `"` and `\` escaped (PostgreSQL manual 8.15.2).
+    /// Every element double-quoted, with `"` and `\` escaped (PostgreSQL manual 8.15.2). Written as UTF-8
+    /// bytes (both are ASCII, never part of a multi-byte sequence): appending scalars to a `String` one by
+    /// one cost the pickup's first step ~5 % of its server CPU for its three factor lists.
     public static func postgresArrayText(_ elements: [String]) -> String {
-        var out = "{"
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        var out: [UInt8] = []
+        out.reserveCapacity(elements.reduce(2) { $0 + $1.utf8.count + 3 })
+        out.append(UInt8(ascii: "{"))
         for (index, element) in elements.enumerated() {
-            if index > 0 { out += "," }
-            out += "\""
-            for character in element.unicodeScalars {
-                if character == "\"" || character == "\\" { out += "\\" }
-                out.unicodeScalars.append(character)
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(quote)
+            for byte in element.utf8 {
+                if byte == quote || byte == backslash { out.append(backslash) }
+                out.append(byte)
             }
-            out += "\""
+            out.append(quote)
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -93,7 +93,7 @@ struct TypeRoundTripTests {
     }
 
     @Test func arraysArePostgresArrayLiterals() throws {
-        let strings = ["plain", "with space", "quote\"inside", "back\\slash", "comma,brace{}", "NULL", ""]
+        let strings = ["plain", "with space", "quote\"inside", "back\\slash", "comma,brace{}", "NULL", "", "Yılmaz \"Ömer\" 東京 🙂\\"]
         #expect(try roundTrip(strings, as: "text[]") == strings)
         let count = try connection.query("SELECT cardinality(\(strings)::text[]), \(strings)::text[] @> ARRAY['NULL']")
         #expect(try count[0].decode(Int.self, at: 0) == strings.count)
