@@ -43,11 +43,7 @@ enum BoxAuth {
     /// The pickup steps' reads (`BoxPickupStore`) do the same in their functions.
     private static func lookUp(_ app: Application, tokenHash hash: [UInt8]) throws -> BoxPrincipal? {
         let rows = try app.pool.query("""
-            WITH b AS (SELECT authority_id, id, site_id, last_seen_at FROM box WHERE token_hash = \(hash)),
-                 seen AS (UPDATE box SET last_seen_at = now() FROM b
-                          WHERE box.authority_id = b.authority_id AND box.id = b.id
-                            AND (b.last_seen_at IS NULL OR b.last_seen_at < now() - interval '10 seconds')
-                          RETURNING box.id)
+            \(boxOfToken: hash)
             SELECT authority_id, id, site_id FROM b
             """)
         guard let row = rows.first else { return nil }
@@ -69,5 +65,22 @@ enum BoxAuth {
     /// The SHA-256 of the request's bearer token (only the hash is stored), or nil without a plausible token.
     static func tokenHash(_ request: Request) -> [UInt8]? {
         bearerToken(request).map(Crypto.sha256)
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// `WITH b AS (…), seen AS (…)`: `b` is the box of the token hash (bound as a parameter), and "seen" is
+    /// written at most every 10 seconds. The box's admissions (`BoxAuth`, `BoxPickupStore`) follow it with
+    /// the `SELECT … FROM b` of what they read.
+    mutating func appendInterpolation(boxOfToken tokenHash: [UInt8]) {
+        appendLiteral("WITH b AS (SELECT authority_id, id, site_id, last_seen_at FROM box WHERE token_hash = ")
+        appendInterpolation(tokenHash)
+        appendLiteral("""
+            ),
+                 seen AS (UPDATE box SET last_seen_at = now() FROM b
+                          WHERE box.authority_id = b.authority_id AND box.id = b.id
+                            AND (b.last_seen_at IS NULL OR b.last_seen_at < now() - interval '10 seconds')
+                          RETURNING box.id)
+            """)
     }
 }

@@ -19,15 +19,11 @@ enum BoxPickupStore {
         let policy: PickupFactorPolicy
     }
 
-    /// The admission of `POST /api/v1/box/pickups`; nil when no box has the token. "Seen" is written at
-    /// most every 10 seconds, as `BoxAuth` does.
+    /// The admission of `POST /api/v1/box/pickups`; nil when no box has the token ("seen" noted as by
+    /// every box admission: `boxOfToken`).
     static func admitStart(_ app: Application, _ request: Request, tokenHash: [UInt8]) throws -> StartAdmission? {
         guard let row = try app.pool.query("""
-            WITH b AS (SELECT authority_id, id, site_id, last_seen_at FROM box WHERE token_hash = \(tokenHash)),
-                 seen AS (UPDATE box SET last_seen_at = now() FROM b
-                          WHERE box.authority_id = b.authority_id AND box.id = b.id
-                            AND (b.last_seen_at IS NULL OR b.last_seen_at < now() - interval '10 seconds')
-                          RETURNING box.id)
+            \(boxOfToken: tokenHash)
             SELECT b.authority_id, b.id AS box_id, b.site_id, s.pickup_requires_pin_letter AS requires_pin_letter,
                    s.pickup_second_factor AS second_factor, s.pickup_requires_old_document AS requires_old_document
             FROM b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
@@ -94,18 +90,14 @@ enum BoxPickupStore {
     }
 
     /// The admission of `POST /api/v1/box/pickups/{id}/factors`; nil when no box has the token. One
-    /// statement ("seen" as `admitStart` writes it): it costs PostgreSQL half of what the function of
+    /// statement (the box and "seen" by `boxOfToken`): it costs PostgreSQL half of what the function of
     /// Migrations/0023 did (49 against 103–126 µs a call, BENCHMARKS.md), which stays for the previous
     /// release. A factor the server does not know (never written by step 1) is a decoding error: an
     /// opaque 500, never a factor silently dropped.
     static func readFactors(_ app: Application, _ request: Request, tokenHash: [UInt8]) throws -> FactorsRead? {
         let pickupID = UUID(uuidString: request.parameter("id"))
         guard let row = try app.pool.query("""
-            WITH b AS (SELECT authority_id, id, site_id, last_seen_at FROM box WHERE token_hash = \(tokenHash)),
-                 seen AS (UPDATE box SET last_seen_at = now() FROM b
-                          WHERE box.authority_id = b.authority_id AND box.id = b.id
-                            AND (b.last_seen_at IS NULL OR b.last_seen_at < now() - interval '10 seconds')
-                          RETURNING box.id)
+            \(boxOfToken: tokenHash)
             SELECT b.authority_id, b.id AS box_id, b.site_id, ps.factors, ps.expires_at < now() OR ps.verified_at IS NOT NULL AS done,
                    a.date_of_birth, a.old_can_hash
             FROM b
