@@ -66,8 +66,8 @@ enum PinHandlers {
         }
         let pin = Pin.draw()
         try c.execute("""
-            UPDATE assignment SET pin_digest = \(Pin.digest(pin, authorityID: ctx.authorityID, assignmentID: assignmentID, key: ctx.app.secretKey)),
-                pin_hmac = \(Pin.legacyHMAC(pin, assignmentID: assignmentID, key: ctx.app.secretKey)), failed_attempts = 0, locked = false
+            UPDATE assignment SET \(storedPin: pin, authorityID: ctx.authorityID, assignmentID: assignmentID, key: ctx.app.secretKey),
+                failed_attempts = 0, locked = false
             WHERE authority_id = \(ctx.authorityID) AND id = \(assignmentID)
             """)
         try c.execute("UPDATE pickup_session SET expires_at = now() WHERE authority_id = \(ctx.authorityID) AND assignment_id = \(assignmentID) AND expires_at > now()")

@@ -126,8 +126,8 @@ enum BoxEvents {
 
         let pin = Pin.draw()
         try connection.execute("""
-            UPDATE assignment SET status = \(AssignmentStatus.loaded), loaded_at = now(), pin_hmac = \(Pin.legacyHMAC(pin, assignmentID: assignmentID, key: app.secretKey)),
-                pin_digest = \(Pin.digest(pin, authorityID: box.authorityID, assignmentID: assignmentID, key: app.secretKey)),
+            UPDATE assignment SET status = \(AssignmentStatus.loaded), loaded_at = now(),
+                \(storedPin: pin, authorityID: box.authorityID, assignmentID: assignmentID, key: app.secretKey),
                 pin_expires_at = ((\(deadline.iso)::date + 1)::timestamp AT TIME ZONE \(zone.identifier)), failed_attempts = 0, locked = false
             WHERE authority_id = \(box.authorityID) AND id = \(assignmentID)
             """)

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Postgres
 
 /// The pickup PIN: 6 digits from the CSPRNG without modulo bias, never stored in clear. Every PIN is
 /// drawn and hashed here: at loading (`BoxEvents`), at a new PIN (`PinHandlers`) and at the box
@@ -44,5 +45,16 @@ enum Pin {
     /// previous release's replicas.
     static func legacyHMAC(_ pin: String, assignmentID: UUID, key: [UInt8]) -> [UInt8] {
         Crypto.hmacSHA256(key: key, Array((assignmentID.uuidString.lowercased() + pin).utf8))
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// `pin_digest = …, pin_hmac = …`: a new PIN as an assignment stores it, in both forms (`Pin`), each
+    /// bound as a parameter. Loading (`BoxEvents`) and a new PIN (`PinHandlers`) write it so.
+    mutating func appendInterpolation(storedPin pin: String, authorityID: UUID, assignmentID: UUID, key: [UInt8]) {
+        appendLiteral("pin_digest = ")
+        appendInterpolation(Pin.digest(pin, authorityID: authorityID, assignmentID: assignmentID, key: key))
+        appendLiteral(", pin_hmac = ")
+        appendInterpolation(Pin.legacyHMAC(pin, assignmentID: assignmentID, key: key))
     }
 }
