@@ -19,6 +19,11 @@ public struct AppRoute: Sendable {
         AppRoute(access: access, route: Route(method, pattern, maxBodyBytes: maxBodyBytes ?? openBodyLimit, execution: execution, admission: admission, handler))
     }
 
+    /// A public route answered on the event loop once its own I/O is done (`RouteHandler.asynchronous`).
+    static func openAsynchronous(_ method: HTTPMethod, _ pattern: String, _ handler: @escaping @Sendable (Request, Responder) throws -> Void) -> AppRoute {
+        AppRoute(access: .public, route: Route(method, pattern, maxBodyBytes: openBodyLimit, execution: .eventLoop, handler: .asynchronous(handler)))
+    }
+
     /// A route for box controllers: `Authorization: Bearer <box token>`, checked before a body is read;
     /// the handler gets the box (``BoxPrincipal``), so no box handler authenticates by itself.
     static func box(_ method: HTTPMethod, _ pattern: String, maxBodyBytes: Int? = nil, app: Application,
@@ -139,7 +144,7 @@ public enum Routes {
             .staff(.GET, "/api/v1/auth/me", app: app) { _, c in try AuthHandlers.me(c) },
             .open(.GET, "/api/v1/auth/session") { r in try AuthHandlers.session(app, r) },
             // The public status check
-            .open(.GET, "/api/v1/status/{vorgangsnummer}") { r in try StatusHandlers.status(app, r) },
+            .openAsynchronous(.GET, "/api/v1/status/{vorgangsnummer}") { r, responder in try StatusHandlers.status(app, r, responder) },
             // Applications
             .staff(.POST, "/api/v1/applications/preview", maxBodyBytes: 16 * kb, app: app) { r, _ in try ApplicationPreview.preview(r.decode(ApplicationPreview.Draft.self)) },
             .staff(.POST, "/api/v1/applications", maxBodyBytes: 16 * kb, app: app) { _, c in try ApplicationHandlers.create(c) },

@@ -66,7 +66,7 @@ extension EventLoop {
             do {
                 switch handler {
                 case .respond(let respond): responder.respond(try respond(request))
-                case .deferred(let deferred): try deferred(request, responder)
+                case .deferred(let deferred), .asynchronous(let deferred): try deferred(request, responder)
                 }
             } catch {
                 responder.fail(error)
@@ -166,11 +166,7 @@ extension EventLoop {
         return .responseQueued(bytes, kind, now: now)
     }
 
-    static var busy: Response {
-        var r = Response.error(.serviceUnavailable, code: "overloaded", message: "The server is busy; try again in a moment.")
-        r.headers.set("Retry-After", "1")
-        return r
-    }
+    static var busy: Response { .serverBusy }
 
     func unmatchedResponse(_ match: Router.Match) -> Response {
         switch match {

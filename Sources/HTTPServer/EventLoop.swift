@@ -19,6 +19,8 @@ final class EventLoop: @unchecked Sendable {
         /// The route's admission decided on a head (see `Admission`).
         case admitted(ConnectionRef, UInt64, AdmissionOutcome)
         case shutdown(deadline: UInt64)
+        /// Work another thread hands back to the loop (`EventLoopHandle.perform`).
+        case perform(@Sendable (EventLoopContext) -> Void)
     }
 
     enum AdmissionOutcome {
@@ -59,6 +61,8 @@ final class EventLoop: @unchecked Sendable {
     let scratchSize = 64 * 1024
     let scratch: UnsafeMutableRawPointer
     let finished = Mutex<Bool>(false)
+    /// What handlers on this loop's thread may use of it (`EventLoopContext.current`).
+    private(set) lazy var context = EventLoopContext(loop: self)
 
     init(core: ServerCore, index: Int, listener: ListeningSocket, tls: TLSContext? = nil) throws {
         self.core = core
@@ -88,9 +92,14 @@ final class EventLoop: @unchecked Sendable {
         scratch.deallocate()
     }
 
-    /// Hands work to the loop from any thread.
+    /// Hands work to the loop from any thread. From the loop's own thread (a handler or a watcher on it
+    /// answering) the task runs once the current step or round is done, without a wake-up.
     func submit(_ task: Task) {
         tasks.withLock { $0.append(task) }
+        if EventLoopContext.current?.loop === self {
+            tasksDue = true
+            return
+        }
         if !wakeArmed.exchange(true, ordering: .acquiringAndReleasing) {
             var one: UInt64 = 1
             _ = write(wakefd, &one, 8)
@@ -105,6 +114,7 @@ final class EventLoop: @unchecked Sendable {
         defer { events.deallocate() }
         let sweepMs = core.configuration.sweepIntervalMilliseconds
         lastSweep = MonotonicClock.now()
+        context.enter()
         while true {
             let n = csystem_epoll_wait(epfd, events, maxEvents, sweepMs)
             if n < 0 && csystem_errno() != EINTR {
@@ -124,11 +134,20 @@ final class EventLoop: @unchecked Sendable {
                     runTasks(now: now)
                 } else if let connection = connections[fd] {
                     handle(connection, flags: flags, now: now)
+                } else if let watcher = context.watcher(for: fd) {
+                    watcher.descriptorReady(readable: flags & (CSYSTEM_EPOLLIN | CSYSTEM_EPOLLHUP) != 0, writable: flags & CSYSTEM_EPOLLOUT != 0,
+                                            failed: flags & CSYSTEM_EPOLLERR != 0)
                 }
+            }
+            context.roundEnded()
+            if tasksDue {
+                tasksDue = false
+                runTasks(now: now)
             }
             now = MonotonicClock.now()
             if now &- lastSweep >= UInt64(sweepMs) * 1_000_000 {
                 sweep(now: now)
+                context.sweep(now: now)
                 lastSweep = now
             }
             if draining && (connections.isEmpty || now >= drainDeadline) {
@@ -136,6 +155,8 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         for connection in Array(connections.values) { close(connection) }
+        context.leave()
+        if tasksDue { tasksDue = false; runTasks(now: MonotonicClock.now()) }
         if let l = listener { closeDescriptor(l.fd); listener = nil }
         closeDescriptor(wakefd)
         closeDescriptor(epfd)
@@ -173,6 +194,8 @@ final class EventLoop: @unchecked Sendable {
                 }
             case .shutdown(let deadline):
                 beginDrain(deadline: deadline)
+            case .perform(let job):
+                job(context)
             }
         }
     }

@@ -24,6 +24,13 @@ public struct Response: Sendable {
     }
 
     /// JSON bytes already encoded.
+    /// 503 `overloaded` with `Retry-After: 1`: the worker queue is full.
+    public static var serverBusy: Response {
+        var r = Response.error(.serviceUnavailable, code: "overloaded", message: "The server is busy; try again in a moment.")
+        r.headers.set("Retry-After", "1")
+        return r
+    }
+
     public static func json(bytes: [UInt8], status: HTTPStatus = .ok) -> Response {
         Response(status: status, headers: ["Content-Type": "application/json"], body: bytes)
     }

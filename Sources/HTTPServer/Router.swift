@@ -11,6 +11,10 @@ public enum Execution: Sendable {
 public enum RouteHandler: Sendable {
     case respond(@Sendable (Request) throws -> Response)
     case deferred(@Sendable (Request, Responder) throws -> Void)
+    /// Takes a `Responder` and answers when its own I/O is done (a query on the loop's database pipeline),
+    /// without holding a worker. Unlike `deferred` it is not a long poll: a client that closes its
+    /// sending side still gets the answer.
+    case asynchronous(@Sendable (Request, Responder) throws -> Void)
 }
 
 /// Who may send a body to a route, decided from the request head before any of the body is read, so

@@ -10,7 +10,8 @@ import Logging
 /// before handing it out again; the listener keeps its connection on its own thread. Nothing here is
 /// guarded by a lock, so do not share one connection between threads concurrently.
 public final class PostgresConnection: @unchecked Sendable {
-    private var handle: OpaquePointer?
+    /// Internal for `PostgresPipeline`, which takes a connection over whole.
+    private(set) var handle: OpaquePointer?
     let logger: Logger
     private let noticeSink: NoticeSink
     /// SQL text → prepared statement name, for this connection only.
@@ -239,7 +240,7 @@ public final class PostgresConnection: @unchecked Sendable {
         throw makeError(result, context: context)
     }
 
-    private func makeError(_ result: OpaquePointer?, context: String) -> PostgresError {
+    func makeError(_ result: OpaquePointer?, context: String) -> PostgresError {
         func field(_ code: Character) -> String? {
             guard let result, let ascii = code.asciiValue,
                   let value = PQresultErrorField(result, Int32(ascii)) else { return nil }

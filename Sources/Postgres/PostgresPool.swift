@@ -7,7 +7,7 @@ import Logging
 /// Connections are opened lazily up to `poolSize`. A connection that broke, or that saw a connection-class
 /// error, is discarded and its slot freed, so the pool recovers by itself after a server restart.
 public final class PostgresPool: Sendable {
-    private let configuration: PostgresConfiguration
+    public let configuration: PostgresConfiguration
     private let logger: Logger
     private let state = PoolState()
 

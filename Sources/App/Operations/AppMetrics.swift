@@ -47,6 +47,15 @@ final class AppMetrics: Sendable {
     private let deadlineLastPass: Gauge
     /// Log lines dropped because the log writer fell behind (read from the sink at scrape time).
     private let logLinesDropped: Counter
+    /// Public status look-ups by where they ran: `pipeline` (the event loop's own connection) or `pool`
+    /// (a worker, while the pipeline connects or is full).
+    private let statusLookupsPipelined: Counter
+    private let statusLookupsPooled: Counter
+
+    /// Counts one public status look-up by where its query ran.
+    func countStatusLookup(pipelined: Bool) {
+        (pipelined ? statusLookupsPipelined : statusLookupsPooled).increment()
+    }
     private let logLinesDroppedSeen = Mutex(0)
     /// 1 when the scrape's database queries answered, 0 when they failed (alerting: database unreachable).
     private let databaseReachable: Gauge
@@ -99,6 +108,10 @@ final class AppMetrics: Sendable {
         databaseReplicaLag = registry.makeGauge(descriptor: Self.name("database_replica_lag_seconds", help: "How far DATABASE_READ_URL's standby is behind (0 when caught up, -1 when it does not answer); only with DATABASE_READ_URL"))
         databaseReachable = registry.makeGauge(descriptor: Self.name("database_reachable", help: "1 when this scrape's database queries answered, else 0"))
         logLinesDropped = registry.makeCounter(descriptor: Self.name("log_lines_dropped", unit: "total", help: "Log lines dropped because the log writer fell behind"))
+        statusLookupsPipelined = registry.makeCounter(descriptor: Self.name("status_lookups", unit: "total", help: "Public status look-ups by where their query ran: the event loop's pipelined connection or the pool"),
+                                                      labels: [("path", "pipeline")])
+        statusLookupsPooled = registry.makeCounter(descriptor: Self.name("status_lookups", unit: "total", help: "Public status look-ups by where their query ran: the event loop's pipelined connection or the pool"),
+                                                   labels: [("path", "pool")])
         erasureWaiting = Dictionary(uniqueKeysWithValues: ErasedTable.allCases.map { table in
             (table, registry.makeGauge(descriptor: Self.name("erasure_waiting_rows", help: "Rows whose personal data is due for erasure, by table (the next pass takes them)"),
                                        labels: [("table", table.rawValue)]))

@@ -56,18 +56,27 @@ enum StatusHandlers {
     /// One indexed lookup. nil for malformed, unknown, ambiguous and cancelled numbers alike.
     static func lookup(_ app: Application, _ text: String) throws -> Found? {
         guard let number = try? Vorgangsnummer.parse(text, allowExternal: true) else { return nil }
-        // LIMIT 2: an external number used by two authorities is ambiguous and answered as unknown.
-        let rows = try app.readPool.query("""
-            SELECT a.state, a.pickup_deadline::text AS pickup_deadline, a.authority_id::text AS authority_id, a.site_id::text AS site_id,
-                   CASE WHEN a.state = \(ApplicationState.readyInBox.rawValue) THEN (
-                       SELECT b.pickups_blocked_until FROM assignment asg
-                       JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
-                       JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
-                       WHERE asg.authority_id = a.authority_id AND asg.id = a.assignment_id AND b.pickups_blocked_until > now())
-                   END AS pickups_blocked_until
-            FROM application a
-            WHERE a.vorgangsnummer = \(number.value) LIMIT 2
-            """)
+        return try found(in: app.readPool.query(lookupQuery(number)))
+    }
+
+    /// The lookup's one statement. LIMIT 2: an external number used by two authorities is ambiguous
+    /// and answered as unknown.
+    static func lookupQuery(_ number: Vorgangsnummer) -> PostgresQuery {
+        """
+        SELECT a.state, a.pickup_deadline::text AS pickup_deadline, a.authority_id::text AS authority_id, a.site_id::text AS site_id,
+               CASE WHEN a.state = \(ApplicationState.readyInBox.rawValue) THEN (
+                   SELECT b.pickups_blocked_until FROM assignment asg
+                   JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+                   JOIN box b ON b.authority_id = c.authority_id AND b.id = c.box_id
+                   WHERE asg.authority_id = a.authority_id AND asg.id = a.assignment_id AND b.pickups_blocked_until > now())
+               END AS pickups_blocked_until
+        FROM application a
+        WHERE a.vorgangsnummer = \(number.value) LIMIT 2
+        """
+    }
+
+    /// What the lookup's rows say: nil unless exactly one application with a public state.
+    static func found(in rows: PostgresRows) throws -> Found? {
         guard rows.count == 1, let row = rows.first, let state = ApplicationState(rawValue: try row.decode(String.self, column: "state")) else { return nil }
         let status = PublicStatus(state)
         guard status != .unknown else { return nil }
@@ -84,14 +93,64 @@ enum StatusHandlers {
     /// `{"status":"unknown"}`, as JSONEncoder would write it.
     static let unknownBody = Array(#"{"status":"unknown"}"#.utf8)
 
-    /// The hot path of the public check (one indexed lookup; the site part comes from a cache and the
-    /// JSON is assembled from bytes, in the same sorted-key form JSONEncoder writes).
-    static func status(_ app: Application, _ request: Request) throws -> Response {
+    /// The public check, answered on the event loop: the rate limit and the number's form are checked
+    /// there, the lookup goes out on the loop's own pipelined connection (``LoopDatabase``) and is
+    /// answered when its row comes back, with the site from the cache. While that connection is not up
+    /// (or is full), and when the site is not cached, the rest runs on a worker with the pool, as before.
+    static func status(_ app: Application, _ request: Request, _ responder: Responder) throws {
         if let wait = limited(app, request) {
             throw AppError.tooManyRequests(retryAfterSeconds: wait)
         }
-        guard let found = try lookup(app, request.parameter("vorgangsnummer")) else { return .json(bytes: unknownBody) }
-        let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.readPool).json
+        guard let number = try? Vorgangsnummer.parse(request.parameter("vorgangsnummer"), allowExternal: true) else {
+            responder.respond(.json(bytes: unknownBody))
+            return
+        }
+        guard let context = EventLoopContext.current else {
+            responder.respond(try answer(app, found: lookup(app, number.value)))
+            return
+        }
+        let database = LoopDatabase.on(context, pool: app.readPool, logger: app.logger)
+        let sent = database.send(lookupQuery(number)) { result in
+            if case .failure(let error) = result, error.isConnectionProblem {
+                // The loop's connection went away under this statement (a restart, a terminated backend):
+                // the read is asked again through the pool, which finds a live connection or answers 503.
+                app.metrics.countStatusLookup(pipelined: false)
+                return offload(context, responder) { try answer(app, found: lookup(app, number.value)) }
+            }
+            do {
+                guard let found = try found(in: result.get()) else { return responder.respond(.json(bytes: unknownBody)) }
+                if let site = app.publicSites.cached(authorityID: found.authorityID, siteID: found.siteID) {
+                    return responder.respond(body(found, site: site.json))
+                }
+                offload(context, responder) { try answer(app, found: found) }
+            } catch {
+                responder.fail(error)
+            }
+        }
+        if sent {
+            app.metrics.countStatusLookup(pipelined: true)
+            return
+        }
+        app.metrics.countStatusLookup(pipelined: false)
+        offload(context, responder) { try answer(app, found: lookup(app, number.value)) }
+    }
+
+    /// Runs `answer` on a worker and responds with it (503 when the workers' queue is full).
+    private static func offload(_ context: EventLoopContext, _ responder: Responder, _ answer: @escaping @Sendable () throws -> Response) {
+        let queued = context.offload {
+            do { responder.respond(try answer()) } catch { responder.fail(error) }
+        }
+        if !queued { responder.respond(.serverBusy) }
+    }
+
+    /// The answer to a lookup; a site not cached is read on the calling (worker) thread.
+    static func answer(_ app: Application, found: Found?) throws -> Response {
+        guard let found else { return .json(bytes: unknownBody) }
+        return body(found, site: try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.readPool).json)
+    }
+
+    /// The JSON answer, assembled from bytes in the same sorted-key form JSONEncoder writes.
+    static func body(_ found: Found, site: [UInt8]) -> Response {
         var body: [UInt8] = []
         body.reserveCapacity(site.count + 64)
         body.append(contentsOf: "{".utf8)
@@ -132,6 +191,12 @@ final class SiteHoursCache: Sendable {
 
     private let entries = ReadMostly<[String: Entry]>([:])
     static let lifetime: TimeInterval = 60
+
+    /// The site if it is cached and fresh; never touches the database (for the event loop).
+    func cached(authorityID authorityText: String, siteID siteText: String) -> Entry? {
+        guard let hit = entries.read({ $0[siteText] }), Date().timeIntervalSince(hit.fetched) < Self.lifetime else { return nil }
+        return hit
+    }
 
     func site(authorityID authorityText: String, siteID siteText: String, pool: PostgresPool) throws -> Entry {
         let now = Date()
