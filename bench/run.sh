@@ -210,6 +210,8 @@ cpu_wrk_of() {
     wrk -t2 -c64 -d2s -s bench/status.lua "http://127.0.0.1:$PORT" >/dev/null
     cpu_wrk -t2 -c64 -d"$DURATION" --latency -s bench/status.lua "http://127.0.0.1:$PORT"
     echo "server RSS after: $(rss)"
+    # Where the look-ups ran (warm-up included): the event loops' pipelined connections or the pool.
+    echo "status look-ups by path: $(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^status_lookups_total{path="\([a-z]*\)"} \(.*\)/\1 \2/p' | paste -sd ' ')"
     echo
   fi
   if want statuspage; then

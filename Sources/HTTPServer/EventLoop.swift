@@ -23,6 +23,12 @@ final class EventLoop: @unchecked Sendable {
         case perform(@Sendable (EventLoopContext) -> Void)
     }
 
+    /// Tasks handed in, and whether the loop has stopped taking them.
+    struct TaskQueue: ~Copyable {
+        var items: [Task] = []
+        var stopped = false
+    }
+
     enum AdmissionOutcome {
         case admitted((any Sendable)?)
         case refused(Response)
@@ -40,7 +46,7 @@ final class EventLoop: @unchecked Sendable {
     let epfd: Int32
     private let wakefd: Int32
     var listener: ListeningSocket?
-    private let tasks = Mutex<[Task]>([])
+    private let tasks = Mutex(TaskQueue())
     private let wakeArmed = Atomic<Bool>(false)
     var connections: [Int32: Connection] = [:]
     var writer: ResponseWriter
@@ -94,15 +100,21 @@ final class EventLoop: @unchecked Sendable {
 
     /// Hands work to the loop from any thread. From the loop's own thread (a handler or a watcher on it
     /// answering) the task runs once the current step or round is done, without a wake-up.
+    /// Once the loop has stopped, a task is dropped (what it holds is released), and the eventfd, closed
+    /// by then, is not written: the write happens under the queue's lock, which the loop's exit takes.
     func submit(_ task: Task) {
-        tasks.withLock { $0.append(task) }
         if EventLoopContext.current?.loop === self {
+            tasks.withLock { $0.items.append(task) }
             tasksDue = true
             return
         }
-        if !wakeArmed.exchange(true, ordering: .acquiringAndReleasing) {
-            var one: UInt64 = 1
-            _ = write(wakefd, &one, 8)
+        tasks.withLock { queue in
+            guard !queue.stopped else { return }
+            queue.items.append(task)
+            if !wakeArmed.exchange(true, ordering: .acquiringAndReleasing) {
+                var one: UInt64 = 1
+                _ = write(wakefd, &one, 8)
+            }
         }
     }
 
@@ -139,16 +151,19 @@ final class EventLoop: @unchecked Sendable {
                                             failed: flags & CSYSTEM_EPOLLERR != 0)
                 }
             }
-            context.roundEnded()
-            if tasksDue {
-                tasksDue = false
-                runTasks(now: now)
-            }
             now = MonotonicClock.now()
             if now &- lastSweep >= UInt64(sweepMs) * 1_000_000 {
                 sweep(now: now)
                 context.sweep(now: now)
                 lastSweep = now
+            }
+            // Watchers write what the round queued; tasks the round left (answers given on this thread)
+            // run, and may queue more: until neither is left, so nothing waits for the next epoll_wait.
+            context.roundEnded()
+            while tasksDue {
+                tasksDue = false
+                runTasks(now: now)
+                context.roundEnded()
             }
             if draining && (connections.isEmpty || now >= drainDeadline) {
                 break
@@ -158,6 +173,12 @@ final class EventLoop: @unchecked Sendable {
         context.leave()
         if tasksDue { tasksDue = false; runTasks(now: MonotonicClock.now()) }
         if let l = listener { closeDescriptor(l.fd); listener = nil }
+        let left = tasks.withLock { queue -> [Task] in
+            queue.stopped = true
+            defer { queue.items = [] }
+            return queue.items
+        }
+        _ = left  // released here, outside the lock (a connected pipeline in a `.perform` closes itself)
         closeDescriptor(wakefd)
         closeDescriptor(epfd)
         finished.withLock { $0 = true }
@@ -165,9 +186,9 @@ final class EventLoop: @unchecked Sendable {
 
     func runTasks(now: UInt64) {
         wakeArmed.store(false, ordering: .releasing)
-        let batch = tasks.withLock { t -> [Task] in
-            let b = t
-            t.removeAll(keepingCapacity: true)
+        let batch = tasks.withLock { queue -> [Task] in
+            let b = queue.items
+            queue.items.removeAll(keepingCapacity: true)
             return b
         }
         for task in batch {

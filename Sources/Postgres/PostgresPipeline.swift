@@ -6,14 +6,20 @@ import Logging
 /// without waiting for the ones before them, their results come back in order, and each goes to its
 /// completion. No thread waits on the database and no thread is woken to hand an answer on.
 ///
-/// Each statement is followed by its own sync point: it runs in its own implicit transaction (its own
-/// snapshot, as on a pool connection), and one that fails (a statement time-out, say) does not abort
-/// the statements queued after it.
+/// The statements sent between two `flush()` calls (an event loop's round) form one segment with one
+/// sync point: they go out in one write and run in one implicit transaction (each still reads with its
+/// own snapshot, as under READ COMMITTED). When one fails, the server skips the rest of its segment:
+/// those fail with `abortedReason` (or with the error of a statement that did not prepare), and the
+/// owner may ask them again. The next segment is not affected.
 ///
 /// The owner drives it from one thread: it watches `socket` for reading (and for writing while
 /// `wantsWrite`), calls `receive()` when the socket is readable and `flush()` after queueing (or when
-/// the socket is writable). When `isBroken` turns true, it stops watching the socket and calls `close`,
-/// in that order (closing first could let the descriptor's number be reused before the owner forgets it).
+/// the socket is writable). When `isBroken` turns true, it stops watching the socket and calls `close`.
+/// It keeps the descriptor's number from when it started watching: when reading or writing fails,
+/// libpq closes the socket itself, and `socket` reads -1 from then on.
+///
+/// libpq 15's `PQpipelineSync` also writes what is queued (`PQsendPipelineSync`, which does not, came with
+/// 17), so the sync point is set in `flush()`, once per segment.
 ///
 /// `@unchecked Sendable`: it is made on a thread that may block (connecting does) and handed whole to
 /// the thread that owns it from then on; it is never used from two threads at once.
@@ -40,11 +46,19 @@ public final class PostgresPipeline: @unchecked Sendable {
     private var abortCause: PostgresError?
     /// SQL text → prepared statement name, on this connection.
     private var prepared: [String: String] = [:]
+    /// Names are never reused, also after a statement failed to prepare.
+    private var preparedCount = 0
     public private(set) var isBroken = false
     /// True while libpq holds bytes it could not write yet: watch the socket for writing.
     public private(set) var wantsWrite = false
     /// Statements sent whose results have not all arrived.
     public private(set) var inFlight = 0
+    /// Statements were sent since the last sync point.
+    private var unsynced = false
+
+    /// The reason of the error of a statement the server skipped because an earlier one of its segment failed.
+    public static let abortedReason = "query failed: an earlier statement of its segment failed"
+
 
     private init(connection: PostgresConnection) {
         self.connection = connection
@@ -83,15 +97,15 @@ public final class PostgresPipeline: @unchecked Sendable {
         return nil
     }
 
-    /// Queues `query` (prepared once per connection, by its SQL text) and its sync point; `completion` runs
-    /// later, from `receive()` or `close`, on the owner's thread. Returns false, without calling
-    /// `completion`, when the pipeline is broken or libpq refused the statement (it is broken then).
-    /// Nothing is written before `flush()`, unless libpq's buffer fills.
+    /// Queues `query` (prepared once per connection, by its SQL text) in the current segment; `flush()` sends
+    /// it. `completion` runs later, from `receive()` or `close`, on the owner's thread. Returns false, without
+    /// calling `completion`, when the pipeline is broken or libpq refused the statement (it is broken then).
     public func send(_ query: PostgresQuery, sentAt: UInt64, completion: @escaping Completion) -> Bool {
         guard !isBroken, let handle = connection.handle else { return false }
         var name = prepared[query.sql]
         if name == nil, prepared.count < PostgresConnection.preparedStatementLimit {
-            let fresh = "pickupbox_pipeline_\(prepared.count + 1)"
+            preparedCount += 1
+            let fresh = "pickupbox_pipeline_\(preparedCount)"
             guard PQsendPrepare(handle, fresh, query.sql, 0, nil) == 1 else { return brokeWhileSending() }
             expected.append(.prepare(sql: query.sql))
             prepared[query.sql] = fresh
@@ -105,18 +119,19 @@ public final class PostgresPipeline: @unchecked Sendable {
         guard sent == 1 else { return brokeWhileSending() }
         expected.append(.statement(completion, sentAt: sentAt))
         inFlight += 1
-        guard PQpipelineSync(handle) == 1 else {
-            // The statement is queued but cannot be synced: it fails with the rest.
-            isBroken = true
-            return true
-        }
-        expected.append(.sync)
+        unsynced = true
         return true
     }
 
-    /// Writes what libpq holds; `wantsWrite` tells whether some is left for when the socket is writable.
+    /// Ends the segment with a sync point and writes what libpq holds; `wantsWrite` tells whether some is
+    /// left for when the socket is writable.
     public func flush() {
         guard !isBroken, let handle = connection.handle else { return }
+        if unsynced {
+            unsynced = false
+            guard PQpipelineSync(handle) == 1 else { isBroken = true; return }
+            expected.append(.sync)
+        }
         let outcome = PQflush(handle)
         if outcome < 0 { isBroken = true }
         wantsWrite = outcome == 1
@@ -126,14 +141,17 @@ public final class PostgresPipeline: @unchecked Sendable {
     public func receive() {
         guard !isBroken, let handle = connection.handle else { return }
         guard PQconsumeInput(handle) == 1 else { isBroken = true; return }
-        while head < expected.count, PQisBusy(handle) == 0 {
+        // A completion may close the pipeline: the loop looks at `isBroken` before touching libpq again.
+        while !isBroken, head < expected.count, PQisBusy(handle) == 0 {
             let result = PQgetResult(handle)
             switch expected[head] {
             case .prepare(let sql):
                 guard let result else { advance(); continue }
-                if PQresultStatus(result) != PGRES_COMMAND_OK {
-                    // The statement after it fails (aborted) with this error; the next use prepares it again.
-                    abortCause = connection.makeError(result, context: "prepare")
+                let status = PQresultStatus(result)
+                if status != PGRES_COMMAND_OK {
+                    // Not prepared: the next use prepares it again. When it failed (rather than being skipped
+                    // after an earlier failure), the statement after it fails with its error.
+                    if status != PGRES_PIPELINE_ABORTED { abortCause = connection.makeError(result, context: "prepare") }
                     prepared[sql] = nil
                 }
                 PQclear(result)
@@ -151,7 +169,7 @@ public final class PostgresPipeline: @unchecked Sendable {
                     case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
                         current = .success(PostgresRows(copying: result))
                     case PGRES_PIPELINE_ABORTED:
-                        current = .failure(abortCause ?? PostgresError(.query, reason: "query failed: an earlier statement of its segment failed"))
+                        current = .failure(abortCause ?? PostgresError(.query, reason: Self.abortedReason))
                     default:
                         current = .failure(connection.makeError(result, context: "query"))
                     }
@@ -166,7 +184,7 @@ public final class PostgresPipeline: @unchecked Sendable {
                 advance()
             }
         }
-        if PQstatus(handle) != CONNECTION_OK { isBroken = true }
+        if !isBroken, PQstatus(handle) != CONNECTION_OK { isBroken = true }
     }
 
     /// Fails every statement still waiting (`connectionLost`, with `reason`) and closes the connection.

@@ -99,4 +99,36 @@ struct EventLoopContextTests {
         shutdown(parked.fd, Int32(SHUT_WR))
         #expect(parked.readToEnd().isEmpty)
     }
+
+    /// Something a task holds, that says when it is released.
+    final class Counted: Sendable {
+        let value = Mutex(0)
+        var count: Int { value.withLock { $0 } }
+    }
+
+    final class Held: Sendable {
+        let counter: Counted
+        init(_ counter: Counted) { self.counter = counter }
+        deinit { counter.value.withLock { $0 += 1 } }
+    }
+
+    @Test func workHandedToAStoppedLoop_isDropped_andWhatItHeldIsReleased() throws {
+        let handles = Mutex<[EventLoopHandle]>([])
+        let routes = [Route(.GET, "/handle", execution: .eventLoop) { _ in
+            if let handle = EventLoopContext.current?.handle { handles.withLock { $0.append(handle) } }
+            return .text("ok")
+        }]
+        let server = try TestServer.make(routes: routes)
+        #expect(try TestClient(port: server.port).request("GET", "/handle")?.text == "ok")
+        server.shutdown()
+        let handle = try #require(handles.withLock { $0.first })
+        let ran = Atomic<Int>(0)
+        let counter = Counted()
+        do {
+            let held = Held(counter)
+            handle.perform { _ in _ = held; ran.add(1, ordering: .relaxed) }
+        }
+        #expect(ran.load(ordering: .relaxed) == 0)
+        #expect(counter.count == 1)
+    }
 }

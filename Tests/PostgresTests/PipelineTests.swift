@@ -5,7 +5,7 @@ import PostgresTestSupport
 import Testing
 
 /// `PostgresPipeline` against the real server: statements go out without waiting, their answers come
-/// back in order to the right completion, one failure stays its own, and a lost connection fails
+/// back in order to the right completion, a failure stays in its segment, and a lost connection fails
 /// what waits. The tests drive it as an event loop does: `poll` the socket, `receive`, `flush`.
 @Suite("Pipelined connection")
 struct PipelineTests {
@@ -52,15 +52,18 @@ struct PipelineTests {
         #expect(!pipeline.isBroken)
     }
 
-    @Test func aFailingStatement_failsAlone_andTheOnesAfterItRun() throws {
+    @Test func aFailingStatement_failsInItsSegmentOnly_andTheNextSegmentsRun() throws {
         let pipeline = try Self.pipeline(try TestPostgres.makeDatabase())
         defer { pipeline.close(reason: "test done") }
         var outcomes: [Int: Outcome] = [:]
+        // One segment each (a flush ends one), all in flight together.
         for (i, divisor) in [1, 0, 2, 0, 4].enumerated() {
             #expect(pipeline.send("SELECT 8 / \(divisor)::int AS q", sentAt: 0) { outcomes[i] = $0 })
+            pipeline.flush()
         }
-        // A statement whose SQL does not even prepare fails alone too, and is prepared afresh next time.
+        // A statement whose SQL does not even prepare fails in its segment too, and is prepared afresh next time.
         #expect(pipeline.send("SELECT no_such_column FROM pg_class LIMIT 1", sentAt: 0) { outcomes[5] = $0 })
+        pipeline.flush()
         #expect(pipeline.send("SELECT 9 AS q", sentAt: 0) { outcomes[6] = $0 })
         Self.drive(pipeline) { outcomes.count == 7 }
         #expect(outcomes.count == 7)
@@ -72,7 +75,33 @@ struct PipelineTests {
             #expect(!error.isConnectionProblem)
         }
         guard case .failure(let undefined)? = outcomes[5] else { Issue.record("the undefined column should fail"); return }
-        #expect(!undefined.isConnectionProblem, "\(undefined)")
+        #expect(undefined.sqlState == "42703", "\(undefined)")
+        #expect(!pipeline.isBroken)
+    }
+
+    @Test func inOneSegment_theStatementsAfterAFailureAreSkipped_andSaySo() throws {
+        let pipeline = try Self.pipeline(try TestPostgres.makeDatabase())
+        defer { pipeline.close(reason: "test done") }
+        var outcomes: [Int: Outcome] = [:]
+        for (i, divisor) in [1, 0, 2].enumerated() {
+            #expect(pipeline.send("SELECT 8 / \(divisor)::int AS q", sentAt: 0) { outcomes[i] = $0 })
+        }
+        // A statement to prepare after the failure is skipped as well (and prepared when next used).
+        #expect(pipeline.send("SELECT no_such_column FROM pg_class LIMIT 1", sentAt: 0) { outcomes[3] = $0 })
+        pipeline.flush()
+        #expect(pipeline.send("SELECT 8 / \(4)::int AS q", sentAt: 0) { outcomes[4] = $0 })
+        Self.drive(pipeline) { outcomes.count == 5 }
+        func quotient(_ i: Int) -> Int? { try? outcomes[i]?.get().first?.decode(Int.self, column: "q") }
+        #expect(quotient(0) == 8)
+        guard case .failure(let failed)? = outcomes[1], case .failure(let skipped)? = outcomes[2], case .failure(let unprepared)? = outcomes[3] else {
+            Issue.record("the division by zero and what follows it in its segment should fail: \(outcomes)")
+            return
+        }
+        #expect(failed.sqlState == "22012")
+        #expect(skipped.reason == PostgresPipeline.abortedReason)
+        #expect(unprepared.reason == PostgresPipeline.abortedReason, "\(unprepared)")
+        // The next segment runs as if nothing happened.
+        #expect(quotient(4) == 2)
         #expect(!pipeline.isBroken)
     }
 
@@ -110,6 +139,7 @@ struct PipelineTests {
         defer { pipeline.close(reason: "test done") }
         var outcomes: [Outcome] = []
         #expect(pipeline.send("SELECT pg_sleep(2)", sentAt: 0) { outcomes.append($0) })
+        pipeline.flush()
         #expect(pipeline.send("SELECT 7 AS n", sentAt: 0) { outcomes.append($0) })
         Self.drive(pipeline) { outcomes.count == 2 }
         #expect(outcomes.count == 2)

@@ -111,9 +111,10 @@ enum StatusHandlers {
         }
         let database = LoopDatabase.on(context, pool: app.readPool, logger: app.logger)
         let sent = database.send(lookupQuery(number)) { result in
-            if case .failure(let error) = result, error.isConnectionProblem {
-                // The loop's connection went away under this statement (a restart, a terminated backend):
-                // the read is asked again through the pool, which finds a live connection or answers 503.
+            if case .failure = result {
+                // The loop's connection went away under this statement (a restart, a terminated backend), or
+                // the server skipped it after another statement of its round failed: the read is asked
+                // again through the pool, which answers as it always did (a live connection, or 503/500).
                 app.metrics.countStatusLookup(pipelined: false)
                 return offload(context, responder) { try answer(app, found: lookup(app, number.value)) }
             }

@@ -4,7 +4,7 @@ import Postgres
 
 /// Each event loop's own database connection in pipeline mode, for the public status check: its one
 /// indexed read is sent from the loop and answered from the loop, so no worker is woken, no pool lock
-/// is taken and no answer is handed back across threads; the look-ups of a round go out together.
+/// is taken and no answer is handed back across threads.
 ///
 /// It never makes a request wait for it: while it connects (on a worker; connecting blocks), after it
 /// broke, or with `maxInFlight` statements outstanding, `send` says no and the caller takes the worker
@@ -14,7 +14,9 @@ final class LoopDatabase: LoopWatcher {
     private enum State {
         case idle
         case connecting
-        case ready(PostgresPipeline, watchingWrite: Bool)
+        /// `fd`: the socket's number when watching began (libpq closes a failed socket itself, after which
+        /// the pipeline reads -1).
+        case ready(PostgresPipeline, fd: Int32, watchingWrite: Bool)
         case resting(until: UInt64)
     }
 
@@ -36,7 +38,8 @@ final class LoopDatabase: LoopWatcher {
         self.context = context
         self.configuration = configuration
         self.logger = logger
-        let statementTimeout = UInt64(max(configuration.statementTimeoutMilliseconds ?? 30_000, 0))
+        // 0 (or less) disables PostgreSQL's time-out: then the default's 30 s.
+        let statementTimeout = UInt64(configuration.statementTimeoutMilliseconds.flatMap { $0 > 0 ? $0 : nil } ?? 30_000)
         answerDeadlineNanoseconds = (statementTimeout + 5_000) * 1_000_000
     }
 
@@ -55,7 +58,7 @@ final class LoopDatabase: LoopWatcher {
     /// connection broke first). Returns false without calling `completion` when the statement cannot go
     /// now: no connection yet (one is started), or too many outstanding.
     func send(_ query: PostgresQuery, completion: @escaping PostgresPipeline.Completion) -> Bool {
-        guard case .ready(let pipeline, _) = state else {
+        guard case .ready(let pipeline, _, _) = state else {
             connectIfDue()
             return false
         }
@@ -75,29 +78,29 @@ final class LoopDatabase: LoopWatcher {
     // MARK: - LoopWatcher
 
     func descriptorReady(readable: Bool, writable: Bool, failed: Bool) {
-        guard case .ready(let pipeline, _) = state else { return }
+        guard case .ready(let pipeline, _, _) = state else { return }
         if writable { pipeline.flush() }
         if readable || failed { pipeline.receive() }
         settle(pipeline)
     }
 
     func roundEnded() {
-        guard queued, case .ready(let pipeline, _) = state else { return }
+        guard queued, case .ready(let pipeline, _, _) = state else { return }
         queued = false
         pipeline.flush()
         settle(pipeline)
     }
 
     func sweep(now: UInt64) {
-        guard case .ready(let pipeline, _) = state, let oldest = pipeline.oldestSentAt,
+        guard case .ready(let pipeline, _, _) = state, let oldest = pipeline.oldestSentAt,
               now &- oldest > answerDeadlineNanoseconds else { return }
         logger.warning("database pipeline dropped: a statement got no answer in time", metadata: ["db.loop": "\(context.index)"])
         drop(pipeline, reason: "no answer within the statement time-out")
     }
 
     func loopStopped() {
-        if case .ready(let pipeline, _) = state {
-            context.unwatch(pipeline.socket)
+        if case .ready(let pipeline, let fd, _) = state {
+            context.unwatch(fd)
             pipeline.close(reason: "the server is stopping")
         }
         state = .idle
@@ -111,17 +114,17 @@ final class LoopDatabase: LoopWatcher {
             drop(pipeline, reason: "the connection to the database was lost")
             return
         }
-        guard case .ready(_, let watchingWrite) = state, watchingWrite != pipeline.wantsWrite else { return }
+        guard case .ready(_, let fd, let watchingWrite) = state, watchingWrite != pipeline.wantsWrite else { return }
         do {
-            try context.update(pipeline.socket, writable: pipeline.wantsWrite)
-            state = .ready(pipeline, watchingWrite: pipeline.wantsWrite)
+            try context.update(fd, writable: pipeline.wantsWrite)
+            state = .ready(pipeline, fd: fd, watchingWrite: pipeline.wantsWrite)
         } catch {
             drop(pipeline, reason: "the loop could not watch the connection")
         }
     }
 
     private func drop(_ pipeline: PostgresPipeline, reason: String) {
-        context.unwatch(pipeline.socket)
+        if case .ready(_, let fd, _) = state { context.unwatch(fd) }
         state = .resting(until: context.now &+ Self.retryNanoseconds)
         logger.warning("database pipeline closed; status look-ups use the pool until it is back", metadata: ["db.loop": "\(context.index)", "reason": "\(reason)"])
         pipeline.close(reason: reason)
@@ -152,8 +155,9 @@ final class LoopDatabase: LoopWatcher {
         switch outcome {
         case .success(let pipeline):
             do {
-                try context.watch(pipeline.socket, writable: false, self)
-                state = .ready(pipeline, watchingWrite: false)
+                let fd = pipeline.socket
+                try context.watch(fd, writable: false, self)
+                state = .ready(pipeline, fd: fd, watchingWrite: false)
             } catch {
                 pipeline.close(reason: "the loop could not watch the connection")
                 state = .resting(until: context.now &+ Self.retryNanoseconds)
