@@ -144,7 +144,8 @@ struct ContractTests {
         let undocumented = served.filter { !text.contains("`\($0)`") }.sorted()
         #expect(undocumented == [], "error codes missing from openapi.yaml")
         // The other way: every code the shared error answers list (the `responses` section) names is one the server uses.
-        let responses = String(text[try #require(text.range(of: "\n  responses:\n"))!.lowerBound...])
+        let responsesStart = try #require(text.range(of: "\n  responses:\n"))
+        let responses = String(text[responsesStart.lowerBound...])
         let listed = try NSRegularExpression(pattern: "`([a-z]+_[a-z_]+)`").matches(in: responses, range: NSRange(responses.startIndex..., in: responses))
             .compactMap { Range($0.range(at: 1), in: responses).map { String(responses[$0]) } }
         let unknown = Set(listed).subtracting(served).sorted()

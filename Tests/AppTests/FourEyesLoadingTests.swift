@@ -9,7 +9,7 @@ import Testing
 @Suite("Four-eyes loading at the door")
 struct FourEyesLoadingTests {
     @Test func aBoxTokenAlone_cannotProduceAReadySMS_atAFourEyesSite() throws {
-        let (app, town, box, token) = try PickupTests.setUp()
+        let (app, town, _, token) = try PickupTests.setUp()
         defer { app.shutdown() }
         let chef = try town.login(app, as: "chef")
         var settings = SiteSettingsTests.relaxed

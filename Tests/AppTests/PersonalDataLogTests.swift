@@ -17,7 +17,7 @@ struct PersonalDataLogTests {
     @Test(arguments: LogFormat.allCases)
     func fullFlowLog_namesNoPhoneNameDateOfBirthOrPin(format: LogFormat) throws {
         let file = NSTemporaryDirectory() + "pickupbox-pii-\(format.rawValue)-\(UUID().uuidString.prefix(8)).log"
-        FileManager.default.createFile(atPath: file, contents: nil)
+        #expect(FileManager.default.createFile(atPath: file, contents: nil))
         defer { if ProcessInfo.processInfo.environment["KEEP_PII_LOG"] == nil { try? FileManager.default.removeItem(atPath: file) } }
         let handle = try #require(FileHandle(forWritingAtPath: file))
         let sink = LogSink(fileDescriptor: handle.fileDescriptor)
