@@ -137,7 +137,7 @@ public enum Routes {
             .open(.GET, "/", execution: assets) { r in web.page("index.html", request: r) },
             .open(.GET, "/assets/{version}/{file...}", execution: assets) { r in web.respond(to: r, version: r.parameter("version"), encodedPath: r.parameter("file")) },
             .open(.GET, "/box-panel", execution: assets) { r in web.page("box-panel.html", request: r) },
-            .open(.GET, "/status") { r in try StatusPage.respond(app, r) },
+            .openAsynchronous(.GET, "/status") { r, responder in try StatusPage.respond(app, r, responder) },
             // Sessions
             .open(.POST, "/api/v1/auth/login", maxBodyBytes: 4 * kb) { r in try AuthHandlers.login(app, r) },
             .staff(.POST, "/api/v1/auth/logout", app: app) { _, c in try AuthHandlers.logout(c) },

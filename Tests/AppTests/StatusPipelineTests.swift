@@ -71,6 +71,32 @@ struct StatusPipelineTests {
         #expect(try Self.lookups(app, "pipeline") + Self.lookups(app, "pool") == counted)
     }
 
+    @Test func thePage_looksUpThroughThePipelineToo_andRendersAsOnAWorker() throws {
+        let app = try AppFixture.make { c in c.statusRateLimitPerMinute = 100_000 }
+        defer { app.shutdown() }
+        let number = try Self.application(app)
+        let page = "/status?vn=\(number)&lang=en"
+        let client = StaffClient(port: app.port)
+        // The first look-up finds no loop connection yet: a worker renders it, with the pool.
+        let first = try #require(client.call("GET", page))
+        #expect(first.status == 200)
+        #expect(first.text.contains("Your document is not ready yet."))
+        #expect(try Self.lookups(app, "pool") >= 1)
+        let expected = String(decoding: try StatusHandlers.answer(app, found: StatusHandlers.lookup(app, number)).body, as: UTF8.self)
+        #expect(try Self.untilPipelined(app, "/api/v1/status/\(number)", expected: expected, before: 0))
+        let before = try Self.lookups(app, "pipeline")
+        for _ in 0..<10 {
+            let reply = try #require(client.call("GET", page))
+            #expect(reply.status == 200)
+            #expect(reply.text == first.text)
+        }
+        #expect(try Self.lookups(app, "pipeline") - before == 10)
+        // The form and a malformed number need no look-up at all.
+        #expect(client.call("GET", "/status?lang=en")?.status == 200)
+        #expect(client.call("GET", "/status?vn=%27%20OR%201&lang=en")?.status == 200)
+        #expect(try Self.lookups(app, "pipeline") - before == 10)
+    }
+
     @Test func aLostPipelineConnection_fallsBackToThePool_andReconnects() throws {
         let app = try AppFixture.make { c in c.statusRateLimitPerMinute = 100_000 }
         defer { app.shutdown() }

@@ -137,7 +137,7 @@ enum StatusHandlers {
     }
 
     /// Runs `answer` on a worker and responds with it (503 when the workers' queue is full).
-    private static func offload(_ context: EventLoopContext, _ responder: Responder, _ answer: @escaping @Sendable () throws -> Response) {
+    static func offload(_ context: EventLoopContext, _ responder: Responder, _ answer: @escaping @Sendable () throws -> Response) {
         let queued = context.offload {
             do { responder.respond(try answer()) } catch { responder.fail(error) }
         }

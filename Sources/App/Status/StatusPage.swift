@@ -11,36 +11,89 @@ import Postgres
 /// the coarse state of ``StatusHandlers/lookup(_:_:)`` and nothing personal; unknown, malformed,
 /// ambiguous and cancelled numbers get the same page. Rate-limited like the API, with a friendly 429.
 enum StatusPage {
-    static func respond(_ app: Application, _ request: Request) throws -> Response {
-        // A malformed query is treated as an empty one: this page never answers with JSON.
-        let query = try? request.queryParameters()
-        let language = StatusLanguage.pick(query: query?["lang"], acceptLanguage: request.headers["Accept-Language"])
-        let explicitLanguage = query?["lang"].flatMap(StatusLanguage.init(rawValue:)) != nil
-        let typed = query?["vn"].map { TextField.prefix($0.trimmingCharacters(in: .whitespacesAndNewlines), 64) } ?? ""
-        var page = Page(app: app, language: language, explicitLanguage: explicitLanguage, typed: typed)
-        var headers = WebAssets.htmlHeaders()
-        // The answer depends on the number and the language, and must not outlive a change of state.
-        headers.set("Cache-Control", "no-store")
-        headers.set("Vary", "Accept-Language")
-        guard !typed.isEmpty else {
-            return Response(status: .ok, headers: headers, body: page.render(.form))
+    /// What a request asks for: the language, the number as typed, and the answer's headers.
+    struct Ask: Sendable {
+        let language: StatusLanguage
+        let explicitLanguage: Bool
+        let typed: String
+        var headers: HTTPHeaders
+
+        init(_ request: Request) {
+            // A malformed query is treated as an empty one: this page never answers with JSON.
+            let query = try? request.queryParameters()
+            language = StatusLanguage.pick(query: query?["lang"], acceptLanguage: request.headers["Accept-Language"])
+            explicitLanguage = query?["lang"].flatMap(StatusLanguage.init(rawValue:)) != nil
+            typed = query?["vn"].map { TextField.prefix($0.trimmingCharacters(in: .whitespacesAndNewlines), 64) } ?? ""
+            headers = WebAssets.htmlHeaders()
+            // The answer depends on the number and the language, and must not outlive a change of state.
+            headers.set("Cache-Control", "no-store")
+            headers.set("Vary", "Accept-Language")
         }
+
+        func page(_ app: Application) -> Page {
+            Page(app: app, language: language, explicitLanguage: explicitLanguage, typed: typed)
+        }
+
+        func render(_ app: Application, _ content: Content, status: HTTPStatus = .ok) -> Response {
+            var page = page(app)
+            return Response(status: status, headers: headers, body: page.render(content))
+        }
+    }
+
+    /// On the event loop, like the API's check (``StatusHandlers/status(_:_:_:)``): the form, the rate limit
+    /// and a malformed number are answered at once; the look-up goes out on the loop's pipelined connection
+    /// and the page is rendered when its row comes back, with the site from the cache. Otherwise (the
+    /// loop's connection is not up, the statement failed there, the site is not cached) the rest runs on
+    /// a worker with the pool, as it always did.
+    static func respond(_ app: Application, _ request: Request, _ responder: Responder) throws {
+        var ask = Ask(request)
+        guard !ask.typed.isEmpty else { return responder.respond(ask.render(app, .form)) }
         if let wait = StatusHandlers.limited(app, request) {
-            headers.set("Retry-After", String(wait))
-            return Response(status: .tooManyRequests, headers: headers, body: page.render(.rateLimited(seconds: wait)))
+            ask.headers.set("Retry-After", String(wait))
+            return responder.respond(ask.render(app, .rateLimited(seconds: wait), status: .tooManyRequests))
         }
-        do {
-            guard let found = try StatusHandlers.lookup(app, typed) else {
-                return Response(status: .ok, headers: headers, body: page.render(.unknown))
+        guard let number = try? Vorgangsnummer.parse(ask.typed, allowExternal: true) else { return responder.respond(ask.render(app, .unknown)) }
+        let fixedAsk = ask
+        guard let context = EventLoopContext.current else { return responder.respond(try lookUpAndAnswer(app, fixedAsk, request)) }
+        let database = LoopDatabase.on(context, pool: app.readPool, logger: app.logger)
+        let sent = database.send(StatusHandlers.lookupQuery(number)) { result in
+            if case .success(let rows) = result {
+                do {
+                    guard let found = try StatusHandlers.found(in: rows) else { return responder.respond(fixedAsk.render(app, .unknown)) }
+                    if let site = app.publicSites.cached(authorityID: found.authorityID, siteID: found.siteID) {
+                        return responder.respond(fixedAsk.render(app, .found(found, site.site)).compressed(for: request))
+                    }
+                    return StatusHandlers.offload(context, responder) { try answer(app, fixedAsk, request) { found } }
+                } catch {
+                    return responder.fail(error)
+                }
             }
+            // The statement failed on the loop's connection: it is asked again on a worker.
+            app.metrics.countStatusLookup(pipelined: false)
+            StatusHandlers.offload(context, responder) { try lookUpAndAnswer(app, fixedAsk, request) }
+        }
+        app.metrics.countStatusLookup(pipelined: sent)
+        if !sent { StatusHandlers.offload(context, responder) { try lookUpAndAnswer(app, fixedAsk, request) } }
+    }
+
+    /// The look-up and the page on a worker, with the pool; a database that does not answer gets a page
+    /// (503), not JSON. Other errors are thrown (an opaque 500, logged).
+    static func lookUpAndAnswer(_ app: Application, _ ask: Ask, _ request: Request) throws -> Response {
+        try answer(app, ask, request) { try StatusHandlers.lookup(app, ask.typed) }
+    }
+
+    /// The page for what `lookup` finds, with the site (read with the pool when not cached).
+    static func answer(_ app: Application, _ ask: Ask, _ request: Request, lookup: () throws -> StatusHandlers.Found?) throws -> Response {
+        do {
+            guard let found = try lookup() else { return ask.render(app, .unknown) }
             let site = try app.publicSites.site(authorityID: found.authorityID, siteID: found.siteID, pool: app.pool).site
-            return Response(status: .ok, headers: headers, body: page.render(.found(found, site))).compressed(for: request)
+            return ask.render(app, .found(found, site)).compressed(for: request)
         } catch let error as PostgresError where error.isConnectionProblem {
             // The applicant gets a page, not JSON: the database is down or saturated for a moment.
             app.logger.warning("status page: database unavailable", metadata: ["request.id": "\(request.requestID)", "error": "\(error)"])
-            headers.set("Retry-After", "30")
-            var unavailable = Page(app: app, language: language, explicitLanguage: explicitLanguage, typed: typed)
-            return Response(status: .serviceUnavailable, headers: headers, body: unavailable.render(.unavailable))
+            var unavailable = ask
+            unavailable.headers.set("Retry-After", "30")
+            return unavailable.render(app, .unavailable, status: .serviceUnavailable)
         }
     }
 
