@@ -79,7 +79,7 @@ extension String: PostgresDecodable {
 
 extension UUID: PostgresDecodable {
     public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> UUID {
-        guard bytes.count == 36, let uuid = UUID(uuidString: String(decoding: bytes, as: UTF8.self)) else {
+        guard let uuid = UUIDText.parse(bytes) else {
             throw decodingError(UUID.self)
         }
         return uuid

@@ -39,7 +39,7 @@ extension String: PostgresEncodable {
 }
 
 extension UUID: PostgresEncodable {
-    public var postgresText: String? { uuidString }
+    public var postgresText: String? { UUIDText.format(self) }
 }
 
 extension Date: PostgresEncodable {
@@ -124,7 +124,7 @@ extension Int: PostgresArrayElement {
 
 extension UUID: PostgresArrayElement {
     public static func postgresArrayText(_ elements: [UUID]) -> String {
-        "{" + elements.map(\.uuidString).joined(separator: ",") + "}"
+        "{" + elements.map(UUIDText.format).joined(separator: ",") + "}"
     }
 }
 
