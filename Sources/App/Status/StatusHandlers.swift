@@ -105,35 +105,39 @@ enum StatusHandlers {
             responder.respond(.json(bytes: unknownBody))
             return
         }
-        guard let context = EventLoopContext.current else {
-            responder.respond(try answer(app, found: lookup(app, number.value)))
-            return
+        try lookUp(app, number, responder) { found in
+            guard let found else { return .json(bytes: unknownBody) }
+            return app.publicSites.cached(authorityID: found.authorityID, siteID: found.siteID).map { body(found, site: $0.json) }
+        } onWorker: { lookup in
+            try answer(app, found: lookup())
         }
-        let database = LoopDatabase.on(context, pool: app.readPool, logger: app.logger)
-        let sent = database.send(lookupQuery(number)) { result in
-            if case .failure = result {
-                // The loop's connection went away under this statement (a restart, a terminated backend), or
-                // the server skipped it after another statement of its round failed: the read is asked
-                // again through the pool, which answers as it always did (a live connection, or 503/500).
+    }
+
+    /// The look-up of `number`, for the API and the page alike. On the event loop's pipelined connection
+    /// (``LoopDatabase``) when it takes the statement: `onLoop` answers on the loop with what was found, or
+    /// returns nil (a site not cached) for `onWorker`. Otherwise, and when the statement failed there (the
+    /// connection went away under it, or the server skipped it after another statement of its round
+    /// failed), `onWorker` answers on a worker and its `lookup` asks the pool. Off a loop, `onWorker` runs here.
+    static func lookUp(_ app: Application, _ number: Vorgangsnummer, _ responder: Responder,
+                       onLoop: @escaping (Found?) throws -> Response?,
+                       onWorker: @escaping @Sendable (_ lookup: () throws -> Found?) throws -> Response) throws {
+        let askThePool: @Sendable () throws -> Found? = { try lookup(app, number.value) }
+        guard let context = EventLoopContext.current else { return responder.respond(try onWorker(askThePool)) }
+        let sent = LoopDatabase.on(context, pool: app.readPool, logger: app.logger).send(lookupQuery(number)) { result in
+            guard case .success(let rows) = result else {
                 app.metrics.countStatusLookup(pipelined: false)
-                return offload(context, responder) { try answer(app, found: lookup(app, number.value)) }
+                return offload(context, responder) { try onWorker(askThePool) }
             }
             do {
-                guard let found = try found(in: result.get()) else { return responder.respond(.json(bytes: unknownBody)) }
-                if let site = app.publicSites.cached(authorityID: found.authorityID, siteID: found.siteID) {
-                    return responder.respond(body(found, site: site.json))
-                }
-                offload(context, responder) { try answer(app, found: found) }
+                let found = try found(in: rows)
+                if let response = try onLoop(found) { return responder.respond(response) }
+                offload(context, responder) { try onWorker { found } }
             } catch {
                 responder.fail(error)
             }
         }
-        if sent {
-            app.metrics.countStatusLookup(pipelined: true)
-            return
-        }
-        app.metrics.countStatusLookup(pipelined: false)
-        offload(context, responder) { try answer(app, found: lookup(app, number.value)) }
+        app.metrics.countStatusLookup(pipelined: sent)
+        if !sent { offload(context, responder) { try onWorker(askThePool) } }
     }
 
     /// Runs `answer` on a worker and responds with it (503 when the workers' queue is full).

@@ -46,43 +46,25 @@ enum StatusPage {
     /// loop's connection is not up, the statement failed there, the site is not cached) the rest runs on
     /// a worker with the pool, as it always did.
     static func respond(_ app: Application, _ request: Request, _ responder: Responder) throws {
-        var ask = Ask(request)
+        let ask = Ask(request)
         guard !ask.typed.isEmpty else { return responder.respond(ask.render(app, .form)) }
         if let wait = StatusHandlers.limited(app, request) {
-            ask.headers.set("Retry-After", String(wait))
-            return responder.respond(ask.render(app, .rateLimited(seconds: wait), status: .tooManyRequests))
+            var limited = ask
+            limited.headers.set("Retry-After", String(wait))
+            return responder.respond(limited.render(app, .rateLimited(seconds: wait), status: .tooManyRequests))
         }
         guard let number = try? Vorgangsnummer.parse(ask.typed, allowExternal: true) else { return responder.respond(ask.render(app, .unknown)) }
-        let fixedAsk = ask
-        guard let context = EventLoopContext.current else { return responder.respond(try lookUpAndAnswer(app, fixedAsk, request)) }
-        let database = LoopDatabase.on(context, pool: app.readPool, logger: app.logger)
-        let sent = database.send(StatusHandlers.lookupQuery(number)) { result in
-            if case .success(let rows) = result {
-                do {
-                    guard let found = try StatusHandlers.found(in: rows) else { return responder.respond(fixedAsk.render(app, .unknown)) }
-                    if let site = app.publicSites.cached(authorityID: found.authorityID, siteID: found.siteID) {
-                        return responder.respond(fixedAsk.render(app, .found(found, site.site)).compressed(for: request))
-                    }
-                    return StatusHandlers.offload(context, responder) { try answer(app, fixedAsk, request) { found } }
-                } catch {
-                    return responder.fail(error)
-                }
-            }
-            // The statement failed on the loop's connection: it is asked again on a worker.
-            app.metrics.countStatusLookup(pipelined: false)
-            StatusHandlers.offload(context, responder) { try lookUpAndAnswer(app, fixedAsk, request) }
+        try StatusHandlers.lookUp(app, number, responder) { found in
+            guard let found else { return ask.render(app, .unknown) }
+            return app.publicSites.cached(authorityID: found.authorityID, siteID: found.siteID)
+                .map { ask.render(app, .found(found, $0.site)).compressed(for: request) }
+        } onWorker: { lookup in
+            try answer(app, ask, request, lookup: lookup)
         }
-        app.metrics.countStatusLookup(pipelined: sent)
-        if !sent { StatusHandlers.offload(context, responder) { try lookUpAndAnswer(app, fixedAsk, request) } }
     }
 
-    /// The look-up and the page on a worker, with the pool; a database that does not answer gets a page
-    /// (503), not JSON. Other errors are thrown (an opaque 500, logged).
-    static func lookUpAndAnswer(_ app: Application, _ ask: Ask, _ request: Request) throws -> Response {
-        try answer(app, ask, request) { try StatusHandlers.lookup(app, ask.typed) }
-    }
-
-    /// The page for what `lookup` finds, with the site (read with the pool when not cached).
+    /// The page for what `lookup` finds, with the site (read with the pool when not cached), on a worker; a
+    /// database that does not answer gets a page (503), not JSON. Other errors are thrown (an opaque 500, logged).
     static func answer(_ app: Application, _ ask: Ask, _ request: Request, lookup: () throws -> StatusHandlers.Found?) throws -> Response {
         do {
             guard let found = try lookup() else { return ask.render(app, .unknown) }

@@ -125,7 +125,7 @@ final class LoopDatabase: LoopWatcher {
 
     private func drop(_ pipeline: PostgresPipeline, reason: String) {
         if case .ready(_, let fd, _) = state { context.unwatch(fd) }
-        state = .resting(until: context.now &+ Self.retryNanoseconds)
+        rest()
         logger.warning("database pipeline closed; status look-ups use the pool until it is back", metadata: ["db.loop": "\(context.index)", "reason": "\(reason)"])
         pipeline.close(reason: reason)
     }
@@ -148,7 +148,12 @@ final class LoopDatabase: LoopWatcher {
                 database.connected(outcome)
             }
         }
-        if !started { state = .resting(until: context.now &+ Self.retryNanoseconds) }
+        if !started { rest() }
+    }
+
+    /// No connection until the retry interval has passed.
+    private func rest() {
+        state = .resting(until: context.now &+ Self.retryNanoseconds)
     }
 
     private func connected(_ outcome: Result<PostgresPipeline, any Error>) {
@@ -160,11 +165,11 @@ final class LoopDatabase: LoopWatcher {
                 state = .ready(pipeline, fd: fd, watchingWrite: false)
             } catch {
                 pipeline.close(reason: "the loop could not watch the connection")
-                state = .resting(until: context.now &+ Self.retryNanoseconds)
+                rest()
             }
         case .failure(let error):
             logger.warning("database pipeline could not connect; status look-ups use the pool", metadata: ["db.loop": "\(context.index)", "error": "\(error)"])
-            state = .resting(until: context.now &+ Self.retryNanoseconds)
+            rest()
         }
     }
 }
