@@ -38,13 +38,19 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         try self.init(year: year, month: month, day: day, field: field)
     }
 
-    /// The calendar day of `date` in `timeZone` (for the sites: `Europe/Berlin`).
+    /// The calendar day of `date` in `timeZone` (for the sites: `Europe/Berlin`), clamped to ``yearRange``.
+    /// The zone's offset at that instant, then day arithmetic: no `Calendar` is made (making one cost a
+    /// pickup's factors step ~8 µs, BENCHMARKS.md). Before 1582 the day is the proleptic Gregorian one,
+    /// where Foundation's Gregorian calendar would give the Julian day.
     public init(date: Date, timeZone: TimeZone) {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        let year = min(max(parts.year ?? 1970, CivilDate.yearRange.lowerBound), CivilDate.yearRange.upperBound)
-        self.init(unchecked: year, parts.month ?? 1, parts.day ?? 1)
+        let local = date.timeIntervalSince1970 + Double(timeZone.secondsFromGMT(for: date))
+        // Bounded before the conversion, which would trap on NaN or out of Int's range.
+        let days = local.isNaN ? 0 : (min(max(local, -1e14), 1e14) / 86_400).rounded(.down)
+        if let day = CivilDate(daysSinceEpoch: Int(days)) {
+            self = day
+        } else {
+            self = days < 0 ? CivilDate(unchecked: 1, 1, 1) : CivilDate(unchecked: 9999, 12, 31)
+        }
     }
 
     /// Whether the three numbers form a real date within ``yearRange``.

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import Testing
 
 /// Known-answer vectors from the standards: a wrapper that passes these calls OpenSSL correctly.
@@ -90,5 +91,19 @@ struct CryptoTests {
         #expect(Crypto.randomBytes(0).isEmpty)
         #expect(Crypto.randomBytes(32).count == 32)
         #expect(Crypto.randomBytes(32) != Crypto.randomBytes(32))
+    }
+
+    /// Version 4 and the RFC 9562 variant in the text Foundation reads, and no two alike.
+    @Test func uuid_isAVersion4UUID() throws {
+        var seen = Set<UUID>()
+        for _ in 0..<1_000 {
+            let id = Crypto.uuid()
+            let text = Array(id.uuidString.utf8)
+            #expect(text[14] == UInt8(ascii: "4"))
+            #expect([UInt8(ascii: "8"), UInt8(ascii: "9"), UInt8(ascii: "A"), UInt8(ascii: "B")].contains(text[19]))
+            #expect(UUID(uuidString: id.uuidString) == id)
+            seen.insert(id)
+        }
+        #expect(seen.count == 1_000)
     }
 }

@@ -88,8 +88,29 @@ struct CivilDateTests {
         let newYear = Date(timeIntervalSince1970: 1_767_223_800) // 2025-12-31T23:30:00Z
         #expect(CivilDate(date: newYear, timeZone: berlin) == .make(2026, 1, 1))
         #expect(CivilDate(date: newYear, timeZone: utc) == .make(2025, 12, 31))
-        _ = CivilDate(date: .distantFuture, timeZone: berlin)
-        _ = CivilDate(date: .distantPast, timeZone: berlin)
+        #expect(CivilDate(date: .distantFuture, timeZone: berlin) == .make(4001, 1, 1))
+        #expect(CivilDate(date: .distantPast, timeZone: berlin) == .make(1, 1, 1))
+        #expect(CivilDate(date: Date(timeIntervalSince1970: 1e300), timeZone: utc) == .make(9999, 12, 31))
+        #expect(CivilDate(date: Date(timeIntervalSince1970: -1e300), timeZone: utc) == .make(1, 1, 1))
+        #expect(CivilDate(date: Date(timeIntervalSince1970: .nan), timeZone: utc) == .make(1970, 1, 1))
+    }
+
+    /// The day arithmetic gives Foundation's Gregorian calendar's day, in zones with whole, half and
+    /// quarter hours and with summer time, at instants spread over 1900–2200 and at each side of midnight.
+    @Test func initDate_agreesWithFoundationsCalendar() throws {
+        var generator = SystemRandomNumberGenerator()
+        for identifier in ["Europe/Berlin", "UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "Pacific/Chatham", "Pacific/Kiritimati"] {
+            let zone = try #require(TimeZone(identifier: identifier))
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = zone
+            var instants = (0..<2_000).map { _ in Double.random(in: -2_208_988_800...7_258_118_400, using: &generator) }
+            for midnight in stride(from: 1_735_689_600.0, to: 1_767_225_600, by: 86_400 * 7) { instants += [midnight - 1, midnight, midnight + 1] }
+            for seconds in instants {
+                let date = Date(timeIntervalSince1970: seconds.rounded(.down))
+                let parts = calendar.dateComponents([.year, .month, .day], from: date)
+                #expect(CivilDate(date: date, timeZone: zone) == .make(parts.year ?? 0, parts.month ?? 0, parts.day ?? 0), "\(identifier) \(seconds)")
+            }
+        }
     }
 
     @Test func iso_parsesAndPrints() throws {

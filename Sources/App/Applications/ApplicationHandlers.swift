@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import HTTPServer
@@ -18,7 +19,7 @@ enum ApplicationHandlers {
     static func create(_ ctx: StaffContext) throws -> Response {
         let registration = try ApplicationRegistration(try ctx.request.decode(ApplicationDTO.Create.self), authorityID: ctx.authorityID,
                                                        secretKey: ctx.app.secretKey)
-        let id = UUID()
+        let id = Crypto.uuid()
         return try Idempotency.run(ctx, route: "POST /api/v1/applications") { connection in
             try ApplicationStore.insert(connection, authorityID: ctx.authorityID, id: id, registration)
             try ctx.audit(connection, "application.registered", "application", id, detail: ["pickupMethod": registration.pickupMethod.rawValue])

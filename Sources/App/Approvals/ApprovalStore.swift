@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import Postgres
@@ -62,7 +63,7 @@ enum ApprovalStore {
     static func request(_ c: PostgresConnection, authorityID: UUID, applicationID: UUID, kind: ApprovalKind, mobileNumber: String?,
                         requestedBy: UUID) throws -> (id: UUID, superseded: [UUID]) {
         let superseded = try supersede(c, authorityID: authorityID, applicationID: applicationID, kind: kind)
-        let id = UUID()
+        let id = Crypto.uuid()
         try c.execute("""
             INSERT INTO staff_approval (authority_id, id, application_id, kind, mobile_number, requested_by)
             VALUES (\(authorityID), \(id), \(applicationID), \(kind.rawValue), \(mobileNumber), \(requestedBy))

@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import Postgres
@@ -41,7 +42,7 @@ enum Assignments {
         }
         guard let chosen = try CompartmentClaims.claim(connection, authorityID: authorityID, siteID: siteID, needsAccessible: needsAccessible, count: 1,
                                                        compartmentID: compartmentID, boxID: boxID).first else { return nil }
-        let assignmentID = UUID()
+        let assignmentID = Crypto.uuid()
         try connection.execute("""
             INSERT INTO assignment (authority_id, id, compartment_id, household_group, status)
             VALUES (\(authorityID), \(assignmentID), \(chosen.id), \(householdGroup), \(AssignmentStatus.assigned))

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Postgres
 
@@ -10,7 +11,7 @@ public enum AuthorityAdmin {
             throw ServiceError.invalid("slug", "invalid_slug", "Use 2 to 63 characters: a-z, 0-9 and '-', starting with a letter or digit.")
         }
         let name = try TextField.validate(name, field: "name")
-        let id = UUID()
+        let id = Crypto.uuid()
         return try AdminInput.unique(ServiceError.conflict("slug_taken", "An authority with this slug exists.", field: "slug")) {
             try pool.transaction { connection in
                 try connection.execute("INSERT INTO authority (id, slug, name) VALUES (\(id), \(slug), \(name))")

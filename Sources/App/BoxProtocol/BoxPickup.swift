@@ -55,7 +55,7 @@ enum BoxPickup {
         let (mobile, pin) = try startInput(request)
         let box = admitted.box
         return try steps(app, box: box, request: request, route: "POST /api/v1/box/pickups") { c in
-            var session = Session(pickupId: UUID(), factors: [], expiresAt: Date(timeIntervalSinceNow: 120))
+            var session = Session(pickupId: Crypto.uuid(), factors: [], expiresAt: Date(timeIntervalSinceNow: 120))
             let pinKey = Pin.key(pin, authorityID: box.authorityID, key: app.secretKey)
             guard var written = try BoxPickupStore.start(c, box: box, mobile: mobile, pinKey: pinKey, session: session,
                                                          choices: admitted.policy.choices, limits: app.configuration.pickupLimits) else { throw BoxAuth.invalid }

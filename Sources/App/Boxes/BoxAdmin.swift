@@ -55,7 +55,7 @@ public enum BoxAdmin {
     static func insert(_ connection: PostgresConnection, _ actor: AdminActor, _ box: NewBox) throws -> UUID {
         let site = try connection.query("SELECT 1 FROM site WHERE authority_id = \(actor.authorityID) AND id = \(box.siteID)")
         guard !site.isEmpty else { throw ServiceError.invalid("siteId", "unknown_site", "No such site.") }
-        let id = UUID()
+        let id = Crypto.uuid()
         try connection.unique(ServiceError.conflict("box_name_taken", "A box with this name exists.", field: "name")) {
             try connection.execute("""
                 INSERT INTO box (authority_id, id, site_id, name, panel_languages)

@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import HTTPServer
@@ -80,7 +81,7 @@ enum DeliveryHandlers {
         let note = try TextField.validate(noteNumber, field: "deliveryNoteNumber", maxLength: 64)
         guard !items.isEmpty else { throw AppError.invalid("items", "missing_field", "A delivery has at least one item.") }
         guard items.count <= maxItems else { throw AppError.invalid("items", "too_many", "At most \(maxItems) items per delivery.") }
-        let deliveryID = UUID()
+        let deliveryID = Crypto.uuid()
         return try Idempotency.run(ctx, route: route) { connection in
             try connection.unique(AppError.conflict("duplicate_delivery_note", "This delivery note was recorded already.", field: "deliveryNoteNumber")) {
                 try connection.execute("""

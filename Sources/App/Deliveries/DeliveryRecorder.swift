@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import HTTPServer
@@ -149,7 +150,7 @@ struct DeliveryRecorder {
             assigned += zip(group.map(\.id), free).map { ($0, $1) }
         }
         guard !assigned.isEmpty else { return }
-        let assignmentIDs = assigned.map { _ in UUID() }
+        let assignmentIDs = assigned.map { _ in Crypto.uuid() }
         try connection.execute("""
             INSERT INTO assignment (authority_id, id, compartment_id, status)
             SELECT \(authority)::uuid, i, c, \(AssignmentStatus.assigned.rawValue) FROM unnest(\(assignmentIDs)::uuid[], \(assigned.map(\.compartment))::uuid[]) AS t(i, c)

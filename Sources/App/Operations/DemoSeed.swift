@@ -35,7 +35,7 @@ public enum DemoSeed {
             // Two processes seeding at once: the second waits here and then finds the demo.
             try c.execute("SELECT pg_advisory_xact_lock(4242001)")
             guard try c.query("SELECT 1 FROM authority WHERE slug = \(authoritySlug)").isEmpty else { return nil }
-            let authority = UUID(), site = UUID(), box = UUID()
+            let authority = Crypto.uuid(), site = Crypto.uuid(), box = Crypto.uuid()
             try c.execute("INSERT INTO authority (id, slug, name) VALUES (\(authority), \(authoritySlug), 'Ausländerbehörde Musterstadt (Demo)')")
             try c.execute("""
                 INSERT INTO site (authority_id, id, name, address, land)
@@ -54,7 +54,7 @@ public enum DemoSeed {
             try seedCompartments(c, authority: authority, box: box)
             let credentials = try seedUsers(c, authority: authority)
             let supervisor = try c.query("SELECT id FROM app_user WHERE authority_id = \(authority) AND username = 'chef'").first?.decode(UUID.self, column: "id")
-            try seedApplications(c, authority: authority, site: site, box: box, receivedBy: supervisor ?? UUID())
+            try seedApplications(c, authority: authority, site: site, box: box, receivedBy: supervisor ?? Crypto.uuid())
             try Audit.record(c, authorityID: authority, actor: .system, action: "demo.seeded", entityType: "authority", entityID: authority, requestID: nil, clientAddress: nil)
             return Created(credentials: credentials, boxName: boxName, boxToken: token)
         }
@@ -90,7 +90,7 @@ public enum DemoSeed {
             let password = Crypto.base64URL(Crypto.randomBytes(12))
             try c.execute("""
                 INSERT INTO app_user (authority_id, id, username, display_name, role, password_hash)
-                VALUES (\(authority), \(UUID()), \(username), \(name), \(role), \(PasswordHasher.hash(password)))
+                VALUES (\(authority), \(Crypto.uuid()), \(username), \(name), \(role), \(PasswordHasher.hash(password)))
                 """)
             credentials.append(Credentials(username: username, role: role, password: password))
         }
@@ -102,7 +102,7 @@ public enum DemoSeed {
 
     private static func seedApplications(_ c: PostgresConnection, authority: UUID, site: UUID, box: UUID, receivedBy: UUID) throws {
         // One delivery note for every document the demo has received already.
-        let delivery = UUID()
+        let delivery = Crypto.uuid()
         try c.execute("""
             INSERT INTO delivery (authority_id, id, delivery_note_number, received_at, received_by)
             VALUES (\(authority), \(delivery), 'DEMO-LS-1', now() - interval '1 day', \(receivedBy))
@@ -121,7 +121,7 @@ public enum DemoSeed {
         for (state, count) in plan {
             for _ in 0..<count {
                 defer { i += 1 }
-                let id = UUID()
+                let id = Crypto.uuid()
                 let boxPickup = state != .readyAtCounter && i % 4 != 3
                 let inBox = state == .assigned || state == .readyInBox
                 // Fixtures are inserted in their final state: a box document without a free compartment is
@@ -162,7 +162,7 @@ public enum DemoSeed {
 
     /// The application's compartment, assigned or already loaded (with a pickup deadline in 14 days).
     private static func seedAssignment(_ c: PostgresConnection, authority: UUID, application id: UUID, compartment: UUID, loaded: Bool) throws -> UUID {
-        let assignment = UUID()
+        let assignment = Crypto.uuid()
         let status: AssignmentStatus = loaded ? .loaded : .assigned
         try c.execute("""
             INSERT INTO assignment (authority_id, id, compartment_id, status, loaded_at)

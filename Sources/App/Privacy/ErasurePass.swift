@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import HTTPServer
@@ -95,7 +96,7 @@ struct ErasurePass: Sendable {
                now.timeIntervalSince(last) < minimumInterval {
                 return nil
             }
-            var outcome = Outcome(passID: UUID())
+            var outcome = Outcome(passID: Crypto.uuid())
             // We hold the lock: a pass still `running` belongs to a process that died.
             outcome.interruptedEarlier = try c.execute("UPDATE erasure_pass SET status = 'interrupted' WHERE status = 'running'")
             try c.execute("INSERT INTO erasure_pass (id, policy) VALUES (\(outcome.passID), \(try policyJSON())::jsonb)")

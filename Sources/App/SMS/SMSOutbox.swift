@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import Postgres
@@ -24,7 +25,7 @@ enum SMSOutbox {
         if text.count > 1600 { text = String(text.prefix(1600)) }
         if text.isEmpty { text = "-" }
         let cost = SMSText.segments(of: text)
-        let id = UUID()
+        let id = Crypto.uuid()
         let sealed = cipher.seal(Array(text.utf8), context: context(authorityID: authorityID, messageID: id))
         let onConflict = kind == .reminder ? "ON CONFLICT (authority_id, assignment_id) WHERE template = 'reminder' DO NOTHING" : ""
         let inserted = try connection.query("""

@@ -1,3 +1,4 @@
+import Crypto
 import Domain
 import Foundation
 import Postgres
@@ -65,7 +66,7 @@ public enum SiteAdmin {
         // The zone is used in SQL (`AT TIME ZONE`), so PostgreSQL's tz database must know it as well.
         let known = try connection.query("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = \(site.timeZone))")
         guard try known.first?.decode(Bool.self, at: 0) == true else { throw invalidTimeZone }
-        let id = UUID()
+        let id = Crypto.uuid()
         try connection.unique(ServiceError.conflict("site_name_taken", "A site with this name exists.", field: "name")) {
             try connection.execute("""
                 INSERT INTO site (authority_id, id, name, address, time_zone, land, deadline_kind, deadline_days)

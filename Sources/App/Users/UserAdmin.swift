@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Postgres
 
@@ -37,7 +38,7 @@ public enum UserAdmin {
     }
 
     static func insert(_ connection: PostgresConnection, _ actor: AdminActor, _ user: NewUser) throws -> UUID {
-        let id = UUID()
+        let id = Crypto.uuid()
         try connection.unique(ServiceError.conflict("username_taken", "This username is taken.", field: "username")) {
             try connection.execute("""
                 INSERT INTO app_user (authority_id, id, username, display_name, role, password_hash)
