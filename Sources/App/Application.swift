@@ -26,6 +26,8 @@ public final class Application: Sendable {
     let statusLimiter: RateLimiter
     /// Public site data (hours, exceptions, pickup settings) for the status check, kept for a minute.
     let publicSites = SiteHoursCache()
+    /// What earlier admissions of a pickup's first step read, per box token (checked by the step's call).
+    let boxAdmissions = BoxAdmissions()
     /// The browser frontend's files.
     let web: WebAssets
     /// Parked long polls of box controllers, woken by NOTIFY.

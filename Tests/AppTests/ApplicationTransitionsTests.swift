@@ -106,14 +106,14 @@ struct ApplicationTransitionsTests {
         #expect(try app.pool.query("SELECT assignment_id FROM application WHERE id = \(id)").first?.decode(UUID?.self, at: 0) == nil)
     }
 
-    /// The pickup functions (migrations 0021–0024) write attempts, sessions, the box's block and the
+    /// The pickup functions (migrations 0021–0025) write attempts, sessions, the box's block and the
     /// assignment's lock, never an application's state: the lifecycle stays the only writer of it.
     @Test func pickupFunctions_writeNoApplicationState() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }
         let bodies = try app.pool.query("SELECT proname, prosrc FROM pg_proc WHERE proname LIKE 'pickup\\_%'")
             .map { (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1).lowercased()) }
-        #expect(Set(bodies.map(\.0)).isSuperset(of: ["pickup_start", "pickup_start_keyed", "pickup_verify", "pickup_count_failure"]))
+        #expect(Set(bodies.map(\.0)).isSuperset(of: ["pickup_start", "pickup_start_keyed", "pickup_start_claimed", "pickup_verify", "pickup_count_failure"]))
         for (name, body) in bodies {
             #expect(!body.contains("update application"), "\(name) updates application")
         }

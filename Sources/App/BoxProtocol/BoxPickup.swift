@@ -49,16 +49,26 @@ enum BoxPickup {
     /// candidate's digest under the box's lock (`BoxPickupStore.start`); the session asks for the factors
     /// the Domain rule gives the application matched. With an `Idempotency-Key` the call runs in the key's
     /// transaction, so the stored answer and the outcome it reports commit together. The box and its
-    /// site's factors come from the route table's admission (from the head): an unknown token is answered
-    /// 401 before bad input.
+    /// site's factors come from the route table's admission (from the head), or, remembered from an earlier
+    /// request, as a claim the call checks: when it no longer holds, the box is admitted from the database
+    /// and the call made again. An unknown token is answered 401 before bad input, a claim or not.
     static func start(_ app: Application, _ request: Request, _ admitted: BoxPickupStore.StartAdmission) throws -> Response {
-        let (mobile, pin) = try startInput(request)
-        let box = admitted.box
-        return try steps(app, box: box, request: request, route: "POST /api/v1/box/pickups") { c in
+        var admitted = admitted
+        let mobile: String, pin: String
+        do {
+            (mobile, pin) = try startInput(request)
+        } catch {
+            if admitted.isClaim { _ = try readmit(app, admitted) }
+            throw error
+        }
+        return try steps(app, box: admitted.box, request: request, route: "POST /api/v1/box/pickups") { c in
             var session = Session(pickupId: Crypto.uuid(), factors: [], expiresAt: Date(timeIntervalSinceNow: 120))
-            let pinKey = Pin.key(pin, authorityID: box.authorityID, key: app.secretKey)
-            guard var written = try BoxPickupStore.start(c, box: box, mobile: mobile, pinKey: pinKey, session: session,
-                                                         choices: admitted.policy.choices, limits: app.configuration.pickupLimits) else { throw BoxAuth.invalid }
+            var written = try startOnce(app, c, admitted, mobile: mobile, pin: pin, session: session)
+            if admitted.isClaim && (written.outcome == .noBox || written.outcome == .stale) {
+                admitted = try readmit(app, admitted)
+                written = try startOnce(app, c, admitted, mobile: mobile, pin: pin, session: session)
+            }
+            let box = admitted.box
             if written.outcome == .legacy { written = try startLegacy(app, c, box: box, mobile: mobile, pin: pin, session: session) }
             switch written.outcome {
             case .accepted:
@@ -68,6 +78,22 @@ enum BoxPickup {
             default: return try refusal(app, written, box: box)
             }
         }
+    }
+
+    /// Step 1's call, with the PIN keyed for the admission's authority.
+    private static func startOnce(_ app: Application, _ c: any PickupQueries, _ admitted: BoxPickupStore.StartAdmission,
+                                  mobile: String, pin: String, session: Session) throws -> BoxPickupStore.Written {
+        let pinKey = Pin.key(pin, authorityID: admitted.box.authorityID, key: app.secretKey)
+        guard let written = try BoxPickupStore.start(c, admitted, mobile: mobile, pinKey: pinKey, session: session,
+                                                     limits: app.configuration.pickupLimits) else { throw BoxAuth.invalid }
+        return written
+    }
+
+    /// A claim that did not hold, forgotten: the box admitted from the database, or `BoxAuth.invalid`.
+    private static func readmit(_ app: Application, _ claim: BoxPickupStore.StartAdmission) throws -> BoxPickupStore.StartAdmission {
+        app.boxAdmissions.forget(claim.tokenHash)
+        guard let admitted = try BoxPickupStore.readStartAdmission(app, tokenHash: claim.tokenHash) else { throw BoxAuth.invalid }
+        return admitted
     }
 
     /// The old path, for a number whose compartments here hold a PIN of the old form (sent before
@@ -181,6 +207,9 @@ enum BoxPickup {
         switch written.outcome {
         case .noBox:
             throw BoxAuth.invalid
+        case .stale:
+            // Only a claim's call answers this, and `start` makes it again without one: an opaque 500.
+            throw BoxPickupStore.UnexpectedOutcome(outcome: written.outcome)
         case .throttled:
             var r = Response.error(.tooManyRequests, code: "box_throttled", message: "Too many failed attempts at this box; pickups resume later.")
             r.headers.set("Retry-After", String(written.waitSeconds ?? 0))

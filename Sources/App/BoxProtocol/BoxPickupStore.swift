@@ -3,32 +3,54 @@ import Foundation
 import HTTPServer
 import Postgres
 
-/// The pickup's SQL, rows decoded by column name. Each step is two round trips whatever its outcome.
-/// The first: the box's admission (the token, from the head, with its site's factors), then one call
-/// that reads the number's compartments, compares the PIN key and writes the outcome (Migrations/0024).
-/// The second: the read in the admission (the token's box and its session, before the body is read),
+/// The pickup's SQL, rows decoded by column name. The first step is one round trip: one call that checks
+/// the box's token and its site's factors the server remembered (`BoxAdmissions`), reads the number's
+/// compartments, compares the PIN key and writes the outcome (Migrations/0025); two when nothing was
+/// remembered or it no longer holds (the admission reads the box and the factors first).
+/// The second step is two: the read in the admission (the token's box and its session, before the body is read),
 /// then the write (`pickup_verify`). The writes pass the gate, count and record the
 /// outcome under the box's lock. The decisions are the server's (`BoxPickup`, the Domain rules); a PIN
 /// of the old form takes the first step's old path, three round trips (`readStart`, `startLegacy`).
 enum BoxPickupStore {
     // MARK: - Reads
 
-    /// What step 1 decides on before the body is read: the box, and its site's factors.
+    /// What step 1 decides on: the box, and its site's factors, of the token whose hash this is.
     struct StartAdmission: Sendable {
+        let tokenHash: [UInt8]
         let box: BoxPrincipal
         let policy: PickupFactorPolicy
+        /// Remembered from an earlier request (`BoxAdmissions`), not read for this one: the step's call
+        /// checks it.
+        var isClaim = false
+
+        var claimed: StartAdmission {
+            var claim = self
+            claim.isClaim = true
+            return claim
+        }
     }
 
-    /// The admission of `POST /api/v1/box/pickups`; nil when no box has the token ("seen" noted as by
-    /// every box admission: `boxOfToken`).
+    /// The admission of `POST /api/v1/box/pickups`: what `BoxAdmissions` remembers for the token, as a claim
+    /// the step's call checks; else read (nil when no box has the token) and remembered. With an
+    /// `Idempotency-Key` always read: the key's stored answer is looked up before the step's call would
+    /// check a claim.
     static func admitStart(_ app: Application, _ request: Request, tokenHash: [UInt8]) throws -> StartAdmission? {
+        if request.headers[Idempotency.header] == nil, let claim = app.boxAdmissions.claim(tokenHash) { return claim }
+        return try readStartAdmission(app, tokenHash: tokenHash)
+    }
+
+    /// The box and its site's factors read for the token ("seen" noted as by every box admission:
+    /// `boxOfToken`), and remembered; nil when no box has the token.
+    static func readStartAdmission(_ app: Application, tokenHash: [UInt8]) throws -> StartAdmission? {
         guard let row = try app.pool.query("""
             \(boxOfToken: tokenHash)
             SELECT b.authority_id, b.id AS box_id, b.site_id, s.pickup_requires_pin_letter AS requires_pin_letter,
                    s.pickup_second_factor AS second_factor, s.pickup_requires_old_document AS requires_old_document
             FROM b JOIN site s ON s.authority_id = b.authority_id AND s.id = b.site_id
             """).first else { return nil }
-        return StartAdmission(box: try box(row), policy: try policy(row))
+        let admission = StartAdmission(tokenHash: tokenHash, box: try box(row), policy: try policy(row))
+        app.boxAdmissions.remember(admission)
+        return admission
     }
 
     private static func policy(_ row: PostgresRow) throws -> PickupFactorPolicy {
@@ -124,8 +146,10 @@ enum BoxPickupStore {
         enum Outcome: String, PostgresDecodable {
             case noBox = "no_box", throttled, outsideHours = "outside_hours"
             case accepted, deadlinePassed = "deadline_passed", refused
-            /// `pickup_start_keyed`: no match, and a PIN of the old form among the candidates.
+            /// `pickup_start_claimed`: no match, and a PIN of the old form among the candidates.
             case legacy
+            /// `pickup_start_claimed`: the site's factors are no longer the ones claimed (nothing written).
+            case stale
             case notFound = "not_found", expired, factorsRefused = "factors_refused", verified
         }
         /// An outcome this build does not know is a decoding error (an opaque 500), a schema/server mismatch.
@@ -141,14 +165,20 @@ enum BoxPickupStore {
         var factors: [PickupFactor]?
     }
 
-    /// Step 1 in one call: the number's compartments read under the box's lock, the PIN key compared, the
-    /// outcome written; the session asks for the factors of `choices` that fit the application matched.
-    /// A guess counts against every open assignment of this number at this box; a locked one stays locked.
-    static func start(_ c: any PickupQueries, box: BoxPrincipal, mobile: String, pinKey: [UInt8], session: BoxPickup.Session,
-                      choices: PickupFactorChoices, limits: PickupLimits) throws -> Written? {
-        try c.query("""
-            SELECT outcome, wait_seconds, failures, box_blocked, factors FROM pickup_start_keyed(
-                \(box.authorityID), \(box.boxID), \(mobile), \(pinKey), \(session.pickupId),
+    /// Step 1 in one call: the token checked (`no_box` when the admission's box no longer has it) and, for a
+    /// claim, the site's factors (`stale`); then the number's compartments read under the box's lock, the
+    /// PIN key compared, the outcome written; the session asks for the factors the admission's policy gives
+    /// the application matched. A guess counts against every open assignment of this number at this box; a
+    /// locked one stays locked.
+    static func start(_ c: any PickupQueries, _ admission: StartAdmission, mobile: String, pinKey: [UInt8], session: BoxPickup.Session,
+                      limits: PickupLimits) throws -> Written? {
+        let box = admission.box, choices = admission.policy.choices
+        let claim = admission.isClaim ? admission.policy : nil
+        return try c.query("""
+            SELECT outcome, wait_seconds, failures, box_blocked, factors FROM pickup_start_claimed(
+                \(admission.tokenHash), \(box.authorityID), \(box.boxID),
+                \(claim?.requiresPinLetter), \(claim?.secondFactor.rawValue), \(claim?.requiresOldDocument),
+                \(mobile), \(pinKey), \(session.pickupId),
                 \(choices.first)::text[], \(choices.renewalWithCAN)::text[], \(choices.renewalWithoutCAN)::text[], \(session.expiresAt),
                 \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
             """).first.map(written)
@@ -174,6 +204,11 @@ enum BoxPickupStore {
                 \(box.authorityID), \(box.boxID), \(pickupID), \(satisfied), \(requestID), \(clientAddress),
                 \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
             """).first.map(written)
+    }
+
+    /// An outcome the call should not have answered here (a schema and server that disagree): an opaque 500.
+    struct UnexpectedOutcome: Error {
+        let outcome: Written.Outcome
     }
 
     private static func written(_ row: PostgresRow) throws -> Written {

@@ -34,7 +34,7 @@ public enum DatabaseRoles {
         "audit_event_seal(uuid, bigint, bytea, bigint[], bytea[], bytea[], bytea[])",
         "audit_event_forget_addresses(timestamptz, integer)",
     ]
-    /// The functions that run as the server's own role (the pickup steps of migrations 0021–0024): callable
+    /// The functions that run as the server's own role (the pickup steps of migrations 0021–0025): callable
     /// by it, and by no one else but the owner.
     static let invokerFunctions = [
         "pickup_admit_factors(bytea, uuid)",
@@ -42,6 +42,7 @@ public enum DatabaseRoles {
         "pickup_count_failure(uuid, uuid, uuid[], text, integer, integer, integer, integer)",
         "pickup_start(uuid, uuid, uuid[], uuid, bytea, uuid, uuid, text[], timestamptz, integer, integer, integer, integer)",
         "pickup_start_keyed(uuid, uuid, text, bytea, uuid, text[], text[], text[], timestamptz, integer, integer, integer, integer)",
+        "pickup_start_claimed(bytea, uuid, uuid, boolean, text, boolean, text, bytea, uuid, text[], text[], text[], timestamptz, integer, integer, integer, integer)",
         "pickup_verify(uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer)",
     ]
 

@@ -9,7 +9,7 @@ import Postgres
 /// Stored as a digest the database can compare without the key (Migrations/0024): the panel's PIN
 /// becomes its PIN key, HMAC-SHA256(key, "pin:" ‖ authority id ‖ ":" ‖ PIN), which the server can
 /// compute before it knows any assignment; the assignment keeps SHA-256(PIN key ‖ its id's 16 bytes),
-/// which `pickup_start_keyed` computes again for each candidate. PINs sent before that migration are
+/// which `pickup_start_claimed` computes again for each candidate. PINs sent before that migration are
 /// only HMAC-SHA256(key, assignment id ‖ PIN) (`legacyHMAC`) until they are collected or replaced; new
 /// PINs are stored in both forms, so that replicas of the previous release open them during a rolling
 /// upgrade.
