@@ -129,4 +129,91 @@ struct PickupClaimTests {
         #expect(again == 401)
         #expect(error["pickupId"] == nil)
     }
+
+    // MARK: - The factors step on the session the first step remembered
+
+    static func factors(_ app: Application, token: String, _ pickup: String, _ json: [String: Any]) -> (Int, [String: Any]) {
+        let (status, body, _) = boxPost(app.port, token: token, "/api/v1/box/pickups/\(pickup)/factors", json: json)
+        return (status, body)
+    }
+
+    static var right: [String: Any] { ["pinLetterConfirmed": true, "dateOfBirth": "15.03.1990"] }
+
+    @Test func theFactorsStep_usesTheRememberedSession_andForgetsItOnceVerified() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 511)
+        let (status, session) = Self.start(app, token: token, pin: doc.pin)
+        #expect(status == 201)
+        let pickup = try #require(session["pickupId"] as? String)
+        let pickupID = try #require(UUID(uuidString: pickup))
+        let hash = Crypto.sha256(Array(token.utf8))
+        let claim = try #require(app.boxAdmissions.claimSession(pickupID, tokenHash: hash))
+        #expect(claim.isClaim && claim.session?.required == [.pinLetter, .dateOfBirth] && claim.session?.dateOfBirth == "1990-03-15")
+        #expect(app.boxAdmissions.claimSession(pickupID, tokenHash: Crypto.sha256(Array("another box's token".utf8))) == nil,
+                "given out only for the token that started it")
+        // A wrong factor is refused and counted; the session stays remembered for the next try.
+        #expect(Self.factors(app, token: token, pickup, ["pinLetterConfirmed": true, "dateOfBirth": "16.03.1990"]).0 == 403)
+        #expect(try Self.count(app, "SELECT failed_attempts FROM assignment WHERE status = 'loaded'") == 1)
+        #expect(app.boxAdmissions.claimSession(pickupID, tokenHash: hash) != nil)
+        let (opened, open) = Self.factors(app, token: token, pickup, Self.right)
+        #expect(opened == 200)
+        #expect(open["compartmentNumbers"] as? [Int] == [doc.compartment])
+        #expect(app.boxAdmissions.claimSession(pickupID, tokenHash: hash) == nil)
+        #expect(try Self.count(app, "SELECT count(*)::int8 FROM audit_event WHERE action = 'assignment.pickup_verified'") == 1)
+        // Verified once: the same factors again are answered from the database, as before.
+        let (again, error) = Self.factors(app, token: token, pickup, Self.right)
+        #expect(again == 409)
+        #expect(error["error"] as? String == "pickup_expired")
+    }
+
+    @Test func aTokenRotatedBetweenTheSteps_isRefusedAtOnce_withNothingWritten() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 512)
+        let pickup = try #require(Self.start(app, token: token, pin: doc.pin).1["pickupId"] as? String)
+        let hash = Crypto.sha256(Array(token.utf8))
+        try app.pool.execute("UPDATE box SET token_hash = NULL WHERE id = \(box)")
+        #expect(Self.factors(app, token: token, pickup, ["pinLetterConfirmed": "yes"]).0 == 401, "a bad body: the token first")
+        let pickupID = try #require(UUID(uuidString: pickup))
+        #expect(app.boxAdmissions.claimSession(pickupID, tokenHash: hash) == nil)
+        let (status, error) = Self.factors(app, token: token, pickup, Self.right)
+        #expect(status == 401)
+        #expect(error["error"] as? String == "invalid_box_token")
+        #expect(try Self.count(app, "SELECT count(*)::int8 FROM pickup_session WHERE verified_at IS NOT NULL") == 0)
+        #expect(try Self.count(app, "SELECT count(*)::int8 FROM audit_event WHERE action = 'assignment.pickup_verified'") == 0)
+        #expect(try Self.count(app, "SELECT count(*)::int8 FROM pickup_attempt") == 0)
+    }
+
+    @Test func aRememberedSessionThatExpired_isAnswered409() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 513)
+        let pickup = try #require(Self.start(app, token: token, pin: doc.pin).1["pickupId"] as? String)
+        try app.pool.execute("UPDATE pickup_session SET expires_at = now() - interval '1 second'")
+        let (status, error) = Self.factors(app, token: token, pickup, Self.right)
+        #expect(status == 409)
+        #expect(error["error"] as? String == "pickup_expired")
+        #expect(try Self.count(app, "SELECT count(*)::int8 FROM audit_event WHERE action = 'assignment.pickup_verified'") == 0)
+    }
+
+    /// The function itself: a session of the box, asked for with a token the box no longer has.
+    @Test func theVerifyCall_checksTheToken() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 514)
+        let text = try #require(Self.start(app, token: token, pin: doc.pin).1["pickupId"] as? String)
+        let pickup = try #require(UUID(uuidString: text))
+        let limits = app.configuration.pickupLimits
+        func call(_ token: [UInt8]?) throws -> String {
+            try #require(try app.pool.query("""
+                SELECT outcome FROM pickup_verify_claimed(\(token), \(town.authorityID), \(box), \(pickup), true, 'test', '127.0.0.1',
+                    \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
+                """).first).decode(String.self, at: 0)
+        }
+        #expect(try call(Crypto.sha256(Array("not the token".utf8))) == "no_box")
+        #expect(try Self.count(app, "SELECT count(*)::int8 FROM pickup_session WHERE verified_at IS NOT NULL") == 0)
+        #expect(try call(Crypto.sha256(Array(token.utf8))) == "verified")
+        #expect(try call(nil) == "expired", "without a claim, as pickup_verify")
+    }
 }

@@ -73,6 +73,9 @@ enum BoxPickup {
             switch written.outcome {
             case .accepted:
                 session.factors = written.factors ?? []
+                if let matched = written.matched {
+                    app.boxAdmissions.rememberSession(session.pickupId, admission: admitted, session: matched, expires: session.expiresAt)
+                }
                 return try .json(session, status: .created)
             case .deadlinePassed: return .error(.conflict, code: "deadline_passed", message: "The pickup period has ended; the document is being moved to the counter.")
             default: return try refusal(app, written, box: box)
@@ -96,20 +99,6 @@ enum BoxPickup {
         return admitted
     }
 
-    /// The old path, for a number whose compartments here hold a PIN of the old form (sent before
-    /// Migrations/0024): read, compare each candidate's HMAC here in constant time, write.
-    private static func startLegacy(_ app: Application, _ c: any PickupQueries, box: BoxPrincipal, mobile: String, pin: String,
-                                    session: Session) throws -> BoxPickupStore.Written {
-        guard let read = try BoxPickupStore.readStart(c, box: box, mobile: mobile) else { throw BoxAuth.invalid }
-        let candidates = read.candidates
-        let matched = match(pin, among: candidates) { Pin.legacyHMAC($0, assignmentID: $1, key: app.secretKey) }.candidate
-        var session = session
-        session.factors = matched.map { read.policy.factors(issuance: $0.issuance, hasCAN: $0.hasCAN) } ?? []
-        guard let written = try BoxPickupStore.startLegacy(c, box: box, candidates: candidates, matched: matched, session: session,
-                                                           limits: app.configuration.pickupLimits) else { throw BoxAuth.invalid }
-        return written
-    }
-
     /// The mobile number in E.164 and the 6-digit PIN, or the input's 400.
     private static func startInput(_ request: Request) throws -> (mobile: String, pin: String) {
         let body = try decodeStart(request)
@@ -120,44 +109,31 @@ enum BoxPickup {
         return (mobile, body.pin)
     }
 
-    /// An open assignment of the mobile number at this box, as `pickup_candidates` reads it (the old path).
-    struct Candidate {
-        let id: UUID, stored: [UInt8], locked: Bool, applicationID: UUID, issuance: Issuance, hasCAN: Bool
-    }
-
-    /// The candidate the PIN opens. Every candidate is compared (no early exit), in constant time, and a
-    /// locked one never matches; a number without candidates (unknown here) still costs one hash, against a
-    /// placeholder that matches nothing, so an unknown number and a wrong PIN do the same work.
-    /// `hashes` is how many PIN hashes were computed (what the tests observe).
-    static func match(_ pin: String, among candidates: [Candidate], hmac: (String, UUID) -> [UInt8]) -> (candidate: Candidate?, hashes: Int) {
-        guard !candidates.isEmpty else {
-            _ = constantTimeEquals(hmac(pin, placeholderAssignment), [])
-            return (nil, 1)
-        }
-        var matched: Candidate?
-        for candidate in candidates {
-            let equal = constantTimeEquals(hmac(pin, candidate.id), candidate.stored)
-            if equal && !candidate.locked && matched == nil { matched = candidate }
-        }
-        return (matched, candidates.count)
-    }
-
-    /// No assignment has the nil UUID (ids are random, version 4).
-    private static let placeholderAssignment = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-
     // MARK: - Factors
 
-    /// The factors are checked here against what the admission read (the date of birth as canonical
-    /// dates, the CAN as keyed hashes in constant time), and the Domain rule decides.
+    /// The factors are checked here against what the admission read, or what the first step remembered
+    /// (the date of birth as canonical dates, the CAN as keyed hashes in constant time), and the Domain rule
+    /// decides. A remembered session is a claim: when the call does not find it with this token (`no_box`,
+    /// `not_found`), it is forgotten, the box and session are read from the database (401 for a token that
+    /// no longer admits) and the call made again. A bad body with a claim is answered only after that
+    /// read, so an unknown token is still answered 401 before bad input.
     static func factors(_ app: Application, _ request: Request, _ read: BoxPickupStore.FactorsRead) throws -> Response {
         guard let pickupID = read.pickupID else { throw notFound }
-        let body = try decodeFactors(request)
+        var read = read
+        let body: Factors
+        do {
+            body = try decodeFactors(request)
+        } catch {
+            if read.isClaim { _ = try readmit(app, read, pickupID: pickupID) }
+            throw error
+        }
         return try steps(app, box: read.box, request: request, route: "POST /api/v1/box/pickups/{id}/factors") { c in
-            guard let session = read.session else { throw notFound }
-            if session.done { throw expired }
-            let satisfied = answers(body, session: session, authorityID: read.box.authorityID, key: app.secretKey).satisfy(session.required)
-            guard let written = try BoxPickupStore.verify(c, box: read.box, pickupID: pickupID, satisfied: satisfied, requestID: request.requestID,
-                                                          clientAddress: app.auditAddress(request), limits: app.configuration.pickupLimits) else { throw notFound }
+            var written = try verifyOnce(app, c, read, pickupID: pickupID, body: body, request: request)
+            if read.isClaim && (written.outcome == .noBox || written.outcome == .notFound) {
+                read = try readmit(app, read, pickupID: pickupID)
+                written = try verifyOnce(app, c, read, pickupID: pickupID, body: body, request: request)
+            }
+            if written.outcome != .factorsRefused { app.boxAdmissions.forgetSession(pickupID) }
             if let opened = written.opened { return try .json(opened) }
             switch written.outcome {
             case .notFound: throw notFound
@@ -165,6 +141,25 @@ enum BoxPickup {
             default: return try refusal(app, written, box: read.box)
             }
         }
+    }
+
+    /// Step 2's call, after the session's checks that need no lock.
+    private static func verifyOnce(_ app: Application, _ c: any PickupQueries, _ read: BoxPickupStore.FactorsRead, pickupID: UUID,
+                                   body: Factors, request: Request) throws -> BoxPickupStore.Written {
+        guard let session = read.session else { throw notFound }
+        if session.done { throw expired }
+        let satisfied = answers(body, session: session, authorityID: read.box.authorityID, key: app.secretKey).satisfy(session.required)
+        guard let written = try BoxPickupStore.verify(c, read, pickupID: pickupID, satisfied: satisfied, requestID: request.requestID,
+                                                      clientAddress: app.auditAddress(request), limits: app.configuration.pickupLimits) else { throw notFound }
+        return written
+    }
+
+    /// A remembered session that did not hold, forgotten: the box and session read from the database, or
+    /// `BoxAuth.invalid`.
+    private static func readmit(_ app: Application, _ claim: BoxPickupStore.FactorsRead, pickupID: UUID) throws -> BoxPickupStore.FactorsRead {
+        app.boxAdmissions.forgetSession(pickupID)
+        guard let read = try BoxPickupStore.readFactorsFromDatabase(app, pickupID: pickupID, tokenHash: claim.tokenHash) else { throw BoxAuth.invalid }
+        return read
     }
 
     /// The body's answers, each checked against the stored value when the session asks for it.

@@ -44,6 +44,7 @@ public enum DatabaseRoles {
         "pickup_start_keyed(uuid, uuid, text, bytea, uuid, text[], text[], text[], timestamptz, integer, integer, integer, integer)",
         "pickup_start_claimed(bytea, uuid, uuid, boolean, text, boolean, text, bytea, uuid, text[], text[], text[], timestamptz, integer, integer, integer, integer)",
         "pickup_verify(uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer)",
+        "pickup_verify_claimed(bytea, uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer)",
     ]
 
     /// After the migrations, on the owner's connection: creates the application role named in
