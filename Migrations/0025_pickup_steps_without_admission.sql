@@ -13,11 +13,11 @@
 -- until the session is verified or expires, never longer than its two minutes).
 --
 -- A NULL token hash skips the token's check, NULL factors the factors' check: after an admission of its own
--- (when it remembered nothing) the server passes the token only. pickup_start_keyed (migration 0024) was
--- this function's body; it is now this function without either check, for a replica of the previous
--- release, which admits the box itself, still running during a rolling upgrade. Outcomes, locks, writes
--- and the refusals' counting are pickup_start_keyed's, plus "seen" (box.last_seen_at, at most every 10
--- seconds, as the admission writes it) when the token was checked here.
+-- (when it remembered nothing) the server passes the token only. Outcomes, locks, writes and the refusals'
+-- counting are pickup_start_keyed's (migration 0024), plus "seen" (box.last_seen_at, at most every 10
+-- seconds, as the admission writes it) when the token was checked here. pickup_start_keyed and
+-- pickup_verify stay as they are, for a replica of the previous release still running during a rolling
+-- upgrade: it is granted them, not these (DatabaseRoles runs after the migrations).
 CREATE FUNCTION pickup_start_claimed(p_token_hash bytea, p_authority uuid, p_box uuid,
                                      p_requires_pin_letter boolean, p_second_factor text, p_requires_old_document boolean,
                                      p_mobile text, p_pin_key bytea, p_session uuid,
@@ -128,18 +128,6 @@ BEGIN
     FROM pickup_count_failure(p_authority, p_box, v_candidates, 'refused', p_per_assignment, p_per_box, p_window_minutes, p_block_minutes) f;
 END $$;
 
--- The previous release's call, unchanged in what it answers and writes: the function above without a claim.
-CREATE OR REPLACE FUNCTION pickup_start_keyed(p_authority uuid, p_box uuid, p_mobile text, p_pin_key bytea, p_session uuid,
-                                              p_factors_first text[], p_factors_renewal_can text[], p_factors_renewal text[], p_expires_at timestamptz,
-                                              p_per_assignment integer, p_per_box integer, p_window_minutes integer, p_block_minutes integer,
-                                              OUT outcome text, OUT wait_seconds bigint, OUT failures bigint, OUT box_blocked boolean, OUT factors text[])
-LANGUAGE sql AS $$
-    SELECT f.outcome, f.wait_seconds, f.failures, f.box_blocked, f.factors
-    FROM pickup_start_claimed(NULL, p_authority, p_box, NULL, NULL, NULL, p_mobile, p_pin_key, p_session,
-                              p_factors_first, p_factors_renewal_can, p_factors_renewal, p_expires_at,
-                              p_per_assignment, p_per_box, p_window_minutes, p_block_minutes) f
-$$;
-
 -- Only the server's role may call it (DatabaseRoles grants it EXECUTE after every migration).
 REVOKE EXECUTE ON FUNCTION pickup_start_claimed(bytea, uuid, uuid, boolean, text, boolean, text, bytea, uuid, text[], text[], text[], timestamptz, integer, integer, integer, integer) FROM PUBLIC;
 
@@ -147,7 +135,7 @@ REVOKE EXECUTE ON FUNCTION pickup_start_claimed(bytea, uuid, uuid, boolean, text
 -- factors and what they are checked against, until the session is verified or expires), so the factors
 -- step makes one call and no admission. pickup_verify (migration 0024) with a claim: the token's check
 -- ('no_box' when the session's box no longer has it, nothing written) and "seen"; a NULL token hash skips
--- both, and pickup_verify is now this function without a claim.
+-- both.
 CREATE FUNCTION pickup_verify_claimed(p_token_hash bytea, p_authority uuid, p_box uuid, p_pickup uuid, p_given_ok boolean,
                                       p_request_id text, p_client_address text,
                                       p_per_assignment integer, p_per_box integer, p_window_minutes integer, p_block_minutes integer,
@@ -223,16 +211,5 @@ BEGIN
     VALUES (p_authority, 'box', p_box, 'assignment.pickup_verified', 'assignment', assignment_id, p_request_id, p_client_address);
     outcome := 'verified';
 END $$;
-
--- The previous release's call, unchanged in what it answers and writes: the function above without a claim.
-CREATE OR REPLACE FUNCTION pickup_verify(p_authority uuid, p_box uuid, p_pickup uuid, p_given_ok boolean, p_request_id text, p_client_address text,
-                                         p_per_assignment integer, p_per_box integer, p_window_minutes integer, p_block_minutes integer,
-                                         OUT outcome text, OUT wait_seconds bigint, OUT failures bigint, OUT box_blocked boolean,
-                                         OUT assignment_id uuid, OUT compartment_number integer)
-LANGUAGE sql AS $$
-    SELECT f.outcome, f.wait_seconds, f.failures, f.box_blocked, f.assignment_id, f.compartment_number
-    FROM pickup_verify_claimed(NULL, p_authority, p_box, p_pickup, p_given_ok, p_request_id, p_client_address,
-                               p_per_assignment, p_per_box, p_window_minutes, p_block_minutes) f
-$$;
 
 REVOKE EXECUTE ON FUNCTION pickup_verify_claimed(bytea, uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer) FROM PUBLIC;

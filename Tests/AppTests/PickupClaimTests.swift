@@ -215,5 +215,30 @@ struct PickupClaimTests {
         #expect(try Self.count(app, "SELECT count(*)::int8 FROM pickup_session WHERE verified_at IS NOT NULL") == 0)
         #expect(try call(Crypto.sha256(Array(token.utf8))) == "verified")
         #expect(try call(nil) == "expired", "without a claim, as pickup_verify")
+        // The previous release's call is still there, for a rolling upgrade, on the server's own role.
+        let previous = try #require(try app.pool.query("""
+            SELECT outcome FROM pickup_verify(\(town.authorityID), \(box), \(pickup), true, 'test', '127.0.0.1',
+                \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
+            """).first).decode(String.self, at: 0)
+        #expect(previous == "expired")
+    }
+
+    @Test func rememberedSessions_areNotGivenOutExpired_andAreDropped() {
+        let memory = BoxAdmissions()
+        let admission = BoxPickupStore.StartAdmission(
+            tokenHash: [1], box: BoxPrincipal(authorityID: UUID(), boxID: UUID(), siteID: UUID()),
+            policy: PickupFactorPolicy(requiresPinLetter: true, secondFactor: .none, requiresOldDocument: false))
+        let session = BoxPickupStore.FactorsRead.Session(required: [.pinLetter], done: false, dateOfBirth: "1990-03-15", canHash: nil)
+        let old = UUID(), fresh = UUID()
+        memory.rememberSession(old, admission: admission, session: session, expires: Date(timeIntervalSinceNow: -1))
+        #expect(memory.claimSession(old, tokenHash: [1]) == nil)
+        #expect(memory.sessionCount == 0, "an expired session asked for is dropped")
+        memory.rememberSession(old, admission: admission, session: session, expires: Date(timeIntervalSinceNow: -1))
+        memory.rememberSession(fresh, admission: admission, session: session, expires: Date(timeIntervalSinceNow: 120))
+        #expect(memory.sessionCount == 1, "remembering drops the expired ones")
+        #expect(memory.claimSession(fresh, tokenHash: [2]) == nil)
+        #expect(memory.claimSession(fresh, tokenHash: [1])?.session?.dateOfBirth == "1990-03-15")
+        memory.forgetSession(fresh)
+        #expect(memory.sessionCount == 0)
     }
 }

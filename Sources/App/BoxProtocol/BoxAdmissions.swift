@@ -12,8 +12,9 @@ import Foundation
 ///
 /// Likewise the sessions this server's first steps accepted, for the factors step: the box (with the
 /// token's hash), the factors asked for and what they are checked against (the date of birth and the CAN
-/// hash of the application matched). A session is kept until it is verified or expires (two minutes),
-/// and only given out for the token that started it; the factors step's call checks the token and the
+/// hash of the application matched). A session is kept until it is verified or expires (two minutes;
+/// the expired ones are dropped whenever another is remembered), and only given out for the token that
+/// started it; the factors step's call checks the token and the
 /// session under their locks (`pickup_verify_claimed`). The date of birth is held in memory only, as
 /// during any request, and never logged.
 final class BoxAdmissions: Sendable {
@@ -26,32 +27,55 @@ final class BoxAdmissions: Sendable {
         let read: BoxPickupStore.FactorsRead
     }
 
-    private let sessions = ReadMostly<[UUID: Session]>([:])
+    /// The sessions, and their ids in the order they were remembered (so by expiry, give or take the
+    /// threads' order): each remembering first drops the expired ones from the front.
+    private struct Sessions {
+        var byID: [UUID: Session] = [:]
+        var order: [(expires: Date, id: UUID)] = []
+        var head = 0
+
+        mutating func dropExpired(now: Date) {
+            while head < order.count, order[head].expires <= now {
+                byID.removeValue(forKey: order[head].id)
+                head += 1
+            }
+            if head > 1_024 && head * 2 > order.count {
+                order.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    private let sessions = ReadMostly(Sessions())
 
     /// The session a first step accepted, for its factors step.
     func rememberSession(_ pickupID: UUID, admission: BoxPickupStore.StartAdmission, session: BoxPickupStore.FactorsRead.Session, expires: Date) {
         let read = BoxPickupStore.FactorsRead(box: admission.box, pickupID: pickupID, session: session, tokenHash: admission.tokenHash, isClaim: true)
         sessions.write { sessions in
-            if sessions.count >= Self.capacity {
-                let now = Date()
-                sessions = sessions.filter { $0.value.expires > now }
-                if sessions.count >= Self.capacity { sessions.removeAll(keepingCapacity: true) }
-            }
-            sessions[pickupID] = Session(expires: expires, read: read)
+            sessions.dropExpired(now: Date())
+            if sessions.byID.count >= Self.capacity { sessions = Sessions() }
+            sessions.byID[pickupID] = Session(expires: expires, read: read)
+            sessions.order.append((expires, pickupID))
         }
     }
 
-    /// The remembered session of `pickupID`, when the same token started it and it has not expired.
+    /// The remembered session of `pickupID`, when the same token started it and it has not expired (an
+    /// expired one is dropped).
     func claimSession(_ pickupID: UUID, tokenHash: [UInt8]) -> BoxPickupStore.FactorsRead? {
-        guard let session = sessions.read({ $0[pickupID] }), session.read.tokenHash == tokenHash, session.expires > Date() else { return nil }
-        return session.read
+        guard let session = sessions.read({ $0.byID[pickupID] }) else { return nil }
+        guard session.expires > Date() else {
+            forgetSession(pickupID)
+            return nil
+        }
+        return session.read.tokenHash == tokenHash ? session.read : nil
     }
 
     func forgetSession(_ pickupID: UUID) {
-        _ = sessions.write { $0.removeValue(forKey: pickupID) }
+        _ = sessions.write { $0.byID.removeValue(forKey: pickupID) }
     }
 
-    var sessionCount: Int { sessions.read { $0.count } }
+    /// Sessions remembered and not yet dropped (for tests).
+    var sessionCount: Int { sessions.read { $0.byID.count } }
 
     /// The admission remembered for `tokenHash`, marked as a claim.
     func claim(_ tokenHash: [UInt8]) -> BoxPickupStore.StartAdmission? {

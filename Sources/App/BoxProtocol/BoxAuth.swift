@@ -21,7 +21,7 @@ enum BoxAuth {
 
     /// The box of `Authorization: Bearer <token>`; cookies are never looked at, so a staff session
     /// cannot act as a box. A rotated or revoked token is refused at once: nothing is cached (the
-    /// pickup's first step remembers its admission only as a claim its call checks, `BoxAdmissions`). With mutual TLS
+    /// pickup steps remember their admissions only as claims their calls check, `BoxAdmissions`). With mutual TLS
     /// (`TLS_CLIENT_CA_FILE`, README.md#tls-without-a-proxy) the connection must also carry a client certificate that
     /// verified against the authority's CA: a stolen token alone is not enough.
     static func principal(_ request: Request, _ app: Application) throws -> BoxPrincipal {

@@ -10,8 +10,9 @@ import Postgres
 /// Every refusal — unknown number, wrong PIN, locked assignment, wrong date of birth or CAN — has the
 /// same status and body, and is committed before it is answered, so the counters cannot be rolled back.
 ///
-/// Each step: the route table's admission authenticates the box and reads what the step decides on (the
-/// site's factors; the session), the handler decodes the body, the PIN becomes its key or the factors are
+/// Each step: the route table's admission reads what the step decides on (the box, the site's factors; the
+/// session), or gives what this server remembers of an earlier one (`BoxAdmissions`) as a claim the
+/// step's call checks with the token, the handler decodes the body, the PIN becomes its key or the factors are
 /// checked here with the server's key and the Domain rule decides (`PickupFactorPolicy`, `PickupAnswers`),
 /// the store writes the outcome (`BoxPickupStore`), and the outcome becomes the answer.
 enum BoxPickup {

@@ -6,7 +6,7 @@ import Postgres
 /// The pickup's SQL, rows decoded by column name. The first step is one round trip: one call that checks
 /// the box's token and its site's factors the server remembered (`BoxAdmissions`), reads the number's
 /// compartments, compares the PIN key and writes the outcome (Migrations/0025); two when nothing was
-/// remembered or it no longer holds (the admission reads the box and the factors first).
+/// remembered (the admission reads the box and the factors first), three when it no longer held.
 /// The second step is one after a first step this server accepted (it remembers the session: `BoxAdmissions`),
 /// else two: the read in the admission (the token's box and its session, before the body is read),
 /// then the write (`pickup_verify_claimed`). The writes pass the gate, count and record the
