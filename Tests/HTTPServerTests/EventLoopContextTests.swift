@@ -131,4 +131,39 @@ struct EventLoopContextTests {
         #expect(ran.load(ordering: .relaxed) == 0)
         #expect(counter.count == 1)
     }
+
+    /// Other threads wake a loop by writing to its eventfd outside the task queue's lock, so the eventfd
+    /// lives as long as the loop object: work handed over while the loop stops either runs or is dropped
+    /// (a write to a closed descriptor would trap in `closeDescriptor`'s check later, or reach a reused
+    /// one), and the loop, with its eventfd, goes with the server.
+    @Test func workHandedOverWhileALoopStops_isSafe_andTheLoopGoesWithTheServer() throws {
+        weak var loop: EventLoop?
+        weak var wake: WakeDescriptor?
+        do {
+            let handles = Mutex<[EventLoopHandle]>([])
+            let routes = [Route(.GET, "/handle", execution: .eventLoop) { _ in
+                if let handle = EventLoopContext.current?.handle { handles.withLock { $0.append(handle) } }
+                return .text("ok")
+            }]
+            let server = try TestServer.make(routes: routes)
+            #expect(try TestClient(port: server.port).request("GET", "/handle")?.text == "ok")
+            let handle = try #require(handles.withLock { $0.first })
+            loop = handle.loop
+            wake = handle.loop.wakeDescriptor
+            let ran = Atomic<Int>(0)
+            let senders = (0..<4).map { _ in
+                Thread { for _ in 0..<2_000 { handle.perform { _ in ran.add(1, ordering: .relaxed) } } }
+            }
+            senders.forEach { $0.start() }
+            usleep(1_000)
+            server.shutdown()
+            for _ in 0..<2_000 { handle.perform { _ in ran.add(1, ordering: .relaxed) } }
+            while senders.contains(where: { !$0.isFinished }) { usleep(1_000) }
+            #expect(ran.load(ordering: .relaxed) <= 8_000)
+            handles.withLock { $0.removeAll() }
+        }
+        for _ in 0..<1_000 where loop != nil || wake != nil { usleep(2_000) }
+        #expect(loop == nil)
+        #expect(wake == nil, "the eventfd closed with its loop")
+    }
 }
