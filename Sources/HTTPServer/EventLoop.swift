@@ -45,10 +45,8 @@ final class EventLoop: @unchecked Sendable {
     let tls: TLSContext?
     let epfd: Int32
     /// Written by other threads to wake the loop (`submit`).
-    private let wake: WakeDescriptor
+    let wake: WakeDescriptor
     private var wakefd: Int32 { wake.fd }
-    /// For tests: the loop's eventfd.
-    var wakeDescriptor: WakeDescriptor { wake }
     var listener: ListeningSocket?
     private let tasks = Mutex(TaskQueue())
     private let wakeArmed = Atomic<Bool>(false)
@@ -104,8 +102,8 @@ final class EventLoop: @unchecked Sendable {
 
     /// Hands work to the loop from any thread. From the loop's own thread (a handler or a watcher on it
     /// answering) the task runs once the current step or round is done, without a wake-up.
-    /// Once the loop has stopped, a task is dropped (what it holds is released), and the eventfd, closed
-    /// by then, is not written: the write happens under the queue's lock, which the loop's exit takes.
+    /// Once the loop has stopped, a task is dropped (what it holds is released) and the eventfd is not
+    /// written; the stop is seen under the queue's lock, which the loop's exit takes.
     func submit(_ task: Task) {
         if EventLoopContext.current?.loop === self {
             tasks.withLock { $0.items.append(task) }

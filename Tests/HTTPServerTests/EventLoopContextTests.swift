@@ -112,7 +112,9 @@ struct EventLoopContextTests {
         deinit { counter.value.withLock { $0 += 1 } }
     }
 
-    @Test func workHandedToAStoppedLoop_isDropped_andWhatItHeldIsReleased() throws {
+    /// A started server, and a handle of the loop that answered a request on it. The route hands the
+    /// handle over and keeps none (one kept there would hold the loop through the server's routes).
+    static func serverAndLoopHandle() throws -> (HTTPServer, EventLoopHandle) {
         let handles = Mutex<[EventLoopHandle]>([])
         let routes = [Route(.GET, "/handle", execution: .eventLoop) { _ in
             if let handle = EventLoopContext.current?.handle { handles.withLock { $0.append(handle) } }
@@ -120,8 +122,12 @@ struct EventLoopContextTests {
         }]
         let server = try TestServer.make(routes: routes)
         #expect(try TestClient(port: server.port).request("GET", "/handle")?.text == "ok")
+        return (server, try #require(handles.withLock { $0.popLast() }))
+    }
+
+    @Test func workHandedToAStoppedLoop_isDropped_andWhatItHeldIsReleased() throws {
+        let (server, handle) = try Self.serverAndLoopHandle()
         server.shutdown()
-        let handle = try #require(handles.withLock { $0.first })
         let ran = Atomic<Int>(0)
         let counter = Counted()
         do {
@@ -140,16 +146,9 @@ struct EventLoopContextTests {
         weak var loop: EventLoop?
         weak var wake: WakeDescriptor?
         do {
-            let handles = Mutex<[EventLoopHandle]>([])
-            let routes = [Route(.GET, "/handle", execution: .eventLoop) { _ in
-                if let handle = EventLoopContext.current?.handle { handles.withLock { $0.append(handle) } }
-                return .text("ok")
-            }]
-            let server = try TestServer.make(routes: routes)
-            #expect(try TestClient(port: server.port).request("GET", "/handle")?.text == "ok")
-            let handle = try #require(handles.withLock { $0.first })
+            let (server, handle) = try Self.serverAndLoopHandle()
             loop = handle.loop
-            wake = handle.loop.wakeDescriptor
+            wake = handle.loop.wake
             let ran = Atomic<Int>(0)
             let senders = (0..<4).map { _ in
                 Thread { for _ in 0..<2_000 { handle.perform { _ in ran.add(1, ordering: .relaxed) } } }
@@ -160,7 +159,6 @@ struct EventLoopContextTests {
             for _ in 0..<2_000 { handle.perform { _ in ran.add(1, ordering: .relaxed) } }
             while senders.contains(where: { !$0.isFinished }) { usleep(1_000) }
             #expect(ran.load(ordering: .relaxed) <= 8_000)
-            handles.withLock { $0.removeAll() }
         }
         for _ in 0..<1_000 where loop != nil || wake != nil { usleep(2_000) }
         #expect(loop == nil)

@@ -92,6 +92,4 @@ final class BoxAdmissions: Sendable {
     func forget(_ tokenHash: [UInt8]) {
         _ = entries.write { $0.removeValue(forKey: tokenHash) }
     }
-
-    var count: Int { entries.read { $0.count } }
 }
