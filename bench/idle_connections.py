@@ -39,6 +39,8 @@ while answered + failed < len(sockets) and time.monotonic() < deadline:
             chunk = key.fileobj.recv(4096)
         except BlockingIOError:
             continue
+        except ConnectionError:  # refused by the server (a limit): counted, not a crash
+            chunk = b""
         if not chunk:
             failed += 1
             sel.unregister(key.fileobj)
