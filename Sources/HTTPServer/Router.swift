@@ -63,6 +63,10 @@ public struct Route: Sendable {
 }
 
 /// Method + path pattern → route. Built once; immutable; listable for the contract test.
+///
+/// Matching hashes nothing and allocates only the segment list and, for a route with parameters, its
+/// dictionary: the path's segments are compared byte for byte with each node's literals (a node has a few
+/// dozen at most), and only segments with a `%` are decoded (BENCHMARKS.md: the status route).
 public struct Router: Sendable {
     public enum Match: Equatable {
         case found(index: Int, parameters: [String: String])
@@ -74,26 +78,50 @@ public struct Router: Sendable {
 
     public let routes: [Route]
     private let root: Node
-    /// Routes without parameters by exact path: most requests are answered by one dictionary lookup.
-    private let literalPaths: [String: [HTTPMethod: Int]]
 
     private struct Node: Sendable {
-        var literals: [String: Node] = [:]
+        var literals: [Literal] = []
         var parameterName: String?
         var parameterChild: [Node] = []   // zero or one: an array gives the recursion its indirection
         var catchAllName: String?
-        var catchAllMethods: [HTTPMethod: Int] = [:]
-        var methods: [HTTPMethod: Int] = [:]
+        var catchAllMethods = Methods()
+        var methods = Methods()
+
+        func literal(_ segment: Substring) -> Node? {
+            let bytes = segment.utf8
+            for literal in literals where literal.segment.utf8.count == bytes.count && literal.segment.utf8.elementsEqual(bytes) {
+                return literal.node
+            }
+            return nil
+        }
+    }
+
+    private struct Literal: Sendable {
+        let segment: String
+        var node: Node
+    }
+
+    /// The routes of one node by method: a handful at most, so a list.
+    private struct Methods: Sendable {
+        struct Entry: Sendable {
+            let method: HTTPMethod
+            let index: Int
+        }
+        var entries: [Entry] = []
+        var isEmpty: Bool { entries.isEmpty }
+
+        subscript(method: HTTPMethod) -> Int? {
+            get { entries.first { $0.method == method }?.index }
+            set {
+                entries.removeAll { $0.method == method }
+                if let newValue { entries.append(Entry(method: method, index: newValue)) }
+            }
+        }
     }
 
     public init(_ routes: [Route]) {
         self.routes = routes
         var root = Node()
-        var literal: [String: [HTTPMethod: Int]] = [:]
-        for (index, route) in routes.enumerated() where !route.pattern.contains("{") {
-            literal[route.pattern, default: [:]][route.method] = index
-        }
-        self.literalPaths = literal
         for (index, route) in routes.enumerated() {
             precondition(route.pattern.hasPrefix("/"), "route pattern must start with /: \(route.pattern)")
             let segments = route.pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
@@ -119,64 +147,71 @@ public struct Router: Sendable {
             node.parameterName = name
             if node.parameterChild.isEmpty { node.parameterChild = [Node()] }
             insert(into: &node.parameterChild[0], segments: segments.dropFirst(), method: method, index: index, pattern: pattern)
+        } else if let position = node.literals.firstIndex(where: { $0.segment == segment }) {
+            insert(into: &node.literals[position].node, segments: segments.dropFirst(), method: method, index: index, pattern: pattern)
         } else {
-            var child = node.literals[segment] ?? Node()
+            var child = Node()
             insert(into: &child, segments: segments.dropFirst(), method: method, index: index, pattern: pattern)
-            node.literals[segment] = child
+            node.literals.append(Literal(segment: segment, node: child))
         }
     }
 
     /// Matches a raw (still percent-encoded) path. HEAD falls back to GET.
     public func match(method: HTTPMethod, path: Substring) -> Match {
         guard path.first == "/" else { return .notFound }
-        if !path.utf8.contains(ASCII.percent), let methods = literalPaths[String(path)] {
-            return resolve(method: method, methods: methods, parameters: [:])
-        }
         let rawSegments = path.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        var decoded: [String] = []
-        decoded.reserveCapacity(rawSegments.count)
-        for raw in rawSegments {
-            guard let d = PercentDecoding.decode(raw) else { return .badPath }
-            decoded.append(d)
+        // Segments without a `%` are their own decoding; a path with one is decoded whole first, so that a
+        // malformed segment anywhere is refused before any matching.
+        var decoded = rawSegments
+        if path.utf8.contains(ASCII.percent) {
+            for position in rawSegments.indices {
+                guard let d = PercentDecoding.decode(rawSegments[position]) else { return .badPath }
+                decoded[position] = Substring(d)
+            }
         }
-        var parameters: [String: String] = [:]
+        var parameters: [(name: String, value: Substring)] = []
         guard let methods = find(node: root, decoded: decoded[...], raw: rawSegments[...], parameters: &parameters) else {
             return .notFound
         }
-        return resolve(method: method, methods: methods, parameters: parameters)
+        var values: [String: String] = [:]
+        if !parameters.isEmpty {
+            values.reserveCapacity(parameters.count)
+            for parameter in parameters { values[parameter.name] = String(parameter.value) }
+        }
+        return resolve(method: method, methods: methods, parameters: values)
     }
 
-    private func resolve(method: HTTPMethod, methods: [HTTPMethod: Int], parameters: [String: String]) -> Match {
+    private func resolve(method: HTTPMethod, methods: Methods, parameters: [String: String]) -> Match {
         if let index = methods[method] ?? (method == .HEAD ? methods[.GET] : nil) {
             return .found(index: index, parameters: parameters)
         }
-        var allow = Set(methods.keys)
+        var allow = Set(methods.entries.map(\.method))
         if allow.contains(.GET) { allow.insert(.HEAD) }
         return .methodNotAllowed(allow: allow.sorted())
     }
 
-    private func find(node: Node, decoded: ArraySlice<String>, raw: ArraySlice<Substring>, parameters: inout [String: String]) -> [HTTPMethod: Int]? {
+    private func find(node: Node, decoded: ArraySlice<Substring>, raw: ArraySlice<Substring>,
+                      parameters: inout [(name: String, value: Substring)]) -> Methods? {
         guard let segment = decoded.first else {
             if !node.methods.isEmpty { return node.methods }
             if let name = node.catchAllName {
-                parameters[name] = ""
+                parameters.append((name, ""))
                 return node.catchAllMethods
             }
             return nil
         }
-        if let child = node.literals[segment], let found = find(node: child, decoded: decoded.dropFirst(), raw: raw.dropFirst(), parameters: &parameters) {
+        if let child = node.literal(segment), let found = find(node: child, decoded: decoded.dropFirst(), raw: raw.dropFirst(), parameters: &parameters) {
             return found
         }
         if let name = node.parameterName, !segment.isEmpty, let child = node.parameterChild.first {
-            var attempt = parameters
-            attempt[name] = segment
-            if let found = find(node: child, decoded: decoded.dropFirst(), raw: raw.dropFirst(), parameters: &attempt) {
-                parameters = attempt
+            parameters.append((name, segment))
+            if let found = find(node: child, decoded: decoded.dropFirst(), raw: raw.dropFirst(), parameters: &parameters) {
                 return found
             }
+            parameters.removeLast()
         }
         if let name = node.catchAllName {
-            parameters[name] = raw.joined(separator: "/")
+            parameters.append((name, Substring(raw.joined(separator: "/"))))
             return node.catchAllMethods
         }
         return nil

@@ -297,6 +297,36 @@ struct RouterTests {
         #expect(router.match(method: .GET, path: "/api/v1/applications/") == .notFound)
     }
 
+    @Test func decodesLiteralSegments_andComparesThemByteForByte() {
+        let router = Self.make()
+        // A literal segment may come percent-encoded: it is compared after decoding, as a parameter is.
+        #expect(router.match(method: .GET, path: "/api/v1/%61pplications/42") == .found(index: 1, parameters: ["id": "42"]))
+        #expect(router.match(method: .GET, path: "/%68ealth") == .found(index: 0, parameters: [:]))
+        // A malformed escape anywhere is refused, even in a segment no route would reach.
+        #expect(router.match(method: .GET, path: "/nope/%zz") == .badPath)
+        #expect(router.match(method: .GET, path: "/health%00") == .badPath)
+        // Bytes, not canonical equivalence: KELVIN SIGN is not "K", "e" + COMBINING ACUTE is not "é".
+        let unicode = Router([Route(.GET, "/K/é", { _ in Response() })])
+        #expect(unicode.match(method: .GET, path: "/K/é") == .found(index: 0, parameters: [:]))
+        #expect(unicode.match(method: .GET, path: "/\u{212A}/é") == .notFound)
+        #expect(unicode.match(method: .GET, path: "/K/e\u{301}") == .notFound)
+    }
+
+    @Test func backtracksFromALiteralToAParameter_keepingOnlyTheParametersOfTheRouteFound() {
+        let ok: @Sendable (Request) throws -> Response = { _ in Response() }
+        let router = Router([
+            Route(.GET, "/a/{x}/c", ok),
+            Route(.GET, "/a/b/{y}/d", ok),
+            Route(.GET, "/a/{x}/{z}/e", ok),
+        ])
+        #expect(router.match(method: .GET, path: "/a/b/c") == .found(index: 0, parameters: ["x": "b"]))
+        #expect(router.match(method: .GET, path: "/a/b/q/d") == .found(index: 1, parameters: ["y": "q"]))
+        // "/a/b/q" then no "e" under the literal: back to {x} = "b", {z} = "q".
+        #expect(router.match(method: .GET, path: "/a/b/q/e") == .found(index: 2, parameters: ["x": "b", "z": "q"]))
+        #expect(router.match(method: .GET, path: "/a/b/q/f") == .notFound)
+        #expect(router.match(method: .POST, path: "/a/b/c") == .methodNotAllowed(allow: [.GET, .HEAD]))
+    }
+
     @Test func catchAllKeepsTheRestEncoded() {
         let router = Self.make()
         #expect(router.match(method: .GET, path: "/static/css/a%20b.css") == .found(index: 5, parameters: ["path": "css/a%20b.css"]))
