@@ -15,9 +15,11 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
         let starts: [Int]
         let ends: [Int]
         let columnCount: Int
-        let columnIndex: [String: Int]
+        /// Column name → first position, for wide results only: a few names are found faster by comparing
+        /// them than by hashing (most results have fewer than ``indexedColumns`` columns).
+        let columnIndex: [String: Int]?
 
-        init(bytes: [UInt8], starts: [Int], ends: [Int], columnCount: Int, columnIndex: [String: Int]) {
+        init(bytes: [UInt8], starts: [Int], ends: [Int], columnCount: Int, columnIndex: [String: Int]?) {
             self.bytes = bytes
             self.starts = starts
             self.ends = ends
@@ -31,11 +33,15 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))
         var columns: [String] = []
-        var columnIndex: [String: Int] = [:]
+        columns.reserveCapacity(columnCount)
         for column in 0..<columnCount {
-            let name = PQfname(result, Int32(column)).map { String(cString: $0) } ?? ""
-            columns.append(name)
-            if columnIndex[name] == nil { columnIndex[name] = column }
+            columns.append(PQfname(result, Int32(column)).map { String(cString: $0) } ?? "")
+        }
+        var columnIndex: [String: Int]?
+        if columnCount > Self.indexedColumns {
+            var index: [String: Int] = [:]
+            for (column, name) in columns.enumerated() where index[name] == nil { index[name] = column }
+            columnIndex = index
         }
         var totalLength = 0
         for row in 0..<rowCount {
@@ -70,6 +76,9 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
         )
     }
 
+    /// Results with more columns than this find a column by name through a dictionary.
+    static let indexedColumns = 12
+
     public var startIndex: Int { 0 }
     public var endIndex: Int { storage.columnCount == 0 ? 0 : storage.starts.count / storage.columnCount }
 
@@ -93,9 +102,7 @@ public struct PostgresRow: Sendable {
         let cell = row * storage.columnCount + column
         let start = storage.starts[cell]
         guard start >= 0 else {
-            if let nullable = T.self as? any PostgresNullable.Type, let null = nullable.postgresNull as? T {
-                return null
-            }
+            if let null = T.postgresNull { return null }
             throw PostgresError(.decoding, reason: "column \(columns[column]) is NULL, expected \(T.self)")
         }
         do {
@@ -110,7 +117,8 @@ public struct PostgresRow: Sendable {
 
     /// Decodes the value of the first column named `name`.
     public func decode<T: PostgresDecodable>(_ type: T.Type, column name: String) throws -> T {
-        guard let column = storage.columnIndex[name] else {
+        let found = if let index = storage.columnIndex { index[name] } else { columns.firstIndex(of: name) }
+        guard let column = found else {
             throw PostgresError(.decoding, reason: "no column named \(name)")
         }
         return try decode(type, at: column)
