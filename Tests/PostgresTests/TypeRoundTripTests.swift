@@ -92,6 +92,34 @@ struct TypeRoundTripTests {
         #expect(error?.description.contains("nickname") == true)
     }
 
+    /// NULL for every optional type (the requirement `postgresNull`, no cast), an error for the others.
+    @Test func nullDecodesToNilForEveryOptional() throws {
+        let row = try #require(try connection.query("SELECT NULL::int AS n, NULL::uuid AS u, NULL::bytea AS b, NULL::text[] AS a, NULL::bool AS f").first)
+        #expect(try row.decode(Int?.self, column: "n") == nil)
+        #expect(try row.decode(UUID?.self, column: "u") == nil)
+        #expect(try row.decode([UInt8]?.self, column: "b") == nil)
+        #expect(try row.decode([String]?.self, column: "a") == nil)
+        #expect(try row.decode(Bool?.self, column: "f") == nil)
+        for column in 0..<5 {
+            #expect(throws: PostgresError.self) { try row.decode(Int.self, at: column) }
+        }
+        #expect(throws: PostgresError.self) { try row.decode([String].self, column: "a") }
+    }
+
+    /// By name, the first column of that name, in narrow results (names compared) and wide ones (a
+    /// dictionary above 12 columns) alike; an unknown name is an error that names it.
+    @Test func columnsAreFoundByName_theFirstOfThatName_narrowAndWide() throws {
+        for width in [1, 3, 12, 13, 40] {
+            let select = (0..<width).map { "\($0) AS c\($0)" }.joined(separator: ", ")
+            let row = try #require(try connection.query(PostgresQuery(unsafeSQL: "SELECT \(select), -1 AS c0")).first)
+            #expect(try row.decode(Int.self, column: "c0") == 0, "width \(width)")
+            #expect(try row.decode(Int.self, column: "c\(width - 1)") == width - 1, "width \(width)")
+            #expect(try row.decode(Int.self, at: width) == -1)
+            let error = #expect(throws: PostgresError.self) { try row.decode(Int.self, column: "missing") }
+            #expect(error?.description.contains("missing") == true)
+        }
+    }
+
     @Test func arraysArePostgresArrayLiterals() throws {
         let strings = ["plain", "with space", "quote\"inside", "back\\slash", "comma,brace{}", "NULL", "", "Yılmaz \"Ömer\" 東京 🙂\\"]
         #expect(try roundTrip(strings, as: "text[]") == strings)
