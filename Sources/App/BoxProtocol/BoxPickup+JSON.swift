@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPServer
 
@@ -49,5 +50,26 @@ extension BoxPickup {
     private static func plainJSON(_ request: Request) -> Bool {
         guard let type = request.headers["Content-Type"] else { return true }
         return type == "application/json"
+    }
+}
+
+extension BoxPickup.Session {
+    /// The first step's answer, as `JSONCoding.encode` writes it (keys sorted), written directly.
+    var json: [UInt8] {
+        var object = JSONObjectWriter()
+        object.field("expiresAt", expiresAt)
+        object.field("factors", strings: factors.lazy.map(\.rawValue))
+        object.field("pickupId", pickupId)
+        return object.bytes()
+    }
+}
+
+extension BoxPickup.Open {
+    /// The second step's answer, as `JSONCoding.encode` writes it (keys sorted), written directly.
+    var json: [UInt8] {
+        var object = JSONObjectWriter(capacity: 96)
+        object.field("assignmentId", assignmentId)
+        object.field("compartmentNumbers", integers: compartmentNumbers)
+        return object.bytes()
     }
 }

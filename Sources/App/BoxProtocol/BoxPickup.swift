@@ -77,7 +77,7 @@ enum BoxPickup {
                 if let matched = written.matched {
                     app.boxAdmissions.rememberSession(session.pickupId, admission: admitted, session: matched, expires: session.expiresAt)
                 }
-                return try .json(session, status: .created)
+                return .json(bytes: session.json, status: .created)
             case .deadlinePassed: return .error(.conflict, code: "deadline_passed", message: "The pickup period has ended; the document is being moved to the counter.")
             default: return try refusal(app, written, box: box)
             }
@@ -135,7 +135,7 @@ enum BoxPickup {
                 written = try verifyOnce(app, c, read, pickupID: pickupID, body: body, request: request)
             }
             if written.outcome != .factorsRefused { app.boxAdmissions.forgetSession(pickupID) }
-            if let opened = written.opened { return try .json(opened) }
+            if let opened = written.opened { return .json(bytes: opened.json) }
             switch written.outcome {
             case .notFound: throw notFound
             case .expired: throw expired

@@ -1,0 +1,77 @@
+import Foundation
+
+/// A JSON object written field by field, for a hot route's fixed shape (a pickup's answers): the bytes
+/// `JSONCoding.encode` writes for a value with the same fields, without the `Encodable` walk (~6 % of a
+/// pickup's server CPU, BENCHMARKS.md). Fields must be added in the order `JSONCoding.encode` sorts
+/// their keys; each use is held to `JSONCoding.encode`'s bytes by a test.
+public struct JSONObjectWriter {
+    private var out: [UInt8]
+    private var last: StaticString?
+
+    public init(capacity: Int = 128) {
+        out = []
+        out.reserveCapacity(capacity)
+        out.append(UInt8(ascii: "{"))
+    }
+
+    public mutating func field(_ key: StaticString, _ value: String) {
+        append(key)
+        JSONWriter.appendString(value, to: &out)
+    }
+
+    public mutating func field(_ key: StaticString, _ value: UUID) {
+        append(key)
+        JSONWriter.appendUUID(value, to: &out)
+    }
+
+    public mutating func field(_ key: StaticString, _ value: Date) {
+        append(key)
+        JSONWriter.appendDate(value, to: &out)
+    }
+
+    public mutating func field(_ key: StaticString, _ value: Int) {
+        append(key)
+        JSONWriter.appendInteger(value, to: &out)
+    }
+
+    public mutating func field(_ key: StaticString, strings: some Sequence<String>) {
+        append(key)
+        out.append(UInt8(ascii: "["))
+        for (position, value) in strings.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(value, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    public mutating func field(_ key: StaticString, integers: some Sequence<Int>) {
+        append(key)
+        out.append(UInt8(ascii: "["))
+        for (position, value) in integers.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendInteger(value, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// The object, closed.
+    public consuming func bytes() -> [UInt8] {
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// `"key":`, after a comma unless it is the first. Keys are the program's constants, never input:
+    /// plain ASCII that needs no escaping, in ascending order (checked in debug builds).
+    private mutating func append(_ key: StaticString) {
+        let bytes = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        assert(bytes.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }, "key \(key) needs escaping")
+        if let last {
+            assert(UnsafeBufferPointer(start: last.utf8Start, count: last.utf8CodeUnitCount).lexicographicallyPrecedes(bytes), "keys out of order: \(last), \(key)")
+            out.append(UInt8(ascii: ","))
+        }
+        last = key
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: bytes)
+        out.append(contentsOf: "\":".utf8)
+    }
+}
