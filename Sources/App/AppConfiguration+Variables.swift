@@ -16,7 +16,7 @@ extension AppConfiguration {
         ("PICKUPBOX_WEB_DIR", "development: serve the web frontend from this directory, re-read on every request; default: the files shipped with the binary"),
         ("DB_POOL_SIZE", "database connections per process, default 16"),
         ("DB_POOL_TIMEOUT_MS", "wait for a free connection before 503, default 5000"),
-        ("HTTP_EVENT_LOOPS", "event loop threads, default: number of cores"),
+        ("HTTP_EVENT_LOOPS", "event loop threads, default: half the cores, at least 1"),
         ("HTTP_WORKER_THREADS", "handler threads, default: DB_POOL_SIZE"),
         ("HTTP_MAX_CONNECTIONS", "open connections at most, default 10000"),
         ("HTTP_MAX_CONNECTIONS_PER_ADDRESS", "open connections per client address (IPv6: per /64) at most, TRUSTED_PROXIES exempt; 0 = no limit; default 512"),

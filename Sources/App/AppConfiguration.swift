@@ -32,12 +32,19 @@ public struct AppConfiguration: Sendable {
     public var webDirectory: String?
     public var databasePoolSize = 16
     public var databasePoolTimeout: Duration = .seconds(5)
-    public var eventLoops = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Half the cores, at least one (`HTTP_EVENT_LOOPS` unset): see ``defaultEventLoops(cores:)``.
+    public var eventLoops = AppConfiguration.defaultEventLoops(cores: ProcessInfo.processInfo.activeProcessorCount)
     /// As many as database connections by default (`HTTP_WORKER_THREADS` unset: `DB_POOL_SIZE`): nearly
     /// every handler on a worker queries the database, so more workers would only wait for a connection,
     /// and waking them costs CPU — 413 against 477–513 µs of server CPU per pickup pair with 8 workers
     /// against 16 on 8 connections (BENCHMARKS.md). A full queue sheds load with 503 either way.
     public var workerThreads = 16
+    /// The event loops only read, parse and write HTTP (one loop answers `/health` ~99,000 times a second
+    /// on this project's 2-core machine); the database work runs on the workers and in PostgreSQL, which
+    /// usually shares the host. A loop per core made them take turns on the cores with PostgreSQL's
+    /// backends and the workers, and woke each loop for fewer requests: the status look-up cost 39 µs of
+    /// server CPU a request with two loops on 2 cores against 21 µs with one (BENCHMARKS.md).
+    public static func defaultEventLoops(cores: Int) -> Int { max(1, cores / 2) }
     public var maxConnections = 10_000
     /// Open connections per client address (IPv6: per /64); `TRUSTED_PROXIES` have none. 0: no limit.
     public var maxConnectionsPerAddress = 512

@@ -127,6 +127,13 @@ struct ConfigurationTests {
 
     /// Nearly every handler on a worker queries the database: unset, the workers are as many as its
     /// connections (more would only wait for one).
+    @Test func eventLoops_areHalfTheCores_unlessSet() throws {
+        #expect([1, 2, 3, 4, 8, 64].map { AppConfiguration.defaultEventLoops(cores: $0) } == [1, 1, 1, 2, 4, 32])
+        #expect(AppConfiguration.defaultEventLoops(cores: 0) == 1)
+        #expect(try AppConfiguration.load(from: [:]).eventLoops == AppConfiguration.defaultEventLoops(cores: ProcessInfo.processInfo.activeProcessorCount))
+        #expect(try AppConfiguration.load(from: ["HTTP_EVENT_LOOPS": "3"]).eventLoops == 3)
+    }
+
     @Test func workerThreads_areAsManyAsDatabaseConnections_unlessSet() throws {
         #expect(try AppConfiguration.load(from: [:]).workerThreads == AppConfiguration.load(from: [:]).databasePoolSize)
         #expect(try AppConfiguration.load(from: ["DB_POOL_SIZE": "8"]).workerThreads == 8)
