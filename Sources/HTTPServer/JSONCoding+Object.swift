@@ -34,22 +34,24 @@ public struct JSONObjectWriter {
         JSONWriter.appendInteger(value, to: &out)
     }
 
-    public mutating func field(_ key: StaticString, strings: some Sequence<String>) {
+    /// Arrays, not any sequence: a generic one would not be specialized across the module boundary, and
+    /// its metadata lookups cost more than the writing.
+    public mutating func field(_ key: StaticString, strings: [String]) {
         append(key)
         out.append(UInt8(ascii: "["))
-        for (position, value) in strings.enumerated() {
+        for position in strings.indices {
             if position > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.appendString(value, to: &out)
+            JSONWriter.appendString(strings[position], to: &out)
         }
         out.append(UInt8(ascii: "]"))
     }
 
-    public mutating func field(_ key: StaticString, integers: some Sequence<Int>) {
+    public mutating func field(_ key: StaticString, integers: [Int]) {
         append(key)
         out.append(UInt8(ascii: "["))
-        for (position, value) in integers.enumerated() {
+        for position in integers.indices {
             if position > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.appendInteger(value, to: &out)
+            JSONWriter.appendInteger(integers[position], to: &out)
         }
         out.append(UInt8(ascii: "]"))
     }

@@ -58,7 +58,7 @@ extension BoxPickup.Session {
     var json: [UInt8] {
         var object = JSONObjectWriter()
         object.field("expiresAt", expiresAt)
-        object.field("factors", strings: factors.lazy.map(\.rawValue))
+        object.field("factors", strings: factors.map(\.rawValue))
         object.field("pickupId", pickupId)
         return object.bytes()
     }
