@@ -25,6 +25,7 @@ extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
     public static var postgresNull: Self? { .some(nil) }
 }
 
+@usableFromInline
 func decodingError(_ type: Any.Type) -> PostgresError {
     PostgresError(.decoding, reason: "value is not a valid \(type)")
 }
@@ -139,6 +140,8 @@ extension UInt8 {
 extension PostgresDecodable where Self: RawRepresentable, RawValue == String {
     /// A value that is not one of the cases (a newer migration, a corrupt row) is a decoding error that
     /// does not quote it, never a default.
+    /// Inlinable, so that each enum's conformance is specialized where it is declared (no metadata look-ups).
+    @inlinable
     public static func decode(postgresText bytes: UnsafeRawBufferPointer) throws -> Self {
         guard let value = Self(rawValue: String(decoding: bytes, as: UTF8.self)) else { throw decodingError(Self.self) }
         return value

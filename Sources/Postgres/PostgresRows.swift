@@ -6,15 +6,16 @@ import CLibPQ
 public struct PostgresRows: Sendable, RandomAccessCollection {
     /// Column names in result order.
     public let columns: [String]
-    let storage: Storage
+    @usableFromInline let storage: Storage
 
-    /// Immutable after construction, hence Sendable.
-    final class Storage: Sendable {
-        let bytes: [UInt8]
+    /// Immutable after construction, hence Sendable. Visible to inlined code (`PostgresRow.decode` is
+    /// specialized in its callers' modules), never to callers.
+    @usableFromInline final class Storage: Sendable {
+        @usableFromInline let bytes: [UInt8]
         /// Per cell (row-major): start offset into `bytes`, or -1 for NULL; `ends[i]` is the end offset.
-        let starts: [Int]
-        let ends: [Int]
-        let columnCount: Int
+        @usableFromInline let starts: [Int]
+        @usableFromInline let ends: [Int]
+        @usableFromInline let columnCount: Int
         /// Column name → first position, for wide results only: a few names are found faster by comparing
         /// them than by hashing (most results have fewer than ``indexedColumns`` columns).
         let columnIndex: [String: Int]?
@@ -89,39 +90,67 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
 }
 
 /// One row of a `PostgresRows`.
+///
+/// `decode` is `@inlinable`, so that it is specialized for each type where it is called: unspecialized, its
+/// generic closure and `postgresNull` looked up type metadata on every call (~1.4 % of a pickup's server
+/// CPU). Its slow paths (the errors, finding a column by name) are not inlined.
 public struct PostgresRow: Sendable {
-    let storage: PostgresRows.Storage
-    let columns: [String]
-    let row: Int
+    @usableFromInline let storage: PostgresRows.Storage
+    @usableFromInline let columns: [String]
+    @usableFromInline let row: Int
 
     /// Decodes the value at `column` (0-based). NULL decodes to nil for optionals and is an error otherwise.
+    @inlinable
     public func decode<T: PostgresDecodable>(_ type: T.Type, at column: Int) throws -> T {
-        guard column >= 0, column < storage.columnCount else {
-            throw PostgresError(.decoding, reason: "column index \(column) out of range")
-        }
+        guard column >= 0, column < storage.columnCount else { throw columnOutOfRange(column) }
         let cell = row * storage.columnCount + column
         let start = storage.starts[cell]
         guard start >= 0 else {
             if let null = T.postgresNull { return null }
-            throw PostgresError(.decoding, reason: "column \(columns[column]) is NULL, expected \(T.self)")
+            throw unexpectedNull(column, expected: T.self)
         }
+        let end = storage.ends[cell]
         do {
             return try storage.bytes.withUnsafeBytes { buffer in
-                try T.decode(postgresText: UnsafeRawBufferPointer(rebasing: buffer[start..<storage.ends[cell]]))
+                try T.decode(postgresText: UnsafeRawBufferPointer(rebasing: buffer[start..<end]))
             }
-        } catch var error as PostgresError {
-            error.reason = "column \(columns[column]): \(error.reason)"
-            throw error
+        } catch let error as PostgresError {
+            throw naming(error, column: column)
         }
     }
 
     /// Decodes the value of the first column named `name`.
+    @inlinable
     public func decode<T: PostgresDecodable>(_ type: T.Type, column name: String) throws -> T {
+        try decode(type, at: position(of: name))
+    }
+
+    /// The position of the first column named `name`.
+    @usableFromInline
+    func position(of name: String) throws -> Int {
         let found = if let index = storage.columnIndex { index[name] } else { columns.firstIndex(of: name) }
         guard let column = found else {
             throw PostgresError(.decoding, reason: "no column named \(name)")
         }
-        return try decode(type, at: column)
+        return column
+    }
+
+    @usableFromInline
+    func columnOutOfRange(_ column: Int) -> PostgresError {
+        PostgresError(.decoding, reason: "column index \(column) out of range")
+    }
+
+    @usableFromInline
+    func unexpectedNull(_ column: Int, expected: Any.Type) -> PostgresError {
+        PostgresError(.decoding, reason: "column \(columns[column]) is NULL, expected \(expected)")
+    }
+
+    /// A decoding error of the value at `column`, with the column's name (never the value).
+    @usableFromInline
+    func naming(_ error: PostgresError, column: Int) -> PostgresError {
+        var error = error
+        error.reason = "column \(columns[column]): \(error.reason)"
+        return error
     }
 
     /// True when the value at `column` is SQL NULL.
