@@ -3,7 +3,8 @@ import Foundation
 /// A JSON object written field by field, for a hot route's fixed shape (a pickup's answers): the bytes
 /// `JSONCoding.encode` writes for a value with the same fields, without the `Encodable` walk (~6 % of a
 /// pickup's server CPU, BENCHMARKS.md). Fields must be added in the order `JSONCoding.encode` sorts
-/// their keys; each use is held to `JSONCoding.encode`'s bytes by a test.
+/// their keys; each use is held to `JSONCoding.encode`'s bytes by a test. It has the field types those
+/// answers use; a new use adds its own.
 public struct JSONObjectWriter {
     private var out: [UInt8]
     private var last: StaticString?
@@ -12,11 +13,6 @@ public struct JSONObjectWriter {
         out = []
         out.reserveCapacity(capacity)
         out.append(UInt8(ascii: "{"))
-    }
-
-    public mutating func field(_ key: StaticString, _ value: String) {
-        append(key)
-        JSONWriter.appendString(value, to: &out)
     }
 
     public mutating func field(_ key: StaticString, _ value: UUID) {
@@ -29,29 +25,24 @@ public struct JSONObjectWriter {
         JSONWriter.appendDate(value, to: &out)
     }
 
-    public mutating func field(_ key: StaticString, _ value: Int) {
-        append(key)
-        JSONWriter.appendInteger(value, to: &out)
-    }
-
     /// Arrays, not any sequence: a generic one would not be specialized across the module boundary, and
     /// its metadata lookups cost more than the writing.
     public mutating func field(_ key: StaticString, strings: [String]) {
         append(key)
-        out.append(UInt8(ascii: "["))
-        for position in strings.indices {
-            if position > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.appendString(strings[position], to: &out)
-        }
-        out.append(UInt8(ascii: "]"))
+        array(strings) { JSONWriter.appendString($0, to: &$1) }
     }
 
     public mutating func field(_ key: StaticString, integers: [Int]) {
         append(key)
+        array(integers) { JSONWriter.appendInteger($0, to: &$1) }
+    }
+
+    /// `[a,b,…]`, each element written by `write` (specialized here, in this module).
+    private mutating func array<Element>(_ elements: [Element], _ write: (Element, inout [UInt8]) -> Void) {
         out.append(UInt8(ascii: "["))
-        for position in integers.indices {
+        for position in elements.indices {
             if position > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.appendInteger(integers[position], to: &out)
+            write(elements[position], &out)
         }
         out.append(UInt8(ascii: "]"))
     }
