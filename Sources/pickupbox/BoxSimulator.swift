@@ -22,7 +22,9 @@ struct BoxSimulator: ParsableCommand {
     )
 
     @Option(help: "The server, e.g. http://127.0.0.1:8080") var url: String = "http://127.0.0.1:8080"
-    @Option(help: "The box's bearer token (from `pickupbox box create` or POST /api/v1/boxes/{id}/token).") var token: String
+    // A token is base64url, so one in 64 begins with '-': it is taken as the value whatever it looks like.
+    @Option(parsing: .unconditional, help: "The box's bearer token (from `pickupbox box create` or POST /api/v1/boxes/{id}/token).")
+    var token: String
     @Option(help: "Seconds each long poll may wait.") var wait: Int = 25
     @Option(help: "Where the box keeps its feed cursor, as a real box does (default: ~/.local/state/pickupbox/box-sim-<token hash>.cursor).")
     var cursorFile: String?

@@ -70,6 +70,7 @@ struct BoxSimulatorWriteTests {
     /// same key again (the first attempt may have been committed) (docs/ARCHITECTURE.md#faults).
     @Test func sendsAnIdempotencyKey_andRetriesA503WithTheSameKey() throws {
         let keys = Mutex<[String]>([])
+        let authorizations = Mutex<[String]>([])
         var logger = Logger(label: "stub-box-server")
         logger.logLevel = .critical
         var configuration = ServerConfiguration()
@@ -81,6 +82,7 @@ struct BoxSimulatorWriteTests {
             Route(.POST, "/api/v1/box/loading") { request in
                 let count = keys.withLock { k -> Int in
                     k.append(request.headers["Idempotency-Key"] ?? "")
+                    authorizations.withLock { $0.append(request.headers["Authorization"] ?? "") }
                     return k.count
                 }
                 if count == 1 { return .error(.serviceUnavailable, code: "database_unavailable", message: "later") }
@@ -92,9 +94,11 @@ struct BoxSimulatorWriteTests {
         defer { server.shutdown() }
         let cursorFile = NSTemporaryDirectory() + "box-sim-\(UUID().uuidString).cursor"
         defer { try? FileManager.default.removeItem(atPath: cursorFile) }
-        let sim = try Simulator(port: server.port, token: String(repeating: "t", count: 32), cursorFile: cursorFile)
+        // One token in 64 begins with '-' (base64url): it is still the option's value, not an option.
+        let token = "-" + String(repeating: "t", count: 42)
+        let sim = try Simulator(port: server.port, token: token, cursorFile: cursorFile)
         defer { sim.stop() }
-        try #require(sim.waitFor("box simulator ready"), "\(sim.transcript)")
+        try #require(sim.waitFor("box simulator ready"), "\(sim.exitStatus): \(sim.transcript)")
         sim.say("load L01X00T47")
         #expect(sim.waitFor("opening compartment 7"), "\(sim.transcript)")
         sim.say("quit")
@@ -102,6 +106,7 @@ struct BoxSimulatorWriteTests {
         #expect(sent.count == 2)
         #expect(sent.first?.isEmpty == false)
         #expect(Set(sent).count == 1, "the retry carries the same key")
+        #expect(authorizations.withLock { $0 } == ["Bearer \(token)", "Bearer \(token)"])
     }
 }
 
