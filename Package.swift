@@ -61,6 +61,7 @@ let package = Package(
         .target(
             name: "EmbeddedPostgres",
             dependencies: [
+                "CSystem",
                 "Crypto",
                 "Postgres",
                 .product(name: "Logging", package: "swift-log"),

@@ -1,10 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CSystem
 import Foundation
 import Postgres
 
-/// Runs the PostgreSQL server tools with Foundation `Process`, capturing their output.
+/// Runs the PostgreSQL server tools with `posix_spawn`, capturing their output.
 struct CommandRunner: Sendable {
     struct Output {
         var status: Int32
@@ -38,6 +39,10 @@ struct CommandRunner: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of ours: pg_ctl's server lives on, and a descriptor it inherited (a pipe another thread
+        // is reading to its end, a socket) would stay open as long as PostgreSQL runs. A test's
+        // `readDataToEndOfFile` on a child's pipe hung so, when the shared test cluster started meanwhile.
+        csystem_spawn_closefrom(&actions, 3)
 
         var pid: pid_t = 0
         // argv for posix_spawn: NULL-terminated copies, freed after the child has been waited for.

@@ -1,4 +1,4 @@
-import EmbeddedPostgres
+@testable import EmbeddedPostgres
 import Foundation
 import Postgres
 import PostgresTestSupport
@@ -37,5 +37,21 @@ struct EmbeddedPostgresTests {
         let string = embedded.connectionString(database: "abc")
         #expect(string.hasPrefix("host=/"))
         #expect(string.hasSuffix("port=5432 user=postgres dbname=abc"))
+    }
+}
+
+@Suite("Server tools inherit nothing")
+struct CommandRunnerDescriptorTests {
+    /// pg_ctl's server outlives the call: a descriptor of ours that it inherited, like the write end of a pipe a
+    /// test reads to its end, would stay open as long as PostgreSQL runs (a test hung so once).
+    @Test func aSpawnedToolSeesOnlyStandardInputOutputAndError() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)  // without O_CLOEXEC, as Foundation's Pipe makes them
+        defer { ends.forEach { close($0) } }
+        let output = try CommandRunner().check("/bin/ls", ["/proc/self/fd"], what: "ls")
+        let open = Set(output.text.split(whereSeparator: \.isNewline).compactMap { Int32($0) })
+        #expect(open.isDisjoint(with: ends), "inherited: \(open.intersection(ends))")
+        // 0, 1, 2 and the directory ls itself opened to list them.
+        #expect(open.allSatisfy { $0 <= 3 }, "\(open.sorted())")
     }
 }

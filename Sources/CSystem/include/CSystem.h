@@ -1,18 +1,21 @@
 #ifndef PICKUPBOX_CSYSTEM_H
 #define PICKUPBOX_CSYSTEM_H
-// Linux system calls that Glibc's Swift overlay does not expose (epoll, eventfd, accept4)
+// Linux system calls that Glibc's Swift overlay does not expose (epoll, eventfd, accept4, spawn's closefrom)
 // and the few constants Swift imports awkwardly. Typed, non-variadic wrappers only.
 // No _GNU_SOURCE here: it would change glibc's type definitions against the Glibc module.
 // accept4 needs it, so it lives in CSystem.c.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <spawn.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <malloc.h>
 
 int csystem_accept4_addr(int fd, struct sockaddr_storage *addr, socklen_t *len, int flags);
+/// A spawn file action that closes every descriptor from `from` up in the child.
+int csystem_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 static inline int csystem_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
 static inline int csystem_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
     struct epoll_event ev;
