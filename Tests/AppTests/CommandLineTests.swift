@@ -24,23 +24,38 @@ struct CommandLineTests {
         return (process, pipe)
     }
 
+    /// The port a server started with port 0 bound, from its "serving" log line (text `url=http://127.0.0.1:<port>`
+    /// or JSON `"url":"http://127.0.0.1:<port>"`; a notice, so LOG_LEVEL must be notice or lower). Reads `handle`
+    /// (a pipe, or the log file it writes) until that line, the end of the process or `seconds`; returns the port
+    /// (nil: none) and all it read: the output after it is left in `handle`.
+    static func servingPort(of process: Process, reading handle: FileHandle, seconds: Double = 30) -> (port: Int?, output: String) {
+        var output = ""
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            // On a pipe availableData blocks until the child writes: poll first, so the deadline holds.
+            var descriptor = pollfd(fd: handle.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            let data = poll(&descriptor, 1, 20) > 0 ? handle.availableData : Data()
+            if data.isEmpty {
+                if !process.isRunning { break }
+                usleep(20_000)
+                continue
+            }
+            output += String(decoding: data, as: UTF8.self)
+            if let range = output.range(of: #"url(=|":")http://127\.0\.0\.1:\d+(?=[ "])"#, options: .regularExpression),
+               let port = Int(output[range].split(separator: ":").last ?? "") {
+                return (port, output)
+            }
+        }
+        return (nil, output)
+    }
+
     @Test func servesFromAnyDirectory_andStopsGracefullyOnSIGTERM() throws {
         let db = try TestPostgres.makeDatabase()
         // Started in / without --migrations: migrations and web files are found next to the binary.
         let (process, pipe) = try Self.launch(["serve", "--port", "0"], environment: ["DATABASE_URL": db, "ACCESS_LOG": "off", "PATH": "/usr/bin:/bin"], directory: "/")
         // The bound port is in the "serving" log line.
-        var output = ""
-        var port: Int?
-        let deadline = Date().addingTimeInterval(30)
         let handle = pipe.fileHandleForReading
-        while port == nil && Date() < deadline && process.isRunning {
-            let data = handle.availableData
-            if data.isEmpty { usleep(20_000); continue }
-            output += String(decoding: data, as: UTF8.self)
-            if let range = output.range(of: #"url=http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(output[range].split(separator: ":").last ?? "")
-            }
-        }
+        let (port, output) = Self.servingPort(of: process, reading: handle)
         let bound = try #require(port, "no serving line in: \(output)")
         let client = try TestClient(port: bound)
         #expect(client.request("GET", "/ready")?.status == 200)

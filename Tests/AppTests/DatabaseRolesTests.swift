@@ -101,12 +101,13 @@ struct DatabaseRolesTests {
             _ = SMSFixture.wait(seconds: 20) { !refused.isRunning }
             #expect(refused.terminationStatus != 0)
             #expect(text.contains("could") || text.contains("may UPDATE the audit log"), "\(text)")
-            // As the application role, with nothing to migrate: it serves.
-            let port = LoopbackPort.unused()
-            let (serving, output) = try CommandLineTests.launch(["serve", "--port", String(port)], environment: production.merging(["DATABASE_URL": server]) { $1 })
+            // As the application role, with nothing to migrate: it serves, on the port it names in its "serving" line (a notice).
+            let (serving, output) = try CommandLineTests.launch(["serve", "--port", "0"], environment: production.merging(["DATABASE_URL": server, "LOG_LEVEL": "notice"]) { $1 })
             defer { EmbeddedRolesTests.stop(serving) }
+            let started = CommandLineTests.servingPort(of: serving, reading: output.fileHandleForReading, seconds: 30)
+            let port = try #require(started.port, "\(started.output)")
             let ready = SMSFixture.wait(seconds: 30) { !serving.isRunning || (try? TestClient(port: port, timeout: 1))?.request("GET", "/ready")?.status == 200 }
-            try #require(ready && serving.isRunning, "\(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self))")
+            try #require(ready && serving.isRunning, "\(started.output)\(serving.isRunning ? "" : String(decoding: output.fileHandleForReading.availableData, as: UTF8.self))")
             let seen = try pool.query("SELECT DISTINCT usename::text FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'pickupbox' AND pid <> pg_backend_pid()")
                 .map { try $0.decode(String.self, at: 0) }
             #expect(seen == [role])
@@ -133,12 +134,14 @@ struct EmbeddedRolesTests {
     @Test func theEmbeddedCluster_servesAsTheApplicationRole() throws {
         let directory = NSTemporaryDirectory() + "pickupbox-roles-" + UUID().uuidString.prefix(8)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let port = LoopbackPort.unused()
-        let (process, pipe) = try CommandLineTests.launch(["serve", "--port", String(port), "--data-dir", directory],
-                                                          environment: ["PATH": "/usr/bin:/bin", "ACCESS_LOG": "off", "LOG_LEVEL": "warning"])
+        // Port 0: the bound one is in the "serving" line, a notice.
+        let (process, pipe) = try CommandLineTests.launch(["serve", "--port", "0", "--data-dir", directory],
+                                                          environment: ["PATH": "/usr/bin:/bin", "ACCESS_LOG": "off", "LOG_LEVEL": "notice"])
         defer { Self.stop(process) }
+        let started = CommandLineTests.servingPort(of: process, reading: pipe.fileHandleForReading, seconds: 120)
+        let port = try #require(started.port, "\(started.output)")
         let ready = SMSFixture.wait(seconds: 120) { !process.isRunning || (try? TestClient(port: port, timeout: 1))?.request("GET", "/ready")?.status == 200 }
-        try #require(ready && process.isRunning, "\(String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self))")
+        try #require(ready && process.isRunning, "\(started.output)\(process.isRunning ? "" : String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self))")
         let cluster = EmbeddedPostgres(directory: directory + "/postgres", logger: AppFixture.logger)
         let c = try PostgresConnection.connect(cluster.connectionString(), logger: AppFixture.logger)
         defer { c.close() }

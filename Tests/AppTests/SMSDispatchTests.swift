@@ -141,9 +141,10 @@ struct SMSDispatchTests {
     }
 
     @Test func connectionRefused_isRetriedUntilTheMaximumAge_thenFails_andFlagsTheApplication() throws {
-        let closed = LoopbackPort.unused()
+        let closed = ReservedPort()
+        defer { withExtendedLifetime(closed) {} }
         let app = try AppFixture.make { c in
-            c.sms.gateway = SMSEnvironment(provider: .webhook, configuration: GatewayConfiguration(url: "http://127.0.0.1:\(closed)/sms", token: "t"),
+            c.sms.gateway = SMSEnvironment(provider: .webhook, configuration: GatewayConfiguration(url: "http://127.0.0.1:\(closed.port)/sms", token: "t"),
                                            deliveryReportSecret: nil)
             c.sms.dispatcherEnabled = true
             c.sms.retryBaseMilliseconds = 50

@@ -79,29 +79,37 @@ enum SMSFixture {
 }
 
 /// `pickupbox serve` as a child process on a database of the test (for "two server processes" and `kill -9`).
+/// It binds port 0 and names the port in its "serving" log line: no other socket can take a port picked beforehand.
 final class ServerProcess {
     let process = Process()
-    let port: Int
+    /// The file standard output and error go to (nil: none could be created, output discarded).
+    private let logPath: String?
+    /// The log file made here when the caller gave none, removed with this object.
+    private let temporaryLog: String?
+    private var boundPort: Int?
 
-    /// - Parameter logFile: where standard output and error go (nil: discarded).
+    /// - Parameter logFile: where standard output and error go (nil: a temporary file, removed with this object).
     init(connectionString: String, environment: [String: String], logFile: String? = nil) throws {
-        port = LoopbackPort.unused()
+        let path = logFile ?? "\(NSTemporaryDirectory())pickupbox-server-\(UUID().uuidString.prefix(8)).log"
+        let handle = FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil
+        logPath = handle == nil ? nil : path
+        temporaryLog = logFile == nil ? path : nil
         process.executableURL = URL(fileURLWithPath: CommandLineTests.executable)
         process.arguments = ["serve"]
         var env = ProcessInfo.processInfo.environment
         // As in production: migrations and grants as the owner, the server as the application role.
         env["DATABASE_OWNER_URL"] = connectionString
         env["DATABASE_URL"] = PostgresConnectionString.replacing(["user": AppFixture.applicationRole, "password": AppFixture.applicationRole], in: connectionString)
-        env["PICKUPBOX_PORT"] = String(port)
+        env["PICKUPBOX_PORT"] = "0"
         env["PICKUPBOX_MIGRATIONS_DIR"] = packageRoot + "/Migrations"
         env["PICKUPBOX_SECRET_KEY"] = String(repeating: "07", count: 32)
-        env["LOG_LEVEL"] = "error"
+        env["LOG_LEVEL"] = "notice"  // the highest level that still writes the "serving" line, which names the port
         env["ACCESS_LOG"] = "off"
         env["DB_POOL_SIZE"] = "4"
         env["HTTP_WORKER_THREADS"] = "4"
         for (k, v) in environment { env[k] = v }
         process.environment = env
-        if let logFile, FileManager.default.createFile(atPath: logFile, contents: nil), let handle = FileHandle(forWritingAtPath: logFile) {
+        if let handle {
             process.standardOutput = handle
             process.standardError = handle
         } else {
@@ -111,9 +119,26 @@ final class ServerProcess {
         try process.run()
     }
 
-    /// Waits until `/ready` answers 200.
+    deinit {
+        if let temporaryLog { try? FileManager.default.removeItem(atPath: temporaryLog) }
+    }
+
+    /// The port the server bound, from its "serving" log line: waits up to 30 s for that line on first use (0: it did not come).
+    var port: Int { servingPort(seconds: 30) ?? 0 }
+
+    /// The bound port once the "serving" line is in the log (nil: not within `seconds`, or the process ended without it).
+    private func servingPort(seconds: Double) -> Int? {
+        if let boundPort { return boundPort }
+        guard let logPath, let log = FileHandle(forReadingAtPath: logPath) else { return nil }
+        defer { try? log.close() }
+        boundPort = CommandLineTests.servingPort(of: process, reading: log, seconds: seconds).port
+        return boundPort
+    }
+
+    /// Waits until the server names its port (up to `seconds`), then until `/ready` answers 200 (up to `seconds` more).
     func waitUntilReady(seconds: Double = 30) -> Bool {
-        SMSFixture.wait(seconds: seconds) {
+        guard let port = servingPort(seconds: seconds) else { return false }
+        return SMSFixture.wait(seconds: seconds) {
             guard process.isRunning, let client = try? TestClient(port: port, timeout: 1) else { return false }
             client.send("GET /ready HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
             return client.readResponse()?.status == 200

@@ -126,7 +126,9 @@ struct ProviderTests {
 
     @Test(arguments: httpProviders)
     func closedPort_isAConnectError(_ name: SMSProviderName) throws {
-        let provider = try Fixture.provider(name, base: "http://127.0.0.1:\(LoopbackPort.unused())")
+        let closed = ReservedPort()
+        defer { withExtendedLifetime(closed) {} }
+        let provider = try Fixture.provider(name, base: "http://127.0.0.1:\(closed.port)")
         let error = try #require(Fixture.error { _ = try provider.send(Fixture.message) })
         #expect(error.kind == .connect)
         #expect(error.isRetryable)

@@ -43,7 +43,9 @@ struct SMSErrorTests {
             let error = Fixture.error { _ = try provider.send(Fixture.message) }
             if let error { #expect(Fixture.isClean(error), "\(error)") }
         }
-        let refused = try Fixture.provider(name, base: "http://127.0.0.1:\(LoopbackPort.unused())")
+        let closed = ReservedPort()
+        defer { withExtendedLifetime(closed) {} }
+        let refused = try Fixture.provider(name, base: "http://127.0.0.1:\(closed.port)")
         let error = try #require(Fixture.error { _ = try refused.send(Fixture.message) })
         #expect(Fixture.isClean(error))
     }
