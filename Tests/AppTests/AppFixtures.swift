@@ -30,6 +30,9 @@ enum AppFixture {
         c.secretKey = Array(repeating: 7, count: 32)
         // Outbox rows stay queued (tests read the PIN from them); the SMS tests switch the dispatcher on.
         c.sms.dispatcherEnabled = false
+        // The tests run the deadline pass and the reminders themselves (runOnce): the app's own pass, every
+        // 60 s by default, could take a test's move or reminder first on a slow machine.
+        c.deadlineCheckSeconds = 3600
         configure(&c)
         return c
     }

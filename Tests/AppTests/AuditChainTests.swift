@@ -262,7 +262,8 @@ struct AuditCommandTests {
         let line = try #require(anchor.stdout.split(separator: "\n").first { $0.hasPrefix(town.slug + ":") })
         let head = String(try #require(line.split(separator: " ").first))
         #expect(try OperatorCommandTests.run(["audit", "verify", "--anchor", head], database: db).status == 0)
-        let forged = head.dropLast(4) + "0000"
+        // The last hex digit changed (replacing the last four with "0000" left a head ending in 0000 unchanged).
+        let forged = head.dropLast() + (head.last == "0" ? "1" : "0")
         let mismatch = try OperatorCommandTests.run(["audit", "verify", "--anchor", String(forged)], database: db)
         #expect(mismatch.status == 1 && mismatch.stdout.contains("BROKEN"))
         #expect(try OperatorCommandTests.run(["audit", "verify", "--anchor", "nonsense"], database: db).status != 0)

@@ -23,8 +23,10 @@ enum Fixtures {
     static func terminateBackends(connectionString: String, applicationName: String) throws -> Int {
         let admin = try PostgresConnection.connect(connectionString, applicationName: "pickupbox-test-admin", logger: logger)
         defer { admin.close() }
+        // With a timeout, pg_terminate_backend waits until the backend has gone: its FATAL message and EOF have
+        // been sent when this returns, whatever the scheduler did (a fixed sleep was not always enough).
         let rows = try admin.query("""
-            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity
             WHERE application_name = \(applicationName) AND datname = current_database()
             """)
         return rows.count

@@ -15,7 +15,7 @@ struct ListenerTests {
         let sender = try PostgresConnection.connect(connectionString, logger: Fixtures.logger)
         defer { sender.close() }
         try sender.simpleQuery("NOTIFY box_events, 'x'")
-        #expect(events.wait(timeout: 1) { $0.contains(.notification(channel: "box_events", payload: "x")) })
+        #expect(events.wait(timeout: 5) { $0.contains(.notification(channel: "box_events", payload: "x")) })
         try sender.query("SELECT pg_notify(\("other_channel"), \("ignored"))")
         listener.unsubscribe(id)
         try sender.simpleQuery("NOTIFY box_events, 'after'")

@@ -63,7 +63,6 @@ struct PoolTests {
         defer { pool.shutdown() }
         let firstPID = try pool.query("SELECT pg_backend_pid()").first?.decode(Int.self, at: 0)
         #expect(try Fixtures.terminateBackends(connectionString: connectionString, applicationName: "pool-kill-test") == 1)
-        Thread.sleep(forTimeInterval: 0.1)
         let secondPID = try pool.query("SELECT pg_backend_pid()").first?.decode(Int.self, at: 0)
         #expect(secondPID != nil && secondPID != firstPID)
         #expect(pool.statistics.open == 1)
