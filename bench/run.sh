@@ -238,7 +238,7 @@ cpu_wrk_of() {
   fi
   if want deliveries; then
     echo "## Automatic assignment during delivery — python3 bench/deliveries.py --count 4000 --batch 100 --clients 8"
-    (cd bench && python3 deliveries.py --psql "${PSQL[*]}" --port "$PORT" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" --count 4000 --batch 100 --clients 8)
+    (cd bench && python3 deliveries.py --psql "${PSQL[*]}" --port "$PORT" --cookie="$BENCH_COOKIE" --csrf="$BENCH_CSRF" --count 4000 --batch 100 --clients 8)
     echo
   fi
   # Before the box sections: they add 10,200 boxes to the demo authority, and the dashboard draws a
@@ -246,7 +246,7 @@ cpu_wrk_of() {
   if want dashboard; then
     echo "## Dashboard with ${BENCH_DASHBOARD_APPLICATIONS:-100000} applications over 200 days — psql -v count=… -f bench/seed_dashboard.sql; python3 bench/dashboard.py --runs 20"
     "${PSQL[@]}" -q -v count="${BENCH_DASHBOARD_APPLICATIONS:-100000}" -f bench/seed_dashboard.sql
-    timeout 300 python3 bench/dashboard.py --port "$PORT" --cookie "$BENCH_COOKIE" --password "$PASSWORD" --runs 20 || echo "(dashboard.py: exit status $?)"
+    timeout 300 python3 bench/dashboard.py --port "$PORT" --cookie="$BENCH_COOKIE" --password="$PASSWORD" --runs 20 || echo "(dashboard.py: exit status $?)"
     echo
   fi
   if want idle; then
@@ -274,7 +274,7 @@ cpu_wrk_of() {
         --rate "$BOX_RATE" --in-flight 4 --wait 60 --server-pid "$SERVER")
     echo "## $BOXES long-polling boxes (GET /api/v1/box/assignments?since=…&wait=60, one connection and token each), $BOX_CHANGES changes (caseworker blocks/unblocks a compartment) — python3 bench/seed_boxes.py --boxes $BOXES --compartments 1 --tokens-file $OUT/longpoll_tokens.txt; ${LP[*]} --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
     python3 bench/seed_boxes.py --psql "${PSQL[*]}" --boxes "$BOXES" --compartments 1 --site-name "Bench Longpoll" --tokens-file "$OUT/longpoll_tokens.txt"
-    timeout 300 "${LP[@]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(longpoll.py: exit status $?)"
+    timeout 300 "${LP[@]}" --cookie="$BENCH_COOKIE" --csrf="$BENCH_CSRF" || echo "(longpoll.py: exit status $?)"
     echo "server RSS after: $(rss)"
     echo
   fi
@@ -283,7 +283,7 @@ cpu_wrk_of() {
         --connections "$PICKUP_CONNECTIONS" --duration "$PICKUP_SECONDS" --warmup 2 --server-pid "$SERVER" ${POSTMASTER:+--postgres-pid "$POSTMASTER"}
         --secret-key-file "$PICKUPBOX_DATA_DIR/secret-key" ${BENCH_PG_STATEMENTS:+--statements})
     echo "## Pickup verification at the box (POST /api/v1/box/pickups + …/{id}/factors) — ${PU[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
-    timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
+    timeout 600 "${PU[@]}" --psql "${PSQL[*]}" --cookie="$BENCH_COOKIE" --csrf="$BENCH_CSRF" || echo "(pickups.py: exit status $?)"
     echo "server RSS after: $(rss)"
     echo
   fi
@@ -293,7 +293,7 @@ cpu_wrk_of() {
     RF=(python3 bench/pickups.py --port "$PORT" --boxes 100 --compartments 2 --refusals 100 --refusals-only
         --secret-key-file "$PICKUPBOX_DATA_DIR/secret-key")
     echo "## Refused pickups, per wrong input (unknown mobile number or wrong PIN; wrong date of birth or PIN letter not confirmed) — ${RF[*]} --psql … --cookie \$BENCH_COOKIE --csrf \$BENCH_CSRF"
-    timeout 300 "${RF[@]}" --psql "${PSQL[*]}" --cookie "$BENCH_COOKIE" --csrf "$BENCH_CSRF" || echo "(pickups.py --refusals: exit status $?)"
+    timeout 300 "${RF[@]}" --psql "${PSQL[*]}" --cookie="$BENCH_COOKIE" --csrf="$BENCH_CSRF" || echo "(pickups.py --refusals: exit status $?)"
     echo
   fi
   if want sms; then
