@@ -114,6 +114,36 @@ struct PickupClaimTests {
         #expect(try Self.count(app, "SELECT count(*)::int8 FROM pickup_session") == 2)
     }
 
+    /// An accepted first step commits without waiting for the disk (it only opens a session); a refusal, which
+    /// counts a failure, waits as before; and neither outlives its transaction. (The test cluster itself runs
+    /// without flushes: the connection asks for them, as a production one has them.)
+    @Test func anAcceptedFirstStep_commitsWithoutAFlush_aRefusalWithOne() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 506)
+        let admission = try #require(try BoxPickupStore.readStartAdmission(app, tokenHash: Crypto.sha256(Array(token.utf8))))
+        try app.pool.withConnection { c in
+            func setting() throws -> String? { try c.query("SELECT current_setting('synchronous_commit')").first?.decode(String.self, at: 0) }
+            func step(_ pin: String) throws -> (BoxPickupStore.Written.Outcome?, String?) {
+                try c.transaction { c in
+                    let session = BoxPickup.Session(pickupId: UUID(), factors: [], expiresAt: Date().addingTimeInterval(120))
+                    let written = try BoxPickupStore.start(c, admission, mobile: "+491711234567",
+                                                           pinKey: Pin.key(pin, authorityID: town.authorityID, key: app.secretKey),
+                                                           session: session, limits: app.configuration.pickupLimits)
+                    return (written?.outcome, try setting())
+                }
+            }
+            try c.simpleQuery("SET synchronous_commit = on")
+            defer { try? c.simpleQuery("RESET synchronous_commit") }
+            let refused = try step(Self.wrongPin(doc.pin))
+            #expect(refused.0 == .refused && refused.1 == "on")
+            let accepted = try step(doc.pin)
+            #expect(accepted.0 == .accepted && accepted.1 == "off")
+            #expect(try setting() == "on", "only the accepted step's own transaction")
+        }
+        #expect(try Self.count(app, "SELECT count(*)::int8 FROM pickup_session") == 1)
+    }
+
     /// With an `Idempotency-Key` the box is always admitted from the database: the key's stored answer is
     /// looked up before the step's call would check a claim.
     @Test func withAnIdempotencyKey_aRotatedToken_getsNoStoredAnswer() throws {

@@ -47,17 +47,29 @@ enum BoxPickupStore {
     /// PIN key compared, the outcome written; the session asks for the factors the admission's policy gives
     /// the application matched. A guess counts against every open assignment of this number at this box; a
     /// locked one stays locked.
+    ///
+    /// An accepted step commits without waiting for its WAL to reach the disk (`synchronous_commit` off for
+    /// its transaction only, as the SMS dispatcher's bookkeeping does). It only opens a session, which a
+    /// crash of PostgreSQL before the WAL writer's next flush (a fraction of a second) may lose: the factors
+    /// step then finds no session (404) and the person starts again, as after the session's two minutes
+    /// (with an `Idempotency-Key`, the stored answer goes with it and a retry runs the step again). Nothing
+    /// happens at the box before the factors step, whose commit waits for the disk as every other step's
+    /// does and flushes the session's WAL with its own. Refusals, throttles and a passed deadline keep the
+    /// synchronous commit: what they count must survive a crash. A flushed commit cost PostgreSQL 80–150 µs
+    /// of CPU on the benchmark machine (BENCHMARKS.md).
     static func start(_ c: any PickupQueries, _ admission: StartAdmission, mobile: String, pinKey: [UInt8], session: BoxPickup.Session,
                       limits: PickupLimits) throws -> Written? {
         let box = admission.box, choices = admission.policy.choices
         let claim = admission.isClaim ? admission.policy : nil
         guard let row = try c.query("""
-            SELECT outcome, wait_seconds, failures, box_blocked, factors, date_of_birth, old_can_hash FROM pickup_start_claimed(
+            SELECT s.outcome, s.wait_seconds, s.failures, s.box_blocked, s.factors, s.date_of_birth, s.old_can_hash,
+                   CASE WHEN s.outcome = 'accepted' THEN set_config('synchronous_commit', 'off', true) END AS commit_without_flush
+            FROM pickup_start_claimed(
                 \(admission.tokenHash), \(box.authorityID), \(box.boxID),
                 \(claim?.requiresPinLetter), \(claim?.secondFactor.rawValue), \(claim?.requiresOldDocument),
                 \(mobile), \(pinKey), \(session.pickupId),
                 \(choices.first)::text[], \(choices.renewalWithCAN)::text[], \(choices.renewalWithoutCAN)::text[], \(session.expiresAt),
-                \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes))
+                \(limits.perAssignment), \(limits.perBox), \(limits.boxWindowMinutes), \(limits.boxBlockMinutes)) s
             """).first else { return nil }
         var result = try written(row)
         if result.outcome == .accepted, let factors = result.factors {
