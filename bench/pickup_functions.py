@@ -18,13 +18,15 @@ p.add_argument("--pairs", type=int, default=3000)
 p.add_argument("--rounds", type=int, default=3)
 args = p.parse_args()
 psql = shlex.split(args.psql)
-subprocess.run(psql + ["-X", "-q", "-f", os.path.join(os.path.dirname(__file__), "pickup_functions.sql")], check=True)
+subprocess.run(psql + ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", os.path.join(os.path.dirname(__file__), "pickup_functions.sql")], check=True)
 ticks = os.sysconf("SC_CLK_TCK")
 
 
 class Backend:
     def __init__(self, synchronous_commit):
-        self.process = subprocess.Popen(psql + ["-X", "-qAt"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        # ON_ERROR_STOP: a step that did not accept (the procedure raises) ends psql, and query() says so.
+        self.process = subprocess.Popen(psql + ["-X", "-qAt", "-v", "ON_ERROR_STOP=1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True, bufsize=1)
         self.pid = int(self.query("SELECT pg_backend_pid();")[0])
         self.query(f"SET synchronous_commit = {synchronous_commit};")
         self.query("CALL bench_pickup_pairs(200);")  # plans cached, before anything is timed
@@ -35,6 +37,8 @@ class Backend:
         lines = []
         while (line := self.process.stdout.readline()) and line.strip() != "bench-mark":
             lines.append(line.strip())
+        if not line:
+            raise SystemExit(f"psql stopped at: {sql} (see its error above)")
         return lines
 
     def cpu(self):
