@@ -132,7 +132,7 @@ cpu_wrk_of() {
 
 {
   echo "# pickupbox benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); binary $BIN; server: ACCESS_LOG=off DB_POOL_SIZE=$DB_POOL_SIZE HTTP_WORKER_THREADS=$HTTP_WORKER_THREADS HTTP_MAX_CONNECTIONS=$MAXCONN HTTP_MAX_CONNECTIONS_PER_ADDRESS=0"
+  echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); binary $BIN; server: ACCESS_LOG=off DB_POOL_SIZE=$DB_POOL_SIZE HTTP_WORKER_THREADS=$HTTP_WORKER_THREADS HTTP_MAX_CONNECTIONS=$MAXCONN HTTP_MAX_CONNECTIONS_PER_ADDRESS=$HTTP_MAX_CONNECTIONS_PER_ADDRESS"
   [ -n "$ONLY" ] && echo "# sections: $ONLY (BENCH_ONLY)"
   echo
   if want health; then

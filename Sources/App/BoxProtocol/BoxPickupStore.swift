@@ -55,7 +55,7 @@ enum BoxPickupStore {
     /// (with an `Idempotency-Key`, the stored answer goes with it and a retry runs the step again). Nothing
     /// happens at the box before the factors step, whose commit waits for the disk as every other step's
     /// does and flushes the session's WAL with its own. Refusals, throttles and a passed deadline keep the
-    /// synchronous commit: what they count must survive a crash. A flushed commit cost PostgreSQL 80–150 µs
+    /// synchronous commit: what they count must survive a crash. A flushed commit cost PostgreSQL 70–150 µs
     /// of CPU on the benchmark machine (BENCHMARKS.md).
     static func start(_ c: any PickupQueries, _ admission: StartAdmission, mobile: String, pinKey: [UInt8], session: BoxPickup.Session,
                       limits: PickupLimits) throws -> Written? {
