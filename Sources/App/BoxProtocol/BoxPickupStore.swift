@@ -17,7 +17,7 @@ enum BoxPickupStore {
 
     /// What the steps' functions answer.
     struct Written {
-        enum Outcome: String, PostgresDecodable {
+        enum Outcome: String, PostgresDecodable, CaseIterable {
             case noBox = "no_box", throttled, outsideHours = "outside_hours"
             case accepted, deadlinePassed = "deadline_passed", refused
             /// `pickup_start_claimed`: no match, and a PIN of the old form among the candidates.
@@ -63,7 +63,7 @@ enum BoxPickupStore {
         let claim = admission.isClaim ? admission.policy : nil
         guard let row = try c.query("""
             SELECT s.outcome, s.wait_seconds, s.failures, s.box_blocked, s.factors, s.date_of_birth, s.old_can_hash,
-                   CASE WHEN s.outcome = 'accepted' THEN set_config('synchronous_commit', 'off', true) END AS commit_without_flush
+                   CASE WHEN s.outcome = \(literal: Written.Outcome.accepted) THEN set_config('synchronous_commit', 'off', true) END AS commit_without_flush
             FROM pickup_start_claimed(
                 \(admission.tokenHash), \(box.authorityID), \(box.boxID),
                 \(claim?.requiresPinLetter), \(claim?.secondFactor.rawValue), \(claim?.requiresOldDocument),
