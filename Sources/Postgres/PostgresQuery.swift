@@ -60,8 +60,14 @@ public struct PostgresQuery: ExpressibleByStringInterpolation, Sendable, CustomS
         /// Splices a case of a closed set of strings (an enum) as a quoted SQL literal, not a parameter: for
         /// predicates that must match a partial index's `WHERE` (a prepared statement's generic plan cannot
         /// prove `state = $1` implies `state = 'available'`). The value is a constant of the program, never input.
+        /// Quotes are doubled without Foundation: `replacingOccurrences` had been 3 % of a pickup's server CPU.
         public mutating func appendInterpolation<T: RawRepresentable & CaseIterable>(literal value: T) where T.RawValue == String {
-            sql += "'" + value.rawValue.replacingOccurrences(of: "'", with: "''") + "'"
+            sql += "'"
+            for part in value.rawValue.split(separator: "'", omittingEmptySubsequences: false).enumerated() {
+                if part.offset > 0 { sql += "''" }
+                sql += part.element
+            }
+            sql += "'"
         }
 
         /// Splices `unsafeSQL` into the statement text verbatim. Only for trusted, constant SQL fragments.

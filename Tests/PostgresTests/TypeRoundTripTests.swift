@@ -167,4 +167,13 @@ struct TypeRoundTripTests {
         #expect(query.binds.isEmpty)
         #expect(try connection.query(query)[0].decode(Bool.self, at: 0))
     }
+
+    enum Quoted: String, CaseIterable { case apostrophe = "o'clock", edges = "'both'", twice = "a''b", none = "plain" }
+
+    @Test(arguments: [(Quoted.apostrophe, "'o''clock'"), (.edges, "'''both'''"), (.twice, "'a''''b'"), (.none, "'plain'")])
+    func literalInterpolation_doublesEveryQuote(_ value: Quoted, spliced: String) throws {
+        let query: PostgresQuery = "SELECT \(literal: value)"
+        #expect(query.sql == "SELECT " + spliced)
+        #expect(try connection.query(query)[0].decode(String.self, at: 0) == value.rawValue)
+    }
 }
