@@ -8,6 +8,22 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <openssl/core_names.h>
+
+/// HMAC of `message` under `key` with the digest named `digest` ("SHA256"), through `mac` (EVP_MAC_fetch'ed
+/// "HMAC", kept for the process): 1 when `out` holds the MAC and `*length` its size. A fetched MAC saves
+/// OpenSSL 3's look-up of the implementation that `HMAC()` makes on every call.
+static inline int pickupbox_hmac(EVP_MAC *mac, const char *digest, const unsigned char *key, size_t key_length,
+                                 const unsigned char *message, size_t message_length,
+                                 unsigned char *out, size_t out_size, size_t *length) {
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
+    if (ctx == NULL) return 0;
+    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0), OSSL_PARAM_construct_end() };
+    int ok = EVP_MAC_init(ctx, key, key_length, params) == 1 && EVP_MAC_update(ctx, message, message_length) == 1
+             && EVP_MAC_final(ctx, out, length, out_size) == 1;
+    EVP_MAC_CTX_free(ctx);
+    return ok;
+}
 
 // Function-like macros of libssl, as functions Swift can call.
 

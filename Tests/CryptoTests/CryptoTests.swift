@@ -30,6 +30,32 @@ struct CryptoTests {
                 == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad")
     }
 
+    /// RFC 4231 §4.7 (test case 6): a key longer than SHA-256's block is hashed first.
+    @Test func hmacSHA256_matchesRFC4231Case6_aKeyLongerThanABlock() {
+        #expect(Crypto.hex(Crypto.hmacSHA256(key: [UInt8](repeating: 0xaa, count: 131),
+                                             Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)))
+                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+    }
+
+    /// SHA-256 and HMAC share implementations fetched once per process: many threads at once get the
+    /// same answers as one.
+    @Test func digestsAndMACs_fromManyThreadsAtOnce_agree() async {
+        let expectedDigest = Crypto.hex(Crypto.sha256(Array("abc".utf8)))
+        let expectedMAC = Crypto.hex(Crypto.hmacSHA256(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8)))
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    (0..<2_000).allSatisfy { _ in
+                        Crypto.hex(Crypto.sha256(Array("abc".utf8))) == expectedDigest
+                            && Crypto.hex(Crypto.hmacSHA256(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8))) == expectedMAC
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: 8))
+    }
+
     /// RFC 2202 §3 test case 2; RFC 1321 §A.5 (MD5 of "" and of "abc").
     @Test func legacyDigests_matchTheirRFCs() {
         #expect(Crypto.hex(Crypto.hmacSHA1(key: Array("Jefe".utf8), Array("what do ya want for nothing?".utf8)))
