@@ -59,7 +59,7 @@ enum BoxPickupStore {
     /// of CPU on the benchmark machine (BENCHMARKS.md).
     static func start(_ c: any PickupQueries, _ admission: StartAdmission, mobile: String, pinKey: [UInt8], session: BoxPickup.Session,
                       limits: PickupLimits) throws -> Written? {
-        let box = admission.box, choices = admission.policy.choices
+        let box = admission.box, choices = admission.choiceArrays
         let claim = admission.isClaim ? admission.policy : nil
         guard let row = try c.query("""
             SELECT s.outcome, s.wait_seconds, s.failures, s.box_blocked, s.factors, s.date_of_birth, s.old_can_hash,
