@@ -12,7 +12,7 @@
 
 /// HMAC of `message` under `key` with the digest named `digest` ("SHA256"), through `mac` (EVP_MAC_fetch'ed
 /// "HMAC", kept for the process): 1 when `out` holds the MAC and `*length` its size. A fetched MAC saves
-/// OpenSSL 3's look-up of the implementation that `HMAC()` makes on every call.
+/// one of the two look-ups of an implementation that `HMAC()` makes on every call (the digest's remains).
 static inline int pickupbox_hmac(EVP_MAC *mac, const char *digest, const unsigned char *key, size_t key_length,
                                  const unsigned char *message, size_t message_length,
                                  unsigned char *out, size_t out_size, size_t *length) {
