@@ -43,12 +43,25 @@ struct CommandRunner: Sendable {
         // is reading to its end, a socket) would stay open as long as PostgreSQL runs. A test's
         // `readDataToEndOfFile` on a child's pipe hung so, when the shared test cluster started meanwhile.
         csystem_spawn_closefrom(&actions, 3)
+        // Signals as from a shell: `serve` blocks SIGTERM and SIGINT in every thread (it takes them with
+        // sigwait) and ignores SIGPIPE, and a child inherits both. Without this, initdb and pg_ctl ran with
+        // SIGTERM blocked, and a test's `kill -15` of a spawned shell depended on which thread spawned it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), defaults = sigset_t()
+        sigemptyset(&none)
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         var pid: pid_t = 0
         // argv for posix_spawn: NULL-terminated copies, freed after the child has been waited for.
         let cArguments: [UnsafeMutablePointer<CChar>?] = (argv + arguments).map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
         guard spawned == 0 else {
             throw PostgresError(.launcher, reason: "cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
         }
@@ -59,9 +72,7 @@ struct CommandRunner: Sendable {
             }
         }
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        // WIFEXITED / WEXITSTATUS are macros: exit code in bits 8…15 when the low 7 bits are 0.
-        let exitStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Output(status: exitStatus, text: text)
+        return Output(status: WaitStatus.exitCode(status), text: text)
     }
 
     /// Runs the command and throws `.launcher` with the tail of its output unless it exits with 0.
@@ -86,5 +97,14 @@ struct CommandRunner: Sendable {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         return path.split(separator: ":").map { "\($0)/\(name)" }
             .first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
+
+/// What `waitpid` reported, as a shell reports it: the exit code, or 128 + the number of the signal that
+/// ended the process. `WIFEXITED` and `WEXITSTATUS` are C macros, which Swift cannot call: the exit code
+/// is in bits 8…15 when the low 7 bits (the signal) are 0.
+public enum WaitStatus {
+    public static func exitCode(_ status: Int32) -> Int32 {
+        (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import EmbeddedPostgres
 import Foundation
 import HTTPTestSupport
 import PostgresTestSupport
@@ -36,7 +37,7 @@ struct EmbeddedClusterTests {
         _ = SMSFixture.wait(seconds: 30) {
             var status: Int32 = 0
             let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid { result = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F) }
+            if reaped == pid { result = WaitStatus.exitCode(status) }
             // Foundation reaped it first: its status is the signal's number when a signal ended it.
             if reaped < 0 && errno == ECHILD && !process.isRunning {
                 result = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus

@@ -197,7 +197,7 @@ final class Pickupbox: @unchecked Sendable {
         _ = eventually(seconds: 20) {
             var status: Int32 = 0
             let reaped = waitpid(pid, &status, WNOHANG)
-            if reaped == pid { result = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F) }
+            if reaped == pid { result = WaitStatus.exitCode(status) }
             if reaped < 0 && !isRunning { result = result ?? -1 }
             return result != nil
         }

@@ -54,4 +54,31 @@ struct CommandRunnerDescriptorTests {
         // 0, 1, 2 and the directory ls itself opened to list them.
         #expect(open.allSatisfy { $0 <= 3 }, "\(open.sorted())")
     }
+
+    /// A tool starts with no signal blocked or ignored, as from a shell, whatever the spawning thread had:
+    /// `serve` blocks SIGTERM and SIGINT in every thread and ignores SIGPIPE.
+    @Test func aSpawnedTool_startsWithNoSignalBlockedOrIgnored() throws {
+        var blocked = sigset_t(), previous = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGTERM)
+        sigaddset(&blocked, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        let ignored = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, ignored) }
+        let output = try CommandRunner().check("/bin/grep", ["-E", "^Sig(Blk|Ign):", "/proc/self/status"], what: "grep")
+        let masks = Dictionary(uniqueKeysWithValues: output.text.split(whereSeparator: \.isNewline).map { line in
+            let parts = line.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) }
+            return (parts[0], UInt64(parts.count > 1 ? parts[1] : "", radix: 16) ?? .max)
+        })
+        #expect(masks["SigBlk"] == 0, "\(output.text)")
+        let pipeBit = UInt64(1) << (SIGPIPE - 1), termBit = UInt64(1) << (SIGTERM - 1)
+        #expect(masks["SigIgn"].map { $0 & (pipeBit | termBit) } == 0, "\(output.text)")
+    }
+
+    /// A tool's exit code as a shell gives it: its own, or 128 + the signal that ended it.
+    @Test(arguments: [("exit 3", 3), ("exit 0", 0), ("kill -9 $$", 128 + 9), ("kill -15 $$", 128 + 15)] as [(String, Int32)])
+    func aToolsExitCode_orTheSignalThatEndedIt(_ script: String, expected: Int32) throws {
+        #expect(try CommandRunner().run("/bin/sh", ["-c", script]).status == expected)
+    }
 }
