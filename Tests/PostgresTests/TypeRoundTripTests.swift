@@ -168,12 +168,18 @@ struct TypeRoundTripTests {
         #expect(try connection.query(query)[0].decode(Bool.self, at: 0))
     }
 
-    enum Quoted: String, CaseIterable { case apostrophe = "o'clock", edges = "'both'", twice = "a''b", none = "plain" }
+    enum Quoted: String, CaseIterable {
+        case apostrophe = "o'clock", edges = "'both'", twice = "a''b", none = "plain", empty = ""
+        /// A quote with a combining mark after it, and one after a prepended mark: each is one Character with
+        /// the quote inside, which PostgreSQL still reads as a quote.
+        case combining = "'\u{301}", prepended = "\u{600}' OR true --"
+    }
 
-    @Test(arguments: [(Quoted.apostrophe, "'o''clock'"), (.edges, "'''both'''"), (.twice, "'a''''b'"), (.none, "'plain'")])
+    @Test(arguments: [(Quoted.apostrophe, "'o''clock'"), (.edges, "'''both'''"), (.twice, "'a''''b'"), (.none, "'plain'"), (.empty, "''"),
+                      (.combining, "'''\u{301}'"), (.prepended, "'\u{600}'' OR true --'")])
     func literalInterpolation_doublesEveryQuote(_ value: Quoted, spliced: String) throws {
         let query: PostgresQuery = "SELECT \(literal: value)"
-        #expect(query.sql == "SELECT " + spliced)
+        #expect(Array(query.sql.utf8) == Array(("SELECT " + spliced).utf8))
         #expect(try connection.query(query)[0].decode(String.self, at: 0) == value.rawValue)
     }
 }
