@@ -16,6 +16,7 @@
 static inline int pickupbox_hmac(EVP_MAC *mac, const char *digest, const unsigned char *key, size_t key_length,
                                  const unsigned char *message, size_t message_length,
                                  unsigned char *out, size_t out_size, size_t *length) {
+    if (mac == NULL) return 0;
     EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
     if (ctx == NULL) return 0;
     OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digest, 0), OSSL_PARAM_construct_end() };

@@ -70,7 +70,7 @@ public enum Crypto {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     // OpenSSL 3 looks up a provider's implementation on every call that names an algorithm by a legacy
-    // `EVP_sha256()`, and `HMAC()` looks up both the MAC and its digest. On the benchmark machine
+    // `EVP_sha256()`, and `HMAC()` looks up both the MAC and its digest. On the quiet benchmark machine
     // (bench/openssl_calls.c) a 43-byte SHA-256 took 0.41-0.58 µs that way and 0.17-0.20 µs with an
     // implementation fetched once; an HMAC-SHA256 1.48-2.08 µs against 1.21-1.73 µs with the MAC fetched once
     // (its digest is still looked up by name in `EVP_MAC_init`). Fetched implementations are immutable and
