@@ -34,8 +34,8 @@ public enum DatabaseRoles {
         "audit_event_seal(uuid, bigint, bytea, bigint[], bytea[], bytea[], bytea[])",
         "audit_event_forget_addresses(timestamptz, integer)",
     ]
-    /// The functions that run as the server's own role (the pickup steps of migrations 0021–0025): callable
-    /// by it, and by no one else but the owner.
+    /// The functions that run as the server's own role (the pickup steps of migrations 0021–0025, the
+    /// opening hours' decision of 0028): callable by it, and by no one else but the owner.
     static let invokerFunctions = [
         "pickup_admit_factors(bytea, uuid)",
         "pickup_candidates(uuid, uuid, text)",
@@ -45,6 +45,7 @@ public enum DatabaseRoles {
         "pickup_start_claimed(bytea, uuid, uuid, boolean, text, boolean, text, bytea, uuid, text[], text[], text[], timestamptz, integer, integer, integer, integer)",
         "pickup_verify(uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer)",
         "pickup_verify_claimed(bytea, uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer)",
+        "site_open_window(uuid, uuid, timestamptz)",
     ]
 
     /// After the migrations, on the owner's connection: creates the application role named in
