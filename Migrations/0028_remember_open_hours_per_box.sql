@@ -1,11 +1,11 @@
 -- The pickup steps without the opening hours' look-up on every call (BENCHMARKS.md, issue 15 §5).
 --
 -- Until now each step decided "is the site open now" from the site's time zone (looked up by name), the
--- day's exception and the weekday's hours: about a third of what the two steps cost PostgreSQL. The answer
+-- day's exception and the weekday's hours: a quarter to a third of what the two steps cost PostgreSQL. The answer
 -- only changes at the edges of an opening interval, so a step that finds its site open now remembers that
 -- interval in absolute time on the box's row (pickups_open_from … pickups_open_until, the box it holds
 -- locked anyway) and the steps after it compare now() with it. A step outside the remembered interval
--- decides as before (site_open_window) and remembers the new interval; a closed site remembers nothing
+-- decides as before (box_pickups_open, site_open_window) and remembers the new interval; a closed site remembers nothing
 -- and is decided on every call, as before.
 --
 -- Why a remembered interval is never wrong:
@@ -15,13 +15,15 @@
 --    the same hours is "open". Where a daylight-saving change falls inside, it gives none and the steps
 --    decide on every call during that interval.
 --  * Every change to what the decision reads (a site's pickup hours, its exceptions, its time zone, a box's
---    site) writes every box row of the site in the changing transaction, forgetting its interval (the
---    triggers below; every row, remembered interval or not, so that each is locked). A step that computed
+--    site), through the API or in SQL, writes every box row of the site in the changing transaction,
+--    forgetting its interval (the triggers below; every row, remembered interval or not, so that each is
+--    locked; the site's row first, so that no box joins the site unseen meanwhile). A step that computed
 --    an interval from hours read before such a change committed holds the box's row lock until it
 --    commits; the change's trigger waits for that lock and forgets the interval after it. A change that
 --    wrote the box first holds its row until it commits, so the step's gate waits, and the step decides
 --    from a snapshot taken after the change. Either way no interval from superseded hours survives a
---    change's commit, which is what the decision from the tables guaranteed before.
+--    change's commit, which is what the decision from the tables guaranteed before. (Not forgotten: a
+--    new time-zone database under PostgreSQL; an interval lasts a day at most.)
 ALTER TABLE box ADD COLUMN pickups_open_from timestamptz;
 ALTER TABLE box ADD COLUMN pickups_open_until timestamptz;
 
@@ -81,35 +83,80 @@ END $$;
 
 REVOKE EXECUTE ON FUNCTION site_open_window(uuid, uuid, timestamptz) FROM PUBLIC;
 
--- Forgetting: a site's hours or exceptions changed (both the old and the new site of a moved row).
-CREATE FUNCTION box_forget_open_interval() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A step's decision when now() is outside the box's remembered interval: the site's hours decide, and an
+-- interval they give is remembered on the box's row. The caller holds that row locked (both steps' gates
+-- read it FOR UPDATE), which is what makes the interval safe against a change (see above).
+CREATE FUNCTION box_pickups_open(p_authority uuid, p_box uuid, p_site uuid) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    w record;
 BEGIN
-    IF TG_OP <> 'INSERT' THEN
-        UPDATE box SET pickups_open_from = NULL, pickups_open_until = NULL
-        WHERE authority_id = OLD.authority_id AND site_id = OLD.site_id;
+    SELECT * INTO w FROM site_open_window(p_authority, p_site, now());
+    IF w.open_until IS NOT NULL THEN
+        UPDATE box SET pickups_open_from = w.open_from, pickups_open_until = w.open_until
+        WHERE authority_id = p_authority AND id = p_box;
     END IF;
-    IF TG_OP <> 'DELETE' THEN
-        UPDATE box SET pickups_open_from = NULL, pickups_open_until = NULL
-        WHERE authority_id = NEW.authority_id AND site_id = NEW.site_id;
-    END IF;
+    RETURN w.open;
+END $$;
+
+REVOKE EXECUTE ON FUNCTION box_pickups_open(uuid, uuid, uuid) FROM PUBLIC;
+
+-- Forgetting: every box of the given sites (pairs of authority and site) loses its interval. The sites'
+-- rows are locked first, FOR UPDATE, which conflicts with the KEY SHARE lock a box's foreign key takes
+-- on its site: a box being added to or moved into one of them commits before (and the UPDATE below,
+-- with a snapshot taken after the lock, sees it) or waits until the change commits (and has no interval
+-- then). Then every box of theirs, in key order (as deliveries lock boxes), remembered interval or not.
+CREATE FUNCTION box_forget_open_intervals(p_authorities uuid[], p_sites uuid[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM site s JOIN unnest(p_authorities, p_sites) AS c(authority_id, site_id) ON s.authority_id = c.authority_id AND s.id = c.site_id
+    ORDER BY s.authority_id, s.id
+    FOR UPDATE OF s;
+    UPDATE box b SET pickups_open_from = NULL, pickups_open_until = NULL
+    FROM (SELECT x.authority_id, x.id FROM box x
+          JOIN unnest(p_authorities, p_sites) AS c(authority_id, site_id) ON x.authority_id = c.authority_id AND x.site_id = c.site_id
+          ORDER BY x.authority_id, x.id
+          FOR UPDATE OF x) l
+    WHERE b.authority_id = l.authority_id AND b.id = l.id;
+END $$;
+
+-- A site's hours or exceptions changed: once per statement, for the sites of the rows it inserted,
+-- deleted or updated (both the old and the new site of a moved row).
+CREATE FUNCTION site_rows_forget_open_intervals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM box_forget_open_intervals(array_agg(c.authority_id), array_agg(c.site_id))
+    FROM (SELECT DISTINCT authority_id, site_id FROM changed) c;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER site_pickup_hours_forget_open_interval AFTER INSERT OR UPDATE OR DELETE ON site_pickup_hours
-FOR EACH ROW EXECUTE FUNCTION box_forget_open_interval();
-CREATE TRIGGER site_exception_forget_open_interval AFTER INSERT OR UPDATE OR DELETE ON site_exception
-FOR EACH ROW EXECUTE FUNCTION box_forget_open_interval();
+CREATE FUNCTION site_rows_updated_forget_open_intervals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM box_forget_open_intervals(array_agg(c.authority_id), array_agg(c.site_id))
+    FROM (SELECT authority_id, site_id FROM changed_before UNION SELECT authority_id, site_id FROM changed_after) c;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER site_pickup_hours_inserted_forget_open_intervals AFTER INSERT ON site_pickup_hours
+REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION site_rows_forget_open_intervals();
+CREATE TRIGGER site_pickup_hours_deleted_forget_open_intervals AFTER DELETE ON site_pickup_hours
+REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION site_rows_forget_open_intervals();
+CREATE TRIGGER site_pickup_hours_updated_forget_open_intervals AFTER UPDATE ON site_pickup_hours
+REFERENCING OLD TABLE AS changed_before NEW TABLE AS changed_after FOR EACH STATEMENT EXECUTE FUNCTION site_rows_updated_forget_open_intervals();
+CREATE TRIGGER site_exception_inserted_forget_open_intervals AFTER INSERT ON site_exception
+REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION site_rows_forget_open_intervals();
+CREATE TRIGGER site_exception_deleted_forget_open_intervals AFTER DELETE ON site_exception
+REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION site_rows_forget_open_intervals();
+CREATE TRIGGER site_exception_updated_forget_open_intervals AFTER UPDATE ON site_exception
+REFERENCING OLD TABLE AS changed_before NEW TABLE AS changed_after FOR EACH STATEMENT EXECUTE FUNCTION site_rows_updated_forget_open_intervals();
 
 -- A site's time zone changed.
-CREATE FUNCTION site_forget_open_interval() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION site_forget_open_intervals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE box SET pickups_open_from = NULL, pickups_open_until = NULL
-    WHERE authority_id = NEW.authority_id AND site_id = NEW.id;
+    PERFORM box_forget_open_intervals(ARRAY[NEW.authority_id], ARRAY[NEW.id]);
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER site_time_zone_forget_open_interval AFTER UPDATE OF time_zone ON site
-FOR EACH ROW WHEN (OLD.time_zone IS DISTINCT FROM NEW.time_zone) EXECUTE FUNCTION site_forget_open_interval();
+CREATE TRIGGER site_time_zone_forget_open_intervals AFTER UPDATE OF time_zone ON site
+FOR EACH ROW WHEN (OLD.time_zone IS DISTINCT FROM NEW.time_zone) EXECUTE FUNCTION site_forget_open_intervals();
 
 -- A box moved to another site.
 CREATE FUNCTION box_moved_forget_open_interval() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -122,12 +169,15 @@ END $$;
 CREATE TRIGGER box_site_forget_open_interval BEFORE UPDATE OF site_id ON box
 FOR EACH ROW WHEN (OLD.site_id IS DISTINCT FROM NEW.site_id) EXECUTE FUNCTION box_moved_forget_open_interval();
 
--- The trigger functions are called only as triggers; no one calls them directly.
-REVOKE EXECUTE ON FUNCTION box_forget_open_interval(), site_forget_open_interval(), box_moved_forget_open_interval() FROM PUBLIC;
+-- The triggers' helper runs as the role whose change fired them: the server's role is granted it
+-- (DatabaseRoles), no one else. The trigger functions themselves can only be called as triggers.
+REVOKE EXECUTE ON FUNCTION box_forget_open_intervals(uuid[], uuid[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION site_rows_forget_open_intervals(), site_rows_updated_forget_open_intervals(), site_forget_open_intervals(),
+                           box_moved_forget_open_interval() FROM PUBLIC;
 
 -- The first step (migration 0025's, same arguments, outcomes and writes) with the remembered interval:
--- the gate reads the box and its site's factors only; the hours are read when now() is outside the
--- box's interval and the box is not throttled, and a new interval is written with "seen" in one UPDATE.
+-- the gate reads the box and its site's factors only; the hours are read (box_pickups_open) when now()
+-- is outside the box's interval and the box is not throttled.
 CREATE OR REPLACE FUNCTION pickup_start_claimed(p_token_hash bytea, p_authority uuid, p_box uuid,
                                      p_requires_pin_letter boolean, p_second_factor text, p_requires_old_document boolean,
                                      p_mobile text, p_pin_key bytea, p_session uuid,
@@ -139,11 +189,8 @@ LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_open boolean;
     v_site uuid;
-    v_from timestamptz;
-    v_until timestamptz;
     v_token bytea;
     v_seen timestamptz;
-    v_seen_due boolean;
     v_policy_held boolean;
     v_candidates uuid[] := '{}';
     v_matched uuid;
@@ -174,20 +221,15 @@ BEGIN
         outcome := 'stale';
         RETURN;
     END IF;
-    v_seen_due := p_token_hash IS NOT NULL AND (v_seen IS NULL OR v_seen < now() - interval '10 seconds');
+    IF p_token_hash IS NOT NULL AND (v_seen IS NULL OR v_seen < now() - interval '10 seconds') THEN
+        UPDATE box SET last_seen_at = now() WHERE authority_id = p_authority AND id = p_box;
+    END IF;
     IF wait_seconds > 0 THEN
         outcome := 'throttled';
     ELSIF NOT coalesce(v_open, false) THEN
-        SELECT w.open, w.open_from, w.open_until INTO v_open, v_from, v_until FROM site_open_window(p_authority, v_site, now()) w;
-        IF NOT v_open THEN
+        IF NOT box_pickups_open(p_authority, p_box, v_site) THEN
             outcome := 'outside_hours';
         END IF;
-    END IF;
-    IF v_seen_due OR v_until IS NOT NULL THEN
-        UPDATE box SET last_seen_at = CASE WHEN v_seen_due THEN now() ELSE last_seen_at END,
-                       pickups_open_from = coalesce(v_from, pickups_open_from),
-                       pickups_open_until = coalesce(v_until, pickups_open_until)
-        WHERE authority_id = p_authority AND id = p_box;
     END IF;
     IF outcome IS NOT NULL THEN
         INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (p_authority, p_box, outcome);
@@ -255,13 +297,10 @@ DECLARE
     v_done boolean;
     v_open boolean;
     v_site uuid;
-    v_from timestamptz;
-    v_until timestamptz;
     v_locked boolean;
     v_status text;
     v_token bytea;
     v_seen timestamptz;
-    v_seen_due boolean;
 BEGIN
     box_blocked := false;
     -- The session, the gate and the assignment, all three locked, in one statement.
@@ -286,26 +325,20 @@ BEGIN
         wait_seconds := NULL;
         RETURN;
     END IF;
-    v_seen_due := p_token_hash IS NOT NULL AND (v_seen IS NULL OR v_seen < now() - interval '10 seconds');
+    IF p_token_hash IS NOT NULL AND (v_seen IS NULL OR v_seen < now() - interval '10 seconds') THEN
+        UPDATE box SET last_seen_at = now() WHERE authority_id = p_authority AND id = p_box;
+    END IF;
     IF v_done THEN
         outcome := 'expired';
+        RETURN;
     ELSIF wait_seconds > 0 THEN
         outcome := 'throttled';
     ELSIF NOT coalesce(v_open, false) THEN
-        SELECT w.open, w.open_from, w.open_until INTO v_open, v_from, v_until FROM site_open_window(p_authority, v_site, now()) w;
-        IF NOT v_open THEN
+        IF NOT box_pickups_open(p_authority, p_box, v_site) THEN
             outcome := 'outside_hours';
         END IF;
     END IF;
-    IF v_seen_due OR v_until IS NOT NULL THEN
-        UPDATE box SET last_seen_at = CASE WHEN v_seen_due THEN now() ELSE last_seen_at END,
-                       pickups_open_from = coalesce(v_from, pickups_open_from),
-                       pickups_open_until = coalesce(v_until, pickups_open_until)
-        WHERE authority_id = p_authority AND id = p_box;
-    END IF;
-    IF outcome = 'expired' THEN
-        RETURN;
-    ELSIF outcome IS NOT NULL THEN
+    IF outcome IS NOT NULL THEN
         INSERT INTO pickup_attempt (authority_id, box_id, outcome) VALUES (p_authority, p_box, outcome);
         RETURN;
     END IF;

@@ -45,6 +45,8 @@ public enum DatabaseRoles {
         "pickup_start_claimed(bytea, uuid, uuid, boolean, text, boolean, text, bytea, uuid, text[], text[], text[], timestamptz, integer, integer, integer, integer)",
         "pickup_verify(uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer)",
         "pickup_verify_claimed(bytea, uuid, uuid, uuid, boolean, text, text, integer, integer, integer, integer)",
+        "box_pickups_open(uuid, uuid, uuid)",
+        "box_forget_open_intervals(uuid[], uuid[])",
         "site_open_window(uuid, uuid, timestamptz)",
     ]
 
