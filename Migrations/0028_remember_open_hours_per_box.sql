@@ -103,21 +103,47 @@ REVOKE EXECUTE ON FUNCTION box_pickups_open(uuid, uuid, uuid) FROM PUBLIC;
 
 -- Forgetting: every box of the given sites (pairs of authority and site) loses its interval. The sites'
 -- rows are locked first, FOR UPDATE, which conflicts with the KEY SHARE lock a box's foreign key takes
--- on its site: a box being added to or moved into one of them commits before (and the UPDATE below,
--- with a snapshot taken after the lock, sees it) or waits until the change commits (and has no interval
--- then). Then every box of theirs, in key order (as deliveries lock boxes), remembered interval or not.
+-- on its site: a box being added to or moved into one of them commits before (and the statements below,
+-- with snapshots taken after the lock, see it) or waits until the change commits (and has no interval
+-- then). Then every box of theirs is locked, in key order (as deliveries lock boxes), remembered
+-- interval or not, so that a step at any of them waits for the change; then those with one forget it.
+-- This needs each statement's own snapshot: READ COMMITTED, PostgreSQL's default and the server's.
 CREATE FUNCTION box_forget_open_intervals(p_authorities uuid[], p_sites uuid[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'a site''s pickup hours, exceptions and time zone and a box''s site change in READ COMMITTED transactions only'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'The boxes'' remembered opening intervals are forgotten with each statement''s own snapshot (migration 0028).';
+    END IF;
     PERFORM 1 FROM site s JOIN unnest(p_authorities, p_sites) AS c(authority_id, site_id) ON s.authority_id = c.authority_id AND s.id = c.site_id
     ORDER BY s.authority_id, s.id
     FOR UPDATE OF s;
-    UPDATE box b SET pickups_open_from = NULL, pickups_open_until = NULL
-    FROM (SELECT x.authority_id, x.id FROM box x
-          JOIN unnest(p_authorities, p_sites) AS c(authority_id, site_id) ON x.authority_id = c.authority_id AND x.site_id = c.site_id
-          ORDER BY x.authority_id, x.id
-          FOR UPDATE OF x) l
-    WHERE b.authority_id = l.authority_id AND b.id = l.id;
+    PERFORM 1 FROM box x JOIN unnest(p_authorities, p_sites) AS c(authority_id, site_id) ON x.authority_id = c.authority_id AND x.site_id = c.site_id
+    ORDER BY x.authority_id, x.id
+    FOR NO KEY UPDATE OF x;
+    UPDATE box x SET pickups_open_from = NULL, pickups_open_until = NULL
+    FROM unnest(p_authorities, p_sites) AS c(authority_id, site_id)
+    WHERE x.authority_id = c.authority_id AND x.site_id = c.site_id AND x.pickups_open_until IS NOT NULL;
 END $$;
+
+-- A row of hours or exceptions written for a site locks the site's row first, before its foreign key's
+-- KEY SHARE lock: two transactions writing rows for one site then wait for each other instead of both
+-- holding KEY SHARE and both asking for FOR UPDATE in the statement trigger below (a deadlock). The API
+-- locks the site first anyway (SiteAdmin.lock); this is for changes in SQL. Both sites of a moved row,
+-- in key order.
+CREATE FUNCTION site_row_lock_site() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM site s
+    WHERE (s.authority_id, s.id) IN ((NEW.authority_id, NEW.site_id), (OLD.authority_id, OLD.site_id))
+    ORDER BY s.authority_id, s.id
+    FOR UPDATE OF s;
+    RETURN NEW;
+END $$;
+
+CREATE TRIGGER site_pickup_hours_lock_site BEFORE INSERT OR UPDATE OF authority_id, site_id ON site_pickup_hours
+FOR EACH ROW EXECUTE FUNCTION site_row_lock_site();
+CREATE TRIGGER site_exception_lock_site BEFORE INSERT OR UPDATE OF authority_id, site_id ON site_exception
+FOR EACH ROW EXECUTE FUNCTION site_row_lock_site();
 
 -- A site's hours or exceptions changed: once per statement, for the sites of the rows it inserted,
 -- deleted or updated (both the old and the new site of a moved row).
@@ -148,6 +174,18 @@ REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION site_rows_f
 CREATE TRIGGER site_exception_updated_forget_open_intervals AFTER UPDATE ON site_exception
 REFERENCING OLD TABLE AS changed_before NEW TABLE AS changed_after FOR EACH STATEMENT EXECUTE FUNCTION site_rows_updated_forget_open_intervals();
 
+-- TRUNCATE fires no DELETE triggers (only the owner may truncate): every box forgets.
+CREATE FUNCTION site_rows_truncated_forget_open_intervals() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM box_forget_open_intervals(array_agg(s.authority_id), array_agg(s.id)) FROM site s;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER site_pickup_hours_truncated_forget_open_intervals AFTER TRUNCATE ON site_pickup_hours
+FOR EACH STATEMENT EXECUTE FUNCTION site_rows_truncated_forget_open_intervals();
+CREATE TRIGGER site_exception_truncated_forget_open_intervals AFTER TRUNCATE ON site_exception
+FOR EACH STATEMENT EXECUTE FUNCTION site_rows_truncated_forget_open_intervals();
+
 -- A site's time zone changed.
 CREATE FUNCTION site_forget_open_intervals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -172,8 +210,8 @@ FOR EACH ROW WHEN (OLD.site_id IS DISTINCT FROM NEW.site_id) EXECUTE FUNCTION bo
 -- The triggers' helper runs as the role whose change fired them: the server's role is granted it
 -- (DatabaseRoles), no one else. The trigger functions themselves can only be called as triggers.
 REVOKE EXECUTE ON FUNCTION box_forget_open_intervals(uuid[], uuid[]) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION site_rows_forget_open_intervals(), site_rows_updated_forget_open_intervals(), site_forget_open_intervals(),
-                           box_moved_forget_open_interval() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION site_rows_forget_open_intervals(), site_rows_updated_forget_open_intervals(), site_rows_truncated_forget_open_intervals(),
+                           site_forget_open_intervals(), site_row_lock_site(), box_moved_forget_open_interval() FROM PUBLIC;
 
 -- The first step (migration 0025's, same arguments, outcomes and writes) with the remembered interval:
 -- the gate reads the box and its site's factors only; the hours are read (box_pickups_open) when now()

@@ -2,6 +2,7 @@
 import Foundation
 import HTTPTestSupport
 import Postgres
+import PostgresTestSupport
 import Testing
 
 /// The pickup steps' "open now", remembered per box (migration 0028): `site_open_window` decides as the
@@ -280,6 +281,50 @@ extension OpenHoursTests {
         let closed = Self.start(app, token, doc.pin)
         #expect(closed.0 == 409 && closed.1 == "outside_pickup_hours")
         #expect(try !Self.remembered(app, box))
+    }
+}
+
+extension OpenHoursTests {
+    /// The forgetting needs each statement's own snapshot: a change in a REPEATABLE READ transaction is
+    /// refused with a machine code, not half-done.
+    @Test func aChangeOutsideReadCommitted_isRefused() throws {
+        let (app, town, box, token, doc) = try Self.setUpInUTC()
+        defer { app.shutdown() }
+        #expect(Self.start(app, token, doc.pin).0 == 201)
+        try app.pool.withConnection { c in
+            try c.simpleQuery("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            do {
+                try c.execute("DELETE FROM site_pickup_hours WHERE authority_id = \(town.authorityID)")
+                Issue.record("the change was made")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "0A000", "\(error)")
+            }
+            try c.simpleQuery("ROLLBACK")
+        }
+        #expect(try Self.remembered(app, box))
+        #expect(try Self.count(app, "SELECT count(*)::int8 FROM site_pickup_hours WHERE authority_id = \(town.authorityID)") == 7)
+    }
+
+    /// TRUNCATE fires no DELETE trigger; the owner's TRUNCATE of either table forgets every box's interval.
+    @Test func theOwnersTruncate_forgetsEveryInterval() throws {
+        let (app, town, box, token, doc) = try Self.setUpInUTC()
+        defer { app.shutdown() }
+        let database = try #require(try app.pool.query("SELECT current_database()").first?.decode(String.self, at: 0))
+        let owner = try PostgresConnection.connect(try TestPostgres.shared().connectionString(database: database), logger: AppFixture.logger)
+        defer { owner.close() }
+        for table in ["site_exception", "site_pickup_hours"] {
+            if table == "site_pickup_hours" { try town.openAllWeek(app) }
+            #expect(Self.start(app, token, doc.pin).0 == 201)
+            #expect(try Self.remembered(app, box))
+            try owner.simpleQuery("TRUNCATE \(table)")
+            #expect(try !Self.remembered(app, box), "\(table)")
+        }
+        let closed = Self.start(app, token, doc.pin)
+        #expect(closed.0 == 409 && closed.1 == "outside_pickup_hours")
+    }
+
+    static func count(_ app: Application, _ query: PostgresQuery) throws -> Int {
+        try #require(try app.pool.query(query).first).decode(Int.self, at: 0)
     }
 }
 
