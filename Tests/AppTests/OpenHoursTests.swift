@@ -191,9 +191,30 @@ struct OpenHoursTests {
         #expect(try Self.remembered(app, box))
     }
 
-    /// Waits (at most 10 s) until a statement starting with one of `prefixes` waits for a lock. `c` is
-    /// inside a transaction, which would see one snapshot of the activity: it is cleared before each look.
-    static func waitsForALock(_ c: PostgresConnection, _ prefixes: String...) throws -> Bool {
+    /// Opens a transaction on one connection and does `hold` in it, runs `other` on another thread and
+    /// waits (at most 10 s) until a statement starting with one of `prefixes` waits for a lock; then does
+    /// `beforeCommit`, commits and waits (at most 10 s) for `other` to end. Whether the wait was seen.
+    static func whileHolding(_ app: Application, _ hold: (PostgresConnection) throws -> Void, other: @escaping @Sendable () -> Void,
+                             waitingFor prefixes: [String], beforeCommit: (PostgresConnection) throws -> Void = { _ in }) throws -> Bool {
+        let finished = DispatchSemaphore(value: 0)
+        let seen = try app.pool.withConnection { c in
+            try c.simpleQuery("BEGIN")
+            try hold(c)
+            Thread {
+                other()
+                finished.signal()
+            }.start()
+            let seen = try waitsForALock(c, prefixes)
+            try beforeCommit(c)
+            try c.simpleQuery("COMMIT")
+            return seen
+        }
+        #expect(finished.wait(timeout: .now() + 10) == .success)
+        return seen
+    }
+
+    /// `c` is inside a transaction, which would see one snapshot of the activity: cleared before each look.
+    static func waitsForALock(_ c: PostgresConnection, _ prefixes: [String]) throws -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             try c.query("SELECT pg_stat_clear_snapshot()")
@@ -209,53 +230,37 @@ struct OpenHoursTests {
     @Test func aChangeWhileAStepHoldsTheBox_forgetsTheStepsIntervalAfterIt() throws {
         let (app, town, box, token, doc) = try Self.setUpInUTC()
         defer { app.shutdown() }
-        let finished = DispatchSemaphore(value: 0)
-        try app.pool.withConnection { step in
-            // A step that decided from the hours before the change: it holds the box, the change waits.
-            try step.simpleQuery("BEGIN")
-            try step.query("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE")
-            let authority = town.authorityID, pool = app.pool
-            Thread {
-                _ = try? pool.execute("DELETE FROM site_pickup_hours WHERE authority_id = \(authority)")
-                finished.signal()
-            }.start()
-            #expect(try Self.waitsForALock(step, "DELETE FROM site_pickup_hours"))
+        let authority = town.authorityID, pool = app.pool
+        // A step that decided from the hours before the change: it holds the box, the change waits; the
+        // step writes its interval and commits.
+        #expect(try Self.whileHolding(app, { step in try step.query("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
+                                      other: { _ = try? pool.execute("DELETE FROM site_pickup_hours WHERE authority_id = \(authority)") },
+                                      waitingFor: ["DELETE FROM site_pickup_hours"]) { step in
             try step.execute("UPDATE box SET pickups_open_from = now() - interval '1 hour', pickups_open_until = now() + interval '1 hour' WHERE id = \(box)")
-            try step.simpleQuery("COMMIT")
-        }
-        #expect(finished.wait(timeout: .now() + 10) == .success)
+        })
         #expect(try !Self.remembered(app, box))
         let closed = Self.start(app, token, doc.pin)
         #expect(closed.0 == 409 && closed.1 == "outside_pickup_hours")
     }
 
-    /// Also when the box remembered nothing: the change still writes (and so holds) every box of the site.
+    /// Also when the box remembered nothing: the change still locks every box of the site.
     @Test func aStepWhileAChangeHoldsTheBox_decidesFromTheChangedHours() throws {
         let (app, town, box, token, doc) = try Self.setUpInUTC()
         defer { app.shutdown() }
         #expect(try !Self.remembered(app, box))
         let answer = Collected()
-        let finished = DispatchSemaphore(value: 0)
-        try app.pool.withConnection { change in
-            try change.simpleQuery("BEGIN")
-            try change.execute("DELETE FROM site_pickup_hours WHERE authority_id = \(town.authorityID)")
-            let port = app.port, pin = doc.pin
-            Thread {
-                let (status, error, _) = Self.start(port, token, pin)
-                answer.set("\(status) \(error ?? "")")
-                finished.signal()
-            }.start()
-            // The step's call, or the admission before it when it writes the box's "seen".
-            #expect(try Self.waitsForALock(change, "SELECT s.outcome", "WITH b AS"))
-            try change.simpleQuery("COMMIT")
-        }
-        #expect(finished.wait(timeout: .now() + 10) == .success)
+        let port = app.port, pin = doc.pin
+        // The step's call, or the admission before it when it writes the box's "seen".
+        #expect(try Self.whileHolding(app, { change in try change.execute("DELETE FROM site_pickup_hours WHERE authority_id = \(town.authorityID)") },
+                                      other: {
+                                          let (status, error, _) = Self.start(port, token, pin)
+                                          answer.set("\(status) \(error ?? "")")
+                                      },
+                                      waitingFor: ["SELECT s.outcome", "WITH b AS"]))
         #expect(answer.value == "409 outside_pickup_hours")
         #expect(try !Self.remembered(app, box))
     }
-}
 
-extension OpenHoursTests {
     /// A box moved into a site while a change to that site's hours is under way waits for the change: else
     /// a step at that box could remember an interval from the hours before the change, after it.
     @Test func aBoxMovedIntoASiteWhileItsHoursChange_waitsForTheChange() throws {
@@ -264,19 +269,12 @@ extension OpenHoursTests {
         let other = UUID()
         try app.pool.execute("INSERT INTO site (authority_id, id, name, address, time_zone, land) VALUES (\(town.authorityID), \(other), 'Rathaus', 'Markt 2', 'UTC', 'NW')")
         try app.pool.execute("UPDATE box SET site_id = \(other) WHERE id = \(box)")
-        let finished = DispatchSemaphore(value: 0)
-        try app.pool.withConnection { change in
-            try change.simpleQuery("BEGIN")
-            try change.execute("DELETE FROM site_pickup_hours WHERE authority_id = \(town.authorityID) AND site_id = \(town.siteID)")
-            let pool = app.pool, site = town.siteID
-            Thread {
-                _ = try? pool.execute("UPDATE box SET site_id = \(site) WHERE id = \(box)")
-                finished.signal()
-            }.start()
-            #expect(try Self.waitsForALock(change, "UPDATE box SET site_id"))
-            try change.simpleQuery("COMMIT")
-        }
-        #expect(finished.wait(timeout: .now() + 10) == .success)
+        let pool = app.pool, site = town.siteID
+        #expect(try Self.whileHolding(app, { change in
+                                          try change.execute("DELETE FROM site_pickup_hours WHERE authority_id = \(town.authorityID) AND site_id = \(site)")
+                                      },
+                                      other: { _ = try? pool.execute("UPDATE box SET site_id = \(site) WHERE id = \(box)") },
+                                      waitingFor: ["UPDATE box SET site_id"]))
         #expect(try app.pool.query("SELECT site_id FROM box WHERE id = \(box)").first?.decode(UUID.self, at: 0) == town.siteID)
         let closed = Self.start(app, token, doc.pin)
         #expect(closed.0 == 409 && closed.1 == "outside_pickup_hours")
