@@ -300,7 +300,7 @@ extension OpenHoursTests {
             try c.simpleQuery("ROLLBACK")
         }
         #expect(try Self.remembered(app, box))
-        #expect(try Self.count(app, "SELECT count(*)::int8 FROM site_pickup_hours WHERE authority_id = \(town.authorityID)") == 7)
+        #expect(try PickupClaimTests.count(app, "SELECT count(*)::int8 FROM site_pickup_hours WHERE authority_id = \(town.authorityID)") == 7)
     }
 
     /// TRUNCATE fires no DELETE trigger; the owner's TRUNCATE of either table forgets every box's interval.
@@ -319,10 +319,6 @@ extension OpenHoursTests {
         }
         let closed = Self.start(app, token, doc.pin)
         #expect(closed.0 == 409 && closed.1 == "outside_pickup_hours")
-    }
-
-    static func count(_ app: Application, _ query: PostgresQuery) throws -> Int {
-        try #require(try app.pool.query(query).first).decode(Int.self, at: 0)
     }
 }
 
