@@ -61,6 +61,7 @@ enum Assignments {
     /// Cancelling an application whose document is already in the box: the compartment stays
     /// occupied and the assignment becomes `retrieval_due` (its PIN dies) until staff take it out.
     static func markForRetrieval(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID) throws {
+        try lockBoxes(connection, holding: [(authorityID, assignmentID)])
         let marked = try connection.query("""
             UPDATE assignment SET status = \(AssignmentStatus.retrievalDue), pin_hmac = NULL, pin_digest = NULL
             WHERE authority_id = \(authorityID) AND id = \(assignmentID) AND status = \(AssignmentStatus.loaded)
@@ -71,6 +72,22 @@ enum Assignments {
             try BoxChanges.record(connection, authorityID: authorityID, compartmentID: try row.decode(UUID.self, column: "compartment_id"), kind: .toRetrieve,
                                   assignmentID: assignmentID)
         }
+    }
+
+    /// Locks the boxes that hold these assignments, in key order, before the caller writes a loaded
+    /// assignment and then its box's feed (`BoxChanges`). A pickup's steps lock the box first and its
+    /// assignments after it (Migrations/0028), and deliveries lock boxes in key order: a writer that took
+    /// a loaded assignment first and its box after could deadlock with a person at the box.
+    static func lockBoxes(_ connection: PostgresConnection, holding assignments: [(authorityID: UUID, id: UUID)]) throws {
+        guard !assignments.isEmpty else { return }
+        try connection.execute("""
+            SELECT b.id FROM box b
+            WHERE (b.authority_id, b.id) IN (
+                SELECT c.authority_id, c.box_id FROM unnest(\(assignments.map(\.authorityID))::uuid[], \(assignments.map(\.id))::uuid[]) AS t(authority_id, id)
+                JOIN assignment asg ON asg.authority_id = t.authority_id AND asg.id = t.id
+                JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id)
+            ORDER BY b.authority_id, b.id FOR UPDATE OF b
+            """)
     }
 
     /// Takes an application out of its assignment before loading; the last one out frees the

@@ -56,9 +56,18 @@ final class DeadlineScheduler: Sendable {
     func runOnce() throws -> Int {
         try pool.transaction { c in
             guard try c.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey)) AS locked").first?.decode(Bool.self, column: "locked") == true else { return 0 }
+            // The due assignments' boxes are locked first, in key order, as a pickup's steps lock a box and
+            // then its assignments (`Assignments.lockBoxes`); the assignments are moved after that when they
+            // are still due (one picked up meanwhile is not).
+            let found = try c.query("""
+                SELECT authority_id, id FROM assignment WHERE status = \(literal: AssignmentStatus.loaded) AND pin_expires_at < now()
+                """).map { (authorityID: try $0.decode(UUID.self, column: "authority_id"), id: try $0.decode(UUID.self, column: "id")) }
+            guard !found.isEmpty else { return 0 }
+            try Assignments.lockBoxes(c, holding: found)
             let due = try c.query("""
                 UPDATE assignment SET status = \(AssignmentStatus.retrievalDue), pin_hmac = NULL, pin_digest = NULL
-                WHERE status = \(literal: AssignmentStatus.loaded) AND pin_expires_at < now()
+                WHERE (authority_id, id) IN (SELECT * FROM unnest(\(found.map(\.authorityID))::uuid[], \(found.map(\.id))::uuid[]))
+                  AND status = \(literal: AssignmentStatus.loaded) AND pin_expires_at < now()
                 RETURNING authority_id, id, compartment_id
                 """)
             for row in due {
