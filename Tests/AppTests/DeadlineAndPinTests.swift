@@ -33,44 +33,6 @@ struct DeadlineAndPinTests {
         #expect(boxPost(app.port, token: token, "/api/v1/box/pickups", json: ["mobileNumber": "0171 1234567", "pin": doc.pin]).0 == 403)
     }
 
-    /// A pickup's step locks the box and then the assignment (Migrations/0028). A pass that moved the
-    /// assignment first and locked its box after would hold what the step waits for: it locks the box first
-    /// and waits for the step, which then gets the assignment at once (`NOWAIT`).
-    @Test func aPassWhileAPickupHoldsTheBox_waitsForItAndLeavesTheAssignmentFree() throws {
-        let (app, town, box, token) = try PickupTests.setUp()
-        defer { app.shutdown() }
-        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 303)
-        try app.pool.execute("UPDATE assignment SET pin_expires_at = now() - interval '1 minute' WHERE status = 'loaded'")
-        let moved = Mutex64(), scheduler = app.deadlines
-        #expect(try OpenHoursTests.whileHolding(app, { step in try step.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
-                                                other: { moved.add(by: (try? scheduler.runOnce()) ?? 0) },
-                                                waitingFor: ["SELECT b.id FROM box b"]) { step in
-            try step.execute("SELECT 1 FROM assignment WHERE status = 'loaded' FOR UPDATE NOWAIT")
-        })
-        #expect(moved.value == 1)
-        let state = try town.login(app).json("GET", "/api/v1/applications/\(doc.applicationID)").1["state"] as? String
-        #expect(state == "retrieval_due")
-    }
-
-    /// Likewise a caseworker cancelling a loaded document while the person is at the box.
-    @Test func aCancellationWhileAPickupHoldsTheBox_waitsForItAndLeavesTheAssignmentFree() throws {
-        let (app, town, box, token) = try PickupTests.setUp()
-        defer { app.shutdown() }
-        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 304)
-        let cancelled = Mutex64(), id = doc.applicationID
-        #expect(try OpenHoursTests.whileHolding(app, { step in try step.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
-                                                other: {
-                                                    let status = (try? town.login(app))?.json("POST", "/api/v1/applications/\(id)/cancel", json: ["reason": "zurückgenommen"]).0
-                                                    if status == 200 { cancelled.add(by: 1) }
-                                                },
-                                                waitingFor: ["SELECT b.id FROM box b"]) { step in
-            try step.execute("SELECT 1 FROM assignment WHERE status = 'loaded' FOR UPDATE NOWAIT")
-        })
-        #expect(cancelled.value == 1)
-        let status = try app.pool.query("SELECT status FROM assignment").first?.decode(String.self, at: 0)
-        #expect(status == "retrieval_due")
-    }
-
     @Test func reissuesAPin_unlocking_andLimitsItPerDay() throws {
         let (app, town, box, token) = try PickupTests.setUp()
         defer { app.shutdown() }

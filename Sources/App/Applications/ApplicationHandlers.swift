@@ -65,6 +65,7 @@ enum ApplicationHandlers {
         let body = try ctx.request.decode(ApplicationDTO.Cancel.self)
         let reason = try TextField.validate(body.reason, field: "reason", maxLength: 500)
         return try ctx.transaction { connection in
+            try Assignments.lockBoxHoldingDocument(connection, authorityID: ctx.authorityID, applicationID: id)
             let current = try ApplicationStore.fetch(connection, authorityID: ctx.authorityID, id: id, forUpdate: true)
             let state = current.state
             do {

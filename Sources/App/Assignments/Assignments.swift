@@ -90,6 +90,25 @@ enum Assignments {
             """)
     }
 
+    /// Locks the box that holds the application's document (its assignment loaded or due for retrieval),
+    /// if any, before the caller locks the application: a cancellation then takes the box, the application
+    /// and the assignment in the order a pickup's steps, the box's door events and the deadline pass take
+    /// them (box first). The assignment is read without a lock; should it change before the caller's lock,
+    /// the caller still decides on what it locked, and only the order was not kept (PostgreSQL would then
+    /// name a deadlock, and the transaction is retried).
+    static func lockBoxHoldingDocument(_ connection: PostgresConnection, authorityID: UUID, applicationID: UUID) throws {
+        try connection.execute("""
+            SELECT b.id FROM box b
+            WHERE (b.authority_id, b.id) IN (
+                SELECT c.authority_id, c.box_id FROM application a
+                JOIN assignment asg ON asg.authority_id = a.authority_id AND asg.id = a.assignment_id
+                JOIN compartment c ON c.authority_id = asg.authority_id AND c.id = asg.compartment_id
+                WHERE a.authority_id = \(authorityID) AND a.id = \(applicationID)
+                  AND asg.status IN (\(AssignmentStatus.loaded), \(AssignmentStatus.retrievalDue)))
+            FOR UPDATE OF b
+            """)
+    }
+
     /// Takes an application out of its assignment before loading; the last one out frees the
     /// compartment. A loaded compartment is never freed here (see `markForRetrieval`).
     static func release(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID, applicationID: UUID) throws {

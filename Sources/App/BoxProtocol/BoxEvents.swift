@@ -54,6 +54,13 @@ enum BoxEvents {
                 return try Idempotency.replay(stored, requestHash: hash,
                                               orRefuse: AppError(.unprocessableContent, "event_id_reused", "This event id was used for a different event.", field: "eventId"))
             }
+            // The door's events, a fault and a retrieval take their box before the assignment, as a pickup's
+            // steps, a cancellation and the deadline pass do: the lock the event's row takes on its box below
+            // (its foreign key), taken first. `loaded` keeps assignment-then-box: a household's next document
+            // joins the assignment and then locks the box (`Assignments.assignAutomatically`).
+            if event.kind != "loaded" {
+                try connection.execute("SELECT 1 FROM box WHERE authority_id = \(box.authorityID) AND id = \(box.boxID) FOR KEY SHARE")
+            }
             let result: Result
             switch event.kind {
             case "loaded":

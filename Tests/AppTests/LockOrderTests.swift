@@ -1,0 +1,72 @@
+@testable import App
+import Foundation
+import HTTPServer
+import HTTPTestSupport
+import Postgres
+import Testing
+
+/// Writers of a loaded document take its box first (docs/ARCHITECTURE.md#deadline), as a pickup's steps do:
+/// while a connection holds the box as a step would, each writer waits for the box, and what the step
+/// locks next (`NOWAIT`) is still free. A writer that took it first would hold what the step waits for.
+@Suite("Lock order: the box first")
+struct LockOrderTests {
+    /// A pickup's step locks the box and then the assignment (Migrations/0028). A pass that moved the
+    /// assignment first and locked its box after would hold what the step waits for: it locks the box first
+    /// and waits for the step, which then gets the assignment at once (`NOWAIT`).
+    @Test func aPassWhileAPickupHoldsTheBox_waitsForItAndLeavesTheAssignmentFree() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 303)
+        try app.pool.execute("UPDATE assignment SET pin_expires_at = now() - interval '1 minute' WHERE status = 'loaded'")
+        let moved = Mutex64(), scheduler = app.deadlines
+        #expect(try OpenHoursTests.whileHolding(app, { step in try step.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
+                                                other: { moved.add(by: (try? scheduler.runOnce()) ?? 0) },
+                                                waitingFor: ["SELECT b.id FROM box b"]) { step in
+            try step.execute("SELECT 1 FROM assignment WHERE status = 'loaded' FOR UPDATE NOWAIT")
+        })
+        #expect(moved.value == 1)
+        let state = try town.login(app).json("GET", "/api/v1/applications/\(doc.applicationID)").1["state"] as? String
+        #expect(state == "retrieval_due")
+    }
+
+    /// Likewise a caseworker cancelling a loaded document while the person is at the box: the cancellation
+    /// waits for the box before it locks the application or the assignment.
+    @Test func aCancellationWhileAPickupHoldsTheBox_waitsForItAndLeavesTheAssignmentFree() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 304)
+        let cancelled = Mutex64(), id = doc.applicationID
+        #expect(try OpenHoursTests.whileHolding(app, { step in try step.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
+                                                other: {
+                                                    let status = (try? town.login(app))?.json("POST", "/api/v1/applications/\(id)/cancel", json: ["reason": "zurückgenommen"]).0
+                                                    if status == 200 { cancelled.add(by: 1) }
+                                                },
+                                                waitingFor: ["SELECT b.id FROM box b"]) { step in
+            try step.execute("SELECT 1 FROM application WHERE id = \(UUID(uuidString: id) ?? UUID()) FOR UPDATE NOWAIT")
+            try step.execute("SELECT 1 FROM assignment WHERE status = 'loaded' FOR UPDATE NOWAIT")
+        })
+        #expect(cancelled.value == 1)
+        let status = try app.pool.query("SELECT status FROM assignment").first?.decode(String.self, at: 0)
+        #expect(status == "retrieval_due")
+    }
+
+    /// The door's events after a verified pickup: the event waits for the box before it locks the assignment.
+    @Test func aDoorEventWhileTheBoxIsHeld_waitsForItAndLeavesTheAssignmentFree() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 305)
+        try PickupEventTests().verify(app, doc, factors: ["pinLetterConfirmed": true, "dateOfBirth": "15.03.1990"])
+        let answered = Mutex64(), port = app.port, compartment = doc.compartment
+        #expect(try OpenHoursTests.whileHolding(app, { step in try step.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
+                                                other: {
+                                                    let (status, _) = PickupEventTests().event(port, token, "lock-order-open", "opened", compartment)
+                                                    if status == 200 { answered.add(by: 1) }
+                                                },
+                                                waitingFor: ["SELECT 1 FROM box", "INSERT INTO box_event"]) { step in
+            try step.execute("SELECT 1 FROM assignment WHERE status = 'loaded' FOR UPDATE NOWAIT")
+        })
+        #expect(answered.value == 1)
+        let opened = try app.pool.query("SELECT opened_at IS NOT NULL FROM assignment").first?.decode(Bool.self, at: 0)
+        #expect(opened == true)
+    }
+}
