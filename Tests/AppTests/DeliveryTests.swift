@@ -195,6 +195,14 @@ struct DeliveryTests {
     }
 }
 
+/// One string set by another thread.
+final class SharedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    func set(_ value: String) { lock.lock(); text = value; lock.unlock() }
+    var value: String { lock.lock(); defer { lock.unlock() }; return text }
+}
+
 /// A thread-safe counter for tests.
 final class Mutex64: @unchecked Sendable {
     private let lock = NSLock()

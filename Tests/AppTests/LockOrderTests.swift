@@ -56,6 +56,8 @@ struct LockOrderTests {
         defer { app.shutdown() }
         let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 305)
         try PickupEventTests().verify(app, doc, factors: ["pinLetterConfirmed": true, "dateOfBirth": "15.03.1990"])
+        // The event's admission writes the box's "seen" when it is older than 10 s, and would wait for the box there.
+        try app.pool.execute("UPDATE box SET last_seen_at = now() WHERE id = \(box)")
         let answered = Mutex64(), port = app.port, compartment = doc.compartment
         #expect(try OpenHoursTests.whileHolding(app, { step in try step.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
                                                 other: {
@@ -69,4 +71,48 @@ struct LockOrderTests {
         let opened = try app.pool.query("SELECT opened_at IS NOT NULL FROM assignment").first?.decode(Bool.self, at: 0)
         #expect(opened == true)
     }
+
+    /// A new PIN for a document in the box: the box before the application and the assignment.
+    @Test func aNewPinWhileTheBoxIsHeld_waitsForItAndLeavesTheApplicationFree() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 306)
+        let sent = Mutex64(), id = doc.applicationID
+        #expect(try OpenHoursTests.whileHolding(app, { step in try step.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
+                                                other: {
+                                                    if (try? town.login(app))?.json("POST", "/api/v1/applications/\(id)/pin").0 == 200 { sent.add(by: 1) }
+                                                },
+                                                waitingFor: ["SELECT b.id FROM box b"]) { step in
+            try step.execute("SELECT 1 FROM application WHERE id = \(UUID(uuidString: id) ?? UUID()) FOR UPDATE NOWAIT")
+            try step.execute("SELECT 1 FROM assignment WHERE status = 'loaded' FOR UPDATE NOWAIT")
+        })
+        #expect(sent.value == 1)
+        #expect(try SMSFixture.texts(app, where: "template = 'new_pin'").count == 1)
+    }
+
+    /// A delivery that names a document already in the box (it changes nothing there) and gives another
+    /// document a compartment of that box: it waits for the box before it takes any lock on the first
+    /// one's application, which a cancellation or a new PIN holding the box locks next.
+    @Test func aDeliveryNamingADocumentInTheBox_waitsForTheBoxAndLeavesItsApplicationFree() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 307)
+        let applicationID = UUID(uuidString: doc.applicationID) ?? UUID()
+        let number = try #require(try app.pool.query("SELECT vorgangsnummer FROM application WHERE id = \(applicationID)").first?.decode(String.self, at: 0))
+        let (_, other) = try town.register(try town.login(app))
+        let results = SharedText()
+        #expect(try OpenHoursTests.whileHolding(app, { cancel in try cancel.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
+                                                other: {
+                                                    let items: [[String: Any]] = [["documentNumber": documentNumber(308), "vorgangsnummer": number],
+                                                                                  ["documentNumber": documentNumber(309), "vorgangsnummer": other]]
+                                                    let (status, delivery) = (try? town.login(app))?.json("POST", "/api/v1/deliveries",
+                                                                                                          json: ["deliveryNoteNumber": "LOCK-307", "items": items]) ?? (0, [:])
+                                                    results.set("\(status) " + ((delivery["items"] as? [[String: Any]]) ?? []).map { $0["result"] as? String ?? "?" }.joined(separator: ","))
+                                                },
+                                                waitingFor: ["SELECT b.id FROM box b"]) { cancel in
+            try cancel.execute("SELECT 1 FROM application WHERE id = \(applicationID) FOR UPDATE NOWAIT")
+        })
+        #expect(results.value == "201 already_delivered,matched")
+    }
 }
+

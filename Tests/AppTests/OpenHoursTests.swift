@@ -248,7 +248,7 @@ struct OpenHoursTests {
         let (app, town, box, token, doc) = try Self.setUpInUTC()
         defer { app.shutdown() }
         #expect(try !Self.remembered(app, box))
-        let answer = Collected()
+        let answer = SharedText()
         let port = app.port, pin = doc.pin
         // The step's call, or the admission before it when it writes the box's "seen".
         #expect(try Self.whileHolding(app, { change in try change.execute("DELETE FROM site_pickup_hours WHERE authority_id = \(town.authorityID)") },
@@ -320,12 +320,4 @@ extension OpenHoursTests {
         let closed = Self.start(app, token, doc.pin)
         #expect(closed.0 == 409 && closed.1 == "outside_pickup_hours")
     }
-}
-
-/// One string set by another thread.
-private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var text = ""
-    func set(_ value: String) { lock.lock(); text = value; lock.unlock() }
-    var value: String { lock.lock(); defer { lock.unlock() }; return text }
 }

@@ -13,6 +13,8 @@ enum PinHandlers {
 
     static func reissue(_ ctx: StaffContext, _ id: UUID) throws -> Response {
         try ctx.transaction { c in
+            // The box first, as every writer of a loaded document (docs/ARCHITECTURE.md#deadline).
+            try Assignments.lockBoxHoldingDocument(c, authorityID: ctx.authorityID, applicationID: id)
             let current = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)
             let target = try reissuable(current)
             let now = try c.query("SELECT now()").first?.decode(Date.self, at: 0) ?? Date()
@@ -33,6 +35,7 @@ enum PinHandlers {
     /// A supervisor approved a pending `pin_reissue` (the caller checked the four eyes): the PIN goes to
     /// the number the request named, which must still be the application's.
     static func approve(_ ctx: StaffContext, _ c: PostgresConnection, _ approval: ApprovalDTO.Approval) throws {
+        try Assignments.lockBoxHoldingDocument(c, authorityID: ctx.authorityID, applicationID: approval.applicationId)
         let current = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: approval.applicationId, forUpdate: true)
         let target = try reissuable(current)
         guard target.mobile == approval.mobileNumber else {

@@ -17,11 +17,14 @@ final class DeadlineScheduler: Sendable {
     private let sms: SMSSettings
     private let metrics: AppMetrics?
     private let cipher: TextCipher
+    /// Due assignments per transaction: their boxes are held until it commits.
+    private let batch: Int
     private let stop = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
-    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings, cipher: TextCipher, metrics: AppMetrics? = nil) {
+    init(pool: PostgresPool, logger: Logger, interval: TimeInterval, sms: SMSSettings, cipher: TextCipher, metrics: AppMetrics? = nil, batch: Int = 200) {
         self.pool = pool
+        self.batch = max(1, batch)
         self.metrics = metrics
         self.sms = sms
         self.cipher = cipher
@@ -32,7 +35,7 @@ final class DeadlineScheduler: Sendable {
     func start() {
         let thread = Thread { [self] in
             while stop.wait(timeout: .now() + interval) == .timedOut {
-                do { metrics?.deadlinePassCompleted(moved: try runOnce()) } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
+                do { metrics?.deadlinePassCompleted(moved: try runAll()) } catch { logger.warning("deadline pass failed", metadata: ["error": "\(error)"]) }
                 do { _ = try SMSReminders.runOnce(pool: pool, settings: sms, cipher: cipher, logger: logger) } catch {
                     logger.warning("reminder pass failed", metadata: ["error": "\(error)"])
                 }
@@ -51,18 +54,32 @@ final class DeadlineScheduler: Sendable {
         _ = stopped.wait(timeout: .now() + 5)
     }
 
-    /// One pass; returns the number of assignments moved (0 when another process holds the pass).
+    /// Passes until one finds fewer than `batch` due assignments (or moves none); the number moved.
     @discardableResult
-    func runOnce() throws -> Int {
+    func runAll() throws -> Int {
+        var total = 0
+        while true {
+            let (moved, full) = try pass()
+            total += moved
+            if !full || moved == 0 { return total }
+        }
+    }
+
+    /// One pass over at most `batch` due assignments; the number moved (0 when another process holds the pass).
+    @discardableResult
+    func runOnce() throws -> Int { try pass().moved }
+
+    private func pass() throws -> (moved: Int, full: Bool) {
         try pool.transaction { c in
-            guard try c.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey)) AS locked").first?.decode(Bool.self, column: "locked") == true else { return 0 }
+            guard try c.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey)) AS locked").first?.decode(Bool.self, column: "locked") == true else { return (0, false) }
             // The due assignments' boxes are locked first, in key order, as a pickup's steps lock a box and
             // then its assignments (`Assignments.lockBoxes`); the assignments are moved after that when they
             // are still due (one picked up meanwhile is not).
             let found = try c.query("""
                 SELECT authority_id, id FROM assignment WHERE status = \(literal: AssignmentStatus.loaded) AND pin_expires_at < now()
+                ORDER BY pin_expires_at, authority_id, id LIMIT \(batch)
                 """).map { (authorityID: try $0.decode(UUID.self, column: "authority_id"), id: try $0.decode(UUID.self, column: "id")) }
-            guard !found.isEmpty else { return 0 }
+            guard !found.isEmpty else { return (0, false) }
             try Assignments.lockBoxes(c, holding: found)
             let due = try c.query("""
                 UPDATE assignment SET status = \(AssignmentStatus.retrievalDue), pin_hmac = NULL, pin_digest = NULL
@@ -80,7 +97,7 @@ final class DeadlineScheduler: Sendable {
                 try BoxChanges.record(c, authorityID: authority, compartmentID: try row.decode(UUID.self, column: "compartment_id"), kind: .toRetrieve, assignmentID: assignment)
             }
             if !due.isEmpty { logger.info("pickup deadlines passed", metadata: ["assignments": "\(due.count)"]) }
-            return due.count
+            return (due.count, found.count == batch)
         }
     }
 }

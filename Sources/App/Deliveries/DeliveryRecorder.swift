@@ -44,10 +44,13 @@ struct DeliveryRecorder {
         let known = try lockDocuments(documents.compactMap { $0?.value })
         var targets = try lockApplications(Array(Set(numbers.compactMap { $0?.value })))
         let (outcomes, delivered) = match(items, documents: documents, numbers: numbers, known: known, targets: &targets)
+        if !delivered.isEmpty {
+            try deliver(delivered)
+            try assignCompartments(delivered.map(\.target).filter { $0.pickup == .box && $0.settled && $0.state == .delivered })
+        }
+        // The items last: each row's foreign key takes a key-share lock on the application it names, also
+        // on one already in a box, whose box a cancellation or a new PIN takes first (`lockApplications`).
         try insertItems(outcomes)
-        guard !delivered.isEmpty else { return }
-        try deliver(delivered)
-        try assignCompartments(delivered.map(\.target).filter { $0.pickup == .box && $0.settled && $0.state == .delivered })
     }
 
     /// Locks the documents' numbers and returns those the authority has already received.
@@ -62,13 +65,29 @@ struct DeliveryRecorder {
             """).map { try $0.decode(String.self, column: "document_number") })
     }
 
-    /// The applications the items name, by Vorgangsnummer, locked in id order.
+    /// The states a delivery moves an application on from (`ApplicationLifecycle`).
+    private static let movable = Array(Set(ApplicationLifecycle.sources(of: .deliveryRecorded(pickup: .box))
+                                           + ApplicationLifecycle.sources(of: .deliveryRecorded(pickup: .counter)))).map(\.rawValue).sorted()
+
+    /// The applications the items name, by Vorgangsnummer: those a delivery may move on locked in id order,
+    /// the others read without a lock. No delivery changes those, and no application returns to a state one
+    /// moves from; locking them would make a delivery that names a document already in a box wait for (and
+    /// take the application before) the box, which a cancellation or a new PIN takes first. One that left a
+    /// movable state while this waited for its lock is read with the others; one registered meanwhile is not
+    /// a target (as when the delivery came first).
     private func lockApplications(_ numbers: [String]) throws -> [String: Target] {
         var targets: [String: Target] = [:]
-        for row in try connection.query("""
-            SELECT id, vorgangsnummer, state, pickup_method, site_id, needs_accessible, household_group, fee_cents, fee_settled FROM application
-            WHERE authority_id = \(ctx.authorityID) AND vorgangsnummer = ANY(\(numbers)) ORDER BY id FOR UPDATE
-            """) {
+        let columns = "id, vorgangsnummer, state, pickup_method, site_id, needs_accessible, household_group, fee_cents, fee_settled"
+        let locked = try connection.query("""
+            SELECT \(unsafeSQL: columns) FROM application
+            WHERE authority_id = \(ctx.authorityID) AND vorgangsnummer = ANY(\(numbers)) AND state = ANY(\(Self.movable)) ORDER BY id FOR UPDATE
+            """)
+        let lockedIDs = try locked.map { try $0.decode(UUID.self, column: "id") }
+        let others = try connection.query("""
+            SELECT \(unsafeSQL: columns) FROM application
+            WHERE authority_id = \(ctx.authorityID) AND vorgangsnummer = ANY(\(numbers)) AND id <> ALL(\(lockedIDs)::uuid[]) AND state <> ALL(\(Self.movable))
+            """)
+        for row in Array(locked) + Array(others) {
             targets[try row.decode(String.self, column: "vorgangsnummer")] = Target(
                 id: try row.decode(UUID.self, column: "id"), state: try row.decode(ApplicationState.self, column: "state"),
                 pickup: try row.decode(PickupMethod.self, column: "pickup_method"), siteID: try row.decode(UUID.self, column: "site_id"),
