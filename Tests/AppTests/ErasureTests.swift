@@ -112,6 +112,29 @@ struct ErasureTests {
         #expect(detail == "max_age")
     }
 
+    /// The document of a cancelled application arrives after its data was erased: the delivery names it
+    /// (`cancelled`), and the item's document number goes after the period of an item that names nobody.
+    @Test func erasesTheDocumentNumberOfAnItemThatCameAfterItsApplicationWasErased() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        var anna = try town.login(app)
+        let (cancelled, number) = try town.register(anna)
+        #expect(anna.json("POST", "/api/v1/applications/\(cancelled)/cancel", json: ["reason": "zurückgenommen"]).0 == 200)
+        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 31)), town.authorityID) == 1)
+        anna = try town.login(app)
+        let (status, delivery) = anna.json("POST", "/api/v1/deliveries", json: ["deliveryNoteNumber": "LATE-1", "items": [["documentNumber": documentNumber(950), "vorgangsnummer": number]]])
+        #expect(status == 201)
+        #expect((delivery["items"] as? [[String: Any]])?.first?["result"] as? String == "cancelled")
+        func clear() throws -> Int {
+            try app.pool.query("SELECT count(*)::int8 FROM delivery_item WHERE document_number = \(documentNumber(950))").first?.decode(Int.self, at: 0) ?? -1
+        }
+        #expect(try clear() == 1)
+        // 31 days after the delivery (the pass's clock, as above).
+        _ = try Self.pass(app).run(now: Self.later(days: 31))
+        #expect(try clear() == 0)
+    }
+
     @Test func trimsTheSideTables_pastTheirWindows() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }

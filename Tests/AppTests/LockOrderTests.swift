@@ -90,6 +90,29 @@ struct LockOrderTests {
         #expect(try SMSFixture.texts(app, where: "template = 'new_pin'").count == 1)
     }
 
+    /// A supervisor approving a new PIN (asked for within a day of a number change): the box first too.
+    @Test func approvingANewPinWhileTheBoxIsHeld_waitsForItAndLeavesTheApplicationFree() throws {
+        let (app, town, box, token) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let doc = try LoadedDocument.make(app, town, box: box, token: token, document: 309)
+        let applicationID = UUID(uuidString: doc.applicationID) ?? UUID()
+        try app.pool.execute("UPDATE application SET mobile_number_changed_at = now() WHERE id = \(applicationID)")
+        let (asked, request) = try town.login(app).json("POST", "/api/v1/applications/\(doc.applicationID)/pin")
+        #expect(asked == 202)
+        let approval = try #require(request["id"] as? String)
+        let approved = Mutex64()
+        #expect(try OpenHoursTests.whileHolding(app, { step in try step.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE") },
+                                                other: {
+                                                    if (try? town.login(app, as: "chef"))?.json("POST", "/api/v1/approvals/\(approval)/approve").0 == 200 { approved.add(by: 1) }
+                                                },
+                                                waitingFor: ["SELECT b.id FROM box b"]) { step in
+            try step.execute("SELECT 1 FROM application WHERE id = \(applicationID) FOR UPDATE NOWAIT")
+            try step.execute("SELECT 1 FROM assignment WHERE status = 'loaded' FOR UPDATE NOWAIT")
+        })
+        #expect(approved.value == 1)
+        #expect(try SMSFixture.texts(app, where: "template = 'new_pin'").count == 1)
+    }
+
     /// A delivery that names a document already in the box (it changes nothing there) and gives another
     /// document a compartment of that box: it waits for the box before it takes any lock on the first
     /// one's application, which a cancellation or a new PIN holding the box locks next.
@@ -114,5 +137,30 @@ struct LockOrderTests {
         })
         #expect(results.value == "201 already_delivered,matched")
     }
-}
 
+    /// The other half: an application whose document is not in a box is locked by its writers before
+    /// their box (a caseworker assigning a compartment by hand). A delivery that names it writes that
+    /// item before it takes a box: it waits for the application holding nothing of the box.
+    @Test func aDeliveryNamingAnApplicationNotInABox_waitsForItBeforeTakingABox() throws {
+        let (app, town, box, _) = try PickupTests.setUp()
+        defer { app.shutdown() }
+        let client = try town.login(app)
+        let (waiting, waitingNumber) = try town.register(client, ["feeSettled": false])
+        let (_, other) = try town.register(client)
+        #expect(client.json("POST", "/api/v1/deliveries", json: ["deliveryNoteNumber": "LOCK-320", "items": [["documentNumber": documentNumber(320), "vorgangsnummer": waitingNumber]]]).0 == 201)
+        let waitingID = UUID(uuidString: waiting) ?? UUID()
+        let results = SharedText()
+        #expect(try OpenHoursTests.whileHolding(app, { assign in try assign.execute("SELECT 1 FROM application WHERE id = \(waitingID) FOR UPDATE") },
+                                                other: {
+                                                    let items: [[String: Any]] = [["documentNumber": documentNumber(321), "vorgangsnummer": waitingNumber],
+                                                                                  ["documentNumber": documentNumber(322), "vorgangsnummer": other]]
+                                                    let (status, delivery) = (try? town.login(app))?.json("POST", "/api/v1/deliveries",
+                                                                                                          json: ["deliveryNoteNumber": "LOCK-321", "items": items]) ?? (0, [:])
+                                                    results.set("\(status) " + ((delivery["items"] as? [[String: Any]]) ?? []).map { $0["result"] as? String ?? "?" }.joined(separator: ","))
+                                                },
+                                                waitingFor: ["INSERT INTO delivery_item", "SELECT id, vorgangsnummer"]) { assign in
+            try assign.execute("SELECT 1 FROM box WHERE id = \(box) FOR UPDATE NOWAIT")
+        })
+        #expect(results.value == "201 already_delivered,matched")
+    }
+}

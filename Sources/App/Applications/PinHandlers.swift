@@ -32,10 +32,10 @@ enum PinHandlers {
         }
     }
 
-    /// A supervisor approved a pending `pin_reissue` (the caller checked the four eyes): the PIN goes to
-    /// the number the request named, which must still be the application's.
+    /// A supervisor approved a pending `pin_reissue` (the caller checked the four eyes, and locked the box
+    /// holding the document and then the application): the PIN goes to the number the request named, which
+    /// must still be the application's.
     static func approve(_ ctx: StaffContext, _ c: PostgresConnection, _ approval: ApprovalDTO.Approval) throws {
-        try Assignments.lockBoxHoldingDocument(c, authorityID: ctx.authorityID, applicationID: approval.applicationId)
         let current = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: approval.applicationId, forUpdate: true)
         let target = try reissuable(current)
         guard target.mobile == approval.mobileNumber else {

@@ -58,7 +58,13 @@ enum ApprovalHandlers {
     static func decide(_ ctx: StaffContext, _ id: UUID, _ decision: ApprovalDecision) throws -> Response {
         try ctx.transaction { c in
             // The application first, then the request: the order every writer of both takes (no deadlock).
-            let applicationID = try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id).applicationId
+            // A new PIN writes the document's assignment: the box holding it before both, as every writer
+            // of a document in a box (docs/ARCHITECTURE.md#deadline).
+            let pending = try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id)
+            let applicationID = pending.applicationId
+            if decision == .approve && pending.kind == .pinReissue {
+                try Assignments.lockBoxHoldingDocument(c, authorityID: ctx.authorityID, applicationID: applicationID)
+            }
             _ = try ApplicationStore.fetch(c, authorityID: ctx.authorityID, id: applicationID, forUpdate: true)
             let approval = try ApprovalStore.fetch(c, authorityID: ctx.authorityID, id: id, forUpdate: true)
             let state = approval.state, kind = approval.kind

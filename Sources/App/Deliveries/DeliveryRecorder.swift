@@ -5,8 +5,8 @@ import HTTPServer
 import Postgres
 
 /// Records the items of one delivery in its transaction with a fixed number of statements, whatever
-/// the number of items: one lookup of known documents, one of the applications (locked in id order,
-/// so concurrent deliveries cannot deadlock), bulk inserts and updates through `unnest`, and the
+/// the number of items: one lookup of known documents, two of the applications (those it may move
+/// locked in id order, so concurrent deliveries cannot deadlock), bulk inserts and updates through `unnest`, and the
 /// free compartments of each kind taken in one `FOR UPDATE SKIP LOCKED` query.
 struct DeliveryRecorder {
     let connection: PostgresConnection
@@ -44,14 +44,22 @@ struct DeliveryRecorder {
         let known = try lockDocuments(documents.compactMap { $0?.value })
         var targets = try lockApplications(Array(Set(numbers.compactMap { $0?.value })))
         let (outcomes, delivered) = match(items, documents: documents, numbers: numbers, known: known, targets: &targets)
+        // Each item's row takes a key-share lock on the application it names (its foreign key). Its writers
+        // lock an application whose document is in a box after that box, the others before their box
+        // (docs/ARCHITECTURE.md#deadline): the items naming the first kind go in after this delivery's
+        // boxes, the others now.
+        let inBox = Set(targets.values.filter { Self.inBox.contains($0.state) }.map(\.id))
+        let afterBoxes = outcomes.filter { $0.applicationID.map(inBox.contains) ?? false }
+        try insertItems(outcomes.filter { !($0.applicationID.map(inBox.contains) ?? false) })
         if !delivered.isEmpty {
             try deliver(delivered)
             try assignCompartments(delivered.map(\.target).filter { $0.pickup == .box && $0.settled && $0.state == .delivered })
         }
-        // The items last: each row's foreign key takes a key-share lock on the application it names, also
-        // on one already in a box, whose box a cancellation or a new PIN takes first (`lockApplications`).
-        try insertItems(outcomes)
+        try insertItems(afterBoxes)
     }
+
+    /// Application states whose document is in a box.
+    private static let inBox: Set<ApplicationState> = [.readyInBox, .retrievalDue]
 
     /// Locks the documents' numbers and returns those the authority has already received.
     private func lockDocuments(_ documents: [String]) throws -> Set<String> {
@@ -130,6 +138,7 @@ struct DeliveryRecorder {
     }
 
     private func insertItems(_ outcomes: [Outcome]) throws {
+        guard !outcomes.isEmpty else { return }
         try connection.execute("""
             INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
             SELECT \(ctx.authorityID)::uuid, \(deliveryID)::uuid, p, d, NULLIF(v, ''), r, NULLIF(a, '')::uuid
