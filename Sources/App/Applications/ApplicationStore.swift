@@ -65,9 +65,12 @@ enum ApplicationStore {
         )
     }
 
-    /// One application of the authority, or 404 (also for another authority's).
+    /// One application of the authority, or 404 (also for another authority's). `forUpdate` locks it against
+    /// every other writer of it; `FOR NO KEY UPDATE`, since no writer changes its key: rows that name it
+    /// (delivery items, documents), whose foreign keys take a key-share lock, need not wait for a writer
+    /// (docs/ARCHITECTURE.md#deadline).
     static func fetch(_ connection: PostgresConnection, authorityID: UUID, id: UUID, forUpdate: Bool = false) throws -> ApplicationDTO.Application {
-        let rows = try connection.query("\(unsafeSQL: select) WHERE a.authority_id = \(authorityID) AND a.id = \(id) \(unsafeSQL: forUpdate ? "FOR UPDATE OF a" : "")")
+        let rows = try connection.query("\(unsafeSQL: select) WHERE a.authority_id = \(authorityID) AND a.id = \(id) \(unsafeSQL: forUpdate ? "FOR NO KEY UPDATE OF a" : "")")
         guard let row = rows.first else { throw AppError.notFound("application") }
         return try decode(row)
     }

@@ -93,12 +93,13 @@ enum BoxLoading {
         return refused
     }
 
-    /// The document's application, locked; nil when the authority has no such document at the box's site.
+    /// The document's application, locked (`FOR NO KEY UPDATE`, as `ApplicationStore.fetch`); nil when the
+    /// authority has no such document at the box's site.
     static func find(_ connection: PostgresConnection, box: BoxPrincipal, document: DocumentNumber) throws -> Loadable? {
         guard let row = try connection.query("""
             SELECT a.id, a.state, a.site_id, a.pickup_method, a.needs_accessible, a.household_group, a.fee_cents, a.fee_settled, a.document_type
             FROM document d JOIN application a ON a.authority_id = d.authority_id AND a.id = d.application_id
-            WHERE d.authority_id = \(box.authorityID) AND d.document_number = \(document.value) FOR UPDATE OF a
+            WHERE d.authority_id = \(box.authorityID) AND d.document_number = \(document.value) FOR NO KEY UPDATE OF a
             """).first, try row.decode(UUID.self, column: "site_id") == box.siteID else { return nil }
         return Loadable(
             applicationID: try row.decode(UUID.self, column: "id"), state: try row.decode(ApplicationState.self, column: "state"),

@@ -25,6 +25,8 @@ struct DeliveryRecorder {
         let needsAccessible: Bool
         let household: UUID?
         let settled: Bool
+        /// Its personal data was erased (PRIVACY.md#erasure-on-schedule): an item naming it is not linked to it.
+        let erased: Bool
     }
 
     private struct Outcome {
@@ -44,22 +46,13 @@ struct DeliveryRecorder {
         let known = try lockDocuments(documents.compactMap { $0?.value })
         var targets = try lockApplications(Array(Set(numbers.compactMap { $0?.value })))
         let (outcomes, delivered) = match(items, documents: documents, numbers: numbers, known: known, targets: &targets)
-        // Each item's row takes a key-share lock on the application it names (its foreign key). Its writers
-        // lock an application whose document is in a box after that box, the others before their box
-        // (docs/ARCHITECTURE.md#deadline): the items naming the first kind go in after this delivery's
-        // boxes, the others now.
-        let inBox = Set(targets.values.filter { Self.inBox.contains($0.state) }.map(\.id))
-        let afterBoxes = outcomes.filter { $0.applicationID.map(inBox.contains) ?? false }
-        try insertItems(outcomes.filter { !($0.applicationID.map(inBox.contains) ?? false) })
-        if !delivered.isEmpty {
-            try deliver(delivered)
-            try assignCompartments(delivered.map(\.target).filter { $0.pickup == .box && $0.settled && $0.state == .delivered })
-        }
-        try insertItems(afterBoxes)
+        // Each item's row takes a key-share lock on the application it names (its foreign key), which no
+        // writer of the application waits for or blocks (they lock it `FOR NO KEY UPDATE`).
+        try insertItems(outcomes)
+        guard !delivered.isEmpty else { return }
+        try deliver(delivered)
+        try assignCompartments(delivered.map(\.target).filter { $0.pickup == .box && $0.settled && $0.state == .delivered })
     }
-
-    /// Application states whose document is in a box.
-    private static let inBox: Set<ApplicationState> = [.readyInBox, .retrievalDue]
 
     /// Locks the documents' numbers and returns those the authority has already received.
     private func lockDocuments(_ documents: [String]) throws -> Set<String> {
@@ -85,10 +78,10 @@ struct DeliveryRecorder {
     /// a target (as when the delivery came first).
     private func lockApplications(_ numbers: [String]) throws -> [String: Target] {
         var targets: [String: Target] = [:]
-        let columns = "id, vorgangsnummer, state, pickup_method, site_id, needs_accessible, household_group, fee_cents, fee_settled"
+        let columns = "id, vorgangsnummer, state, pickup_method, site_id, needs_accessible, household_group, fee_cents, fee_settled, personal_data_erased_at IS NOT NULL AS erased"
         let locked = try connection.query("""
             SELECT \(unsafeSQL: columns) FROM application
-            WHERE authority_id = \(ctx.authorityID) AND vorgangsnummer = ANY(\(numbers)) AND state = ANY(\(Self.movable)) ORDER BY id FOR UPDATE
+            WHERE authority_id = \(ctx.authorityID) AND vorgangsnummer = ANY(\(numbers)) AND state = ANY(\(Self.movable)) ORDER BY id FOR NO KEY UPDATE
             """)
         let lockedIDs = try locked.map { try $0.decode(UUID.self, column: "id") }
         let others = try connection.query("""
@@ -100,7 +93,8 @@ struct DeliveryRecorder {
                 id: try row.decode(UUID.self, column: "id"), state: try row.decode(ApplicationState.self, column: "state"),
                 pickup: try row.decode(PickupMethod.self, column: "pickup_method"), siteID: try row.decode(UUID.self, column: "site_id"),
                 needsAccessible: try row.decode(Bool.self, column: "needs_accessible"), household: try row.decode(UUID?.self, column: "household_group"),
-                settled: FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, column: "fee_cents"), settled: try row.decode(Bool.self, column: "fee_settled"))
+                settled: FeeSchedule.isSettledForBox(feeCents: try row.decode(Int.self, column: "fee_cents"), settled: try row.decode(Bool.self, column: "fee_settled")),
+                erased: try row.decode(Bool.self, column: "erased")
             )
         }
         return targets
@@ -123,10 +117,13 @@ struct DeliveryRecorder {
             guard seen.insert(document).inserted, !known.contains(document) else { outcome(.duplicate, document); continue }
             guard let number = numbers[index] else { outcome(item.vorgangsnummer == nil ? .unknown : .invalid, document); continue }
             guard var target = targets[number.value] else { outcome(.unknown, document); continue }
-            if target.state == .cancelled { outcome(.cancelled, document, target.id); continue }
+            // An item naming an application whose data was erased is not linked to it: its document number
+            // goes as an unmatched item's does, 30 days after the delivery (the application's went with it).
+            let linked = target.erased ? nil : target.id
+            if target.state == .cancelled { outcome(.cancelled, document, linked); continue }
             let from = target.state
             guard let next = try? ApplicationLifecycle.next(from, .deliveryRecorded(pickup: target.pickup)) else {
-                outcome(.alreadyDelivered, document, target.id)
+                outcome(.alreadyDelivered, document, linked)
                 continue
             }
             target.state = next
@@ -138,7 +135,6 @@ struct DeliveryRecorder {
     }
 
     private func insertItems(_ outcomes: [Outcome]) throws {
-        guard !outcomes.isEmpty else { return }
         try connection.execute("""
             INSERT INTO delivery_item (authority_id, delivery_id, position, document_number, vorgangsnummer, result, application_id)
             SELECT \(ctx.authorityID)::uuid, \(deliveryID)::uuid, p, d, NULLIF(v, ''), r, NULLIF(a, '')::uuid

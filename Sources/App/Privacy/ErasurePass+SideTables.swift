@@ -57,9 +57,7 @@ extension ErasurePass {
         personalDataSteps(cutoffs) + expirySteps(sideCutoffs(at: now))
     }
 
-    /// Numbers and addresses left behind without an application, and delivery items that named an
-    /// application erased before they came (a document delivered after its cancelled application was
-    /// erased): the retention policy's cutoffs.
+    /// Numbers and addresses left behind without an application: the retention policy's cutoffs.
     private func personalDataSteps(_ cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
         let n = batchSize
         let done = [SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue)
@@ -78,9 +76,7 @@ extension ErasurePass {
                 WITH due AS (
                     SELECT i.authority_id, i.delivery_id, i.position FROM delivery_item i
                     JOIN delivery d ON d.authority_id = i.authority_id AND d.id = i.delivery_id
-                    WHERE i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore)
-                      AND (i.application_id IS NULL OR EXISTS (
-                          SELECT 1 FROM application a WHERE a.authority_id = i.authority_id AND a.id = i.application_id AND a.personal_data_erased_at IS NOT NULL))
+                    WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore)
                     LIMIT \(n) FOR UPDATE OF i SKIP LOCKED)
                 UPDATE delivery_item i SET document_number = 'erased-' || gen_random_uuid()
                 FROM due WHERE i.authority_id = due.authority_id AND i.delivery_id = due.delivery_id AND i.position = due.position
