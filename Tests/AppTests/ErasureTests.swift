@@ -137,6 +137,33 @@ struct ErasureTests {
         #expect(try clear() == 0)
     }
 
+    /// A four-eyes request names a mobile number: it goes with the application's (the request stays).
+    @Test func erasesTheNumberOfAFourEyesRequest_withTheApplication() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        var anna = try town.login(app)
+        let (cancelled, _) = try town.register(anna)
+        let id = UUID(uuidString: cancelled) ?? UUID()
+        try app.pool.execute("""
+            INSERT INTO staff_approval (authority_id, id, application_id, kind, mobile_number, requested_by)
+            SELECT \(town.authorityID), \(UUID()), \(id), 'mobile_number_change', '+491701234567', u.id FROM app_user u
+            WHERE u.authority_id = \(town.authorityID) AND u.username = 'anna'
+            """)
+        #expect(anna.json("POST", "/api/v1/applications/\(cancelled)/cancel", json: ["reason": "zurückgenommen"]).0 == 200)
+        func numbers() throws -> Int {
+            try app.pool.query("SELECT count(mobile_number)::int8 FROM staff_approval WHERE application_id = \(id)").first?.decode(Int.self, at: 0) ?? -1
+        }
+        #expect(try numbers() == 1)
+        let preview = try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app), now: Self.later(days: 31)) }
+        #expect(preview.rows[.staffApproval] == 1)
+        let outcome = try #require(try Self.pass(app).run(now: Self.later(days: 31)))
+        #expect(outcome.receipts[town.authorityID]?.counts[.staffApproval] == 1)
+        #expect(try numbers() == 0)
+        anna = try town.login(app)
+        #expect(try app.pool.query("SELECT count(*)::int8 FROM staff_approval WHERE application_id = \(id)").first?.decode(Int.self, at: 0) == 1)
+    }
+
     @Test func trimsTheSideTables_pastTheirWindows() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }

@@ -37,7 +37,10 @@ struct LockOrderTests {
         let finished = DispatchSemaphore(value: 0)
         let inTime = try app.pool.withConnection { c in
             try c.simpleQuery("BEGIN")
-            try hold(c)
+            do { try hold(c) } catch {
+                try? c.simpleQuery("ROLLBACK")
+                throw error
+            }
             Thread {
                 writer()
                 finished.signal()

@@ -76,8 +76,9 @@ enum Assignments {
 
     /// Locks the boxes that hold these assignments, in key order, before the caller writes a loaded
     /// assignment and then its box's feed (`BoxChanges`). A pickup's steps lock the box first and its
-    /// assignments after it (Migrations/0028), and deliveries lock boxes in key order: a writer that took
-    /// a loaded assignment first and its box after could deadlock with a person at the box.
+    /// assignments after it (Migrations/0028), and the feed's writers lock several boxes in key order
+    /// (`BoxChanges.recordAll`): a writer that took a loaded assignment first and its box after could
+    /// deadlock with a person at the box.
     static func lockBoxes(_ connection: PostgresConnection, holding assignments: [(authorityID: UUID, id: UUID)]) throws {
         guard !assignments.isEmpty else { return }
         try connection.execute("""

@@ -70,12 +70,14 @@ struct DeliveryRecorder {
     private static let movable = Array(Set(ApplicationLifecycle.sources(of: .deliveryRecorded(pickup: .box))
                                            + ApplicationLifecycle.sources(of: .deliveryRecorded(pickup: .counter)))).map(\.rawValue).sorted()
 
-    /// The applications the items name, by Vorgangsnummer: those a delivery may move on locked in id order,
-    /// the others read without a lock. No delivery changes those, and no application returns to a state one
-    /// moves from; locking them would make a delivery that names a document already in a box wait for (and
-    /// take the application before) the box, which a cancellation or a new PIN takes first. One that left a
-    /// movable state while this waited for its lock is read with the others; one registered meanwhile is not
-    /// a target (as when the delivery came first).
+    /// The applications the items name, by Vorgangsnummer: those a delivery may move on locked in id order
+    /// (`FOR NO KEY UPDATE`, as their writers do), the others only `FOR KEY SHARE`, the lock each item's
+    /// foreign key takes anyway. No delivery changes those, and no application returns to a state one moves
+    /// from; locking them against writers would make a delivery that names a document already in a box wait
+    /// for (and take the application before) the box, which a cancellation or a new PIN takes first. The key
+    /// share waits only for the erasure pass (`FOR UPDATE`), so whether the application was erased is read
+    /// as committed. One that left a movable state while this waited for its lock is read with the others;
+    /// one registered meanwhile is not a target (as when the delivery came first).
     private func lockApplications(_ numbers: [String]) throws -> [String: Target] {
         var targets: [String: Target] = [:]
         let columns = "id, vorgangsnummer, state, pickup_method, site_id, needs_accessible, household_group, fee_cents, fee_settled, personal_data_erased_at IS NOT NULL AS erased"
@@ -87,6 +89,7 @@ struct DeliveryRecorder {
         let others = try connection.query("""
             SELECT \(unsafeSQL: columns) FROM application
             WHERE authority_id = \(ctx.authorityID) AND vorgangsnummer = ANY(\(numbers)) AND id <> ALL(\(lockedIDs)::uuid[]) AND state <> ALL(\(Self.movable))
+            FOR KEY SHARE
             """)
         for row in Array(locked) + Array(others) {
             targets[try row.decode(String.self, column: "vorgangsnummer")] = Target(

@@ -12,6 +12,8 @@ enum ErasedTable: String, CaseIterable, Codable, Sendable {
     case deliveryItem = "delivery_item"
     /// The number, the text and the gateway's error text.
     case smsMessage = "sms_message"
+    /// The mobile number a four-eyes request named (a change of number, or where a new PIN goes).
+    case staffApproval = "staff_approval"
     /// The client address (the event itself stays: the log is append-only).
     case auditEvent = "audit_event"
     /// Stored answers of `Idempotency-Key` requests (they contain the application).

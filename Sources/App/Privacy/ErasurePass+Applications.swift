@@ -48,8 +48,8 @@ extension ErasurePass {
         return (try picked.map { try $0.decode(UUID.self, column: "authority_id") }, try picked.map { try $0.decode(UUID.self, column: "id") })
     }
 
-    /// The application's documents, delivery items and SMS: numbers replaced, texts and phone numbers cleared,
-    /// unsent messages failed; counted per authority for the receipts.
+    /// The application's documents, delivery items, SMS and four-eyes requests: numbers replaced, texts and
+    /// phone numbers cleared, unsent messages failed; counted per authority for the receipts.
     private func eraseLinkedRows(_ c: PostgresConnection, authorities: [UUID], ids: [UUID], into outcome: inout Outcome) throws {
         let unsent = [SMSStatus.queued, .sending].map(\.rawValue)
         func count(_ table: ErasedTable, _ statement: PostgresQuery) throws {
@@ -78,6 +78,12 @@ extension ErasurePass {
             WHERE m.authority_id = t.authority_id AND m.application_id = t.id
               AND (m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)
             RETURNING m.authority_id
+            """)
+        try count(.staffApproval, """
+            UPDATE staff_approval s SET mobile_number = NULL
+            FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
+            WHERE s.authority_id = t.authority_id AND s.application_id = t.id AND s.mobile_number IS NOT NULL
+            RETURNING s.authority_id
             """)
     }
 

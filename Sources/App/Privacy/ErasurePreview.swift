@@ -48,6 +48,8 @@ struct ErasurePreview: Sendable, Equatable {
                  WHERE m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)::int8
                   + (SELECT count(*) FROM sms_message WHERE application_id IS NULL AND to_number IS NOT NULL AND created_at < \(cutoffs.closedBefore)
                      AND status = ANY(\([SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue))))::int8 AS sms_message,
+                (SELECT count(*) FROM staff_approval s JOIN due ON s.authority_id = due.authority_id AND s.application_id = due.id
+                 WHERE s.mobile_number IS NOT NULL)::int8 AS staff_approval,
                 (SELECT count(*) FROM audit_event WHERE client_address IS NOT NULL AND at < \(cutoffs.auditAddressesBefore))::int8 AS audit_event,
                 (SELECT count(*) FROM idempotency_key WHERE created_at < \(side.idempotencyKeys))::int8 AS idempotency_key,
                 (SELECT count(*) FROM login_throttle WHERE expires_at < \(side.loginThrottle) AND (blocked_until IS NULL OR blocked_until < \(side.now)))::int8
@@ -68,7 +70,7 @@ extension ErasurePreview {
     fileprivate init(_ row: PostgresRow, policy: RetentionPolicy) throws {
         let closed = try row.decode(Int.self, column: "closed"), aged = try row.decode(Int.self, column: "aged")
         var rows: ErasedTable.Counts = [.application: closed + aged]
-        for table in [ErasedTable.document, .deliveryItem, .smsMessage, .auditEvent, .idempotencyKey, .loginThrottle, .pickupAttempt, .pickupSession, .session] {
+        for table in ErasedTable.allCases where table != .application {
             rows[table] = try row.decode(Int.self, column: table.rawValue)
         }
         // Each kind of row became due one period after its own clock started.
