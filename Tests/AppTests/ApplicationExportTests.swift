@@ -13,10 +13,13 @@ struct ApplicationExportTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])
     }
 
-    @Test func holdsTheApplication_itsDocumentsAssignmentSMSAndEvents_butNoSecret() throws {
+    @Test func holdsTheApplication_itsDocumentsAssignmentSMSRequestsAndEvents_butNoSecret() throws {
         let (app, town, box, token) = try PickupTests.setUp()
         defer { app.shutdown() }
         let doc = try LoadedDocument.make(app, town, box: box, token: token, ["issuance": "renewal", "oldDocumentCan": "314159"], document: 960)
+        // A four-eyes request names a number: it is held about the application too.
+        #expect(try town.login(app).json("POST", "/api/v1/applications/\(doc.applicationID)/mobile-number-changes",
+                                          json: ["mobileNumber": "+491719876543"]).0 == 202)
         let chef = try town.login(app, as: "chef")
         let reply = chef.call("GET", "/api/v1/applications/\(doc.applicationID)/export")
         #expect(reply?.status == 200)
@@ -33,6 +36,9 @@ struct ApplicationExportTests {
         #expect(assignment["status"] as? String == "loaded" && assignment["pinStored"] as? Bool == true && assignment["compartmentNumber"] as? Int == doc.compartment)
         let sms = try #require((export["smsMessages"] as? [[String: Any]])?.first)
         #expect(sms["to"] as? String == "+491711234567" && sms["kind"] as? String == "ready_in_box" && sms["textStored"] as? Bool == true)
+        let approval = try #require((export["staffApprovals"] as? [[String: Any]])?.first)
+        #expect(approval["kind"] as? String == "mobile_number_change" && approval["state"] as? String == "pending"
+                && approval["mobileNumber"] as? String == "+491719876543")
         let actions = try #require(export["auditEvents"] as? [[String: Any]]).compactMap { $0["action"] as? String }
         #expect(actions.contains("application.registered") && actions.contains("application.loaded") && actions.last == "application.exported")
         let retention = try #require(export["retention"] as? [String: Any])

@@ -110,6 +110,17 @@ struct ErasureTests {
             SELECT detail->>'reason' FROM audit_event WHERE entity_id = \(UUID(uuidString: id)) AND action = 'application.personal_data_erased'
             """).first?.decode(String.self, at: 0)
         #expect(detail == "max_age")
+        // Still open, but no personal data can be entered again: the pass would never erase it.
+        let caseworker = try town.login(app)
+        let (patched, refusal) = caseworker.json("PATCH", "/api/v1/applications/\(id)", json: ["familyName": "Neu", "mobileNumber": "+491719876543"])
+        #expect(patched == 409 && refusal["error"] as? String == "personal_data_erased")
+        let (asked, refused) = caseworker.json("POST", "/api/v1/applications/\(id)/mobile-number-changes", json: ["mobileNumber": "+491719876543"])
+        #expect(asked == 409 && refused["error"] as? String == "personal_data_erased")
+        // What names nobody can still change: the applicant will come to the counter.
+        let (moved, _) = caseworker.json("PATCH", "/api/v1/applications/\(id)", json: ["pickupMethod": "counter"])
+        #expect(moved == 200)
+        let (_, after) = caseworker.json("GET", "/api/v1/applications/\(id)")
+        #expect(after["familyName"] == nil && after["mobileNumber"] == nil && after["pickupMethod"] as? String == "counter")
     }
 
     /// The document of a cancelled application arrives after its data was erased: the delivery answers
@@ -137,7 +148,8 @@ struct ErasureTests {
         #expect(try clear() == 0)
     }
 
-    /// A four-eyes request names a mobile number: it goes with the application's (the request stays).
+    /// A four-eyes request names a mobile number: it goes with the application's (the request stays, and
+    /// one still pending is superseded).
     @Test func erasesTheNumberOfAFourEyesRequest_withTheApplication() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }
@@ -162,6 +174,16 @@ struct ErasureTests {
         #expect(try numbers() == 0)
         anna = try town.login(app)
         #expect(try app.pool.query("SELECT count(*)::int8 FROM staff_approval WHERE application_id = \(id)").first?.decode(Int.self, at: 0) == 1)
+        // It was pending: now superseded (out of the supervisors' queue), audited as a newer request would be.
+        let approval = try #require(try app.pool.query("SELECT id, state, decided_at IS NOT NULL AS decided FROM staff_approval WHERE application_id = \(id)").first)
+        #expect(try approval.decode(String.self, column: "state") == "superseded" && approval.decode(Bool.self, column: "decided"))
+        #expect(try app.pool.query("""
+            SELECT count(*)::int8 FROM audit_event
+            WHERE entity_id = \(id) AND action = 'application.approval_superseded' AND actor_kind = 'system'
+              AND detail->>'approval' = \(try approval.decode(UUID.self, column: "id").uuidString.lowercased())
+            """).first?.decode(Int.self, at: 0) == 1)
+        let (_, queue) = try town.login(app, as: "chef").json("GET", "/api/v1/approvals?state=pending")
+        #expect(queue["total"] as? Int == 0)
     }
 
     @Test func trimsTheSideTables_pastTheirWindows() throws {

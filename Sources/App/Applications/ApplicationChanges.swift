@@ -37,6 +37,13 @@ struct ApplicationChanges {
         contactRequired = body.contactRequired
     }
 
+    /// Whether the change writes a field the erasure pass clears (PRIVACY.md#erasure-on-schedule); the
+    /// pickup method, SMS language and fee payment are not personal data.
+    var writesPersonalData: Bool {
+        familyName != nil || givenNames != nil || mobileNumber != nil || needsAccessible != nil || feeExemption != nil
+            || householdGroup != nil || contactRequired != nil
+    }
+
     /// The names of the fields changed, for the audit event (the values are personal data).
     var fieldNames: String {
         [("familyName", familyName != nil), ("givenNames", givenNames != nil), ("mobileNumber", mobileNumber != nil), ("pickupMethod", pickupMethod != nil),
@@ -51,6 +58,10 @@ struct ApplicationChanges {
     func plan(for current: ApplicationDTO.Application, today: CivilDate) throws -> Plan {
         let state = current.state
         guard state.isOpen else { throw AppError.illegalTransition(current: state, action: "changing it") }
+        // Erased at the maximum age while still open: personal data written now would never be erased.
+        if current.personalDataErasedAt != nil && writesPersonalData {
+            throw AppError.personalDataErased("its personal data cannot be entered again")
+        }
         // After delivery a new number would redirect the PIN: that needs a second staff member (docs/ARCHITECTURE.md#four-eyes).
         let mobileChanged = mobileNumber != nil && mobileNumber != current.mobileNumber
         if mobileChanged && StaffApproval.mobileNumberChangeNeedsApproval(in: state) {

@@ -52,7 +52,7 @@ extension ApplicationHandlers {
     /// greet no one and promise a document that is long collected, cancelled or past its maximum age.
     static func requireLetter(_ application: ApplicationDTO.Application) throws {
         guard application.personalDataErasedAt == nil else {
-            throw AppError.conflict("personal_data_erased", "The personal data of this application was erased after the retention period; there is no letter for it any more.")
+            throw AppError.personalDataErased("there is no letter for it any more")
         }
     }
 

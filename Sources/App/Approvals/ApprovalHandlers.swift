@@ -39,6 +39,7 @@ enum ApprovalHandlers {
             guard state.isOpen else {
                 throw AppError.illegalTransition(current: current.state, action: "changing the mobile number")
             }
+            guard current.personalDataErasedAt == nil else { throw AppError.personalDataErased("its mobile number cannot be entered again") }
             guard StaffApproval.mobileNumberChangeNeedsApproval(in: state) else {
                 throw AppError.conflict("approval_not_needed", "Before delivery the number is changed directly (PATCH the application).", extra: ["state": current.state.rawValue])
             }

@@ -42,6 +42,12 @@ enum ApprovalStore {
         return try decode(row)
     }
 
+    /// Every request about one application, oldest first (its Art. 15 export).
+    static func all(_ c: PostgresConnection, authorityID: UUID, applicationID: UUID) throws -> [ApprovalDTO.Approval] {
+        try c.query("\(unsafeSQL: select) WHERE s.authority_id = \(authorityID) AND s.application_id = \(applicationID) ORDER BY s.requested_at, s.id")
+            .map(decode)
+    }
+
     /// A page of the authority's requests, newest first; `state` and `applicationID` filter.
     static func list(_ c: PostgresConnection, authorityID: UUID, state: ApprovalState?, applicationID: UUID?, limit: Int, offset: Int) throws -> ApprovalDTO.Page {
         func filtered(_ prefix: String, _ suffix: String) -> PostgresQuery {

@@ -59,7 +59,9 @@ enum Assignments {
     }
 
     /// Cancelling an application whose document is already in the box: the compartment stays
-    /// occupied and the assignment becomes `retrieval_due` (its PIN dies) until staff take it out.
+    /// occupied and the assignment becomes `retrieval_due` (its PIN dies) until staff take it out. The
+    /// cancellation locked the box already (`lockBoxHoldingDocument`, from an unlocked read); taking it
+    /// again from the assignment now costs one query and covers a document loaded between the two.
     static func markForRetrieval(_ connection: PostgresConnection, authorityID: UUID, assignmentID: UUID) throws {
         try lockBoxes(connection, holding: [(authorityID, assignmentID)])
         let marked = try connection.query("""

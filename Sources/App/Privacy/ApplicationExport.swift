@@ -5,8 +5,8 @@ import Postgres
 
 /// `GET /api/v1/applications/{id}/export` (supervisor): everything the server holds about one
 /// application — the application with its personal data, its documents and delivery items, its
-/// compartment assignments and pickup sessions at the box, its SMS and every audit event about it — as
-/// one JSON document, for a request under Art. 15 GDPR. The export itself is audited
+/// compartment assignments and pickup sessions at the box, its SMS, its four-eyes requests and every
+/// audit event about it — as one JSON document, for a request under Art. 15 GDPR. The export itself is audited
 /// (`application.exported`). Secrets are named, never given: whether a CAN hash or a PIN HMAC is stored,
 /// whether an SMS text is still stored (encrypted).
 enum ApplicationExport {
@@ -21,6 +21,7 @@ enum ApplicationExport {
         var assignments: [Assignment]
         var pickupSessions: [PickupSession]
         var smsMessages: [SMSMessage]
+        var staffApprovals: [ApprovalDTO.Approval]
         var auditEvents: [AuditHandlers.Event]
     }
 
@@ -133,7 +134,8 @@ enum ApplicationExport {
                                      retentionDaysAfterClose: policy.daysAfterClose, retentionDaysMax: policy.maxAgeDays),
                 documents: try documents(c, authorityID: a, applicationID: id), deliveryItems: try deliveryItems(c, authorityID: a, applicationID: id),
                 assignments: assignments, pickupSessions: try pickupSessions(c, authorityID: a, applicationID: id),
-                smsMessages: try smsMessages(c, authorityID: a, applicationID: id), auditEvents: events
+                smsMessages: try smsMessages(c, authorityID: a, applicationID: id),
+                staffApprovals: try ApprovalStore.all(c, authorityID: a, applicationID: id), auditEvents: events
             )
         }
         var response = try Response.json(export)

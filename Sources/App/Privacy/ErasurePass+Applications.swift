@@ -49,7 +49,8 @@ extension ErasurePass {
     }
 
     /// The application's documents, delivery items, SMS and four-eyes requests: numbers replaced, texts and
-    /// phone numbers cleared, unsent messages failed; counted per authority for the receipts.
+    /// phone numbers cleared, unsent messages failed, pending requests superseded; counted per authority
+    /// for the receipts.
     private func eraseLinkedRows(_ c: PostgresConnection, authorities: [UUID], ids: [UUID], into outcome: inout Outcome) throws {
         let unsent = [SMSStatus.queued, .sending].map(\.rawValue)
         func count(_ table: ErasedTable, _ statement: PostgresQuery) throws {
@@ -79,10 +80,23 @@ extension ErasurePass {
               AND (m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)
             RETURNING m.authority_id
             """)
+        // A request still pending is moot without its number: superseded, as a newer request would
+        // (audited as there), so that it leaves the supervisors' queue.
+        let pending = ApprovalState.pending.rawValue, superseded = ApprovalState.superseded.rawValue
+        try c.execute("""
+            INSERT INTO audit_event (authority_id, actor_kind, action, entity_type, entity_id, detail)
+            SELECT s.authority_id, 'system', 'application.approval_superseded', 'application', s.application_id, jsonb_build_object('approval', s.id::text)
+            FROM staff_approval s JOIN unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
+              ON s.authority_id = t.authority_id AND s.application_id = t.id
+            WHERE s.state = \(pending)
+            ORDER BY s.authority_id, s.id
+            """)
         try count(.staffApproval, """
-            UPDATE staff_approval s SET mobile_number = NULL
+            UPDATE staff_approval s SET mobile_number = NULL,
+                state = CASE WHEN s.state = \(pending) THEN \(superseded) ELSE s.state END,
+                decided_at = CASE WHEN s.state = \(pending) THEN now() ELSE s.decided_at END
             FROM unnest(\(authorities)::uuid[], \(ids)::uuid[]) AS t(authority_id, id)
-            WHERE s.authority_id = t.authority_id AND s.application_id = t.id AND s.mobile_number IS NOT NULL
+            WHERE s.authority_id = t.authority_id AND s.application_id = t.id AND (s.mobile_number IS NOT NULL OR s.state = \(pending))
             RETURNING s.authority_id
             """)
     }

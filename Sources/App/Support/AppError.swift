@@ -49,6 +49,12 @@ public struct AppError: HTTPResponseError, CustomStringConvertible {
         AppError(.conflict, code, message, field: field, extra: extra)
     }
 
+    /// 409 for an application whose personal data the retention pass erased: `consequence` says what is
+    /// therefore not possible.
+    static func personalDataErased(_ consequence: String) -> AppError {
+        AppError(.conflict, "personal_data_erased", "The personal data of this application was erased after the retention period; \(consequence).")
+    }
+
     static func tooManyRequests(retryAfterSeconds: Int, _ message: String = "Too many requests; try again later.") -> AppError {
         AppError(.tooManyRequests, "rate_limited", message, headers: ["Retry-After": String(retryAfterSeconds)])
     }
