@@ -148,6 +148,40 @@ struct ErasureTests {
         #expect(try clear() == 0)
     }
 
+    /// An application still open at the maximum age is erased; its document comes after and the delivery
+    /// matches it (the counter can still hand it over by Vorgangsnummer). The number stays while it is open
+    /// and goes, from the document and the delivery note's item, the period after it closes.
+    @Test func erasesTheDocumentNumberMatchedAfterTheMaximumAge_thePeriodAfterItsApplicationCloses() throws {
+        let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
+        let app = try AppFixture.make { $0.retention = policy }
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let (id, number) = try town.register(try town.login(app))
+        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 101)), town.authorityID) == 1)
+        let (status, delivery) = try town.login(app).json("POST", "/api/v1/deliveries", json: [
+            "deliveryNoteNumber": "LATE-2", "items": [["documentNumber": documentNumber(951), "vorgangsnummer": number]]])
+        #expect(status == 201)
+        #expect((delivery["items"] as? [[String: Any]])?.first?["result"] as? String == "matched")
+        func kept() throws -> Int {
+            try app.pool.query("""
+                SELECT (SELECT count(*) FROM document WHERE document_number = \(documentNumber(951)))
+                     + (SELECT count(*) FROM delivery_item WHERE document_number = \(documentNumber(951)))
+                """).first?.decode(Int.self, at: 0) ?? -1
+        }
+        #expect(try kept() == 2)
+        // Open: kept, however late.
+        _ = try Self.pass(app).run(now: Self.later(days: 300))
+        #expect(try kept() == 2)
+        #expect(try town.login(app).json("POST", "/api/v1/applications/\(id)/cancel", json: ["reason": "zurückgenommen"]).0 == 200)
+        _ = try Self.pass(app).run(now: Self.later(days: 9))
+        #expect(try kept() == 2)
+        let preview = try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app), now: Self.later(days: 11)) }
+        #expect(preview.rows[.document] == 1 && preview.rows[.deliveryItem] == 1)
+        let outcome = try #require(try Self.pass(app).run(now: Self.later(days: 11)))
+        #expect(outcome.receipts[town.authorityID]?.counts[.document] == 1 && outcome.receipts[town.authorityID]?.counts[.deliveryItem] == 1)
+        #expect(try kept() == 0)
+    }
+
     /// A four-eyes request names a mobile number: it goes with the application's (the request stays, and
     /// one still pending is superseded).
     @Test func erasesTheNumberOfAFourEyesRequest_withTheApplication() throws {

@@ -61,6 +61,8 @@ extension ErasurePass {
     private func personalDataSteps(_ cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
         let n = batchSize
         let done = [SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue)
+        // Of an application `a` closed before the period, with no document of it in a box (as `.closed` asks).
+        let inBox = AssignmentStatus.allCases.filter(\.isInBox)
         return [
             SideStep(table: .smsMessage, statement: """
                 WITH due AS (
@@ -77,6 +79,34 @@ extension ErasurePass {
                     SELECT i.authority_id, i.delivery_id, i.position FROM delivery_item i
                     JOIN delivery d ON d.authority_id = i.authority_id AND d.id = i.delivery_id
                     WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore)
+                    LIMIT \(n) FOR UPDATE OF i SKIP LOCKED)
+                UPDATE delivery_item i SET document_number = 'erased-' || gen_random_uuid()
+                FROM due WHERE i.authority_id = due.authority_id AND i.delivery_id = due.delivery_id AND i.position = due.position
+                RETURNING i.authority_id
+                """),
+            // An application erased while still open (RETENTION_DAYS_MAX) whose document came after: the
+            // delivery matched it, so its number is kept with it until it closes, then goes after the period.
+            SideStep(table: .document, statement: """
+                WITH due AS (
+                    SELECT d.authority_id, d.document_number FROM document d
+                    JOIN application a ON a.authority_id = d.authority_id AND a.id = d.application_id
+                    WHERE a.personal_data_erased_at IS NOT NULL AND d.document_number NOT LIKE 'erased-%'
+                      AND a.state IN \(unsafeSQL: Self.closingStates) AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
+                      AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
+                                      AND s.status = ANY(\(inBox)))
+                    LIMIT \(n) FOR UPDATE OF d SKIP LOCKED)
+                UPDATE document d SET document_number = 'erased-' || gen_random_uuid()
+                FROM due WHERE d.authority_id = due.authority_id AND d.document_number = due.document_number
+                RETURNING d.authority_id
+                """),
+            SideStep(table: .deliveryItem, statement: """
+                WITH due AS (
+                    SELECT i.authority_id, i.delivery_id, i.position FROM delivery_item i
+                    JOIN application a ON a.authority_id = i.authority_id AND a.id = i.application_id
+                    WHERE a.personal_data_erased_at IS NOT NULL AND i.document_number NOT LIKE 'erased-%'
+                      AND a.state IN \(unsafeSQL: Self.closingStates) AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
+                      AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
+                                      AND s.status = ANY(\(inBox)))
                     LIMIT \(n) FOR UPDATE OF i SKIP LOCKED)
                 UPDATE delivery_item i SET document_number = 'erased-' || gen_random_uuid()
                 FROM due WHERE i.authority_id = due.authority_id AND i.delivery_id = due.delivery_id AND i.position = due.position

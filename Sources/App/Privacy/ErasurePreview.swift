@@ -37,11 +37,22 @@ struct ErasurePreview: Sendable, Equatable {
                 WHERE a.personal_data_erased_at IS NULL AND a.created_at < \(cutoffs.registeredBefore)
             ), due AS (
                 SELECT authority_id, id FROM closed UNION ALL SELECT authority_id, id FROM aged
+            ), late AS (
+                -- Erased while open, closed since: what its delivery matched afterwards goes now.
+                SELECT a.authority_id, a.id FROM application a
+                WHERE a.personal_data_erased_at IS NOT NULL AND a.state IN \(unsafeSQL: ErasurePass.closingStates)
+                  AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
+                  AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
+                                  AND s.status = ANY(\(AssignmentStatus.allCases.filter(\.isInBox))))
             )
             SELECT (SELECT count(*) FROM closed)::int8 AS closed, (SELECT count(*) FROM aged)::int8 AS aged,
-                (SELECT count(*) FROM document d JOIN due ON d.authority_id = due.authority_id AND d.application_id = due.id)::int8 AS document,
+                (SELECT count(*) FROM document d JOIN due ON d.authority_id = due.authority_id AND d.application_id = due.id)::int8
+                  + (SELECT count(*) FROM document d JOIN late ON d.authority_id = late.authority_id AND d.application_id = late.id
+                     WHERE d.document_number NOT LIKE 'erased-%')::int8 AS document,
                 (SELECT count(*) FROM delivery_item i JOIN due ON i.authority_id = due.authority_id AND i.application_id = due.id
                  WHERE i.document_number NOT LIKE 'erased-%')::int8
+                  + (SELECT count(*) FROM delivery_item i JOIN late ON i.authority_id = late.authority_id AND i.application_id = late.id
+                     WHERE i.document_number NOT LIKE 'erased-%')::int8
                   + (SELECT count(*) FROM delivery_item i JOIN delivery d ON d.authority_id = i.authority_id AND d.id = i.delivery_id
                      WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore))::int8 AS delivery_item,
                 (SELECT count(*) FROM sms_message m JOIN due ON m.authority_id = due.authority_id AND m.application_id = due.id
