@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 DEB_PACKAGES := libpq-dev libcurl4-openssl-dev libssl-dev libargon2-dev libqrencode-dev zlib1g-dev postgresql python3-pip \
                 chromium chromium-driver zbar-tools nginx
-PY_PACKAGES  := openapi-spec-validator schemathesis selenium axe-selenium-python pytest
+PY_PACKAGES  := openapi-spec-validator schemathesis selenium axe-selenium-python pytest pytest-xdist
 SWIFT        ?= swift
 
 .PHONY: help deps build run test bench fuzz clean
@@ -23,7 +23,7 @@ deps:
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-	@(python3 -c "import openapi_spec_validator, selenium, axe_selenium_python, pytest" 2>/dev/null && command -v schemathesis >/dev/null) || python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
+	@(python3 -c "import openapi_spec_validator, selenium, axe_selenium_python, pytest, xdist" 2>/dev/null && command -v schemathesis >/dev/null) || python3 -m pip install -q $(PY_PACKAGES) || python3 -m pip install -q --break-system-packages $(PY_PACKAGES)
 	@# axe-core 4 for the browser tests: the package's axe.min.js only (not playwright).
 	@python3 -c "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('axe_playwright_python') else 1)" || python3 -m pip install -q --no-deps axe-playwright-python || python3 -m pip install -q --no-deps --break-system-packages axe-playwright-python
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 toolchain not found: install it from swift.org (see README)"; exit 1; }
@@ -44,9 +44,9 @@ test: deps
 	@# The fault suite (docs/ARCHITECTURE.md#faults): real processes, faults injected, ~3 minutes; thousands of sockets.
 	ulimit -n 20000 2>/dev/null || true; PICKUPBOX_FAULTS=1 $(SWIFT) test --skip-build --filter FaultTests
 	@# A short run of every fuzz target (docs/ARCHITECTURE.md#faults); `make fuzz` runs them longer.
-	FUZZ_SECONDS=20 Tests/Fuzz/run.sh
+	FUZZ_SECONDS=10 Tests/Fuzz/run.sh
 	Tests/web/run.sh
-	SCHEMATHESIS_MAX_TIME=150 Tests/contract/schemathesis.sh
+	SCHEMATHESIS_MAX_TIME=90 Tests/contract/schemathesis.sh
 
 bench: deps
 	bench/run.sh
