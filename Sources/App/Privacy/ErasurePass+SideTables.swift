@@ -54,15 +54,13 @@ extension ErasurePass {
 
     /// Erased address by address, message by message: every statement picks at most `batchSize` rows.
     func sideSteps(now: Date, cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
-        personalDataSteps(cutoffs) + expirySteps(sideCutoffs(at: now))
+        personalDataSteps(cutoffs) + lateDocumentSteps(cutoffs) + expirySteps(sideCutoffs(at: now))
     }
 
     /// Numbers and addresses left behind without an application: the retention policy's cutoffs.
     private func personalDataSteps(_ cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
         let n = batchSize
         let done = [SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue)
-        // Of an application `a` closed before the period, with no document of it in a box (as `.closed` asks).
-        let inBox = AssignmentStatus.allCases.filter(\.isInBox)
         return [
             SideStep(table: .smsMessage, statement: """
                 WITH due AS (
@@ -84,8 +82,19 @@ extension ErasurePass {
                 FROM due WHERE i.authority_id = due.authority_id AND i.delivery_id = due.delivery_id AND i.position = due.position
                 RETURNING i.authority_id
                 """),
-            // An application erased while still open (RETENTION_DAYS_MAX) whose document came after: the
-            // delivery matched it, so its number is kept with it until it closes, then goes after the period.
+            SideStep(table: .auditEvent, statement: """
+                SELECT authority AS authority_id, forgotten AS changed FROM audit_event_forget_addresses(\(cutoffs.auditAddressesBefore), \(n))
+                """, counted: true),
+        ]
+    }
+
+    /// An application erased while still open (`RETENTION_DAYS_MAX`) whose document came after: the
+    /// delivery matched it, so the number is kept until the application closes (with no document of it in
+    /// a box, as the `.closed` reason asks), then goes after the period.
+    private func lateDocumentSteps(_ cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
+        let n = batchSize
+        let inBox = AssignmentStatus.allCases.filter(\.isInBox)
+        return [
             SideStep(table: .document, statement: """
                 WITH due AS (
                     SELECT d.authority_id, d.document_number FROM document d
@@ -112,9 +121,6 @@ extension ErasurePass {
                 FROM due WHERE i.authority_id = due.authority_id AND i.delivery_id = due.delivery_id AND i.position = due.position
                 RETURNING i.authority_id
                 """),
-            SideStep(table: .auditEvent, statement: """
-                SELECT authority AS authority_id, forgotten AS changed FROM audit_event_forget_addresses(\(cutoffs.auditAddressesBefore), \(n))
-                """, counted: true),
         ]
     }
 

@@ -22,10 +22,15 @@ struct ErasurePreview: Sendable, Equatable {
     }
 
     static func load(_ c: PostgresConnection, pass: ErasurePass, now: Date = Date()) throws -> ErasurePreview {
-        let cutoffs = pass.policy.cutoffs(at: now)
-        let side = pass.sideCutoffs(at: now)
-        let policy = pass.policy
-        guard let row = try c.query("""
+        guard let row = try c.query(counts(cutoffs: pass.policy.cutoffs(at: now), side: pass.sideCutoffs(at: now))).first else {
+            return ErasurePreview(rows: [:], applicationsClosed: 0, applicationsMaxAge: 0)
+        }
+        return try ErasurePreview(row, policy: pass.policy)
+    }
+
+    /// One row: what each step of the pass would change, and since when the oldest of it waits.
+    private static func counts(cutoffs: RetentionPolicy.Cutoffs, side: ErasurePass.SideCutoffs) -> PostgresQuery {
+        """
             WITH closed AS (
                 SELECT a.authority_id, a.id, coalesce(a.collected_at, a.cancelled_at) AS since FROM application a
                 WHERE a.personal_data_erased_at IS NULL AND a.state IN \(unsafeSQL: ErasurePass.closingStates)
@@ -71,8 +76,7 @@ struct ErasurePreview: Sendable, Equatable {
                 (SELECT min(since) FROM closed) AS closed_since, (SELECT min(since) FROM aged) AS aged_since,
                 (SELECT min(at) FROM audit_event WHERE client_address IS NOT NULL AND at < \(cutoffs.auditAddressesBefore)) AS addresses_since,
                 (SELECT max(finished_at) FROM erasure_pass WHERE status = 'finished') AS last_pass
-            """).first else { return ErasurePreview(rows: [:], applicationsClosed: 0, applicationsMaxAge: 0) }
-        return try ErasurePreview(row, policy: policy)
+            """
     }
 }
 
