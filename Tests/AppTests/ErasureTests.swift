@@ -173,6 +173,10 @@ struct ErasureTests {
         _ = try Self.pass(app).run(now: Self.later(days: 300))
         #expect(try kept() == 2)
         #expect(try town.login(app).json("POST", "/api/v1/applications/\(id)/cancel", json: ["reason": "zurückgenommen"]).0 == 200)
+        // Cancelled without its reason: nothing would erase that text again.
+        #expect(try app.pool.query("SELECT state, cancel_reason, cancelled_at IS NOT NULL FROM application WHERE id = \(UUID(uuidString: id))").first
+            .map { [try $0.decode(String.self, at: 0), try $0.decode(String?.self, at: 1) ?? "none", String(try $0.decode(Bool.self, at: 2))] }
+            == ["cancelled", "none", "true"])
         _ = try Self.pass(app).run(now: Self.later(days: 9))
         #expect(try kept() == 2)
         let preview = try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app), now: Self.later(days: 11)) }

@@ -138,11 +138,15 @@ enum ApplicationTransitions {
         case .set(let id): set.append("assignment_id = \(statement.bind(id))")
         case .perMove: set.append("assignment_id = NULLIF(u.assignment, '')::uuid")
         }
-        if let reason = effects.cancelReason { set.append("cancel_reason = \(statement.bind(reason)), cancelled_at = now()") }
+        // The two free texts name a person: an application erased while still open (`RETENTION_DAYS_MAX`)
+        // closes without them, as nothing would erase them again (PRIVACY.md#erasure-on-schedule).
+        if let reason = effects.cancelReason {
+            set.append("cancel_reason = CASE WHEN personal_data_erased_at IS NULL THEN \(statement.bind(reason)) END, cancelled_at = now()")
+        }
         if let handover = effects.handover {
             set.append("""
                 fee_settled = fee_settled OR \(statement.bind(handover.feePaidNow)), handover_recipient = \(statement.bind(handover.recipient)), \
-                proxy_name = \(statement.bind(handover.proxyName)), contact_required = false
+                proxy_name = CASE WHEN personal_data_erased_at IS NULL THEN \(statement.bind(handover.proxyName)) END, contact_required = false
                 """)
         }
         return set.joined(separator: ", ")
