@@ -27,20 +27,32 @@ struct IndexUseTests {
         #expect(plan.contains("assignment_deadline_due_idx"), "\(plan)")
     }
 
-    @Test func erasureAndTheExport_findAnApplicationsDeliveryItems() throws {
+    @Test func theExport_findsAnApplicationsDeliveryItems() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }
-        // ApplicationExport's items, and the erasure pass's batch (by unnest of its applications).
-        let export = try Self.plan(app, """
-            EXPLAIN SELECT delivery_id, position FROM delivery_item WHERE authority_id = \(UUID()) AND application_id = \(UUID())
-            ORDER BY delivery_id, position
+        // ApplicationExport.deliveryItems.
+        let plan = try Self.plan(app, """
+            EXPLAIN SELECT delivery_id, position, document_number, vorgangsnummer, result FROM delivery_item
+            WHERE authority_id = \(UUID()) AND application_id = \(UUID()) ORDER BY delivery_id, position
             """)
-        #expect(export.contains("delivery_item_application_idx"), "\(export)")
-        let erasure = try Self.plan(app, """
-            EXPLAIN UPDATE delivery_item i SET document_number = 'erased-' || gen_random_uuid()
-            FROM unnest(\([UUID()])::uuid[], \([UUID()])::uuid[]) AS t(authority_id, id)
-            WHERE i.authority_id = t.authority_id AND i.application_id = t.id AND i.document_number NOT LIKE 'erased-%'
-            """)
-        #expect(erasure.contains("delivery_item_application_idx"), "\(erasure)")
+        #expect(plan.contains("delivery_item_application_idx"), "\(plan)")
+    }
+
+    /// The pass's own statements for documents delivered after their open application was erased, and the
+    /// dry run's counts, start from the numbers not yet erased, not from every erased application.
+    @Test func theErasurePassAndItsDryRun_findNumbersNotYetErased() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let pass = ErasureTests.pass(app)
+        let cutoffs = pass.policy.cutoffs(at: Date())
+        let steps = pass.lateDocumentSteps(cutoffs)
+        #expect(steps.map(\.table) == [.document, .deliveryItem])
+        for (step, index) in zip(steps, ["document_unerased_idx", "delivery_item_unerased_idx"]) {
+            let plan = try Self.plan(app, PostgresQuery(unsafeSQL: "EXPLAIN " + step.statement.sql, binds: step.statement.binds))
+            #expect(plan.contains(index), "\(plan)")
+        }
+        let counts = ErasurePreview.counts(cutoffs: cutoffs, side: pass.sideCutoffs(at: Date()))
+        let plan = try Self.plan(app, PostgresQuery(unsafeSQL: "EXPLAIN " + counts.sql, binds: counts.binds))
+        #expect(plan.contains("document_unerased_idx") && plan.contains("delivery_item_unerased_idx"), "\(plan)")
     }
 }

@@ -90,38 +90,23 @@ extension ErasurePass {
 
     /// An application erased while still open (`RETENTION_DAYS_MAX`) whose document came after: the
     /// delivery matched it, so the number is kept until the application closes (with no document of it in
-    /// a box, as the `.closed` reason asks), then goes after the period.
-    private func lateDocumentSteps(_ cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
-        let n = batchSize
-        let inBox = AssignmentStatus.allCases.filter(\.isInBox)
-        return [
-            SideStep(table: .document, statement: """
+    /// a box, as the `.closed` reason asks), then goes after the period — from the document and the item.
+    func lateDocumentSteps(_ cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
+        [(ErasedTable.document, ["authority_id", "document_number"]), (.deliveryItem, ["authority_id", "delivery_id", "position"])].map { table, key in
+            SideStep(table: table, statement: """
                 WITH due AS (
-                    SELECT d.authority_id, d.document_number FROM document d
-                    JOIN application a ON a.authority_id = d.authority_id AND a.id = d.application_id
-                    WHERE a.personal_data_erased_at IS NOT NULL AND d.document_number NOT LIKE 'erased-%'
+                    SELECT \(unsafeSQL: key.map { "r." + $0 }.joined(separator: ", ")) FROM \(unsafeSQL: table.rawValue) r
+                    JOIN application a ON a.authority_id = r.authority_id AND a.id = r.application_id
+                    WHERE a.personal_data_erased_at IS NOT NULL AND r.document_number NOT LIKE 'erased-%'
                       AND a.state IN \(unsafeSQL: Self.closingStates) AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
                       AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
-                                      AND s.status = ANY(\(inBox)))
-                    LIMIT \(n) FOR UPDATE OF d SKIP LOCKED)
-                UPDATE document d SET document_number = 'erased-' || gen_random_uuid()
-                FROM due WHERE d.authority_id = due.authority_id AND d.document_number = due.document_number
-                RETURNING d.authority_id
-                """),
-            SideStep(table: .deliveryItem, statement: """
-                WITH due AS (
-                    SELECT i.authority_id, i.delivery_id, i.position FROM delivery_item i
-                    JOIN application a ON a.authority_id = i.authority_id AND a.id = i.application_id
-                    WHERE a.personal_data_erased_at IS NOT NULL AND i.document_number NOT LIKE 'erased-%'
-                      AND a.state IN \(unsafeSQL: Self.closingStates) AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
-                      AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
-                                      AND s.status = ANY(\(inBox)))
-                    LIMIT \(n) FOR UPDATE OF i SKIP LOCKED)
-                UPDATE delivery_item i SET document_number = 'erased-' || gen_random_uuid()
-                FROM due WHERE i.authority_id = due.authority_id AND i.delivery_id = due.delivery_id AND i.position = due.position
-                RETURNING i.authority_id
-                """),
-        ]
+                                      AND s.status = ANY(\(AssignmentStatus.allCases.filter(\.isInBox))))
+                    LIMIT \(batchSize) FOR UPDATE OF r SKIP LOCKED)
+                UPDATE \(unsafeSQL: table.rawValue) r SET document_number = 'erased-' || gen_random_uuid()
+                FROM due WHERE \(unsafeSQL: key.map { "r.\($0) = due.\($0)" }.joined(separator: " AND "))
+                RETURNING r.authority_id
+                """)
+        }
     }
 
     /// Rows that only live for a while: stored answers, throttles, pickup attempts and sessions, logins.

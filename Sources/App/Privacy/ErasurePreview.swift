@@ -28,8 +28,9 @@ struct ErasurePreview: Sendable, Equatable {
         return try ErasurePreview(row, policy: pass.policy)
     }
 
-    /// One row: what each step of the pass would change, and since when the oldest of it waits.
-    private static func counts(cutoffs: RetentionPolicy.Cutoffs, side: ErasurePass.SideCutoffs) -> PostgresQuery {
+    /// One row: what each step of the pass would change, and since when the oldest of it waits. `late`: the
+    /// numbers not yet erased (the partial indexes of 0029) of applications erased while open and closed since.
+    static func counts(cutoffs: RetentionPolicy.Cutoffs, side: ErasurePass.SideCutoffs) -> PostgresQuery {
         """
             WITH closed AS (
                 SELECT a.authority_id, a.id, coalesce(a.collected_at, a.cancelled_at) AS since FROM application a
@@ -43,8 +44,11 @@ struct ErasurePreview: Sendable, Equatable {
             ), due AS (
                 SELECT authority_id, id FROM closed UNION ALL SELECT authority_id, id FROM aged
             ), late AS (
-                -- Erased while open, closed since: what its delivery matched afterwards goes now.
-                SELECT a.authority_id, a.id FROM application a
+                SELECT r.table_name FROM (
+                    SELECT 'document' AS table_name, authority_id, application_id FROM document WHERE document_number NOT LIKE 'erased-%'
+                    UNION ALL SELECT 'delivery_item', authority_id, application_id FROM delivery_item
+                    WHERE application_id IS NOT NULL AND document_number NOT LIKE 'erased-%') r
+                JOIN application a ON a.authority_id = r.authority_id AND a.id = r.application_id
                 WHERE a.personal_data_erased_at IS NOT NULL AND a.state IN \(unsafeSQL: ErasurePass.closingStates)
                   AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
                   AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
@@ -52,12 +56,10 @@ struct ErasurePreview: Sendable, Equatable {
             )
             SELECT (SELECT count(*) FROM closed)::int8 AS closed, (SELECT count(*) FROM aged)::int8 AS aged,
                 (SELECT count(*) FROM document d JOIN due ON d.authority_id = due.authority_id AND d.application_id = due.id)::int8
-                  + (SELECT count(*) FROM document d JOIN late ON d.authority_id = late.authority_id AND d.application_id = late.id
-                     WHERE d.document_number NOT LIKE 'erased-%')::int8 AS document,
+                  + (SELECT count(*) FROM late WHERE table_name = 'document')::int8 AS document,
                 (SELECT count(*) FROM delivery_item i JOIN due ON i.authority_id = due.authority_id AND i.application_id = due.id
                  WHERE i.document_number NOT LIKE 'erased-%')::int8
-                  + (SELECT count(*) FROM delivery_item i JOIN late ON i.authority_id = late.authority_id AND i.application_id = late.id
-                     WHERE i.document_number NOT LIKE 'erased-%')::int8
+                  + (SELECT count(*) FROM late WHERE table_name = 'delivery_item')::int8
                   + (SELECT count(*) FROM delivery_item i JOIN delivery d ON d.authority_id = i.authority_id AND d.id = i.delivery_id
                      WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore))::int8 AS delivery_item,
                 (SELECT count(*) FROM sms_message m JOIN due ON m.authority_id = due.authority_id AND m.application_id = due.id
