@@ -96,13 +96,24 @@ class Server:
     """`pickupbox serve --demo` on a free loopback port with its own embedded PostgreSQL."""
 
     def __init__(self, name, gateway, extra_env=None):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         # One directory per run (several runs may share a checkout); removed when the server stops.
         self.data = ROOT / ".pickupbox" / f"web-{name}-{os.getpid()}"
         self.remove_data()
         self.data.mkdir(parents=True)
         self.log_path = self.data / "server.log"
+        # The port is picked free, then bound by the server: another worker's server or browser can take it
+        # in between, so a bind refused as in use is tried again on another port.
+        for _ in range(3):
+            if self.start(gateway, extra_env):
+                break
+        else:
+            raise RuntimeError("no free port in three tries:\n" + self.log_path.read_text())
+        self.read_start_log()
+
+    def start(self, gateway, extra_env):
+        """Starts the server on a free port; False when that port was taken meanwhile."""
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
         env.update({
             "PICKUPBOX_DATA_DIR": str(self.data),
@@ -115,20 +126,26 @@ class Server:
             "ACCESS_LOG": "off",
         })
         env.update(extra_env or {})
-        self.log = open(self.log_path, "w")
+        # Appended: the demo's passwords are printed by the first try only (it seeds before it binds).
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.log = open(self.log_path, "a")
         # Started from an unrelated directory: the binary finds its web files by itself.
         self.process = subprocess.Popen([str(BIN), "serve", "--demo", "--port", str(self.port)],
                                         cwd="/", env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("server exited:\n" + self.log_path.read_text())
-            text = self.log_path.read_text()
-            if "pickupbox is serving" in text:
-                break
+                text = self.log_path.read_text()
+                if b"Address already in use" in self.log_path.read_bytes()[offset:]:
+                    self.log.close()
+                    return False
+                raise RuntimeError("server exited:\n" + text)
+            if "pickupbox is serving" in self.log_path.read_text():
+                return True
             time.sleep(0.1)
-        else:
-            raise RuntimeError("server did not start:\n" + self.log_path.read_text())
+        raise RuntimeError("server did not start:\n" + self.log_path.read_text())
+
+    def read_start_log(self):
         text = self.log_path.read_text()
         self.passwords = dict(re.findall(r"username (\S+)\s+password (\S+)", text))
         token = re.search(r"box token\s+([A-Za-z0-9_-]{20,})", text)
