@@ -116,6 +116,11 @@ struct ErasureTests {
         #expect(patched == 409 && refusal["error"] as? String == "personal_data_erased")
         let (asked, refused) = caseworker.json("POST", "/api/v1/applications/\(id)/mobile-number-changes", json: ["mobileNumber": "+491719876543"])
         #expect(asked == 409 && refused["error"] as? String == "personal_data_erased")
+        // A "ready" SMS that fails only now (a late delivery report) flags nobody to contact: no number is left.
+        let applicationID = try #require(UUID(uuidString: id))
+        try app.pool.withConnection { try SMSFailures.flag($0, authorityID: town.authorityID, applicationID: applicationID,
+                                                          kind: SMSKind.readyInBox.rawValue, messageID: UUID()) }
+        #expect(try app.pool.query("SELECT contact_required FROM application WHERE id = \(UUID(uuidString: id))").first?.decode(Bool.self, at: 0) == false)
         // What names nobody can still change: the applicant will come to the counter.
         let (moved, _) = caseworker.json("PATCH", "/api/v1/applications/\(id)", json: ["pickupMethod": "counter"])
         #expect(moved == 200)

@@ -118,7 +118,11 @@ struct SMSQueue: Sendable {
 enum SMSFailures {
     static func flag(_ c: PostgresConnection, authorityID: UUID, applicationID: UUID?, kind: String, messageID: UUID) throws {
         guard let applicationID, SMSKind(rawValue: kind)?.strandsApplicant == true else { return }
-        try c.execute("UPDATE application SET contact_required = true, updated_at = now() WHERE authority_id = \(authorityID) AND id = \(applicationID)")
+        // Not an application erased while open: it cannot be contacted, and its flag could not be cleared (PATCH answers 409).
+        try c.execute("""
+            UPDATE application SET contact_required = true, updated_at = now()
+            WHERE authority_id = \(authorityID) AND id = \(applicationID) AND personal_data_erased_at IS NULL
+            """)
         try Audit.record(c, authorityID: authorityID, actor: .system, action: "application.sms_failed", entityType: "application", entityID: applicationID,
                          requestID: nil, clientAddress: nil, detail: ["sms": messageID.uuidString.lowercased(), "kind": kind])
     }
