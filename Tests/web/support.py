@@ -4,6 +4,7 @@ finds them: fields by their label text, buttons and links by their visible text.
 
 import json
 import os
+import random
 import re
 import socket
 import subprocess
@@ -26,6 +27,19 @@ AXE_SCRIPT = None
 
 
 def free_port():
+    """A free loopback port for a server. pickupbox binds with SO_REUSEPORT, so two of its servers could
+    share a port unseen: each pytest-xdist worker picks from its own range below the ephemeral ports
+    (where browsers and drivers get theirs); a port a server of the same worker holds fails the bind here."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        base = 20000 + 1000 * (int(worker[2:]) % 12)
+        for port in random.sample(range(base, base + 1000), 1000):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                    return port
+                except OSError:
+                    continue
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -101,8 +115,8 @@ class Server:
         self.remove_data()
         self.data.mkdir(parents=True)
         self.log_path = self.data / "server.log"
-        # The port is picked free, then bound by the server: another worker's server or browser can take it
-        # in between, so a bind refused as in use is tried again on another port.
+        # The port is picked free, then bound by the server: another process can take it in between, so a
+        # bind refused as in use is tried again on another port.
         for _ in range(3):
             if self.start(gateway, extra_env):
                 break
