@@ -120,7 +120,7 @@ struct ErasureTests {
         let applicationID = try #require(UUID(uuidString: id))
         try app.pool.withConnection { try SMSFailures.flag($0, authorityID: town.authorityID, applicationID: applicationID,
                                                           kind: SMSKind.readyInBox.rawValue, messageID: UUID()) }
-        #expect(try app.pool.query("SELECT contact_required FROM application WHERE id = \(UUID(uuidString: id))").first?.decode(Bool.self, at: 0) == false)
+        #expect(try app.pool.query("SELECT contact_required FROM application WHERE id = \(applicationID)").first?.decode(Bool.self, at: 0) == false)
         // What names nobody can still change: the applicant will come to the counter.
         let (moved, _) = caseworker.json("PATCH", "/api/v1/applications/\(id)", json: ["pickupMethod": "counter"])
         #expect(moved == 200)

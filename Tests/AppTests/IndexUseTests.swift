@@ -16,25 +16,19 @@ struct IndexUseTests {
         }
     }
 
+    static func explain(_ query: PostgresQuery) -> PostgresQuery { PostgresQuery(unsafeSQL: "EXPLAIN " + query.sql, binds: query.binds) }
+
     @Test func theDeadlinePass_findsDueAssignmentsByTheirDeadline() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }
-        // DeadlineScheduler's look-up.
-        let plan = try Self.plan(app, """
-            EXPLAIN SELECT authority_id, id FROM assignment WHERE status = \(literal: AssignmentStatus.loaded) AND pin_expires_at < now()
-            ORDER BY pin_expires_at, authority_id, id LIMIT \(200)
-            """)
+        let plan = try Self.plan(app, Self.explain(DeadlineScheduler.dueQuery(batch: 200)))
         #expect(plan.contains("assignment_deadline_due_idx"), "\(plan)")
     }
 
     @Test func theExport_findsAnApplicationsDeliveryItems() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }
-        // ApplicationExport.deliveryItems.
-        let plan = try Self.plan(app, """
-            EXPLAIN SELECT delivery_id, position, document_number, vorgangsnummer, result FROM delivery_item
-            WHERE authority_id = \(UUID()) AND application_id = \(UUID()) ORDER BY delivery_id, position
-            """)
+        let plan = try Self.plan(app, Self.explain(ApplicationExport.deliveryItemsQuery(authorityID: UUID(), applicationID: UUID())))
         #expect(plan.contains("delivery_item_application_idx"), "\(plan)")
     }
 
@@ -48,11 +42,10 @@ struct IndexUseTests {
         let steps = pass.lateDocumentSteps(cutoffs)
         #expect(steps.map(\.table) == [.document, .deliveryItem])
         for (step, index) in zip(steps, ["document_unerased_idx", "delivery_item_unerased_idx"]) {
-            let plan = try Self.plan(app, PostgresQuery(unsafeSQL: "EXPLAIN " + step.statement.sql, binds: step.statement.binds))
+            let plan = try Self.plan(app, Self.explain(step.statement))
             #expect(plan.contains(index), "\(plan)")
         }
-        let counts = ErasurePreview.counts(cutoffs: cutoffs, side: pass.sideCutoffs(at: Date()))
-        let plan = try Self.plan(app, PostgresQuery(unsafeSQL: "EXPLAIN " + counts.sql, binds: counts.binds))
+        let plan = try Self.plan(app, Self.explain(ErasurePreview.counts(cutoffs: cutoffs, side: pass.sideCutoffs(at: Date()))))
         #expect(plan.contains("document_unerased_idx") && plan.contains("delivery_item_unerased_idx"), "\(plan)")
     }
 }

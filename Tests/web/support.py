@@ -149,11 +149,11 @@ class Server:
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.process.poll() is not None:
-                text = self.log_path.read_text()
-                if b"Address already in use" in self.log_path.read_bytes()[offset:]:
+                written = self.log_path.read_bytes()
+                if b"Address already in use" in written[offset:]:
                     self.log.close()
                     return False
-                raise RuntimeError("server exited:\n" + text)
+                raise RuntimeError("server exited:\n" + written.decode("utf-8", "replace"))
             if "pickupbox is serving" in self.log_path.read_text():
                 return True
             time.sleep(0.1)

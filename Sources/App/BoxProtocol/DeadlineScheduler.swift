@@ -69,16 +69,22 @@ final class DeadlineScheduler: Sendable {
     @discardableResult
     func runOnce() throws -> Int { try pass().moved }
 
+    /// At most `batch` loaded assignments whose deadline passed, oldest first (served by
+    /// `assignment_deadline_due_idx`, Migrations/0029).
+    static func dueQuery(batch: Int) -> PostgresQuery {
+        """
+        SELECT authority_id, id FROM assignment WHERE status = \(literal: AssignmentStatus.loaded) AND pin_expires_at < now()
+        ORDER BY pin_expires_at, authority_id, id LIMIT \(batch)
+        """
+    }
+
     private func pass() throws -> (moved: Int, full: Bool) {
         try pool.transaction { c in
             guard try c.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey)) AS locked").first?.decode(Bool.self, column: "locked") == true else { return (0, false) }
             // The due assignments' boxes are locked first, in key order, as a pickup's steps lock a box and
             // then its assignments (`Assignments.lockBoxes`); the assignments are moved after that when they
             // are still due (one picked up meanwhile is not).
-            let found = try c.query("""
-                SELECT authority_id, id FROM assignment WHERE status = \(literal: AssignmentStatus.loaded) AND pin_expires_at < now()
-                ORDER BY pin_expires_at, authority_id, id LIMIT \(batch)
-                """).map { (authorityID: try $0.decode(UUID.self, column: "authority_id"), id: try $0.decode(UUID.self, column: "id")) }
+            let found = try c.query(Self.dueQuery(batch: batch)).map { (authorityID: try $0.decode(UUID.self, column: "authority_id"), id: try $0.decode(UUID.self, column: "id")) }
             guard !found.isEmpty else { return (0, false) }
             try Assignments.lockBoxes(c, holding: found)
             let due = try c.query("""

@@ -15,11 +15,16 @@ extension ApplicationExport {
         }
     }
 
+    /// The items that name the application (served by `delivery_item_application_idx`, Migrations/0029).
+    static func deliveryItemsQuery(authorityID a: UUID, applicationID id: UUID) -> PostgresQuery {
+        """
+        SELECT delivery_id, position, document_number, vorgangsnummer, result FROM delivery_item
+        WHERE authority_id = \(a) AND application_id = \(id) ORDER BY delivery_id, position
+        """
+    }
+
     static func deliveryItems(_ c: PostgresConnection, authorityID a: UUID, applicationID id: UUID) throws -> [DeliveryItem] {
-        try c.query("""
-            SELECT delivery_id, position, document_number, vorgangsnummer, result FROM delivery_item
-            WHERE authority_id = \(a) AND application_id = \(id) ORDER BY delivery_id, position
-            """).map { row in
+        try c.query(deliveryItemsQuery(authorityID: a, applicationID: id)).map { row in
             DeliveryItem(deliveryId: try row.decode(UUID.self, column: "delivery_id"), position: try row.decode(Int.self, column: "position"),
                          documentNumber: try row.decode(String.self, column: "document_number"), vorgangsnummer: try row.decode(String?.self, column: "vorgangsnummer"),
                          result: try row.decode(String.self, column: "result"))
