@@ -148,6 +148,10 @@ struct ErasureTests {
                 .first?.decode(Int.self, at: 0) ?? -1
         }
         #expect(try clear() == 1)
+        // The dry run counts it and says how long it waits: a day, 31 days after the delivery.
+        let preview = try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app), now: Self.later(days: 31)) }
+        #expect(preview.rows[.deliveryItem] == 1)
+        #expect(abs(preview.oldestWaitingSeconds(at: Self.later(days: 31)) - Self.day) < 600)
         // 31 days after the delivery (the pass's clock, as above).
         _ = try Self.pass(app).run(now: Self.later(days: 31))
         #expect(try clear() == 0)
@@ -174,8 +178,8 @@ struct ErasureTests {
                 """).first?.decode(Int.self, at: 0) ?? -1
         }
         #expect(try kept() == 2)
-        // Open: kept, however late.
-        _ = try Self.pass(app).run(now: Self.later(days: 300))
+        // Open: kept (until the maximum age after the delivery: the test below).
+        _ = try Self.pass(app).run(now: Self.later(days: 99))
         #expect(try kept() == 2)
         #expect(try town.login(app).json("POST", "/api/v1/applications/\(id)/cancel", json: ["reason": "zurückgenommen"]).0 == 200)
         // Cancelled without its reason: nothing would erase that text again.
@@ -186,9 +190,45 @@ struct ErasureTests {
         #expect(try kept() == 2)
         let preview = try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app), now: Self.later(days: 11)) }
         #expect(preview.rows[.document] == 1 && preview.rows[.deliveryItem] == 1)
+        // Due since ten days after the cancellation (now): waiting a day at day 11.
+        #expect(abs(preview.oldestWaitingSeconds(at: Self.later(days: 11)) - Self.day) < 600)
         let outcome = try #require(try Self.pass(app).run(now: Self.later(days: 11)))
         #expect(outcome.receipts[town.authorityID]?.counts[.document] == 1 && outcome.receipts[town.authorityID]?.counts[.deliveryItem] == 1)
         #expect(try kept() == 0)
+    }
+
+    /// The same late document, its application never handed over or cancelled (or its document never taken
+    /// out of a box): the number goes the maximum age after the delivery, whatever the application's state.
+    @Test func erasesALateDocumentNumber_theMaximumAgeAfterItsDelivery_whenItsApplicationNeverCloses() throws {
+        let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
+        let app = try AppFixture.make { $0.retention = policy }
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let (id, number) = try town.register(try town.login(app))
+        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 101)), town.authorityID) == 1)
+        let (status, _) = try town.login(app).json("POST", "/api/v1/deliveries", json: [
+            "deliveryNoteNumber": "LATE-3", "items": [["documentNumber": documentNumber(952), "vorgangsnummer": number]]])
+        #expect(status == 201)
+        func kept() throws -> Int {
+            try app.pool.query("""
+                SELECT (SELECT count(*) FROM document WHERE document_number = \(documentNumber(952)))
+                     + (SELECT count(*) FROM delivery_item WHERE document_number = \(documentNumber(952)))
+                """).first?.decode(Int.self, at: 0) ?? -1
+        }
+        func preview(_ days: Double) throws -> ErasurePreview {
+            try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app), now: Self.later(days: days)) }
+        }
+        #expect(try preview(99).rows[.document] == 0)
+        _ = try Self.pass(app).run(now: Self.later(days: 99))
+        #expect(try kept() == 2)
+        let due = try preview(101)
+        #expect(due.rows[.document] == 1 && due.rows[.deliveryItem] == 1)
+        #expect(abs(due.oldestWaitingSeconds(at: Self.later(days: 101)) - Self.day) < 600)
+        let outcome = try #require(try Self.pass(app).run(now: Self.later(days: 101)))
+        #expect(outcome.receipts[town.authorityID]?.counts[.document] == 1 && outcome.receipts[town.authorityID]?.counts[.deliveryItem] == 1)
+        #expect(try kept() == 0)
+        let state = try app.pool.query("SELECT state FROM application WHERE id = \(UUID(uuidString: id))").first?.decode(String.self, at: 0)
+        #expect(state != nil && !RetentionPolicy.closingStates.map(\.rawValue).contains(state ?? ""), "still open")
     }
 
     /// A four-eyes request names a mobile number: it goes with the application's (the request stays, and

@@ -45,7 +45,7 @@ struct IndexUseTests {
             let plan = try Self.plan(app, Self.explain(step.statement))
             #expect(plan.contains(index), "\(plan)")
         }
-        let plan = try Self.plan(app, Self.explain(ErasurePreview.counts(cutoffs: cutoffs, side: pass.sideCutoffs(at: Date()))))
+        let plan = try Self.plan(app, Self.explain(ErasurePreview.unlinkedCounts(cutoffs: cutoffs)))
         #expect(plan.contains("document_unerased_idx") && plan.contains("delivery_item_unerased_idx"), "\(plan)")
     }
 }

@@ -90,17 +90,21 @@ extension ErasurePass {
 
     /// An application erased while still open (`RETENTION_DAYS_MAX`) whose document came after: the
     /// delivery matched it, so the number is kept until the application closes (with no document of it in
-    /// a box, as the `.closed` reason asks), then goes after the period — from the document and the item.
+    /// a box, as the `.closed` reason asks), then goes after the period — from the document and the item;
+    /// and however the application stands, `RETENTION_DAYS_MAX` after the delivery at the latest (an
+    /// application that is never handed over or cancelled, a document never taken out of its box).
     func lateDocumentSteps(_ cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
         [(ErasedTable.document, ["authority_id", "document_number"]), (.deliveryItem, ["authority_id", "delivery_id", "position"])].map { table, key in
             SideStep(table: table, statement: """
                 WITH due AS (
                     SELECT \(unsafeSQL: key.map { "r." + $0 }.joined(separator: ", ")) FROM \(unsafeSQL: table.rawValue) r
                     JOIN application a ON a.authority_id = r.authority_id AND a.id = r.application_id
+                    JOIN delivery dl ON dl.authority_id = r.authority_id AND dl.id = r.delivery_id
                     WHERE a.personal_data_erased_at IS NOT NULL AND r.document_number NOT LIKE 'erased-%'
-                      AND a.state IN \(unsafeSQL: Self.closingStates) AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
-                      AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
-                                      AND s.status = ANY(\(AssignmentStatus.allCases.filter(\.isInBox))))
+                      AND (dl.received_at < \(cutoffs.registeredBefore)
+                           OR a.state IN \(unsafeSQL: Self.closingStates) AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
+                              AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
+                                              AND s.status = ANY(\(AssignmentStatus.allCases.filter(\.isInBox)))))
                     LIMIT \(batchSize) FOR UPDATE OF r SKIP LOCKED)
                 UPDATE \(unsafeSQL: table.rawValue) r SET document_number = 'erased-' || gen_random_uuid()
                 FROM due WHERE \(unsafeSQL: key.map { "r.\($0) = due.\($0)" }.joined(separator: " AND "))

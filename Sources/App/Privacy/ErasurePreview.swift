@@ -11,7 +11,10 @@ struct ErasurePreview: Sendable, Equatable {
     var applicationsClosed: Int
     /// Applications due because they were registered ``RetentionPolicy/maxAgeDays`` days ago.
     var applicationsMaxAge: Int
-    /// Since when the row that has waited longest has been due (nil: nothing waits).
+    /// Since when the row with personal data that has waited longest has been due (nil: nothing waits):
+    /// applications, document numbers matched after their application was erased, delivery items and SMS
+    /// of no application, client addresses. The side tables' windows are minutes to days; their counts
+    /// are in `rows`.
     var oldestDueSince: Date?
     /// When the last pass finished (nil: none yet).
     var lastPassFinishedAt: Date?
@@ -22,14 +25,16 @@ struct ErasurePreview: Sendable, Equatable {
     }
 
     static func load(_ c: PostgresConnection, pass: ErasurePass, now: Date = Date()) throws -> ErasurePreview {
-        guard let row = try c.query(counts(cutoffs: pass.policy.cutoffs(at: now), side: pass.sideCutoffs(at: now))).first else {
+        let cutoffs = pass.policy.cutoffs(at: now)
+        guard let row = try c.query(counts(cutoffs: cutoffs, side: pass.sideCutoffs(at: now))).first,
+              let unlinked = try c.query(unlinkedCounts(cutoffs: cutoffs)).first else {
             return ErasurePreview(rows: [:], applicationsClosed: 0, applicationsMaxAge: 0)
         }
-        return try ErasurePreview(row, policy: pass.policy)
+        return try ErasurePreview(row, unlinked, policy: pass.policy)
     }
 
-    /// One row: what each step of the pass would change, and since when the oldest of it waits. `late`: the
-    /// numbers not yet erased (the partial indexes of 0029) of applications erased while open and closed since.
+    /// One row: what the applications' steps and the side tables' would change, and since when the oldest
+    /// of it waits.
     static func counts(cutoffs: RetentionPolicy.Cutoffs, side: ErasurePass.SideCutoffs) -> PostgresQuery {
         """
             WITH closed AS (
@@ -43,29 +48,13 @@ struct ErasurePreview: Sendable, Equatable {
                 WHERE a.personal_data_erased_at IS NULL AND a.created_at < \(cutoffs.registeredBefore)
             ), due AS (
                 SELECT authority_id, id FROM closed UNION ALL SELECT authority_id, id FROM aged
-            ), late AS (
-                SELECT r.table_name FROM (
-                    SELECT 'document' AS table_name, authority_id, application_id FROM document WHERE document_number NOT LIKE 'erased-%'
-                    UNION ALL SELECT 'delivery_item', authority_id, application_id FROM delivery_item
-                    WHERE application_id IS NOT NULL AND document_number NOT LIKE 'erased-%') r
-                JOIN application a ON a.authority_id = r.authority_id AND a.id = r.application_id
-                WHERE a.personal_data_erased_at IS NOT NULL AND a.state IN \(unsafeSQL: ErasurePass.closingStates)
-                  AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
-                  AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
-                                  AND s.status = ANY(\(AssignmentStatus.allCases.filter(\.isInBox))))
             )
             SELECT (SELECT count(*) FROM closed)::int8 AS closed, (SELECT count(*) FROM aged)::int8 AS aged,
-                (SELECT count(*) FROM document d JOIN due ON d.authority_id = due.authority_id AND d.application_id = due.id)::int8
-                  + (SELECT count(*) FROM late WHERE table_name = 'document')::int8 AS document,
+                (SELECT count(*) FROM document d JOIN due ON d.authority_id = due.authority_id AND d.application_id = due.id)::int8 AS document,
                 (SELECT count(*) FROM delivery_item i JOIN due ON i.authority_id = due.authority_id AND i.application_id = due.id
-                 WHERE i.document_number NOT LIKE 'erased-%')::int8
-                  + (SELECT count(*) FROM late WHERE table_name = 'delivery_item')::int8
-                  + (SELECT count(*) FROM delivery_item i JOIN delivery d ON d.authority_id = i.authority_id AND d.id = i.delivery_id
-                     WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore))::int8 AS delivery_item,
+                 WHERE i.document_number NOT LIKE 'erased-%')::int8 AS delivery_item,
                 (SELECT count(*) FROM sms_message m JOIN due ON m.authority_id = due.authority_id AND m.application_id = due.id
-                 WHERE m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)::int8
-                  + (SELECT count(*) FROM sms_message WHERE application_id IS NULL AND to_number IS NOT NULL AND created_at < \(cutoffs.closedBefore)
-                     AND status = ANY(\([SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue))))::int8 AS sms_message,
+                 WHERE m.to_number IS NOT NULL OR m.body IS NOT NULL OR m.body_sealed IS NOT NULL OR m.error IS NOT NULL)::int8 AS sms_message,
                 (SELECT count(*) FROM staff_approval s JOIN due ON s.authority_id = due.authority_id AND s.application_id = due.id
                  WHERE s.mobile_number IS NOT NULL)::int8 AS staff_approval,
                 (SELECT count(*) FROM audit_event WHERE client_address IS NOT NULL AND at < \(cutoffs.auditAddressesBefore))::int8 AS audit_event,
@@ -80,21 +69,63 @@ struct ErasurePreview: Sendable, Equatable {
                 (SELECT max(finished_at) FROM erasure_pass WHERE status = 'finished') AS last_pass
             """
     }
+
+    /// One row: the numbers and messages no longer linked to an application with personal data. `late`:
+    /// numbers not yet erased (the partial indexes of 0029) of applications erased while open, due since
+    /// they closed (`since`) or the maximum age after their delivery (`delivered_since`, as
+    /// `lateDocumentSteps`); `items`, `sms`: delivery items and messages of no application, past the period.
+    static func unlinkedCounts(cutoffs: RetentionPolicy.Cutoffs) -> PostgresQuery {
+        """
+            WITH candidates AS (
+                SELECT r.table_name, dl.received_at,
+                       CASE WHEN a.state IN \(unsafeSQL: ErasurePass.closingStates) AND coalesce(a.collected_at, a.cancelled_at) < \(cutoffs.closedBefore)
+                                 AND NOT EXISTS (SELECT 1 FROM assignment s WHERE s.authority_id = a.authority_id AND s.id = a.assignment_id
+                                                 AND s.status = ANY(\(AssignmentStatus.allCases.filter(\.isInBox))))
+                            THEN coalesce(a.collected_at, a.cancelled_at) END AS closed_at
+                FROM (
+                    SELECT 'document' AS table_name, authority_id, application_id, delivery_id FROM document WHERE document_number NOT LIKE 'erased-%'
+                    UNION ALL SELECT 'delivery_item', authority_id, application_id, delivery_id FROM delivery_item
+                    WHERE application_id IS NOT NULL AND document_number NOT LIKE 'erased-%') r
+                JOIN application a ON a.authority_id = r.authority_id AND a.id = r.application_id
+                JOIN delivery dl ON dl.authority_id = r.authority_id AND dl.id = r.delivery_id
+                WHERE a.personal_data_erased_at IS NOT NULL
+            ), late AS (
+                SELECT table_name, closed_at AS since, CASE WHEN received_at < \(cutoffs.registeredBefore) THEN received_at END AS delivered_since
+                FROM candidates WHERE closed_at IS NOT NULL OR received_at < \(cutoffs.registeredBefore)
+            ), items AS (
+                SELECT d.received_at AS since FROM delivery_item i JOIN delivery d ON d.authority_id = i.authority_id AND d.id = i.delivery_id
+                WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore)
+            ), sms AS (
+                SELECT created_at AS since FROM sms_message WHERE application_id IS NULL AND to_number IS NOT NULL AND created_at < \(cutoffs.closedBefore)
+                  AND status = ANY(\([SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue)))
+            )
+            SELECT (SELECT count(*) FROM late WHERE table_name = 'document')::int8 AS document,
+                (SELECT count(*) FROM late WHERE table_name = 'delivery_item')::int8 + (SELECT count(*) FROM items)::int8 AS delivery_item,
+                (SELECT count(*) FROM sms)::int8 AS sms_message,
+                (SELECT min(since) FROM (SELECT since FROM late UNION ALL SELECT since FROM items UNION ALL SELECT since FROM sms) s) AS since,
+                (SELECT min(delivered_since) FROM late) AS delivered_since
+            """
+    }
 }
 
 extension ErasurePreview {
-    /// The counts and oldest times of ``load(_:pass:now:)``'s one row.
-    fileprivate init(_ row: PostgresRow, policy: RetentionPolicy) throws {
+    /// The counts and oldest times of ``load(_:pass:now:)``'s two rows.
+    fileprivate init(_ row: PostgresRow, _ unlinked: PostgresRow, policy: RetentionPolicy) throws {
         let closed = try row.decode(Int.self, column: "closed"), aged = try row.decode(Int.self, column: "aged")
         var rows: ErasedTable.Counts = [.application: closed + aged]
         for table in ErasedTable.allCases where table != .application {
             rows[table] = try row.decode(Int.self, column: table.rawValue)
         }
+        for table in [ErasedTable.document, .deliveryItem, .smsMessage] {
+            rows[table, default: 0] += try unlinked.decode(Int.self, column: table.rawValue)
+        }
         // Each kind of row became due one period after its own clock started.
         let day: TimeInterval = 86_400
         let dueSince = [
             try row.decode(Date?.self, column: "closed_since").map { $0.addingTimeInterval(day * Double(policy.daysAfterClose)) },
+            try unlinked.decode(Date?.self, column: "since").map { $0.addingTimeInterval(day * Double(policy.daysAfterClose)) },
             try row.decode(Date?.self, column: "aged_since").map { $0.addingTimeInterval(day * Double(policy.maxAgeDays)) },
+            try unlinked.decode(Date?.self, column: "delivered_since").map { $0.addingTimeInterval(day * Double(policy.maxAgeDays)) },
             try row.decode(Date?.self, column: "addresses_since").map { $0.addingTimeInterval(day * Double(policy.auditAddressDays)) },
         ].compactMap { $0 }.min()
         self.init(rows: rows, applicationsClosed: closed, applicationsMaxAge: aged, oldestDueSince: dueSince,
