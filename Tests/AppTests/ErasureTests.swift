@@ -159,7 +159,8 @@ struct ErasureTests {
 
     /// An application still open at the maximum age is erased; its document comes after and the delivery
     /// matches it (the counter can still hand it over by Vorgangsnummer). The number stays while it is open
-    /// and goes, from the document and the delivery note's item, the period after it closes.
+    /// (up to the maximum age after the delivery: the next test) and goes, from the document and the
+    /// delivery note's item, the period after it closes.
     @Test func erasesTheDocumentNumberMatchedAfterTheMaximumAge_thePeriodAfterItsApplicationCloses() throws {
         let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
         let app = try AppFixture.make { $0.retention = policy }
@@ -197,8 +198,9 @@ struct ErasureTests {
         #expect(try kept() == 0)
     }
 
-    /// The same late document, its application never handed over or cancelled (or its document never taken
-    /// out of a box): the number goes the maximum age after the delivery, whatever the application's state.
+    /// The same late document, its application never handed over or cancelled: the number goes the maximum
+    /// age after the delivery, whatever the application's state (the same condition also ends the wait of
+    /// a closed application whose document stays in a box).
     @Test func erasesALateDocumentNumber_theMaximumAgeAfterItsDelivery_whenItsApplicationNeverCloses() throws {
         let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
         let app = try AppFixture.make { $0.retention = policy }
