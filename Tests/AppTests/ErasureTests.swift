@@ -233,6 +233,47 @@ struct ErasureTests {
         #expect(state != nil && !RetentionPolicy.closingStates.map(\.rawValue).contains(state ?? ""), "still open")
     }
 
+    /// The same late document, its application cancelled while the document lies in a box: the closed
+    /// application's period does not start while the document is in the box, and the maximum age after the
+    /// delivery ends the wait.
+    @Test func erasesALateDocumentNumber_theMaximumAgeAfterItsDelivery_whenItStaysInABox() throws {
+        let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
+        let app = try AppFixture.make { $0.retention = policy }
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let (id, number) = try town.register(try town.login(app))
+        let applicationID = try #require(UUID(uuidString: id))
+        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 101)), town.authorityID) == 1)
+        let (status, _) = try town.login(app).json("POST", "/api/v1/deliveries", json: [
+            "deliveryNoteNumber": "LATE-4", "items": [["documentNumber": documentNumber(953), "vorgangsnummer": number]]])
+        #expect(status == 201)
+        // In a box, cancelled meanwhile (the compartment waits for staff to take it out).
+        let box = try town.makeBox(app, rows: 1, columns: 1)
+        let assignment = UUID()
+        try app.pool.transaction { c in
+            try c.execute("""
+                INSERT INTO assignment (authority_id, id, compartment_id, status, loaded_at)
+                SELECT authority_id, \(assignment), id, 'retrieval_due', now() FROM compartment WHERE authority_id = \(town.authorityID) AND box_id = \(box)
+                """)
+            try c.execute("""
+                UPDATE application SET assignment_id = \(assignment), state = 'cancelled', cancelled_at = now()
+                WHERE authority_id = \(town.authorityID) AND id = \(applicationID)
+                """)
+        }
+        func kept() throws -> Int {
+            try app.pool.query("""
+                SELECT (SELECT count(*) FROM document WHERE document_number = \(documentNumber(953)))
+                     + (SELECT count(*) FROM delivery_item WHERE document_number = \(documentNumber(953)))
+                """).first?.decode(Int.self, at: 0) ?? -1
+        }
+        _ = try Self.pass(app).run(now: Self.later(days: 11))
+        #expect(try kept() == 2, "still in the box: the closed period has not started")
+        #expect(try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app), now: Self.later(days: 11)) }.rows[.document] == 0)
+        let outcome = try #require(try Self.pass(app).run(now: Self.later(days: 101)))
+        #expect(outcome.receipts[town.authorityID]?.counts[.document] == 1)
+        #expect(try kept() == 0)
+    }
+
     /// A four-eyes request names a mobile number: it goes with the application's (the request stays, and
     /// one still pending is superseded).
     @Test func erasesTheNumberOfAFourEyesRequest_withTheApplication() throws {
