@@ -25,6 +25,41 @@ struct ErasureTests {
         return pass
     }
 
+    /// An application erased at the maximum age while still open (10 days after closing, 100 at most), and
+    /// `document` delivered for it after that: the delivery matches it. `kept` counts the rows that still
+    /// hold the number (the document and the delivery note's item: 2).
+    struct LateDocument {
+        let app: Application
+        let town: AuthorityFixture
+        let id: UUID
+        let document: Int
+
+        init(document: Int) throws {
+            let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
+            app = try AppFixture.make { $0.retention = policy }
+            town = try AuthorityFixture.make(app)
+            self.document = document
+            let (registered, number) = try town.register(try town.login(app))
+            id = try #require(UUID(uuidString: registered))
+            #expect(ErasureTests.applications(try ErasureTests.pass(app).run(now: ErasureTests.later(days: 101)), town.authorityID) == 1)
+            let (status, delivery) = try town.login(app).json("POST", "/api/v1/deliveries", json: [
+                "deliveryNoteNumber": "LATE-\(document)", "items": [["documentNumber": documentNumber(document), "vorgangsnummer": number]]])
+            #expect(status == 201)
+            #expect((delivery["items"] as? [[String: Any]])?.first?["result"] as? String == "matched")
+        }
+
+        func kept() throws -> Int {
+            try app.pool.query("""
+                SELECT (SELECT count(*) FROM document WHERE document_number = \(documentNumber(document)))
+                     + (SELECT count(*) FROM delivery_item WHERE document_number = \(documentNumber(document)))
+                """).first?.decode(Int.self, at: 0) ?? -1
+        }
+
+        func preview(_ days: Double) throws -> ErasurePreview {
+            try app.pool.withConnection { try ErasurePreview.load($0, pass: ErasureTests.pass(app), now: ErasureTests.later(days: days)) }
+        }
+    }
+
     @Test func erasesThePersonalDataOfClosedApplications_afterThePeriod_andKeepsWhatNamesNobody() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }
@@ -162,22 +197,9 @@ struct ErasureTests {
     /// (up to the maximum age after the delivery: the next test) and goes, from the document and the
     /// delivery note's item, the period after it closes.
     @Test func erasesTheDocumentNumberMatchedAfterTheMaximumAge_thePeriodAfterItsApplicationCloses() throws {
-        let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
-        let app = try AppFixture.make { $0.retention = policy }
+        let late = try LateDocument(document: 951)
+        let (app, town, id, kept) = (late.app, late.town, late.id.uuidString, late.kept)
         defer { app.shutdown() }
-        let town = try AuthorityFixture.make(app)
-        let (id, number) = try town.register(try town.login(app))
-        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 101)), town.authorityID) == 1)
-        let (status, delivery) = try town.login(app).json("POST", "/api/v1/deliveries", json: [
-            "deliveryNoteNumber": "LATE-2", "items": [["documentNumber": documentNumber(951), "vorgangsnummer": number]]])
-        #expect(status == 201)
-        #expect((delivery["items"] as? [[String: Any]])?.first?["result"] as? String == "matched")
-        func kept() throws -> Int {
-            try app.pool.query("""
-                SELECT (SELECT count(*) FROM document WHERE document_number = \(documentNumber(951)))
-                     + (SELECT count(*) FROM delivery_item WHERE document_number = \(documentNumber(951)))
-                """).first?.decode(Int.self, at: 0) ?? -1
-        }
         #expect(try kept() == 2)
         // Open: kept (until the maximum age after the delivery: the test below).
         _ = try Self.pass(app).run(now: Self.later(days: 99))
@@ -202,24 +224,9 @@ struct ErasureTests {
     /// age after the delivery, whatever the application's state (the same condition also ends the wait of
     /// a closed application whose document stays in a box).
     @Test func erasesALateDocumentNumber_theMaximumAgeAfterItsDelivery_whenItsApplicationNeverCloses() throws {
-        let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
-        let app = try AppFixture.make { $0.retention = policy }
+        let late = try LateDocument(document: 952)
+        let (app, town, id, kept, preview) = (late.app, late.town, late.id, late.kept, late.preview)
         defer { app.shutdown() }
-        let town = try AuthorityFixture.make(app)
-        let (id, number) = try town.register(try town.login(app))
-        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 101)), town.authorityID) == 1)
-        let (status, _) = try town.login(app).json("POST", "/api/v1/deliveries", json: [
-            "deliveryNoteNumber": "LATE-3", "items": [["documentNumber": documentNumber(952), "vorgangsnummer": number]]])
-        #expect(status == 201)
-        func kept() throws -> Int {
-            try app.pool.query("""
-                SELECT (SELECT count(*) FROM document WHERE document_number = \(documentNumber(952)))
-                     + (SELECT count(*) FROM delivery_item WHERE document_number = \(documentNumber(952)))
-                """).first?.decode(Int.self, at: 0) ?? -1
-        }
-        func preview(_ days: Double) throws -> ErasurePreview {
-            try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app), now: Self.later(days: days)) }
-        }
         #expect(try preview(99).rows[.document] == 0)
         _ = try Self.pass(app).run(now: Self.later(days: 99))
         #expect(try kept() == 2)
@@ -229,7 +236,7 @@ struct ErasureTests {
         let outcome = try #require(try Self.pass(app).run(now: Self.later(days: 101)))
         #expect(outcome.receipts[town.authorityID]?.counts[.document] == 1 && outcome.receipts[town.authorityID]?.counts[.deliveryItem] == 1)
         #expect(try kept() == 0)
-        let state = try app.pool.query("SELECT state FROM application WHERE id = \(UUID(uuidString: id))").first?.decode(String.self, at: 0)
+        let state = try app.pool.query("SELECT state FROM application WHERE id = \(id)").first?.decode(String.self, at: 0)
         #expect(state != nil && !RetentionPolicy.closingStates.map(\.rawValue).contains(state ?? ""), "still open")
     }
 
@@ -237,16 +244,9 @@ struct ErasureTests {
     /// application's period does not start while the document is in the box, and the maximum age after the
     /// delivery ends the wait.
     @Test func erasesALateDocumentNumber_theMaximumAgeAfterItsDelivery_whenItStaysInABox() throws {
-        let policy = try RetentionPolicy(daysAfterClose: 10, maxAgeDays: 100, auditAddressDays: 90, truncateAuditAddresses: false)
-        let app = try AppFixture.make { $0.retention = policy }
+        let late = try LateDocument(document: 953)
+        let (app, town, applicationID, kept) = (late.app, late.town, late.id, late.kept)
         defer { app.shutdown() }
-        let town = try AuthorityFixture.make(app)
-        let (id, number) = try town.register(try town.login(app))
-        let applicationID = try #require(UUID(uuidString: id))
-        #expect(Self.applications(try Self.pass(app).run(now: Self.later(days: 101)), town.authorityID) == 1)
-        let (status, _) = try town.login(app).json("POST", "/api/v1/deliveries", json: [
-            "deliveryNoteNumber": "LATE-4", "items": [["documentNumber": documentNumber(953), "vorgangsnummer": number]]])
-        #expect(status == 201)
         // In a box, cancelled meanwhile (the compartment waits for staff to take it out).
         let box = try town.makeBox(app, rows: 1, columns: 1)
         let assignment = UUID()
@@ -260,15 +260,9 @@ struct ErasureTests {
                 WHERE authority_id = \(town.authorityID) AND id = \(applicationID)
                 """)
         }
-        func kept() throws -> Int {
-            try app.pool.query("""
-                SELECT (SELECT count(*) FROM document WHERE document_number = \(documentNumber(953)))
-                     + (SELECT count(*) FROM delivery_item WHERE document_number = \(documentNumber(953)))
-                """).first?.decode(Int.self, at: 0) ?? -1
-        }
         _ = try Self.pass(app).run(now: Self.later(days: 11))
         #expect(try kept() == 2, "still in the box: the closed period has not started")
-        #expect(try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app), now: Self.later(days: 11)) }.rows[.document] == 0)
+        #expect(try late.preview(11).rows[.document] == 0)
         let outcome = try #require(try Self.pass(app).run(now: Self.later(days: 101)))
         #expect(outcome.receipts[town.authorityID]?.counts[.document] == 1)
         #expect(try kept() == 0)
