@@ -404,6 +404,26 @@ struct ErasureTests {
         #expect(try Self.pass(app).run(now: Date().addingTimeInterval(3601), minimumInterval: 3600) != nil)
     }
 
+    /// A message of no application is due the period after it was queued: the dry run counts it and says
+    /// since when it waits, and the pass erases its number.
+    @Test func aMessageOfNoApplication_waitsFromTheEndOfItsPeriod() throws {
+        let app = try AppFixture.make()
+        defer { app.shutdown() }
+        let town = try AuthorityFixture.make(app)
+        let id = UUID()
+        try app.pool.execute("""
+            INSERT INTO sms_message (authority_id, id, to_number, template, language, status, created_at)
+            VALUES (\(town.authorityID), \(id), '+491701234567', 'ready_in_box', 'de', 'sent', now() - interval '40 days')
+            """)
+        let preview = try app.pool.withConnection { try ErasurePreview.load($0, pass: Self.pass(app)) }
+        #expect(preview.rows[.smsMessage] == 1)
+        // Queued 40 days ago, due 30 days after: waiting for 10 days.
+        #expect(abs(preview.oldestWaitingSeconds(at: Date()) - 10 * Self.day) < 600)
+        let outcome = try #require(try Self.pass(app).run())
+        #expect(outcome.receipts[town.authorityID]?.counts[.smsMessage] == 1)
+        #expect(try app.pool.query("SELECT count(to_number)::int8 FROM sms_message WHERE id = \(id)").first?.decode(Int.self, at: 0) == 0)
+    }
+
     @Test func metricsShowWhatWaits_andWhenThePassRan() throws {
         let app = try AppFixture.make()
         defer { app.shutdown() }
