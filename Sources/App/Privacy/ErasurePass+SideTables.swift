@@ -60,7 +60,7 @@ extension ErasurePass {
     /// Numbers and addresses left behind without an application: the retention policy's cutoffs.
     private func personalDataSteps(_ cutoffs: RetentionPolicy.Cutoffs) -> [SideStep] {
         let n = batchSize
-        let done = [SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue)
+        let done = SMSStatus.allCases.filter(\.hasLeftTheOutbox).map(\.rawValue)
         return [
             SideStep(table: .smsMessage, statement: """
                 WITH due AS (

@@ -97,7 +97,7 @@ struct ErasurePreview: Sendable, Equatable {
                 WHERE i.application_id IS NULL AND i.document_number NOT LIKE 'erased-%' AND d.received_at < \(cutoffs.closedBefore)
             ), sms AS (
                 SELECT created_at AS since FROM sms_message WHERE application_id IS NULL AND to_number IS NOT NULL AND created_at < \(cutoffs.closedBefore)
-                  AND status = ANY(\([SMSStatus.sent, .delivered, .failed, .expired].map(\.rawValue)))
+                  AND status = ANY(\(SMSStatus.allCases.filter(\.hasLeftTheOutbox).map(\.rawValue)))
             )
             SELECT (SELECT count(*) FROM late WHERE table_name = 'document')::int8 AS document,
                 (SELECT count(*) FROM late WHERE table_name = 'delivery_item')::int8 + (SELECT count(*) FROM items)::int8 AS delivery_item,

@@ -16,4 +16,7 @@ enum SMSStatus: String, Codable, CaseIterable, PostgresCodable {
 
     /// A delivery report may still change it (`delivered` is final; so are `failed` and `expired` from a report).
     var awaitsReport: Bool { self == .queued || self == .sending || self == .sent }
+    /// Handed to the gateway or given up: the outbox will not send it (again), so the erasure pass may take
+    /// the number of a message of no application.
+    var hasLeftTheOutbox: Bool { self != .queued && self != .sending }
 }
